@@ -1,0 +1,96 @@
+# rtpprobe — GNU make. `make demo` and `make check` are the two set-up commands.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+SBINDIR  = $(PREFIX)/sbin
+MANDIR   = $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
+CC      ?= cc
+PKGS     = libevent libevent_openssl openssl libsrtp2 libconfig opus jansson
+VERSION  = 0.1.0
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wcast-qual -Wsign-compare -Wpointer-arith -Wformat=2 -Wundef \
+           -Wvla -Wnull-dereference -Wimplicit-fallthrough
+BASEFLAGS = -std=c11 -D_GNU_SOURCE -DRP_VERSION=\"$(VERSION)\" -iquote include $(WARN)
+OPT     ?= -O2 -g
+SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+# pkg-config is evaluated lazily so that `make deps` works before the libraries exist.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+MAINS    = src/rtpprobed.c src/rtpprobe.c
+LIB_SRCS = $(filter-out $(MAINS),$(sort $(wildcard src/*.c)))
+UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
+
+# Two build flavours: plain (build/) and ASan+UBSan (build/asan/).
+define flavour
+$(1)_OBJS  = $$(patsubst src/%.c,$(2)/obj/%.o,$$(LIB_SRCS))
+$(1)_LIB   = $(2)/librtpprobe.a
+$(1)_BINS  = $(2)/rtpprobed $(2)/rtpprobe
+$(1)_TESTS = $$(patsubst tests/unit/%.c,$(2)/tests/%,$$(UNIT_SRCS))
+
+$(2)/obj/%.o: src/%.c $$(wildcard include/*.h) | $(2)/obj
+	$$(CC) $$(BASEFLAGS) $(3) $$(PKG_CFLAGS) -c $$< -o $$@
+$(2)/obj/main_%.o: src/%.c $$(wildcard include/*.h) | $(2)/obj
+	$$(CC) $$(BASEFLAGS) $(3) $$(PKG_CFLAGS) -c $$< -o $$@
+$$($(1)_LIB): $$($(1)_OBJS)
+	rm -f $$@ && ar rcs $$@ $$^
+$(2)/rtpprobed: $(2)/obj/main_rtpprobed.o $$($(1)_LIB)
+	$$(CC) $(3) $$^ $$(PKG_LIBS) -o $$@
+$(2)/rtpprobe: $(2)/obj/main_rtpprobe.o $$($(1)_LIB)
+	$$(CC) $(3) $$^ $$(PKG_LIBS) -o $$@
+$(2)/tests/%: tests/unit/%.c $$($(1)_LIB) $$(wildcard include/*.h) | $(2)/tests
+	$$(CC) $$(BASEFLAGS) -Wno-missing-prototypes $(3) $$(PKG_CFLAGS) $$< $$($(1)_LIB) $$(PKG_LIBS) $$(CMOCKA_LIBS) -o $$@
+$(2)/obj $(2)/tests:
+	mkdir -p $$@
+endef
+
+$(eval $(call flavour,PLAIN,build,$(OPT)))
+$(eval $(call flavour,ASAN,build/asan,-O1 -g $(SAN)))
+
+.PHONY: all deps test-deps check unit unit-asan integration systemd-verify demo install clean
+all: $(PLAIN_BINS)
+
+deps:
+	scripts/install-deps
+test-deps:
+	scripts/install-deps --test
+
+# check: unit tests (plain and sanitized), then integration on loopback with the
+# sanitized daemon and probe, then the unit file.
+check: test-deps
+	$(MAKE) all $(PLAIN_TESTS) $(ASAN_BINS) $(ASAN_TESTS)
+	$(MAKE) unit unit-asan integration systemd-verify
+
+unit: $(PLAIN_TESTS)
+	@set -e; for t in $^; do echo "== $$t"; $$t; done
+unit-asan: $(ASAN_TESTS)
+	@set -e; for t in $^; do echo "== $$t (asan+ubsan)"; $$t; done
+integration: $(ASAN_BINS)
+	BIN=build/asan tests/integration/run.sh
+systemd-verify:
+	tests/integration/systemd-verify.sh systemd/rtpprobed.service
+
+demo: deps
+	$(MAKE) all
+	scripts/demo
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(SYSCONFDIR)/rtpprobe $(DESTDIR)$(UNITDIR)
+	install -m 0755 build/rtpprobe $(DESTDIR)$(BINDIR)/rtpprobe
+	install -m 0755 build/rtpprobed $(DESTDIR)$(SBINDIR)/rtpprobed
+	install -m 0644 docs/rtpprobe.1 $(DESTDIR)$(MANDIR)/man1/rtpprobe.1
+	install -m 0644 docs/rtpprobed.8 $(DESTDIR)$(MANDIR)/man8/rtpprobed.8
+	[ -e $(DESTDIR)$(SYSCONFDIR)/rtpprobe/rtpprobed.conf ] || \
+	    install -m 0640 conf/rtpprobed.conf $(DESTDIR)$(SYSCONFDIR)/rtpprobe/rtpprobed.conf
+	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/rtpprobed.service \
+	    > $(DESTDIR)$(UNITDIR)/rtpprobed.service
+
+clean:
+	rm -rf build

@@ -1,0 +1,33 @@
+/* rtpprobed configuration: libconfig syntax, validated here; errors as "file:line: message". */
+#ifndef RP_CONFIG_H
+#define RP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "token.h"
+
+#define RP_CONFIG_MAX_TOKENS 64
+#define RP_CONFIG_PATH_MAX 512
+
+struct rp_config {
+    char     control_listen[128];           /* "127.0.0.1:8743" */
+    char     tls_cert[RP_CONFIG_PATH_MAX];  /* empty: plain HTTP */
+    char     tls_key[RP_CONFIG_PATH_MAX];
+    unsigned ntokens;
+    uint8_t  tokens[RP_CONFIG_MAX_TOKENS][RP_TOKEN_HASH_LEN];
+    char     media_bind[64];                /* "0.0.0.0" */
+    unsigned port_min;                      /* 10000 */
+    unsigned port_max;                      /* 20000 */
+    unsigned max_sessions;                  /* 100 */
+    unsigned max_duration;                  /* seconds, 3600 */
+    unsigned max_body;                      /* control request body limit, bytes, 16384 */
+    enum rp_log_level log_level;            /* "info" */
+};
+
+void rp_config_defaults(struct rp_config *cfg);
+/* Load and validate. On error returns -1 and writes "path:line: message" to err. */
+int  rp_config_load(const char *path, struct rp_config *cfg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,43 @@
+/* The measurement extension: rtpprobe's data carried in an RFC 8285 element.
+ * Layout (network byte order) is documented in docs/wire-format.md. */
+#ifndef RP_MEXT_H
+#define RP_MEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RP_MEXT_VERSION 1
+#define RP_MEXT_ID_UP   1   /* probe -> daemon */
+#define RP_MEXT_ID_DOWN 2   /* daemon -> probe */
+
+/* Upstream element, 16 bytes: version u8, flags u8, reserved u16, seq u32, t1_ns u64. */
+#define RP_MEXT_UP_LEN 16
+struct rp_mext_up {
+    uint32_t seq;      /* probe's own 32-bit packet counter, 0-based */
+    uint64_t t1_ns;    /* probe transmit time, CLOCK_REALTIME ns */
+};
+
+/* Downstream element, 48 bytes: version u8, flags u8 (bit0: reflection valid), reserved u16,
+ * refl_seq u32, t1_ns u64, t2_ns u64, t3_ns u64, up_received u32, down_sent u32,
+ * up_host_drops u32, reserved u32. */
+#define RP_MEXT_DOWN_LEN 48
+#define RP_MEXT_F_REFLECTION 0x01
+struct rp_mext_down {
+    uint8_t  flags;
+    uint32_t refl_seq;     /* seq of the latest upstream packet (its rp_mext_up.seq) */
+    uint64_t t1_ns;        /* that packet's T1, echoed */
+    uint64_t t2_ns;        /* daemon receive time of it (kernel timestamp) */
+    uint64_t t3_ns;        /* daemon transmit time of this downstream packet */
+    uint32_t up_received;  /* upstream packets the daemon accepted so far */
+    uint32_t down_sent;    /* downstream packets sent so far, this one included */
+    uint32_t up_host_drops;/* datagrams the daemon's socket dropped (SO_RXQ_OVFL) */
+};
+
+/* Encoders return bytes written (RP_MEXT_*_LEN) or 0 if cap is too small.
+ * Decoders return 0 on success, -1 on bad length or unknown version. */
+size_t rp_mext_up_encode(const struct rp_mext_up *in, uint8_t *buf, size_t cap);
+int    rp_mext_up_decode(const uint8_t *data, size_t len, struct rp_mext_up *out);
+size_t rp_mext_down_encode(const struct rp_mext_down *in, uint8_t *buf, size_t cap);
+int    rp_mext_down_decode(const uint8_t *data, size_t len, struct rp_mext_down *out);
+
+#endif

@@ -1,0 +1,27 @@
+/* Socket address parsing and formatting (numeric only: no DNS on the daemon side). */
+#ifndef RP_NETADDR_H
+#define RP_NETADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define RP_ADDRSTRLEN 64 /* "[v6]:port" */
+
+/* "1.2.3.4:5", "[::1]:5", "::1" or "1.2.3.4" (then default_port; 0 = port required).
+ * Returns 0 or -1. */
+int  rp_addr_parse(const char *s, uint16_t default_port, struct sockaddr_storage *out, socklen_t *outlen);
+/* IP literal + port. */
+int  rp_addr_from_ip(const char *ip, uint16_t port, struct sockaddr_storage *out, socklen_t *outlen);
+void rp_addr_format(const struct sockaddr *sa, char *buf, size_t len);
+void rp_addr_format_ip(const struct sockaddr *sa, char *buf, size_t len);
+bool rp_addr_equal(const struct sockaddr *a, const struct sockaddr *b);     /* family, IP and port */
+bool rp_addr_same_ip(const struct sockaddr *a, const struct sockaddr *b);
+uint16_t rp_addr_port(const struct sockaddr *sa);
+bool rp_addr_is_loopback(const struct sockaddr *sa);
+socklen_t rp_addr_len(const struct sockaddr *sa);
+/* IP + UDP header bytes for this family (28 or 48). */
+unsigned rp_addr_udp_overhead(const struct sockaddr *sa);
+
+#endif

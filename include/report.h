@@ -1,0 +1,81 @@
+/* The probe's report: verdict and diagnosis from what each side saw, rendered
+ * as a human table, JSON (docs/report.schema.json) or a Nagios status line. */
+#ifndef RP_REPORT_H
+#define RP_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rxstats.h"
+
+enum rp_verdict { RP_VERDICT_PASS = 0, RP_VERDICT_WARN, RP_VERDICT_FAIL };
+
+enum rp_diagnosis {
+    RP_DIAG_TWO_WAY = 0,
+    RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED,    /* the customer would not hear the agent */
+    RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED,  /* the agent would not hear the customer */
+    RP_DIAG_NO_MEDIA,
+    RP_DIAG_DEGRADED,                    /* two-way, but loss/jitter/delay beyond thresholds */
+};
+
+struct rp_dir_report {
+    bool     measured;      /* false: this side's figures are unavailable */
+    uint64_t sent;
+    struct rp_rxsummary rx; /* receiver's view; rx.expected == sent when sent is known */
+    uint64_t host_drops;    /* datagrams the receiving host dropped (socket queue), not network loss */
+    double   kbps;          /* on the wire (IP+UDP+RTP) */
+    double   r_factor;
+    double   mos;
+};
+
+struct rp_thresholds {
+    double warn_loss_pct, fail_loss_pct;     /* 1, 5 */
+    double warn_jitter_ms, fail_jitter_ms;   /* 30, 60 */
+    double warn_rtt_ms, fail_rtt_ms;         /* 300, 600 */
+    double warn_mos, fail_mos;               /* 4.0, 3.6 */
+};
+void rp_thresholds_default(struct rp_thresholds *t);
+
+struct rp_report {
+    char     codec[16];         /* "pcmu" */
+    unsigned ptime_ms;
+    unsigned bitrate;           /* bps */
+    char     transport[32];     /* "rtp" */
+    double   duration_s;        /* media send duration */
+    unsigned jitter_buffer_ms;
+    char     server[256];
+    char     session_id[64];
+    unsigned media_port;
+    struct rp_dir_report up;    /* agent -> host, measured by the daemon */
+    struct rp_dir_report down;  /* host -> agent, measured by the probe */
+    bool     has_rtt;
+    double   rtt_min_ms, rtt_avg_ms, rtt_p95_ms, rtt_max_ms;
+    double   mouth_to_ear_ms;   /* one-way estimate used for the E-model: RTT/2 + ptime + jitter buffer + codec */
+    struct {
+        char local[64];         /* the probe's media socket */
+        char control_seen[64];  /* the probe's IP as the daemon saw it on the control connection */
+        char announced[64];     /* what the probe told the daemon (PATCH) */
+        char latched[64];       /* where upstream really came from, as the daemon latched it; "" if none */
+        char type[32];          /* "none" | "nat" | "rewritten-port" | "unknown" */
+    } nat;
+    /* Filled by rp_report_evaluate(): */
+    enum rp_verdict   verdict;
+    enum rp_diagnosis diagnosis;
+    char cause[256];
+    char remediation[256];
+};
+
+const char *rp_verdict_name(enum rp_verdict v);     /* "pass" | "warn" | "fail" */
+const char *rp_diagnosis_name(enum rp_diagnosis d); /* "two-way", "one-way-upstream-blocked", ... */
+
+/* Sets verdict, diagnosis, cause and remediation from the figures and thresholds. */
+void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t);
+/* Nagios plugin exit code: 0 OK (pass), 1 WARN, 2 CRIT (fail). */
+int  rp_report_exit_code(const struct rp_report *r);
+
+void rp_report_print_text(const struct rp_report *r, FILE *out);
+int  rp_report_print_json(const struct rp_report *r, FILE *out);   /* jansson; 0 or -1 */
+void rp_report_print_nagios(const struct rp_report *r, FILE *out); /* "RTPPROBE OK - ... | perfdata" */
+
+#endif

@@ -1,0 +1,63 @@
+/* RTP (RFC 3550) header build/parse with RFC 8285 header extensions.
+ * Pure wire format: no sockets, no event loop. Every read is length-checked. */
+#ifndef RP_RTP_H
+#define RP_RTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RP_RTP_HDR_LEN 12
+#define RP_RTP_EXT_ONE_BYTE 0xBEDEu /* RFC 8285 §4.2 */
+#define RP_RTP_EXT_TWO_BYTE 0x1000u /* RFC 8285 §4.3, appbits 0 (mask 0xFFF0) */
+#define RP_RTP_MAX_PKT 1500
+
+struct rp_rtp_hdr {
+    uint8_t  pt;
+    bool     marker;
+    uint16_t seq;
+    uint32_t ts;
+    uint32_t ssrc;
+};
+
+/* A parsed packet; pointers point into the caller's buffer. */
+struct rp_rtp_pkt {
+    struct rp_rtp_hdr hdr;
+    uint8_t        csrc_count;
+    bool           has_ext;
+    uint16_t       ext_profile;   /* "defined by profile" field */
+    const uint8_t *ext;           /* extension body after the 4-byte ext header */
+    size_t         ext_len;       /* bytes, multiple of 4 */
+    const uint8_t *payload;
+    size_t         payload_len;   /* padding excluded */
+    uint8_t        padding_len;   /* 0 when P bit clear */
+};
+
+enum rp_rtp_err {
+    RP_RTP_OK = 0,
+    RP_RTP_ETOOSHORT,   /* shorter than the fixed header */
+    RP_RTP_EVERSION,    /* V != 2 */
+    RP_RTP_ECSRC,       /* CSRC list runs past the end */
+    RP_RTP_EEXT,        /* extension header/length runs past the end */
+    RP_RTP_EPADDING,    /* padding count 0 or larger than what is left */
+    RP_RTP_NERR
+};
+
+const char *rp_rtp_strerror(enum rp_rtp_err err);
+
+/* Parse buf[0..len). On error *out is unspecified. */
+enum rp_rtp_err rp_rtp_parse(const uint8_t *buf, size_t len, struct rp_rtp_pkt *out);
+
+/* Find RFC 8285 element `id` (one-byte 0xBEDE or two-byte 0x100x form).
+ * Returns 1 and sets *data/*len when found, 0 when absent (or the extension
+ * is not RFC 8285), -1 when the element list is malformed (runs past ext_len). */
+int rp_rtp_ext_find(const struct rp_rtp_pkt *pkt, uint8_t id, const uint8_t **data, size_t *len);
+
+/* Build V=2, no CSRC, no padding. When elem_len > 0, adds a two-byte-form
+ * RFC 8285 extension holding one element (id 1..255, elem_len 1..255), zero-padded
+ * to 32 bits. Returns bytes written, or 0 if it does not fit in cap or args are bad. */
+size_t rp_rtp_build(uint8_t *buf, size_t cap, const struct rp_rtp_hdr *hdr,
+                    uint8_t elem_id, const uint8_t *elem, size_t elem_len,
+                    const uint8_t *payload, size_t payload_len);
+
+#endif

@@ -1,0 +1,56 @@
+/* Receive-side statistics of one RTP stream: loss, duplicates, reordering,
+ * RFC 3550 interarrival jitter, IPDV distribution, loss bursts, late packets
+ * against a simulated fixed jitter buffer. No allocation per packet. */
+#ifndef RP_RXSTATS_H
+#define RP_RXSTATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct rp_rxstats;
+
+enum rp_rx_class {
+    RP_RX_IN_ORDER = 0,  /* new highest sequence (possibly after a gap) */
+    RP_RX_REORDERED,     /* older than the highest seen, not seen before */
+    RP_RX_DUPLICATE,     /* seen before: not counted as received */
+};
+
+/* clock_rate: RTP clock (Hz). jb_ms: depth of the simulated jitter buffer; a packet
+ * whose transit exceeds the lowest transit seen so far by more than jb_ms is late. */
+struct rp_rxstats *rp_rxstats_new(unsigned clock_rate, unsigned jb_ms);
+void rp_rxstats_free(struct rp_rxstats *s);
+
+/* The sequence number the sender started with, when known (counts losses before
+ * the first arrival). Call before the first rp_rxstats_add(). */
+void rp_rxstats_set_first_seq(struct rp_rxstats *s, uint16_t first_seq);
+
+/* One arrival. arrival_ns: receive time (kernel timestamp, CLOCK_REALTIME ns).
+ * wire_bytes: the datagram's size on the wire (IP + UDP + RTP). */
+enum rp_rx_class rp_rxstats_add(struct rp_rxstats *s, uint16_t seq, uint32_t rtp_ts,
+                                uint64_t arrival_ns, size_t wire_bytes);
+
+struct rp_rxsummary {
+    uint64_t received;      /* unique packets (duplicates excluded) */
+    uint64_t expected;      /* `sent` when known, else highest - first + 1 */
+    int64_t  lost;          /* expected - received */
+    double   loss_pct;      /* 100 * lost / expected; 0 when expected is 0 */
+    uint64_t duplicates;
+    uint64_t reordered;
+    uint64_t late;          /* received but too late for the simulated jitter buffer */
+    uint64_t bursts;        /* runs of consecutive lost packets (leading/trailing runs included when known) */
+    uint32_t max_burst;     /* longest run */
+    double   burst_ratio;   /* G.113 BurstR = 1/(p+q) from the run counts; 1.0 with no loss */
+    double   jitter_ms;     /* RFC 3550 §6.4.1 / A.8, converted to ms */
+    double   ipdv_p50_ms;   /* |IPDV| (RFC 5481) between consecutive in-order packets */
+    double   ipdv_p95_ms;
+    double   ipdv_p99_ms;
+    double   ipdv_max_ms;
+    uint64_t wire_bytes;    /* of unique packets */
+    uint64_t first_arrival_ns;
+    uint64_t last_arrival_ns;
+};
+
+/* sent: packets the sender says it sent (0 = unknown, fall back to RFC 3550 expected). */
+void rp_rxstats_summary(const struct rp_rxstats *s, uint64_t sent, struct rp_rxsummary *out);
+
+#endif

@@ -1,0 +1,33 @@
+/* UDP sockets for media: kernel receive timestamps (SO_TIMESTAMPNS), socket
+ * queue overflow counts (SO_RXQ_OVFL), DSCP marking. */
+#ifndef RP_UDP_H
+#define RP_UDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* Non-blocking, close-on-exec. Never SO_REUSEADDR/SO_REUSEPORT: a port another
+ * process holds is never shared or stolen. dscp < 0 leaves TOS alone.
+ * Returns fd, or -1 with errno set (EADDRINUSE when the port is taken). */
+int rp_udp_open(const struct sockaddr *bind, socklen_t len, int dscp);
+
+/* DSCP EF (46) as phones mark voice (RFC 3246, RFC 4594). */
+#define RP_DSCP_EF 46
+
+struct rp_udp_meta {
+    struct sockaddr_storage from;
+    socklen_t fromlen;
+    uint64_t  rx_ns;      /* kernel timestamp; user-space clock if absent */
+    bool      has_drops;
+    uint32_t  rxq_drops;  /* cumulative SO_RXQ_OVFL count of this socket */
+};
+
+/* One datagram. Returns its length, or -1 with errno (EAGAIN when drained).
+ * Truncated datagrams (larger than cap) are dropped and reported as -1/EMSGSIZE. */
+ssize_t rp_udp_recv(int fd, uint8_t *buf, size_t cap, struct rp_udp_meta *meta);
+ssize_t rp_udp_send(int fd, const uint8_t *buf, size_t len, const struct sockaddr *to, socklen_t tolen);
+
+#endif
