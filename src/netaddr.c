@@ -1,0 +1,154 @@
+/* Numeric socket addresses only: the daemon never resolves names it is sent. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netaddr.h"
+
+int rp_addr_from_ip(const char *ip, uint16_t port, struct sockaddr_storage *out, socklen_t *outlen)
+{
+    memset(out, 0, sizeof *out);
+    struct sockaddr_in *sin = (struct sockaddr_in *)out;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)out;
+    if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(port);
+        *outlen = sizeof *sin;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
+        *outlen = sizeof *sin6;
+        return 0;
+    }
+    return -1;
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+    if (*s == '\0' || strlen(s) > 5)
+        return -1;
+    unsigned long v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (unsigned long)(*p - '0');
+    }
+    if (v == 0 || v > 65535)
+        return -1;
+    *port = (uint16_t)v;
+    return 0;
+}
+
+int rp_addr_parse(const char *s, uint16_t default_port, struct sockaddr_storage *out, socklen_t *outlen)
+{
+    char host[INET6_ADDRSTRLEN + 1];
+    const char *port_str = NULL;
+    size_t hostlen;
+
+    if (s[0] == '[') {
+        const char *end = strchr(s, ']');
+        if (!end)
+            return -1;
+        hostlen = (size_t)(end - s - 1);
+        if (end[1] == ':')
+            port_str = end + 2;
+        else if (end[1] != '\0')
+            return -1;
+        s++;
+    } else {
+        const char *colon = strchr(s, ':');
+        if (colon && strchr(colon + 1, ':'))
+            colon = NULL; /* bare IPv6 literal: no port */
+        hostlen = colon ? (size_t)(colon - s) : strlen(s);
+        if (colon)
+            port_str = colon + 1;
+    }
+    if (hostlen == 0 || hostlen >= sizeof host)
+        return -1;
+    memcpy(host, s, hostlen);
+    host[hostlen] = '\0';
+
+    uint16_t port = default_port;
+    if (port_str) {
+        if (parse_port(port_str, &port) < 0)
+            return -1;
+    } else if (default_port == 0) {
+        return -1;
+    }
+    return rp_addr_from_ip(host, port, out, outlen);
+}
+
+void rp_addr_format_ip(const struct sockaddr *sa, char *buf, size_t len)
+{
+    const void *src = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                                                : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    if (!inet_ntop(sa->sa_family, src, buf, (socklen_t)len))
+        snprintf(buf, len, "?");
+}
+
+void rp_addr_format(const struct sockaddr *sa, char *buf, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN];
+    rp_addr_format_ip(sa, ip, sizeof ip);
+    if (sa->sa_family == AF_INET6)
+        snprintf(buf, len, "[%s]:%u", ip, rp_addr_port(sa));
+    else
+        snprintf(buf, len, "%s:%u", ip, rp_addr_port(sa));
+}
+
+uint16_t rp_addr_port(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+    if (sa->sa_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+    return 0;
+}
+
+bool rp_addr_same_ip(const struct sockaddr *a, const struct sockaddr *b)
+{
+    if (a->sa_family != b->sa_family)
+        return false;
+    if (a->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (a->sa_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr,
+                      sizeof(struct in6_addr)) == 0;
+    return false;
+}
+
+bool rp_addr_equal(const struct sockaddr *a, const struct sockaddr *b)
+{
+    return rp_addr_same_ip(a, b) && rp_addr_port(a) == rp_addr_port(b);
+}
+
+bool rp_addr_is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+    }
+    return false;
+}
+
+socklen_t rp_addr_len(const struct sockaddr *sa)
+{
+    return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+unsigned rp_addr_udp_overhead(const struct sockaddr *sa)
+{
+    return sa->sa_family == AF_INET6 ? 40 + 8 : 20 + 8;
+}

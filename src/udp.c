@@ -1,0 +1,84 @@
+/* Media sockets. Kernel receive timestamps make jitter and RTT reflect the
+ * network rather than our own scheduling; SO_RXQ_OVFL separates drops in our
+ * own socket queue from loss on the path. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "timeutil.h"
+#include "udp.h"
+
+int rp_udp_open(const struct sockaddr *bind_addr, socklen_t len, int dscp)
+{
+    int fd = socket(bind_addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int on = 1;
+    /* Best effort: without them we fall back to user-space time and no drop count. */
+    (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+    (void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
+    if (dscp >= 0) {
+        int tos = (dscp & 0x3f) << 2;
+        if (bind_addr->sa_family == AF_INET6)
+            (void)setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos);
+        else
+            (void)setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+    }
+    if (bind(fd, bind_addr, len) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+ssize_t rp_udp_recv(int fd, uint8_t *buf, size_t cap, struct rp_udp_meta *meta)
+{
+    struct iovec iov = { .iov_base = buf, .iov_len = cap };
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr msg = {
+        .msg_name = &meta->from,
+        .msg_namelen = sizeof meta->from,
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = control.buf,
+        .msg_controllen = sizeof control.buf,
+    };
+    ssize_t n = recvmsg(fd, &msg, 0);
+    if (n < 0)
+        return -1;
+    if (msg.msg_flags & MSG_TRUNC) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    meta->fromlen = msg.msg_namelen;
+    meta->rx_ns = 0;
+    meta->has_drops = false;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET)
+            continue;
+        if (c->cmsg_type == SCM_TIMESTAMPNS && c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            meta->rx_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        } else if (c->cmsg_type == SO_RXQ_OVFL && c->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+            memcpy(&meta->rxq_drops, CMSG_DATA(c), sizeof meta->rxq_drops);
+            meta->has_drops = true;
+        }
+    }
+    if (meta->rx_ns == 0)
+        meta->rx_ns = rp_realtime_ns();
+    return n;
+}
+
+ssize_t rp_udp_send(int fd, const uint8_t *buf, size_t len, const struct sockaddr *to, socklen_t tolen)
+{
+    return sendto(fd, buf, len, 0, to, tolen);
+}
