@@ -49,7 +49,7 @@ const char *rp_rtp_strerror(enum rp_rtp_err err);
 enum rp_rtp_err rp_rtp_parse(const uint8_t *buf, size_t len, struct rp_rtp_pkt *out);
 
 /* Find RFC 8285 element `id` (one-byte 0xBEDE or two-byte 0x100x form).
- * Returns 1 and sets *data/*len when found, 0 when absent (or the extension
+ * Returns 1 and sets *data and *len when found, 0 when absent (or the extension
  * is not RFC 8285), -1 when the element list is malformed (runs past ext_len). */
 int rp_rtp_ext_find(const struct rp_rtp_pkt *pkt, uint8_t id, const uint8_t **data, size_t *len);
 
