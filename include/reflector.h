@@ -1,0 +1,30 @@
+/* The media side of the daemon: the session table, one read event per session
+ * socket and one timer for every session's downstream stream and expiry. */
+#ifndef RP_REFLECTOR_H
+#define RP_REFLECTOR_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "session.h"
+
+struct rp_reflector;
+
+struct rp_reflector *rp_reflector_new(struct event_base *base, const struct rp_config *cfg);
+void rp_reflector_free(struct rp_reflector *r);
+
+/* Create a session. On failure returns NULL, sets *http_status (503 when full or
+ * out of ports, 500 otherwise) and a message. */
+struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_session_params *p,
+                                       const struct sockaddr *control_peer, int *http_status,
+                                       char *err, size_t errlen);
+struct rp_session *rp_reflector_find(struct rp_reflector *r, const char *id);
+void rp_reflector_destroy(struct rp_reflector *r, struct rp_session *s);
+/* Call after changing a session's sending state (announce, stop). */
+void rp_reflector_reschedule(struct rp_reflector *r);
+unsigned rp_reflector_count(const struct rp_reflector *r);
+
+#endif

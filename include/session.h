@@ -1,0 +1,73 @@
+/* One probe session on the daemon: its media socket, upstream receive statistics,
+ * latching, and the downstream stream it sends. Pure logic: no event loop here;
+ * reflector.c drives it. */
+#ifndef RP_SESSION_H
+#define RP_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+
+#include "codec.h"
+#include "udp.h"
+
+#define RP_SESSION_ID_LEN 32 /* hex chars */
+
+struct rp_session;
+
+struct rp_session_params {
+    enum rp_codec_id codec;
+    unsigned ptime_ms;
+    unsigned bitrate_bps;
+    unsigned duration_s;
+    unsigned jitter_buffer_ms;
+};
+
+/* Why an upstream datagram was dropped; exported as counters. */
+enum rp_drop_reason {
+    RP_DROP_BAD_RTP = 0,   /* not parseable as RTP */
+    RP_DROP_WRONG_SSRC,    /* not this session's upstream SSRC */
+    RP_DROP_WRONG_PT,      /* not the session's payload type */
+    RP_DROP_BAD_EXT,       /* measurement extension missing or malformed */
+    RP_DROP_STOPPED,       /* arrived after the probe stopped the session */
+    RP_DROP_COUNT
+};
+const char *rp_drop_reason_name(enum rp_drop_reason r);
+
+/* Takes ownership of fd. control_peer: the client as seen on the control connection. */
+struct rp_session *rp_session_new(const struct rp_session_params *p, int fd, uint16_t port,
+                                  const struct sockaddr *control_peer, uint64_t now_mono,
+                                  char *err, size_t errlen);
+void rp_session_free(struct rp_session *s);
+
+const char *rp_session_id(const struct rp_session *s);
+int      rp_session_fd(const struct rp_session *s);
+uint16_t rp_session_port(const struct rp_session *s);
+uint32_t rp_session_ssrc_up(const struct rp_session *s);
+uint32_t rp_session_ssrc_down(const struct rp_session *s);
+const struct rp_session_params *rp_session_params(const struct rp_session *s);
+bool     rp_session_expired(const struct rp_session *s, uint64_t now_mono);
+
+/* An upstream datagram arrived on the session's socket. Never produces a reply:
+ * the downstream stream is clocked, so input cannot amplify output. */
+void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len,
+                            const struct rp_udp_meta *meta, uint64_t now_mono);
+
+/* The probe's announced media address (PATCH). */
+void rp_session_announce(struct rp_session *s, const struct sockaddr *addr, uint64_t now_mono);
+/* Stop downstream and freeze the counters; upstream_sent lets loss include the tail. */
+void rp_session_stop(struct rp_session *s, uint64_t upstream_sent);
+bool rp_session_stopped(const struct rp_session *s);
+
+/* Downstream scheduling: monotonic ns of the next packet due, or UINT64_MAX if none. */
+uint64_t rp_session_next_due(const struct rp_session *s);
+/* Send every downstream packet due at now_mono. Returns packets sent. */
+unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono);
+
+/* The daemon's side of the session for GET /v1/sessions/{id}. New reference. */
+json_t *rp_session_to_json(const struct rp_session *s);
+
+#endif

@@ -1,0 +1,50 @@
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "log.h"
+#include "netaddr.h"
+#include "portalloc.h"
+#include "udp.h"
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+    if (ss->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+    else
+        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+}
+
+int rp_port_alloc(const struct sockaddr *bind_addr, unsigned port_min, unsigned port_max,
+                  int dscp, uint16_t *port)
+{
+    /* Even ports for RTP (RFC 3550 §11); the odd neighbour is left for RTCP. */
+    unsigned first = (port_min + 1) & ~1u;
+    if (first > port_max) {
+        errno = EINVAL;
+        return -1;
+    }
+    unsigned count = (port_max - first) / 2 + 1;
+    uint32_t r;
+    if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
+        rp_fatal("RAND_bytes failed");
+
+    struct sockaddr_storage ss;
+    socklen_t len = rp_addr_len(bind_addr);
+    memcpy(&ss, bind_addr, len);
+    for (unsigned i = 0; i < count; i++) {
+        uint16_t candidate = (uint16_t)(first + 2 * ((r + i) % count));
+        set_port(&ss, candidate);
+        int fd = rp_udp_open((struct sockaddr *)&ss, len, dscp);
+        if (fd >= 0) {
+            *port = candidate;
+            return fd;
+        }
+        if (errno != EADDRINUSE && errno != EACCES)
+            return -1;
+    }
+    errno = EADDRNOTAVAIL;
+    return -1;
+}

@@ -1,0 +1,214 @@
+/* Event-loop glue for the media plane: reads session sockets, clocks the
+ * downstream streams from one timer, expires sessions. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "netaddr.h"
+#include "portalloc.h"
+#include "reflector.h"
+#include "timeutil.h"
+#include "udp.h"
+
+/* Datagrams read per socket per wakeup: bounded so one busy session cannot starve the rest. */
+#define READ_BUDGET 64
+/* The timer also wakes this often to expire sessions. */
+#define HOUSEKEEPING_NS 1000000000ull
+
+struct slot {
+    struct rp_reflector *owner;
+    struct rp_session *session;
+    struct event *ev;
+};
+
+struct rp_reflector {
+    struct event_base *base;
+    const struct rp_config *cfg;
+    struct event *tick;
+    struct slot **slots;
+    unsigned nslots;
+    unsigned capacity;
+    uint64_t armed_for;  /* monotonic ns the tick timer fires at */
+};
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct slot *sl = arg;
+    uint8_t buf[2048]; /* larger than any MTU: bigger datagrams are truncated and dropped */
+    (void)what;
+    for (int i = 0; i < READ_BUDGET; i++) {
+        struct rp_udp_meta meta;
+        ssize_t n = rp_udp_recv(fd, buf, sizeof buf, &meta);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            /* ICMP errors from a closed peer port, oversized datagrams: not ours to act on. */
+            continue;
+        }
+        rp_session_on_datagram(sl->session, buf, (size_t)n, &meta, rp_monotonic_ns());
+    }
+    /* The first upstream packet may have started this session's stream. */
+    if (rp_session_next_due(sl->session) < sl->owner->armed_for)
+        rp_reflector_reschedule(sl->owner);
+}
+
+static void remove_slot(struct rp_reflector *r, unsigned i)
+{
+    struct slot *sl = r->slots[i];
+    event_free(sl->ev);
+    rp_session_free(sl->session);
+    free(sl);
+    r->slots[i] = r->slots[--r->nslots];
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct rp_reflector *r = arg;
+    (void)fd;
+    (void)what;
+    uint64_t now = rp_monotonic_ns();
+    for (unsigned i = 0; i < r->nslots;) {
+        struct rp_session *s = r->slots[i]->session;
+        if (rp_session_expired(s, now)) {
+            rp_log_info("session %s expired", rp_session_id(s));
+            remove_slot(r, i);
+            continue;
+        }
+        rp_session_send_due(s, now);
+        i++;
+    }
+    r->armed_for = UINT64_MAX;
+    rp_reflector_reschedule(r);
+}
+
+void rp_reflector_reschedule(struct rp_reflector *r)
+{
+    uint64_t now = rp_monotonic_ns();
+    uint64_t due = now + HOUSEKEEPING_NS;
+    for (unsigned i = 0; i < r->nslots; i++) {
+        uint64_t d = rp_session_next_due(r->slots[i]->session);
+        if (d < due)
+            due = d;
+    }
+    uint64_t wait = due > now ? due - now : 0;
+    struct timeval tv = { .tv_sec = (time_t)(wait / 1000000000u), .tv_usec = (suseconds_t)(wait % 1000000000u / 1000u) };
+    evtimer_add(r->tick, &tv);
+    r->armed_for = due;
+}
+
+struct rp_reflector *rp_reflector_new(struct event_base *base, const struct rp_config *cfg)
+{
+    struct rp_reflector *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->base = base;
+    r->cfg = cfg;
+    r->tick = evtimer_new(base, on_tick, r);
+    if (!r->tick) {
+        free(r);
+        return NULL;
+    }
+    r->armed_for = UINT64_MAX;
+    rp_reflector_reschedule(r);
+    return r;
+}
+
+void rp_reflector_free(struct rp_reflector *r)
+{
+    if (!r)
+        return;
+    while (r->nslots)
+        remove_slot(r, r->nslots - 1);
+    free(r->slots);
+    event_free(r->tick);
+    free(r);
+}
+
+unsigned rp_reflector_count(const struct rp_reflector *r)
+{
+    return r->nslots;
+}
+
+struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_session_params *p,
+                                       const struct sockaddr *control_peer, int *http_status,
+                                       char *err, size_t errlen)
+{
+    *http_status = 503;
+    if (r->nslots >= r->cfg->max_sessions) {
+        snprintf(err, errlen, "session limit reached (%u)", r->cfg->max_sessions);
+        return NULL;
+    }
+    struct sockaddr_storage bind_addr;
+    socklen_t bind_len;
+    if (rp_addr_from_ip(r->cfg->media_bind, 0, &bind_addr, &bind_len) < 0) {
+        *http_status = 500;
+        snprintf(err, errlen, "bad media.bind");
+        return NULL;
+    }
+    uint16_t port;
+    int fd = rp_port_alloc((struct sockaddr *)&bind_addr, r->cfg->port_min, r->cfg->port_max, RP_DSCP_EF, &port);
+    if (fd < 0) {
+        snprintf(err, errlen, "no free media port in %u-%u: %s", r->cfg->port_min, r->cfg->port_max,
+                 strerror(errno));
+        return NULL;
+    }
+    if (r->nslots == r->capacity) {
+        unsigned cap = r->capacity ? r->capacity * 2 : 16;
+        struct slot **grown = realloc(r->slots, cap * sizeof *grown);
+        if (!grown) {
+            close(fd);
+            *http_status = 500;
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+        r->slots = grown;
+        r->capacity = cap;
+    }
+    struct slot *sl = calloc(1, sizeof *sl);
+    if (!sl) {
+        close(fd);
+        *http_status = 500;
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    sl->owner = r;
+    sl->session = rp_session_new(p, fd, port, control_peer, rp_monotonic_ns(), err, errlen);
+    if (!sl->session) {
+        free(sl); /* rp_session_new closed fd */
+        *http_status = 500;
+        return NULL;
+    }
+    sl->ev = event_new(r->base, fd, EV_READ | EV_PERSIST, on_readable, sl);
+    if (!sl->ev || event_add(sl->ev, NULL) < 0) {
+        if (sl->ev)
+            event_free(sl->ev);
+        rp_session_free(sl->session);
+        free(sl);
+        *http_status = 500;
+        snprintf(err, errlen, "cannot watch media socket");
+        return NULL;
+    }
+    r->slots[r->nslots++] = sl;
+    return sl->session;
+}
+
+struct rp_session *rp_reflector_find(struct rp_reflector *r, const char *id)
+{
+    for (unsigned i = 0; i < r->nslots; i++)
+        if (strcmp(rp_session_id(r->slots[i]->session), id) == 0)
+            return r->slots[i]->session;
+    return NULL;
+}
+
+void rp_reflector_destroy(struct rp_reflector *r, struct rp_session *s)
+{
+    for (unsigned i = 0; i < r->nslots; i++) {
+        if (r->slots[i]->session == s) {
+            remove_slot(r, i);
+            return;
+        }
+    }
+}

@@ -1,0 +1,384 @@
+/* A probe session on the daemon. See include/session.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "log.h"
+#include "mext.h"
+#include "netaddr.h"
+#include "rtp.h"
+#include "rxstats.h"
+#include "session.h"
+#include "timeutil.h"
+
+#define NS_PER_MS 1000000ull
+#define NS_PER_S  1000000000ull
+/* Downstream keeps going this long past the requested duration, so that a probe
+ * that started late still gets a full stream; then it stops by itself. */
+#define SEND_GRACE_NS (10 * NS_PER_S)
+/* The session stays readable this long after its duration for the final GET. */
+#define LINGER_NS (60 * NS_PER_S)
+/* Payload loop length: two seconds of signal, long enough not to look periodic to a codec. */
+#define PAYLOAD_LOOP_MS 2000
+
+struct rp_session {
+    char     id[RP_SESSION_ID_LEN + 1];
+    struct rp_session_params params;
+    const struct rp_codec_info *codec;
+    int      fd;
+    uint16_t port;
+    uint32_t ssrc_up;
+    uint32_t ssrc_down;
+    uint64_t created_mono;
+    uint64_t send_until_mono;
+    uint64_t expires_mono;
+    struct sockaddr_storage control_peer;
+
+    bool     announced;
+    struct sockaddr_storage announced_addr;
+    bool     latched;
+    struct sockaddr_storage latched_addr;
+    uint64_t relatched;   /* times the upstream source address changed */
+
+    struct rp_rxstats *up_stats;
+    uint64_t up_accepted;      /* every accepted datagram, duplicates included */
+    uint64_t up_host_drops;    /* SO_RXQ_OVFL */
+    uint64_t drops[RP_DROP_COUNT];
+    uint64_t upstream_sent;    /* from the probe at stop; 0 = unknown */
+    bool     first_seen;
+
+    bool     have_reflection;
+    uint32_t refl_seq;
+    uint64_t refl_t1, refl_t2;
+
+    struct rp_payloads *payloads;
+    bool     stopped;
+    bool     sending;          /* peer known, stream running */
+    uint64_t next_send_mono;
+    uint16_t down_seq;
+    uint32_t down_ts;
+    uint32_t down_sent;
+    uint64_t down_wire_bytes;
+    uint64_t down_send_errors;
+};
+
+static const char *const drop_names[RP_DROP_COUNT] = {
+    "bad_rtp", "wrong_ssrc", "wrong_pt", "bad_extension", "after_stop",
+};
+
+const char *rp_drop_reason_name(enum rp_drop_reason r)
+{
+    return (unsigned)r < RP_DROP_COUNT ? drop_names[r] : "unknown";
+}
+
+static uint32_t random_u32(void)
+{
+    uint32_t v;
+    if (RAND_bytes((unsigned char *)&v, sizeof v) != 1)
+        rp_fatal("RAND_bytes failed");
+    return v;
+}
+
+struct rp_session *rp_session_new(const struct rp_session_params *p, int fd, uint16_t port,
+                                  const struct sockaddr *control_peer, uint64_t now_mono,
+                                  char *err, size_t errlen)
+{
+    struct rp_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->params = *p;
+    s->codec = rp_codec_get(p->codec);
+    s->fd = fd;
+    s->port = port;
+    unsigned char raw[RP_SESSION_ID_LEN / 2];
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        rp_fatal("RAND_bytes failed");
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
+    s->ssrc_up = random_u32();
+    do
+        s->ssrc_down = random_u32();
+    while (s->ssrc_down == s->ssrc_up);
+    s->down_seq = (uint16_t)random_u32();
+    s->down_ts = random_u32();
+    s->created_mono = now_mono;
+    s->send_until_mono = now_mono + p->duration_s * NS_PER_S + SEND_GRACE_NS;
+    s->expires_mono = now_mono + p->duration_s * NS_PER_S + LINGER_NS;
+    memcpy(&s->control_peer, control_peer, rp_addr_len(control_peer));
+
+    s->up_stats = rp_rxstats_new(s->codec->clock_rate, p->jitter_buffer_ms);
+    unsigned nframes = PAYLOAD_LOOP_MS / p->ptime_ms;
+    s->payloads = rp_payloads_new(p->codec, p->ptime_ms, p->bitrate_bps, nframes, random_u32(), err, errlen);
+    if (!s->up_stats || !s->payloads) {
+        if (!s->up_stats)
+            snprintf(err, errlen, "out of memory");
+        rp_session_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void rp_session_free(struct rp_session *s)
+{
+    if (!s)
+        return;
+    if (s->fd >= 0)
+        close(s->fd);
+    rp_rxstats_free(s->up_stats);
+    rp_payloads_free(s->payloads);
+    free(s);
+}
+
+const char *rp_session_id(const struct rp_session *s) { return s->id; }
+int rp_session_fd(const struct rp_session *s) { return s->fd; }
+uint16_t rp_session_port(const struct rp_session *s) { return s->port; }
+uint32_t rp_session_ssrc_up(const struct rp_session *s) { return s->ssrc_up; }
+uint32_t rp_session_ssrc_down(const struct rp_session *s) { return s->ssrc_down; }
+const struct rp_session_params *rp_session_params(const struct rp_session *s) { return &s->params; }
+bool rp_session_stopped(const struct rp_session *s) { return s->stopped; }
+
+bool rp_session_expired(const struct rp_session *s, uint64_t now_mono)
+{
+    return now_mono >= s->expires_mono;
+}
+
+static void start_sending(struct rp_session *s, uint64_t now_mono)
+{
+    if (s->sending || s->stopped)
+        return;
+    s->sending = true;
+    s->next_send_mono = now_mono;
+}
+
+static void drop(struct rp_session *s, enum rp_drop_reason r)
+{
+    s->drops[r]++;
+}
+
+void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len,
+                            const struct rp_udp_meta *meta, uint64_t now_mono)
+{
+    if (meta->has_drops)
+        s->up_host_drops = meta->rxq_drops;
+    if (s->stopped) {
+        drop(s, RP_DROP_STOPPED);
+        return;
+    }
+    struct rp_rtp_pkt pkt;
+    if (rp_rtp_parse(buf, len, &pkt) != RP_RTP_OK) {
+        drop(s, RP_DROP_BAD_RTP);
+        return;
+    }
+    if (pkt.hdr.ssrc != s->ssrc_up) {
+        drop(s, RP_DROP_WRONG_SSRC);
+        return;
+    }
+    if (pkt.hdr.pt != s->codec->pt) {
+        drop(s, RP_DROP_WRONG_PT);
+        return;
+    }
+    const uint8_t *elem;
+    size_t elem_len;
+    struct rp_mext_up up;
+    if (rp_rtp_ext_find(&pkt, RP_MEXT_ID_UP, &elem, &elem_len) != 1 ||
+        rp_mext_up_decode(elem, elem_len, &up) != 0) {
+        drop(s, RP_DROP_BAD_EXT);
+        return;
+    }
+
+    /* Symmetric RTP: send where the media really comes from (RFC 4961). */
+    const struct sockaddr *from = (const struct sockaddr *)&meta->from;
+    if (!s->latched || !rp_addr_equal(from, (const struct sockaddr *)&s->latched_addr)) {
+        if (s->latched)
+            s->relatched++;
+        memcpy(&s->latched_addr, from, rp_addr_len(from));
+        s->latched = true;
+    }
+    if (!s->first_seen) {
+        /* The probe's counter starts at 0 with its first RTP sequence number. */
+        rp_rxstats_set_first_seq(s->up_stats, (uint16_t)(pkt.hdr.seq - (uint16_t)up.seq));
+        s->first_seen = true;
+    }
+    s->up_accepted++;
+    rp_rxstats_add(s->up_stats, pkt.hdr.seq, pkt.hdr.ts, meta->rx_ns, len + rp_addr_udp_overhead(from));
+    if (!s->have_reflection || (int32_t)(up.seq - s->refl_seq) > 0) {
+        s->have_reflection = true;
+        s->refl_seq = up.seq;
+        s->refl_t1 = up.t1_ns;
+        s->refl_t2 = meta->rx_ns;
+    }
+    start_sending(s, now_mono);
+}
+
+void rp_session_announce(struct rp_session *s, const struct sockaddr *addr, uint64_t now_mono)
+{
+    memcpy(&s->announced_addr, addr, rp_addr_len(addr));
+    s->announced = true;
+    start_sending(s, now_mono);
+}
+
+void rp_session_stop(struct rp_session *s, uint64_t upstream_sent)
+{
+    s->stopped = true;
+    s->sending = false;
+    if (upstream_sent)
+        s->upstream_sent = upstream_sent;
+}
+
+uint64_t rp_session_next_due(const struct rp_session *s)
+{
+    return s->sending ? s->next_send_mono : UINT64_MAX;
+}
+
+static const struct sockaddr *downstream_dest(const struct rp_session *s)
+{
+    if (s->latched)
+        return (const struct sockaddr *)&s->latched_addr;
+    if (s->announced)
+        return (const struct sockaddr *)&s->announced_addr;
+    return NULL;
+}
+
+static uint32_t u32_sat(uint64_t v)
+{
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static void send_one(struct rp_session *s)
+{
+    const struct sockaddr *dest = downstream_dest(s);
+    if (!dest)
+        return;
+    size_t payload_len;
+    const uint8_t *payload = rp_payloads_get(s->payloads, s->down_sent, &payload_len);
+    struct rp_rxsummary sum;
+    rp_rxstats_summary(s->up_stats, 0, &sum);
+    struct rp_mext_down d = {
+        .flags = s->have_reflection ? RP_MEXT_F_REFLECTION : 0,
+        .refl_seq = s->refl_seq,
+        .t1_ns = s->refl_t1,
+        .t2_ns = s->refl_t2,
+        .up_received = u32_sat(sum.received),
+        .down_sent = s->down_sent + 1,
+        .up_host_drops = u32_sat(s->up_host_drops),
+    };
+    struct rp_rtp_hdr h = {
+        .pt = s->codec->pt,
+        .marker = s->down_sent == 0,
+        .seq = s->down_seq,
+        .ts = s->down_ts,
+        .ssrc = s->ssrc_down,
+    };
+    uint8_t elem[RP_MEXT_DOWN_LEN];
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    /* T3 as late as possible: the reflection hold time (T3 - T2) leaves the RTT. */
+    d.t3_ns = rp_realtime_ns();
+    size_t elem_len = rp_mext_down_encode(&d, elem, sizeof elem);
+    size_t n = rp_rtp_build(pkt, sizeof pkt, &h, RP_MEXT_ID_DOWN, elem, elem_len, payload, payload_len);
+    if (n == 0)
+        return;
+    if (rp_udp_send(s->fd, pkt, n, dest, rp_addr_len(dest)) < 0) {
+        /* A blocked path (ICMP unreachable) must not stop the clock: the packet
+         * still counts as sent, so the probe sees it as lost. */
+        s->down_send_errors++;
+    }
+    s->down_sent++;
+    s->down_wire_bytes += n + rp_addr_udp_overhead(dest);
+    s->down_seq++;
+    s->down_ts += rp_codec_samples_per_packet(s->params.codec, s->params.ptime_ms);
+}
+
+unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono)
+{
+    unsigned sent = 0;
+    uint64_t period = (uint64_t)s->params.ptime_ms * NS_PER_MS;
+    while (s->sending && s->next_send_mono <= now_mono) {
+        if (s->next_send_mono >= s->send_until_mono) {
+            s->sending = false;
+            break;
+        }
+        send_one(s);
+        sent++;
+        s->next_send_mono += period;
+        /* After a long stall (suspend, overload), resynchronise instead of bursting. */
+        if (now_mono > s->next_send_mono + 5 * period)
+            s->next_send_mono = now_mono + period;
+    }
+    return sent;
+}
+
+static json_t *addr_json(bool set, const struct sockaddr_storage *ss)
+{
+    if (!set)
+        return json_null();
+    char buf[RP_ADDRSTRLEN];
+    rp_addr_format((const struct sockaddr *)ss, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static double round_to(double v, double unit)
+{
+    return (double)(long long)(v / unit + (v >= 0 ? 0.5 : -0.5)) * unit;
+}
+
+json_t *rp_session_to_json(const struct rp_session *s)
+{
+    struct rp_rxsummary sum;
+    rp_rxstats_summary(s->up_stats, s->upstream_sent, &sum);
+    char peer[RP_ADDRSTRLEN];
+    rp_addr_format_ip((const struct sockaddr *)&s->control_peer, peer, sizeof peer);
+
+    json_t *drops = json_object();
+    for (unsigned r = 0; r < RP_DROP_COUNT; r++)
+        json_object_set_new(drops, drop_names[r], json_integer((json_int_t)s->drops[r]));
+
+    json_t *up = json_pack("{s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:{s:f, s:f, s:f, s:f},"
+                           " s:I, s:I, s:o}",
+                           "accepted", (json_int_t)s->up_accepted,
+                           "sent_by_probe", (json_int_t)s->upstream_sent,
+                           "received", (json_int_t)sum.received,
+                           "lost", (json_int_t)sum.lost,
+                           "loss_pct", round_to(sum.loss_pct, 0.001),
+                           "duplicates", (json_int_t)sum.duplicates,
+                           "reordered", (json_int_t)sum.reordered,
+                           "late", (json_int_t)sum.late,
+                           "bursts", (json_int_t)sum.bursts,
+                           "max_burst", (json_int_t)sum.max_burst,
+                           "burst_ratio", round_to(sum.burst_ratio, 0.001),
+                           "jitter_ms", round_to(sum.jitter_ms, 0.001),
+                           "ipdv_ms", "p50", round_to(sum.ipdv_p50_ms, 0.001), "p95", round_to(sum.ipdv_p95_ms, 0.001),
+                           "p99", round_to(sum.ipdv_p99_ms, 0.001), "max", round_to(sum.ipdv_max_ms, 0.001),
+                           "wire_bytes", (json_int_t)sum.wire_bytes,
+                           "host_drops", (json_int_t)s->up_host_drops,
+                           "dropped", drops);
+    json_t *down = json_pack("{s:I, s:I, s:I}",
+                             "sent", (json_int_t)s->down_sent,
+                             "wire_bytes", (json_int_t)s->down_wire_bytes,
+                             "send_errors", (json_int_t)s->down_send_errors);
+    const char *state = s->stopped ? "stopped" : s->sending ? "sending" : "waiting";
+    return json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:o, s:o}",
+                     "id", s->id,
+                     "codec", s->codec->name,
+                     "ptime_ms", (int)s->params.ptime_ms,
+                     "bitrate_bps", (int)s->params.bitrate_bps,
+                     "duration_s", (int)s->params.duration_s,
+                     "jitter_buffer_ms", (int)s->params.jitter_buffer_ms,
+                     "media_port", (int)s->port,
+                     "state", state,
+                     "client", peer,
+                     "announced", addr_json(s->announced, &s->announced_addr),
+                     "latched", addr_json(s->latched, &s->latched_addr),
+                     "relatched", (json_int_t)s->relatched,
+                     "ssrc_up", (json_int_t)s->ssrc_up,
+                     "ssrc_down", (json_int_t)s->ssrc_down,
+                     "upstream", up,
+                     "downstream", down);
+}
