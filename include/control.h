@@ -1,0 +1,23 @@
+/* The control API: HTTP/1.1 + JSON over TLS (libevent evhttp + OpenSSL), bearer
+ * tokens. Routes and bodies are documented in docs/control-api.md. */
+#ifndef RP_CONTROL_H
+#define RP_CONTROL_H
+
+#include <stddef.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "reflector.h"
+
+struct rp_control;
+
+/* Binds cfg->control_listen. NULL and a message on failure. */
+struct rp_control *rp_control_new(struct event_base *base, const struct rp_config *cfg,
+                                  struct rp_reflector *refl, char *err, size_t errlen);
+/* After the config behind cfg changed (SIGHUP): tokens and limits are read live;
+ * this reloads the TLS certificate and key. 0, or -1 keeping the old ones. */
+int  rp_control_reload(struct rp_control *c, char *err, size_t errlen);
+void rp_control_free(struct rp_control *c);
+
+#endif

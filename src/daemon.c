@@ -1,0 +1,116 @@
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
+#include "notify.h"
+#include "reflector.h"
+
+struct daemon {
+    const char *config_path;
+    struct rp_config cfg;
+    struct event_base *base;
+    struct rp_reflector *refl;
+    struct rp_control *control;
+};
+
+static void on_terminate(evutil_socket_t sig, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)what;
+    rp_log_info("signal %d: shutting down with %u session(s)", (int)sig, rp_reflector_count(d->refl));
+    rp_notify("STOPPING=1");
+    event_base_loopbreak(d->base);
+}
+
+/* Tokens, limits and the log level change in place; sessions keep running.
+ * A config that fails to load leaves the running one untouched. */
+static void on_reload(evutil_socket_t sig, short what, void *arg)
+{
+    struct daemon *d = arg;
+    struct rp_config fresh;
+    char err[512];
+    (void)sig;
+    (void)what;
+    rp_notify("RELOADING=1");
+    if (rp_config_load(d->config_path, &fresh, err, sizeof err) < 0) {
+        rp_log_err("reload failed, keeping the running configuration: %s", err);
+    } else {
+        if (strcmp(fresh.control_listen, d->cfg.control_listen) != 0 ||
+            strcmp(fresh.media_bind, d->cfg.media_bind) != 0 || (fresh.tls_cert[0] != 0) != (d->cfg.tls_cert[0] != 0))
+            rp_log_warn("reload: control.listen, media.bind and switching TLS on/off take effect after a restart");
+        struct rp_config applied = fresh;
+        memcpy(applied.control_listen, d->cfg.control_listen, sizeof applied.control_listen);
+        memcpy(applied.media_bind, d->cfg.media_bind, sizeof applied.media_bind);
+        d->cfg = applied;
+        rp_log_set_level(d->cfg.log_level);
+        if (rp_control_reload(d->control, err, sizeof err) < 0)
+            rp_log_err("reload: keeping the old TLS certificate: %s", err);
+        rp_log_info("configuration reloaded: %u token(s), max %u sessions", d->cfg.ntokens, d->cfg.max_sessions);
+    }
+    rp_notify("READY=1");
+}
+
+int rp_daemon_run(const char *config_path)
+{
+    struct daemon d = { .config_path = config_path };
+    char err[512];
+    int rc = 1;
+    struct event *sigs[3] = { NULL, NULL, NULL };
+
+    if (rp_config_load(config_path, &d.cfg, err, sizeof err) < 0) {
+        rp_log_err("%s", err);
+        return 1;
+    }
+    rp_log_set_level(d.cfg.log_level);
+    /* Precise timers: downstream packets must leave on a 20 ms grid, not epoll's 1 ms rounding. */
+    struct event_config *ec = event_config_new();
+    if (!ec)
+        return 1;
+    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    d.base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    if (!d.base) {
+        rp_log_err("cannot create event loop");
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    d.refl = rp_reflector_new(d.base, &d.cfg);
+    if (!d.refl) {
+        rp_log_err("out of memory");
+        goto out;
+    }
+    d.control = rp_control_new(d.base, &d.cfg, d.refl, err, sizeof err);
+    if (!d.control) {
+        rp_log_err("%s", err);
+        goto out;
+    }
+    sigs[0] = evsignal_new(d.base, SIGTERM, on_terminate, &d);
+    sigs[1] = evsignal_new(d.base, SIGINT, on_terminate, &d);
+    sigs[2] = evsignal_new(d.base, SIGHUP, on_reload, &d);
+    for (int i = 0; i < 3; i++) {
+        if (!sigs[i] || evsignal_add(sigs[i], NULL) < 0) {
+            rp_log_err("cannot install signal handlers");
+            goto out;
+        }
+    }
+    rp_log_info("rtpprobed %s: control on %s (%s), media %s ports %u-%u", RP_VERSION, d.cfg.control_listen,
+                d.cfg.tls_cert[0] ? "https" : "http", d.cfg.media_bind, d.cfg.port_min, d.cfg.port_max);
+    rp_notify("READY=1");
+    event_base_dispatch(d.base);
+    rc = 0;
+out:
+    for (int i = 0; i < 3; i++)
+        if (sigs[i])
+            event_free(sigs[i]);
+    rp_control_free(d.control);
+    rp_reflector_free(d.refl);
+    event_base_free(d.base);
+    return rc;
+}
