@@ -1,0 +1,565 @@
+/* Config loading and validation. Fixtures are written to /tmp; each line is
+ * numbered in a comment so the expected "path:line:" can be checked by eye. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+/* SHA-256("abc") and SHA-256("") (FIPS 180-2 B.1; the empty-message digest) */
+#define ABC_HASH "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+#define EMPTY_HASH "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+static const uint8_t abc_digest[RP_TOKEN_HASH_LEN] = {
+    0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+    0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+};
+static const uint8_t empty_digest[RP_TOKEN_HASH_LEN] = {
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+};
+
+/* ---- helpers ---- */
+
+static void write_temp(const char *text, char path[64])
+{
+    snprintf(path, 64, "/tmp/rtpprobe-test-config-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    size_t len = strlen(text);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    assert_int_equal(close(fd), 0);
+}
+
+static int load_text(const char *text, struct rp_config *cfg, char *err, size_t errlen, char path[64])
+{
+    write_temp(text, path);
+    int rc = rp_config_load(path, cfg, err, errlen);
+    unlink(path);
+    return rc;
+}
+
+/* Loading `text` must fail with "<path>:<line>: " followed by a message containing `needle`
+ * (line 0: "<path>: ", an error about the file as a whole). */
+static void expect_error(const char *text, unsigned line, const char *needle)
+{
+    struct rp_config cfg;
+    char err[512], path[64], prefix[96];
+
+    assert_int_equal(load_text(text, &cfg, err, sizeof err, path), -1);
+    if (line > 0)
+        snprintf(prefix, sizeof prefix, "%s:%u: ", path, line);
+    else
+        snprintf(prefix, sizeof prefix, "%s: ", path);
+    if (strncmp(err, prefix, strlen(prefix)) != 0)
+        fail_msg("error \"%s\" does not start with \"%s\"", err, prefix);
+    if (strstr(err + strlen(prefix), needle) == NULL)
+        fail_msg("error \"%s\" does not mention \"%s\"", err, needle);
+}
+
+static void expect_ok(const char *text, struct rp_config *cfg)
+{
+    char err[512] = "", path[64];
+    if (load_text(text, cfg, err, sizeof err, path) != 0)
+        fail_msg("unexpected error: %s", err);
+}
+
+/* The smallest valid config: everything else takes its default. */
+#define TOKENS_ONLY "control = { tokens = ( \"" ABC_HASH "\" ); };\n"
+
+/* ---- loading ---- */
+
+static void test_full_config_loads_every_value(void **state)
+{
+    (void)state;
+    static const char text[] =
+        /*  1 */ "# every key set, none to its default\n"
+        /*  2 */ "control = {\n"
+        /*  3 */ "  listen = \"[::1]:9443\";\n"
+        /*  4 */ "  tls_cert = \"/etc/rtpprobe/cert.pem\";\n"
+        /*  5 */ "  tls_key = \"/etc/rtpprobe/key.pem\";\n"
+        /*  6 */ "  tokens = ( \"" ABC_HASH "\",\n"
+        /*  7 */ "             \"" EMPTY_HASH "\" );\n"
+        /*  8 */ "};\n"
+        /*  9 */ "media = {\n"
+        /* 10 */ "  bind = \"192.0.2.10\";\n"
+        /* 11 */ "  port_min = 30000;\n"
+        /* 12 */ "  port_max = 30999;\n"
+        /* 13 */ "};\n"
+        /* 14 */ "limits = {\n"
+        /* 15 */ "  max_sessions = 100000;\n"
+        /* 16 */ "  max_duration = 86400L;\n" /* a 64-bit literal is an integer too */
+        /* 17 */ "  max_body = 256;\n"
+        /* 18 */ "};\n"
+        /* 19 */ "log = { level = \"debug\"; };\n";
+    struct rp_config cfg;
+
+    expect_ok(text, &cfg);
+    assert_string_equal(cfg.control_listen, "[::1]:9443");
+    assert_string_equal(cfg.tls_cert, "/etc/rtpprobe/cert.pem");
+    assert_string_equal(cfg.tls_key, "/etc/rtpprobe/key.pem");
+    assert_int_equal(cfg.ntokens, 2);
+    assert_memory_equal(cfg.tokens[0], abc_digest, RP_TOKEN_HASH_LEN);
+    assert_memory_equal(cfg.tokens[1], empty_digest, RP_TOKEN_HASH_LEN);
+    assert_string_equal(cfg.media_bind, "192.0.2.10");
+    assert_int_equal(cfg.port_min, 30000);
+    assert_int_equal(cfg.port_max, 30999);
+    assert_int_equal(cfg.max_sessions, 100000);
+    assert_int_equal(cfg.max_duration, 86400);
+    assert_int_equal(cfg.max_body, 256);
+    assert_int_equal(cfg.log_level, RP_LOG_DEBUG);
+    assert_true(rp_token_check((const uint8_t (*)[RP_TOKEN_HASH_LEN])cfg.tokens, cfg.ntokens, "abc", 3));
+}
+
+static void assert_documented_defaults(const struct rp_config *cfg)
+{
+    assert_string_equal(cfg->control_listen, "127.0.0.1:8743");
+    assert_string_equal(cfg->tls_cert, "");
+    assert_string_equal(cfg->tls_key, "");
+    assert_string_equal(cfg->media_bind, "0.0.0.0");
+    assert_int_equal(cfg->port_min, 10000);
+    assert_int_equal(cfg->port_max, 20000);
+    assert_int_equal(cfg->max_sessions, 100);
+    assert_int_equal(cfg->max_duration, 3600);
+    assert_int_equal(cfg->max_body, 16384);
+    assert_int_equal(cfg->log_level, RP_LOG_INFO);
+}
+
+static void test_absent_keys_take_documented_defaults(void **state)
+{
+    (void)state;
+    struct rp_config cfg;
+
+    expect_ok(TOKENS_ONLY, &cfg);
+    assert_documented_defaults(&cfg);
+    assert_int_equal(cfg.ntokens, 1);
+    assert_memory_equal(cfg.tokens[0], abc_digest, RP_TOKEN_HASH_LEN);
+
+    /* empty groups are fine too */
+    expect_ok(TOKENS_ONLY "media = { };\nlimits = { };\nlog = { };\n", &cfg);
+    assert_documented_defaults(&cfg);
+
+    rp_config_defaults(&cfg);
+    assert_documented_defaults(&cfg);
+    assert_int_equal(cfg.ntokens, 0);
+}
+
+static void test_tokens_may_be_an_array_with_upper_case_hex(void **state)
+{
+    (void)state;
+    struct rp_config cfg;
+
+    expect_ok("control = { tokens = [ \"sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\" ]; };\n",
+              &cfg);
+    assert_int_equal(cfg.ntokens, 1);
+    assert_memory_equal(cfg.tokens[0], empty_digest, RP_TOKEN_HASH_LEN);
+}
+
+static void test_raising_port_min_alone_past_default_max_is_rejected(void **state)
+{
+    (void)state;
+    expect_error(
+        /* 1 */ TOKENS_ONLY
+        /* 2 */ "media = {\n"
+        /* 3 */ "  port_min = 30000;\n"
+        /* 4 */ "};\n",
+        3, "media.port_max (20000) must be above media.port_min (30000)");
+}
+
+/* ---- errors, each at the line that causes it ---- */
+
+static void test_syntax_error_reports_its_line(void **state)
+{
+    (void)state;
+    expect_error(
+        /* 1 */ TOKENS_ONLY
+        /* 2 */ "media = {\n"
+        /* 3 */ "  port_min = 10000;\n"
+        /* 4 */ "  port_max 20000;\n"
+        /* 5 */ "};\n",
+        4, "syntax error");
+    /* libconfig lists take no trailing comma */
+    expect_error(
+        /* 1 */ "# comment\n"
+        /* 2 */ "control = {\n"
+        /* 3 */ "  tokens = ( \"" ABC_HASH "\", );\n"
+        /* 4 */ "};\n",
+        3, "syntax error");
+}
+
+static void test_out_of_range_values_report_key_and_line(void **state)
+{
+    (void)state;
+    expect_error(TOKENS_ONLY
+                 /* 2 */ "limits = {\n"
+                 /* 3 */ "  max_duration = 60;\n"
+                 /* 4 */ "  max_sessions = 0;\n"
+                 /* 5 */ "};\n",
+                 4, "limits.max_sessions: 0 is out of range 1..100000");
+    expect_error(TOKENS_ONLY
+                 /* 2 */ "limits = {\n"
+                 /* 3 */ "\n"
+                 /* 4 */ "\n"
+                 /* 5 */ "  max_sessions = 100001;\n"
+                 /* 6 */ "};\n",
+                 5, "limits.max_sessions: 100001 is out of range 1..100000");
+    expect_error(TOKENS_ONLY "limits = { max_duration = 86401; };\n", 2,
+                 "limits.max_duration: 86401 is out of range 1..86400");
+    expect_error(TOKENS_ONLY "limits = { max_duration = 0; };\n", 2,
+                 "limits.max_duration: 0 is out of range 1..86400");
+    expect_error(TOKENS_ONLY "limits = { max_body = 255; };\n", 2,
+                 "limits.max_body: 255 is out of range 256..1048576");
+    expect_error(TOKENS_ONLY "limits = { max_body = 1048577; };\n", 2,
+                 "limits.max_body: 1048577 is out of range 256..1048576");
+    expect_error(TOKENS_ONLY
+                 /* 2 */ "media = {\n"
+                 /* 3 */ "  port_min = 1022;\n"
+                 /* 4 */ "};\n",
+                 3, "media.port_min: 1022 is out of range 1024..65535");
+    expect_error(TOKENS_ONLY
+                 /* 2 */ "media = {\n"
+                 /* 3 */ "  port_min = 10000;\n"
+                 /* 4 */ "  port_max = 65536;\n"
+                 /* 5 */ "};\n",
+                 4, "media.port_max: 65536 is out of range 1024..65535");
+    /* beyond 32 bits: not truncated into range */
+    expect_error(TOKENS_ONLY "limits = { max_sessions = 4294967396L; };\n", 2,
+                 "limits.max_sessions: 4294967396 is out of range");
+    expect_error(TOKENS_ONLY "limits = { max_sessions = -1; };\n", 2,
+                 "limits.max_sessions: -1 is out of range");
+}
+
+static void test_wrong_types_are_reported_with_line(void **state)
+{
+    (void)state;
+    expect_error(TOKENS_ONLY
+                 /* 2 */ "media = {\n"
+                 /* 3 */ "  port_min = \"10000\";\n"
+                 /* 4 */ "};\n",
+                 3, "media.port_min: expected an integer");
+    expect_error(TOKENS_ONLY "limits = { max_duration = 1.5; };\n", 2, "limits.max_duration: expected an integer");
+    expect_error(TOKENS_ONLY "limits = { max_body = true; };\n", 2, "limits.max_body: expected an integer");
+    expect_error(/* 1 */ "control = {\n"
+                 /* 2 */ "  tokens = ( \"" ABC_HASH "\" );\n"
+                 /* 3 */ "  listen = 8743;\n"
+                 /* 4 */ "};\n",
+                 3, "control.listen: expected a string");
+    expect_error(TOKENS_ONLY "media = { bind = [ \"0.0.0.0\" ]; };\n", 2, "media.bind: expected a string");
+    expect_error(/* 1 */ "control = {\n"
+                 /* 2 */ "  tokens = \"" ABC_HASH "\";\n"
+                 /* 3 */ "};\n",
+                 2, "control.tokens: expected a list of strings");
+    expect_error(TOKENS_ONLY "log = \"debug\";\n", 2, "log: expected a group");
+}
+
+static void test_unknown_key_is_reported_with_line(void **state)
+{
+    (void)state;
+    expect_error(TOKENS_ONLY
+                 /* 2 */ "media = {\n"
+                 /* 3 */ "  bind = \"0.0.0.0\";\n"
+                 /* 4 */ "  prot_min = 10000;\n"
+                 /* 5 */ "};\n",
+                 4, "unknown setting media.prot_min (media has: bind, port_min, port_max)");
+    expect_error(/* 1 */ "control = {\n"
+                 /* 2 */ "  tokens = ( \"" ABC_HASH "\" );\n"
+                 /* 3 */ "  token = \"x\";\n"
+                 /* 4 */ "};\n",
+                 3, "unknown setting control.token");
+}
+
+static void test_unknown_top_level_name_is_reported_with_line(void **state)
+{
+    (void)state;
+    expect_error(TOKENS_ONLY
+                 /* 2 */ "# typo in a group name\n"
+                 /* 3 */ "limit = {\n"
+                 /* 4 */ "  max_sessions = 10;\n"
+                 /* 5 */ "};\n",
+                 3, "unknown setting limit");
+    expect_error(/* 1 */ "level = \"debug\";\n" TOKENS_ONLY, 1, "unknown setting level");
+}
+
+static void test_odd_port_min_is_rejected_citing_rfc_3550(void **state)
+{
+    (void)state;
+    expect_error(TOKENS_ONLY
+                 /* 2 */ "media = {\n"
+                 /* 3 */ "  port_min = 10001;\n"
+                 /* 4 */ "  port_max = 20000;\n"
+                 /* 5 */ "};\n",
+                 3, "media.port_min: 10001 is odd; RTP uses even ports");
+    expect_error(TOKENS_ONLY "media = { port_min = 10001; };\n", 2, "RFC 3550 section 11");
+}
+
+static void test_port_max_must_be_above_port_min(void **state)
+{
+    (void)state;
+    expect_error(TOKENS_ONLY
+                 /* 2 */ "media = {\n"
+                 /* 3 */ "  port_max = 10000;\n"
+                 /* 4 */ "  port_min = 10000;\n"
+                 /* 5 */ "};\n",
+                 3, "media.port_max (10000) must be above media.port_min (10000)");
+
+    /* the smallest range: one RTP/RTCP pair */
+    struct rp_config cfg;
+    expect_ok(TOKENS_ONLY "media = { port_min = 40000; port_max = 40001; };\n", &cfg);
+    assert_int_equal(cfg.port_min, 40000);
+    assert_int_equal(cfg.port_max, 40001);
+}
+
+static void test_tls_cert_without_key_is_rejected(void **state)
+{
+    (void)state;
+    expect_error(/* 1 */ "control = {\n"
+                 /* 2 */ "  tokens = ( \"" ABC_HASH "\" );\n"
+                 /* 3 */ "  tls_cert = \"/etc/rtpprobe/cert.pem\";\n"
+                 /* 4 */ "};\n",
+                 3, "control.tls_cert is set but control.tls_key is not");
+    expect_error(/* 1 */ "control = {\n"
+                 /* 2 */ "  tls_key = \"/etc/rtpprobe/key.pem\";\n"
+                 /* 3 */ "  tokens = ( \"" ABC_HASH "\" );\n"
+                 /* 4 */ "};\n",
+                 2, "control.tls_key is set but control.tls_cert is not");
+    expect_error(/* 1 */ "control = {\n"
+                 /* 2 */ "  tokens = ( \"" ABC_HASH "\" );\n"
+                 /* 3 */ "  tls_cert = \"\";\n"
+                 /* 4 */ "};\n",
+                 3, "control.tls_cert: empty");
+}
+
+static void test_bad_token_is_reported_at_its_line_without_its_value(void **state)
+{
+    (void)state;
+    /* The last element sits on its own line with ")" on the next: libconfig
+     * alone would report line 6 here. */
+    static const char text[] =
+        /* 1 */ "control = {\n"
+        /* 2 */ "  listen = \"127.0.0.1:8743\";\n"
+        /* 3 */ "  tokens = (\n"
+        /* 4 */ "    \"" ABC_HASH "\",\n"
+        /* 5 */ "    \"s3cret-plain-token\"\n"
+        /* 6 */ "  );\n"
+        /* 7 */ "};\n";
+    struct rp_config cfg;
+    char err[512], path[64];
+
+    expect_error(text, 5, "control.tokens[1]: expected \"sha256:<64 hex digits>\"");
+    expect_error(text, 5, "rtpprobed --hash-token");
+    assert_int_equal(load_text(text, &cfg, err, sizeof err, path), -1);
+    assert_null(strstr(err, "s3cret"));
+
+    expect_error(/* 1 */ "control = {\n"
+                 /* 2 */ "  tokens = (\n"
+                 /* 3 */ "    \"sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a\"\n"
+                 /* 4 */ "\n"
+                 /* 5 */ "  # a comment before the closing bracket\n"
+                 /* 6 */ "  );\n"
+                 /* 7 */ "};\n",
+                 3, "control.tokens[0]");
+    expect_error(/* 1 */ "control = {\n"
+                 /* 2 */ "  tokens = ( \"" ABC_HASH "\",\n"
+                 /* 3 */ "    42 );\n"
+                 /* 4 */ "};\n",
+                 3, "control.tokens[1]");
+}
+
+static void test_tokens_are_required(void **state)
+{
+    (void)state;
+    expect_error(/* 1 */ "media = { bind = \"::\"; };\n"
+                 /* 2 */ "control = {\n"
+                 /* 3 */ "  listen = \"127.0.0.1:8743\";\n"
+                 /* 4 */ "};\n",
+                 2, "control.tokens is missing");
+    expect_error("log = { level = \"info\"; };\n", 0, "control.tokens is missing");
+    expect_error(/* 1 */ "control = {\n"
+                 /* 2 */ "  tokens = ( );\n"
+                 /* 3 */ "};\n",
+                 2, "control.tokens: at least one token hash is required");
+}
+
+static void test_more_tokens_than_the_table_holds_are_rejected(void **state)
+{
+    (void)state;
+    size_t one = strlen("\"" ABC_HASH "\",");
+    char *text = malloc(64 + (RP_CONFIG_MAX_TOKENS + 1) * one);
+    assert_non_null(text);
+    char *p = text + sprintf(text, "control = { tokens = (");
+    for (int i = 0; i < RP_CONFIG_MAX_TOKENS + 1; i++)
+        p += sprintf(p, "%s\"" ABC_HASH "\"", i ? "," : "");
+    sprintf(p, "); };\n");
+    expect_error(text, 1, "control.tokens: 65 entries, at most 64");
+    free(text);
+}
+
+static void test_addresses_must_be_numeric(void **state)
+{
+    (void)state;
+    expect_error(/* 1 */ "control = {\n"
+                 /* 2 */ "  tokens = ( \"" ABC_HASH "\" );\n"
+                 /* 3 */ "  listen = \"127.0.0.1\";\n"
+                 /* 4 */ "};\n",
+                 3, "control.listen: \"127.0.0.1\" is not IP:port");
+    expect_error(/* 1 */ "control = {\n"
+                 /* 2 */ "  tokens = ( \"" ABC_HASH "\" );\n"
+                 /* 3 */ "  listen = \"localhost:8743\";\n"
+                 /* 4 */ "};\n",
+                 3, "control.listen");
+    expect_error(TOKENS_ONLY "media = { bind = \"media.example.com\"; };\n", 2,
+                 "media.bind: \"media.example.com\" is not an IPv4 or IPv6 address");
+    expect_error(TOKENS_ONLY "media = { bind = \"0.0.0.0:10000\"; };\n", 2, "media.bind");
+
+    struct rp_config cfg;
+    expect_ok(TOKENS_ONLY "media = { bind = \"2001:db8::1\"; };\n", &cfg);
+    assert_string_equal(cfg.media_bind, "2001:db8::1");
+}
+
+static void test_unknown_log_level_is_rejected(void **state)
+{
+    (void)state;
+    expect_error(TOKENS_ONLY
+                 /* 2 */ "log = {\n"
+                 /* 3 */ "  level = \"verbose\";\n"
+                 /* 4 */ "};\n",
+                 3, "log.level: expected one of \"err\", \"warn\", \"info\", \"debug\"");
+
+    struct rp_config cfg;
+    expect_ok(TOKENS_ONLY "log = { level = \"err\"; };\n", &cfg);
+    assert_int_equal(cfg.log_level, RP_LOG_ERR);
+    expect_ok(TOKENS_ONLY "log = { level = \"warn\"; };\n", &cfg);
+    assert_int_equal(cfg.log_level, RP_LOG_WARN);
+}
+
+static void test_failed_load_leaves_cfg_untouched(void **state)
+{
+    (void)state;
+    struct rp_config cfg, before;
+    char err[512], path[64];
+
+    memset(&cfg, 0xa5, sizeof cfg);
+    before = cfg;
+    /* The error (odd port) comes after valid settings that would have been stored. */
+    assert_int_equal(load_text("control = { tokens = ( \"" ABC_HASH "\" ); listen = \"[::1]:1\"; };\n"
+                               "log = { level = \"debug\"; };\n"
+                               "media = { port_min = 10001; };\n",
+                               &cfg, err, sizeof err, path),
+                     -1);
+    assert_memory_equal(&cfg, &before, sizeof cfg);
+}
+
+static void test_unreadable_file_is_reported_with_its_path(void **state)
+{
+    (void)state;
+    struct rp_config cfg;
+    char err[256];
+
+    assert_int_equal(rp_config_load("/nonexistent/rtpprobed.conf", &cfg, err, sizeof err), -1);
+    assert_string_equal(err, "/nonexistent/rtpprobed.conf: cannot open: No such file or directory");
+
+    /* a tiny buffer is truncated, not overrun; no buffer at all is allowed */
+    char small[8];
+    assert_int_equal(rp_config_load("/nonexistent/rtpprobed.conf", &cfg, small, sizeof small), -1);
+    assert_string_equal(small, "/nonexi");
+    assert_int_equal(rp_config_load("/nonexistent/rtpprobed.conf", &cfg, NULL, 0), -1);
+}
+
+static void test_error_in_included_file_names_that_file(void **state)
+{
+    (void)state;
+    char inc[64], main_text[256], err[512], path[64];
+    struct rp_config cfg;
+
+    write_temp(/* 1 */ "limits = {\n"
+               /* 2 */ "  max_sessions = 10;\n"
+               /* 3 */ "  max_session = 10;\n"
+               /* 4 */ "};\n",
+               inc);
+    /* relative to the including file's directory (both are in /tmp) */
+    snprintf(main_text, sizeof main_text, TOKENS_ONLY "@include \"%s\"\n", inc + strlen("/tmp/"));
+    int rc = load_text(main_text, &cfg, err, sizeof err, path);
+    unlink(inc);
+    assert_int_equal(rc, -1);
+    char prefix[160];
+    snprintf(prefix, sizeof prefix, "%s:3: unknown setting limits.max_session", inc);
+    if (strncmp(err, prefix, strlen(prefix)) != 0)
+        fail_msg("error \"%s\" does not start with \"%s\"", err, prefix);
+
+    /* a syntax error in it too */
+    write_temp(/* 1 */ "limits = {\n"
+               /* 2 */ "  max_sessions 10;\n"
+               /* 3 */ "};\n",
+               inc);
+    snprintf(main_text, sizeof main_text, TOKENS_ONLY "@include \"%s\"\n", inc + strlen("/tmp/"));
+    rc = load_text(main_text, &cfg, err, sizeof err, path);
+    unlink(inc);
+    assert_int_equal(rc, -1);
+    snprintf(prefix, sizeof prefix, "%s:2: syntax error", inc);
+    assert_string_equal(err, prefix);
+}
+
+/* conf/rtpprobed.conf ships with a placeholder token, so that the daemon refuses to
+ * start until one is set, and otherwise with exactly the compiled-in defaults. */
+static void test_shipped_config_needs_a_token_and_documents_the_defaults(void **state)
+{
+    (void)state;
+    static const char placeholder[] = "\"sha256:REPLACE-ME\"";
+    FILE *f = fopen("conf/rtpprobed.conf", "r");
+    if (f == NULL)
+        skip(); /* run from the repository root, as `make unit` does */
+    char text[32768];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[len] = '\0';
+
+    char *at = strstr(text, placeholder);
+    assert_non_null(at);
+    unsigned line = 1;
+    for (const char *p = text; p < at; p++)
+        line += *p == '\n';
+    expect_error(text, line, "control.tokens[0]");
+
+    /* with the placeholder replaced by a real hash */
+    char fixed[sizeof text + 128];
+    snprintf(fixed, sizeof fixed, "%.*s\"%s\"%s", (int)(at - text), text, ABC_HASH, at + strlen(placeholder));
+    struct rp_config cfg;
+    expect_ok(fixed, &cfg);
+    assert_documented_defaults(&cfg);
+    assert_int_equal(cfg.ntokens, 1);
+    assert_memory_equal(cfg.tokens[0], abc_digest, RP_TOKEN_HASH_LEN);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_config_loads_every_value),
+        cmocka_unit_test(test_absent_keys_take_documented_defaults),
+        cmocka_unit_test(test_tokens_may_be_an_array_with_upper_case_hex),
+        cmocka_unit_test(test_raising_port_min_alone_past_default_max_is_rejected),
+        cmocka_unit_test(test_syntax_error_reports_its_line),
+        cmocka_unit_test(test_out_of_range_values_report_key_and_line),
+        cmocka_unit_test(test_wrong_types_are_reported_with_line),
+        cmocka_unit_test(test_unknown_key_is_reported_with_line),
+        cmocka_unit_test(test_unknown_top_level_name_is_reported_with_line),
+        cmocka_unit_test(test_odd_port_min_is_rejected_citing_rfc_3550),
+        cmocka_unit_test(test_port_max_must_be_above_port_min),
+        cmocka_unit_test(test_tls_cert_without_key_is_rejected),
+        cmocka_unit_test(test_bad_token_is_reported_at_its_line_without_its_value),
+        cmocka_unit_test(test_tokens_are_required),
+        cmocka_unit_test(test_more_tokens_than_the_table_holds_are_rejected),
+        cmocka_unit_test(test_addresses_must_be_numeric),
+        cmocka_unit_test(test_unknown_log_level_is_rejected),
+        cmocka_unit_test(test_failed_load_leaves_cfg_untouched),
+        cmocka_unit_test(test_unreadable_file_is_reported_with_its_path),
+        cmocka_unit_test(test_error_in_included_file_names_that_file),
+        cmocka_unit_test(test_shipped_config_needs_a_token_and_documents_the_defaults),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
