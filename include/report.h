@@ -64,6 +64,7 @@ struct rp_report {
     enum rp_diagnosis diagnosis;
     char cause[256];
     char remediation[256];
+    struct rp_thresholds thresholds;     /* the ones evaluated against (Nagios perfdata) */
 };
 
 const char *rp_verdict_name(enum rp_verdict v);     /* "pass" | "warn" | "fail" */

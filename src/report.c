@@ -1,0 +1,775 @@
+/* The probe's report: a verdict and a diagnosis from what each side saw, and
+ * three renderings of it (human table, JSON per docs/report.schema.json, Nagios). */
+#include "report.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/* The deployment's RTP range: remediations name it as the operators know it. */
+#define RTP_RANGE "10000-20000"
+
+void rp_thresholds_default(struct rp_thresholds *t)
+{
+    t->warn_loss_pct = 1.0;
+    t->fail_loss_pct = 5.0;
+    t->warn_jitter_ms = 30.0;
+    t->fail_jitter_ms = 60.0;
+    t->warn_rtt_ms = 300.0;
+    t->fail_rtt_ms = 600.0;
+    t->warn_mos = 4.0;
+    t->fail_mos = 3.6;
+}
+
+const char *rp_verdict_name(enum rp_verdict v)
+{
+    switch (v) {
+    case RP_VERDICT_PASS: return "pass";
+    case RP_VERDICT_WARN: return "warn";
+    case RP_VERDICT_FAIL: return "fail";
+    }
+    return "unknown";
+}
+
+const char *rp_diagnosis_name(enum rp_diagnosis d)
+{
+    switch (d) {
+    case RP_DIAG_TWO_WAY: return "two-way";
+    case RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED: return "one-way-upstream-blocked";
+    case RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED: return "one-way-downstream-blocked";
+    case RP_DIAG_NO_MEDIA: return "no-media";
+    case RP_DIAG_DEGRADED: return "degraded";
+    }
+    return "unknown";
+}
+
+int rp_report_exit_code(const struct rp_report *r)
+{
+    switch (r->verdict) {
+    case RP_VERDICT_PASS: return 0;
+    case RP_VERDICT_WARN: return 1;
+    case RP_VERDICT_FAIL: return 2;
+    }
+    return 3;
+}
+
+/* ---- number formatting -------------------------------------------------- */
+
+/* Fixed-point text without printf's %f, so a probe that called setlocale()
+ * still writes '.' decimals (perfdata and scripts parse them). trim drops
+ * trailing zeros ("3.20" -> "3.2", "12.000" -> "12"). */
+static void fmt_fixed(char *buf, size_t size, double v, unsigned decimals, int trim)
+{
+    if (!isfinite(v)) {
+        snprintf(buf, size, "%s", "n/a");
+        return;
+    }
+    long long scale = 1;
+    for (unsigned i = 0; i < decimals; i++)
+        scale *= 10;
+    if (fabs(v) * (double)scale >= 9e18) { /* beyond long long: no report figure gets here */
+        snprintf(buf, size, "%.0e", v);
+        return;
+    }
+    long long scaled = llround(v * (double)scale);
+    const char *sign = scaled < 0 ? "-" : "";
+    unsigned long long mag = scaled < 0 ? 0ULL - (unsigned long long)scaled : (unsigned long long)scaled;
+    unsigned long long ipart = mag / (unsigned long long)scale;
+    unsigned long long fpart = mag % (unsigned long long)scale;
+    if (decimals == 0) {
+        snprintf(buf, size, "%s%llu", sign, ipart);
+        return;
+    }
+    unsigned shown = decimals;
+    if (trim) {
+        while (shown > 0 && fpart % 10 == 0) {
+            fpart /= 10;
+            shown--;
+        }
+    }
+    if (shown == 0)
+        snprintf(buf, size, "%s%llu", sign, ipart);
+    else
+        snprintf(buf, size, "%s%llu.%0*llu", sign, ipart, (int)shown, fpart);
+}
+
+/* A short-lived formatted number, for building one line. */
+struct num { char s[40]; };
+
+static struct num num_fixed(double v, unsigned decimals)
+{
+    struct num n;
+    fmt_fixed(n.s, sizeof n.s, v, decimals, 0);
+    return n;
+}
+
+static struct num num_trim(double v, unsigned decimals)
+{
+    struct num n;
+    fmt_fixed(n.s, sizeof n.s, v, decimals, 1);
+    return n;
+}
+
+/* ---- evaluation --------------------------------------------------------- */
+
+/* In order of priority when two findings are equally severe: loss and jitter
+ * are causes, RTT is the path, MOS is the consequence of all of them. */
+enum metric { METRIC_LOSS = 0, METRIC_JITTER, METRIC_RTT, METRIC_MOS };
+
+enum side { SIDE_UP = 0, SIDE_DOWN, SIDE_PATH };
+
+struct finding {
+    enum rp_verdict level;
+    enum metric metric;
+    enum side side;
+    double value;
+    double limit;      /* the threshold that was crossed */
+    double excess;     /* how far beyond it, relative: to order equal findings */
+};
+
+struct findings {
+    struct finding f[8];
+    unsigned n;
+};
+
+static void check_high(struct findings *fs, enum metric m, enum side side, double value,
+                       double warn, double fail)
+{
+    enum rp_verdict level = value >= fail ? RP_VERDICT_FAIL
+                          : value >= warn ? RP_VERDICT_WARN : RP_VERDICT_PASS;
+    if (level == RP_VERDICT_PASS || fs->n >= sizeof fs->f / sizeof fs->f[0])
+        return;
+    double limit = level == RP_VERDICT_FAIL ? fail : warn;
+    fs->f[fs->n++] = (struct finding){ level, m, side, value, limit,
+                                       limit > 0 ? value / limit : value };
+}
+
+static void check_low(struct findings *fs, enum metric m, enum side side, double value,
+                      double warn, double fail)
+{
+    enum rp_verdict level = value < fail ? RP_VERDICT_FAIL
+                          : value < warn ? RP_VERDICT_WARN : RP_VERDICT_PASS;
+    if (level == RP_VERDICT_PASS || fs->n >= sizeof fs->f / sizeof fs->f[0])
+        return;
+    double limit = level == RP_VERDICT_FAIL ? fail : warn;
+    fs->f[fs->n++] = (struct finding){ level, m, side, value, limit,
+                                       value > 0 ? limit / value : limit };
+}
+
+static bool dir_received(const struct rp_dir_report *d)
+{
+    return d->measured && d->rx.received > 0;
+}
+
+static void check_dir(struct findings *fs, const struct rp_dir_report *d, enum side side,
+                      const struct rp_thresholds *t)
+{
+    if (!dir_received(d))
+        return;
+    check_high(fs, METRIC_LOSS, side, d->rx.loss_pct, t->warn_loss_pct, t->fail_loss_pct);
+    check_high(fs, METRIC_JITTER, side, d->rx.jitter_ms, t->warn_jitter_ms, t->fail_jitter_ms);
+    /* The E-model never yields a MOS below 1: 0 means the caller computed none. */
+    if (d->mos > 0)
+        check_low(fs, METRIC_MOS, side, d->mos, t->warn_mos, t->fail_mos);
+}
+
+static bool finding_worse(const struct finding *a, const struct finding *b)
+{
+    if (a->level != b->level)
+        return a->level > b->level;
+    if (a->metric != b->metric)
+        return a->metric < b->metric;
+    return a->excess > b->excess;
+}
+
+static const char *side_name(enum side s)
+{
+    return s == SIDE_UP ? "upstream" : s == SIDE_DOWN ? "downstream" : "path";
+}
+
+/* "upstream loss 3.2 % (warn ≥ 1 %)" */
+static void describe_finding(char *buf, size_t size, const struct finding *f)
+{
+    const char *lvl = rp_verdict_name(f->level);
+    switch (f->metric) {
+    case METRIC_LOSS:
+        snprintf(buf, size, "%s loss %s %% (%s \u2265 %s %%)", side_name(f->side),
+                 num_trim(f->value, 2).s, lvl, num_trim(f->limit, 3).s);
+        break;
+    case METRIC_JITTER:
+        snprintf(buf, size, "%s jitter %s ms (%s \u2265 %s ms)", side_name(f->side),
+                 num_trim(f->value, 1).s, lvl, num_trim(f->limit, 3).s);
+        break;
+    case METRIC_RTT:
+        snprintf(buf, size, "round-trip time %s ms avg (%s \u2265 %s ms)",
+                 num_trim(f->value, 1).s, lvl, num_trim(f->limit, 3).s);
+        break;
+    case METRIC_MOS:
+        snprintf(buf, size, "%s MOS %s (%s < %s)", side_name(f->side),
+                 num_fixed(f->value, 2).s, lvl, num_trim(f->limit, 2).s);
+        break;
+    }
+}
+
+/* "downstream jitter 42 ms": for the findings after the worst one. */
+static void describe_short(char *buf, size_t size, const struct finding *f)
+{
+    switch (f->metric) {
+    case METRIC_LOSS:
+        snprintf(buf, size, "%s loss %s %%", side_name(f->side), num_trim(f->value, 2).s);
+        break;
+    case METRIC_JITTER:
+        snprintf(buf, size, "%s jitter %s ms", side_name(f->side), num_trim(f->value, 1).s);
+        break;
+    case METRIC_RTT:
+        snprintf(buf, size, "round-trip time %s ms", num_trim(f->value, 1).s);
+        break;
+    case METRIC_MOS:
+        snprintf(buf, size, "%s MOS %s", side_name(f->side), num_fixed(f->value, 2).s);
+        break;
+    }
+}
+
+static void sort_findings(struct findings *fs)
+{
+    for (unsigned i = 1; i < fs->n; i++) {
+        struct finding f = fs->f[i];
+        unsigned j = i;
+        for (; j > 0 && finding_worse(&f, &fs->f[j - 1]); j--)
+            fs->f[j] = fs->f[j - 1];
+        fs->f[j] = f;
+    }
+}
+
+static const char *finding_remedy(const struct finding *f)
+{
+    if (f->metric == METRIC_RTT)
+        return "shorten the path between agent and media host: avoid VPN/proxy detours "
+               "and mobile or satellite links; a TURN relay adds delay, prefer direct UDP";
+    if (f->side == SIDE_UP) {
+        if (f->metric == METRIC_MOS)
+            return "late packets or delay lower the upstream MOS: check the agent's uplink "
+                   "(bandwidth, Wi-Fi) and QoS/DSCP EF for UDP " RTP_RANGE;
+        return "check the agent's uplink: bandwidth, Wi-Fi, QoS/DSCP EF for UDP " RTP_RANGE;
+    }
+    if (f->metric == METRIC_MOS)
+        return "late packets or delay lower the downstream MOS: check the agent's downlink "
+               "(Wi-Fi, competing downloads) and QoS/DSCP EF for UDP " RTP_RANGE;
+    return "check the agent's downlink (Wi-Fi, competing downloads) and the media host's "
+           "outbound bandwidth; QoS/DSCP EF for UDP " RTP_RANGE;
+}
+
+/* After truncation: drop a multi-byte character cut in half, so that the text
+ * stays valid UTF-8 (jansson refuses anything else). */
+static void utf8_cut_partial(char *s)
+{
+    size_t len = strlen(s), i = len;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0 || ((unsigned char)s[i - 1] & 0x80) == 0)
+        return; /* ends in ASCII */
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 1;
+    if (len - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
+/* Appends to a fixed buffer; a cut-off line is better than none. */
+static void append(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t used = strnlen(buf, size);
+    if (used + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + used, size - used, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n >= size - used)
+        utf8_cut_partial(buf);
+}
+
+static enum rp_verdict verdict_max(enum rp_verdict a, enum rp_verdict b)
+{
+    return a > b ? a : b;
+}
+
+/* Both sides (or the one known side) saw media: two-way or degraded. */
+static void evaluate_flowing(struct rp_report *r, struct findings *fs, const char *unknown)
+{
+    sort_findings(fs);
+    const struct finding *w = fs->n ? &fs->f[0] : NULL;
+    r->cause[0] = '\0';
+    r->remediation[0] = '\0';
+    if (unknown)
+        append(r->cause, sizeof r->cause, "%s; ", unknown);
+    if (!w) {
+        r->diagnosis = RP_DIAG_TWO_WAY;
+        r->verdict = RP_VERDICT_PASS;
+        append(r->cause, sizeof r->cause, "%s",
+               unknown ? "the measured figures are within the thresholds"
+                       : "media flows both ways within the thresholds");
+        append(r->remediation, sizeof r->remediation, "%s",
+               unknown ? "check the probe's control connection to the daemon "
+                         "(HTTPS, nginx on 443) and run again"
+                       : "none needed");
+    } else {
+        char what[160];
+        describe_finding(what, sizeof what, w);
+        r->diagnosis = RP_DIAG_DEGRADED;
+        r->verdict = w->level;
+        append(r->cause, sizeof r->cause, "%s", what);
+        if (w->metric == METRIC_LOSS) {
+            const struct rp_dir_report *d = w->side == SIDE_UP ? &r->up : &r->down;
+            if (d->host_drops > 0)
+                append(r->cause, sizeof r->cause,
+                       ", %" PRIu64 " of them dropped by the receiving host, not the network",
+                       d->host_drops);
+        }
+        for (unsigned i = 1; i < fs->n; i++) {
+            describe_short(what, sizeof what, &fs->f[i]);
+            append(r->cause, sizeof r->cause, "%s%s", i == 1 ? "; also " : ", ", what);
+        }
+        append(r->remediation, sizeof r->remediation, "%s", finding_remedy(w));
+    }
+    if (unknown)
+        r->verdict = verdict_max(r->verdict, RP_VERDICT_WARN);
+}
+
+void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t)
+{
+    r->thresholds = *t;
+    struct findings fs = { .n = 0 };
+    check_dir(&fs, &r->up, SIDE_UP, t);
+    check_dir(&fs, &r->down, SIDE_DOWN, t);
+    if (r->has_rtt)
+        check_high(&fs, METRIC_RTT, SIDE_PATH, r->rtt_avg_ms, t->warn_rtt_ms, t->fail_rtt_ms);
+
+    char port[32];
+    if (r->media_port)
+        snprintf(port, sizeof port, "UDP %u", r->media_port);
+    else
+        snprintf(port, sizeof port, "its media port");
+
+    bool up = dir_received(&r->up), down = dir_received(&r->down);
+    const char *up_unknown = r->has_rtt
+        ? "upstream unknown (no figures from the media host, but RTT replies show upstream arrived)"
+        : "upstream unknown (no figures from the media host)";
+    const char *down_unknown = "downstream unknown (no receive figures from the probe)";
+
+    if (!r->up.measured && !r->down.measured) {
+        r->diagnosis = RP_DIAG_NO_MEDIA;
+        r->verdict = RP_VERDICT_FAIL;
+        snprintf(r->cause, sizeof r->cause, "neither direction was measured");
+        snprintf(r->remediation, sizeof r->remediation,
+                 "check the probe's control connection to the daemon (HTTPS, nginx on 443) "
+                 "and run again");
+        return;
+    }
+    if (!r->up.measured) {
+        if (down) {
+            evaluate_flowing(r, &fs, up_unknown);
+            return;
+        }
+        /* Downstream is what we know failed; upstream may or may not have worked. */
+        r->diagnosis = RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED;
+        r->verdict = RP_VERDICT_FAIL;
+        snprintf(r->cause, sizeof r->cause,
+                 "the agent would not hear the customer: RTP from the media host did not "
+                 "reach the agent; %s", up_unknown);
+        snprintf(r->remediation, sizeof r->remediation,
+                 "allow inbound UDP replies at the agent (home router/corporate firewall), "
+                 "or use TURN over TLS on 5349");
+        return;
+    }
+    if (!r->down.measured) {
+        if (up) {
+            evaluate_flowing(r, &fs, down_unknown);
+            return;
+        }
+        r->diagnosis = RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED;
+        r->verdict = RP_VERDICT_FAIL;
+        snprintf(r->cause, sizeof r->cause,
+                 "no RTP from the agent reached the media host on %s; %s", port, down_unknown);
+        snprintf(r->remediation, sizeof r->remediation,
+                 "forward UDP " RTP_RANGE " to the media host and allow it in firewalld "
+                 "(firewall-cmd --permanent --add-port=" RTP_RANGE "/udp); check the agent's "
+                 "firewall allows outbound UDP");
+        return;
+    }
+
+    if (up && down) {
+        evaluate_flowing(r, &fs, NULL);
+    } else if (down) {
+        r->diagnosis = RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED;
+        r->verdict = RP_VERDICT_FAIL;
+        snprintf(r->cause, sizeof r->cause,
+                 "no RTP from the agent reached the media host on %s", port);
+        snprintf(r->remediation, sizeof r->remediation,
+                 "forward UDP " RTP_RANGE " to the media host and allow it in firewalld "
+                 "(firewall-cmd --permanent --add-port=" RTP_RANGE "/udp); check the agent's "
+                 "firewall allows outbound UDP");
+    } else if (up) {
+        r->diagnosis = RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED;
+        r->verdict = RP_VERDICT_FAIL;
+        snprintf(r->cause, sizeof r->cause,
+                 "the agent would not hear the customer: RTP from the media host did not "
+                 "reach the agent");
+        snprintf(r->remediation, sizeof r->remediation,
+                 "allow inbound UDP replies at the agent (home router/corporate firewall), "
+                 "or use TURN over TLS on 5349");
+    } else {
+        r->diagnosis = RP_DIAG_NO_MEDIA;
+        r->verdict = RP_VERDICT_FAIL;
+        snprintf(r->cause, sizeof r->cause, "UDP is blocked both ways");
+        snprintf(r->remediation, sizeof r->remediation,
+                 "use TURN/TLS on 5349 or a VPN; open UDP " RTP_RANGE);
+    }
+}
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+static double round_to(double v, unsigned decimals)
+{
+    double scale = pow(10.0, (double)decimals);
+    double x = round(v * scale) / scale;
+    return x == 0.0 ? 0.0 : x; /* no "-0.0" */
+}
+
+static json_t *j_real(double v, unsigned decimals)
+{
+    return isfinite(v) ? json_real(round_to(v, decimals)) : json_null();
+}
+
+static json_t *j_u64(uint64_t v)
+{
+    /* json_int_t is long or long long: both are at least 64 bits, signed. */
+    return json_integer(v > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)v);
+}
+
+/* Text from outside (a server name typed on the command line) may not be
+ * UTF-8; JSON must be: fall back to ASCII with '?' for the rest. */
+static json_t *j_str(const char *s, size_t cap)
+{
+    size_t n = strnlen(s, cap);
+    json_t *j = json_stringn(s, n);
+    if (j)
+        return j;
+    char ascii[256];
+    size_t m = n < sizeof ascii - 1 ? n : sizeof ascii - 1;
+    for (size_t i = 0; i < m; i++)
+        ascii[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+    return json_stringn(ascii, m);
+}
+
+static json_t *j_str_or_null(const char *s, size_t cap)
+{
+    return strnlen(s, cap) ? j_str(s, cap) : json_null();
+}
+
+/* Records a failed allocation instead of checking every call. */
+static void put(json_t *obj, const char *key, json_t *value, bool *ok)
+{
+    if (!value || json_object_set_new(obj, key, value) != 0)
+        *ok = false;
+}
+
+static json_t *dir_json(const struct rp_dir_report *d, bool *ok)
+{
+    json_t *o = json_object();
+    if (!o) {
+        *ok = false;
+        return NULL;
+    }
+    bool m = d->measured;
+    /* Stream-derived figures mean nothing without a packet. */
+    bool got = m && d->rx.received > 0;
+    put(o, "measured", json_boolean(m), ok);
+    /* The sender's own count is known even when the receiver's figures are not. */
+    put(o, "sent", (m || d->sent) ? j_u64(d->sent) : json_null(), ok);
+    put(o, "received", m ? j_u64(d->rx.received) : json_null(), ok);
+    put(o, "lost", m ? json_integer(d->rx.lost) : json_null(), ok);
+    put(o, "loss_pct", m ? j_real(d->rx.loss_pct, 3) : json_null(), ok);
+    put(o, "duplicates", m ? j_u64(d->rx.duplicates) : json_null(), ok);
+    put(o, "reordered", m ? j_u64(d->rx.reordered) : json_null(), ok);
+    put(o, "late", m ? j_u64(d->rx.late) : json_null(), ok);
+    put(o, "bursts", m ? j_u64(d->rx.bursts) : json_null(), ok);
+    put(o, "max_burst", m ? j_u64(d->rx.max_burst) : json_null(), ok);
+    put(o, "burst_ratio", got ? j_real(d->rx.burst_ratio, 3) : json_null(), ok);
+    put(o, "jitter_ms", got ? j_real(d->rx.jitter_ms, 3) : json_null(), ok);
+    if (got) {
+        json_t *ipdv = json_object();
+        if (ipdv) {
+            put(ipdv, "p50", j_real(d->rx.ipdv_p50_ms, 3), ok);
+            put(ipdv, "p95", j_real(d->rx.ipdv_p95_ms, 3), ok);
+            put(ipdv, "p99", j_real(d->rx.ipdv_p99_ms, 3), ok);
+            put(ipdv, "max", j_real(d->rx.ipdv_max_ms, 3), ok);
+        }
+        put(o, "ipdv_ms", ipdv, ok);
+    } else {
+        put(o, "ipdv_ms", json_null(), ok);
+    }
+    put(o, "kbps", m ? j_real(d->kbps, 3) : json_null(), ok);
+    put(o, "r_factor", got ? j_real(d->r_factor, 2) : json_null(), ok);
+    put(o, "mos", got ? j_real(d->mos, 2) : json_null(), ok);
+    put(o, "host_drops", m ? j_u64(d->host_drops) : json_null(), ok);
+    return o;
+}
+
+static json_t *report_json(const struct rp_report *r)
+{
+    bool ok = true;
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    put(o, "version", json_integer(1), &ok);
+    put(o, "server", j_str(r->server, sizeof r->server), &ok);
+    put(o, "session_id", j_str_or_null(r->session_id, sizeof r->session_id), &ok);
+    put(o, "codec", j_str(r->codec, sizeof r->codec), &ok);
+    put(o, "ptime_ms", json_integer(r->ptime_ms), &ok);
+    put(o, "bitrate_bps", json_integer(r->bitrate), &ok);
+    put(o, "transport", j_str(r->transport, sizeof r->transport), &ok);
+    put(o, "duration_s", j_real(r->duration_s, 3), &ok);
+    put(o, "jitter_buffer_ms", json_integer(r->jitter_buffer_ms), &ok);
+    put(o, "media_port", r->media_port ? json_integer(r->media_port) : json_null(), &ok);
+    put(o, "upstream", dir_json(&r->up, &ok), &ok);
+    put(o, "downstream", dir_json(&r->down, &ok), &ok);
+    if (r->has_rtt) {
+        json_t *rtt = json_object();
+        if (rtt) {
+            put(rtt, "min", j_real(r->rtt_min_ms, 3), &ok);
+            put(rtt, "avg", j_real(r->rtt_avg_ms, 3), &ok);
+            put(rtt, "p95", j_real(r->rtt_p95_ms, 3), &ok);
+            put(rtt, "max", j_real(r->rtt_max_ms, 3), &ok);
+        }
+        put(o, "rtt_ms", rtt, &ok);
+    } else {
+        put(o, "rtt_ms", json_null(), &ok);
+    }
+    put(o, "mouth_to_ear_ms", j_real(r->mouth_to_ear_ms, 3), &ok);
+    json_t *nat = json_object();
+    if (nat) {
+        put(nat, "local", j_str_or_null(r->nat.local, sizeof r->nat.local), &ok);
+        put(nat, "control_seen", j_str_or_null(r->nat.control_seen, sizeof r->nat.control_seen), &ok);
+        put(nat, "announced", j_str_or_null(r->nat.announced, sizeof r->nat.announced), &ok);
+        put(nat, "latched", j_str_or_null(r->nat.latched, sizeof r->nat.latched), &ok);
+        put(nat, "type", strnlen(r->nat.type, sizeof r->nat.type)
+                             ? j_str(r->nat.type, sizeof r->nat.type) : json_string("unknown"), &ok);
+    }
+    put(o, "nat", nat, &ok);
+    put(o, "verdict", json_string(rp_verdict_name(r->verdict)), &ok);
+    put(o, "diagnosis", json_string(rp_diagnosis_name(r->diagnosis)), &ok);
+    put(o, "cause", j_str(r->cause, sizeof r->cause), &ok);
+    put(o, "remediation", j_str(r->remediation, sizeof r->remediation), &ok);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int rp_report_print_json(const struct rp_report *r, FILE *out)
+{
+    json_t *o = report_json(r);
+    if (!o)
+        return -1;
+    /* 15 significant digits print rounded values as written (3.2, not 3.2000000000000002). */
+    int rc = json_dumpf(o, out, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+    json_decref(o);
+    if (rc != 0 || fputc('\n', out) == EOF || fflush(out) == EOF)
+        return -1;
+    return 0;
+}
+
+/* ---- human text ----------------------------------------------------------- */
+
+#define LABEL_W 22
+#define COL_W 14
+
+static void row(FILE *out, const char *label, const char *up, const char *down)
+{
+    fprintf(out, "  %-*s %*s %*s\n", LABEL_W, label, COL_W, up, COL_W, down);
+}
+
+/* Either side's cell: "-" where that side has no such figure. */
+struct cell { char s[48]; };
+
+static struct cell cell_u64(bool known, uint64_t v)
+{
+    struct cell c;
+    if (known)
+        snprintf(c.s, sizeof c.s, "%" PRIu64, v);
+    else
+        snprintf(c.s, sizeof c.s, "-");
+    return c;
+}
+
+static struct cell cell_i64(bool known, int64_t v)
+{
+    struct cell c;
+    if (known)
+        snprintf(c.s, sizeof c.s, "%" PRId64, v);
+    else
+        snprintf(c.s, sizeof c.s, "-");
+    return c;
+}
+
+static struct cell cell_real(bool known, double v, unsigned decimals, const char *unit)
+{
+    struct cell c;
+    if (known && isfinite(v))
+        snprintf(c.s, sizeof c.s, "%s%s%s", num_fixed(v, decimals).s, *unit ? " " : "", unit);
+    else
+        snprintf(c.s, sizeof c.s, "-");
+    return c;
+}
+
+static const char *text_or_dash(const char *s, size_t cap)
+{
+    return strnlen(s, cap) ? s : "-";
+}
+
+void rp_report_print_text(const struct rp_report *r, FILE *out)
+{
+    const struct rp_dir_report *u = &r->up, *d = &r->down;
+    bool um = u->measured, dm = d->measured;
+    bool ug = um && u->rx.received > 0, dg = dm && d->rx.received > 0;
+
+    fprintf(out, "rtpprobe report: %.*s, session %.*s\n",
+            (int)sizeof r->server, text_or_dash(r->server, sizeof r->server),
+            (int)sizeof r->session_id, text_or_dash(r->session_id, sizeof r->session_id));
+    fprintf(out, "  %.*s %u ms, %s kbit/s, %.*s, %s s, jitter buffer %u ms, media port %u\n\n",
+            (int)sizeof r->codec, text_or_dash(r->codec, sizeof r->codec), r->ptime_ms,
+            num_trim(r->bitrate / 1000.0, 3).s,
+            (int)sizeof r->transport, text_or_dash(r->transport, sizeof r->transport),
+            num_trim(r->duration_s, 1).s, r->jitter_buffer_ms, r->media_port);
+
+    row(out, "", "upstream", "downstream");
+    row(out, "", "agent->host", "host->agent");
+    row(out, "measured", um ? "yes" : "no", dm ? "yes" : "no");
+    row(out, "sent", cell_u64(um || u->sent, u->sent).s, cell_u64(dm || d->sent, d->sent).s);
+    row(out, "received", cell_u64(um, u->rx.received).s, cell_u64(dm, d->rx.received).s);
+    row(out, "lost", cell_i64(um, u->rx.lost).s, cell_i64(dm, d->rx.lost).s);
+    row(out, "loss", cell_real(um, u->rx.loss_pct, 2, "%").s, cell_real(dm, d->rx.loss_pct, 2, "%").s);
+    row(out, "duplicates", cell_u64(um, u->rx.duplicates).s, cell_u64(dm, d->rx.duplicates).s);
+    row(out, "reordered", cell_u64(um, u->rx.reordered).s, cell_u64(dm, d->rx.reordered).s);
+    row(out, "late (jitter buffer)", cell_u64(um, u->rx.late).s, cell_u64(dm, d->rx.late).s);
+    row(out, "loss bursts", cell_u64(um, u->rx.bursts).s, cell_u64(dm, d->rx.bursts).s);
+    row(out, "longest burst", cell_u64(um, u->rx.max_burst).s, cell_u64(dm, d->rx.max_burst).s);
+    row(out, "burst ratio", cell_real(ug, u->rx.burst_ratio, 2, "").s,
+        cell_real(dg, d->rx.burst_ratio, 2, "").s);
+    row(out, "jitter", cell_real(ug, u->rx.jitter_ms, 1, "ms").s, cell_real(dg, d->rx.jitter_ms, 1, "ms").s);
+    row(out, "IPDV p50", cell_real(ug, u->rx.ipdv_p50_ms, 1, "ms").s, cell_real(dg, d->rx.ipdv_p50_ms, 1, "ms").s);
+    row(out, "IPDV p95", cell_real(ug, u->rx.ipdv_p95_ms, 1, "ms").s, cell_real(dg, d->rx.ipdv_p95_ms, 1, "ms").s);
+    row(out, "IPDV p99", cell_real(ug, u->rx.ipdv_p99_ms, 1, "ms").s, cell_real(dg, d->rx.ipdv_p99_ms, 1, "ms").s);
+    row(out, "IPDV max", cell_real(ug, u->rx.ipdv_max_ms, 1, "ms").s, cell_real(dg, d->rx.ipdv_max_ms, 1, "ms").s);
+    row(out, "bitrate (on the wire)", cell_real(um, u->kbps, 1, "kbps").s, cell_real(dm, d->kbps, 1, "kbps").s);
+    row(out, "R-factor", cell_real(ug, u->r_factor, 1, "").s, cell_real(dg, d->r_factor, 1, "").s);
+    row(out, "MOS", cell_real(ug, u->mos, 2, "").s, cell_real(dg, d->mos, 2, "").s);
+    row(out, "host drops", cell_u64(um, u->host_drops).s, cell_u64(dm, d->host_drops).s);
+    fputc('\n', out);
+
+    if (r->has_rtt)
+        fprintf(out, "  %-*s min %s  avg %s  p95 %s  max %s ms\n", LABEL_W, "RTT",
+                num_fixed(r->rtt_min_ms, 1).s, num_fixed(r->rtt_avg_ms, 1).s,
+                num_fixed(r->rtt_p95_ms, 1).s, num_fixed(r->rtt_max_ms, 1).s);
+    else
+        fprintf(out, "  %-*s -\n", LABEL_W, "RTT");
+    fprintf(out, "  %-*s %s ms (estimate)\n", LABEL_W, "mouth-to-ear",
+            num_fixed(r->mouth_to_ear_ms, 1).s);
+    fprintf(out, "  %-*s %.*s\n", LABEL_W, "NAT type",
+            (int)sizeof r->nat.type, strnlen(r->nat.type, sizeof r->nat.type) ? r->nat.type : "unknown");
+    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  local media socket",
+            (int)sizeof r->nat.local, text_or_dash(r->nat.local, sizeof r->nat.local));
+    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  seen by control",
+            (int)sizeof r->nat.control_seen, text_or_dash(r->nat.control_seen, sizeof r->nat.control_seen));
+    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  announced",
+            (int)sizeof r->nat.announced, text_or_dash(r->nat.announced, sizeof r->nat.announced));
+    fprintf(out, "  %-*s %.*s\n\n", LABEL_W, "  latched by host",
+            (int)sizeof r->nat.latched, text_or_dash(r->nat.latched, sizeof r->nat.latched));
+
+    fprintf(out, "  %-*s %s\n", LABEL_W, "verdict", rp_verdict_name(r->verdict));
+    fprintf(out, "  %-*s %s\n", LABEL_W, "diagnosis", rp_diagnosis_name(r->diagnosis));
+    fprintf(out, "  %-*s %.*s\n", LABEL_W, "cause",
+            (int)sizeof r->cause, text_or_dash(r->cause, sizeof r->cause));
+    fprintf(out, "  %-*s %.*s\n", LABEL_W, "remediation",
+            (int)sizeof r->remediation, text_or_dash(r->remediation, sizeof r->remediation));
+}
+
+/* ---- Nagios ----------------------------------------------------------------- */
+
+static const char *nagios_state(enum rp_verdict v)
+{
+    switch (v) {
+    case RP_VERDICT_PASS: return "OK";
+    case RP_VERDICT_WARN: return "WARNING";
+    case RP_VERDICT_FAIL: return "CRITICAL";
+    }
+    return "UNKNOWN";
+}
+
+/* Plugin output must not contain '|' before the perfdata, nor a newline. */
+static void put_plugin_text(FILE *out, const char *s, size_t cap)
+{
+    for (size_t i = 0; i < cap && s[i]; i++) {
+        char c = s[i];
+        fputc(c == '|' ? '/' : (c == '\n' || c == '\r') ? ' ' : c, out);
+    }
+}
+
+/* Perfdata value: 'U' where the figure could not be determined (plugin guidelines). */
+static struct num perf_value(bool known, double v, unsigned decimals, const char *uom)
+{
+    struct num n;
+    if (known && isfinite(v)) {
+        fmt_fixed(n.s, sizeof n.s, v, decimals, 1);
+        append(n.s, sizeof n.s, "%s", uom);
+    } else {
+        snprintf(n.s, sizeof n.s, "U");
+    }
+    return n;
+}
+
+void rp_report_print_nagios(const struct rp_report *r, FILE *out)
+{
+    const struct rp_dir_report *u = &r->up, *d = &r->down;
+    const struct rp_thresholds *t = &r->thresholds;
+    bool um = u->measured, dm = d->measured;
+    bool ug = um && u->rx.received > 0, dg = dm && d->rx.received > 0;
+
+    fprintf(out, "RTPPROBE %s - %s", nagios_state(r->verdict), rp_diagnosis_name(r->diagnosis));
+    if (r->verdict != RP_VERDICT_PASS && r->cause[0]) {
+        fputs(": ", out);
+        put_plugin_text(out, r->cause, sizeof r->cause);
+    }
+    fprintf(out, ", MOS up %s down %s, loss up %s%s down %s%s",
+            ug && u->mos > 0 ? num_fixed(u->mos, 2).s : "n/a",
+            dg && d->mos > 0 ? num_fixed(d->mos, 2).s : "n/a",
+            um ? num_fixed(u->rx.loss_pct, 1).s : "n/a", um ? "%" : "",
+            dm ? num_fixed(d->rx.loss_pct, 1).s : "n/a", dm ? "%" : "");
+
+    /* label=value[UOM];warn;crit;min;max. MOS alerts below its thresholds, which
+     * the guidelines write as the range "x:" (alert when value < x). */
+    fprintf(out, " | up_loss=%s;%s;%s;0;100 down_loss=%s;%s;%s;0;100",
+            perf_value(um, u->rx.loss_pct, 3, "%").s, num_trim(t->warn_loss_pct, 3).s,
+            num_trim(t->fail_loss_pct, 3).s,
+            perf_value(dm, d->rx.loss_pct, 3, "%").s, num_trim(t->warn_loss_pct, 3).s,
+            num_trim(t->fail_loss_pct, 3).s);
+    fprintf(out, " up_jitter=%s;%s;%s;0 down_jitter=%s;%s;%s;0",
+            perf_value(ug, u->rx.jitter_ms, 3, "ms").s, num_trim(t->warn_jitter_ms, 3).s,
+            num_trim(t->fail_jitter_ms, 3).s,
+            perf_value(dg, d->rx.jitter_ms, 3, "ms").s, num_trim(t->warn_jitter_ms, 3).s,
+            num_trim(t->fail_jitter_ms, 3).s);
+    fprintf(out, " rtt=%s;%s;%s;0",
+            perf_value(r->has_rtt, r->rtt_avg_ms, 3, "ms").s, num_trim(t->warn_rtt_ms, 3).s,
+            num_trim(t->fail_rtt_ms, 3).s);
+    fprintf(out, " up_mos=%s;%s:;%s:;1;5 down_mos=%s;%s:;%s:;1;5\n",
+            perf_value(ug && u->mos > 0, u->mos, 2, "").s, num_trim(t->warn_mos, 2).s,
+            num_trim(t->fail_mos, 2).s,
+            perf_value(dg && d->mos > 0, d->mos, 2, "").s, num_trim(t->warn_mos, 2).s,
+            num_trim(t->fail_mos, 2).s);
+}

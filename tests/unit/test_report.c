@@ -1,0 +1,906 @@
+/* Report: diagnosis from what each side saw, verdict escalation at the documented
+ * thresholds, exit codes, and the three renderings. The JSON is parsed back and
+ * checked against docs/report.schema.json (tests run from the repository root). */
+#include <math.h>
+#include <regex.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "report.h"
+
+/* A clean G.711 run: 500 packets of 20 ms each way (10 s), no loss.
+ * 87.2 kbps = (20 IP + 8 UDP + 12 RTP + 160 payload) * 8 bit * 50 pps + RTP ext
+ * is not checked here; the value only has to survive the rendering.
+ * MOS 4.41 is G.107 Annex B for R = 93.2:
+ * 1 + 0.035*93.2 + 93.2*(93.2-60)*(100-93.2)*7e-6 = 4.409. */
+static void clean_dir(struct rp_dir_report *d)
+{
+    memset(d, 0, sizeof *d);
+    d->measured = true;
+    d->sent = 500;
+    d->rx.received = 500;
+    d->rx.expected = 500;
+    d->rx.lost = 0;
+    d->rx.loss_pct = 0.0;
+    d->rx.burst_ratio = 1.0;
+    d->rx.jitter_ms = 1.2;
+    d->rx.ipdv_p50_ms = 0.1;
+    d->rx.ipdv_p95_ms = 0.5;
+    d->rx.ipdv_p99_ms = 0.9;
+    d->rx.ipdv_max_ms = 2.0;
+    d->kbps = 80.0;
+    d->r_factor = 93.2;
+    d->mos = 4.409;
+}
+
+static void clean_report(struct rp_report *r)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->codec, sizeof r->codec, "pcmu");
+    r->ptime_ms = 20;
+    r->bitrate = 64000;
+    snprintf(r->transport, sizeof r->transport, "rtp");
+    r->duration_s = 10.0;
+    r->jitter_buffer_ms = 60;
+    snprintf(r->server, sizeof r->server, "media.example.net");
+    snprintf(r->session_id, sizeof r->session_id, "s-0123456789abcdef");
+    r->media_port = 12346;
+    clean_dir(&r->up);
+    clean_dir(&r->down);
+    r->has_rtt = true;
+    r->rtt_min_ms = 10.0;
+    r->rtt_avg_ms = 12.0;
+    r->rtt_p95_ms = 15.0;
+    r->rtt_max_ms = 20.0;
+    r->mouth_to_ear_ms = 86.0;
+    snprintf(r->nat.local, sizeof r->nat.local, "192.168.1.20:40000");
+    snprintf(r->nat.control_seen, sizeof r->nat.control_seen, "203.0.113.7:51000");
+    snprintf(r->nat.announced, sizeof r->nat.announced, "203.0.113.7:40000");
+    snprintf(r->nat.latched, sizeof r->nat.latched, "203.0.113.7:40000");
+    snprintf(r->nat.type, sizeof r->nat.type, "nat");
+}
+
+static void set_loss(struct rp_dir_report *d, uint64_t lost)
+{
+    d->rx.received = d->rx.expected - lost;
+    d->rx.lost = (int64_t)lost;
+    d->rx.loss_pct = 100.0 * (double)lost / (double)d->rx.expected;
+}
+
+static void block(struct rp_dir_report *d)
+{
+    d->rx.received = 0;
+    d->rx.lost = (int64_t)d->rx.expected;
+    d->rx.loss_pct = 100.0;
+    d->rx.jitter_ms = 0.0;
+    d->kbps = 0.0;
+}
+
+static void evaluate_default(struct rp_report *r)
+{
+    struct rp_thresholds t;
+    rp_thresholds_default(&t);
+    rp_report_evaluate(r, &t);
+}
+
+/* Everything a printer wrote, as one NUL-terminated string (caller frees). */
+struct capture { char *buf; size_t len; FILE *f; };
+
+static FILE *capture_open(struct capture *c)
+{
+    c->buf = NULL;
+    c->len = 0;
+    c->f = open_memstream(&c->buf, &c->len);
+    assert_non_null(c->f);
+    return c->f;
+}
+
+static char *capture_close(struct capture *c)
+{
+    assert_int_equal(fclose(c->f), 0);
+    return c->buf;
+}
+
+/* ---- thresholds, diagnosis, verdict ---- */
+
+static void test_default_thresholds_are_the_documented_ones(void **state)
+{
+    (void)state;
+    struct rp_thresholds t;
+    rp_thresholds_default(&t);
+    assert_true(t.warn_loss_pct == 1.0 && t.fail_loss_pct == 5.0);
+    assert_true(t.warn_jitter_ms == 30.0 && t.fail_jitter_ms == 60.0);
+    assert_true(t.warn_rtt_ms == 300.0 && t.fail_rtt_ms == 600.0);
+    assert_true(t.warn_mos == 4.0 && t.fail_mos == 3.6);
+}
+
+static void test_clean_run_both_ways_is_two_way_pass(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_TWO_WAY);
+    assert_int_equal(r.verdict, RP_VERDICT_PASS);
+    assert_string_equal(rp_diagnosis_name(r.diagnosis), "two-way");
+    assert_string_equal(rp_verdict_name(r.verdict), "pass");
+    assert_int_equal(rp_report_exit_code(&r), 0);
+    assert_true(r.cause[0] != '\0');
+    assert_true(r.remediation[0] != '\0');
+}
+
+static void test_nothing_upstream_is_upstream_blocked_and_names_the_port(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    block(&r.up);
+    r.has_rtt = false; /* no upstream, no reflection */
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED);
+    assert_string_equal(rp_diagnosis_name(r.diagnosis), "one-way-upstream-blocked");
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+    assert_int_equal(rp_report_exit_code(&r), 2);
+    assert_string_equal(r.cause, "no RTP from the agent reached the media host on UDP 12346");
+    assert_non_null(strstr(r.remediation, "forward UDP 10000-20000 to the media host"));
+    assert_non_null(strstr(r.remediation, "firewall-cmd --permanent --add-port=10000-20000/udp"));
+    assert_non_null(strstr(r.remediation, "outbound UDP"));
+}
+
+static void test_nothing_downstream_is_downstream_blocked(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    block(&r.down);
+    r.has_rtt = false;
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED);
+    assert_string_equal(rp_diagnosis_name(r.diagnosis), "one-way-downstream-blocked");
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+    assert_non_null(strstr(r.cause, "the agent would not hear the customer"));
+    assert_non_null(strstr(r.remediation, "TURN over TLS on 5349"));
+}
+
+static void test_nothing_either_way_is_no_media(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    block(&r.up);
+    block(&r.down);
+    r.has_rtt = false;
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_NO_MEDIA);
+    assert_string_equal(rp_diagnosis_name(r.diagnosis), "no-media");
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+    assert_string_equal(r.cause, "UDP is blocked both ways");
+    assert_non_null(strstr(r.remediation, "TURN/TLS on 5349"));
+}
+
+/* Blocked is about what arrived, not about figures: even thresholds that
+ * could never be crossed leave a blocked direction a failure. */
+static void test_blocked_direction_fails_whatever_the_thresholds(void **state)
+{
+    (void)state;
+    struct rp_thresholds lax = { 101, 101, 1e9, 1e9, 1e9, 1e9, 0, 0 };
+    struct rp_report r;
+    clean_report(&r);
+    block(&r.up);
+    rp_report_evaluate(&r, &lax);
+    assert_int_equal(r.diagnosis, RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED);
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+}
+
+static void test_unmeasured_upstream_with_downstream_says_unknown_and_warns(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    memset(&r.up.rx, 0, sizeof r.up.rx);
+    r.up.measured = false;
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_TWO_WAY);
+    assert_int_equal(r.verdict, RP_VERDICT_WARN);
+    assert_int_equal(rp_report_exit_code(&r), 1);
+    assert_non_null(strstr(r.cause, "upstream unknown"));
+}
+
+static void test_unmeasured_upstream_keeps_a_worse_downstream_verdict(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.up.measured = false;
+    set_loss(&r.down, 40); /* 8 % */
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_DEGRADED);
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+    assert_non_null(strstr(r.cause, "upstream unknown"));
+    assert_non_null(strstr(r.cause, "downstream loss 8 % (fail \u2265 5 %)"));
+}
+
+static void test_unmeasured_upstream_without_downstream_fails_as_downstream_blocked(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.up.measured = false;
+    block(&r.down);
+    r.has_rtt = false;
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED);
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+    assert_non_null(strstr(r.cause, "upstream unknown"));
+}
+
+static void test_loss_warns_at_1_pct_and_fails_at_5_pct(void **state)
+{
+    (void)state;
+    /* Of 500 packets: 4 = 0.8 %, 5 = 1 %, 24 = 4.8 %, 25 = 5 %. */
+    static const struct { uint64_t lost; enum rp_verdict v; } cases[] = {
+        { 4, RP_VERDICT_PASS }, { 5, RP_VERDICT_WARN }, { 24, RP_VERDICT_WARN }, { 25, RP_VERDICT_FAIL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct rp_report r;
+        clean_report(&r);
+        set_loss(&r.up, cases[i].lost);
+        evaluate_default(&r);
+        assert_int_equal(r.verdict, cases[i].v);
+        assert_int_equal(r.diagnosis, cases[i].v == RP_VERDICT_PASS ? RP_DIAG_TWO_WAY : RP_DIAG_DEGRADED);
+    }
+}
+
+static void test_degraded_cause_names_direction_figure_and_threshold(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.up.rx.expected = 1000;
+    set_loss(&r.up, 32); /* 3.2 % */
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_DEGRADED);
+    assert_int_equal(r.verdict, RP_VERDICT_WARN);
+    assert_string_equal(r.cause, "upstream loss 3.2 % (warn \u2265 1 %)");
+    assert_string_equal(r.remediation,
+                        "check the agent's uplink: bandwidth, Wi-Fi, QoS/DSCP EF for UDP 10000-20000");
+}
+
+static void test_host_drops_are_told_apart_from_network_loss(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    set_loss(&r.down, 10); /* 2 % */
+    r.down.host_drops = 10;
+    evaluate_default(&r);
+    assert_int_equal(r.verdict, RP_VERDICT_WARN);
+    assert_non_null(strstr(r.cause, "downstream loss 2 %"));
+    assert_non_null(strstr(r.cause, "10 of them dropped by the receiving host"));
+}
+
+static void test_jitter_warns_at_30_ms_and_fails_at_60_ms(void **state)
+{
+    (void)state;
+    static const struct { double ms; enum rp_verdict v; } cases[] = {
+        { 29.9, RP_VERDICT_PASS }, { 30.0, RP_VERDICT_WARN }, { 59.9, RP_VERDICT_WARN }, { 60.0, RP_VERDICT_FAIL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct rp_report r;
+        clean_report(&r);
+        r.down.rx.jitter_ms = cases[i].ms;
+        evaluate_default(&r);
+        assert_int_equal(r.verdict, cases[i].v);
+    }
+    struct rp_report r;
+    clean_report(&r);
+    r.down.rx.jitter_ms = 45.0;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "downstream jitter 45 ms (warn \u2265 30 ms)");
+    assert_non_null(strstr(r.remediation, "downlink"));
+}
+
+static void test_rtt_warns_at_300_ms_and_fails_at_600_ms(void **state)
+{
+    (void)state;
+    static const struct { double ms; enum rp_verdict v; } cases[] = {
+        { 299.0, RP_VERDICT_PASS }, { 300.0, RP_VERDICT_WARN }, { 599.0, RP_VERDICT_WARN }, { 600.0, RP_VERDICT_FAIL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct rp_report r;
+        clean_report(&r);
+        r.rtt_avg_ms = cases[i].ms;
+        evaluate_default(&r);
+        assert_int_equal(r.verdict, cases[i].v);
+    }
+    struct rp_report r;
+    clean_report(&r);
+    r.rtt_avg_ms = 350.0;
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_DEGRADED);
+    assert_non_null(strstr(r.cause, "round-trip time 350 ms"));
+}
+
+static void test_mos_warns_below_4_0_and_fails_below_3_6(void **state)
+{
+    (void)state;
+    static const struct { double mos; enum rp_verdict v; } cases[] = {
+        { 4.0, RP_VERDICT_PASS }, { 3.99, RP_VERDICT_WARN }, { 3.6, RP_VERDICT_WARN }, { 3.59, RP_VERDICT_FAIL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct rp_report r;
+        clean_report(&r);
+        r.up.mos = cases[i].mos;
+        evaluate_default(&r);
+        assert_int_equal(r.verdict, cases[i].v);
+    }
+    struct rp_report r;
+    clean_report(&r);
+    r.up.mos = 3.8;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "upstream MOS 3.80 (warn < 4)");
+}
+
+static void test_verdict_is_the_worst_of_both_directions(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    set_loss(&r.up, 10);   /* 2 %: warn */
+    set_loss(&r.down, 30); /* 6 %: fail */
+    evaluate_default(&r);
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+    assert_int_equal(r.diagnosis, RP_DIAG_DEGRADED);
+    assert_string_equal(r.cause, "downstream loss 6 % (fail \u2265 5 %); also upstream loss 2 %");
+    assert_non_null(strstr(r.remediation, "downlink"));
+}
+
+/* Loss and jitter cause a low MOS: at equal severity the cause is named first. */
+static void test_cause_is_preferred_over_its_mos_consequence(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    set_loss(&r.up, 10);   /* 2 %: warn */
+    r.up.mos = 3.9;        /* warn */
+    evaluate_default(&r);
+    assert_int_equal(r.verdict, RP_VERDICT_WARN);
+    assert_string_equal(r.cause, "upstream loss 2 % (warn \u2265 1 %); also upstream MOS 3.90");
+}
+
+static void test_custom_thresholds_are_applied(void **state)
+{
+    (void)state;
+    struct rp_thresholds t;
+    rp_thresholds_default(&t);
+    t.warn_jitter_ms = 1.0;
+    t.fail_jitter_ms = 2.0;
+    struct rp_report r;
+    clean_report(&r); /* jitter 1.2 ms */
+    rp_report_evaluate(&r, &t);
+    assert_int_equal(r.verdict, RP_VERDICT_WARN);
+}
+
+static void test_exit_codes_follow_nagios(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    memset(&r, 0, sizeof r);
+    r.verdict = RP_VERDICT_PASS;
+    assert_int_equal(rp_report_exit_code(&r), 0);
+    r.verdict = RP_VERDICT_WARN;
+    assert_int_equal(rp_report_exit_code(&r), 1);
+    r.verdict = RP_VERDICT_FAIL;
+    assert_int_equal(rp_report_exit_code(&r), 2);
+}
+
+/* ---- JSON ---- */
+
+static json_t *json_of(const struct rp_report *r)
+{
+    struct capture c;
+    FILE *f = capture_open(&c);
+    assert_int_equal(rp_report_print_json(r, f), 0);
+    char *text = capture_close(&c);
+    json_error_t err;
+    json_t *j = json_loads(text, 0, &err);
+    if (!j)
+        fail_msg("report JSON does not parse: %s at line %d: %s", err.text, err.line, text);
+    free(text);
+    return j;
+}
+
+static double jnum(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    assert_true(json_is_number(v));
+    return json_number_value(v);
+}
+
+static void test_json_carries_every_figure(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.up.rx.jitter_ms = 1.23456;   /* ms: 3 decimals -> 1.235 */
+    r.down.rx.duplicates = 3;
+    r.down.rx.reordered = 2;
+    r.down.rx.late = 1;
+    r.down.rx.bursts = 1;
+    r.down.rx.max_burst = 4;
+    set_loss(&r.down, 4);
+    r.down.rx.burst_ratio = 2.5;
+    r.down.host_drops = 7;
+    r.down.kbps = 87.2;
+    evaluate_default(&r);
+    json_t *j = json_of(&r);
+
+    assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
+    assert_string_equal(json_string_value(json_object_get(j, "server")), "media.example.net");
+    assert_string_equal(json_string_value(json_object_get(j, "session_id")), "s-0123456789abcdef");
+    assert_string_equal(json_string_value(json_object_get(j, "codec")), "pcmu");
+    assert_int_equal(json_integer_value(json_object_get(j, "ptime_ms")), 20);
+    assert_int_equal(json_integer_value(json_object_get(j, "bitrate_bps")), 64000);
+    assert_string_equal(json_string_value(json_object_get(j, "transport")), "rtp");
+    assert_true(jnum(j, "duration_s") == 10.0);
+    assert_int_equal(json_integer_value(json_object_get(j, "jitter_buffer_ms")), 60);
+    assert_int_equal(json_integer_value(json_object_get(j, "media_port")), 12346);
+
+    json_t *up = json_object_get(j, "upstream");
+    assert_true(json_is_true(json_object_get(up, "measured")));
+    assert_int_equal(json_integer_value(json_object_get(up, "sent")), 500);
+    assert_int_equal(json_integer_value(json_object_get(up, "received")), 500);
+    assert_true(jnum(up, "jitter_ms") == 1.235);
+    assert_true(jnum(up, "mos") == 4.41);   /* 4.409 to 2 decimals */
+    assert_true(jnum(up, "r_factor") == 93.2);
+    json_t *ipdv = json_object_get(up, "ipdv_ms");
+    assert_true(jnum(ipdv, "p50") == 0.1);
+    assert_true(jnum(ipdv, "p95") == 0.5);
+    assert_true(jnum(ipdv, "p99") == 0.9);
+    assert_true(jnum(ipdv, "max") == 2.0);
+
+    json_t *down = json_object_get(j, "downstream");
+    assert_int_equal(json_integer_value(json_object_get(down, "received")), 496);
+    assert_int_equal(json_integer_value(json_object_get(down, "lost")), 4);
+    assert_true(jnum(down, "loss_pct") == 0.8);
+    assert_int_equal(json_integer_value(json_object_get(down, "duplicates")), 3);
+    assert_int_equal(json_integer_value(json_object_get(down, "reordered")), 2);
+    assert_int_equal(json_integer_value(json_object_get(down, "late")), 1);
+    assert_int_equal(json_integer_value(json_object_get(down, "bursts")), 1);
+    assert_int_equal(json_integer_value(json_object_get(down, "max_burst")), 4);
+    assert_true(jnum(down, "burst_ratio") == 2.5);
+    assert_true(jnum(down, "kbps") == 87.2);
+    assert_int_equal(json_integer_value(json_object_get(down, "host_drops")), 7);
+
+    json_t *rtt = json_object_get(j, "rtt_ms");
+    assert_true(jnum(rtt, "min") == 10.0);
+    assert_true(jnum(rtt, "avg") == 12.0);
+    assert_true(jnum(rtt, "p95") == 15.0);
+    assert_true(jnum(rtt, "max") == 20.0);
+    assert_true(jnum(j, "mouth_to_ear_ms") == 86.0);
+
+    json_t *nat = json_object_get(j, "nat");
+    assert_string_equal(json_string_value(json_object_get(nat, "local")), "192.168.1.20:40000");
+    assert_string_equal(json_string_value(json_object_get(nat, "control_seen")), "203.0.113.7:51000");
+    assert_string_equal(json_string_value(json_object_get(nat, "announced")), "203.0.113.7:40000");
+    assert_string_equal(json_string_value(json_object_get(nat, "latched")), "203.0.113.7:40000");
+    assert_string_equal(json_string_value(json_object_get(nat, "type")), "nat");
+
+    assert_string_equal(json_string_value(json_object_get(j, "verdict")), "pass");
+    assert_string_equal(json_string_value(json_object_get(j, "diagnosis")), "two-way");
+    assert_string_equal(json_string_value(json_object_get(j, "cause")), r.cause);
+    assert_string_equal(json_string_value(json_object_get(j, "remediation")), r.remediation);
+    json_decref(j);
+}
+
+static void test_json_unmeasured_direction_has_null_figures(void **state)
+{
+    (void)state;
+    static const char *const figures[] = {
+        "received", "lost", "loss_pct", "duplicates", "reordered", "late", "bursts", "max_burst",
+        "burst_ratio", "jitter_ms", "ipdv_ms", "kbps", "r_factor", "mos", "host_drops",
+    };
+    struct rp_report r;
+    clean_report(&r);
+    memset(&r.up, 0, sizeof r.up);
+    r.up.measured = false;
+    r.has_rtt = false;
+    r.nat.latched[0] = '\0';
+    evaluate_default(&r);
+    json_t *j = json_of(&r);
+    json_t *up = json_object_get(j, "upstream");
+    assert_true(json_is_false(json_object_get(up, "measured")));
+    assert_true(json_is_null(json_object_get(up, "sent")));
+    for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++) {
+        json_t *v = json_object_get(up, figures[i]);
+        if (!json_is_null(v))
+            fail_msg("upstream.%s is not null", figures[i]);
+    }
+    assert_true(json_is_null(json_object_get(j, "rtt_ms")));
+    assert_true(json_is_null(json_object_get(json_object_get(j, "nat"), "latched")));
+    assert_true(json_is_true(json_object_get(json_object_get(j, "downstream"), "measured")));
+    assert_string_equal(json_string_value(json_object_get(j, "verdict")), "warn");
+    json_decref(j);
+}
+
+/* A long cause is cut to fit, and never in the middle of a UTF-8 character;
+ * a server name that is not UTF-8 still yields valid JSON. */
+static void test_json_survives_long_causes_and_non_utf8_text(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.up.measured = false;
+    set_loss(&r.down, 30);
+    r.down.host_drops = 123456789012345ULL;
+    r.down.rx.jitter_ms = 70.0;
+    r.down.mos = 2.0;
+    r.rtt_avg_ms = 700.0;
+    evaluate_default(&r);
+    assert_true(strlen(r.cause) < sizeof r.cause);
+    snprintf(r.server, sizeof r.server, "m%cdia.example", 0xe9);  /* Latin-1 */
+    json_t *j = json_of(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "server")), "m?dia.example");
+    assert_string_equal(json_string_value(json_object_get(j, "cause")), r.cause);
+    json_decref(j);
+}
+
+static void test_json_blocked_direction_counts_but_has_no_stream_figures(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    block(&r.up);
+    r.has_rtt = false;
+    evaluate_default(&r);
+    json_t *j = json_of(&r);
+    json_t *up = json_object_get(j, "upstream");
+    assert_int_equal(json_integer_value(json_object_get(up, "received")), 0);
+    assert_int_equal(json_integer_value(json_object_get(up, "lost")), 500);
+    assert_true(jnum(up, "loss_pct") == 100.0);
+    assert_true(json_is_null(json_object_get(up, "jitter_ms")));
+    assert_true(json_is_null(json_object_get(up, "mos")));
+    assert_string_equal(json_string_value(json_object_get(j, "diagnosis")), "one-way-upstream-blocked");
+    assert_string_equal(json_string_value(json_object_get(j, "verdict")), "fail");
+    json_decref(j);
+}
+
+/* A small JSON Schema subset — the keywords docs/report.schema.json uses:
+ * $ref (local), type, const, enum, minimum, maximum, oneOf, required,
+ * properties, additionalProperties:false. Returns the number of violations. */
+static int validate(const json_t *root, const json_t *schema, const json_t *inst,
+                    const char *path, int report);
+
+static const json_t *resolve_ref(const json_t *root, const char *ref)
+{
+    const char prefix[] = "#/$defs/";
+    if (strncmp(ref, prefix, sizeof prefix - 1) != 0)
+        fail_msg("unsupported $ref %s", ref);
+    const json_t *target = json_object_get(json_object_get(root, "$defs"), ref + sizeof prefix - 1);
+    if (!target)
+        fail_msg("dangling $ref %s", ref);
+    return target;
+}
+
+static int type_matches(const char *type, const json_t *inst)
+{
+    if (!strcmp(type, "null")) return json_is_null(inst);
+    if (!strcmp(type, "boolean")) return json_is_boolean(inst);
+    if (!strcmp(type, "integer")) return json_is_integer(inst);
+    if (!strcmp(type, "number")) return json_is_number(inst);
+    if (!strcmp(type, "string")) return json_is_string(inst);
+    if (!strcmp(type, "object")) return json_is_object(inst);
+    if (!strcmp(type, "array")) return json_is_array(inst);
+    fail_msg("unknown type %s in schema", type);
+    return 0;
+}
+
+static int validate(const json_t *root, const json_t *schema, const json_t *inst,
+                    const char *path, int report)
+{
+    int errors = 0;
+#define VIOLATION(...) do { errors++; if (report) print_error(__VA_ARGS__); } while (0)
+    const json_t *ref = json_object_get(schema, "$ref");
+    if (ref)
+        errors += validate(root, resolve_ref(root, json_string_value(ref)), inst, path, report);
+
+    const json_t *type = json_object_get(schema, "type");
+    if (json_is_string(type) && !type_matches(json_string_value(type), inst))
+        VIOLATION("%s: not of type %s\n", path, json_string_value(type));
+    if (json_is_array(type)) {
+        int any = 0;
+        size_t i;
+        const json_t *t;
+        json_array_foreach(type, i, t)
+            any |= type_matches(json_string_value(t), inst);
+        if (!any)
+            VIOLATION("%s: of none of the allowed types\n", path);
+    }
+    const json_t *cnst = json_object_get(schema, "const");
+    if (cnst && !json_equal(cnst, inst))
+        VIOLATION("%s: not the constant\n", path);
+    const json_t *enm = json_object_get(schema, "enum");
+    if (enm) {
+        int any = 0;
+        size_t i;
+        const json_t *e;
+        json_array_foreach(enm, i, e)
+            any |= json_equal(e, inst);
+        if (!any)
+            VIOLATION("%s: not one of the enum values\n", path);
+    }
+    if (json_is_number(inst)) {
+        const json_t *min = json_object_get(schema, "minimum");
+        const json_t *max = json_object_get(schema, "maximum");
+        if (min && json_number_value(inst) < json_number_value(min))
+            VIOLATION("%s: below minimum\n", path);
+        if (max && json_number_value(inst) > json_number_value(max))
+            VIOLATION("%s: above maximum\n", path);
+    }
+    const json_t *one_of = json_object_get(schema, "oneOf");
+    if (one_of) {
+        int passing = 0;
+        size_t i;
+        const json_t *sub;
+        json_array_foreach(one_of, i, sub)
+            passing += validate(root, sub, inst, path, 0) == 0;
+        if (passing != 1)
+            VIOLATION("%s: matches %d of oneOf, not 1\n", path, passing);
+    }
+    if (json_is_object(inst)) {
+        const json_t *props = json_object_get(schema, "properties");
+        const json_t *required = json_object_get(schema, "required");
+        size_t i;
+        const json_t *req;
+        json_array_foreach(required, i, req)
+            if (!json_object_get(inst, json_string_value(req)))
+                VIOLATION("%s: required key %s missing\n", path, json_string_value(req));
+        const char *key;
+        json_t *value;
+        json_object_foreach((json_t *)(uintptr_t)inst, key, value) {
+            char sub[256];
+            snprintf(sub, sizeof sub, "%s.%s", path, key);
+            const json_t *ps = json_object_get(props, key);
+            if (ps)
+                errors += validate(root, ps, value, sub, report);
+            else if (json_is_false(json_object_get(schema, "additionalProperties")))
+                VIOLATION("%s: key not in the schema\n", sub);
+        }
+    }
+#undef VIOLATION
+    return errors;
+}
+
+static json_t *load_schema(void)
+{
+    json_error_t err;
+    json_t *schema = json_load_file("docs/report.schema.json", 0, &err);
+    if (!schema)
+        fail_msg("docs/report.schema.json: %s at line %d (run from the repository root)", err.text, err.line);
+    assert_string_equal(json_string_value(json_object_get(schema, "$schema")),
+                        "https://json-schema.org/draft/2020-12/schema");
+    return schema;
+}
+
+/* Every key the output has is in the schema's properties (and typed as the
+ * schema says), recursively, for each shape the output takes. */
+static void test_json_output_conforms_to_the_schema(void **state)
+{
+    (void)state;
+    json_t *schema = load_schema();
+    struct rp_report reports[5];
+    clean_report(&reports[0]);
+    clean_report(&reports[1]);
+    block(&reports[1].up);
+    reports[1].has_rtt = false;
+    clean_report(&reports[2]);
+    memset(&reports[2].up, 0, sizeof reports[2].up);
+    memset(reports[2].nat.latched, 0, sizeof reports[2].nat.latched);
+    clean_report(&reports[3]);
+    block(&reports[3].up);
+    block(&reports[3].down);
+    memset(&reports[4], 0, sizeof reports[4]);   /* nothing known at all */
+    for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++) {
+        evaluate_default(&reports[i]);
+        json_t *j = json_of(&reports[i]);
+        int errors = validate(schema, schema, j, "report", 1);
+        if (errors)
+            fail_msg("report %zu: %d schema violations", i, errors);
+        json_decref(j);
+    }
+    json_decref(schema);
+}
+
+static void test_schema_checker_catches_an_unknown_key(void **state)
+{
+    (void)state;
+    json_t *schema = load_schema();
+    struct rp_report r;
+    clean_report(&r);
+    evaluate_default(&r);
+    json_t *j = json_of(&r);
+    json_object_set_new(json_object_get(j, "upstream"), "not_in_schema", json_integer(1));
+    assert_int_equal(validate(schema, schema, j, "report", 0), 1);
+    json_object_del(json_object_get(j, "upstream"), "not_in_schema");
+    json_object_del(j, "verdict");
+    assert_int_equal(validate(schema, schema, j, "report", 0), 1);
+    json_decref(j);
+    json_decref(schema);
+}
+
+/* ---- Nagios and text ---- */
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static char *nagios_of(const struct rp_report *r)
+{
+    struct capture c;
+    rp_report_print_nagios(r, capture_open(&c));
+    return capture_close(&c);
+}
+
+/* Plugin output, one line: "RTPPROBE STATE - text | label=value[UOM];warn;crit[;min[;max]] ..."
+ * (Nagios plugin development guidelines, performance data). */
+static void assert_nagios_format(const char *line)
+{
+    static const char pattern[] =
+        "^RTPPROBE (OK|WARNING|CRITICAL) - [^|\n]+ \\|"
+        "( [a-z_]+=(U|-?[0-9]+(\\.[0-9]+)?)(%|ms)?(;[0-9.]*:?){2}(;[0-9.]*){0,2})+\n$";
+    regex_t re;
+    assert_int_equal(regcomp(&re, pattern, REG_EXTENDED), 0);
+    int rc = regexec(&re, line, 0, NULL, 0);
+    regfree(&re);
+    if (rc != 0)
+        fail_msg("not a plugin line: %s", line);
+}
+
+static void test_nagios_line_for_a_clean_run(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    evaluate_default(&r);
+    char *line = nagios_of(&r);
+    assert_nagios_format(line);
+    assert_string_equal(line,
+        "RTPPROBE OK - two-way, MOS up 4.41 down 4.41, loss up 0.0% down 0.0%"
+        " | up_loss=0%;1;5;0;100 down_loss=0%;1;5;0;100"
+        " up_jitter=1.2ms;30;60;0 down_jitter=1.2ms;30;60;0"
+        " rtt=12ms;300;600;0"
+        " up_mos=4.41;4:;3.6:;1;5 down_mos=4.41;4:;3.6:;1;5\n");
+    free(line);
+}
+
+static void test_nagios_state_follows_the_verdict(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    set_loss(&r.up, 10); /* 2 % */
+    evaluate_default(&r);
+    char *line = nagios_of(&r);
+    assert_nagios_format(line);
+    assert_true(starts_with(line, "RTPPROBE WARNING - degraded: upstream loss 2 %"));
+    assert_non_null(strstr(line, " up_loss=2%;1;5;0;100 "));
+    free(line);
+
+    clean_report(&r);
+    block(&r.down);
+    r.has_rtt = false;
+    evaluate_default(&r);
+    line = nagios_of(&r);
+    assert_nagios_format(line);
+    assert_true(starts_with(line, "RTPPROBE CRITICAL - one-way-downstream-blocked"));
+    assert_non_null(strstr(line, " down_loss=100%;1;5;0;100 "));
+    assert_non_null(strstr(line, " down_jitter=U;30;60;0 "));
+    assert_non_null(strstr(line, " rtt=U;300;600;0 "));
+    assert_non_null(strstr(line, " down_mos=U;4:;3.6:;1;5\n"));
+    free(line);
+}
+
+static void test_nagios_unmeasured_direction_is_undetermined(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    memset(&r.up, 0, sizeof r.up);
+    evaluate_default(&r);
+    char *line = nagios_of(&r);
+    assert_nagios_format(line);
+    assert_true(starts_with(line, "RTPPROBE WARNING - two-way: upstream unknown"));
+    assert_non_null(strstr(line, "MOS up n/a down 4.41, loss up n/a down 0.0%"));
+    assert_non_null(strstr(line, " up_loss=U;1;5;0;100 "));
+    assert_non_null(strstr(line, " up_mos=U;"));
+    free(line);
+}
+
+static void test_nagios_perfdata_uses_the_evaluated_thresholds(void **state)
+{
+    (void)state;
+    struct rp_thresholds t;
+    rp_thresholds_default(&t);
+    t.warn_loss_pct = 0.5;
+    t.fail_loss_pct = 2.5;
+    t.warn_mos = 4.2;
+    struct rp_report r;
+    clean_report(&r);
+    rp_report_evaluate(&r, &t);
+    char *line = nagios_of(&r);
+    assert_nagios_format(line);
+    assert_non_null(strstr(line, " up_loss=0%;0.5;2.5;0;100 "));
+    assert_non_null(strstr(line, " up_mos=4.41;4.2:;3.6:;1;5 "));
+    free(line);
+}
+
+static void test_text_table_has_both_columns_and_the_verdict(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    set_loss(&r.down, 10);
+    evaluate_default(&r);
+    struct capture c;
+    rp_report_print_text(&r, capture_open(&c));
+    char *text = capture_close(&c);
+    assert_non_null(strstr(text, "upstream"));
+    assert_non_null(strstr(text, "downstream"));
+    assert_non_null(strstr(text, "MOS"));
+    assert_non_null(strstr(text, "2.00 %"));    /* downstream loss */
+    assert_non_null(strstr(text, "verdict                warn"));
+    assert_non_null(strstr(text, "diagnosis              degraded"));
+    assert_non_null(strstr(text, r.cause));
+    assert_null(strstr(text, "\x1b["));         /* no colours */
+    /* Every row of the table is aligned: the two columns end at the same offsets. */
+    const char *row = strstr(text, "  received");
+    const char *end = strchr(row, '\n');
+    assert_int_equal(end - row, 2 + 22 + 1 + 14 + 1 + 14);
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_thresholds_are_the_documented_ones),
+        cmocka_unit_test(test_clean_run_both_ways_is_two_way_pass),
+        cmocka_unit_test(test_nothing_upstream_is_upstream_blocked_and_names_the_port),
+        cmocka_unit_test(test_nothing_downstream_is_downstream_blocked),
+        cmocka_unit_test(test_nothing_either_way_is_no_media),
+        cmocka_unit_test(test_blocked_direction_fails_whatever_the_thresholds),
+        cmocka_unit_test(test_unmeasured_upstream_with_downstream_says_unknown_and_warns),
+        cmocka_unit_test(test_unmeasured_upstream_keeps_a_worse_downstream_verdict),
+        cmocka_unit_test(test_unmeasured_upstream_without_downstream_fails_as_downstream_blocked),
+        cmocka_unit_test(test_loss_warns_at_1_pct_and_fails_at_5_pct),
+        cmocka_unit_test(test_degraded_cause_names_direction_figure_and_threshold),
+        cmocka_unit_test(test_host_drops_are_told_apart_from_network_loss),
+        cmocka_unit_test(test_jitter_warns_at_30_ms_and_fails_at_60_ms),
+        cmocka_unit_test(test_rtt_warns_at_300_ms_and_fails_at_600_ms),
+        cmocka_unit_test(test_mos_warns_below_4_0_and_fails_below_3_6),
+        cmocka_unit_test(test_verdict_is_the_worst_of_both_directions),
+        cmocka_unit_test(test_cause_is_preferred_over_its_mos_consequence),
+        cmocka_unit_test(test_custom_thresholds_are_applied),
+        cmocka_unit_test(test_exit_codes_follow_nagios),
+        cmocka_unit_test(test_json_carries_every_figure),
+        cmocka_unit_test(test_json_unmeasured_direction_has_null_figures),
+        cmocka_unit_test(test_json_survives_long_causes_and_non_utf8_text),
+        cmocka_unit_test(test_json_blocked_direction_counts_but_has_no_stream_figures),
+        cmocka_unit_test(test_json_output_conforms_to_the_schema),
+        cmocka_unit_test(test_schema_checker_catches_an_unknown_key),
+        cmocka_unit_test(test_nagios_line_for_a_clean_run),
+        cmocka_unit_test(test_nagios_state_follows_the_verdict),
+        cmocka_unit_test(test_nagios_unmeasured_direction_is_undetermined),
+        cmocka_unit_test(test_nagios_perfdata_uses_the_evaluated_thresholds),
+        cmocka_unit_test(test_text_table_has_both_columns_and_the_verdict),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
