@@ -1,0 +1,394 @@
+/* Receive-side statistics of one RTP stream. How each figure is computed, and how
+ * it relates to Wireshark's RTP analysis, is written up in docs/measurements.md. */
+#include "rxstats.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Duplicate detection window, in packets behind the highest sequence seen. A packet
+ * further behind than this cannot be checked and is counted as reordered. 1024
+ * packets is 20 s of 20 ms audio: far beyond any real reordering. */
+#define DUP_WINDOW      1024u
+#define DUP_WORDS       (DUP_WINDOW / 64u)
+
+/* |IPDV| histogram: 0.1 ms bins up to 100 ms, then 1 ms bins up to 2 s; anything
+ * above lands in an overflow bin and is represented by the maximum. */
+#define NS_PER_MS       1000000
+#define FINE_BIN_NS     100000
+#define FINE_BINS       1000u                     /* 0 .. 100 ms */
+#define COARSE_BIN_NS   1000000
+#define COARSE_BINS     1900u                     /* 100 ms .. 2 s */
+#define HIST_BINS       (FINE_BINS + COARSE_BINS + 1u) /* + overflow */
+#define FINE_LIMIT_NS   ((uint64_t)FINE_BINS * FINE_BIN_NS)
+#define COARSE_LIMIT_NS (FINE_LIMIT_NS + (uint64_t)COARSE_BINS * COARSE_BIN_NS)
+
+/* Runs of missing sequence numbers, fed in sequence order. */
+struct run_tracker {
+    uint64_t open_run;   /* length of the run still open at the feed position */
+    uint64_t bursts;
+    uint64_t max_burst;
+    uint64_t lost;       /* sum of closed run lengths */
+};
+
+struct rp_rxstats {
+    double   ns_per_tick;
+    double   jb_ns;
+
+    bool     started;
+    bool     first_seq_known;
+    uint16_t first_seq;
+
+    /* Extended (wrap-free) sequence numbers; signed so that a packet just before the
+     * first one does not underflow. */
+    int64_t  base_ext;       /* first sequence number counted in `expected` */
+    int64_t  highest_ext;
+    int64_t  retired_upto;   /* sequence numbers below this have left the window */
+    uint64_t seen[DUP_WORDS];/* bit (ext % DUP_WINDOW): ext in the window was received */
+    struct run_tracker runs; /* over the sequence numbers that have left the window */
+
+    uint64_t received, duplicates, reordered, late, wire_bytes;
+    uint64_t first_arrival_ns, last_arrival_ns;
+
+    /* Timing reference: the latest in-order packet (see docs/measurements.md). */
+    uint64_t t0_arrival_ns;  /* origin of the relative time scale */
+    uint32_t ref_ts;
+    int64_t  ref_ext_ts;     /* ref_ts extended, relative to the first packet's ts */
+    double   ref_transit_ns;
+    double   min_transit_ns;
+    double   jitter_ns;
+
+    uint64_t ipdv_count;
+    uint64_t ipdv_max_ns;
+    uint32_t ipdv_hist[HIST_BINS];
+};
+
+struct rp_rxstats *rp_rxstats_new(unsigned clock_rate, unsigned jb_ms)
+{
+    struct rp_rxstats *s;
+
+    if (clock_rate == 0)
+        return NULL;
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->ns_per_tick = 1e9 / (double)clock_rate;
+    s->jb_ns = (double)jb_ms * NS_PER_MS;
+    return s;
+}
+
+void rp_rxstats_free(struct rp_rxstats *s)
+{
+    free(s);
+}
+
+void rp_rxstats_set_first_seq(struct rp_rxstats *s, uint16_t first_seq)
+{
+    if (s->started)
+        return;   /* too late: the base is already fixed */
+    s->first_seq_known = true;
+    s->first_seq = first_seq;
+}
+
+/* Signed distance b - a of two wrapping counters, without relying on
+ * implementation-defined unsigned-to-signed conversion. */
+static int64_t seq16_diff(uint16_t a, uint16_t b)
+{
+    uint16_t d = (uint16_t)(b - a);
+    return d < 0x8000u ? (int64_t)d : (int64_t)d - 0x10000;
+}
+
+static int64_t ts32_diff(uint32_t a, uint32_t b)
+{
+    uint32_t d = b - a;
+    return d < 0x80000000u ? (int64_t)d : (int64_t)d - 0x100000000LL;
+}
+
+static int64_t ns_diff(uint64_t from, uint64_t to)
+{
+    return to >= from ? (int64_t)(to - from) : -(int64_t)(from - to);
+}
+
+static size_t bit_index(int64_t ext)
+{
+    /* ext may be negative: take a non-negative remainder. */
+    int64_t m = ext % (int64_t)DUP_WINDOW;
+    return (size_t)(m < 0 ? m + (int64_t)DUP_WINDOW : m);
+}
+
+static bool bit_get(const uint64_t *bits, int64_t ext)
+{
+    size_t i = bit_index(ext);
+    return (bits[i / 64u] >> (i % 64u)) & 1u;
+}
+
+static void bit_set(uint64_t *bits, int64_t ext)
+{
+    size_t i = bit_index(ext);
+    bits[i / 64u] |= (uint64_t)1 << (i % 64u);
+}
+
+static void bit_clear(uint64_t *bits, int64_t ext)
+{
+    size_t i = bit_index(ext);
+    bits[i / 64u] &= ~((uint64_t)1 << (i % 64u));
+}
+
+static void runs_missing(struct run_tracker *r, uint64_t count)
+{
+    r->open_run += count;
+}
+
+static void runs_close(struct run_tracker *r)
+{
+    if (r->open_run == 0)
+        return;
+    r->bursts++;
+    r->lost += r->open_run;
+    if (r->open_run > r->max_burst)
+        r->max_burst = r->open_run;
+    r->open_run = 0;
+}
+
+static void runs_feed(struct run_tracker *r, bool received)
+{
+    if (received)
+        runs_close(r);
+    else
+        runs_missing(r, 1);
+}
+
+/* The highest sequence number moves from highest_ext to new_ext: positions that fall
+ * out of the window are final (a later arrival can no longer fill them), so they
+ * are retired into the run tracker, then the window is cleared for the new ones.
+ * Counting bursts here rather than at the gap keeps a reordered packet that fills a
+ * gap from also counting as a lost run. */
+static void window_advance(struct rp_rxstats *s, int64_t new_ext)
+{
+    int64_t old = s->highest_ext;
+    int64_t keep_from = new_ext - (int64_t)DUP_WINDOW + 1;
+    int64_t p;
+
+    /* Known positions leaving the window. */
+    for (p = s->retired_upto; p < keep_from && p <= old; p++)
+        runs_feed(&s->runs, bit_get(s->seen, p));
+    /* Skipped positions beyond the old highest that are already out of the window:
+     * never received. */
+    if (keep_from > old + 1) {
+        int64_t from = s->retired_upto > old + 1 ? s->retired_upto : old + 1;
+        if (keep_from > from)
+            runs_missing(&s->runs, (uint64_t)(keep_from - from));
+    }
+    if (keep_from > s->retired_upto)
+        s->retired_upto = keep_from;
+
+    if (new_ext - old >= (int64_t)DUP_WINDOW)
+        memset(s->seen, 0, sizeof(s->seen));
+    else
+        for (p = old + 1; p <= new_ext; p++)
+            bit_clear(s->seen, p);
+    bit_set(s->seen, new_ext);
+    s->highest_ext = new_ext;
+}
+
+static void ipdv_record(struct rp_rxstats *s, double ipdv_ns)
+{
+    uint64_t mag = (uint64_t)llround(fabs(ipdv_ns));
+    size_t bin;
+
+    if (mag < FINE_LIMIT_NS)
+        bin = (size_t)(mag / FINE_BIN_NS);
+    else if (mag < COARSE_LIMIT_NS)
+        bin = FINE_BINS + (size_t)((mag - FINE_LIMIT_NS) / COARSE_BIN_NS);
+    else
+        bin = HIST_BINS - 1u;
+    if (s->ipdv_hist[bin] < UINT32_MAX)
+        s->ipdv_hist[bin]++;
+    s->ipdv_count++;
+    if (mag > s->ipdv_max_ns)
+        s->ipdv_max_ns = mag;
+}
+
+/* Extended sequence number of the first arrival: ahead of the announced first
+ * sequence number when that is known. */
+static int64_t first_ext(const struct rp_rxstats *s, uint16_t seq)
+{
+    if (!s->first_seq_known)
+        return (int64_t)seq;
+    return (int64_t)s->first_seq + (int64_t)(uint16_t)(seq - s->first_seq);
+}
+
+static void start(struct rp_rxstats *s, int64_t ext, uint32_t rtp_ts, uint64_t arrival_ns)
+{
+    s->started = true;
+    s->base_ext = s->first_seq_known ? (int64_t)s->first_seq : ext;
+    s->highest_ext = s->base_ext - 1;
+    s->retired_upto = s->base_ext;
+    window_advance(s, ext);
+
+    s->t0_arrival_ns = arrival_ns;
+    s->ref_ts = rtp_ts;
+    s->ref_ext_ts = 0;
+    s->ref_transit_ns = 0.0;
+    s->min_transit_ns = 0.0;
+    s->first_arrival_ns = arrival_ns;
+    s->last_arrival_ns = arrival_ns;
+}
+
+enum rp_rx_class rp_rxstats_add(struct rp_rxstats *s, uint16_t seq, uint32_t rtp_ts,
+                                uint64_t arrival_ns, size_t wire_bytes)
+{
+    enum rp_rx_class cls;
+    int64_t ext, ext_ts;
+    double transit_ns, d_ns;
+
+    if (!s->started) {
+        ext = first_ext(s, seq);
+        start(s, ext, rtp_ts, arrival_ns);
+        s->received = 1;
+        s->wire_bytes = wire_bytes;
+        return RP_RX_IN_ORDER;
+    }
+
+    ext = s->highest_ext + seq16_diff((uint16_t)s->highest_ext, seq);
+    if (ext > s->highest_ext) {
+        cls = RP_RX_IN_ORDER;
+    } else if (s->highest_ext - ext < (int64_t)DUP_WINDOW) {
+        if (bit_get(s->seen, ext)) {
+            s->duplicates++;
+            return RP_RX_DUPLICATE;
+        }
+        bit_set(s->seen, ext);
+        cls = RP_RX_REORDERED;
+        /* Without an announced start, the stream begins at the oldest packet seen;
+         * only inside the window, where the positions in between are known. */
+        if (!s->first_seq_known && ext < s->base_ext) {
+            s->base_ext = ext;
+            if (ext < s->retired_upto)
+                s->retired_upto = ext;
+        }
+    } else {
+        cls = RP_RX_REORDERED;   /* too old to tell; assumed not a duplicate */
+    }
+
+    s->received++;
+    s->wire_bytes += wire_bytes;
+    if (arrival_ns < s->first_arrival_ns)
+        s->first_arrival_ns = arrival_ns;
+    if (arrival_ns > s->last_arrival_ns)
+        s->last_arrival_ns = arrival_ns;
+
+    /* Relative transit time (RFC 3550 §6.4.1), in ns: only differences matter. The
+     * 32-bit RTP timestamp is extended against the reference by its signed distance. */
+    ext_ts = s->ref_ext_ts + ts32_diff(s->ref_ts, rtp_ts);
+    transit_ns = (double)ns_diff(s->t0_arrival_ns, arrival_ns) - (double)ext_ts * s->ns_per_tick;
+
+    /* RFC 3550 A.8: J += (|D| - J) / 16, D against the latest in-order packet. */
+    d_ns = transit_ns - s->ref_transit_ns;
+    s->jitter_ns += (fabs(d_ns) - s->jitter_ns) / 16.0;
+
+    if (transit_ns < s->min_transit_ns)
+        s->min_transit_ns = transit_ns;
+    if (transit_ns - s->min_transit_ns > s->jb_ns)
+        s->late++;
+
+    if (cls == RP_RX_IN_ORDER) {
+        /* RFC 5481 IPDV between consecutive packets: D itself when seq = ref + 1. */
+        if (ext == s->highest_ext + 1)
+            ipdv_record(s, d_ns);
+        window_advance(s, ext);
+        s->ref_ts = rtp_ts;
+        s->ref_ext_ts = ext_ts;
+        s->ref_transit_ns = transit_ns;
+    } else {
+        s->reordered++;
+    }
+    return cls;
+}
+
+/* Nearest-rank percentile over the histogram: the upper edge of the bin holding the
+ * rank, capped at the observed maximum. */
+static double ipdv_percentile_ms(const struct rp_rxstats *s, unsigned pct)
+{
+    uint64_t rank, cum = 0;
+    size_t bin;
+    double edge_ns, max_ns = (double)s->ipdv_max_ns;
+
+    if (s->ipdv_count == 0)
+        return 0.0;
+    rank = (s->ipdv_count * pct + 99u) / 100u;
+    if (rank == 0)
+        rank = 1;
+    for (bin = 0; bin < HIST_BINS; bin++) {
+        cum += s->ipdv_hist[bin];
+        if (cum >= rank)
+            break;
+    }
+    if (bin < FINE_BINS)
+        edge_ns = (double)(bin + 1u) * FINE_BIN_NS;
+    else if (bin < FINE_BINS + COARSE_BINS)
+        edge_ns = (double)FINE_LIMIT_NS + (double)(bin - FINE_BINS + 1u) * COARSE_BIN_NS;
+    else
+        edge_ns = max_ns;
+    return (edge_ns < max_ns ? edge_ns : max_ns) / NS_PER_MS;
+}
+
+void rp_rxstats_summary(const struct rp_rxstats *s, uint64_t sent, struct rp_rxsummary *out)
+{
+    struct run_tracker runs = s->runs;
+    int64_t p;
+    double p_loss, q_recover;
+
+    memset(out, 0, sizeof(*out));
+    out->burst_ratio = 1.0;
+    if (!s->started) {
+        out->expected = sent;
+        out->lost = (int64_t)sent;
+        out->loss_pct = sent > 0 ? 100.0 : 0.0;
+        if (sent > 0) {
+            out->bursts = 1;
+            out->max_burst = sent > UINT32_MAX ? UINT32_MAX : (uint32_t)sent;
+        }
+        return;
+    }
+
+    out->received = s->received;
+    out->expected = sent > 0 ? sent : (uint64_t)(s->highest_ext - s->base_ext + 1);
+    out->lost = (int64_t)out->expected - (int64_t)out->received;
+    out->loss_pct = out->expected > 0 ? 100.0 * (double)out->lost / (double)out->expected : 0.0;
+    out->duplicates = s->duplicates;
+    out->reordered = s->reordered;
+    out->late = s->late;
+
+    /* Finish the run count on a copy: the window still in play, then the packets the
+     * sender says it sent after the highest we saw. */
+    for (p = s->retired_upto; p <= s->highest_ext; p++)
+        runs_feed(&runs, bit_get(s->seen, p));
+    if (sent > 0) {
+        int64_t last_sent = s->base_ext + (int64_t)sent - 1;
+        if (last_sent > s->highest_ext)
+            runs_missing(&runs, (uint64_t)(last_sent - s->highest_ext));
+    }
+    runs_close(&runs);
+    out->bursts = runs.bursts;
+    out->max_burst = runs.max_burst > UINT32_MAX ? UINT32_MAX : (uint32_t)runs.max_burst;
+
+    /* G.113 Appendix I / G.107: two-state Markov model, p = P(loss | previous
+     * received), q = P(received | previous lost), BurstR = 1 / (p + q). Each run is
+     * one received->lost and one lost->received transition. */
+    if (runs.bursts > 0 && runs.lost > 0 && s->received > 0) {
+        p_loss = (double)runs.bursts / (double)s->received;
+        q_recover = (double)runs.bursts / (double)runs.lost;
+        out->burst_ratio = 1.0 / (p_loss + q_recover);
+    }
+
+    out->jitter_ms = s->jitter_ns / NS_PER_MS;
+    out->ipdv_p50_ms = ipdv_percentile_ms(s, 50);
+    out->ipdv_p95_ms = ipdv_percentile_ms(s, 95);
+    out->ipdv_p99_ms = ipdv_percentile_ms(s, 99);
+    out->ipdv_max_ms = (double)s->ipdv_max_ns / NS_PER_MS;
+    out->wire_bytes = s->wire_bytes;
+    out->first_arrival_ns = s->first_arrival_ns;
+    out->last_arrival_ns = s->last_arrival_ns;
+}
