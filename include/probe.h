@@ -1,0 +1,33 @@
+/* One probe run: open a session on rtpprobed, stream media both ways, collect
+ * both sides' figures into a report. */
+#ifndef RP_PROBE_H
+#define RP_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "codec.h"
+#include "report.h"
+
+struct rp_probe_opts {
+    const char *server;          /* https://HOST:PORT[/prefix] */
+    const char *token;
+    const char *cacert;
+    bool        insecure;
+    enum rp_codec_id codec;
+    unsigned    ptime_ms;
+    unsigned    duration_s;
+    unsigned    bitrate_bps;     /* 0 = codec default */
+    int         dscp;            /* -1 = leave unmarked */
+    unsigned    jitter_buffer_ms;
+    unsigned    timeout_ms;      /* control API */
+    bool        keep_session;    /* do not DELETE at the end (inspection, tests) */
+    bool        progress;        /* live progress on stderr */
+    struct rp_thresholds thresholds;
+};
+
+/* 0 with *report filled and evaluated; -1 with a one-line message when no
+ * measurement was possible (daemon unreachable, TLS, token, refused session). */
+int rp_probe_run(const struct rp_probe_opts *opts, struct rp_report *report, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,529 @@
+/* The probe's run: control calls before and after, media both ways in between
+ * on one libevent loop with a precise upstream clock. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "emodel.h"
+#include "httpc.h"
+#include "mext.h"
+#include "netaddr.h"
+#include "probe.h"
+#include "rtp.h"
+#include "rxstats.h"
+#include "timeutil.h"
+#include "udp.h"
+
+#define NS_PER_MS 1000000ull
+/* Wait after the last upstream packet before asking for the daemon's counters,
+ * and after stopping downstream before counting ours: in-flight packets land. */
+#define DRAIN_MIN_NS (250 * NS_PER_MS)
+#define DRAIN_MAX_NS (3000 * NS_PER_MS)
+#define PAYLOAD_LOOP_MS 2000
+/* An RTT sample beyond this is a bogus reflection, not a network. */
+#define RTT_SANE_NS (10ull * 1000 * NS_PER_MS)
+
+struct run {
+    const struct rp_probe_opts *opts;
+    const struct rp_codec_info *codec;
+    struct rp_httpc *http;
+    char session_path[96];
+    struct rp_report *report;
+
+    int fd;
+    uint32_t ssrc_up, ssrc_down;
+    uint16_t up_seq0;
+    uint32_t up_ts0;
+    struct rp_payloads *payloads;
+    uint64_t n_total, n_sent, send_errors;
+    uint64_t period_ns, t0_mono;
+
+    struct event_base *base;
+    struct event *send_ev, *read_ev, *progress_ev, *stop_ev;
+
+    struct rp_rxstats *down;
+    bool down_first;
+    uint32_t down_sent_seen, up_received_seen;
+    uint64_t down_host_drops, foreign, malformed;
+    int64_t *rtt_ns;
+    size_t nrtt, rtt_cap;
+    bool have_refl;
+    uint32_t last_refl_seq;
+    int64_t rtt_max_ns;
+    unsigned overhead;
+};
+
+static uint32_t random_u32(void)
+{
+    uint32_t v = 0;
+    RAND_bytes((unsigned char *)&v, sizeof v);
+    return v;
+}
+
+static void arm_in(struct event *ev, uint64_t ns)
+{
+    struct timeval tv = { .tv_sec = (time_t)(ns / 1000000000u), .tv_usec = (suseconds_t)(ns % 1000000000u / 1000u) };
+    evtimer_add(ev, &tv);
+}
+
+static uint64_t drain_ns(const struct run *r)
+{
+    uint64_t d = r->rtt_max_ns > 0 ? 2 * (uint64_t)r->rtt_max_ns : 0;
+    return d < DRAIN_MIN_NS ? DRAIN_MIN_NS : d > DRAIN_MAX_NS ? DRAIN_MAX_NS : d;
+}
+
+static void send_upstream(struct run *r)
+{
+    uint64_t i = r->n_sent;
+    size_t plen;
+    const uint8_t *payload = rp_payloads_get(r->payloads, (uint32_t)i, &plen);
+    struct rp_rtp_hdr h = {
+        .pt = r->codec->pt,
+        .marker = i == 0,
+        .seq = (uint16_t)(r->up_seq0 + i),
+        .ts = r->up_ts0 + (uint32_t)(i * rp_codec_samples_per_packet(r->codec->id, r->opts->ptime_ms)),
+        .ssrc = r->ssrc_up,
+    };
+    struct rp_mext_up up = { .seq = (uint32_t)i, .t1_ns = rp_realtime_ns() };
+    uint8_t elem[RP_MEXT_UP_LEN], pkt[RP_RTP_MAX_PKT];
+    size_t elen = rp_mext_up_encode(&up, elem, sizeof elem);
+    size_t n = rp_rtp_build(pkt, sizeof pkt, &h, RP_MEXT_ID_UP, elem, elen, payload, plen);
+    /* A refused send (ICMP unreachable on the connected socket) still counts as
+     * sent: the daemon's receive count tells what arrived. */
+    if (n == 0 || send(r->fd, pkt, n, 0) < 0)
+        r->send_errors++;
+    r->n_sent++;
+}
+
+static void on_send(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd;
+    (void)what;
+    uint64_t now = rp_monotonic_ns();
+    while (r->n_sent < r->n_total && r->t0_mono + r->n_sent * r->period_ns <= now)
+        send_upstream(r);
+    if (r->n_sent < r->n_total)
+        arm_in(r->send_ev, r->t0_mono + r->n_sent * r->period_ns - now);
+    else
+        arm_in(r->stop_ev, drain_ns(r));
+}
+
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(r->base);
+}
+
+static void record_rtt(struct run *r, const struct rp_mext_down *d, uint64_t t4)
+{
+    if (!(d->flags & RP_MEXT_F_REFLECTION) || (r->have_refl && d->refl_seq == r->last_refl_seq))
+        return;
+    r->have_refl = true;
+    r->last_refl_seq = d->refl_seq;
+    int64_t rtt = (int64_t)(t4 - d->t1_ns) - (int64_t)(d->t3_ns - d->t2_ns);
+    if (rtt < 0 || (uint64_t)rtt > RTT_SANE_NS || r->nrtt == r->rtt_cap)
+        return;
+    r->rtt_ns[r->nrtt++] = rtt;
+    if (rtt > r->rtt_max_ns)
+        r->rtt_max_ns = rtt;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    uint8_t buf[2048];
+    (void)what;
+    for (;;) {
+        struct rp_udp_meta meta;
+        ssize_t n = rp_udp_recv(fd, buf, sizeof buf, &meta);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            continue; /* ICMP errors, oversized datagrams */
+        }
+        if (meta.has_drops)
+            r->down_host_drops = meta.rxq_drops;
+        struct rp_rtp_pkt pkt;
+        const uint8_t *elem;
+        size_t elen;
+        struct rp_mext_down d;
+        if (rp_rtp_parse(buf, (size_t)n, &pkt) != RP_RTP_OK || pkt.hdr.ssrc != r->ssrc_down ||
+            pkt.hdr.pt != r->codec->pt) {
+            r->foreign++;
+            continue;
+        }
+        if (rp_rtp_ext_find(&pkt, RP_MEXT_ID_DOWN, &elem, &elen) != 1 ||
+            rp_mext_down_decode(elem, elen, &d) != 0 || d.down_sent == 0) {
+            r->malformed++;
+            continue;
+        }
+        if (!r->down_first) {
+            /* down_sent counts this packet: the stream began down_sent - 1 packets earlier. */
+            rp_rxstats_set_first_seq(r->down, (uint16_t)(pkt.hdr.seq - (uint16_t)(d.down_sent - 1)));
+            r->down_first = true;
+        }
+        rp_rxstats_add(r->down, pkt.hdr.seq, pkt.hdr.ts, meta.rx_ns, (size_t)n + r->overhead);
+        if (d.down_sent > r->down_sent_seen)
+            r->down_sent_seen = d.down_sent;
+        if (d.up_received > r->up_received_seen)
+            r->up_received_seen = d.up_received;
+        record_rtt(r, &d, meta.rx_ns);
+    }
+}
+
+static void on_progress(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd;
+    (void)what;
+    struct rp_rxsummary s;
+    rp_rxstats_summary(r->down, 0, &s);
+    double t = (double)(rp_monotonic_ns() - r->t0_mono) / 1e9;
+    long long up_lost = (long long)r->n_sent - r->up_received_seen;
+    long long down_lost = (long long)r->down_sent_seen - (long long)s.received;
+    fprintf(stderr, "\r%5.1fs  upstream: sent %" PRIu64 ", host got %u (lost %lld)  downstream: got %" PRIu64
+                    " of %u (lost %lld)   ",
+            t, r->n_sent, r->up_received_seen, up_lost > 0 ? up_lost : 0, s.received, r->down_sent_seen,
+            down_lost > 0 ? down_lost : 0);
+}
+
+/* Runs the loop until on_stop breaks it or `limit_ns` passes. */
+static void run_loop(struct run *r, uint64_t limit_ns)
+{
+    if (limit_ns)
+        arm_in(r->stop_ev, limit_ns);
+    event_base_dispatch(r->base);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static double jnum(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_number(v) ? json_number_value(v) : 0.0;
+}
+
+static void fill_upstream(struct run *r, json_t *daemon)
+{
+    struct rp_dir_report *up = &r->report->up;
+    json_t *u = json_object_get(daemon, "upstream");
+    up->sent = r->n_sent;
+    if (!json_is_object(u))
+        return;
+    up->measured = true;
+    struct rp_rxsummary *s = &up->rx;
+    json_t *ipdv = json_object_get(u, "ipdv_ms");
+    s->received = (uint64_t)jnum(u, "received");
+    s->expected = r->n_sent;
+    s->lost = (int64_t)r->n_sent - (int64_t)s->received;
+    s->loss_pct = r->n_sent ? 100.0 * (double)s->lost / (double)r->n_sent : 0;
+    s->duplicates = (uint64_t)jnum(u, "duplicates");
+    s->reordered = (uint64_t)jnum(u, "reordered");
+    s->late = (uint64_t)jnum(u, "late");
+    s->bursts = (uint64_t)jnum(u, "bursts");
+    s->max_burst = (uint32_t)jnum(u, "max_burst");
+    s->burst_ratio = jnum(u, "burst_ratio");
+    s->jitter_ms = jnum(u, "jitter_ms");
+    s->ipdv_p50_ms = jnum(ipdv, "p50");
+    s->ipdv_p95_ms = jnum(ipdv, "p95");
+    s->ipdv_p99_ms = jnum(ipdv, "p99");
+    s->ipdv_max_ms = jnum(ipdv, "max");
+    s->wire_bytes = (uint64_t)jnum(u, "wire_bytes");
+    up->host_drops = (uint64_t)jnum(u, "host_drops");
+
+    json_t *latched = json_object_get(daemon, "latched");
+    if (json_is_string(latched))
+        snprintf(r->report->nat.latched, sizeof r->report->nat.latched, "%s", json_string_value(latched));
+}
+
+static void score(const struct run *r, struct rp_dir_report *d)
+{
+    struct rp_report *rep = r->report;
+    d->kbps = d->sent ? (double)d->rx.wire_bytes * 8.0 / (double)(d->sent * r->opts->ptime_ms) : 0;
+    double expected = (double)d->rx.expected;
+    double ppl = expected > 0 ? 100.0 * ((double)d->rx.lost + (double)d->rx.late) / expected : 100.0;
+    if (ppl < 0)
+        ppl = 0;
+    struct rp_emodel_in in = {
+        .ie = r->codec->ie,
+        .bpl = r->codec->bpl,
+        .ppl_pct = ppl > 100 ? 100 : ppl,
+        .burst_r = d->rx.burst_ratio >= 1 ? d->rx.burst_ratio : 1,
+        .delay_ms = rep->mouth_to_ear_ms,
+    };
+    struct rp_emodel_out out;
+    rp_emodel_compute(&in, &out);
+    d->r_factor = out.r;
+    d->mos = out.mos;
+}
+
+static void classify_nat(struct rp_report *rep)
+{
+    struct sockaddr_storage l, m;
+    socklen_t ll, ml;
+    const char *type = "unknown";
+    if (rep->nat.latched[0] && rp_addr_parse(rep->nat.local, 0, &l, &ll) == 0 &&
+        rp_addr_parse(rep->nat.latched, 0, &m, &ml) == 0) {
+        if (rp_addr_equal((struct sockaddr *)&l, (struct sockaddr *)&m))
+            type = "none";
+        else if (rp_addr_port((struct sockaddr *)&l) == rp_addr_port((struct sockaddr *)&m))
+            type = "nat";
+        else
+            type = "rewritten-port";
+    }
+    snprintf(rep->nat.type, sizeof rep->nat.type, "%s", type);
+}
+
+static void build_report(struct run *r, json_t *daemon_final)
+{
+    struct rp_report *rep = r->report;
+    const struct rp_probe_opts *o = r->opts;
+    fill_upstream(r, daemon_final);
+
+    json_t *down_json = json_object_get(daemon_final, "downstream");
+    uint64_t down_sent = json_is_object(down_json) ? (uint64_t)jnum(down_json, "sent") : r->down_sent_seen;
+    rep->down.measured = true;
+    rep->down.sent = down_sent;
+    rp_rxstats_summary(r->down, down_sent, &rep->down.rx);
+    rep->down.host_drops = r->down_host_drops;
+
+    if (r->nrtt > 0) {
+        qsort(r->rtt_ns, r->nrtt, sizeof r->rtt_ns[0], cmp_i64);
+        double sum = 0;
+        for (size_t i = 0; i < r->nrtt; i++)
+            sum += (double)r->rtt_ns[i];
+        rep->has_rtt = true;
+        rep->rtt_min_ms = (double)r->rtt_ns[0] / 1e6;
+        rep->rtt_max_ms = (double)r->rtt_ns[r->nrtt - 1] / 1e6;
+        rep->rtt_avg_ms = sum / (double)r->nrtt / 1e6;
+        size_t p95 = (size_t)ceil(0.95 * (double)r->nrtt) - 1;
+        rep->rtt_p95_ms = (double)r->rtt_ns[p95] / 1e6;
+    }
+    /* Mouth-to-ear: half the RTT (clocks are not assumed in sync), packetisation,
+     * jitter buffer, codec look-ahead. */
+    rep->mouth_to_ear_ms = (rep->has_rtt ? rep->rtt_avg_ms / 2 : 0) + o->ptime_ms + o->jitter_buffer_ms +
+                           r->codec->algo_delay_ms;
+    score(r, &rep->up);
+    score(r, &rep->down);
+    classify_nat(rep);
+    rp_report_evaluate(rep, &o->thresholds);
+}
+
+static const char *json_error_message(json_t *resp)
+{
+    json_t *e = json_is_object(resp) ? json_object_get(resp, "error") : NULL;
+    return json_is_string(e) ? json_string_value(e) : "no detail";
+}
+
+static int open_session(struct run *r, json_t **created, char *err, size_t errlen)
+{
+    const struct rp_probe_opts *o = r->opts;
+    json_t *req = json_pack("{s:s, s:i, s:i, s:i, s:i, s:s}", "codec", r->codec->name, "ptime_ms", (int)o->ptime_ms,
+                            "duration_s", (int)o->duration_s, "bitrate_bps",
+                            (int)(o->bitrate_bps ? o->bitrate_bps : r->codec->default_bitrate), "jitter_buffer_ms",
+                            (int)o->jitter_buffer_ms, "transport", "rtp");
+    int status;
+    json_t *resp;
+    int rc = rp_httpc_request(r->http, "POST", "/v1/sessions", req, &status, &resp, err, errlen);
+    json_decref(req);
+    if (rc < 0)
+        return -1;
+    if (status == 401) {
+        snprintf(err, errlen, "the daemon rejected the token (HTTP 401): check --token-file or RTPPROBE_TOKEN");
+    } else if (status == 429 || status == 503) {
+        snprintf(err, errlen, "the daemon is busy (HTTP %d): %s; try again later", status, json_error_message(resp));
+    } else if (status != 201) {
+        snprintf(err, errlen, "the daemon refused the session (HTTP %d): %s", status, json_error_message(resp));
+    } else if (!json_is_string(json_object_get(resp, "id")) || jnum(resp, "media_port") < 1 ||
+               jnum(resp, "media_port") > 65535) {
+        snprintf(err, errlen, "the daemon's answer lacks a session id or media port");
+    } else {
+        *created = resp;
+        return 0;
+    }
+    json_decref(resp);
+    return -1;
+}
+
+static int control_call(struct run *r, const char *method, json_t *body, json_t **resp, char *err, size_t errlen)
+{
+    int status;
+    if (rp_httpc_request(r->http, method, r->session_path, body, &status, resp, err, errlen) < 0)
+        return -1;
+    if (status != 200) {
+        snprintf(err, errlen, "%s %s: HTTP %d: %s", method, r->session_path, status, json_error_message(*resp));
+        json_decref(*resp);
+        *resp = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int open_media(struct run *r, json_t *created, char *err, size_t errlen)
+{
+    struct sockaddr_storage dest, any;
+    socklen_t dlen, alen;
+    const struct sockaddr *srv = rp_httpc_server_addr(r->http);
+    memcpy(&dest, srv, rp_addr_len(srv));
+    dlen = rp_addr_len(srv);
+    char ip[RP_ADDRSTRLEN];
+    rp_addr_format_ip(srv, ip, sizeof ip);
+    rp_addr_from_ip(ip, (uint16_t)jnum(created, "media_port"), &dest, &dlen);
+    rp_addr_from_ip(srv->sa_family == AF_INET6 ? "::" : "0.0.0.0", 0, &any, &alen);
+    r->fd = rp_udp_open((struct sockaddr *)&any, alen, r->opts->dscp);
+    /* Connected: the kernel filters other sources, and getsockname() tells the local address. */
+    if (r->fd < 0 || connect(r->fd, (struct sockaddr *)&dest, dlen) < 0) {
+        snprintf(err, errlen, "cannot open a media socket towards %s: %s", ip, strerror(errno));
+        return -1;
+    }
+    struct sockaddr_storage local;
+    socklen_t llen = sizeof local;
+    getsockname(r->fd, (struct sockaddr *)&local, &llen);
+    rp_addr_format((struct sockaddr *)&local, r->report->nat.local, sizeof r->report->nat.local);
+    r->overhead = rp_addr_udp_overhead((struct sockaddr *)&dest);
+    r->report->media_port = rp_addr_port((struct sockaddr *)&dest);
+    return 0;
+}
+
+static int setup_events(struct run *r)
+{
+    struct event_config *ec = event_config_new();
+    if (!ec)
+        return -1;
+    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    r->base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    if (!r->base)
+        return -1;
+    r->send_ev = evtimer_new(r->base, on_send, r);
+    r->stop_ev = evtimer_new(r->base, on_stop, r);
+    r->read_ev = event_new(r->base, r->fd, EV_READ | EV_PERSIST, on_readable, r);
+    r->progress_ev = event_new(r->base, -1, EV_PERSIST, on_progress, r);
+    return r->send_ev && r->stop_ev && r->read_ev && r->progress_ev && event_add(r->read_ev, NULL) == 0 ? 0 : -1;
+}
+
+static void teardown(struct run *r)
+{
+    if (r->send_ev)
+        event_free(r->send_ev);
+    if (r->stop_ev)
+        event_free(r->stop_ev);
+    if (r->read_ev)
+        event_free(r->read_ev);
+    if (r->progress_ev)
+        event_free(r->progress_ev);
+    if (r->base)
+        event_base_free(r->base);
+    if (r->fd >= 0)
+        close(r->fd);
+    rp_payloads_free(r->payloads);
+    rp_rxstats_free(r->down);
+    free(r->rtt_ns);
+    rp_httpc_free(r->http);
+}
+
+int rp_probe_run(const struct rp_probe_opts *o, struct rp_report *rep, char *err, size_t errlen)
+{
+    struct run r = { .opts = o, .report = rep, .fd = -1 };
+    json_t *created = NULL, *final = NULL, *resp = NULL;
+    int rc = -1;
+    memset(rep, 0, sizeof *rep);
+    r.codec = rp_codec_get(o->codec);
+    struct rp_httpc_opts ho = { .token = o->token, .cacert = o->cacert, .insecure = o->insecure,
+                                .timeout_ms = o->timeout_ms };
+    r.http = rp_httpc_new(o->server, &ho, err, errlen);
+    if (!r.http)
+        goto out;
+    if (open_session(&r, &created, err, errlen) < 0)
+        goto out;
+    snprintf(r.session_path, sizeof r.session_path, "/v1/sessions/%s", json_string_value(json_object_get(created, "id")));
+    snprintf(rep->session_id, sizeof rep->session_id, "%s", json_string_value(json_object_get(created, "id")));
+    snprintf(rep->server, sizeof rep->server, "%s", o->server);
+    snprintf(rep->codec, sizeof rep->codec, "%s", r.codec->name);
+    snprintf(rep->transport, sizeof rep->transport, "rtp");
+    json_t *client = json_object_get(created, "client");
+    if (json_is_string(client))
+        snprintf(rep->nat.control_seen, sizeof rep->nat.control_seen, "%s", json_string_value(client));
+    rep->ptime_ms = o->ptime_ms;
+    rep->bitrate = (unsigned)jnum(created, "bitrate_bps");
+    rep->duration_s = o->duration_s;
+    rep->jitter_buffer_ms = o->jitter_buffer_ms;
+    r.ssrc_up = (uint32_t)jnum(created, "ssrc_up");
+    r.ssrc_down = (uint32_t)jnum(created, "ssrc_down");
+
+    r.n_total = (uint64_t)o->duration_s * 1000 / o->ptime_ms;
+    r.period_ns = (uint64_t)o->ptime_ms * NS_PER_MS;
+    r.rtt_cap = r.n_total;
+    r.rtt_ns = calloc(r.rtt_cap ? r.rtt_cap : 1, sizeof *r.rtt_ns);
+    r.down = rp_rxstats_new(r.codec->clock_rate, o->jitter_buffer_ms);
+    r.payloads = rp_payloads_new(o->codec, o->ptime_ms, rep->bitrate, PAYLOAD_LOOP_MS / o->ptime_ms, random_u32(),
+                                 err, errlen);
+    if (!r.rtt_ns || !r.down || !r.payloads) {
+        if (r.rtt_ns && r.down)
+            snprintf(err, errlen, "out of memory");
+        goto delete;
+    }
+    if (open_media(&r, created, err, errlen) < 0 || setup_events(&r) < 0) {
+        if (r.base == NULL && !err[0])
+            snprintf(err, errlen, "cannot set up the event loop");
+        goto delete;
+    }
+    /* Tell the daemon where to send, so that downstream flows even if upstream never arrives. */
+    snprintf(rep->nat.announced, sizeof rep->nat.announced, "%s", rep->nat.local);
+    json_t *patch = json_pack("{s:s}", "peer", rep->nat.announced);
+    int prc = control_call(&r, "PATCH", patch, &resp, err, errlen);
+    json_decref(patch);
+    json_decref(resp);
+    resp = NULL;
+    if (prc < 0)
+        goto delete;
+
+    r.up_seq0 = (uint16_t)random_u32();
+    r.up_ts0 = random_u32();
+    r.t0_mono = rp_monotonic_ns();
+    if (o->progress) {
+        struct timeval sec = { 1, 0 };
+        event_add(r.progress_ev, &sec);
+    }
+    on_send(-1, 0, &r);
+    run_loop(&r, 0);
+
+    json_t *stop = json_pack("{s:b, s:I}", "stop", 1, "upstream_sent", (json_int_t)r.n_sent);
+    prc = control_call(&r, "PATCH", stop, &final, err, errlen);
+    json_decref(stop);
+    if (prc < 0)
+        goto delete;
+    /* Downstream packets sent before the stop may still be in flight. */
+    run_loop(&r, drain_ns(&r));
+    if (o->progress) {
+        on_progress(-1, 0, &r);
+        fputc('\n', stderr);
+    }
+    build_report(&r, final);
+    rc = 0;
+delete:
+    if (!o->keep_session && r.session_path[0]) {
+        char derr[256];
+        if (control_call(&r, "DELETE", NULL, &resp, derr, sizeof derr) == 0)
+            json_decref(resp);
+    }
+out:
+    json_decref(created);
+    json_decref(final);
+    teardown(&r);
+    return rc;
+}
