@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <libconfig.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
