@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,8 @@ enum {
 int rp_cli_main(int argc, char **argv)
 {
     rp_log_init("rtpprobe", RP_LOG_WARN);
+    /* A daemon that closes the connection mid-write must give an error, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc > 1 && strcmp(argv[1], "emodel") == 0)
         return emodel_main(argc - 1, argv + 1);
 

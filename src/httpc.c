@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +200,8 @@ static int connect_timeout(struct rp_httpc *c, char *err, size_t errlen)
         close(fd);
         return -1;
     }
+    int on = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     /* Back to blocking with timeouts: the exchange is a handful of small messages. */
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     struct timeval tv = { .tv_sec = c->opts.timeout_ms / 1000, .tv_usec = (c->opts.timeout_ms % 1000) * 1000 };

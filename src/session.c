@@ -1,6 +1,7 @@
 /* A probe session on the daemon. See include/session.h. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,9 +325,10 @@ static json_t *addr_json(bool set, const struct sockaddr_storage *ss)
     return json_string(buf);
 }
 
-static double round_to(double v, double unit)
+/* Microsecond resolution is plenty for the API; round(v*1000)/1000 prints as written. */
+static double round3(double v)
 {
-    return (double)(long long)(v / unit + (v >= 0 ? 0.5 : -0.5)) * unit;
+    return round(v * 1000.0) / 1000.0;
 }
 
 json_t *rp_session_to_json(const struct rp_session *s)
@@ -346,16 +348,16 @@ json_t *rp_session_to_json(const struct rp_session *s)
                            "sent_by_probe", (json_int_t)s->upstream_sent,
                            "received", (json_int_t)sum.received,
                            "lost", (json_int_t)sum.lost,
-                           "loss_pct", round_to(sum.loss_pct, 0.001),
+                           "loss_pct", round3(sum.loss_pct),
                            "duplicates", (json_int_t)sum.duplicates,
                            "reordered", (json_int_t)sum.reordered,
                            "late", (json_int_t)sum.late,
                            "bursts", (json_int_t)sum.bursts,
                            "max_burst", (json_int_t)sum.max_burst,
-                           "burst_ratio", round_to(sum.burst_ratio, 0.001),
-                           "jitter_ms", round_to(sum.jitter_ms, 0.001),
-                           "ipdv_ms", "p50", round_to(sum.ipdv_p50_ms, 0.001), "p95", round_to(sum.ipdv_p95_ms, 0.001),
-                           "p99", round_to(sum.ipdv_p99_ms, 0.001), "max", round_to(sum.ipdv_max_ms, 0.001),
+                           "burst_ratio", round3(sum.burst_ratio),
+                           "jitter_ms", round3(sum.jitter_ms),
+                           "ipdv_ms", "p50", round3(sum.ipdv_p50_ms), "p95", round3(sum.ipdv_p95_ms),
+                           "p99", round3(sum.ipdv_p99_ms), "max", round3(sum.ipdv_max_ms),
                            "wire_bytes", (json_int_t)sum.wire_bytes,
                            "host_drops", (json_int_t)s->up_host_drops,
                            "dropped", drops);

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Integration tests on loopback: rtpprobed + rtpprobe end to end.
+# BIN selects the build (build/asan in `make check`: the sanitizers watch both programs).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${BIN:-build}
+WORK=$(mktemp -d /tmp/rtpprobe-it.XXXXXX)
+. scripts/lib-daemon.sh
+pass=0 fail=0
+cleanup() {
+    rp_stop_daemon >/dev/null 2>&1 || true
+    [ -n "${OTHER_PID:-}" ] && kill "$OTHER_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+ok()   { pass=$((pass + 1)); echo "  ok   $*"; }
+bad()  { fail=$((fail + 1)); echo "  FAIL $*"; }
+check() { local what=$1; shift; if "$@" >/dev/null; then ok "$what"; else bad "$what"; fi; }
+# jqcheck WHAT FILE FILTER: the filter must yield true.
+jqcheck() { check "$1" jq -e "$3" "$2" >/dev/null; }
+
+port=$(rp_free_port 28743)
+URL="https://127.0.0.1:$port"
+rp_make_config "$WORK/rtpprobed.conf" "$port" 31000 31999 tls
+rp_start_daemon "$WORK/rtpprobed.conf" "$WORK/rtpprobed.log"
+export RTPPROBE_TOKEN
+RTPPROBE_TOKEN=$(cat "$WORK/token")
+api() { curl -sk --max-time 5 -H "Authorization: Bearer $RTPPROBE_TOKEN" "$@"; }
+
+echo "== end to end, 5 s per codec, over TLS"
+for codec in pcmu pcma opus; do
+    out="$WORK/$codec.json"
+    rc=0
+    "$BIN/rtpprobe" --server "$URL" --cacert "$WORK/cert.pem" --codec "$codec" --duration 5 --json --keep \
+        > "$out" 2> "$WORK/$codec.err" || rc=$?
+    check "$codec: exit status 0 (got $rc)" test "$rc" = 0
+    jq -c '{codec, verdict, diagnosis, up: {sent: .upstream.sent, received: .upstream.received, lost: .upstream.lost, jitter_ms: .upstream.jitter_ms, mos: .upstream.mos},
+            down: {sent: .downstream.sent, received: .downstream.received, lost: .downstream.lost, jitter_ms: .downstream.jitter_ms, mos: .downstream.mos}, rtt_ms}' "$out" | sed 's/^/       /'
+    jqcheck "$codec: two-way, pass" "$out" '.diagnosis == "two-way" and .verdict == "pass"'
+    jqcheck "$codec: 250 sent upstream (5 s at 20 ms)" "$out" '.upstream.sent == 250'
+    jqcheck "$codec: 0 lost both ways" "$out" '.upstream.lost == 0 and .downstream.lost == 0 and .downstream.received == .downstream.sent and .downstream.sent >= 250'
+    jqcheck "$codec: RTT measured" "$out" '.rtt_ms.min >= 0 and .rtt_ms.max < 50'
+    if [ "$codec" != opus ]; then
+        jqcheck "$codec: MOS >= 4.3 both ways" "$out" '.upstream.mos >= 4.3 and .downstream.mos >= 4.3'
+        jqcheck "$codec: G.711 on the wire 80-110 kbit/s" "$out" '.upstream.kbps > 80 and .upstream.kbps < 110'
+    else
+        jqcheck "opus: MOS >= 4.0 both ways" "$out" '.upstream.mos >= 4.0 and .downstream.mos >= 4.0'
+        jqcheck "opus: on the wire below G.711" "$out" '.upstream.kbps > 20 and .upstream.kbps < 80'
+    fi
+    # The daemon's own view of the kept session, fetched independently of the probe.
+    id=$(jq -r .session_id "$out")
+    api "$URL/v1/sessions/$id" > "$WORK/$codec.daemon.json"
+    check "$codec: GET session: daemon received == probe sent" jq -e --argjson sent "$(jq .upstream.sent "$out")" \
+        '.upstream.received == $sent and .upstream.sent_by_probe == $sent' "$WORK/$codec.daemon.json"
+    check "$codec: GET session agrees with the probe's upstream figures" \
+        jq -e --slurpfile p "$out" '.upstream.received == $p[0].upstream.received and .upstream.lost == $p[0].upstream.lost
+            and .upstream.jitter_ms == $p[0].upstream.jitter_ms and .downstream.sent == $p[0].downstream.sent
+            and .latched == $p[0].nat.latched and .codec == $p[0].codec' "$WORK/$codec.daemon.json"
+    check "$codec: DELETE session" test "$(api -o /dev/null -w '%{http_code}' -X DELETE "$URL/v1/sessions/$id")" = 200
+    check "$codec: GET after DELETE is 404" test "$(api -o /dev/null -w '%{http_code}' "$URL/v1/sessions/$id")" = 404
+done
+
+echo "== human report and Nagios line"
+"$BIN/rtpprobe" --server "$URL" --cacert "$WORK/cert.pem" --duration 2 > "$WORK/text.out" 2>&1 || true
+check "text report has both directions and a verdict" grep -q "verdict *pass" "$WORK/text.out"
+rc=0; "$BIN/rtpprobe" --server "$URL" --cacert "$WORK/cert.pem" --duration 2 --nagios > "$WORK/nagios.out" || rc=$?
+check "nagios: exit 0 and an OK line with perfdata" grep -qE '^RTPPROBE OK - .*\|.*up_loss=' "$WORK/nagios.out"
+
+echo "== errors are clear, one line, exit 3"
+rc=0; RTPPROBE_TOKEN=wrong "$BIN/rtpprobe" --server "$URL" --cacert "$WORK/cert.pem" --duration 1 2> "$WORK/e1" || rc=$?
+check "wrong token: exit 3 (got $rc)" test "$rc" = 3
+check "wrong token: says the token was rejected" grep -q "rejected the token" "$WORK/e1"
+check "wrong token: logged as auth-failure" grep -q "auth-failure client=127.0.0.1" "$WORK/rtpprobed.log"
+free=$(rp_free_port 29743)
+rc=0; start=$(date +%s)
+timeout 20 "$BIN/rtpprobe" --server "https://127.0.0.1:$free" --duration 1 2> "$WORK/e2" || rc=$?
+check "daemon absent: exit 3 (got $rc) within 5 s" test "$rc" = 3 -a $(( $(date +%s) - start )) -le 5
+check "daemon absent: says it cannot reach the daemon" grep -q "cannot reach the daemon" "$WORK/e2"
+rc=0; "$BIN/rtpprobe" --server "$URL" --duration 1 2> "$WORK/e3" || rc=$?
+check "self-signed without --cacert: exit 3, names the certificate problem" \
+    grep -q "cannot verify the daemon's certificate.*--insecure" "$WORK/e3"
+rc=0; "$BIN/rtpprobe" --server "$URL" --codec g729 2> "$WORK/e4" || rc=$?
+check "bad --codec: exit 3 and a message" grep -q 'unknown codec "g729"' "$WORK/e4"
+rc=0; "$BIN/rtpprobe" --server "$URL" --ptime 0 2> "$WORK/e5" || rc=$?
+check "bad --ptime: exit 3 (got $rc)" test "$rc" = 3
+rc=0; "$BIN/rtpprobe" --server "http://127.0.0.1:$port" --duration 1 2> "$WORK/e6" || rc=$?
+check "plain HTTP to the TLS port: exit 3 (got $rc)" test "$rc" = 3
+
+echo "== control API status codes"
+code() { api -o "$WORK/body" -w '%{http_code}' "$@"; }
+check "healthz without a token: 200" test "$(curl -sk -o /dev/null -w '%{http_code}' "$URL/healthz")" = 200
+check "POST without a token: 401" test "$(curl -sk -o /dev/null -w '%{http_code}' -X POST -d '{}' "$URL/v1/sessions")" = 401
+check "unknown codec: 400" test "$(code -X POST -d '{"codec":"g729"}' "$URL/v1/sessions")" = 400
+check "400 body is JSON with a message" jq -e '.error | test("codec")' "$WORK/body"
+check "not JSON: 400" test "$(code -X POST -d 'codec=pcmu' "$URL/v1/sessions")" = 400
+check "negative duration: 400" test "$(code -X POST -d '{"codec":"pcmu","duration_s":-5}' "$URL/v1/sessions")" = 400
+check "huge duration: 400" test "$(code -X POST -d '{"codec":"pcmu","duration_s":99999999999}' "$URL/v1/sessions")" = 400
+check "wrong type: 400" test "$(code -X POST -d '{"codec":"pcmu","ptime_ms":"20"}' "$URL/v1/sessions")" = 400
+check "bad ptime for opus: 400" test "$(code -X POST -d '{"codec":"opus","ptime_ms":30}' "$URL/v1/sessions")" = 400
+check "unknown field: 400" test "$(code -X POST -d '{"codec":"pcmu","durration_s":5}' "$URL/v1/sessions")" = 400
+check "unknown session: 404" test "$(code "$URL/v1/sessions/0123456789abcdef0123456789abcdef")" = 404
+check "unknown path: 404" test "$(code "$URL/v2/x")" = 404
+check "POST creates: 201" test "$(code -X POST -d '{"codec":"pcmu","duration_s":30}' "$URL/v1/sessions")" = 201
+sid=$(jq -r .id "$WORK/body")
+mport=$(jq -r .media_port "$WORK/body")
+check "media port even and in range" test $((mport % 2)) = 0 -a "$mport" -ge 31000 -a "$mport" -le 31999
+check "PATCH bad peer: 400" test "$(code -X PATCH -d '{"peer":"nope"}' "$URL/v1/sessions/$sid")" = 400
+check "PATCH stop: 200" test "$(code -X PATCH -d '{"stop":true}' "$URL/v1/sessions/$sid")" = 200
+check "PATCH peer after stop: 409" test "$(code -X PATCH -d '{"peer":"127.0.0.1:9"}' "$URL/v1/sessions/$sid")" = 409
+check "healthz still serving" test "$(curl -sk -o /dev/null -w '%{http_code}' "$URL/healthz")" = 200
+codes=$(curl -sk -o /dev/null -w '%{http_code}\n' "$URL/healthz?[1-150]" | sort | uniq -c)
+check "150 rapid requests from one source: some 429 ($(echo $codes))" grep -q " 429" <<< "$codes"
+sleep 2
+
+echo "== ports: a port another process holds is skipped, never stolen"
+# A second daemon with a one-port range: its only port is taken by the first daemon's session.
+api -o "$WORK/s1" -X POST -d '{"codec":"pcmu","duration_s":30}' "$URL/v1/sessions"
+held=$(jq -r .media_port "$WORK/s1")
+port2=$(rp_free_port 30743)
+(WORK=$WORK/d2 && mkdir -p "$WORK" && cp "$WORK/../token" "$WORK/token" && rp_make_config "$WORK/conf" "$port2" "$held" "$((held + 1))" plain)
+"$BIN/rtpprobed" -c "$WORK/d2/conf" 2> "$WORK/d2/log" & OTHER_PID=$!
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port2/healthz" && break; sleep 0.1; done
+c2=$(curl -s -o "$WORK/d2/body" -w '%{http_code}' -H "Authorization: Bearer $RTPPROBE_TOKEN" -X POST -d '{"codec":"pcmu"}' "http://127.0.0.1:$port2/v1/sessions")
+check "only port held elsewhere: 503 (got $c2)" test "$c2" = 503
+check "503 says no free media port" jq -e '.error | test("no free media port")' "$WORK/d2/body"
+kill -TERM "$OTHER_PID"; wait "$OTHER_PID" || true; OTHER_PID=
+
+echo "== SIGHUP reloads tokens without dropping a running session"
+"$BIN/rtpprobe" --server "$URL" --cacert "$WORK/cert.pem" --duration 4 --json > "$WORK/hup.json" 2>/dev/null &
+probe=$!
+sleep 1.5
+newtoken=$(openssl rand -hex 16)
+newhash=$(printf %s "$newtoken" | "$BIN/rtpprobed" --hash-token)
+sed -i "s|tokens = ( \"\(sha256:[0-9a-f]*\)\" );|tokens = ( \"\1\", \"$newhash\" );|" "$WORK/rtpprobed.conf"
+kill -HUP "$RP_PID"
+rc=0; wait "$probe" || rc=$?
+check "probe across a reload: exit 0, no loss" jq -e '.verdict == "pass" and .upstream.lost == 0 and .downstream.lost == 0' "$WORK/hup.json"
+check "reload logged" grep -q "configuration reloaded" "$WORK/rtpprobed.log"
+check "new token accepted after reload" test "$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $newtoken" "$URL/v1/sessions/$sid")" = 200
+echo 'control: { listen = ' > "$WORK/broken.conf"
+cp "$WORK/rtpprobed.conf" "$WORK/good.conf"; cp "$WORK/broken.conf" "$WORK/rtpprobed.conf"
+kill -HUP "$RP_PID"; sleep 0.3
+check "bad config on reload: kept running, error logged with file:line" grep -q "reload failed.*rtpprobed.conf:[0-9]" "$WORK/rtpprobed.log"
+check "still serving after a bad reload" test "$(curl -sk -o /dev/null -w '%{http_code}' "$URL/healthz")" = 200
+cp "$WORK/good.conf" "$WORK/rtpprobed.conf"
+
+echo "== rtpprobed command line"
+check "--check-config reports file:line" bash -c "! '$BIN/rtpprobed' -c '$WORK/broken.conf' --check-config 2>&1 | grep -q 'broken.conf:[0-9]' && exit 1 || exit 0"
+check "--version" bash -c "'$BIN/rtpprobed' --version | grep -q '^rtpprobed '"
+check "--hash-token matches sha256" test "$(printf abc | "$BIN/rtpprobed" --hash-token)" = \
+    "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+check "emodel reference: G.711 2 % / 100 ms -> R 83.79 MOS 4.16" bash -c "'$BIN/rtpprobe' emodel --codec pcmu --loss 2 --delay 100 | grep -q 'R 83.79  MOS 4.16'"
+
+echo "== SIGTERM: clean shutdown"
+rc=0; rp_stop_daemon || rc=$?
+check "daemon exit status 0 (got $rc; sanitizers report leaks as non-zero)" test "$rc" = 0
+check "no sanitizer report in the daemon log" bash -c "! grep -q 'Sanitizer' '$WORK/rtpprobed.log'"
+
+echo "integration: $pass passed, $fail failed"
+[ "$fail" = 0 ]
