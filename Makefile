@@ -6,6 +6,7 @@ SBINDIR  = $(PREFIX)/sbin
 MANDIR   = $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
 CC      ?= cc
 PKGS     = libevent libevent_openssl openssl libsrtp2 libconfig opus jansson
@@ -91,6 +92,16 @@ install: all
 	    install -m 0640 conf/rtpprobed.conf $(DESTDIR)$(SYSCONFDIR)/rtpprobe/rtpprobed.conf
 	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/rtpprobed.service \
 	    > $(DESTDIR)$(UNITDIR)/rtpprobed.service
+	install -d $(DESTDIR)$(SYSUSERSDIR)
+	printf 'g rtpprobe -\n' > $(DESTDIR)$(SYSUSERSDIR)/rtpprobe.conf
+	# On the real system (not a package staging DESTDIR): the group the unit
+	# reads its config through (see systemd/rtpprobed.service).
+	if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	    if command -v systemd-sysusers >/dev/null; then systemd-sysusers $(SYSUSERSDIR)/rtpprobe.conf; \
+	    else getent group rtpprobe >/dev/null || groupadd --system rtpprobe; fi; \
+	    chgrp rtpprobe $(SYSCONFDIR)/rtpprobe $(SYSCONFDIR)/rtpprobe/rtpprobed.conf; \
+	    chmod 0750 $(SYSCONFDIR)/rtpprobe; \
+	fi
 
 clean:
 	rm -rf build

@@ -662,11 +662,11 @@ void rp_report_print_text(const struct rp_report *r, FILE *out)
     row(out, "longest burst", cell_u64(um, u->rx.max_burst).s, cell_u64(dm, d->rx.max_burst).s);
     row(out, "burst ratio", cell_real(ug, u->rx.burst_ratio, 2, "").s,
         cell_real(dg, d->rx.burst_ratio, 2, "").s);
-    row(out, "jitter", cell_real(ug, u->rx.jitter_ms, 1, "ms").s, cell_real(dg, d->rx.jitter_ms, 1, "ms").s);
-    row(out, "IPDV p50", cell_real(ug, u->rx.ipdv_p50_ms, 1, "ms").s, cell_real(dg, d->rx.ipdv_p50_ms, 1, "ms").s);
-    row(out, "IPDV p95", cell_real(ug, u->rx.ipdv_p95_ms, 1, "ms").s, cell_real(dg, d->rx.ipdv_p95_ms, 1, "ms").s);
-    row(out, "IPDV p99", cell_real(ug, u->rx.ipdv_p99_ms, 1, "ms").s, cell_real(dg, d->rx.ipdv_p99_ms, 1, "ms").s);
-    row(out, "IPDV max", cell_real(ug, u->rx.ipdv_max_ms, 1, "ms").s, cell_real(dg, d->rx.ipdv_max_ms, 1, "ms").s);
+    row(out, "jitter", cell_real(ug, u->rx.jitter_ms, 2, "ms").s, cell_real(dg, d->rx.jitter_ms, 2, "ms").s);
+    row(out, "IPDV p50", cell_real(ug, u->rx.ipdv_p50_ms, 2, "ms").s, cell_real(dg, d->rx.ipdv_p50_ms, 2, "ms").s);
+    row(out, "IPDV p95", cell_real(ug, u->rx.ipdv_p95_ms, 2, "ms").s, cell_real(dg, d->rx.ipdv_p95_ms, 2, "ms").s);
+    row(out, "IPDV p99", cell_real(ug, u->rx.ipdv_p99_ms, 2, "ms").s, cell_real(dg, d->rx.ipdv_p99_ms, 2, "ms").s);
+    row(out, "IPDV max", cell_real(ug, u->rx.ipdv_max_ms, 2, "ms").s, cell_real(dg, d->rx.ipdv_max_ms, 2, "ms").s);
     row(out, "bitrate (on the wire)", cell_real(um, u->kbps, 1, "kbps").s, cell_real(dm, d->kbps, 1, "kbps").s);
     row(out, "R-factor", cell_real(ug, u->r_factor, 1, "").s, cell_real(dg, d->r_factor, 1, "").s);
     row(out, "MOS", cell_real(ug, u->mos, 2, "").s, cell_real(dg, d->mos, 2, "").s);
@@ -675,8 +675,8 @@ void rp_report_print_text(const struct rp_report *r, FILE *out)
 
     if (r->has_rtt)
         fprintf(out, "  %-*s min %s  avg %s  p95 %s  max %s ms\n", LABEL_W, "RTT",
-                num_fixed(r->rtt_min_ms, 1).s, num_fixed(r->rtt_avg_ms, 1).s,
-                num_fixed(r->rtt_p95_ms, 1).s, num_fixed(r->rtt_max_ms, 1).s);
+                num_fixed(r->rtt_min_ms, 2).s, num_fixed(r->rtt_avg_ms, 2).s,
+                num_fixed(r->rtt_p95_ms, 2).s, num_fixed(r->rtt_max_ms, 2).s);
     else
         fprintf(out, "  %-*s -\n", LABEL_W, "RTT");
     fprintf(out, "  %-*s %s ms (estimate)\n", LABEL_W, "mouth-to-ear",

@@ -313,6 +313,8 @@ unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono)
         if (now_mono > s->next_send_mono + 5 * period)
             s->next_send_mono = now_mono + period;
     }
+    if (s->sending && s->next_send_mono >= s->send_until_mono)
+        s->sending = false;
     return sent;
 }
 

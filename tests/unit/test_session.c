@@ -1,0 +1,255 @@
+/* Session logic on real loopback sockets: latching, drop accounting, the
+ * clocked downstream with its reflection, stop and expiry, and that input
+ * never produces output by itself (no amplification). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "mext.h"
+#include "netaddr.h"
+#include "rtp.h"
+#include "session.h"
+#include "udp.h"
+
+#define MS 1000000ull
+#define T0 (1000ull * 1000 * MS) /* an arbitrary monotonic origin */
+
+struct fixture {
+    int probe_fd;                  /* the "probe": where downstream must arrive */
+    struct sockaddr_storage probe_addr;
+    struct rp_session *s;
+};
+
+static int open_loopback(struct sockaddr_storage *addr)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    assert_int_equal(rp_addr_from_ip("127.0.0.1", 0, &ss, &len), 0);
+    int fd = rp_udp_open((struct sockaddr *)&ss, len, -1);
+    assert_true(fd >= 0);
+    len = sizeof *addr;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)addr, &len), 0);
+    return fd;
+}
+
+static int setup(void **state)
+{
+    static struct fixture f;
+    memset(&f, 0, sizeof f);
+    struct sockaddr_storage session_addr;
+    f.probe_fd = open_loopback(&f.probe_addr);
+    int session_fd = open_loopback(&session_addr);
+    struct rp_session_params p = { .codec = RP_CODEC_PCMU, .ptime_ms = 20, .bitrate_bps = 64000,
+                                   .duration_s = 10, .jitter_buffer_ms = 40 };
+    char err[128];
+    f.s = rp_session_new(&p, session_fd, rp_addr_port((struct sockaddr *)&session_addr),
+                         (struct sockaddr *)&f.probe_addr, T0, err, sizeof err);
+    assert_non_null(f.s);
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    rp_session_free(f->s);
+    close(f->probe_fd);
+    return 0;
+}
+
+/* An upstream packet as the probe builds it. */
+static size_t upstream_packet(uint8_t *buf, uint32_t ssrc, uint8_t pt, uint16_t seq, uint32_t counter, uint64_t t1)
+{
+    struct rp_mext_up up = { .seq = counter, .t1_ns = t1 };
+    uint8_t elem[RP_MEXT_UP_LEN], payload[160];
+    memset(payload, 0xd5, sizeof payload);
+    rp_mext_up_encode(&up, elem, sizeof elem);
+    struct rp_rtp_hdr h = { .pt = pt, .seq = seq, .ts = seq * 160u, .ssrc = ssrc };
+    return rp_rtp_build(buf, RP_RTP_MAX_PKT, &h, RP_MEXT_ID_UP, elem, sizeof elem, payload, sizeof payload);
+}
+
+static void deliver(struct fixture *f, const uint8_t *buf, size_t len, uint64_t rx_ns, uint64_t now)
+{
+    struct rp_udp_meta meta = { .rx_ns = rx_ns };
+    memcpy(&meta.from, &f->probe_addr, sizeof f->probe_addr);
+    meta.fromlen = rp_addr_len((struct sockaddr *)&f->probe_addr);
+    rp_session_on_datagram(f->s, buf, len, &meta, now);
+}
+
+static unsigned pending_at_probe(struct fixture *f)
+{
+    unsigned n = 0;
+    uint8_t buf[2048];
+    while (recv(f->probe_fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+        n++;
+    return n;
+}
+
+static json_int_t up_field(struct rp_session *s, const char *key)
+{
+    json_t *j = rp_session_to_json(s);
+    json_int_t v = json_integer_value(json_object_get(json_object_get(j, "upstream"), key));
+    json_decref(j);
+    return v;
+}
+
+static json_int_t dropped(struct rp_session *s, const char *reason)
+{
+    json_t *j = rp_session_to_json(s);
+    json_int_t v = json_integer_value(json_object_get(json_object_get(json_object_get(j, "upstream"), "dropped"), reason));
+    json_decref(j);
+    return v;
+}
+
+static void test_input_alone_never_sends_anything(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    for (uint16_t i = 0; i < 20; i++) {
+        size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, i, i, 1);
+        deliver(f, pkt, n, T0, T0);
+    }
+    uint8_t junk[64] = { 0x80 };
+    deliver(f, junk, sizeof junk, T0, T0);
+    assert_int_equal(pending_at_probe(f), 0);
+    assert_int_equal(up_field(f->s, "received"), 20);
+}
+
+static void test_foreign_and_malformed_packets_are_counted_and_dropped(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s) ^ 1, 0, 1, 0, 1);
+    deliver(f, pkt, n, T0, T0);
+    n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 8, 1, 0, 1);
+    deliver(f, pkt, n, T0, T0);
+    deliver(f, pkt, 5, T0, T0);
+    struct rp_rtp_hdr h = { .pt = 0, .seq = 1, .ssrc = rp_session_ssrc_up(f->s) };
+    uint8_t payload[160] = { 0 };
+    n = rp_rtp_build(pkt, sizeof pkt, &h, 0, NULL, 0, payload, sizeof payload);
+    deliver(f, pkt, n, T0, T0);
+    assert_int_equal(dropped(f->s, "wrong_ssrc"), 1);
+    assert_int_equal(dropped(f->s, "wrong_pt"), 1);
+    assert_int_equal(dropped(f->s, "bad_rtp"), 1);
+    assert_int_equal(dropped(f->s, "bad_extension"), 1);
+    assert_int_equal(up_field(f->s, "received"), 0);
+    /* Nothing valid arrived: nothing latched, nothing scheduled. */
+    assert_true(rp_session_next_due(f->s) == UINT64_MAX);
+}
+
+static void test_downstream_goes_to_latched_source_with_reflection(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    const uint64_t t1 = 1700000000123456789ull, t2 = 1700000000124000000ull;
+    size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, 500, 0, t1);
+    deliver(f, pkt, n, t2, T0);
+    assert_true(rp_session_next_due(f->s) == T0);
+    assert_int_equal(rp_session_send_due(f->s, T0), 1);
+
+    uint8_t buf[2048];
+    ssize_t got = recv(f->probe_fd, buf, sizeof buf, MSG_DONTWAIT);
+    assert_true(got > 0);
+    struct rp_rtp_pkt p;
+    assert_int_equal(rp_rtp_parse(buf, (size_t)got, &p), RP_RTP_OK);
+    assert_int_equal(p.hdr.ssrc, rp_session_ssrc_down(f->s));
+    assert_int_equal(p.hdr.pt, 0);
+    assert_int_equal(p.payload_len, 160); /* 20 ms of G.711 */
+    const uint8_t *elem;
+    size_t elen;
+    struct rp_mext_down d;
+    assert_int_equal(rp_rtp_ext_find(&p, RP_MEXT_ID_DOWN, &elem, &elen), 1);
+    assert_int_equal(rp_mext_down_decode(elem, elen, &d), 0);
+    assert_true(d.flags & RP_MEXT_F_REFLECTION);
+    assert_int_equal(d.refl_seq, 0);
+    assert_true(d.t1_ns == t1);
+    assert_true(d.t2_ns == t2);
+    assert_true(d.t3_ns >= t2 || d.t3_ns > 0);
+    assert_int_equal(d.up_received, 1);
+    assert_int_equal(d.down_sent, 1);
+}
+
+static void test_downstream_is_clocked_at_ptime(void **state)
+{
+    struct fixture *f = *state;
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
+    assert_int_equal(rp_session_send_due(f->s, T0), 1);
+    assert_int_equal(rp_session_send_due(f->s, T0 + 19 * MS), 0);
+    /* Due at 20, 40, 60, 80 and 100 ms. */
+    assert_int_equal(rp_session_send_due(f->s, T0 + 100 * MS), 5);
+    assert_true(rp_session_next_due(f->s) == T0 + 120 * MS);
+    assert_int_equal(pending_at_probe(f), 6);
+    /* Without any upstream, the reflection flag stays clear. */
+}
+
+static void test_announce_alone_starts_downstream(void **state)
+{
+    struct fixture *f = *state;
+    assert_true(rp_session_next_due(f->s) == UINT64_MAX);
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
+    assert_int_equal(rp_session_send_due(f->s, T0), 1);
+    uint8_t buf[2048];
+    ssize_t got = recv(f->probe_fd, buf, sizeof buf, MSG_DONTWAIT);
+    assert_true(got > 0);
+    struct rp_rtp_pkt p;
+    const uint8_t *elem;
+    size_t elen;
+    struct rp_mext_down d;
+    assert_int_equal(rp_rtp_parse(buf, (size_t)got, &p), RP_RTP_OK);
+    assert_int_equal(rp_rtp_ext_find(&p, RP_MEXT_ID_DOWN, &elem, &elen), 1);
+    assert_int_equal(rp_mext_down_decode(elem, elen, &d), 0);
+    assert_false(d.flags & RP_MEXT_F_REFLECTION);
+}
+
+static void test_stop_freezes_counters_and_counts_late_input(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    for (uint16_t i = 0; i < 10; i++) {
+        if (i == 4)
+            continue; /* one lost */
+        size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, (uint16_t)(65530 + i), i, 1);
+        deliver(f, pkt, n, T0 + i * 20 * MS, T0);
+    }
+    rp_session_stop(f->s, 12); /* the probe sent two more that never came */
+    assert_int_equal(rp_session_send_due(f->s, T0 + 1000 * MS), 0);
+    size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, (uint16_t)(65530 + 10), 10, 1);
+    deliver(f, pkt, n, T0, T0);
+    assert_int_equal(up_field(f->s, "received"), 9);
+    assert_int_equal(up_field(f->s, "lost"), 3);
+    assert_int_equal(up_field(f->s, "sent_by_probe"), 12);
+    assert_int_equal(dropped(f->s, "after_stop"), 1);
+}
+
+static void test_session_expires_after_its_duration(void **state)
+{
+    struct fixture *f = *state;
+    assert_false(rp_session_expired(f->s, T0 + 10ull * 1000 * MS));
+    assert_true(rp_session_expired(f->s, T0 + 71ull * 1000 * MS));
+    /* Downstream stops by itself shortly after the duration, even without a stop. */
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
+    rp_session_send_due(f->s, T0 + 30ull * 1000 * MS);
+    assert_true(rp_session_next_due(f->s) == UINT64_MAX);
+    pending_at_probe(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_input_alone_never_sends_anything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_and_malformed_packets_are_counted_and_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_downstream_goes_to_latched_source_with_reflection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_downstream_is_clocked_at_ptime, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_announce_alone_starts_downstream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_freezes_counters_and_counts_late_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_expires_after_its_duration, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
