@@ -186,7 +186,6 @@ static void test_downstream_is_clocked_at_ptime(void **state)
     assert_int_equal(rp_session_send_due(f->s, T0 + 100 * MS), 5);
     assert_true(rp_session_next_due(f->s) == T0 + 120 * MS);
     assert_int_equal(pending_at_probe(f), 6);
-    /* Without any upstream, the reflection flag stays clear. */
 }
 
 static void test_announce_alone_starts_downstream(void **state)
