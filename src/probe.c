@@ -51,6 +51,7 @@ struct run {
     struct rp_rxstats *down;
     bool down_first;
     uint32_t down_sent_seen, up_received_seen;
+    uint32_t up_highest_seen;  /* upstream packets up to the daemon's latest reflection */
     uint64_t down_host_drops, foreign, malformed;
     int64_t *rtt_ns;
     size_t nrtt, rtt_cap;
@@ -177,6 +178,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
             r->down_sent_seen = d.down_sent;
         if (d.up_received > r->up_received_seen)
             r->up_received_seen = d.up_received;
+        if ((d.flags & RP_MEXT_F_REFLECTION) && d.refl_seq + 1 > r->up_highest_seen)
+            r->up_highest_seen = d.refl_seq + 1;
         record_rtt(r, &d, meta.rx_ns);
     }
 }
@@ -189,7 +192,8 @@ static void on_progress(evutil_socket_t fd, short what, void *arg)
     struct rp_rxsummary s;
     rp_rxstats_summary(r->down, 0, &s);
     double t = (double)(rp_monotonic_ns() - r->t0_mono) / 1e9;
-    long long up_lost = (long long)r->n_sent - r->up_received_seen;
+    /* Loss so far as of the newest downstream packet: packets in flight are not lost. */
+    long long up_lost = (long long)r->up_highest_seen - r->up_received_seen;
     long long down_lost = (long long)r->down_sent_seen - (long long)s.received;
     fprintf(stderr, "\r%5.1fs  upstream: sent %" PRIu64 ", host got %u (lost %lld)  downstream: got %" PRIu64
                     " of %u (lost %lld)   ",
