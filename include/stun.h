@@ -1,0 +1,57 @@
+/* STUN Binding (RFC 8489) wire format: just what NAT discovery needs.
+ * Pure wire format: no sockets. Every read is length-checked. */
+#ifndef RP_STUN_H
+#define RP_STUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define RP_STUN_HDR_LEN 20
+#define RP_STUN_MAGIC 0x2112A442u
+#define RP_STUN_BINDING_REQUEST 0x0001u
+#define RP_STUN_BINDING_SUCCESS 0x0101u
+#define RP_STUN_TXID_LEN 12
+
+/* RFC 7983 §7 demultiplexing on the first byte: 0..3 STUN, 128..191 RTP/RTCP. */
+bool rp_stun_first_byte_is_stun(const uint8_t *buf, size_t len);
+
+enum rp_stun_err {
+    RP_STUN_OK = 0,
+    RP_STUN_ETOOSHORT,     /* shorter than the 20-byte header */
+    RP_STUN_ENOTSTUN,      /* top two bits set, or no magic cookie (RFC 3489 is not answered) */
+    RP_STUN_ELENGTH,       /* message length not a multiple of 4 or beyond the datagram */
+    RP_STUN_EATTR,         /* an attribute runs past the message */
+    RP_STUN_EFINGERPRINT,  /* FINGERPRINT present but wrong, or not last */
+    RP_STUN_NERR
+};
+const char *rp_stun_strerror(enum rp_stun_err err);
+
+struct rp_stun_msg {
+    uint16_t type;                       /* e.g. RP_STUN_BINDING_REQUEST */
+    uint8_t  txid[RP_STUN_TXID_LEN];
+    size_t   length;                     /* header + attributes actually used */
+    bool     has_fingerprint;
+    bool     has_mapped;                 /* XOR-MAPPED-ADDRESS, else MAPPED-ADDRESS, was present */
+    struct sockaddr_storage mapped;      /* decoded (un-XORed) address */
+    bool     unknown_comprehension_required; /* an attribute < 0x8000 we do not know */
+};
+
+/* Parses a STUN message (with magic cookie). Trailing bytes after the message
+ * length are rejected as ELENGTH. */
+enum rp_stun_err rp_stun_parse(const uint8_t *buf, size_t len, struct rp_stun_msg *out);
+
+/* Binding request with SOFTWARE, padded with a PADDING attribute (RFC 5780 §7.6)
+ * to at least min_len bytes, and FINGERPRINT. Returns bytes written or 0. */
+size_t rp_stun_build_request(uint8_t *buf, size_t cap, const uint8_t txid[RP_STUN_TXID_LEN], size_t min_len);
+
+/* Binding success response carrying XOR-MAPPED-ADDRESS of `mapped` and
+ * FINGERPRINT. Returns bytes written or 0 when it would not fit in cap. */
+size_t rp_stun_build_response(uint8_t *buf, size_t cap, const uint8_t txid[RP_STUN_TXID_LEN],
+                              const struct sockaddr *mapped);
+
+/* Size of the response rp_stun_build_response writes for this address family. */
+size_t rp_stun_response_len(int family);
+
+#endif
