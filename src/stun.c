@@ -1,0 +1,328 @@
+/* STUN Binding (RFC 8489) parse/build: header, TLV walk, (XOR-)MAPPED-ADDRESS,
+ * FINGERPRINT, and RFC 5780 PADDING for non-amplifying requests.
+ * Everything here reads untrusted bytes: every offset is checked against the
+ * length before the read, and multi-byte fields go through get16/get32. */
+#include "stun.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#define ATTR_HDR_LEN          4
+#define ATTR_MAPPED_ADDRESS   0x0001u
+#define ATTR_XOR_MAPPED       0x0020u
+#define ATTR_PADDING          0x0026u   /* RFC 5780 §7.6 */
+#define ATTR_SOFTWARE         0x8022u
+#define ATTR_FINGERPRINT      0x8028u
+#define COMPREHENSION_OPTIONAL 0x8000u  /* RFC 8489 §14: types below must be understood */
+
+#define FAMILY_IPV4           0x01
+#define FAMILY_IPV6           0x02
+#define ADDR_VALUE_V4_LEN     8         /* reserved, family, port, 4-byte address */
+#define ADDR_VALUE_V6_LEN     20        /* reserved, family, port, 16-byte address */
+#define FINGERPRINT_VALUE_LEN 4
+#define FINGERPRINT_ATTR_LEN  (ATTR_HDR_LEN + FINGERPRINT_VALUE_LEN)
+#define FINGERPRINT_XOR       0x5354554eu  /* "STUN", RFC 8489 §14.7 */
+#define MAX_BODY_LEN          0xFFFCu      /* largest 16-bit length that is a multiple of 4 */
+
+static const char SOFTWARE_NAME[] = "rtpprobe";
+#define SOFTWARE_LEN (sizeof(SOFTWARE_NAME) - 1)
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static size_t pad4(size_t n)
+{
+    return (n + 3) & ~(size_t)3;
+}
+
+/* CRC-32/ISO-HDLC (zlib's crc32), bitwise: STUN messages are small and this
+ * keeps a 1 KiB table out of the module. */
+static uint32_t crc32_iso_hdlc(const uint8_t *p, size_t n)
+{
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int bit = 0; bit < 8; bit++)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static uint32_t fingerprint_of(const uint8_t *msg, size_t covered)
+{
+    return crc32_iso_hdlc(msg, covered) ^ FINGERPRINT_XOR;
+}
+
+bool rp_stun_first_byte_is_stun(const uint8_t *buf, size_t len)
+{
+    return len >= 1 && buf[0] <= 3;
+}
+
+const char *rp_stun_strerror(enum rp_stun_err err)
+{
+    /* Also used as metric labels, hence snake_case without spaces. */
+    switch (err) {
+    case RP_STUN_OK:           return "ok";
+    case RP_STUN_ETOOSHORT:    return "too_short";
+    case RP_STUN_ENOTSTUN:     return "not_stun";
+    case RP_STUN_ELENGTH:      return "bad_length";
+    case RP_STUN_EATTR:        return "bad_attribute";
+    case RP_STUN_EFINGERPRINT: return "bad_fingerprint";
+    case RP_STUN_NERR:         break;
+    }
+    return "unknown";
+}
+
+/* Decodes a MAPPED-ADDRESS or XOR-MAPPED-ADDRESS value (RFC 8489 §14.1, §14.2).
+ * For the XOR form the port is XORed with the cookie's top 16 bits and the
+ * address with the cookie, followed for IPv6 by the transaction id. */
+static enum rp_stun_err decode_address(const uint8_t *val, size_t vlen, bool xored,
+                                       const uint8_t *hdr, struct sockaddr_storage *out)
+{
+    if (vlen < 4)
+        return RP_STUN_EATTR;
+    uint8_t family = val[1];
+    uint16_t port = get16(val + 2);
+    uint8_t mask[16];
+    memcpy(mask, hdr + 4, 4);  /* magic cookie as on the wire */
+    memcpy(mask + 4, hdr + 8, RP_STUN_TXID_LEN);
+    if (xored)
+        port ^= (uint16_t)(RP_STUN_MAGIC >> 16);
+
+    memset(out, 0, sizeof(*out));
+    if (family == FAMILY_IPV4) {
+        if (vlen != ADDR_VALUE_V4_LEN)
+            return RP_STUN_EATTR;
+        struct sockaddr_in sin;
+        memset(&sin, 0, sizeof(sin));
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons(port);
+        uint8_t addr[4];
+        for (size_t i = 0; i < sizeof(addr); i++)
+            addr[i] = xored ? (uint8_t)(val[4 + i] ^ mask[i]) : val[4 + i];
+        memcpy(&sin.sin_addr, addr, sizeof(addr));
+        memcpy(out, &sin, sizeof(sin));
+        return RP_STUN_OK;
+    }
+    if (family == FAMILY_IPV6) {
+        if (vlen != ADDR_VALUE_V6_LEN)
+            return RP_STUN_EATTR;
+        struct sockaddr_in6 sin6;
+        memset(&sin6, 0, sizeof(sin6));
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons(port);
+        uint8_t addr[16];
+        for (size_t i = 0; i < sizeof(addr); i++)
+            addr[i] = xored ? (uint8_t)(val[4 + i] ^ mask[i]) : val[4 + i];
+        memcpy(&sin6.sin6_addr, addr, sizeof(addr));
+        memcpy(out, &sin6, sizeof(sin6));
+        return RP_STUN_OK;
+    }
+    return RP_STUN_EATTR;
+}
+
+enum rp_stun_err rp_stun_parse(const uint8_t *buf, size_t len, struct rp_stun_msg *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (len < RP_STUN_HDR_LEN)
+        return RP_STUN_ETOOSHORT;
+    if ((buf[0] & 0xC0) != 0 || get32(buf + 4) != RP_STUN_MAGIC)
+        return RP_STUN_ENOTSTUN;
+    size_t body_len = get16(buf + 2);
+    if (body_len % 4 != 0 || body_len != len - RP_STUN_HDR_LEN)
+        return RP_STUN_ELENGTH;
+
+    out->type = get16(buf);
+    memcpy(out->txid, buf + 8, RP_STUN_TXID_LEN);
+    out->length = len;
+
+    bool has_xor = false, has_plain = false;
+    struct sockaddr_storage plain;
+    memset(&plain, 0, sizeof(plain));
+
+    size_t off = RP_STUN_HDR_LEN;
+    /* off <= len holds throughout, so len - off never wraps. */
+    while (off < len) {
+        if (len - off < ATTR_HDR_LEN)
+            return RP_STUN_EATTR;
+        uint16_t type = get16(buf + off);
+        size_t vlen = get16(buf + off + 2);
+        if (pad4(vlen) > len - off - ATTR_HDR_LEN)
+            return RP_STUN_EATTR;
+        const uint8_t *val = buf + off + ATTR_HDR_LEN;
+        size_t attr_start = off;
+        off += ATTR_HDR_LEN + pad4(vlen);
+
+        switch (type) {
+        case ATTR_XOR_MAPPED: {
+            struct sockaddr_storage addr;
+            enum rp_stun_err e = decode_address(val, vlen, true, buf, &addr);
+            if (e != RP_STUN_OK)
+                return e;
+            if (!has_xor) {
+                out->mapped = addr;
+                has_xor = true;
+            }
+            break;
+        }
+        case ATTR_MAPPED_ADDRESS: {
+            struct sockaddr_storage addr;
+            enum rp_stun_err e = decode_address(val, vlen, false, buf, &addr);
+            if (e != RP_STUN_OK)
+                return e;
+            if (!has_plain) {
+                plain = addr;
+                has_plain = true;
+            }
+            break;
+        }
+        case ATTR_FINGERPRINT:
+            if (vlen != FINGERPRINT_VALUE_LEN)
+                return RP_STUN_EATTR;
+            /* Last attribute, so the header length already covers it, as the
+             * CRC input requires (RFC 8489 §14.7). */
+            if (off != len)
+                return RP_STUN_EFINGERPRINT;
+            if (get32(val) != fingerprint_of(buf, attr_start))
+                return RP_STUN_EFINGERPRINT;
+            out->has_fingerprint = true;
+            break;
+        case ATTR_PADDING:
+            break;
+        default:
+            if (type < COMPREHENSION_OPTIONAL)
+                out->unknown_comprehension_required = true;
+            break;
+        }
+    }
+
+    if (!has_xor && has_plain)
+        out->mapped = plain;
+    out->has_mapped = has_xor || has_plain;
+    return RP_STUN_OK;
+}
+
+static void put_header(uint8_t *buf, uint16_t type, size_t total,
+                       const uint8_t txid[RP_STUN_TXID_LEN])
+{
+    put16(buf, type);
+    put16(buf + 2, (uint16_t)(total - RP_STUN_HDR_LEN));
+    put32(buf + 4, RP_STUN_MAGIC);
+    memcpy(buf + 8, txid, RP_STUN_TXID_LEN);
+}
+
+/* Appends FINGERPRINT at off; the header length must already count it. */
+static void put_fingerprint(uint8_t *buf, size_t off)
+{
+    put16(buf + off, ATTR_FINGERPRINT);
+    put16(buf + off + 2, FINGERPRINT_VALUE_LEN);
+    put32(buf + off + ATTR_HDR_LEN, fingerprint_of(buf, off));
+}
+
+size_t rp_stun_build_request(uint8_t *buf, size_t cap, const uint8_t txid[RP_STUN_TXID_LEN], size_t min_len)
+{
+    size_t software_attr = ATTR_HDR_LEN + pad4(SOFTWARE_LEN);
+    size_t base = RP_STUN_HDR_LEN + software_attr + FINGERPRINT_ATTR_LEN;
+    size_t padding_value = 0;
+    bool padded = min_len > base;
+    if (padded) {
+        if (min_len - base > MAX_BODY_LEN)
+            return 0;
+        size_t need = min_len - base;
+        padding_value = need > ATTR_HDR_LEN ? pad4(need - ATTR_HDR_LEN) : 0;
+    }
+    size_t total = base + (padded ? ATTR_HDR_LEN + padding_value : 0);
+    if (total - RP_STUN_HDR_LEN > MAX_BODY_LEN || total > cap)
+        return 0;
+
+    put_header(buf, RP_STUN_BINDING_REQUEST, total, txid);
+    size_t off = RP_STUN_HDR_LEN;
+    put16(buf + off, ATTR_SOFTWARE);
+    put16(buf + off + 2, (uint16_t)SOFTWARE_LEN);
+    memset(buf + off + ATTR_HDR_LEN, 0, pad4(SOFTWARE_LEN));
+    memcpy(buf + off + ATTR_HDR_LEN, SOFTWARE_NAME, SOFTWARE_LEN);
+    off += software_attr;
+    if (padded) {
+        /* The server answers only requests at least as large as its response,
+         * so PADDING is what makes the request worth answering. */
+        put16(buf + off, ATTR_PADDING);
+        put16(buf + off + 2, (uint16_t)padding_value);
+        memset(buf + off + ATTR_HDR_LEN, 0, padding_value);
+        off += ATTR_HDR_LEN + padding_value;
+    }
+    put_fingerprint(buf, off);
+    return total;
+}
+
+size_t rp_stun_response_len(int family)
+{
+    switch (family) {
+    case AF_INET:  return RP_STUN_HDR_LEN + ATTR_HDR_LEN + ADDR_VALUE_V4_LEN + FINGERPRINT_ATTR_LEN;
+    case AF_INET6: return RP_STUN_HDR_LEN + ATTR_HDR_LEN + ADDR_VALUE_V6_LEN + FINGERPRINT_ATTR_LEN;
+    default:       return 0;
+    }
+}
+
+size_t rp_stun_build_response(uint8_t *buf, size_t cap, const uint8_t txid[RP_STUN_TXID_LEN],
+                              const struct sockaddr *mapped)
+{
+    size_t total = rp_stun_response_len(mapped->sa_family);
+    if (total == 0 || total > cap)
+        return 0;
+
+    uint8_t addr[16];
+    size_t addr_len;
+    uint16_t port;
+    uint8_t family;
+    if (mapped->sa_family == AF_INET) {
+        struct sockaddr_in sin;
+        memcpy(&sin, mapped, sizeof(sin));
+        memcpy(addr, &sin.sin_addr, 4);
+        addr_len = 4;
+        port = ntohs(sin.sin_port);
+        family = FAMILY_IPV4;
+    } else {
+        struct sockaddr_in6 sin6;
+        memcpy(&sin6, mapped, sizeof(sin6));
+        memcpy(addr, &sin6.sin6_addr, 16);
+        addr_len = 16;
+        port = ntohs(sin6.sin6_port);
+        family = FAMILY_IPV6;
+    }
+
+    put_header(buf, RP_STUN_BINDING_SUCCESS, total, txid);
+    size_t off = RP_STUN_HDR_LEN;
+    put16(buf + off, ATTR_XOR_MAPPED);
+    put16(buf + off + 2, (uint16_t)(4 + addr_len));
+    uint8_t *val = buf + off + ATTR_HDR_LEN;
+    val[0] = 0;
+    val[1] = family;
+    put16(val + 2, (uint16_t)(port ^ (RP_STUN_MAGIC >> 16)));
+    /* Cookie then transaction id, exactly as just written to the header. */
+    for (size_t i = 0; i < addr_len; i++)
+        val[4 + i] = (uint8_t)(addr[i] ^ buf[4 + i]);
+    off += ATTR_HDR_LEN + 4 + addr_len;
+    put_fingerprint(buf, off);
+    return total;
+}
