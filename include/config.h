@@ -20,6 +20,8 @@ struct rp_config {
     char     media_bind[64];                /* "0.0.0.0" */
     unsigned port_min;                      /* 10000 */
     unsigned port_max;                      /* 20000 */
+    char     stun_listen[128];              /* "0.0.0.0:3478"; "" = off. Skipped with a notice when
+                                               another process (coturn) holds the port. */
     unsigned max_sessions;                  /* 100 */
     unsigned max_duration;                  /* seconds, 3600 */
     unsigned max_body;                      /* control request body limit, bytes, 16384 */

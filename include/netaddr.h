@@ -12,6 +12,9 @@
 /* "1.2.3.4:5", "[::1]:5", "::1" or "1.2.3.4" (then default_port; 0 = port required).
  * Returns 0 or -1. */
 int  rp_addr_parse(const char *s, uint16_t default_port, struct sockaddr_storage *out, socklen_t *outlen);
+/* Like rp_addr_parse, but HOST may be a name (resolved with getaddrinfo): for
+ * the probe's command line only, never for anything the daemon receives. */
+int  rp_addr_resolve(const char *s, uint16_t default_port, struct sockaddr_storage *out, socklen_t *outlen);
 /* IP literal + port. */
 int  rp_addr_from_ip(const char *ip, uint16_t port, struct sockaddr_storage *out, socklen_t *outlen);
 void rp_addr_format(const struct sockaddr *sa, char *buf, size_t len);

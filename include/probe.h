@@ -13,6 +13,7 @@ struct rp_probe_opts {
     const char *server;          /* https://HOST:PORT[/prefix] */
     const char *token;
     const char *cacert;
+    const char *stun;            /* STUN server HOST[:PORT]; NULL = the media host's 3478; "none" = off */
     bool        insecure;
     enum rp_codec_id codec;
     unsigned    ptime_ms;

@@ -17,6 +17,7 @@ enum rp_diagnosis {
     RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED,  /* the agent would not hear the customer */
     RP_DIAG_NO_MEDIA,
     RP_DIAG_DEGRADED,                    /* two-way, but loss/jitter/delay beyond thresholds */
+    RP_DIAG_SYMMETRIC_NAT,               /* two-way only thanks to latching: the agent's NAT maps per destination */
 };
 
 struct rp_dir_report {
@@ -27,6 +28,8 @@ struct rp_dir_report {
     double   kbps;          /* on the wire (IP+UDP+RTP) */
     double   r_factor;
     double   mos;
+    bool     reply_only;    /* upstream: arrived only after the host had sent to the agent (stateful
+                               firewall/NAT let it in as a reply: the port is not open or forwarded) */
 };
 
 struct rp_thresholds {
@@ -55,9 +58,11 @@ struct rp_report {
     struct {
         char local[64];         /* the probe's media socket */
         char control_seen[64];  /* the probe's IP as the daemon saw it on the control connection */
+        char mapped[64];        /* STUN answer from the session's media port */
+        char mapped_stun[64];   /* STUN answer from the STUN server (--stun, default host:3478) */
         char announced[64];     /* what the probe told the daemon (PATCH) */
         char latched[64];       /* where upstream really came from, as the daemon latched it; "" if none */
-        char type[32];          /* "none" | "nat" | "rewritten-port" | "unknown" */
+        char type[32];          /* "none" | "nat" | "symmetric" | "unknown" */
     } nat;
     /* Filled by rp_report_evaluate(): */
     enum rp_verdict   verdict;

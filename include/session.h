@@ -51,8 +51,9 @@ uint32_t rp_session_ssrc_down(const struct rp_session *s);
 const struct rp_session_params *rp_session_params(const struct rp_session *s);
 bool     rp_session_expired(const struct rp_session *s, uint64_t now_mono);
 
-/* An upstream datagram arrived on the session's socket. Never produces a reply:
- * the downstream stream is clocked, so input cannot amplify output. */
+/* An upstream datagram arrived on the session's socket. RTP never produces a
+ * reply: the downstream stream is clocked, so input cannot amplify output. A
+ * STUN Binding request gets one answer, no larger than the request. */
 void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len,
                             const struct rp_udp_meta *meta, uint64_t now_mono);
 

@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "emodel.h"
 #include "log.h"
+#include "netaddr.h"
 #include "probe.h"
 #include "report.h"
 
@@ -37,6 +38,8 @@ static void usage(FILE *out)
             "  --duration S          seconds of media (10)\n"
             "  --bitrate BPS         Opus bitrate (32000; 6000-510000)\n"
             "  --dscp N|none         DSCP on media packets (46 = EF, as phones mark voice)\n"
+            "  --stun HOST[:PORT]|none  STUN server for NAT discovery (default: the media host's 3478,\n"
+            "                        rtpprobed or coturn); the media port itself is always asked too\n"
             "  --jitter-buffer MS    simulated receive jitter buffer for late packets and MOS (40)\n"
             "  --json                JSON report (schema: docs/report.schema.json)\n"
             "  --nagios              Nagios/Icinga status line with perfdata\n"
@@ -148,7 +151,7 @@ enum {
     OPT_SERVER = 256, OPT_TOKEN_FILE, OPT_CODEC, OPT_PTIME, OPT_DURATION, OPT_BITRATE, OPT_DSCP, OPT_JB,
     OPT_JSON, OPT_NAGIOS, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_KEEP, OPT_QUIET, OPT_VERSION,
     OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_WARN_JITTER, OPT_CRIT_JITTER, OPT_WARN_RTT, OPT_CRIT_RTT,
-    OPT_WARN_MOS, OPT_CRIT_MOS,
+    OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN,
 };
 
 int rp_cli_main(int argc, char **argv)
@@ -183,6 +186,7 @@ int rp_cli_main(int argc, char **argv)
         { "crit-rtt", required_argument, NULL, OPT_CRIT_RTT },
         { "warn-mos", required_argument, NULL, OPT_WARN_MOS },
         { "crit-mos", required_argument, NULL, OPT_CRIT_MOS },
+        { "stun", required_argument, NULL, OPT_STUN },
         { "version", no_argument, NULL, OPT_VERSION },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -221,6 +225,16 @@ int rp_cli_main(int argc, char **argv)
         case OPT_JSON: json = true; break;
         case OPT_NAGIOS: nagios = true; break;
         case OPT_CACERT: o.cacert = optarg; break;
+        case OPT_STUN: {
+            struct sockaddr_storage ss;
+            socklen_t sl;
+            if (strcmp(optarg, "none") != 0 && rp_addr_resolve(optarg, 3478, &ss, &sl) < 0) {
+                fprintf(stderr, "rtpprobe: --stun: cannot resolve \"%s\" (HOST[:PORT] or none)\n", optarg);
+                bad = -1;
+            }
+            o.stun = optarg;
+            break;
+        }
         case OPT_INSECURE: o.insecure = true; break;
         case OPT_TIMEOUT: bad = parse_unsigned("--timeout", optarg, 100, 600000, &o.timeout_ms); break;
         case OPT_KEEP: o.keep_session = true; break;

@@ -232,6 +232,19 @@ static int set_bind(struct loader *ld, const config_setting_t *s, struct rp_conf
     return 0;
 }
 
+/* "" disables the listener; otherwise IP:port. */
+static int set_stun_listen(struct loader *ld, const config_setting_t *s, struct rp_config *c)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+
+    if (get_string(ld, s, c->stun_listen, sizeof c->stun_listen) < 0)
+        return -1;
+    if (c->stun_listen[0] && rp_addr_parse(c->stun_listen, 0, &ss, &sslen) < 0)
+        return fail_at(ld, s, "stun.listen: \"%s\" is not IP:port (or \"\" to disable)", c->stun_listen);
+    return 0;
+}
+
 static int set_port_min(struct loader *ld, const config_setting_t *s, struct rp_config *c)
 {
     ld->port_min = s;
@@ -291,10 +304,11 @@ static const struct key_spec keys[] = {
     { "limits", "max_duration", set_max_duration },
     { "limits", "max_body", set_max_body },
     { "log", "level", set_log_level },
+    { "stun", "listen", set_stun_listen },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
-static const char *const groups[] = { "control", "media", "limits", "log" };
+static const char *const groups[] = { "control", "media", "limits", "log", "stun" };
 #define NGROUPS (sizeof groups / sizeof groups[0])
 
 /* "listen, tls_cert, ..." for the "unknown setting" message. */
@@ -347,7 +361,7 @@ static int load_root(struct loader *ld, const config_setting_t *root, struct rp_
         for (size_t g = 0; g < NGROUPS; g++)
             known = known || strcmp(groups[g], name) == 0;
         if (!known)
-            return fail_at(ld, s, "unknown setting %s (top-level groups are control, media, limits, log)", name);
+            return fail_at(ld, s, "unknown setting %s (top-level groups are control, media, limits, log, stun)", name);
         if (!config_setting_is_group(s))
             return fail_at(ld, s, "%s: expected a group, e.g. %s = { ... };", name, name);
         if (load_group(ld, s, c) < 0)
@@ -387,6 +401,7 @@ void rp_config_defaults(struct rp_config *cfg)
     snprintf(cfg->media_bind, sizeof cfg->media_bind, "%s", "0.0.0.0");
     cfg->port_min = 10000;
     cfg->port_max = 20000;
+    snprintf(cfg->stun_listen, sizeof cfg->stun_listen, "%s", "0.0.0.0:3478");
     cfg->max_sessions = 100;
     cfg->max_duration = 3600;
     cfg->max_body = 16384;

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "log.h"
 #include "notify.h"
 #include "reflector.h"
+#include "stunsrv.h"
 
 struct daemon {
     const char *config_path;
@@ -18,6 +20,7 @@ struct daemon {
     struct event_base *base;
     struct rp_reflector *refl;
     struct rp_control *control;
+    struct rp_stunsrv *stun;
 };
 
 static void on_terminate(evutil_socket_t sig, short what, void *arg)
@@ -43,11 +46,14 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         rp_log_err("reload failed, keeping the running configuration: %s", err);
     } else {
         if (strcmp(fresh.control_listen, d->cfg.control_listen) != 0 ||
-            strcmp(fresh.media_bind, d->cfg.media_bind) != 0 || (fresh.tls_cert[0] != 0) != (d->cfg.tls_cert[0] != 0))
-            rp_log_warn("reload: control.listen, media.bind and switching TLS on/off take effect after a restart");
+            strcmp(fresh.media_bind, d->cfg.media_bind) != 0 || strcmp(fresh.stun_listen, d->cfg.stun_listen) != 0 ||
+            (fresh.tls_cert[0] != 0) != (d->cfg.tls_cert[0] != 0))
+            rp_log_warn("reload: control.listen, media.bind, stun.listen and switching TLS on/off take effect "
+                        "after a restart");
         struct rp_config applied = fresh;
         memcpy(applied.control_listen, d->cfg.control_listen, sizeof applied.control_listen);
         memcpy(applied.media_bind, d->cfg.media_bind, sizeof applied.media_bind);
+        memcpy(applied.stun_listen, d->cfg.stun_listen, sizeof applied.stun_listen);
         d->cfg = applied;
         rp_log_set_level(d->cfg.log_level);
         if (rp_control_reload(d->control, err, sizeof err) < 0)
@@ -91,6 +97,14 @@ int rp_daemon_run(const char *config_path)
         rp_log_err("%s", err);
         goto out;
     }
+    if (d.cfg.stun_listen[0]) {
+        d.stun = rp_stunsrv_new(d.base, d.cfg.stun_listen, err, sizeof err);
+        if (!d.stun && errno == EADDRINUSE)
+            rp_log_info("%s is held by another process (coturn?): it answers STUN there, not rtpprobed",
+                        d.cfg.stun_listen);
+        else if (!d.stun)
+            rp_log_warn("not answering STUN on stun.listen: %s", err);
+    }
     sigs[0] = evsignal_new(d.base, SIGTERM, on_terminate, &d);
     sigs[1] = evsignal_new(d.base, SIGINT, on_terminate, &d);
     sigs[2] = evsignal_new(d.base, SIGHUP, on_reload, &d);
@@ -100,8 +114,9 @@ int rp_daemon_run(const char *config_path)
             goto out;
         }
     }
-    rp_log_info("rtpprobed %s: control on %s (%s), media %s ports %u-%u", RP_VERSION, d.cfg.control_listen,
-                d.cfg.tls_cert[0] ? "https" : "http", d.cfg.media_bind, d.cfg.port_min, d.cfg.port_max);
+    rp_log_info("rtpprobed %s: control on %s (%s), media %s ports %u-%u, STUN %s", RP_VERSION,
+                d.cfg.control_listen, d.cfg.tls_cert[0] ? "https" : "http", d.cfg.media_bind, d.cfg.port_min,
+                d.cfg.port_max, d.stun ? d.cfg.stun_listen : "off");
     rp_notify("READY=1");
     event_base_dispatch(d.base);
     rc = 0;
@@ -109,6 +124,7 @@ out:
     for (int i = 0; i < 3; i++)
         if (sigs[i])
             event_free(sigs[i]);
+    rp_stunsrv_free(d.stun);
     rp_control_free(d.control);
     rp_reflector_free(d.refl);
     event_base_free(d.base);

@@ -1,5 +1,6 @@
 /* Numeric socket addresses only: the daemon never resolves names it is sent. */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,4 +152,31 @@ socklen_t rp_addr_len(const struct sockaddr *sa)
 unsigned rp_addr_udp_overhead(const struct sockaddr *sa)
 {
     return sa->sa_family == AF_INET6 ? 40 + 8 : 20 + 8;
+}
+
+int rp_addr_resolve(const char *s, uint16_t default_port, struct sockaddr_storage *out, socklen_t *outlen)
+{
+    if (rp_addr_parse(s, default_port, out, outlen) == 0)
+        return 0;
+    char host[256];
+    const char *colon = strrchr(s, ':');
+    size_t hlen = colon ? (size_t)(colon - s) : strlen(s);
+    uint16_t port = default_port;
+    if (hlen == 0 || hlen >= sizeof host || (colon && parse_port(colon + 1, &port) < 0) || port == 0)
+        return -1;
+    memcpy(host, s, hlen);
+    host[hlen] = '\0';
+    struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
+    if (getaddrinfo(host, NULL, &hints, &ai) != 0)
+        return -1;
+    memcpy(out, ai->ai_addr, ai->ai_addrlen);
+    *outlen = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    if (out->ss_family == AF_INET)
+        ((struct sockaddr_in *)out)->sin_port = htons(port);
+    else if (out->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)out)->sin6_port = htons(port);
+    else
+        return -1;
+    return 0;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "probe.h"
 #include "rtp.h"
 #include "rxstats.h"
+#include "stun.h"
 #include "timeutil.h"
 #include "udp.h"
 
@@ -29,6 +31,13 @@
 #define PAYLOAD_LOOP_MS 2000
 /* An RTT sample beyond this is a bogus reflection, not a network. */
 #define RTT_SANE_NS (10ull * 1000 * NS_PER_MS)
+/* NAT discovery: Binding requests every 100 ms, for at most this many rounds. */
+#define STUN_ROUNDS 6
+#define STUN_INTERVAL_MS 100
+/* Our requests are at least as large as any answer: servers that refuse to
+ * amplify (rtpprobed) still answer them. */
+#define STUN_REQUEST_LEN 64
+#define DEFAULT_STUN_PORT 3478
 
 struct run {
     const struct rp_probe_opts *opts;
@@ -38,6 +47,8 @@ struct run {
     struct rp_report *report;
 
     int fd;
+    struct sockaddr_storage media_dest;
+    socklen_t media_dest_len;
     uint32_t ssrc_up, ssrc_down;
     uint16_t up_seq0;
     uint32_t up_ts0;
@@ -98,7 +109,7 @@ static void send_upstream(struct run *r)
     size_t n = rp_rtp_build(pkt, sizeof pkt, &h, RP_MEXT_ID_UP, elem, elen, payload, plen);
     /* A refused send (ICMP unreachable on the connected socket) still counts as
      * sent: the daemon's receive count tells what arrived. */
-    if (n == 0 || send(r->fd, pkt, n, 0) < 0)
+    if (n == 0 || rp_udp_send(r->fd, pkt, n, (struct sockaddr *)&r->media_dest, r->media_dest_len) < 0)
         r->send_errors++;
     r->n_sent++;
 }
@@ -154,6 +165,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         }
         if (meta.has_drops)
             r->down_host_drops = meta.rxq_drops;
+        if (!rp_addr_equal((struct sockaddr *)&meta.from, (struct sockaddr *)&r->media_dest)) {
+            r->foreign++;
+            continue;
+        }
         struct rp_rtp_pkt pkt;
         const uint8_t *elem;
         size_t elen;
@@ -248,6 +263,7 @@ static void fill_upstream(struct run *r, json_t *daemon)
     s->ipdv_max_ms = jnum(ipdv, "max");
     s->wire_bytes = (uint64_t)jnum(u, "wire_bytes");
     up->host_drops = (uint64_t)jnum(u, "host_drops");
+    up->reply_only = json_is_true(json_object_get(u, "reply_only"));
 
     json_t *latched = json_object_get(daemon, "latched");
     if (json_is_string(latched))
@@ -275,20 +291,26 @@ static void score(const struct run *r, struct rp_dir_report *d)
     d->mos = out.mos;
 }
 
+static bool addr_str_equal(const char *a, const char *b)
+{
+    struct sockaddr_storage x, y;
+    socklen_t xl, yl;
+    return a[0] && b[0] && rp_addr_parse(a, 0, &x, &xl) == 0 && rp_addr_parse(b, 0, &y, &yl) == 0 &&
+           rp_addr_equal((struct sockaddr *)&x, (struct sockaddr *)&y);
+}
+
+/* RFC 4787 terms: a mapping that depends on the destination is "symmetric". */
 static void classify_nat(struct rp_report *rep)
 {
-    struct sockaddr_storage l, m;
-    socklen_t ll, ml;
+    const char *seen = rep->nat.mapped[0] ? rep->nat.mapped : rep->nat.mapped_stun[0] ? rep->nat.mapped_stun
+                                                                                        : rep->nat.latched;
     const char *type = "unknown";
-    if (rep->nat.latched[0] && rp_addr_parse(rep->nat.local, 0, &l, &ll) == 0 &&
-        rp_addr_parse(rep->nat.latched, 0, &m, &ml) == 0) {
-        if (rp_addr_equal((struct sockaddr *)&l, (struct sockaddr *)&m))
-            type = "none";
-        else if (rp_addr_port((struct sockaddr *)&l) == rp_addr_port((struct sockaddr *)&m))
-            type = "nat";
-        else
-            type = "rewritten-port";
-    }
+    bool announced_from_stun = rep->nat.mapped_stun[0] || rep->nat.mapped[0];
+    if ((rep->nat.mapped[0] && rep->nat.mapped_stun[0] && !addr_str_equal(rep->nat.mapped, rep->nat.mapped_stun)) ||
+        (announced_from_stun && rep->nat.latched[0] && !addr_str_equal(rep->nat.latched, rep->nat.announced)))
+        type = "symmetric";
+    else if (seen[0])
+        type = addr_str_equal(seen, rep->nat.local) ? "none" : "nat";
     snprintf(rep->nat.type, sizeof rep->nat.type, "%s", type);
 }
 
@@ -379,28 +401,119 @@ static int control_call(struct run *r, const char *method, json_t *body, json_t 
 
 static int open_media(struct run *r, json_t *created, char *err, size_t errlen)
 {
-    struct sockaddr_storage dest, any;
-    socklen_t dlen, alen;
+    struct sockaddr_storage any, local;
+    socklen_t alen, llen = sizeof local;
     const struct sockaddr *srv = rp_httpc_server_addr(r->http);
-    memcpy(&dest, srv, rp_addr_len(srv));
-    dlen = rp_addr_len(srv);
     char ip[RP_ADDRSTRLEN];
     rp_addr_format_ip(srv, ip, sizeof ip);
-    rp_addr_from_ip(ip, (uint16_t)jnum(created, "media_port"), &dest, &dlen);
+    rp_addr_from_ip(ip, (uint16_t)jnum(created, "media_port"), &r->media_dest, &r->media_dest_len);
     rp_addr_from_ip(srv->sa_family == AF_INET6 ? "::" : "0.0.0.0", 0, &any, &alen);
+    /* Not connected: STUN answers come from a second address too. */
     r->fd = rp_udp_open((struct sockaddr *)&any, alen, r->opts->dscp);
-    /* Connected: the kernel filters other sources, and getsockname() tells the local address. */
-    if (r->fd < 0 || connect(r->fd, (struct sockaddr *)&dest, dlen) < 0) {
-        snprintf(err, errlen, "cannot open a media socket towards %s: %s", ip, strerror(errno));
+    if (r->fd < 0 || getsockname(r->fd, (struct sockaddr *)&local, &llen) < 0) {
+        snprintf(err, errlen, "cannot open a media socket: %s", strerror(errno));
         return -1;
     }
-    struct sockaddr_storage local;
-    socklen_t llen = sizeof local;
-    getsockname(r->fd, (struct sockaddr *)&local, &llen);
+    /* The source address the kernel picks towards the host, for the report. */
+    int probe = socket(srv->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_storage via;
+    socklen_t vlen = sizeof via;
+    if (probe >= 0 && connect(probe, (struct sockaddr *)&r->media_dest, r->media_dest_len) == 0 &&
+        getsockname(probe, (struct sockaddr *)&via, &vlen) == 0) {
+        char vip[RP_ADDRSTRLEN];
+        rp_addr_format_ip((struct sockaddr *)&via, vip, sizeof vip);
+        rp_addr_from_ip(vip, rp_addr_port((struct sockaddr *)&local), &local, &llen);
+    }
+    if (probe >= 0)
+        close(probe);
     rp_addr_format((struct sockaddr *)&local, r->report->nat.local, sizeof r->report->nat.local);
-    r->overhead = rp_addr_udp_overhead((struct sockaddr *)&dest);
-    r->report->media_port = rp_addr_port((struct sockaddr *)&dest);
+    r->overhead = rp_addr_udp_overhead((struct sockaddr *)&r->media_dest);
+    r->report->media_port = rp_addr_port((struct sockaddr *)&r->media_dest);
     return 0;
+}
+
+struct stun_query {
+    struct sockaddr_storage to;
+    socklen_t tolen;
+    uint8_t txid[RP_STUN_TXID_LEN];
+    bool active, answered;
+    struct sockaddr_storage mapped;
+};
+
+/* --stun HOST:PORT, "none", or the media host's 3478 (rtpprobed or coturn). */
+static bool stun_server(const struct run *r, struct stun_query *q)
+{
+    const char *spec = r->opts->stun;
+    if (spec && strcmp(spec, "none") == 0)
+        return false;
+    if (spec)
+        return rp_addr_resolve(spec, DEFAULT_STUN_PORT, &q->to, &q->tolen) == 0;
+    const struct sockaddr *srv = rp_httpc_server_addr(r->http);
+    char ip[RP_ADDRSTRLEN];
+    rp_addr_format_ip(srv, ip, sizeof ip);
+    return rp_addr_from_ip(ip, DEFAULT_STUN_PORT, &q->to, &q->tolen) == 0;
+}
+
+/* Learns the NAT mapping as the session's media port and a STUN server see it.
+ * Runs before the daemon is told where to send: the request to the media port
+ * opens the agent's NAT pinhole first, and it is the first upstream packet the
+ * host can see, so that upstream which only gets in as a reply shows. */
+static void discover_nat(struct run *r)
+{
+    struct stun_query q[2] = { { .active = true }, { .active = false } };
+    memcpy(&q[0].to, &r->media_dest, r->media_dest_len);
+    q[0].tolen = r->media_dest_len;
+    q[1].active = stun_server(r, &q[1]);
+    for (int i = 0; i < 2; i++)
+        RAND_bytes(q[i].txid, sizeof q[i].txid);
+
+    for (int round = 0; round < STUN_ROUNDS; round++) {
+        bool pending = false;
+        for (int i = 0; i < 2; i++) {
+            if (!q[i].active || q[i].answered)
+                continue;
+            uint8_t req[128];
+            size_t n = rp_stun_build_request(req, sizeof req, q[i].txid, STUN_REQUEST_LEN);
+            if (n)
+                (void)rp_udp_send(r->fd, req, n, (struct sockaddr *)&q[i].to, q[i].tolen);
+            pending = true;
+        }
+        if (!pending)
+            break;
+        uint64_t until = rp_monotonic_ns() + STUN_INTERVAL_MS * NS_PER_MS;
+        for (;;) {
+            uint64_t now = rp_monotonic_ns();
+            if (now >= until)
+                break;
+            struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+            if (poll(&pfd, 1, (int)((until - now) / NS_PER_MS) + 1) <= 0)
+                continue;
+            uint8_t buf[2048];
+            struct rp_udp_meta meta;
+            ssize_t n = rp_udp_recv(r->fd, buf, sizeof buf, &meta);
+            struct rp_stun_msg msg;
+            if (n <= 0 || rp_stun_parse(buf, (size_t)n, &msg) != RP_STUN_OK ||
+                msg.type != RP_STUN_BINDING_SUCCESS || !msg.has_mapped)
+                continue;
+            for (int i = 0; i < 2; i++) {
+                if (q[i].active && !q[i].answered && memcmp(msg.txid, q[i].txid, sizeof msg.txid) == 0 &&
+                    rp_addr_equal((struct sockaddr *)&meta.from, (struct sockaddr *)&q[i].to)) {
+                    q[i].answered = true;
+                    q[i].mapped = msg.mapped;
+                }
+            }
+        }
+    }
+    struct rp_report *rep = r->report;
+    if (q[0].answered)
+        rp_addr_format((struct sockaddr *)&q[0].mapped, rep->nat.mapped, sizeof rep->nat.mapped);
+    if (q[1].answered)
+        rp_addr_format((struct sockaddr *)&q[1].mapped, rep->nat.mapped_stun, sizeof rep->nat.mapped_stun);
+    /* Announce what a browser would: its STUN server's answer (srflx candidate). */
+    const char *announce = rep->nat.mapped_stun[0] ? rep->nat.mapped_stun
+                         : rep->nat.mapped[0]      ? rep->nat.mapped
+                                                   : rep->nat.local;
+    snprintf(rep->nat.announced, sizeof rep->nat.announced, "%s", announce);
 }
 
 static int setup_events(struct run *r)
@@ -486,8 +599,8 @@ int rp_probe_run(const struct rp_probe_opts *o, struct rp_report *rep, char *err
             snprintf(err, errlen, "cannot set up the event loop");
         goto delete;
     }
+    discover_nat(&r);
     /* Tell the daemon where to send, so that downstream flows even if upstream never arrives. */
-    snprintf(rep->nat.announced, sizeof rep->nat.announced, "%s", rep->nat.local);
     json_t *patch = json_pack("{s:s}", "peer", rep->nat.announced);
     int prc = control_call(&r, "PATCH", patch, &resp, err, errlen);
     json_decref(patch);

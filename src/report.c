@@ -42,6 +42,7 @@ const char *rp_diagnosis_name(enum rp_diagnosis d)
     case RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED: return "one-way-downstream-blocked";
     case RP_DIAG_NO_MEDIA: return "no-media";
     case RP_DIAG_DEGRADED: return "degraded";
+    case RP_DIAG_SYMMETRIC_NAT: return "symmetric-nat";
     }
     return "unknown";
 }
@@ -355,7 +356,9 @@ void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t)
     else
         snprintf(port, sizeof port, "its media port");
 
-    bool up = dir_received(&r->up), down = dir_received(&r->down);
+    /* Upstream that got in only as a reply to our own packets is not open: a
+     * call where the agent speaks first would lose it. */
+    bool up = dir_received(&r->up) && !r->up.reply_only, down = dir_received(&r->down);
     const char *up_unknown = r->has_rtt
         ? "upstream unknown (no figures from the media host, but RTT replies show upstream arrived)"
         : "upstream unknown (no figures from the media host)";
@@ -404,11 +407,32 @@ void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t)
 
     if (up && down) {
         evaluate_flowing(r, &fs, NULL);
+        if (strcmp(r->nat.type, "symmetric") == 0) {
+            char also[sizeof r->cause];
+            bool degraded = r->diagnosis == RP_DIAG_DEGRADED;
+            snprintf(also, sizeof also, "%s", r->cause);
+            r->diagnosis = RP_DIAG_SYMMETRIC_NAT;
+            r->verdict = verdict_max(r->verdict, RP_VERDICT_WARN);
+            r->cause[0] = '\0';
+            append(r->cause, sizeof r->cause,
+                   "the agent's NAT maps each destination to a different port (symmetric NAT): media "
+                   "flows only because the media host latches to where it really comes from");
+            if (degraded)
+                append(r->cause, sizeof r->cause, "; also %s", also);
+            snprintf(r->remediation, sizeof r->remediation,
+                     "use TURN (coturn on 3478, TURN/TLS on 5349) for this agent, or a router with "
+                     "endpoint-independent mapping (RFC 4787); keep latching (strictrtp/comedia) on");
+        }
     } else if (down) {
         r->diagnosis = RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED;
         r->verdict = RP_VERDICT_FAIL;
-        snprintf(r->cause, sizeof r->cause,
-                 "no RTP from the agent reached the media host on %s", port);
+        if (r->up.reply_only)
+            snprintf(r->cause, sizeof r->cause,
+                     "RTP from the agent reached the media host on %s only as replies to the host's own "
+                     "packets: the RTP range is not forwarded or is blocked inbound", port);
+        else
+            snprintf(r->cause, sizeof r->cause,
+                     "no RTP from the agent reached the media host on %s", port);
         snprintf(r->remediation, sizeof r->remediation,
                  "forward UDP " RTP_RANGE " to the media host and allow it in firewalld "
                  "(firewall-cmd --permanent --add-port=" RTP_RANGE "/udp); check the agent's "
@@ -478,7 +502,7 @@ static void put(json_t *obj, const char *key, json_t *value, bool *ok)
         *ok = false;
 }
 
-static json_t *dir_json(const struct rp_dir_report *d, bool *ok)
+static json_t *dir_json(const struct rp_dir_report *d, bool is_up, bool *ok)
 {
     json_t *o = json_object();
     if (!o) {
@@ -517,6 +541,7 @@ static json_t *dir_json(const struct rp_dir_report *d, bool *ok)
     put(o, "r_factor", got ? j_real(d->r_factor, 2) : json_null(), ok);
     put(o, "mos", got ? j_real(d->mos, 2) : json_null(), ok);
     put(o, "host_drops", m ? j_u64(d->host_drops) : json_null(), ok);
+    put(o, "reply_only", m && is_up ? json_boolean(d->reply_only) : json_null(), ok);
     return o;
 }
 
@@ -536,8 +561,8 @@ static json_t *report_json(const struct rp_report *r)
     put(o, "duration_s", j_real(r->duration_s, 3), &ok);
     put(o, "jitter_buffer_ms", json_integer(r->jitter_buffer_ms), &ok);
     put(o, "media_port", r->media_port ? json_integer(r->media_port) : json_null(), &ok);
-    put(o, "upstream", dir_json(&r->up, &ok), &ok);
-    put(o, "downstream", dir_json(&r->down, &ok), &ok);
+    put(o, "upstream", dir_json(&r->up, true, &ok), &ok);
+    put(o, "downstream", dir_json(&r->down, false, &ok), &ok);
     if (r->has_rtt) {
         json_t *rtt = json_object();
         if (rtt) {
@@ -555,6 +580,8 @@ static json_t *report_json(const struct rp_report *r)
     if (nat) {
         put(nat, "local", j_str_or_null(r->nat.local, sizeof r->nat.local), &ok);
         put(nat, "control_seen", j_str_or_null(r->nat.control_seen, sizeof r->nat.control_seen), &ok);
+        put(nat, "mapped", j_str_or_null(r->nat.mapped, sizeof r->nat.mapped), &ok);
+        put(nat, "mapped_stun", j_str_or_null(r->nat.mapped_stun, sizeof r->nat.mapped_stun), &ok);
         put(nat, "announced", j_str_or_null(r->nat.announced, sizeof r->nat.announced), &ok);
         put(nat, "latched", j_str_or_null(r->nat.latched, sizeof r->nat.latched), &ok);
         put(nat, "type", strnlen(r->nat.type, sizeof r->nat.type)
@@ -687,6 +714,10 @@ void rp_report_print_text(const struct rp_report *r, FILE *out)
             (int)sizeof r->nat.local, text_or_dash(r->nat.local, sizeof r->nat.local));
     fprintf(out, "  %-*s %.*s\n", LABEL_W, "  seen by control",
             (int)sizeof r->nat.control_seen, text_or_dash(r->nat.control_seen, sizeof r->nat.control_seen));
+    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  STUN via media port",
+            (int)sizeof r->nat.mapped, text_or_dash(r->nat.mapped, sizeof r->nat.mapped));
+    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  STUN via STUN server",
+            (int)sizeof r->nat.mapped_stun, text_or_dash(r->nat.mapped_stun, sizeof r->nat.mapped_stun));
     fprintf(out, "  %-*s %.*s\n", LABEL_W, "  announced",
             (int)sizeof r->nat.announced, text_or_dash(r->nat.announced, sizeof r->nat.announced));
     fprintf(out, "  %-*s %.*s\n\n", LABEL_W, "  latched by host",

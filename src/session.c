@@ -15,6 +15,8 @@
 #include "rtp.h"
 #include "rxstats.h"
 #include "session.h"
+#include "stun.h"
+#include "stunsrv.h"
 #include "timeutil.h"
 
 #define NS_PER_MS 1000000ull
@@ -52,6 +54,13 @@ struct rp_session {
     uint64_t drops[RP_DROP_COUNT];
     uint64_t upstream_sent;    /* from the probe at stop; 0 = unknown */
     bool     first_seen;
+    uint64_t stun[RP_STUN_VERDICTS];
+    /* When the first packet from the agent (STUN or RTP) arrived and when the first
+     * downstream packet left: upstream that only ever arrives after our own
+     * packets went out passes a stateful firewall or NAT as a reply, not because
+     * the port is open or forwarded. */
+    uint64_t first_up_mono;
+    uint64_t first_down_mono;
 
     bool     have_reflection;
     uint32_t refl_seq;
@@ -159,6 +168,12 @@ static void start_sending(struct rp_session *s, uint64_t now_mono)
     s->next_send_mono = now_mono;
 }
 
+static void note_upstream(struct rp_session *s, uint64_t now_mono)
+{
+    if (!s->first_up_mono)
+        s->first_up_mono = now_mono;
+}
+
 static void drop(struct rp_session *s, enum rp_drop_reason r)
 {
     s->drops[r]++;
@@ -171,6 +186,18 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
         s->up_host_drops = meta->rxq_drops;
     if (s->stopped) {
         drop(s, RP_DROP_STOPPED);
+        return;
+    }
+    if (rp_stun_first_byte_is_stun(buf, len)) {
+        uint8_t resp[256];
+        size_t rlen;
+        const struct sockaddr *src = (const struct sockaddr *)&meta->from;
+        enum rp_stun_verdict v = rp_stun_answer(buf, len, src, resp, sizeof resp, &rlen);
+        s->stun[v]++;
+        if (v == RP_STUN_ANSWERED || v == RP_STUN_DROP_TOO_SMALL)
+            note_upstream(s, now_mono);
+        if (v == RP_STUN_ANSWERED)
+            (void)rp_udp_send(s->fd, resp, rlen, src, meta->fromlen);
         return;
     }
     struct rp_rtp_pkt pkt;
@@ -209,6 +236,7 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
         s->first_seen = true;
     }
     s->up_accepted++;
+    note_upstream(s, now_mono);
     rp_rxstats_add(s->up_stats, pkt.hdr.seq, pkt.hdr.ts, meta->rx_ns, len + rp_addr_udp_overhead(from));
     if (!s->have_reflection || (int32_t)(up.seq - s->refl_seq) > 0) {
         s->have_reflection = true;
@@ -253,7 +281,7 @@ static uint32_t u32_sat(uint64_t v)
     return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-static void send_one(struct rp_session *s)
+static void send_one(struct rp_session *s, uint64_t now_mono)
 {
     const struct sockaddr *dest = downstream_dest(s);
     if (!dest)
@@ -291,6 +319,8 @@ static void send_one(struct rp_session *s)
          * still counts as sent, so the probe sees it as lost. */
         s->down_send_errors++;
     }
+    if (!s->first_down_mono)
+        s->first_down_mono = now_mono;
     s->down_sent++;
     s->down_wire_bytes += n + rp_addr_udp_overhead(dest);
     s->down_seq++;
@@ -306,7 +336,7 @@ unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono)
             s->sending = false;
             break;
         }
-        send_one(s);
+        send_one(s, s->next_send_mono);
         sent++;
         s->next_send_mono += period;
         /* After a long stall (suspend, overload), resynchronise instead of bursting. */
@@ -367,6 +397,12 @@ json_t *rp_session_to_json(const struct rp_session *s)
                              "sent", (json_int_t)s->down_sent,
                              "wire_bytes", (json_int_t)s->down_wire_bytes,
                              "send_errors", (json_int_t)s->down_send_errors);
+    json_t *stun = json_object();
+    for (unsigned v = 0; v < RP_STUN_VERDICTS; v++)
+        json_object_set_new(stun, rp_stun_verdict_name(v), json_integer((json_int_t)s->stun[v]));
+    json_object_set_new(up, "reply_only", json_boolean(s->first_up_mono && s->first_down_mono &&
+                                                       s->first_up_mono > s->first_down_mono));
+    json_object_set_new(up, "stun", stun);
     const char *state = s->stopped ? "stopped" : s->sending ? "sending" : "waiting";
     return json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:o, s:o}",
                      "id", s->id,

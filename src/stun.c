@@ -26,6 +26,8 @@
 
 static const char SOFTWARE_NAME[] = "rtpprobe";
 #define SOFTWARE_LEN (sizeof(SOFTWARE_NAME) - 1)
+/* RFC 8489 §14.14: fewer than 128 characters; a multiple of 4 keeps it unpadded. */
+#define SOFTWARE_MAX_VALUE 124
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -242,7 +244,14 @@ static void put_fingerprint(uint8_t *buf, size_t off)
 
 size_t rp_stun_build_request(uint8_t *buf, size_t cap, const uint8_t txid[RP_STUN_TXID_LEN], size_t min_len)
 {
-    size_t software_attr = ATTR_HDR_LEN + pad4(SOFTWARE_LEN);
+    /* Padding goes into SOFTWARE first: it is comprehension-optional, so any
+     * server answers; RFC 5780 PADDING (comprehension-required) would draw a 420
+     * from servers without RFC 5780. Only very large requests need PADDING. */
+    size_t software_value = pad4(SOFTWARE_LEN);
+    size_t fixed = RP_STUN_HDR_LEN + ATTR_HDR_LEN + FINGERPRINT_ATTR_LEN;
+    if (min_len > fixed + software_value && pad4(min_len - fixed) <= SOFTWARE_MAX_VALUE)
+        software_value = pad4(min_len - fixed);
+    size_t software_attr = ATTR_HDR_LEN + software_value;
     size_t base = RP_STUN_HDR_LEN + software_attr + FINGERPRINT_ATTR_LEN;
     size_t padding_value = 0;
     bool padded = min_len > base;
@@ -259,8 +268,9 @@ size_t rp_stun_build_request(uint8_t *buf, size_t cap, const uint8_t txid[RP_STU
     put_header(buf, RP_STUN_BINDING_REQUEST, total, txid);
     size_t off = RP_STUN_HDR_LEN;
     put16(buf + off, ATTR_SOFTWARE);
-    put16(buf + off + 2, (uint16_t)SOFTWARE_LEN);
-    memset(buf + off + ATTR_HDR_LEN, 0, pad4(SOFTWARE_LEN));
+    bool grown = software_value > pad4(SOFTWARE_LEN);
+    put16(buf + off + 2, (uint16_t)(grown ? software_value : SOFTWARE_LEN));
+    memset(buf + off + ATTR_HDR_LEN, grown ? ' ' : 0, software_value);
     memcpy(buf + off + ATTR_HDR_LEN, SOFTWARE_NAME, SOFTWARE_LEN);
     off += software_attr;
     if (padded) {

@@ -16,6 +16,7 @@
 #include "netaddr.h"
 #include "rtp.h"
 #include "session.h"
+#include "stun.h"
 #include "udp.h"
 
 #define MS 1000000ull
@@ -239,6 +240,62 @@ static void test_session_expires_after_its_duration(void **state)
     pending_at_probe(f);
 }
 
+static bool up_bool(struct rp_session *s, const char *key)
+{
+    json_t *j = rp_session_to_json(s);
+    bool v = json_is_true(json_object_get(json_object_get(j, "upstream"), key));
+    json_decref(j);
+    return v;
+}
+
+static void test_stun_on_the_media_port_gets_one_answer_no_larger(void **state)
+{
+    struct fixture *f = *state;
+    static const uint8_t txid[RP_STUN_TXID_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+    uint8_t req[128], bare[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };
+    size_t n = rp_stun_build_request(req, sizeof req, txid, 64);
+    deliver(f, req, n, T0, T0);
+    uint8_t buf[2048];
+    ssize_t got = recv(f->probe_fd, buf, sizeof buf, MSG_DONTWAIT);
+    assert_true(got > 0 && (size_t)got <= n);
+    struct rp_stun_msg msg;
+    assert_int_equal(rp_stun_parse(buf, (size_t)got, &msg), RP_STUN_OK);
+    assert_true(rp_addr_equal((struct sockaddr *)&msg.mapped, (struct sockaddr *)&f->probe_addr));
+    /* A bare request would get a larger answer: none. */
+    deliver(f, bare, sizeof bare, T0, T0);
+    assert_int_equal(pending_at_probe(f), 0);
+    /* STUN neither latches nor starts the stream. */
+    assert_true(rp_session_next_due(f->s) == UINT64_MAX);
+}
+
+static void test_upstream_before_downstream_is_not_reply_only(void **state)
+{
+    struct fixture *f = *state;
+    static const uint8_t txid[RP_STUN_TXID_LEN] = { 0 };
+    uint8_t req[128], pkt[RP_RTP_MAX_PKT];
+    size_t n = rp_stun_build_request(req, sizeof req, txid, 64);
+    deliver(f, req, n, T0, T0);
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0 + 10 * MS);
+    rp_session_send_due(f->s, T0 + 10 * MS);
+    n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, 1, 0, 1);
+    deliver(f, pkt, n, T0 + 20 * MS, T0 + 20 * MS);
+    assert_false(up_bool(f->s, "reply_only"));
+    pending_at_probe(f);
+}
+
+static void test_upstream_only_after_downstream_is_reply_only(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
+    rp_session_send_due(f->s, T0);
+    size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, 1, 0, 1);
+    deliver(f, pkt, n, T0 + 20 * MS, T0 + 20 * MS);
+    assert_true(up_bool(f->s, "reply_only"));
+    assert_int_equal(up_field(f->s, "received"), 1);
+    pending_at_probe(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +306,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_announce_alone_starts_downstream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_freezes_counters_and_counts_late_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_expires_after_its_duration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stun_on_the_media_port_gets_one_answer_no_larger, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upstream_before_downstream_is_not_reply_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upstream_only_after_downstream_is_reply_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,119 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "netaddr.h"
+#include "stun.h"
+#include "stunsrv.h"
+#include "udp.h"
+
+/* Datagrams handled per wakeup, so that a flood cannot monopolise the loop. */
+#define READ_BUDGET 64
+
+static const char *const verdict_names[RP_STUN_VERDICTS] = {
+    "answered", "malformed", "not_request", "too_small",
+};
+
+const char *rp_stun_verdict_name(enum rp_stun_verdict v)
+{
+    return (unsigned)v < RP_STUN_VERDICTS ? verdict_names[v] : "unknown";
+}
+
+enum rp_stun_verdict rp_stun_answer(const uint8_t *req, size_t len, const struct sockaddr *from,
+                                    uint8_t *resp, size_t cap, size_t *resp_len)
+{
+    struct rp_stun_msg msg;
+    if (rp_stun_parse(req, len, &msg) != RP_STUN_OK)
+        return RP_STUN_DROP_MALFORMED;
+    if (msg.type != RP_STUN_BINDING_REQUEST)
+        return RP_STUN_DROP_NOT_REQUEST;
+    /* A spoofed source must not turn us into an amplifier: the requester pays
+     * for its answer in request bytes (our probe pads its requests). */
+    if (rp_stun_response_len(from->sa_family) > len)
+        return RP_STUN_DROP_TOO_SMALL;
+    size_t n = rp_stun_build_response(resp, cap, msg.txid, from);
+    if (n == 0 || n > len)
+        return RP_STUN_DROP_TOO_SMALL;
+    *resp_len = n;
+    return RP_STUN_ANSWERED;
+}
+
+struct rp_stunsrv {
+    int fd;
+    struct event *ev;
+    uint64_t counts[RP_STUN_VERDICTS];
+};
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct rp_stunsrv *s = arg;
+    uint8_t buf[2048], resp[256];
+    (void)what;
+    for (int i = 0; i < READ_BUDGET; i++) {
+        struct rp_udp_meta meta;
+        ssize_t n = rp_udp_recv(fd, buf, sizeof buf, &meta);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            continue;
+        }
+        size_t rlen;
+        const struct sockaddr *from = (const struct sockaddr *)&meta.from;
+        enum rp_stun_verdict v = rp_stun_answer(buf, (size_t)n, from, resp, sizeof resp, &rlen);
+        s->counts[v]++;
+        if (v == RP_STUN_ANSWERED)
+            (void)rp_udp_send(fd, resp, rlen, from, meta.fromlen);
+    }
+}
+
+struct rp_stunsrv *rp_stunsrv_new(struct event_base *base, const char *listen, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (rp_addr_parse(listen, 0, &ss, &len) < 0) {
+        snprintf(err, errlen, "stun.listen \"%s\" is not IP:port", listen);
+        errno = EINVAL;
+        return NULL;
+    }
+    int fd = rp_udp_open((struct sockaddr *)&ss, len, -1);
+    if (fd < 0) {
+        int saved = errno;
+        snprintf(err, errlen, "stun.listen %s: %s", listen, strerror(errno));
+        errno = saved;
+        return NULL;
+    }
+    struct rp_stunsrv *s = calloc(1, sizeof *s);
+    if (!s) {
+        close(fd);
+        snprintf(err, errlen, "out of memory");
+        errno = ENOMEM;
+        return NULL;
+    }
+    s->fd = fd;
+    s->ev = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, s);
+    if (!s->ev || event_add(s->ev, NULL) < 0) {
+        snprintf(err, errlen, "stun.listen: cannot watch the socket");
+        rp_stunsrv_free(s);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return s;
+}
+
+void rp_stunsrv_free(struct rp_stunsrv *s)
+{
+    if (!s)
+        return;
+    if (s->ev)
+        event_free(s->ev);
+    close(s->fd);
+    free(s);
+}
+
+uint64_t rp_stunsrv_count(const struct rp_stunsrv *s, enum rp_stun_verdict v)
+{
+    return (unsigned)v < RP_STUN_VERDICTS ? s->counts[v] : 0;
+}
