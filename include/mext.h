@@ -33,6 +33,21 @@ struct rp_mext_down {
     uint32_t up_host_drops;/* datagrams the daemon's socket dropped (SO_RXQ_OVFL) */
 };
 
+/* Authentication of plain-RTP measurement packets: element ID 3 carries the
+ * first 10 bytes (80 bits, as SRTP's default tag) of HMAC-SHA-256 over the whole
+ * packet with the tag bytes zeroed, keyed per session (handed out by the
+ * control API). Without the key nobody can inject into or spoof a session. */
+#define RP_MEXT_ID_AUTH      3
+#define RP_MEXT_AUTH_LEN     10
+#define RP_MEXT_AUTH_KEY_LEN 32
+
+/* Writes the tag into the packet's (zero-filled) ID-3 element. 0, or -1 when
+ * the packet has no such element of the right size. */
+int rp_mext_auth_sign(uint8_t *pkt, size_t len, const uint8_t key[RP_MEXT_AUTH_KEY_LEN]);
+/* 0 when the tag verifies, -1 when the element is missing or malformed, -2 when
+ * the tag is wrong. Constant-time comparison. */
+int rp_mext_auth_verify(const uint8_t *pkt, size_t len, const uint8_t key[RP_MEXT_AUTH_KEY_LEN]);
+
 /* Encoders return bytes written (RP_MEXT_*_LEN) or 0 if cap is too small.
  * Decoders return 0 on success, -1 on bad length or unknown version. */
 size_t rp_mext_up_encode(const struct rp_mext_up *in, uint8_t *buf, size_t cap);

@@ -60,4 +60,14 @@ size_t rp_rtp_build(uint8_t *buf, size_t cap, const struct rp_rtp_hdr *hdr,
                     uint8_t elem_id, const uint8_t *elem, size_t elem_len,
                     const uint8_t *payload, size_t payload_len);
 
+/* The same with several elements (each id 1..255, len 1..255), in order. */
+struct rp_rtp_elem {
+    uint8_t        id;
+    const uint8_t *data;
+    size_t         len;
+};
+size_t rp_rtp_build_elems(uint8_t *buf, size_t cap, const struct rp_rtp_hdr *hdr,
+                         const struct rp_rtp_elem *elems, size_t nelems,
+                         const uint8_t *payload, size_t payload_len);
+
 #endif

@@ -4,6 +4,12 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "rtp.h"
+
 static void put32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)(v >> 24);
@@ -79,4 +85,51 @@ int rp_mext_down_decode(const uint8_t *data, size_t len, struct rp_mext_down *ou
     out->down_sent = get32(data + 36);
     out->up_host_drops = get32(data + 40);
     return 0;
+}
+
+/* Offset of the ID-3 tag inside pkt, or -1. */
+static long auth_offset(const uint8_t *pkt, size_t len)
+{
+    struct rp_rtp_pkt p;
+    const uint8_t *tag;
+    size_t tlen;
+    if (rp_rtp_parse(pkt, len, &p) != RP_RTP_OK || rp_rtp_ext_find(&p, RP_MEXT_ID_AUTH, &tag, &tlen) != 1 ||
+        tlen != RP_MEXT_AUTH_LEN)
+        return -1;
+    return (long)(tag - pkt);
+}
+
+static int compute_tag(const uint8_t *pkt, size_t len, size_t off, const uint8_t *key,
+                       uint8_t out[RP_MEXT_AUTH_LEN])
+{
+    uint8_t copy[RP_RTP_MAX_PKT + 64];
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    if (len > sizeof copy)
+        return -1;
+    memcpy(copy, pkt, len);
+    memset(copy + off, 0, RP_MEXT_AUTH_LEN);
+    if (!HMAC(EVP_sha256(), key, RP_MEXT_AUTH_KEY_LEN, copy, len, md, &mdlen) || mdlen < RP_MEXT_AUTH_LEN)
+        return -1;
+    memcpy(out, md, RP_MEXT_AUTH_LEN);
+    return 0;
+}
+
+int rp_mext_auth_sign(uint8_t *pkt, size_t len, const uint8_t key[RP_MEXT_AUTH_KEY_LEN])
+{
+    long off = auth_offset(pkt, len);
+    uint8_t tag[RP_MEXT_AUTH_LEN];
+    if (off < 0 || compute_tag(pkt, len, (size_t)off, key, tag) < 0)
+        return -1;
+    memcpy(pkt + off, tag, sizeof tag);
+    return 0;
+}
+
+int rp_mext_auth_verify(const uint8_t *pkt, size_t len, const uint8_t key[RP_MEXT_AUTH_KEY_LEN])
+{
+    long off = auth_offset(pkt, len);
+    uint8_t tag[RP_MEXT_AUTH_LEN];
+    if (off < 0 || compute_tag(pkt, len, (size_t)off, key, tag) < 0)
+        return -1;
+    return CRYPTO_memcmp(tag, pkt + off, sizeof tag) == 0 ? 0 : -2;
 }

@@ -174,41 +174,58 @@ int rp_rtp_ext_find(const struct rp_rtp_pkt *pkt, uint8_t id, const uint8_t **da
     return 0;
 }
 
-size_t rp_rtp_build(uint8_t *buf, size_t cap, const struct rp_rtp_hdr *hdr,
-                    uint8_t elem_id, const uint8_t *elem, size_t elem_len,
-                    const uint8_t *payload, size_t payload_len)
+size_t rp_rtp_build_elems(uint8_t *buf, size_t cap, const struct rp_rtp_hdr *hdr,
+                         const struct rp_rtp_elem *elems, size_t nelems,
+                         const uint8_t *payload, size_t payload_len)
 {
     if (hdr->pt > 0x7F)
         return 0;
-    if (elem_len > 0 && (elem_id == 0 || elem_len > 255 || elem == NULL))
-        return 0;
     if (payload_len > 0 && payload == NULL)
         return 0;
-
-    /* Two-byte element header (ID, length) + data, rounded up to 32 bits. */
-    size_t ext_body = elem_len > 0 ? (2 + elem_len + 3) / 4 * 4 : 0;
-    size_t head = RP_RTP_HDR_LEN + (elem_len > 0 ? EXT_HDR_LEN + ext_body : 0);
-    if (cap < head || payload_len > cap - head)
+    /* Two-byte element headers (ID, length) + data, the whole rounded up to 32 bits. */
+    size_t elems_len = 0;
+    for (size_t i = 0; i < nelems; i++) {
+        if (elems[i].id == 0 || elems[i].len == 0 || elems[i].len > 255 || elems[i].data == NULL)
+            return 0;
+        elems_len += 2 + elems[i].len;
+    }
+    size_t ext_body = (elems_len + 3) / 4 * 4;
+    size_t head = RP_RTP_HDR_LEN + (nelems > 0 ? EXT_HDR_LEN + ext_body : 0);
+    if (ext_body / 4 > 0xFFFF || cap < head || payload_len > cap - head)
         return 0;
 
-    buf[0] = (uint8_t)(RTP_VERSION << 6 | (elem_len > 0 ? 0x10 : 0));
+    buf[0] = (uint8_t)(RTP_VERSION << 6 | (nelems > 0 ? 0x10 : 0));
     buf[1] = (uint8_t)((hdr->marker ? 0x80 : 0) | hdr->pt);
     put16(buf + 2, hdr->seq);
     put32(buf + 4, hdr->ts);
     put32(buf + 8, hdr->ssrc);
 
     size_t off = RP_RTP_HDR_LEN;
-    if (elem_len > 0) {
+    if (nelems > 0) {
         put16(buf + off, (uint16_t)RP_RTP_EXT_TWO_BYTE);
         put16(buf + off + 2, (uint16_t)(ext_body / 4));
         off += EXT_HDR_LEN;
-        buf[off] = elem_id;
-        buf[off + 1] = (uint8_t)elem_len;
-        memcpy(buf + off + 2, elem, elem_len);
-        memset(buf + off + 2 + elem_len, 0, ext_body - 2 - elem_len);
-        off += ext_body;
+        size_t start = off;
+        for (size_t i = 0; i < nelems; i++) {
+            buf[off] = elems[i].id;
+            buf[off + 1] = (uint8_t)elems[i].len;
+            memcpy(buf + off + 2, elems[i].data, elems[i].len);
+            off += 2 + elems[i].len;
+        }
+        memset(buf + off, 0, ext_body - (off - start));
+        off = start + ext_body;
     }
     if (payload_len > 0)
         memcpy(buf + off, payload, payload_len);
     return off + payload_len;
+}
+
+size_t rp_rtp_build(uint8_t *buf, size_t cap, const struct rp_rtp_hdr *hdr,
+                    uint8_t elem_id, const uint8_t *elem, size_t elem_len,
+                    const uint8_t *payload, size_t payload_len)
+{
+    struct rp_rtp_elem e = { .id = elem_id, .data = elem, .len = elem_len };
+    if (elem_len > 0 && (elem_id == 0 || elem_len > 255 || elem == NULL))
+        return 0;
+    return rp_rtp_build_elems(buf, cap, hdr, &e, elem_len > 0 ? 1 : 0, payload, payload_len);
 }

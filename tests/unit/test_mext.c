@@ -273,9 +273,64 @@ static void test_down_element_in_rtp_packet_round_trips(void **state)
     assert_true(out.t3_ns == down_fields.t3_ns);
 }
 
+/* HMAC-SHA-256 tag over the packet with the tag zeroed: the expected bytes were
+ * computed independently (Python hmac/hashlib) for this exact packet and key. */
+static size_t signed_fixture(uint8_t *pkt, size_t cap)
+{
+    struct rp_mext_up up = { .seq = 0, .t1_ns = 1 };
+    uint8_t elem[RP_MEXT_UP_LEN], zero_tag[RP_MEXT_AUTH_LEN] = { 0 }, payload[160];
+    memset(payload, 0xd5, sizeof payload);
+    rp_mext_up_encode(&up, elem, sizeof elem);
+    struct rp_rtp_elem elems[] = {
+        { RP_MEXT_ID_UP, elem, sizeof elem },
+        { RP_MEXT_ID_AUTH, zero_tag, sizeof zero_tag },
+    };
+    struct rp_rtp_hdr h = { .pt = 0, .seq = 1, .ts = 160, .ssrc = 0x11223344 };
+    return rp_rtp_build_elems(pkt, cap, &h, elems, 2, payload, sizeof payload);
+}
+
+static void test_auth_tag_matches_independent_hmac_sha256(void **state)
+{
+    (void)state;
+    static const uint8_t expected[RP_MEXT_AUTH_LEN] = { 0xd0, 0xd0, 0x8d, 0x59, 0x5d, 0xfa, 0x90, 0xa0, 0x79, 0x4c };
+    uint8_t key[RP_MEXT_AUTH_KEY_LEN], pkt[RP_RTP_MAX_PKT];
+    for (unsigned i = 0; i < sizeof key; i++)
+        key[i] = (uint8_t)i;
+    size_t n = signed_fixture(pkt, sizeof pkt);
+    assert_int_equal(n, 12 + 4 + 32 + 160);
+    assert_int_equal(rp_mext_auth_sign(pkt, n, key), 0);
+    /* ID 3 element: after the 4-byte ext header, ID 1 (2 + 16 bytes) and its own 2-byte header. */
+    assert_memory_equal(pkt + 12 + 4 + 18 + 2, expected, sizeof expected);
+    assert_int_equal(rp_mext_auth_verify(pkt, n, key), 0);
+}
+
+static void test_auth_rejects_tampering_wrong_key_and_missing_tag(void **state)
+{
+    (void)state;
+    uint8_t key[RP_MEXT_AUTH_KEY_LEN] = { 1 }, other[RP_MEXT_AUTH_KEY_LEN] = { 2 }, pkt[RP_RTP_MAX_PKT];
+    size_t n = signed_fixture(pkt, sizeof pkt);
+    assert_int_equal(rp_mext_auth_sign(pkt, n, key), 0);
+    assert_int_equal(rp_mext_auth_verify(pkt, n, other), -2);
+    pkt[n - 1] ^= 1; /* payload */
+    assert_int_equal(rp_mext_auth_verify(pkt, n, key), -2);
+    pkt[n - 1] ^= 1;
+    pkt[3] ^= 1; /* sequence number */
+    assert_int_equal(rp_mext_auth_verify(pkt, n, key), -2);
+    pkt[3] ^= 1;
+    assert_int_equal(rp_mext_auth_verify(pkt, n, key), 0);
+    uint8_t plain[RP_RTP_MAX_PKT], elem[RP_MEXT_UP_LEN] = { RP_MEXT_VERSION };
+    struct rp_rtp_hdr h = { .pt = 0, .seq = 1 };
+    size_t m = rp_rtp_build(plain, sizeof plain, &h, RP_MEXT_ID_UP, elem, sizeof elem, NULL, 0);
+    assert_int_equal(rp_mext_auth_verify(plain, m, key), -1);
+    assert_int_equal(rp_mext_auth_sign(plain, m, key), -1);
+    assert_int_equal(rp_mext_auth_verify(plain, 5, key), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_auth_tag_matches_independent_hmac_sha256),
+        cmocka_unit_test(test_auth_rejects_tampering_wrong_key_and_missing_tag),
         cmocka_unit_test(test_up_element_has_documented_byte_layout),
         cmocka_unit_test(test_up_element_hand_written_bytes_decode),
         cmocka_unit_test(test_up_element_round_trips_extreme_values),
