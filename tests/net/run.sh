@@ -1,0 +1,438 @@
+#!/usr/bin/env bash
+# Network-namespace scenarios: rtpprobe through a home NAT, a WAN and the media
+# host's port-forwarding router (see tests/net/lib.sh for the topology), with
+# loss, bursts, blocking, a symmetric NAT, congestion and jitter made on purpose.
+# Each scenario checks the probe's --json report and exit status against what
+# really happened: nftables counters, the qdisc, wanbridge's own counts, and
+# Wireshark's RTP analysis of a capture.
+#
+#   BIN=build tests/net/run.sh          (what `make net` runs; needs root)
+#   SCENARIOS="1 7" tests/net/run.sh    (a subset)
+#   KEEP_WORK=1 ...                     (keep reports, logs and captures)
+#   NET_SEED=42 ...                     (wanbridge's seed in scenario 7)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${BIN:-build}
+TOOLS=${TOOLS:-$BIN/tools}
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+case $TOOLS in /*) ;; *) TOOLS=$PWD/$TOOLS ;; esac
+SCENARIOS=${SCENARIOS:-"1 2 3 4a 4b 4c 4d 5 6 7"}
+NET_SEED=${NET_SEED:-20250611}
+
+skip() { echo "net: skipped: $*"; exit 0; }
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, nftables, tc)"
+probe_ns="rp-$$-check"
+ip netns add "$probe_ns" 2>/dev/null || skip "cannot create a network namespace (ip netns add failed)"
+ip netns del "$probe_ns"
+
+missing=""
+for c in ip nft tc jq curl openssl iperf3 tshark; do command -v "$c" >/dev/null || missing="$missing $c"; done
+[ -x "$BIN/rtpprobed" ] && [ -x "$BIN/rtpprobe" ] || missing="$missing $BIN/rtpprobed,rtpprobe"
+[ -x "$TOOLS/wanbridge" ] || missing="$missing $TOOLS/wanbridge"
+if [ -n "$missing" ]; then
+    echo "net: FAIL: missing:$missing (scripts/install-deps --test; make all build/tools/wanbridge)"
+    exit 1
+fi
+
+WORK=$(mktemp -d /tmp/rtpprobe-net.XXXXXX)
+RESULTS=$WORK/results
+: > "$RESULTS"
+. scripts/lib-daemon.sh
+. tests/net/lib.sh
+
+SCEN_PID=""
+cleanup() {
+    [ -n "$SCEN_PID" ] && kill -TERM "$SCEN_PID" 2>/dev/null && wait "$SCEN_PID" 2>/dev/null
+    net_down
+    if [ "${KEEP_WORK:-0}" = 1 ] || [ "${net_failed:-1}" != 0 ]; then
+        echo "net: reports, logs and captures kept in $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+trap 'echo "net: interrupted"; exit 130' INT TERM
+net_cleanup_stale
+
+# ---- checks: each appends "scenario<TAB>ok|FAIL<TAB>what" to $RESULTS ----
+SCEN=""
+ok()  { printf '%s\tok\t%s\n' "$SCEN" "$*" >> "$RESULTS"; echo "   ok   $*"; }
+bad() { printf '%s\tFAIL\t%s\n' "$SCEN" "$*" >> "$RESULTS"; echo "   FAIL $*"; }
+check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi; }
+# jqcheck WHAT FILE FILTER: the filter must yield true.
+jqcheck() { check "$1" jq -e "$3" "$2"; }
+# v FILE FILTER: one value from a JSON file ("null" if absent or unreadable).
+v() { jq -r "($2) | if . == null then \"null\" else . end" "$1" 2>/dev/null || echo null; }
+# eq WHAT A B: integers equal.
+eq() { if [ "$2" != null ] && [ "$2" = "$3" ]; then ok "$1 ($2 = $3)"; else bad "$1 ($2 vs $3)"; fi; }
+# exit status matches the verdict (pass 0, warn 1, fail 2)
+rc_matches_verdict() {
+    local f=$WORK/$1.json want
+    case $(v "$f" .verdict) in pass) want=0 ;; warn) want=1 ;; fail) want=2 ;; *) want=x ;; esac
+    eq "exit status matches verdict $(v "$f" .verdict)" "$PROBE_RC" "$want"
+}
+summary_line() {
+    local f=$WORK/$1.json
+    jq -r --arg rc "$PROBE_RC" '"   probe: exit \($rc), verdict \(.verdict), diagnosis \(.diagnosis)\n   cause: \(.cause)\n" +
+        "   up:   sent \(.upstream.sent) received \(.upstream.received) lost \(.upstream.lost) late \(.upstream.late) bursts \(.upstream.bursts) max_burst \(.upstream.max_burst) burst_ratio \(.upstream.burst_ratio) jitter \(.upstream.jitter_ms) ms MOS \(.upstream.mos) reply_only \(.upstream.reply_only)\n" +
+        "   down: sent \(.downstream.sent) received \(.downstream.received) lost \(.downstream.lost) late \(.downstream.late) bursts \(.downstream.bursts) max_burst \(.downstream.max_burst) burst_ratio \(.downstream.burst_ratio) jitter \(.downstream.jitter_ms) ms MOS \(.downstream.mos)\n" +
+        "   nat:  local \(.nat.local) mapped \(.nat.mapped) mapped_stun \(.nat.mapped_stun) announced \(.nat.announced) latched \(.nat.latched) type \(.nat.type)"' \
+        "$f" 2>/dev/null || { echo "   probe: exit $PROBE_RC, no JSON report:"; sed 's/^/     /' "$WORK/$1.err"; }
+}
+# Ground truth from the counters at both ends; prints the comparison lines and
+# checks the probe's lost counts against sent - delivered.
+truth_lines() {
+    local f=$WORK/$1.json
+    net_truth
+    local tup=$((TRUTH_UP_OUT - TRUTH_UP_IN)) tdown=$((TRUTH_DOWN_OUT - TRUTH_DOWN_IN))
+    echo "   nft: upstream RTP left the agent $TRUTH_UP_OUT, delivered to the media host $TRUTH_UP_IN;" \
+         "downstream left the media host $TRUTH_DOWN_OUT, delivered to the agent $TRUTH_DOWN_IN"
+    echo "   upstream lost:   probe $(v "$f" .upstream.lost), nft sent-delivered $tup"
+    echo "   downstream lost: probe $(v "$f" .downstream.lost), nft sent-delivered $tdown"
+    eq "upstream sent = RTP that left the agent" "$(v "$f" .upstream.sent)" "$TRUTH_UP_OUT"
+    eq "downstream sent = RTP that left the media host" "$(v "$f" .downstream.sent)" "$TRUTH_DOWN_OUT"
+    eq "upstream lost = nft sent - delivered" "$(v "$f" .upstream.lost)" "$tup"
+    eq "downstream lost = nft sent - delivered" "$(v "$f" .downstream.lost)" "$tdown"
+}
+
+# ---- scenarios ----
+
+s1() {
+    net_up bridge
+    net_start_daemon "$SCEN"
+    net_probe 1 --duration 10
+    summary_line 1
+    truth_lines 1
+    eq "exit status 0" "$PROBE_RC" 0
+    jqcheck "two-way, pass" "$WORK/1.json" '.diagnosis == "two-way" and .verdict == "pass"'
+    jqcheck "0 lost both ways, 500 sent upstream" "$WORK/1.json" \
+        '.upstream.lost == 0 and .downstream.lost == 0 and .upstream.sent == 500 and .downstream.received == .downstream.sent'
+    jqcheck "NAT seen: nat, latched = announced = STUN-mapped" "$WORK/1.json" \
+        '.nat.type == "nat" and .nat.latched == .nat.announced and .nat.announced == .nat.mapped_stun'
+    # For scenario 6: the clean path's figures.
+    jq '{up_mos: .upstream.mos, up_jitter: .upstream.jitter_ms}' "$WORK/1.json" > "$WORK/clean.json"
+}
+
+# Drops random RTP (not STUN: the first payload byte must say RTP version 2) at
+# the home router: permille P upstream, Q downstream.
+impair_random() {
+    net_nft "$NS_HOME" <<EOF
+table inet impair {
+    counter up_drop { }
+    counter down_drop { }
+    chain drops {
+        type filter hook forward priority -10; policy accept;
+        iifname "h-lan" udp dport 10000-20000 @th,64,2 2 numgen random mod 1000 < $1 counter name up_drop drop
+        oifname "h-lan" udp sport 10000-20000 @th,64,2 2 numgen random mod 1000 < $2 counter name down_drop drop
+    }
+}
+EOF
+}
+
+s2() {
+    net_up bridge
+    impair_random 30 30
+    net_start_daemon "$SCEN"
+    net_probe 2 --duration 10
+    summary_line 2
+    local up_drop down_drop
+    up_drop=$(net_counter "$NS_HOME" inet impair up_drop)
+    down_drop=$(net_counter "$NS_HOME" inet impair down_drop)
+    echo "   upstream lost:   probe $(v "$WORK/2.json" .upstream.lost), nft drop counter $up_drop"
+    echo "   downstream lost: probe $(v "$WORK/2.json" .downstream.lost), nft drop counter $down_drop"
+    truth_lines 2
+    eq "upstream lost = nft up_drop" "$(v "$WORK/2.json" .upstream.lost)" "$up_drop"
+    eq "downstream lost = nft down_drop" "$(v "$WORK/2.json" .downstream.lost)" "$down_drop"
+    check "some loss both ways (3 %)" test "$up_drop" -gt 0 -a "$down_drop" -gt 0
+    jqcheck "degraded by loss, verdict warn or fail" "$WORK/2.json" \
+        '.diagnosis == "degraded" and (.verdict == "warn" or .verdict == "fail") and (.cause | test("loss"))'
+    rc_matches_verdict 2
+}
+
+s3() {
+    net_up bridge
+    # Upstream: deterministic bursts, packets 0-4 of every 50 (10 %, runs of 5).
+    # Downstream: 10 % at random, for the MOS comparison at the same loss rate.
+    net_nft "$NS_HOME" <<EOF
+table inet impair {
+    counter up_drop { }
+    counter down_drop { }
+    chain drops {
+        type filter hook forward priority -10; policy accept;
+        iifname "h-lan" udp dport 10000-20000 @th,64,2 2 numgen inc mod 50 < 5 counter name up_drop drop
+        oifname "h-lan" udp sport 10000-20000 @th,64,2 2 numgen random mod 1000 < 100 counter name down_drop drop
+    }
+}
+EOF
+    net_start_daemon "$SCEN"
+    net_probe 3 --duration 10
+    summary_line 3
+    local f=$WORK/3.json up_drop down_drop
+    up_drop=$(net_counter "$NS_HOME" inet impair up_drop)
+    down_drop=$(net_counter "$NS_HOME" inet impair down_drop)
+    local expect_br
+    expect_br=$(jq -r '.upstream | if .bursts > 0 then (1 / (.bursts / .received + .bursts / .lost) * 1000 | round / 1000) else null end' "$f")
+    echo "   upstream (bursts):  lost probe $(v "$f" .upstream.lost), nft $up_drop; bursts $(v "$f" .upstream.bursts)" \
+         "(nft: $((up_drop / 5)) runs of 5), max_burst $(v "$f" .upstream.max_burst), burst_ratio $(v "$f" .upstream.burst_ratio)" \
+         "(1/(p+q) from the counts: $expect_br), MOS $(v "$f" .upstream.mos) at $(v "$f" .upstream.loss_pct) %"
+    echo "   downstream (random): lost probe $(v "$f" .downstream.lost), nft $down_drop; burst_ratio" \
+         "$(v "$f" .downstream.burst_ratio), MOS $(v "$f" .downstream.mos) at $(v "$f" .downstream.loss_pct) %"
+    truth_lines 3
+    eq "upstream lost = nft up_drop" "$(v "$f" .upstream.lost)" "$up_drop"
+    eq "downstream lost = nft down_drop" "$(v "$f" .downstream.lost)" "$down_drop"
+    eq "upstream 50 lost of 500 (5 of every 50)" "$up_drop" 50
+    eq "upstream bursts = runs dropped" "$(v "$f" .upstream.bursts)" "$((up_drop / 5))"
+    eq "upstream max_burst = 5" "$(v "$f" .upstream.max_burst)" 5
+    jqcheck "upstream burst_ratio > 1 (bursty)" "$f" '.upstream.burst_ratio > 1'
+    jqcheck "downstream burst_ratio < 2 (random)" "$f" '.downstream.burst_ratio < 2'
+    jqcheck "MOS: 10 % in bursts < 10 % at random" "$f" '.upstream.mos < .downstream.mos'
+    jqcheck "verdict fail (10 % loss)" "$f" '.verdict == "fail" and .diagnosis == "degraded"'
+    rc_matches_verdict 3
+}
+
+# Blocking scenarios: 5 s each. WHAT: edge (no RTP forward), agent (drops all
+# inbound UDP), both, mediafw (stateful firewall on the media host).
+block_setup() {
+    case $1 in
+        edge | both) net_nft_edge no ;;
+    esac
+    case $1 in
+        agent | both)
+            net_nft "$NS_AGENT" <<'EOF'
+table inet agentfw {
+    counter udp_in_drop { }
+    chain input { type filter hook input priority filter; policy accept; meta l4proto udp counter name udp_in_drop drop; }
+}
+EOF
+            ;;
+    esac
+    if [ "$1" = mediafw ]; then
+        net_nft "$NS_MEDIA" <<'EOF'
+table inet mediafw {
+    counter new_rtp_drop { }
+    chain input {
+        type filter hook input priority filter; policy accept;
+        ct state established,related accept
+        udp dport 10000-20000 counter name new_rtp_drop drop
+    }
+}
+EOF
+    fi
+}
+
+block_scenario() {
+    local what=$1 diag=$2 f=$WORK/$SCEN.json
+    net_up bridge
+    block_setup "$what"
+    net_start_daemon "$SCEN"
+    net_probe "$SCEN" --duration 5
+    summary_line "$SCEN"
+    net_truth
+    echo "   nft: upstream RTP left the agent $TRUTH_UP_OUT, delivered to the media host $TRUTH_UP_IN;" \
+         "downstream left the media host $TRUTH_DOWN_OUT, delivered to the agent $TRUTH_DOWN_IN"
+    case $what in
+        agent | both) echo "   agent firewall dropped $(net_counter "$NS_AGENT" inet agentfw udp_in_drop) inbound UDP datagrams" ;;
+    esac
+    [ "$what" = mediafw ] && echo "   media firewall dropped $(net_counter "$NS_MEDIA" inet mediafw new_rtp_drop) new inbound RTP datagrams"
+    echo "   daemon: first upstream after its own first packet (reply_only) $(v "$WORK/$SCEN.daemon.json" .upstream.reply_only)," \
+         "STUN answered on the session port $(v "$WORK/$SCEN.daemon.json" .upstream.stun.answered)"
+    eq "exit status 2" "$PROBE_RC" 2
+    jqcheck "diagnosis $diag, verdict fail" "$f" ".diagnosis == \"$diag\" and .verdict == \"fail\""
+    case $diag in
+        one-way-upstream-blocked)
+            check "downstream arrived (nft: $TRUTH_DOWN_IN)" test "$TRUTH_DOWN_IN" -gt 0
+            eq "downstream received = delivered to the agent" "$(v "$f" .downstream.received)" "$TRUTH_DOWN_IN" ;;
+        one-way-downstream-blocked)
+            eq "nothing delivered downstream" "$TRUTH_DOWN_IN" 0
+            eq "downstream received 0" "$(v "$f" .downstream.received)" 0
+            eq "upstream received = delivered to the media host" "$(v "$f" .upstream.received)" "$TRUTH_UP_IN"
+            check "upstream arrived (nft: $TRUTH_UP_IN)" test "$TRUTH_UP_IN" -gt 0 ;;
+        no-media)
+            eq "nothing delivered either way (nft)" "$TRUTH_UP_IN:$TRUTH_DOWN_IN" 0:0 ;;
+    esac
+}
+s4a() { block_scenario edge one-way-upstream-blocked; }
+s4b() { block_scenario agent one-way-downstream-blocked; }
+s4c() { block_scenario both no-media; }
+s4d() { block_scenario mediafw one-way-upstream-blocked; }
+
+s5() {
+    net_up bridge
+    # Symmetric NAT: every new flow gets a random source port.
+    net_nft_homenat fully-random
+    net_start_daemon "$SCEN"
+    net_probe 5 --duration 5
+    summary_line 5
+    local f=$WORK/5.json port map_stun map_media
+    port=$(v "$f" .media_port)
+    map_stun=$(net_wanmap | awk -F: '$1 == 3478 {print $2}' | sort -u | paste -sd, -)
+    map_media=$(net_wanmap | awk -F: -v p="$port" '$1 == p {print $2}' | sort -u | paste -sd, -)
+    echo "   homenat mapped the agent's media socket to port $map_stun towards 3478," \
+         "$map_media towards the session port $port (nft set of flows leaving its WAN side)"
+    truth_lines 5
+    check "the NAT used different ports per destination (ground truth)" \
+        test -n "$map_stun" -a -n "$map_media" -a "$map_stun" != "$map_media"
+    jqcheck "probe: STUN-mapped ports differ, nat.type symmetric" "$f" \
+        '.nat.type == "symmetric" and (.nat.mapped_stun | split(":")[1]) != (.nat.mapped | split(":")[1])'
+    jqcheck "probe's mapped ports = the NAT's" "$f" \
+        "(.nat.mapped_stun | split(\":\")[1]) == \"$map_stun\" and (.nat.mapped | split(\":\")[1]) == \"$map_media\""
+    jqcheck "diagnosis symmetric-nat" "$f" '.diagnosis == "symmetric-nat" and .verdict != "pass"'
+    jqcheck "media measured both ways (received > 0)" "$f" '.upstream.received > 0 and .downstream.received > 0'
+    rc_matches_verdict 5
+}
+
+s6() {
+    net_up bridge
+    # The agent's uplink: 256 kbit/s, a queue of at most 100 ms, and a UDP
+    # flood competing with the probe's ~87 kbit/s.
+    nsx "$NS_HOME" tc qdisc add dev h-wan root tbf rate 256kbit burst 3200 latency 100ms
+    net_bg "$NS_WAN" iperf3 -s -B "$WAN_IP" > "$WORK/6.iperf3-server.log" 2>&1
+    for _ in $(seq 1 50); do nsx "$NS_WAN" ss -Hltn "sport = :5201" | grep -q . && break; sleep 0.1; done
+    net_start_daemon "$SCEN"
+    net_bg "$NS_AGENT" iperf3 -c "$WAN_IP" -u -b 300k -l 1000 -t 14 > "$WORK/6.iperf3.log" 2>&1
+    local flood=$BG_PID
+    sleep 1
+    net_probe 6 --duration 10
+    net_stop_pid "$flood"
+    summary_line 6
+    local f=$WORK/6.json drops
+    drops=$(nsx "$NS_HOME" tc -s qdisc show dev h-wan | awk '/dropped/ {gsub(",", "", $7); print $7; exit}')
+    echo "   tbf on homenat's uplink dropped $drops packets (RTP and flood)"
+    # Without scenario 1 in this run: a clean path's figures are well within these.
+    [ -s "$WORK/clean.json" ] || echo '{"up_jitter": 1, "up_mos": 4.3, "assumed": true}' > "$WORK/clean.json"
+    echo "   clean path (scenario 1$(jq -r 'if .assumed then ", not run: assumed" else "" end' "$WORK/clean.json")):" \
+         "upstream jitter $(v "$WORK/clean.json" .up_jitter) ms, MOS $(v "$WORK/clean.json" .up_mos)"
+    truth_lines 6
+    check "upstream loss > 0, jitter above the clean path's and above 1 ms" jq -e --slurpfile c "$WORK/clean.json" \
+        '.upstream.lost > 0 and .upstream.jitter_ms > $c[0].up_jitter and .upstream.jitter_ms > 1' "$f"
+    check "upstream MOS below the clean path's" jq -e --slurpfile c "$WORK/clean.json" '.upstream.mos < $c[0].up_mos' "$f"
+    jqcheck "verdict warn or fail, cause names upstream" "$f" \
+        '(.verdict == "warn" or .verdict == "fail") and (.cause | test("upstream"))'
+    rc_matches_verdict 6
+}
+
+# Wireshark's rule for the per-packet jitter (ui/tap-rtp-analysis.c): from
+# "time seq ts marker" lines, prints "final_J mean_J packets" in ms, mean over
+# the packets Wireshark includes (not the first, not marker packets).
+wireshark_jitter_awk='
+    NR == 1 { t0 = $1 * 1000; ts0 = $3; j = 0; n = 0; sum = 0; next }
+    {
+        t = $1 * 1000
+        dts = $3 - ts0; if (dts < -2147483648) dts += 4294967296; if (dts > 2147483647) dts -= 4294967296
+        d = (t - t0) - dts / 8; if (d < 0) d = -d
+        j = (15 * j + d) / 16
+        if ($4 == 0 || $4 == "False") { sum += j; n++ }
+        if (dts >= 0) { t0 = t; ts0 = $3 }
+    }
+    END { printf "%.4f %.4f %d\n", j, (n ? sum / n : 0), NR }'
+
+s7() {
+    net_up wanbridge
+    net_start_wanbridge --seed "$NET_SEED" --delay-max-ms 40 --loss-permille 10
+    net_start_daemon "$SCEN"
+    # Only the session's RTP from the media host (first payload byte: version 2).
+    net_bg "$NS_AGENT" tshark -q -i a-lan -w "$WORK/7.pcapng" \
+        -f "udp and src host $EDGE_WAN_IP and src portrange 10000-20000 and udp[8] & 0xc0 = 0x80" 2> "$WORK/7.tshark.err"
+    local cap=$BG_PID
+    for _ in $(seq 1 100); do grep -q "Capturing on" "$WORK/7.tshark.err" && break; sleep 0.1; done
+    grep -q "Capturing on" "$WORK/7.tshark.err" || { bad "tshark did not start: $(cat "$WORK/7.tshark.err")"; return 0; }
+    net_probe 7 --codec pcmu --duration 10
+    sleep 0.3
+    net_stop_pid "$cap" INT
+    net_stop_pid "$WANBRIDGE_PID" TERM
+    summary_line 7
+    local f=$WORK/7.json port ssrc
+    port=$(v "$f" .media_port)
+    ssrc=$(v "$WORK/7.daemon.json" .ssrc_down)
+    tshark -r "$WORK/7.pcapng" -q -d "udp.port==$port,rtp" -z rtp,streams > "$WORK/7.streams" 2>/dev/null
+    tshark -r "$WORK/7.pcapng" -d "udp.port==$port,rtp" -Y "rtp.ssrc == $ssrc" -T fields \
+        -e frame.time_relative -e rtp.seq -e rtp.timestamp -e rtp.marker > "$WORK/7.fields" 2>/dev/null
+    # The stream's row: ... SSRC Payload Pkts Lost (pct) MinDelta MeanDelta MaxDelta MinJ MeanJ MaxJ Problem?
+    local row pkts lost mean_j max_j
+    row=$(awk -v src="$EDGE_WAN_IP" -v p="$port" '$3 == src && $4 == p' "$WORK/7.streams" | head -1)
+    pkts=$(awk '{print $9}' <<< "$row")
+    lost=$(awk '{print $10}' <<< "$row")
+    mean_j=$(awk '{print $16}' <<< "$row")
+    max_j=$(awk '{print $17}' <<< "$row")
+    local own own_final own_mean first last span outside
+    own=$(awk "$wireshark_jitter_awk" "$WORK/7.fields")
+    read -r own_final own_mean _ <<< "$own"
+    first=$(awk 'NR == 1 {print $2}' "$WORK/7.fields")
+    last=$(awk 'END {print $2}' "$WORK/7.fields")
+    span=$(( (last - first + 65536) % 65536 + 1 ))
+    local sent plost pj dropped
+    sent=$(v "$f" .downstream.sent)
+    plost=$(v "$f" .downstream.lost)
+    pj=$(v "$f" .downstream.jitter_ms)
+    outside=$((sent - span))
+    dropped=$(v "$WORK/wanbridge.json" .b_to_a.rtp_dropped)
+    echo "   wanbridge (seed $NET_SEED): $(jq -c '.b_to_a | {rtp, rtp_dropped, delayed, delay_mean_ms, delay_max_ms}' "$WORK/wanbridge.json" 2>/dev/null) towards the agent"
+    echo "   tshark: $row"
+    echo "   downstream lost:   probe $plost, wanbridge dropped $dropped, tshark $lost" \
+         "(+ $outside sent outside the captured seq range, which tshark cannot see)"
+    echo "   downstream jitter: probe $pj ms (final J); tshark Mean Jitter $mean_j ms, Max $max_j ms;" \
+         "Wireshark's rule on the capture: final J $own_final ms, mean $own_mean ms"
+    truth_lines 7
+    eq "tshark packets = probe received" "$pkts" "$(v "$f" .downstream.received)"
+    eq "downstream lost = wanbridge drops" "$plost" "$dropped"
+    eq "downstream lost = tshark Lost + packets outside the captured range" "$plost" "$((lost + outside))"
+    check "jitter: probe within 10 % (or 0.2 ms) of tshark Mean Jitter ($pj vs $mean_j)" \
+        awk -v a="$pj" -v b="$mean_j" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && (d <= 0.1 * b || d <= 0.2)) }'
+    check "jitter: probe = final J by Wireshark's rule on the capture within 2 % ($pj vs $own_final)" \
+        awk -v a="$pj" -v b="$own_final" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && (d <= 0.02 * b || d <= 0.05)) }'
+    check "capture replay matches tshark's Mean Jitter within 1 % ($own_mean vs $mean_j)" \
+        awk -v a="$own_mean" -v b="$mean_j" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && (d <= 0.01 * b || d <= 0.01)) }'
+    check "jitter well above a clean path (> 5 ms)" awk -v a="$pj" 'BEGIN { exit !(a > 5) }'
+    rc_matches_verdict 7
+}
+
+titles() {
+    case $1 in
+        1) echo "clean path, 10 s" ;;
+        2) echo "random loss 3 % both ways (nft numgen at homenat), 10 s" ;;
+        3) echo "bursts upstream (5 of every 50) vs 10 % random downstream, 10 s" ;;
+        4a) echo "edge forwards only 8743/tcp and 3478/udp, not the RTP range, 5 s" ;;
+        4b) echo "agent drops all inbound UDP, 5 s" ;;
+        4c) echo "both: no RTP forward at edge and agent drops inbound UDP, 5 s" ;;
+        4d) echo "stateful firewall on the media host: new inbound UDP 10000-20000 dropped, 5 s" ;;
+        5) echo "symmetric NAT at homenat (masquerade fully-random), 5 s" ;;
+        6) echo "congested uplink: tbf 256 kbit/s + iperf3 UDP flood 300 kbit/s, 10 s" ;;
+        7) echo "jitter: wanbridge delays UDP 0-40 ms (seeded), drops 1 % RTP; vs tshark, PCMU 10 s" ;;
+    esac
+}
+
+start_all=$(date +%s)
+for s in $SCENARIOS; do
+    SCEN=$s
+    echo "== $s. $(titles "$s")"
+    t0=$(date +%s)
+    (
+        trap 'exit 130' INT TERM
+        trap net_down EXIT
+        set -eE
+        trap 'bad "command failed (line $LINENO): $BASH_COMMAND"' ERR
+        "s$s"
+    ) &
+    SCEN_PID=$!
+    wait "$SCEN_PID"
+    rc=$?
+    SCEN_PID=""
+    [ $rc = 0 ] || grep -q "^$s	FAIL" "$RESULTS" || bad "scenario ended with status $rc"
+    echo "   ($(( $(date +%s) - t0 )) s)"
+done
+
+echo "== summary"
+net_failed=0
+for s in $SCENARIOS; do
+    nok=$(grep -c "^$s	ok" "$RESULTS" || true)
+    nbad=$(grep -c "^$s	FAIL" "$RESULTS" || true)
+    if [ "$nbad" = 0 ] && [ "$nok" -gt 0 ]; then
+        printf '   %-3s pass  (%d checks)  %s\n' "$s" "$nok" "$(titles "$s")"
+    else
+        printf '   %-3s FAIL  (%d of %d checks failed)  %s\n' "$s" "$nbad" "$((nok + nbad))" "$(titles "$s")"
+        grep "^$s	FAIL" "$RESULTS" | cut -f3 | sed 's/^/         - /'
+        net_failed=1
+    fi
+done
+echo "net: $(grep -c '	ok	' "$RESULTS" || true) checks passed, $(grep -c '	FAIL	' "$RESULTS" || true) failed, $(( $(date +%s) - start_all )) s"
+exit $net_failed
