@@ -25,6 +25,12 @@ struct rp_config {
     unsigned max_sessions;                  /* 100 */
     unsigned max_duration;                  /* seconds, 3600 */
     unsigned max_body;                      /* control request body limit, bytes, 16384 */
+    unsigned max_sessions_per_source;       /* 10 */
+    unsigned requests_per_second;           /* control requests per source IP, 10 */
+    unsigned request_burst;                 /* token bucket depth, 40 */
+    unsigned request_timeout;               /* seconds to receive a whole request, 10 */
+    unsigned ptime_min, ptime_max;          /* 10, 60 */
+    unsigned bitrate_min, bitrate_max;      /* Opus, bps: 6000, 128000 */
     enum rp_log_level log_level;            /* "info" */
 };
 

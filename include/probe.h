@@ -8,6 +8,7 @@
 
 #include "codec.h"
 #include "report.h"
+#include "srtp.h"
 
 struct rp_probe_opts {
     const char *server;          /* https://HOST:PORT[/prefix] */
@@ -16,6 +17,8 @@ struct rp_probe_opts {
     const char *stun;            /* STUN server HOST[:PORT]; NULL = the media host's 3478; "none" = off */
     bool        insecure;
     enum rp_codec_id codec;
+    bool        srtp;
+    enum rp_srtp_suite srtp_suite;
     unsigned    ptime_ms;
     unsigned    duration_s;
     unsigned    bitrate_bps;     /* 0 = codec default */

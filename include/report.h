@@ -28,6 +28,7 @@ struct rp_dir_report {
     double   kbps;          /* on the wire (IP+UDP+RTP) */
     double   r_factor;
     double   mos;
+    uint64_t auth_failures; /* packets whose SRTP or HMAC tag did not verify (dropped) */
     bool     reply_only;    /* upstream: arrived only after the host had sent to the agent (stateful
                                firewall/NAT let it in as a reply: the port is not open or forwarded) */
 };
@@ -44,7 +45,8 @@ struct rp_report {
     char     codec[16];         /* "pcmu" */
     unsigned ptime_ms;
     unsigned bitrate;           /* bps */
-    char     transport[32];     /* "rtp" */
+    char     transport[32];     /* "rtp" | "srtp" */
+    char     cipher[32];        /* SRTP suite, "" for plain RTP */
     double   duration_s;        /* media send duration */
     unsigned jitter_buffer_ms;
     char     server[256];

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "codec.h"
+#include "srtp.h"
 #include "udp.h"
 
 #define RP_SESSION_ID_LEN 32 /* hex chars */
@@ -24,6 +25,10 @@ struct rp_session_params {
     unsigned bitrate_bps;
     unsigned duration_s;
     unsigned jitter_buffer_ms;
+    bool     srtp;               /* else plain RTP, authenticated by the measurement HMAC */
+    enum rp_srtp_suite suite;
+    bool     has_key_up;         /* the client chose the upstream SRTP key (e.g. an ffmpeg sender) */
+    uint8_t  key_up[RP_SRTP_MAX_KEY_LEN];
 };
 
 /* Why an upstream datagram was dropped; exported as counters. */
@@ -33,6 +38,8 @@ enum rp_drop_reason {
     RP_DROP_WRONG_PT,      /* not the session's payload type */
     RP_DROP_BAD_EXT,       /* measurement extension missing or malformed */
     RP_DROP_STOPPED,       /* arrived after the probe stopped the session */
+    RP_DROP_AUTH,          /* SRTP or measurement HMAC tag did not verify */
+    RP_DROP_REPLAY,        /* SRTP replay protection */
     RP_DROP_COUNT
 };
 const char *rp_drop_reason_name(enum rp_drop_reason r);
@@ -49,6 +56,7 @@ uint16_t rp_session_port(const struct rp_session *s);
 uint32_t rp_session_ssrc_up(const struct rp_session *s);
 uint32_t rp_session_ssrc_down(const struct rp_session *s);
 const struct rp_session_params *rp_session_params(const struct rp_session *s);
+const struct sockaddr *rp_session_control_peer(const struct rp_session *s);
 bool     rp_session_expired(const struct rp_session *s, uint64_t now_mono);
 
 /* An upstream datagram arrived on the session's socket. RTP never produces a
@@ -67,6 +75,11 @@ bool rp_session_stopped(const struct rp_session *s);
 uint64_t rp_session_next_due(const struct rp_session *s);
 /* Send every downstream packet due at now_mono. Returns packets sent. */
 unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono);
+
+/* The session's keys for the client, only ever sent over TLS or loopback:
+ * {"auth_key": base64} for RTP, {"srtp": {"suite", "key_up", "key_down"}} for SRTP.
+ * New reference. */
+json_t *rp_session_keys_json(const struct rp_session *s);
 
 /* The daemon's side of the session for GET /v1/sessions/{id}. New reference. */
 json_t *rp_session_to_json(const struct rp_session *s);

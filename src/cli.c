@@ -16,6 +16,7 @@
 #include "netaddr.h"
 #include "probe.h"
 #include "report.h"
+#include "srtp.h"
 
 #define DEFAULT_DURATION_S 10
 #define DEFAULT_PTIME_MS 20
@@ -36,6 +37,8 @@ static void usage(FILE *out)
             "  --codec pcmu|pcma|opus  (pcmu)\n"
             "  --ptime MS            packet time (20)\n"
             "  --duration S          seconds of media (10)\n"
+            "  --srtp [SUITE]        SRTP (libsrtp2): AES_CM_128_HMAC_SHA1_80 (default), AES_CM_128_HMAC_SHA1_32,\n"
+            "                        AEAD_AES_128_GCM, AEAD_AES_256_GCM; keys come over the TLS control API\n"
             "  --bitrate BPS         Opus bitrate (32000; 6000-510000)\n"
             "  --dscp N|none         DSCP on media packets (46 = EF, as phones mark voice)\n"
             "  --stun HOST[:PORT]|none  STUN server for NAT discovery (default: the media host's 3478,\n"
@@ -151,7 +154,7 @@ enum {
     OPT_SERVER = 256, OPT_TOKEN_FILE, OPT_CODEC, OPT_PTIME, OPT_DURATION, OPT_BITRATE, OPT_DSCP, OPT_JB,
     OPT_JSON, OPT_NAGIOS, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_KEEP, OPT_QUIET, OPT_VERSION,
     OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_WARN_JITTER, OPT_CRIT_JITTER, OPT_WARN_RTT, OPT_CRIT_RTT,
-    OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN,
+    OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN, OPT_SRTP,
 };
 
 int rp_cli_main(int argc, char **argv)
@@ -187,6 +190,7 @@ int rp_cli_main(int argc, char **argv)
         { "warn-mos", required_argument, NULL, OPT_WARN_MOS },
         { "crit-mos", required_argument, NULL, OPT_CRIT_MOS },
         { "stun", required_argument, NULL, OPT_STUN },
+        { "srtp", optional_argument, NULL, OPT_SRTP },
         { "version", no_argument, NULL, OPT_VERSION },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -225,6 +229,19 @@ int rp_cli_main(int argc, char **argv)
         case OPT_JSON: json = true; break;
         case OPT_NAGIOS: nagios = true; break;
         case OPT_CACERT: o.cacert = optarg; break;
+        case OPT_SRTP: {
+            /* "--srtp SUITE" as well as "--srtp=SUITE": take the next word if it names a suite. */
+            const char *suite = optarg;
+            if (!suite && optind < argc && rp_srtp_suite_parse(argv[optind], &o.srtp_suite) == 0)
+                suite = argv[optind++];
+            o.srtp = true;
+            if (suite && rp_srtp_suite_parse(suite, &o.srtp_suite) < 0) {
+                fprintf(stderr, "rtpprobe: --srtp: unknown suite \"%s\" (AES_CM_128_HMAC_SHA1_80, "
+                                "AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM)\n", suite);
+                bad = -1;
+            }
+            break;
+        }
         case OPT_STUN: {
             struct sockaddr_storage ss;
             socklen_t sl;
@@ -288,9 +305,14 @@ int rp_cli_main(int argc, char **argv)
     o.token = token;
     o.progress = !quiet && !json && !nagios && isatty(STDERR_FILENO);
 
+    if (rp_srtp_global_init() < 0) {
+        fprintf(stderr, "rtpprobe: cannot initialise libsrtp2\n");
+        return RP_EXIT_UNKNOWN;
+    }
     struct rp_report rep;
     char err[512] = "";
     int rc = rp_probe_run(&o, &rep, err, sizeof err);
+    rp_srtp_global_fini();
     OPENSSL_cleanse(token, sizeof token);
     if (rc < 0) {
         if (nagios)

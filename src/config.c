@@ -272,6 +272,20 @@ static int set_max_duration(struct loader *ld, const config_setting_t *s, struct
     return get_uint(ld, s, 1, 86400, &c->max_duration);
 }
 
+#define UINT_SETTER(fn, field, lo, hi)                                                               \
+    static int fn(struct loader *ld, const config_setting_t *s, struct rp_config *c)                 \
+    {                                                                                                \
+        return get_uint(ld, s, lo, hi, &c->field);                                                   \
+    }
+UINT_SETTER(set_sessions_per_source, max_sessions_per_source, 1, 100000)
+UINT_SETTER(set_requests_per_second, requests_per_second, 1, 100000)
+UINT_SETTER(set_request_burst, request_burst, 1, 100000)
+UINT_SETTER(set_request_timeout, request_timeout, 1, 300)
+UINT_SETTER(set_ptime_min, ptime_min, 10, 60)
+UINT_SETTER(set_ptime_max, ptime_max, 10, 60)
+UINT_SETTER(set_bitrate_min, bitrate_min, 6000, 510000)
+UINT_SETTER(set_bitrate_max, bitrate_max, 6000, 510000)
+
 static int set_max_body(struct loader *ld, const config_setting_t *s, struct rp_config *c)
 {
     return get_uint(ld, s, 256, 1048576, &c->max_body);
@@ -303,6 +317,14 @@ static const struct key_spec keys[] = {
     { "limits", "max_sessions", set_max_sessions },
     { "limits", "max_duration", set_max_duration },
     { "limits", "max_body", set_max_body },
+    { "limits", "max_sessions_per_source", set_sessions_per_source },
+    { "limits", "requests_per_second", set_requests_per_second },
+    { "limits", "request_burst", set_request_burst },
+    { "limits", "request_timeout", set_request_timeout },
+    { "limits", "ptime_min", set_ptime_min },
+    { "limits", "ptime_max", set_ptime_max },
+    { "limits", "bitrate_min", set_bitrate_min },
+    { "limits", "bitrate_max", set_bitrate_max },
     { "log", "level", set_log_level },
     { "stun", "listen", set_stun_listen },
 };
@@ -383,6 +405,11 @@ static int check_together(struct loader *ld, const config_setting_t *root, const
         return fail_at(ld, at, "media.port_max (%u) must be above media.port_min (%u): a session needs an "
                        "even RTP port and the odd port above it", c->port_max, c->port_min);
     }
+    if (c->ptime_min > c->ptime_max)
+        return fail_at(ld, root, "limits.ptime_min (%u) is above limits.ptime_max (%u)", c->ptime_min, c->ptime_max);
+    if (c->bitrate_min > c->bitrate_max)
+        return fail_at(ld, root, "limits.bitrate_min (%u) is above limits.bitrate_max (%u)", c->bitrate_min,
+                       c->bitrate_max);
     if (ld->tokens == NULL) {
         const config_setting_t *control = config_setting_get_member(root, "control");
         if (control != NULL)
@@ -405,6 +432,14 @@ void rp_config_defaults(struct rp_config *cfg)
     cfg->max_sessions = 100;
     cfg->max_duration = 3600;
     cfg->max_body = 16384;
+    cfg->max_sessions_per_source = 10;
+    cfg->requests_per_second = 10;
+    cfg->request_burst = 40;
+    cfg->request_timeout = 10;
+    cfg->ptime_min = 10;
+    cfg->ptime_max = 60;
+    cfg->bitrate_min = 6000;
+    cfg->bitrate_max = 128000;
     cfg->log_level = RP_LOG_INFO;
 }
 

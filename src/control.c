@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 
 #include "control.h"
+#include "ctlreq.h"
 #include "log.h"
 #include "netaddr.h"
 #include "ratelimit.h"
@@ -25,16 +26,8 @@
 #include "token.h"
 
 #define API_PREFIX "/v1/sessions"
-/* Slow clients are dropped after this many seconds without progress. */
-#define HTTP_TIMEOUT_S 10
 #define MAX_HEADERS_BYTES 8192
 #define RATE_SOURCES 1024
-#define RATE_PER_S 20.0
-#define RATE_BURST 40.0
-#define DEFAULT_PTIME_MS 20
-#define DEFAULT_DURATION_S 10
-#define DEFAULT_JB_MS 60
-#define MAX_JB_MS 1000
 
 struct rp_control {
     struct event_base *base;
@@ -117,194 +110,106 @@ static bool authorized(struct rp_control *c, struct evhttp_request *req, const c
     return ok;
 }
 
-/* Parses the request body as a JSON object; replies 400 and returns NULL if it is not one. */
-static json_t *read_body(struct evhttp_request *req)
+/* The request body as one contiguous buffer (bounded by evhttp's max body size). */
+static const char *body_of(struct evhttp_request *req, size_t *len)
 {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(in);
-    if (len == 0) {
-        reply_error(req, 400, "request body must be a JSON object");
-        return NULL;
-    }
-    const char *data = (const char *)evbuffer_pullup(in, -1);
-    json_error_t jerr;
-    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        reply_error(req, 400, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column, jerr.text);
-        return NULL;
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        reply_error(req, 400, "request body must be a JSON object");
-        return NULL;
-    }
-    return root;
+    *len = evbuffer_get_length(in);
+    return *len ? (const char *)evbuffer_pullup(in, -1) : "";
 }
 
-/* Only these keys are accepted, so that a misspelt option is an error, not a default. */
-static bool only_keys(struct evhttp_request *req, json_t *obj, const char *const *allowed)
+/* Keys leave only over TLS, or to a client on this host (nginx terminating TLS). */
+static bool may_receive_keys(const struct rp_control *c, const struct sockaddr *peer)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v) {
-        bool known = false;
-        for (const char *const *a = allowed; *a; a++)
-            known |= strcmp(key, *a) == 0;
-        if (!known) {
-            reply_error(req, 400, "unknown field \"%.64s\"", key);
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Optional integer field in [min, max]; replies 400 on a wrong type or range. */
-static bool get_uint(struct evhttp_request *req, json_t *obj, const char *key, unsigned def,
-                     unsigned min, unsigned max, unsigned *out)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v) {
-        *out = def;
-        return true;
-    }
-    if (!json_is_integer(v)) {
-        reply_error(req, 400, "%s must be an integer", key);
-        return false;
-    }
-    json_int_t i = json_integer_value(v);
-    if (i < (json_int_t)min || i > (json_int_t)max) {
-        reply_error(req, 400, "%s must be between %u and %u", key, min, max);
-        return false;
-    }
-    *out = (unsigned)i;
-    return true;
+    return c->ssl_ctx != NULL || rp_addr_is_loopback(peer);
 }
 
 static void handle_create(struct rp_control *c, struct evhttp_request *req)
 {
-    static const char *const allowed[] = { "codec", "ptime_ms", "duration_s", "bitrate_bps", "transport",
-                                           "jitter_buffer_ms", NULL };
-    json_t *body = read_body(req);
-    if (!body)
-        return;
+    const struct rp_config *cfg = c->cfg;
+    struct rp_ctl_bounds bounds = {
+        .max_duration = cfg->max_duration,
+        .ptime_min = cfg->ptime_min,
+        .ptime_max = cfg->ptime_max,
+        .bitrate_min = cfg->bitrate_min,
+        .bitrate_max = cfg->bitrate_max,
+    };
     struct rp_session_params p;
-    const struct rp_codec_info *codec;
-    json_t *v = json_object_get(body, "codec");
-    if (!only_keys(req, body, allowed))
-        goto out;
-    if (!json_is_string(v)) {
-        reply_error(req, 400, "codec is required: \"pcmu\", \"pcma\" or \"opus\"");
-        goto out;
-    }
-    codec = rp_codec_by_name(json_string_value(v));
-    if (!codec) {
-        reply_error(req, 400, "unknown codec \"%.32s\": use \"pcmu\", \"pcma\" or \"opus\"", json_string_value(v));
-        goto out;
-    }
-    p.codec = codec->id;
-    v = json_object_get(body, "transport");
-    if (v && (!json_is_string(v) || strcmp(json_string_value(v), "rtp") != 0)) {
-        reply_error(req, 400, "transport must be \"rtp\"");
-        goto out;
-    }
-    if (!get_uint(req, body, "ptime_ms", DEFAULT_PTIME_MS, 10, 60, &p.ptime_ms) ||
-        !get_uint(req, body, "duration_s", DEFAULT_DURATION_S < c->cfg->max_duration ? DEFAULT_DURATION_S
-                                                                                      : c->cfg->max_duration,
-                  1, c->cfg->max_duration, &p.duration_s) ||
-        !get_uint(req, body, "bitrate_bps", codec->default_bitrate, 1, 510000, &p.bitrate_bps) ||
-        !get_uint(req, body, "jitter_buffer_ms", DEFAULT_JB_MS, 0, MAX_JB_MS, &p.jitter_buffer_ms))
-        goto out;
-    if (!rp_codec_ptime_valid(p.codec, p.ptime_ms)) {
-        reply_error(req, 400, "ptime_ms %u is not valid for %s", p.ptime_ms, codec->name);
-        goto out;
-    }
-    if (!rp_codec_bitrate_valid(p.codec, p.bitrate_bps)) {
-        reply_error(req, 400, "bitrate_bps %u is not valid for %s", p.bitrate_bps, codec->name);
-        goto out;
-    }
-
-    int status;
     char err[256];
+    size_t len;
+    const char *body = body_of(req, &len);
+    if (rp_ctlreq_parse_create(body, len, &bounds, &p, err, sizeof err) < 0) {
+        reply_error(req, 400, "%s", err);
+        return;
+    }
     struct sockaddr_storage ss;
     if (!peer_of(req, &ss)) {
         reply_error(req, 400, "cannot tell the client's address");
-        goto out;
+        return;
     }
     const struct sockaddr *peer = (const struct sockaddr *)&ss;
+    if (!may_receive_keys(c, peer)) {
+        reply_error(req, 403, "sessions carry keys: use the TLS control port (or nginx on 443), not plain HTTP");
+        return;
+    }
+    if (rp_reflector_count_source(c->refl, peer) >= cfg->max_sessions_per_source) {
+        reply_error(req, 503, "too many sessions from this address (limit %u)", cfg->max_sessions_per_source);
+        return;
+    }
+    int status;
     struct rp_session *s = rp_reflector_create(c->refl, &p, peer, &status, err, sizeof err);
     if (!s) {
         rp_log_warn("session refused: %s", err);
         reply_error(req, status, "%s", err);
-        goto out;
+        return;
     }
+    const struct rp_codec_info *codec = rp_codec_get(p.codec);
     char client[RP_ADDRSTRLEN];
     rp_addr_format(peer, client, sizeof client);
-    rp_log_info("session %s created for %s: %s/%ums %us, media port %u", rp_session_id(s), client, codec->name,
-                p.ptime_ms, p.duration_s, rp_session_port(s));
+    rp_log_info("session %s created for %s: %s/%ums %us %s, media port %u", rp_session_id(s), client, codec->name,
+                p.ptime_ms, p.duration_s, p.srtp ? rp_srtp_suite_name(p.suite) : "rtp", rp_session_port(s));
     char location[64];
     snprintf(location, sizeof location, API_PREFIX "/%s", rp_session_id(s));
     evhttp_add_header(evhttp_request_get_output_headers(req), "Location", location);
-    reply_json(req, 201,
-               json_pack("{s:s, s:i, s:I, s:I, s:i, s:i, s:s, s:i, s:i, s:i, s:i, s:s}",
-                         "id", rp_session_id(s),
-                         "media_port", (int)rp_session_port(s),
-                         "ssrc_up", (json_int_t)rp_session_ssrc_up(s),
-                         "ssrc_down", (json_int_t)rp_session_ssrc_down(s),
-                         "pt", (int)codec->pt,
-                         "clock_rate", (int)codec->clock_rate,
-                         "codec", codec->name,
-                         "ptime_ms", (int)p.ptime_ms,
-                         "bitrate_bps", (int)p.bitrate_bps,
-                         "duration_s", (int)p.duration_s,
-                         "jitter_buffer_ms", (int)p.jitter_buffer_ms,
-                         "client", client));
-out:
-    json_decref(body);
+    json_t *answer = json_pack("{s:s, s:i, s:I, s:I, s:i, s:i, s:s, s:i, s:i, s:i, s:i, s:s, s:s}",
+                               "id", rp_session_id(s),
+                               "media_port", (int)rp_session_port(s),
+                               "ssrc_up", (json_int_t)rp_session_ssrc_up(s),
+                               "ssrc_down", (json_int_t)rp_session_ssrc_down(s),
+                               "pt", (int)codec->pt,
+                               "clock_rate", (int)codec->clock_rate,
+                               "codec", codec->name,
+                               "ptime_ms", (int)p.ptime_ms,
+                               "bitrate_bps", (int)p.bitrate_bps,
+                               "duration_s", (int)p.duration_s,
+                               "jitter_buffer_ms", (int)p.jitter_buffer_ms,
+                               "transport", p.srtp ? "srtp" : "rtp",
+                               "client", client);
+    json_object_update(answer, rp_session_keys_json(s));
+    reply_json(req, 201, answer);
 }
 
 static void handle_patch(struct rp_control *c, struct evhttp_request *req, struct rp_session *s)
 {
-    static const char *const allowed[] = { "peer", "stop", "upstream_sent", NULL };
-    json_t *body = read_body(req);
-    if (!body)
+    struct rp_patch_req p;
+    char err[256];
+    size_t len;
+    const char *body = body_of(req, &len);
+    if (rp_ctlreq_parse_patch(body, len, &p, err, sizeof err) < 0) {
+        reply_error(req, 400, "%s", err);
         return;
-    if (!only_keys(req, body, allowed))
-        goto out;
-    json_t *peer = json_object_get(body, "peer");
-    json_t *stop = json_object_get(body, "stop");
-    json_t *sent = json_object_get(body, "upstream_sent");
-    if (!peer && !stop) {
-        reply_error(req, 400, "nothing to change: give \"peer\" and/or \"stop\"");
-        goto out;
     }
-    if (stop && !json_is_boolean(stop)) {
-        reply_error(req, 400, "stop must be true or false");
-        goto out;
-    }
-    if (sent && (!json_is_integer(sent) || json_integer_value(sent) < 0 ||
-                 json_integer_value(sent) > (json_int_t)UINT32_MAX)) {
-        reply_error(req, 400, "upstream_sent must be a non-negative integer");
-        goto out;
-    }
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
-    if (peer) {
-        if (!json_is_string(peer) || rp_addr_parse(json_string_value(peer), 0, &addr, &addrlen) < 0) {
-            reply_error(req, 400, "peer must be \"IP:port\" (IPv6 as \"[addr]:port\")");
-            goto out;
-        }
+    if (p.has_peer) {
         if (rp_session_stopped(s)) {
             reply_error(req, 409, "session is stopped");
-            goto out;
+            return;
         }
-        rp_session_announce(s, (struct sockaddr *)&addr, rp_monotonic_ns());
+        rp_session_announce(s, (struct sockaddr *)&p.peer, rp_monotonic_ns());
     }
-    if (stop && json_is_true(stop))
-        rp_session_stop(s, sent ? (uint64_t)json_integer_value(sent) : 0);
+    if (p.stop)
+        rp_session_stop(s, p.has_upstream_sent ? p.upstream_sent : 0);
     rp_reflector_reschedule(c->refl);
     reply_json(req, 200, rp_session_to_json(s));
-out:
-    json_decref(body);
 }
 
 static void handle_sessions(struct rp_control *c, struct evhttp_request *req, const char *path)
@@ -418,7 +323,7 @@ struct rp_control *rp_control_new(struct event_base *base, const struct rp_confi
     c->base = base;
     c->cfg = cfg;
     c->refl = refl;
-    c->rate = rp_ratelimit_new(RATE_SOURCES, RATE_PER_S, RATE_BURST);
+    c->rate = rp_ratelimit_new(RATE_SOURCES, cfg->requests_per_second, cfg->request_burst);
     c->http = evhttp_new(base);
     if (!c->rate || !c->http) {
         snprintf(err, errlen, "out of memory");
@@ -433,7 +338,7 @@ struct rp_control *rp_control_new(struct event_base *base, const struct rp_confi
     evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE);
     evhttp_set_max_body_size(c->http, cfg->max_body);
     evhttp_set_max_headers_size(c->http, MAX_HEADERS_BYTES);
-    evhttp_set_timeout(c->http, HTTP_TIMEOUT_S);
+    evhttp_set_timeout(c->http, (int)cfg->request_timeout);
     evhttp_set_gencb(c->http, on_request, c);
 
     struct sockaddr_storage ss;
@@ -456,6 +361,9 @@ fail:
 
 int rp_control_reload(struct rp_control *c, char *err, size_t errlen)
 {
+    rp_ratelimit_set(c->rate, c->cfg->requests_per_second, c->cfg->request_burst);
+    evhttp_set_max_body_size(c->http, c->cfg->max_body);
+    evhttp_set_timeout(c->http, (int)c->cfg->request_timeout);
     if (!c->ssl_ctx || !c->cfg->tls_cert[0])
         return 0; /* switching TLS on or off needs a restart: the listener is bound */
     SSL_CTX *fresh = load_tls(c->cfg, err, errlen);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "notify.h"
 #include "reflector.h"
+#include "srtp.h"
 #include "stunsrv.h"
 
 struct daemon {
@@ -74,6 +75,10 @@ int rp_daemon_run(const char *config_path)
         rp_log_err("%s", err);
         return 1;
     }
+    if (rp_srtp_global_init() < 0) {
+        rp_log_err("cannot initialise libsrtp2");
+        return 1;
+    }
     rp_log_set_level(d.cfg.log_level);
     /* Precise timers: downstream packets must leave on a 20 ms grid, not epoll's 1 ms rounding. */
     struct event_config *ec = event_config_new();
@@ -128,5 +133,6 @@ out:
     rp_control_free(d.control);
     rp_reflector_free(d.refl);
     event_base_free(d.base);
+    rp_srtp_global_fini();
     return rc;
 }

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "emodel.h"
@@ -19,6 +21,7 @@
 #include "probe.h"
 #include "rtp.h"
 #include "rxstats.h"
+#include "srtp.h"
 #include "stun.h"
 #include "timeutil.h"
 #include "udp.h"
@@ -53,6 +56,9 @@ struct run {
     uint16_t up_seq0;
     uint32_t up_ts0;
     struct rp_payloads *payloads;
+    uint8_t auth_key[RP_MEXT_AUTH_KEY_LEN];   /* plain RTP: HMAC key from the daemon */
+    struct rp_srtp *srtp_out, *srtp_in;       /* SRTP: up (we protect), down (we unprotect) */
+    uint64_t down_auth_failures, down_replays;
     uint64_t n_total, n_sent, send_errors;
     uint64_t period_ns, t0_mono;
 
@@ -104,12 +110,18 @@ static void send_upstream(struct run *r)
         .ssrc = r->ssrc_up,
     };
     struct rp_mext_up up = { .seq = (uint32_t)i, .t1_ns = rp_realtime_ns() };
-    uint8_t elem[RP_MEXT_UP_LEN], pkt[RP_RTP_MAX_PKT];
-    size_t elen = rp_mext_up_encode(&up, elem, sizeof elem);
-    size_t n = rp_rtp_build(pkt, sizeof pkt, &h, RP_MEXT_ID_UP, elem, elen, payload, plen);
-    /* A refused send (ICMP unreachable on the connected socket) still counts as
-     * sent: the daemon's receive count tells what arrived. */
-    if (n == 0 || rp_udp_send(r->fd, pkt, n, (struct sockaddr *)&r->media_dest, r->media_dest_len) < 0)
+    uint8_t elem[RP_MEXT_UP_LEN], zero_tag[RP_MEXT_AUTH_LEN] = { 0 };
+    uint8_t pkt[RP_RTP_MAX_PKT + RP_SRTP_MAX_OVERHEAD];
+    struct rp_rtp_elem elems[2] = {
+        { RP_MEXT_ID_UP, elem, rp_mext_up_encode(&up, elem, sizeof elem) },
+        { RP_MEXT_ID_AUTH, zero_tag, sizeof zero_tag },
+    };
+    size_t n = rp_rtp_build_elems(pkt, RP_RTP_MAX_PKT, &h, elems, r->srtp_out ? 1 : 2, payload, plen);
+    bool ok = n > 0 && (r->srtp_out ? rp_srtp_protect(r->srtp_out, pkt, &n, sizeof pkt) == RP_SRTP_OK
+                                    : rp_mext_auth_sign(pkt, n, r->auth_key) == 0);
+    /* A refused send (ICMP unreachable) still counts as sent: the daemon's
+     * receive count tells what arrived. */
+    if (!ok || rp_udp_send(r->fd, pkt, n, (struct sockaddr *)&r->media_dest, r->media_dest_len) < 0)
         r->send_errors++;
     r->n_sent++;
 }
@@ -169,11 +181,34 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
             r->foreign++;
             continue;
         }
+        size_t len = (size_t)n;
+        if (r->srtp_in) {
+            enum rp_srtp_result sr = rp_srtp_unprotect(r->srtp_in, buf, &len);
+            if (sr != RP_SRTP_OK) {
+                if (sr == RP_SRTP_EAUTH)
+                    r->down_auth_failures++;
+                else if (sr == RP_SRTP_EREPLAY)
+                    r->down_replays++;
+                else
+                    r->malformed++;
+                continue;
+            }
+        } else {
+            int a = rp_mext_auth_verify(buf, len, r->auth_key);
+            if (a == -2) {
+                r->down_auth_failures++;
+                continue;
+            }
+            if (a < 0) {
+                r->malformed++;
+                continue;
+            }
+        }
         struct rp_rtp_pkt pkt;
         const uint8_t *elem;
         size_t elen;
         struct rp_mext_down d;
-        if (rp_rtp_parse(buf, (size_t)n, &pkt) != RP_RTP_OK || pkt.hdr.ssrc != r->ssrc_down ||
+        if (rp_rtp_parse(buf, len, &pkt) != RP_RTP_OK || pkt.hdr.ssrc != r->ssrc_down ||
             pkt.hdr.pt != r->codec->pt) {
             r->foreign++;
             continue;
@@ -188,6 +223,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
             rp_rxstats_set_first_seq(r->down, (uint16_t)(pkt.hdr.seq - (uint16_t)(d.down_sent - 1)));
             r->down_first = true;
         }
+        /* Bytes on the wire: the datagram as received, SRTP tag included. */
         rp_rxstats_add(r->down, pkt.hdr.seq, pkt.hdr.ts, meta.rx_ns, (size_t)n + r->overhead);
         if (d.down_sent > r->down_sent_seen)
             r->down_sent_seen = d.down_sent;
@@ -264,6 +300,7 @@ static void fill_upstream(struct run *r, json_t *daemon)
     s->wire_bytes = (uint64_t)jnum(u, "wire_bytes");
     up->host_drops = (uint64_t)jnum(u, "host_drops");
     up->reply_only = json_is_true(json_object_get(u, "reply_only"));
+    up->auth_failures = (uint64_t)jnum(u, "auth_failures");
 
     json_t *latched = json_object_get(daemon, "latched");
     if (json_is_string(latched))
@@ -326,6 +363,7 @@ static void build_report(struct run *r, json_t *daemon_final)
     rep->down.sent = down_sent;
     rp_rxstats_summary(r->down, down_sent, &rep->down.rx);
     rep->down.host_drops = r->down_host_drops;
+    rep->down.auth_failures = r->down_auth_failures;
 
     if (r->nrtt > 0) {
         qsort(r->rtt_ns, r->nrtt, sizeof r->rtt_ns[0], cmp_i64);
@@ -361,14 +399,18 @@ static int open_session(struct run *r, json_t **created, char *err, size_t errle
     json_t *req = json_pack("{s:s, s:i, s:i, s:i, s:i, s:s}", "codec", r->codec->name, "ptime_ms", (int)o->ptime_ms,
                             "duration_s", (int)o->duration_s, "bitrate_bps",
                             (int)(o->bitrate_bps ? o->bitrate_bps : r->codec->default_bitrate), "jitter_buffer_ms",
-                            (int)o->jitter_buffer_ms, "transport", "rtp");
+                            (int)o->jitter_buffer_ms, "transport", o->srtp ? "srtp" : "rtp");
+    if (o->srtp)
+        json_object_set_new(req, "srtp_suite", json_string(rp_srtp_suite_name(o->srtp_suite)));
     int status;
     json_t *resp;
     int rc = rp_httpc_request(r->http, "POST", "/v1/sessions", req, &status, &resp, err, errlen);
     json_decref(req);
     if (rc < 0)
         return -1;
-    if (status == 401) {
+    if (status == 403) {
+        snprintf(err, errlen, "the daemon refused (HTTP 403): %s", json_error_message(resp));
+    } else if (status == 401) {
         snprintf(err, errlen, "the daemon rejected the token (HTTP 401): check --token-file or RTPPROBE_TOKEN");
     } else if (status == 429 || status == 503) {
         snprintf(err, errlen, "the daemon is busy (HTTP %d): %s; try again later", status, json_error_message(resp));
@@ -383,6 +425,39 @@ static int open_session(struct run *r, json_t **created, char *err, size_t errle
     }
     json_decref(resp);
     return -1;
+}
+
+/* The session's keys from the daemon's answer. */
+static int take_keys(struct run *r, json_t *created, char *err, size_t errlen)
+{
+    if (!r->opts->srtp) {
+        json_t *k = json_object_get(created, "auth_key");
+        unsigned char raw[RP_MEXT_AUTH_KEY_LEN + 4];
+        const char *b64 = json_string_value(k);
+        if (!b64 || strlen(b64) != 44 || EVP_DecodeBlock(raw, (const unsigned char *)b64, 44) != 33) {
+            snprintf(err, errlen, "the daemon's answer lacks a valid auth_key (is it an older rtpprobed?)");
+            return -1;
+        }
+        memcpy(r->auth_key, raw, sizeof r->auth_key);
+        OPENSSL_cleanse(raw, sizeof raw);
+        return 0;
+    }
+    json_t *srtp = json_object_get(created, "srtp");
+    const char *up = json_string_value(json_object_get(srtp, "key_up"));
+    const char *down = json_string_value(json_object_get(srtp, "key_down"));
+    uint8_t kup[RP_SRTP_MAX_KEY_LEN], kdown[RP_SRTP_MAX_KEY_LEN];
+    enum rp_srtp_suite suite = r->opts->srtp_suite;
+    size_t klen = rp_srtp_key_len(suite);
+    if (!up || !down || rp_srtp_inline_decode(suite, up, kup, sizeof kup) < 0 ||
+        rp_srtp_inline_decode(suite, down, kdown, sizeof kdown) < 0) {
+        snprintf(err, errlen, "the daemon's answer lacks valid SRTP keys for %s", rp_srtp_suite_name(suite));
+        return -1;
+    }
+    r->srtp_out = rp_srtp_new(suite, RP_SRTP_OUTBOUND, kup, klen, err, errlen);
+    r->srtp_in = r->srtp_out ? rp_srtp_new(suite, RP_SRTP_INBOUND, kdown, klen, err, errlen) : NULL;
+    OPENSSL_cleanse(kup, sizeof kup);
+    OPENSSL_cleanse(kdown, sizeof kdown);
+    return r->srtp_in ? 0 : -1;
 }
 
 static int control_call(struct run *r, const char *method, json_t *body, json_t **resp, char *err, size_t errlen)
@@ -549,6 +624,9 @@ static void teardown(struct run *r)
         close(r->fd);
     rp_payloads_free(r->payloads);
     rp_rxstats_free(r->down);
+    rp_srtp_free(r->srtp_out);
+    rp_srtp_free(r->srtp_in);
+    OPENSSL_cleanse(r->auth_key, sizeof r->auth_key);
     free(r->rtt_ns);
     rp_httpc_free(r->http);
 }
@@ -571,7 +649,11 @@ int rp_probe_run(const struct rp_probe_opts *o, struct rp_report *rep, char *err
     snprintf(rep->session_id, sizeof rep->session_id, "%s", json_string_value(json_object_get(created, "id")));
     snprintf(rep->server, sizeof rep->server, "%s", o->server);
     snprintf(rep->codec, sizeof rep->codec, "%s", r.codec->name);
-    snprintf(rep->transport, sizeof rep->transport, "rtp");
+    snprintf(rep->transport, sizeof rep->transport, "%s", o->srtp ? "srtp" : "rtp");
+    if (o->srtp)
+        snprintf(rep->cipher, sizeof rep->cipher, "%s", rp_srtp_suite_name(o->srtp_suite));
+    if (take_keys(&r, created, err, errlen) < 0)
+        goto delete;
     json_t *client = json_object_get(created, "client");
     if (json_is_string(client))
         snprintf(rep->nat.control_seen, sizeof rep->nat.control_seen, "%s", json_string_value(client));

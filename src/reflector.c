@@ -195,6 +195,14 @@ struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_s
     return sl->session;
 }
 
+unsigned rp_reflector_count_source(const struct rp_reflector *r, const struct sockaddr *ip)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < r->nslots; i++)
+        n += rp_addr_same_ip(rp_session_control_peer(r->slots[i]->session), ip);
+    return n;
+}
+
 struct rp_session *rp_reflector_find(struct rp_reflector *r, const char *id)
 {
     for (unsigned i = 0; i < r->nslots; i++)

@@ -541,6 +541,7 @@ static json_t *dir_json(const struct rp_dir_report *d, bool is_up, bool *ok)
     put(o, "r_factor", got ? j_real(d->r_factor, 2) : json_null(), ok);
     put(o, "mos", got ? j_real(d->mos, 2) : json_null(), ok);
     put(o, "host_drops", m ? j_u64(d->host_drops) : json_null(), ok);
+    put(o, "auth_failures", m ? j_u64(d->auth_failures) : json_null(), ok);
     put(o, "reply_only", m && is_up ? json_boolean(d->reply_only) : json_null(), ok);
     return o;
 }
@@ -558,6 +559,7 @@ static json_t *report_json(const struct rp_report *r)
     put(o, "ptime_ms", json_integer(r->ptime_ms), &ok);
     put(o, "bitrate_bps", json_integer(r->bitrate), &ok);
     put(o, "transport", j_str(r->transport, sizeof r->transport), &ok);
+    put(o, "cipher", j_str_or_null(r->cipher, sizeof r->cipher), &ok);
     put(o, "duration_s", j_real(r->duration_s, 3), &ok);
     put(o, "jitter_buffer_ms", json_integer(r->jitter_buffer_ms), &ok);
     put(o, "media_port", r->media_port ? json_integer(r->media_port) : json_null(), &ok);
@@ -698,6 +700,7 @@ void rp_report_print_text(const struct rp_report *r, FILE *out)
     row(out, "R-factor", cell_real(ug, u->r_factor, 1, "").s, cell_real(dg, d->r_factor, 1, "").s);
     row(out, "MOS", cell_real(ug, u->mos, 2, "").s, cell_real(dg, d->mos, 2, "").s);
     row(out, "host drops", cell_u64(um, u->host_drops).s, cell_u64(dm, d->host_drops).s);
+    row(out, "auth failures", cell_u64(um, u->auth_failures).s, cell_u64(dm, d->auth_failures).s);
     fputc('\n', out);
 
     if (r->has_rtt)

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "log.h"
@@ -66,6 +68,14 @@ struct rp_session {
     uint32_t refl_seq;
     uint64_t refl_t1, refl_t2;
 
+    /* Plain RTP: both directions carry an HMAC tag under this key. SRTP: libsrtp
+     * contexts, up (we unprotect) and down (we protect). */
+    uint8_t  auth_key[RP_MEXT_AUTH_KEY_LEN];
+    uint8_t  key_up[RP_SRTP_MAX_KEY_LEN];
+    uint8_t  key_down[RP_SRTP_MAX_KEY_LEN];
+    struct rp_srtp *srtp_in;
+    struct rp_srtp *srtp_out;
+
     struct rp_payloads *payloads;
     bool     stopped;
     bool     sending;          /* peer known, stream running */
@@ -78,7 +88,7 @@ struct rp_session {
 };
 
 static const char *const drop_names[RP_DROP_COUNT] = {
-    "bad_rtp", "wrong_ssrc", "wrong_pt", "bad_extension", "after_stop",
+    "bad_rtp", "wrong_ssrc", "wrong_pt", "bad_extension", "after_stop", "auth_failure", "replay",
 };
 
 const char *rp_drop_reason_name(enum rp_drop_reason r)
@@ -124,6 +134,23 @@ struct rp_session *rp_session_new(const struct rp_session_params *p, int fd, uin
     s->expires_mono = now_mono + p->duration_s * NS_PER_S + LINGER_NS;
     memcpy(&s->control_peer, control_peer, rp_addr_len(control_peer));
 
+    if (RAND_bytes(s->auth_key, sizeof s->auth_key) != 1)
+        rp_fatal("RAND_bytes failed");
+    if (p->srtp) {
+        size_t klen = rp_srtp_key_len(p->suite);
+        if (p->has_key_up)
+            memcpy(s->key_up, p->key_up, klen);
+        else if (rp_srtp_keygen(p->suite, s->key_up, klen) < 0)
+            rp_fatal("RAND_bytes failed");
+        if (rp_srtp_keygen(p->suite, s->key_down, klen) < 0)
+            rp_fatal("RAND_bytes failed");
+        s->srtp_in = rp_srtp_new(p->suite, RP_SRTP_INBOUND, s->key_up, klen, err, errlen);
+        s->srtp_out = s->srtp_in ? rp_srtp_new(p->suite, RP_SRTP_OUTBOUND, s->key_down, klen, err, errlen) : NULL;
+        if (!s->srtp_out) {
+            rp_session_free(s);
+            return NULL;
+        }
+    }
     s->up_stats = rp_rxstats_new(s->codec->clock_rate, p->jitter_buffer_ms);
     unsigned nframes = PAYLOAD_LOOP_MS / p->ptime_ms;
     s->payloads = rp_payloads_new(p->codec, p->ptime_ms, p->bitrate_bps, nframes, random_u32(), err, errlen);
@@ -144,6 +171,11 @@ void rp_session_free(struct rp_session *s)
         close(s->fd);
     rp_rxstats_free(s->up_stats);
     rp_payloads_free(s->payloads);
+    rp_srtp_free(s->srtp_in);
+    rp_srtp_free(s->srtp_out);
+    OPENSSL_cleanse(s->auth_key, sizeof s->auth_key);
+    OPENSSL_cleanse(s->key_up, sizeof s->key_up);
+    OPENSSL_cleanse(s->key_down, sizeof s->key_down);
     free(s);
 }
 
@@ -154,6 +186,10 @@ uint32_t rp_session_ssrc_up(const struct rp_session *s) { return s->ssrc_up; }
 uint32_t rp_session_ssrc_down(const struct rp_session *s) { return s->ssrc_down; }
 const struct rp_session_params *rp_session_params(const struct rp_session *s) { return &s->params; }
 bool rp_session_stopped(const struct rp_session *s) { return s->stopped; }
+const struct sockaddr *rp_session_control_peer(const struct rp_session *s)
+{
+    return (const struct sockaddr *)&s->control_peer;
+}
 
 bool rp_session_expired(const struct rp_session *s, uint64_t now_mono)
 {
@@ -200,6 +236,20 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
             (void)rp_udp_send(s->fd, resp, rlen, src, meta->fromlen);
         return;
     }
+    uint8_t plain[RP_RTP_MAX_PKT + RP_SRTP_MAX_OVERHEAD];
+    if (s->params.srtp) {
+        if (len > sizeof plain) {
+            drop(s, RP_DROP_BAD_RTP);
+            return;
+        }
+        memcpy(plain, buf, len);
+        enum rp_srtp_result r = rp_srtp_unprotect(s->srtp_in, plain, &len);
+        if (r != RP_SRTP_OK) {
+            drop(s, r == RP_SRTP_EAUTH ? RP_DROP_AUTH : r == RP_SRTP_EREPLAY ? RP_DROP_REPLAY : RP_DROP_BAD_RTP);
+            return;
+        }
+        buf = plain;
+    }
     struct rp_rtp_pkt pkt;
     if (rp_rtp_parse(buf, len, &pkt) != RP_RTP_OK) {
         drop(s, RP_DROP_BAD_RTP);
@@ -213,11 +263,21 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
         drop(s, RP_DROP_WRONG_PT);
         return;
     }
+    if (!s->params.srtp) {
+        int a = rp_mext_auth_verify(buf, len, s->auth_key);
+        if (a != 0) {
+            drop(s, a == -2 ? RP_DROP_AUTH : RP_DROP_BAD_EXT);
+            return;
+        }
+    }
+    /* SRTP authenticates the packet itself; then the measurement element is
+     * optional, so that other SRTP senders (ffmpeg) can be measured too. */
     const uint8_t *elem;
     size_t elem_len;
     struct rp_mext_up up;
-    if (rp_rtp_ext_find(&pkt, RP_MEXT_ID_UP, &elem, &elem_len) != 1 ||
-        rp_mext_up_decode(elem, elem_len, &up) != 0) {
+    int found = rp_rtp_ext_find(&pkt, RP_MEXT_ID_UP, &elem, &elem_len);
+    bool has_up = found == 1 && rp_mext_up_decode(elem, elem_len, &up) == 0;
+    if (found < 0 || (found == 1 && !has_up) || (!has_up && !s->params.srtp)) {
         drop(s, RP_DROP_BAD_EXT);
         return;
     }
@@ -232,13 +292,14 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
     }
     if (!s->first_seen) {
         /* The probe's counter starts at 0 with its first RTP sequence number. */
-        rp_rxstats_set_first_seq(s->up_stats, (uint16_t)(pkt.hdr.seq - (uint16_t)up.seq));
+        if (has_up)
+            rp_rxstats_set_first_seq(s->up_stats, (uint16_t)(pkt.hdr.seq - (uint16_t)up.seq));
         s->first_seen = true;
     }
     s->up_accepted++;
     note_upstream(s, now_mono);
     rp_rxstats_add(s->up_stats, pkt.hdr.seq, pkt.hdr.ts, meta->rx_ns, len + rp_addr_udp_overhead(from));
-    if (!s->have_reflection || (int32_t)(up.seq - s->refl_seq) > 0) {
+    if (has_up && (!s->have_reflection || (int32_t)(up.seq - s->refl_seq) > 0)) {
         s->have_reflection = true;
         s->refl_seq = up.seq;
         s->refl_t1 = up.t1_ns;
@@ -306,13 +367,19 @@ static void send_one(struct rp_session *s, uint64_t now_mono)
         .ts = s->down_ts,
         .ssrc = s->ssrc_down,
     };
-    uint8_t elem[RP_MEXT_DOWN_LEN];
-    uint8_t pkt[RP_RTP_MAX_PKT];
+    uint8_t elem[RP_MEXT_DOWN_LEN], zero_tag[RP_MEXT_AUTH_LEN] = { 0 };
+    uint8_t pkt[RP_RTP_MAX_PKT + RP_SRTP_MAX_OVERHEAD];
     /* T3 as late as possible: the reflection hold time (T3 - T2) leaves the RTT. */
     d.t3_ns = rp_realtime_ns();
-    size_t elem_len = rp_mext_down_encode(&d, elem, sizeof elem);
-    size_t n = rp_rtp_build(pkt, sizeof pkt, &h, RP_MEXT_ID_DOWN, elem, elem_len, payload, payload_len);
+    struct rp_rtp_elem elems[2] = {
+        { RP_MEXT_ID_DOWN, elem, rp_mext_down_encode(&d, elem, sizeof elem) },
+        { RP_MEXT_ID_AUTH, zero_tag, sizeof zero_tag },
+    };
+    size_t n = rp_rtp_build_elems(pkt, RP_RTP_MAX_PKT, &h, elems, s->params.srtp ? 1 : 2, payload, payload_len);
     if (n == 0)
+        return;
+    if (s->params.srtp ? rp_srtp_protect(s->srtp_out, pkt, &n, sizeof pkt) != RP_SRTP_OK
+                       : rp_mext_auth_sign(pkt, n, s->auth_key) != 0)
         return;
     if (rp_udp_send(s->fd, pkt, n, dest, rp_addr_len(dest)) < 0) {
         /* A blocked path (ICMP unreachable) must not stop the clock: the packet
@@ -363,6 +430,26 @@ static double round3(double v)
     return round(v * 1000.0) / 1000.0;
 }
 
+json_t *rp_session_keys_json(const struct rp_session *s)
+{
+    if (!s->params.srtp) {
+        char b64[RP_MEXT_AUTH_KEY_LEN * 2];
+        EVP_EncodeBlock((unsigned char *)b64, s->auth_key, sizeof s->auth_key);
+        json_t *j = json_pack("{s:s}", "auth_key", b64);
+        OPENSSL_cleanse(b64, sizeof b64);
+        return j;
+    }
+    char up[RP_SRTP_INLINE_MAX], down[RP_SRTP_INLINE_MAX];
+    size_t klen = rp_srtp_key_len(s->params.suite);
+    rp_srtp_inline_encode(s->key_up, klen, up, sizeof up);
+    rp_srtp_inline_encode(s->key_down, klen, down, sizeof down);
+    json_t *j = json_pack("{s:{s:s, s:s, s:s}}", "srtp", "suite", rp_srtp_suite_name(s->params.suite), "key_up", up,
+                          "key_down", down);
+    OPENSSL_cleanse(up, sizeof up);
+    OPENSSL_cleanse(down, sizeof down);
+    return j;
+}
+
 json_t *rp_session_to_json(const struct rp_session *s)
 {
     struct rp_rxsummary sum;
@@ -403,8 +490,9 @@ json_t *rp_session_to_json(const struct rp_session *s)
     json_object_set_new(up, "reply_only", json_boolean(s->first_up_mono && s->first_down_mono &&
                                                        s->first_up_mono > s->first_down_mono));
     json_object_set_new(up, "stun", stun);
+    json_object_set_new(up, "auth_failures", json_integer((json_int_t)s->drops[RP_DROP_AUTH]));
     const char *state = s->stopped ? "stopped" : s->sending ? "sending" : "waiting";
-    return json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:o, s:o}",
+    json_t *j = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:o, s:o}",
                      "id", s->id,
                      "codec", s->codec->name,
                      "ptime_ms", (int)s->params.ptime_ms,
@@ -421,4 +509,7 @@ json_t *rp_session_to_json(const struct rp_session *s)
                      "ssrc_down", (json_int_t)s->ssrc_down,
                      "upstream", up,
                      "downstream", down);
+    json_object_set_new(j, "transport", json_string(s->params.srtp ? "srtp" : "rtp"));
+    json_object_set_new(j, "cipher", s->params.srtp ? json_string(rp_srtp_suite_name(s->params.suite)) : json_null());
+    return j;
 }

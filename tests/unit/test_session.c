@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -21,6 +22,8 @@
 
 #define MS 1000000ull
 #define T0 (1000ull * 1000 * MS) /* an arbitrary monotonic origin */
+
+static void load_session_key(struct rp_session *s);
 
 struct fixture {
     int probe_fd;                  /* the "probe": where downstream must arrive */
@@ -53,6 +56,7 @@ static int setup(void **state)
     f.s = rp_session_new(&p, session_fd, rp_addr_port((struct sockaddr *)&session_addr),
                          (struct sockaddr *)&f.probe_addr, T0, err, sizeof err);
     assert_non_null(f.s);
+    load_session_key(f.s);
     *state = &f;
     return 0;
 }
@@ -65,15 +69,32 @@ static int teardown(void **state)
     return 0;
 }
 
-/* An upstream packet as the probe builds it. */
+/* The HMAC key the daemon hands the probe in its POST answer. */
+static uint8_t session_key[RP_MEXT_AUTH_KEY_LEN];
+
+static void load_session_key(struct rp_session *s)
+{
+    json_t *k = rp_session_keys_json(s);
+    const char *b64 = json_string_value(json_object_get(k, "auth_key"));
+    assert_non_null(b64);
+    unsigned char raw[RP_MEXT_AUTH_KEY_LEN + 4];
+    assert_int_equal(EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)strlen(b64)), 33);
+    memcpy(session_key, raw, sizeof session_key);
+    json_decref(k);
+}
+
+/* An upstream packet as the probe builds it, signed with the session's key. */
 static size_t upstream_packet(uint8_t *buf, uint32_t ssrc, uint8_t pt, uint16_t seq, uint32_t counter, uint64_t t1)
 {
     struct rp_mext_up up = { .seq = counter, .t1_ns = t1 };
-    uint8_t elem[RP_MEXT_UP_LEN], payload[160];
+    uint8_t elem[RP_MEXT_UP_LEN], tag[RP_MEXT_AUTH_LEN] = { 0 }, payload[160];
     memset(payload, 0xd5, sizeof payload);
     rp_mext_up_encode(&up, elem, sizeof elem);
     struct rp_rtp_hdr h = { .pt = pt, .seq = seq, .ts = seq * 160u, .ssrc = ssrc };
-    return rp_rtp_build(buf, RP_RTP_MAX_PKT, &h, RP_MEXT_ID_UP, elem, sizeof elem, payload, sizeof payload);
+    struct rp_rtp_elem elems[] = { { RP_MEXT_ID_UP, elem, sizeof elem }, { RP_MEXT_ID_AUTH, tag, sizeof tag } };
+    size_t n = rp_rtp_build_elems(buf, RP_RTP_MAX_PKT, &h, elems, 2, payload, sizeof payload);
+    assert_int_equal(rp_mext_auth_sign(buf, n, session_key), 0);
+    return n;
 }
 
 static void deliver(struct fixture *f, const uint8_t *buf, size_t len, uint64_t rx_ns, uint64_t now)
@@ -296,6 +317,24 @@ static void test_upstream_only_after_downstream_is_reply_only(void **state)
     pending_at_probe(f);
 }
 
+static void test_forged_or_unsigned_packets_are_dropped_as_auth_failures(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, 7, 0, 1);
+    pkt[n - 1] ^= 0x01; /* payload changed after signing */
+    deliver(f, pkt, n, T0, T0);
+    uint8_t other[RP_MEXT_AUTH_KEY_LEN] = { 0x42 };
+    memcpy(session_key, other, sizeof other); /* an attacker's key */
+    n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, 8, 1, 1);
+    deliver(f, pkt, n, T0, T0);
+    assert_int_equal(dropped(f->s, "auth_failure"), 2);
+    assert_int_equal(up_field(f->s, "auth_failures"), 2);
+    assert_int_equal(up_field(f->s, "received"), 0);
+    /* Nothing latched: a forger cannot redirect the stream. */
+    assert_true(rp_session_next_due(f->s) == UINT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +348,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stun_on_the_media_port_gets_one_answer_no_larger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upstream_before_downstream_is_not_reply_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upstream_only_after_downstream_is_reply_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forged_or_unsigned_packets_are_dropped_as_auth_failures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
