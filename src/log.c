@@ -35,6 +35,8 @@ int rp_log_level_parse(const char *name, enum rp_log_level *out)
     return -1;
 }
 
+static void vlog(enum rp_log_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void vlog(enum rp_log_level level, const char *fmt, va_list ap)
 {
     if (level > log_level)
