@@ -236,6 +236,7 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
             (void)rp_udp_send(s->fd, resp, rlen, src, meta->fromlen);
         return;
     }
+    size_t wire_len = len; /* what crossed the network, SRTP tag included */
     uint8_t plain[RP_RTP_MAX_PKT + RP_SRTP_MAX_OVERHEAD];
     if (s->params.srtp) {
         if (len > sizeof plain) {
@@ -298,7 +299,7 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
     }
     s->up_accepted++;
     note_upstream(s, now_mono);
-    rp_rxstats_add(s->up_stats, pkt.hdr.seq, pkt.hdr.ts, meta->rx_ns, len + rp_addr_udp_overhead(from));
+    rp_rxstats_add(s->up_stats, pkt.hdr.seq, pkt.hdr.ts, meta->rx_ns, wire_len + rp_addr_udp_overhead(from));
     if (has_up && (!s->have_reflection || (int32_t)(up.seq - s->refl_seq) > 0)) {
         s->have_reflection = true;
         s->refl_seq = up.seq;

@@ -145,6 +145,52 @@ check "bad config on reload: kept running, error logged with file:line" grep -q 
 check "still serving after a bad reload" test "$(curl -sk -o /dev/null -w '%{http_code}' "$URL/healthz")" = 200
 cp "$WORK/good.conf" "$WORK/rtpprobed.conf"
 
+echo "== SRTP, every suite, end to end"
+for suite in AES_CM_128_HMAC_SHA1_80 AES_CM_128_HMAC_SHA1_32 AEAD_AES_128_GCM AEAD_AES_256_GCM; do
+    rc=0
+    "$BIN/rtpprobe" --server "$URL" --cacert "$WORK/cert.pem" --srtp "$suite" --duration 3 --json --keep \
+        > "$WORK/srtp.json" 2>"$WORK/srtp.err" || rc=$?
+    jq -c '{transport, cipher, up: [.upstream.sent, .upstream.received, .upstream.auth_failures],
+            down: [.downstream.sent, .downstream.received, .downstream.auth_failures], verdict}' "$WORK/srtp.json" | sed 's/^/       /'
+    check "srtp $suite: exit 0, pass, 0 lost, 0 auth failures" jq -e --arg s "$suite" '.transport == "srtp" and .cipher == $s
+        and .verdict == "pass" and .upstream.lost == 0 and .downstream.lost == 0 and .upstream.sent == 150
+        and .upstream.auth_failures == 0 and .downstream.auth_failures == 0' "$WORK/srtp.json"
+    id=$(jq -r .session_id "$WORK/srtp.json")
+    check "srtp $suite: the daemon's session says srtp with that cipher" jq -e --arg s "$suite" \
+        '.transport == "srtp" and .cipher == $s and .upstream.received == 150' <(api "$URL/v1/sessions/$id")
+    api -o /dev/null -X DELETE "$URL/v1/sessions/$id"
+done
+
+echo "== SRTP interop: ffmpeg (libavformat's own SRTP) into a session"
+if command -v ffmpeg >/dev/null; then
+    key=$(openssl rand -base64 30)
+    ffsend() { # ffsend PORT SSRC KEY: 2 s of 8 kHz PCMU in 20 ms frames = exactly 100 RTP packets
+        local ssrc=$(( $2 > 2147483647 ? $2 - 4294967296 : $2 ))
+        ffmpeg -hide_banner -loglevel error -nostdin -re \
+            -f lavfi -i "sine=frequency=440:sample_rate=8000:duration=2:samples_per_frame=160" \
+            -c:a pcm_mulaw -f rtp -ssrc "$ssrc" -payload_type 0 -rtpflags skip_rtcp \
+            -srtp_out_suite AES_CM_128_HMAC_SHA1_80 -srtp_out_params "$3" "srtp://127.0.0.1:$1" > /dev/null
+    }
+    api -X POST -d "{\"codec\":\"pcmu\",\"transport\":\"srtp\",\"srtp_key_up\":\"inline:$key\",\"duration_s\":30}" \
+        "$URL/v1/sessions" > "$WORK/ff.json"
+    ffsend "$(jq .media_port "$WORK/ff.json")" "$(jq .ssrc_up "$WORK/ff.json")" "$key"
+    sleep 0.3
+    api "$URL/v1/sessions/$(jq -r .id "$WORK/ff.json")" > "$WORK/ff.session.json"
+    jq -c '.upstream | {received, lost, auth_failures, replay: .dropped.replay, wire_bytes}' "$WORK/ff.session.json" | sed 's/^/       /'
+    check "ffmpeg SRTP: all 100 packets received and authenticated" jq -e \
+        '.upstream.received == 100 and .upstream.auth_failures == 0 and .upstream.dropped.replay == 0
+         and .upstream.wire_bytes == 100 * (28 + 12 + 160 + 10)' "$WORK/ff.session.json"
+    # The same stream under a key the session does not have: every packet fails authentication.
+    api -X POST -d "{\"codec\":\"pcmu\",\"transport\":\"srtp\",\"srtp_key_up\":\"inline:$key\",\"duration_s\":30}" \
+        "$URL/v1/sessions" > "$WORK/ff2.json"
+    ffsend "$(jq .media_port "$WORK/ff2.json")" "$(jq .ssrc_up "$WORK/ff2.json")" "$(openssl rand -base64 30)"
+    sleep 0.3
+    check "ffmpeg SRTP with a wrong key: 100 auth failures, nothing received" jq -e \
+        '.upstream.received == 0 and .upstream.auth_failures == 100' <(api "$URL/v1/sessions/$(jq -r .id "$WORK/ff2.json")")
+else
+    bad "ffmpeg not installed (scripts/install-deps --test installs it)"
+fi
+
 echo "== rtpprobed command line"
 check "--check-config reports file:line" bash -c "! '$BIN/rtpprobed' -c '$WORK/broken.conf' --check-config 2>&1 | grep -q 'broken.conf:[0-9]' && exit 1 || exit 0"
 check "--version" bash -c "'$BIN/rtpprobed' --version | grep -q '^rtpprobed '"
