@@ -26,6 +26,8 @@ void rp_reflector_destroy(struct rp_reflector *r, struct rp_session *s);
 /* Call after changing a session's sending state (announce, stop). */
 void rp_reflector_reschedule(struct rp_reflector *r);
 unsigned rp_reflector_count(const struct rp_reflector *r);
+/* Totals over every session since start (live and gone), and how many were created. */
+void rp_reflector_counters(const struct rp_reflector *r, struct rp_session_counters *out, uint64_t *created);
 /* Sessions created by clients at this IP address. */
 unsigned rp_reflector_count_source(const struct rp_reflector *r, const struct sockaddr *ip);
 

@@ -76,6 +76,19 @@ uint64_t rp_session_next_due(const struct rp_session *s);
 /* Send every downstream packet due at now_mono. Returns packets sent. */
 unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono);
 
+/* Counters for the daemon-wide totals (/metrics). */
+struct rp_session_counters {
+    uint64_t up_packets;            /* accepted upstream RTP */
+    uint64_t up_bytes;              /* on the wire, accepted */
+    uint64_t down_packets;
+    uint64_t down_bytes;
+    uint64_t drops[RP_DROP_COUNT];
+    uint64_t stun[4];               /* by enum rp_stun_verdict */
+    uint64_t host_drops;
+};
+/* Adds this session's counters to *acc. */
+void rp_session_add_counters(const struct rp_session *s, struct rp_session_counters *acc);
+
 /* The session's keys for the client, only ever sent over TLS or loopback:
  * {"auth_key": base64} for RTP, {"srtp": {"suite", "key_up", "key_down"}} for SRTP.
  * New reference. */

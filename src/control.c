@@ -19,6 +19,8 @@
 
 #include "control.h"
 #include "ctlreq.h"
+#include "metrics.h"
+#include "stunsrv.h"
 #include "log.h"
 #include "netaddr.h"
 #include "ratelimit.h"
@@ -36,10 +38,15 @@ struct rp_control {
     struct evhttp *http;
     SSL_CTX *ssl_ctx;
     struct rp_ratelimit *rate;
+    const struct rp_stunsrv *stun;
+    uint64_t http_responses[RP_HTTP_STATUS_CLASSES];
+    uint64_t auth_failures;
 };
 
-static void reply_json(struct evhttp_request *req, int status, json_t *body)
+static void reply_json(struct rp_control *c, struct evhttp_request *req, int status, json_t *body)
 {
+    if (status >= 100 && status < 600)
+        c->http_responses[status / 100]++;
     struct evbuffer *out = evbuffer_new();
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
@@ -56,17 +63,17 @@ static void reply_json(struct evhttp_request *req, int status, json_t *body)
         evbuffer_free(out);
 }
 
-static void reply_error(struct evhttp_request *req, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void reply_error(struct rp_control *c, struct evhttp_request *req, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static void reply_error(struct evhttp_request *req, int status, const char *fmt, ...)
+static void reply_error(struct rp_control *c, struct evhttp_request *req, int status, const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    reply_json(req, status, json_pack("{s:s, s:i}", "error", msg, "status", status));
+    reply_json(c, req, status, json_pack("{s:s, s:i}", "error", msg, "status", status));
 }
 
 /* getpeername() on the connection: evhttp_connection_get_addr() is empty for
@@ -104,8 +111,9 @@ static bool authorized(struct rp_control *c, struct evhttp_request *req, const c
             rp_addr_format_ip((struct sockaddr *)&peer, ip, sizeof ip);
         /* Stable one-line format: conf/fail2ban matches it. */
         rp_log_warn("auth-failure client=%s path=%s", ip, path);
+        c->auth_failures++;
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer realm=\"rtpprobed\"");
-        reply_error(req, 401, "missing or invalid bearer token");
+        reply_error(c, req, 401, "missing or invalid bearer token");
     }
     return ok;
 }
@@ -139,28 +147,28 @@ static void handle_create(struct rp_control *c, struct evhttp_request *req)
     size_t len;
     const char *body = body_of(req, &len);
     if (rp_ctlreq_parse_create(body, len, &bounds, &p, err, sizeof err) < 0) {
-        reply_error(req, 400, "%s", err);
+        reply_error(c, req, 400, "%s", err);
         return;
     }
     struct sockaddr_storage ss;
     if (!peer_of(req, &ss)) {
-        reply_error(req, 400, "cannot tell the client's address");
+        reply_error(c, req, 400, "cannot tell the client's address");
         return;
     }
     const struct sockaddr *peer = (const struct sockaddr *)&ss;
     if (!may_receive_keys(c, peer)) {
-        reply_error(req, 403, "sessions carry keys: use the TLS control port (or nginx on 443), not plain HTTP");
+        reply_error(c, req, 403, "sessions carry keys: use the TLS control port (or nginx on 443), not plain HTTP");
         return;
     }
     if (rp_reflector_count_source(c->refl, peer) >= cfg->max_sessions_per_source) {
-        reply_error(req, 503, "too many sessions from this address (limit %u)", cfg->max_sessions_per_source);
+        reply_error(c, req, 503, "too many sessions from this address (limit %u)", cfg->max_sessions_per_source);
         return;
     }
     int status;
     struct rp_session *s = rp_reflector_create(c->refl, &p, peer, &status, err, sizeof err);
     if (!s) {
         rp_log_warn("session refused: %s", err);
-        reply_error(req, status, "%s", err);
+        reply_error(c, req, status, "%s", err);
         return;
     }
     const struct rp_codec_info *codec = rp_codec_get(p.codec);
@@ -186,7 +194,7 @@ static void handle_create(struct rp_control *c, struct evhttp_request *req)
                                "transport", p.srtp ? "srtp" : "rtp",
                                "client", client);
     json_object_update(answer, rp_session_keys_json(s));
-    reply_json(req, 201, answer);
+    reply_json(c, req, 201, answer);
 }
 
 static void handle_patch(struct rp_control *c, struct evhttp_request *req, struct rp_session *s)
@@ -196,12 +204,12 @@ static void handle_patch(struct rp_control *c, struct evhttp_request *req, struc
     size_t len;
     const char *body = body_of(req, &len);
     if (rp_ctlreq_parse_patch(body, len, &p, err, sizeof err) < 0) {
-        reply_error(req, 400, "%s", err);
+        reply_error(c, req, 400, "%s", err);
         return;
     }
     if (p.has_peer) {
         if (rp_session_stopped(s)) {
-            reply_error(req, 409, "session is stopped");
+            reply_error(c, req, 409, "session is stopped");
             return;
         }
         rp_session_announce(s, (struct sockaddr *)&p.peer, rp_monotonic_ns());
@@ -209,7 +217,7 @@ static void handle_patch(struct rp_control *c, struct evhttp_request *req, struc
     if (p.stop)
         rp_session_stop(s, p.has_upstream_sent ? p.upstream_sent : 0);
     rp_reflector_reschedule(c->refl);
-    reply_json(req, 200, rp_session_to_json(s));
+    reply_json(c, req, 200, rp_session_to_json(s));
 }
 
 static void handle_sessions(struct rp_control *c, struct evhttp_request *req, const char *path)
@@ -218,7 +226,7 @@ static void handle_sessions(struct rp_control *c, struct evhttp_request *req, co
     if (strcmp(path, API_PREFIX) == 0) {
         if (cmd != EVHTTP_REQ_POST) {
             evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
-            reply_error(req, 405, "use POST on " API_PREFIX);
+            reply_error(c, req, 405, "use POST on " API_PREFIX);
             return;
         }
         handle_create(c, req);
@@ -227,12 +235,12 @@ static void handle_sessions(struct rp_control *c, struct evhttp_request *req, co
     const char *id = path + strlen(API_PREFIX "/");
     struct rp_session *s = strlen(id) == RP_SESSION_ID_LEN ? rp_reflector_find(c->refl, id) : NULL;
     if (!s) {
-        reply_error(req, 404, "no such session");
+        reply_error(c, req, 404, "no such session");
         return;
     }
     switch (cmd) {
     case EVHTTP_REQ_GET:
-        reply_json(req, 200, rp_session_to_json(s));
+        reply_json(c, req, 200, rp_session_to_json(s));
         break;
     case EVHTTP_REQ_PATCH:
         handle_patch(c, req, s);
@@ -241,13 +249,43 @@ static void handle_sessions(struct rp_control *c, struct evhttp_request *req, co
         json_t *last = rp_session_to_json(s);
         rp_log_info("session %s deleted", rp_session_id(s));
         rp_reflector_destroy(c->refl, s);
-        reply_json(req, 200, last);
+        reply_json(c, req, 200, last);
         break;
     }
     default:
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, PATCH, DELETE");
-        reply_error(req, 405, "use GET, PATCH or DELETE on a session");
+        reply_error(c, req, 405, "use GET, PATCH or DELETE on a session");
     }
+}
+
+static void reply_metrics(struct rp_control *c, struct evhttp_request *req)
+{
+    struct rp_metrics_snapshot m = {
+        .sessions_active = rp_reflector_count(c->refl),
+        .sessions_max = c->cfg->max_sessions,
+        .port_min = c->cfg->port_min,
+        .port_max = c->cfg->port_max,
+        .auth_failures_control = c->auth_failures,
+    };
+    rp_reflector_counters(c->refl, &m.media, &m.sessions_created);
+    for (unsigned v = 0; v < RP_STUN_VERDICTS; v++)
+        m.stun_listener[v] = c->stun ? rp_stunsrv_count(c->stun, v) : 0;
+    c->http_responses[2]++; /* this answer */
+    memcpy(m.http_responses, c->http_responses, sizeof m.http_responses);
+    char text[8192];
+    size_t n = rp_metrics_render(&m, text, sizeof text);
+    struct evbuffer *out = evbuffer_new();
+    if (out)
+        evbuffer_add(out, text, n);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
+    evhttp_send_reply(req, n ? 200 : 500, NULL, out);
+    if (out)
+        evbuffer_free(out);
+}
+
+void rp_control_set_stun(struct rp_control *c, const struct rp_stunsrv *stun)
+{
+    c->stun = stun;
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -257,22 +295,29 @@ static void on_request(struct evhttp_request *req, void *arg)
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     if (!peer_of(req, &peer) || !path) {
-        reply_error(req, 400, "bad request");
+        reply_error(c, req, 400, "bad request");
         return;
     }
     if (!rp_ratelimit_allow(c->rate, (struct sockaddr *)&peer, rp_monotonic_ns())) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-        reply_error(req, 429, "too many requests from this address");
+        reply_error(c, req, 429, "too many requests from this address");
+        return;
+    }
+    if (strcmp(path, "/metrics") == 0) {
+        /* Open to the host itself (a local Prometheus or nginx); others need a token. */
+        if (!rp_addr_is_loopback((struct sockaddr *)&peer) && !authorized(c, req, path))
+            return;
+        reply_metrics(c, req);
         return;
     }
     if (strcmp(path, "/healthz") == 0) {
-        reply_json(req, 200, json_pack("{s:s, s:s, s:i}", "status", "ok", "version", RP_VERSION, "sessions",
+        reply_json(c, req, 200, json_pack("{s:s, s:s, s:i}", "status", "ok", "version", RP_VERSION, "sessions",
                                        (int)rp_reflector_count(c->refl)));
         return;
     }
     if (strncmp(path, API_PREFIX, strlen(API_PREFIX)) != 0 ||
         (path[strlen(API_PREFIX)] != '\0' && path[strlen(API_PREFIX)] != '/')) {
-        reply_error(req, 404, "no such resource");
+        reply_error(c, req, 404, "no such resource");
         return;
     }
     if (!authorized(c, req, path))

@@ -109,6 +109,7 @@ int rp_daemon_run(const char *config_path)
                         d.cfg.stun_listen);
         else if (!d.stun)
             rp_log_warn("not answering STUN on stun.listen: %s", err);
+        rp_control_set_stun(d.control, d.stun);
     }
     sigs[0] = evsignal_new(d.base, SIGTERM, on_terminate, &d);
     sigs[1] = evsignal_new(d.base, SIGINT, on_terminate, &d);

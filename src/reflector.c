@@ -32,6 +32,8 @@ struct rp_reflector {
     unsigned nslots;
     unsigned capacity;
     uint64_t armed_for;  /* monotonic ns the tick timer fires at */
+    uint64_t created;    /* sessions ever created */
+    struct rp_session_counters retired; /* counters of sessions already gone */
 };
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -58,6 +60,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 static void remove_slot(struct rp_reflector *r, unsigned i)
 {
     struct slot *sl = r->slots[i];
+    rp_session_add_counters(sl->session, &r->retired);
     event_free(sl->ev);
     rp_session_free(sl->session);
     free(sl);
@@ -192,7 +195,16 @@ struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_s
         return NULL;
     }
     r->slots[r->nslots++] = sl;
+    r->created++;
     return sl->session;
+}
+
+void rp_reflector_counters(const struct rp_reflector *r, struct rp_session_counters *out, uint64_t *created)
+{
+    *out = r->retired;
+    for (unsigned i = 0; i < r->nslots; i++)
+        rp_session_add_counters(r->slots[i]->session, out);
+    *created = r->created;
 }
 
 unsigned rp_reflector_count_source(const struct rp_reflector *r, const struct sockaddr *ip)

@@ -431,6 +431,24 @@ static double round3(double v)
     return round(v * 1000.0) / 1000.0;
 }
 
+_Static_assert(sizeof(((struct rp_session_counters *)0)->stun) / sizeof(uint64_t) == RP_STUN_VERDICTS,
+               "one STUN counter per verdict");
+
+void rp_session_add_counters(const struct rp_session *s, struct rp_session_counters *acc)
+{
+    struct rp_rxsummary sum;
+    rp_rxstats_summary(s->up_stats, 0, &sum);
+    acc->up_packets += s->up_accepted;
+    acc->up_bytes += sum.wire_bytes;
+    acc->down_packets += s->down_sent;
+    acc->down_bytes += s->down_wire_bytes;
+    for (unsigned r = 0; r < RP_DROP_COUNT; r++)
+        acc->drops[r] += s->drops[r];
+    for (unsigned v = 0; v < RP_STUN_VERDICTS; v++)
+        acc->stun[v] += s->stun[v];
+    acc->host_drops += s->up_host_drops;
+}
+
 json_t *rp_session_keys_json(const struct rp_session *s)
 {
     if (!s->params.srtp) {

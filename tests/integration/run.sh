@@ -61,6 +61,12 @@ for codec in pcmu pcma opus; do
     check "$codec: GET after DELETE is 404" test "$(api -o /dev/null -w '%{http_code}' "$URL/v1/sessions/$id")" = 404
 done
 
+echo "== /metrics (Prometheus text) counts what the runs did"
+curl -sk "$URL/metrics" > "$WORK/metrics.txt"
+check "metrics: 3 sessions created" grep -qx 'rtpprobed_sessions_created_total 3' "$WORK/metrics.txt"
+check "metrics: 750 upstream packets (3 x 250)" grep -qx 'rtpprobed_packets_total{direction="upstream"} 750' "$WORK/metrics.txt"
+check "metrics: no media auth failures" grep -qx 'rtpprobed_auth_failures_total{plane="media"} 0' "$WORK/metrics.txt"
+
 echo "== human report and Nagios line"
 "$BIN/rtpprobe" --server "$URL" --cacert "$WORK/cert.pem" --duration 2 > "$WORK/text.out" 2>&1 || true
 check "text report has both directions and a verdict" grep -q "verdict *pass" "$WORK/text.out"

@@ -1,0 +1,29 @@
+/* Prometheus text exposition (format 0.0.4) of the daemon's counters. Pure
+ * rendering: the caller gathers a snapshot. */
+#ifndef RP_METRICS_H
+#define RP_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+#include "stunsrv.h"
+
+#define RP_HTTP_STATUS_CLASSES 6 /* 1xx..5xx, index = status / 100 */
+
+struct rp_metrics_snapshot {
+    unsigned sessions_active;
+    unsigned sessions_max;
+    uint64_t sessions_created;
+    unsigned port_min, port_max;
+    struct rp_session_counters media;          /* all sessions, live and gone */
+    uint64_t stun_listener[RP_STUN_VERDICTS];  /* the stun.listen socket; 0 when off */
+    uint64_t http_responses[RP_HTTP_STATUS_CLASSES];
+    uint64_t auth_failures_control;            /* 401s */
+};
+
+/* Writes the exposition into buf (NUL-terminated). Returns its length, or 0 if
+ * it does not fit. */
+size_t rp_metrics_render(const struct rp_metrics_snapshot *m, char *buf, size_t cap);
+
+#endif

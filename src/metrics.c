@@ -1,0 +1,76 @@
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "metrics.h"
+
+struct out {
+    char  *buf;
+    size_t cap, len;
+    int    full;
+};
+
+static void emit(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void emit(struct out *o, const char *fmt, ...)
+{
+    if (o->full)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= o->cap - o->len)
+        o->full = 1;
+    else
+        o->len += (size_t)n;
+}
+
+static void family(struct out *o, const char *name, const char *type, const char *help)
+{
+    emit(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+size_t rp_metrics_render(const struct rp_metrics_snapshot *m, char *buf, size_t cap)
+{
+    struct out o = { .buf = buf, .cap = cap };
+    if (cap == 0)
+        return 0;
+    buf[0] = '\0';
+    family(&o, "rtpprobed_sessions", "gauge", "Probe sessions open now.");
+    emit(&o, "rtpprobed_sessions %u\n", m->sessions_active);
+    family(&o, "rtpprobed_sessions_max", "gauge", "limits.max_sessions.");
+    emit(&o, "rtpprobed_sessions_max %u\n", m->sessions_max);
+    family(&o, "rtpprobed_sessions_created_total", "counter", "Probe sessions created since start.");
+    emit(&o, "rtpprobed_sessions_created_total %" PRIu64 "\n", m->sessions_created);
+    family(&o, "rtpprobed_media_ports", "gauge", "Even media ports in the configured range (port usage: sessions / ports).");
+    emit(&o, "rtpprobed_media_ports %u\n", (m->port_max - ((m->port_min + 1) & ~1u)) / 2 + 1);
+
+    family(&o, "rtpprobed_packets_total", "counter", "Media packets accepted upstream or sent downstream.");
+    emit(&o, "rtpprobed_packets_total{direction=\"upstream\"} %" PRIu64 "\n", m->media.up_packets);
+    emit(&o, "rtpprobed_packets_total{direction=\"downstream\"} %" PRIu64 "\n", m->media.down_packets);
+    family(&o, "rtpprobed_bytes_total", "counter", "Media bytes on the wire (IP and UDP headers included).");
+    emit(&o, "rtpprobed_bytes_total{direction=\"upstream\"} %" PRIu64 "\n", m->media.up_bytes);
+    emit(&o, "rtpprobed_bytes_total{direction=\"downstream\"} %" PRIu64 "\n", m->media.down_bytes);
+    family(&o, "rtpprobed_dropped_total", "counter", "Datagrams dropped on session ports, by reason.");
+    for (unsigned r = 0; r < RP_DROP_COUNT; r++)
+        emit(&o, "rtpprobed_dropped_total{reason=\"%s\"} %" PRIu64 "\n", rp_drop_reason_name(r), m->media.drops[r]);
+    family(&o, "rtpprobed_auth_failures_total", "counter",
+           "Media packets whose SRTP or HMAC tag failed, and control requests with a bad token.");
+    emit(&o, "rtpprobed_auth_failures_total{plane=\"media\"} %" PRIu64 "\n", m->media.drops[RP_DROP_AUTH]);
+    emit(&o, "rtpprobed_auth_failures_total{plane=\"control\"} %" PRIu64 "\n", m->auth_failures_control);
+    family(&o, "rtpprobed_socket_drops", "gauge",
+           "Datagrams the kernel dropped on session sockets (SO_RXQ_OVFL), summed over sessions.");
+    emit(&o, "rtpprobed_socket_drops %" PRIu64 "\n", m->media.host_drops);
+    family(&o, "rtpprobed_stun_total", "counter", "STUN datagrams by verdict, on session ports and on stun.listen.");
+    for (unsigned v = 0; v < RP_STUN_VERDICTS; v++) {
+        emit(&o, "rtpprobed_stun_total{port=\"session\",verdict=\"%s\"} %" PRIu64 "\n", rp_stun_verdict_name(v),
+             m->media.stun[v]);
+        emit(&o, "rtpprobed_stun_total{port=\"listen\",verdict=\"%s\"} %" PRIu64 "\n", rp_stun_verdict_name(v),
+             m->stun_listener[v]);
+    }
+    family(&o, "rtpprobed_http_responses_total", "counter", "Control API responses by status class.");
+    for (unsigned c = 1; c < RP_HTTP_STATUS_CLASSES; c++)
+        emit(&o, "rtpprobed_http_responses_total{code=\"%uxx\"} %" PRIu64 "\n", c, m->http_responses[c]);
+    return o.full ? 0 : o.len;
+}
