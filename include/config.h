@@ -6,10 +6,13 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "netaddr.h"
 #include "token.h"
 
 #define RP_CONFIG_MAX_TOKENS 64
 #define RP_CONFIG_PATH_MAX 512
+#define RP_CONFIG_MAX_ECHO_PORTS 16
+#define RP_CONFIG_MAX_ECHO_ALLOW 32
 
 struct rp_config {
     char     control_listen[128];           /* "127.0.0.1:8743" */
@@ -32,6 +35,12 @@ struct rp_config {
     unsigned ptime_min, ptime_max;          /* 10, 60 */
     unsigned bitrate_min, bitrate_max;      /* Opus, bps: 6000, 128000 */
     enum rp_log_level log_level;            /* "info" */
+    /* Echo ports for third-party phones and ffmpeg: RTP sent back to its source. */
+    unsigned necho_ports;
+    uint16_t echo_ports[RP_CONFIG_MAX_ECHO_PORTS];
+    unsigned necho_allow;                   /* sources allowed to use them; none = nobody */
+    struct rp_cidr echo_allow[RP_CONFIG_MAX_ECHO_ALLOW];
+    unsigned echo_rate;                     /* packets per second per source, 100 */
 };
 
 void rp_config_defaults(struct rp_config *cfg);

@@ -19,8 +19,9 @@ struct rp_control *rp_control_new(struct event_base *base, const struct rp_confi
  * this reloads the TLS certificate and key. 0, or -1 keeping the old ones. */
 int  rp_control_reload(struct rp_control *c, char *err, size_t errlen);
 void rp_control_free(struct rp_control *c);
-/* The stun.listen socket whose counters /metrics shows (may stay unset). */
+/* The stun.listen socket and echo ports whose counters /metrics shows (either may be NULL). */
 struct rp_stunsrv;
-void rp_control_set_stun(struct rp_control *c, const struct rp_stunsrv *stun);
+struct rp_echo;
+void rp_control_set_listeners(struct rp_control *c, const struct rp_stunsrv *stun, const struct rp_echo *echo);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "echo.h"
 #include "session.h"
 #include "stunsrv.h"
 
@@ -18,6 +19,7 @@ struct rp_metrics_snapshot {
     unsigned port_min, port_max;
     struct rp_session_counters media;          /* all sessions, live and gone */
     uint64_t stun_listener[RP_STUN_VERDICTS];  /* the stun.listen socket; 0 when off */
+    uint64_t echo[RP_ECHO_VERDICTS];           /* echo ports; 0 when none */
     uint64_t http_responses[RP_HTTP_STATUS_CLASSES];
     uint64_t auth_failures_control;            /* 401s */
 };

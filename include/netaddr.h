@@ -27,4 +27,13 @@ socklen_t rp_addr_len(const struct sockaddr *sa);
 /* IP + UDP header bytes for this family (28 or 48). */
 unsigned rp_addr_udp_overhead(const struct sockaddr *sa);
 
+/* An address prefix: "198.18.0.0/15", "2001:db8::/32", or a bare address (/32, /128). */
+struct rp_cidr {
+    int     family;
+    uint8_t addr[16];
+    unsigned bits;
+};
+int  rp_cidr_parse(const char *s, struct rp_cidr *out);                 /* 0 or -1 */
+bool rp_cidr_match(const struct rp_cidr *c, const struct sockaddr *sa);  /* IPv4-mapped v6 matches v4 */
+
 #endif

@@ -232,6 +232,41 @@ static int set_bind(struct loader *ld, const config_setting_t *s, struct rp_conf
     return 0;
 }
 
+static int set_echo_ports(struct loader *ld, const config_setting_t *s, struct rp_config *c)
+{
+    if (!config_setting_is_list(s) && !config_setting_is_array(s))
+        return fail_at(ld, s, "echo.ports: expected a list of port numbers, e.g. [ 9000, 9002 ]");
+    int n = config_setting_length(s);
+    if (n > RP_CONFIG_MAX_ECHO_PORTS)
+        return fail_at(ld, s, "echo.ports: %d entries, at most %d", n, RP_CONFIG_MAX_ECHO_PORTS);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        int v = config_setting_type(e) == CONFIG_TYPE_INT ? config_setting_get_int(e) : -1;
+        if (v < 1024 || v > 65535)
+            return fail_at(ld, e, "echo.ports[%d]: expected a port number from 1024 to 65535", i);
+        c->echo_ports[i] = (uint16_t)v;
+    }
+    c->necho_ports = (unsigned)n;
+    return 0;
+}
+
+static int set_echo_allow(struct loader *ld, const config_setting_t *s, struct rp_config *c)
+{
+    if (!config_setting_is_list(s) && !config_setting_is_array(s))
+        return fail_at(ld, s, "echo.allow: expected a list of prefixes, e.g. [ \"10.0.0.0/8\" ]");
+    int n = config_setting_length(s);
+    if (n > RP_CONFIG_MAX_ECHO_ALLOW)
+        return fail_at(ld, s, "echo.allow: %d entries, at most %d", n, RP_CONFIG_MAX_ECHO_ALLOW);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+            rp_cidr_parse(config_setting_get_string(e), &c->echo_allow[i]) < 0)
+            return fail_at(ld, e, "echo.allow[%d]: expected an address prefix like \"198.51.100.0/24\"", i);
+    }
+    c->necho_allow = (unsigned)n;
+    return 0;
+}
+
 /* "" disables the listener; otherwise IP:port. */
 static int set_stun_listen(struct loader *ld, const config_setting_t *s, struct rp_config *c)
 {
@@ -285,6 +320,7 @@ UINT_SETTER(set_ptime_min, ptime_min, 10, 60)
 UINT_SETTER(set_ptime_max, ptime_max, 10, 60)
 UINT_SETTER(set_bitrate_min, bitrate_min, 6000, 510000)
 UINT_SETTER(set_bitrate_max, bitrate_max, 6000, 510000)
+UINT_SETTER(set_echo_rate, echo_rate, 1, 1000)
 
 static int set_max_body(struct loader *ld, const config_setting_t *s, struct rp_config *c)
 {
@@ -327,10 +363,13 @@ static const struct key_spec keys[] = {
     { "limits", "bitrate_max", set_bitrate_max },
     { "log", "level", set_log_level },
     { "stun", "listen", set_stun_listen },
+    { "echo", "ports", set_echo_ports },
+    { "echo", "allow", set_echo_allow },
+    { "echo", "rate", set_echo_rate },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
-static const char *const groups[] = { "control", "media", "limits", "log", "stun" };
+static const char *const groups[] = { "control", "media", "limits", "log", "stun", "echo" };
 #define NGROUPS (sizeof groups / sizeof groups[0])
 
 /* "listen, tls_cert, ..." for the "unknown setting" message. */
@@ -383,7 +422,7 @@ static int load_root(struct loader *ld, const config_setting_t *root, struct rp_
         for (size_t g = 0; g < NGROUPS; g++)
             known = known || strcmp(groups[g], name) == 0;
         if (!known)
-            return fail_at(ld, s, "unknown setting %s (top-level groups are control, media, limits, log, stun)", name);
+            return fail_at(ld, s, "unknown setting %s (top-level groups are control, media, limits, log, stun, echo)", name);
         if (!config_setting_is_group(s))
             return fail_at(ld, s, "%s: expected a group, e.g. %s = { ... };", name, name);
         if (load_group(ld, s, c) < 0)
@@ -440,6 +479,7 @@ void rp_config_defaults(struct rp_config *cfg)
     cfg->ptime_max = 60;
     cfg->bitrate_min = 6000;
     cfg->bitrate_max = 128000;
+    cfg->echo_rate = 100;
     cfg->log_level = RP_LOG_INFO;
 }
 

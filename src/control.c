@@ -39,6 +39,7 @@ struct rp_control {
     SSL_CTX *ssl_ctx;
     struct rp_ratelimit *rate;
     const struct rp_stunsrv *stun;
+    const struct rp_echo *echo;
     uint64_t http_responses[RP_HTTP_STATUS_CLASSES];
     uint64_t auth_failures;
 };
@@ -270,6 +271,8 @@ static void reply_metrics(struct rp_control *c, struct evhttp_request *req)
     rp_reflector_counters(c->refl, &m.media, &m.sessions_created);
     for (unsigned v = 0; v < RP_STUN_VERDICTS; v++)
         m.stun_listener[v] = c->stun ? rp_stunsrv_count(c->stun, v) : 0;
+    for (unsigned v = 0; v < RP_ECHO_VERDICTS; v++)
+        m.echo[v] = c->echo ? rp_echo_count(c->echo, v) : 0;
     c->http_responses[2]++; /* this answer */
     memcpy(m.http_responses, c->http_responses, sizeof m.http_responses);
     char text[8192];
@@ -283,9 +286,10 @@ static void reply_metrics(struct rp_control *c, struct evhttp_request *req)
         evbuffer_free(out);
 }
 
-void rp_control_set_stun(struct rp_control *c, const struct rp_stunsrv *stun)
+void rp_control_set_listeners(struct rp_control *c, const struct rp_stunsrv *stun, const struct rp_echo *echo)
 {
     c->stun = stun;
+    c->echo = echo;
 }
 
 static void on_request(struct evhttp_request *req, void *arg)

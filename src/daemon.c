@@ -9,6 +9,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "echo.h"
 #include "log.h"
 #include "notify.h"
 #include "reflector.h"
@@ -22,6 +23,7 @@ struct daemon {
     struct rp_reflector *refl;
     struct rp_control *control;
     struct rp_stunsrv *stun;
+    struct rp_echo *echo;
 };
 
 static void on_terminate(evutil_socket_t sig, short what, void *arg)
@@ -55,6 +57,11 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         memcpy(applied.control_listen, d->cfg.control_listen, sizeof applied.control_listen);
         memcpy(applied.media_bind, d->cfg.media_bind, sizeof applied.media_bind);
         memcpy(applied.stun_listen, d->cfg.stun_listen, sizeof applied.stun_listen);
+        if (fresh.necho_ports != d->cfg.necho_ports ||
+            memcmp(fresh.echo_ports, d->cfg.echo_ports, sizeof fresh.echo_ports) != 0)
+            rp_log_warn("reload: echo.ports take effect after a restart (echo.allow and echo.rate apply now)");
+        applied.necho_ports = d->cfg.necho_ports;
+        memcpy(applied.echo_ports, d->cfg.echo_ports, sizeof applied.echo_ports);
         d->cfg = applied;
         rp_log_set_level(d->cfg.log_level);
         if (rp_control_reload(d->control, err, sizeof err) < 0)
@@ -109,8 +116,15 @@ int rp_daemon_run(const char *config_path)
                         d.cfg.stun_listen);
         else if (!d.stun)
             rp_log_warn("not answering STUN on stun.listen: %s", err);
-        rp_control_set_stun(d.control, d.stun);
     }
+    if (d.cfg.necho_ports) {
+        d.echo = rp_echo_new(d.base, &d.cfg);
+        if (!d.echo) {
+            rp_log_err("out of memory");
+            goto out;
+        }
+    }
+    rp_control_set_listeners(d.control, d.stun, d.echo);
     sigs[0] = evsignal_new(d.base, SIGTERM, on_terminate, &d);
     sigs[1] = evsignal_new(d.base, SIGINT, on_terminate, &d);
     sigs[2] = evsignal_new(d.base, SIGHUP, on_reload, &d);
@@ -130,6 +144,7 @@ out:
     for (int i = 0; i < 3; i++)
         if (sigs[i])
             event_free(sigs[i]);
+    rp_echo_free(d.echo);
     rp_stunsrv_free(d.stun);
     rp_control_free(d.control);
     rp_reflector_free(d.refl);

@@ -180,3 +180,57 @@ int rp_addr_resolve(const char *s, uint16_t default_port, struct sockaddr_storag
         return -1;
     return 0;
 }
+
+int rp_cidr_parse(const char *s, struct rp_cidr *out)
+{
+    char ip[INET6_ADDRSTRLEN + 1];
+    const char *slash = strchr(s, '/');
+    size_t len = slash ? (size_t)(slash - s) : strlen(s);
+    if (len == 0 || len >= sizeof ip)
+        return -1;
+    memcpy(ip, s, len);
+    ip[len] = '\0';
+    memset(out, 0, sizeof *out);
+    if (inet_pton(AF_INET, ip, out->addr) == 1) {
+        out->family = AF_INET;
+        out->bits = 32;
+    } else if (inet_pton(AF_INET6, ip, out->addr) == 1) {
+        out->family = AF_INET6;
+        out->bits = 128;
+    } else {
+        return -1;
+    }
+    if (slash) {
+        char *end;
+        unsigned long b = strtoul(slash + 1, &end, 10);
+        if (slash[1] == '\0' || *end || b > out->bits)
+            return -1;
+        out->bits = (unsigned)b;
+    }
+    return 0;
+}
+
+bool rp_cidr_match(const struct rp_cidr *c, const struct sockaddr *sa)
+{
+    const uint8_t *a;
+    if (sa->sa_family == AF_INET && c->family == AF_INET) {
+        a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+    } else if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (c->family == AF_INET6)
+            a = a6->s6_addr;
+        else if (IN6_IS_ADDR_V4MAPPED(a6))
+            a = a6->s6_addr + 12;
+        else
+            return false;
+    } else {
+        return false;
+    }
+    unsigned full = c->bits / 8, rest = c->bits % 8;
+    if (memcmp(a, c->addr, full) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    uint8_t mask = (uint8_t)(0xFF << (8 - rest));
+    return (a[full] & mask) == (c->addr[full] & mask);
+}
