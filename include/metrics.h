@@ -22,6 +22,7 @@ struct rp_metrics_snapshot {
     uint64_t echo[RP_ECHO_VERDICTS];           /* echo ports; 0 when none */
     uint64_t http_responses[RP_HTTP_STATUS_CLASSES];
     uint64_t auth_failures_control;            /* 401s */
+    uint64_t slow_clients_dropped;             /* no complete request within limits.request_timeout */
 };
 
 /* Writes the exposition into buf (NUL-terminated). Returns its length, or 0 if

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -30,6 +31,10 @@
 #define API_PREFIX "/v1/sessions"
 #define MAX_HEADERS_BYTES 8192
 #define RATE_SOURCES 1024
+/* Connections still waiting for their first complete request; more are refused. */
+#define MAX_PENDING_CONNS 1024
+/* How often pending connections are checked against their deadline. */
+#define SWEEP_INTERVAL_MS 250
 
 struct rp_control {
     struct event_base *base;
@@ -42,6 +47,17 @@ struct rp_control {
     const struct rp_echo *echo;
     uint64_t http_responses[RP_HTTP_STATUS_CLASSES];
     uint64_t auth_failures;
+    /* evhttp's timeout restarts with every byte, so a client trickling its
+     * request (slow loris) would never time out: each new connection gets an
+     * absolute deadline for its first request. We hold a reference on its
+     * bufferevent, so checking it later is safe even after evhttp let it go. */
+    struct pending {
+        struct bufferevent *bev;
+        uint64_t deadline;
+    } pending[MAX_PENDING_CONNS];
+    unsigned npending;
+    struct event *sweep;
+    uint64_t slow_dropped;
 };
 
 static void reply_json(struct rp_control *c, struct evhttp_request *req, int status, json_t *body)
@@ -259,6 +275,68 @@ static void handle_sessions(struct rp_control *c, struct evhttp_request *req, co
     }
 }
 
+static void forget_pending(struct rp_control *c, unsigned i)
+{
+    bufferevent_decref(c->pending[i].bev);
+    c->pending[i] = c->pending[--c->npending];
+}
+
+/* The connection delivered a request in time: no deadline any more. */
+static void request_arrived(struct rp_control *c, struct evhttp_request *req)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+    for (unsigned i = 0; bev && i < c->npending; i++) {
+        if (c->pending[i].bev == bev) {
+            forget_pending(c, i);
+            return;
+        }
+    }
+}
+
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    struct rp_control *c = arg;
+    (void)fd;
+    (void)what;
+    uint64_t now = rp_monotonic_ns();
+    for (unsigned i = 0; i < c->npending;) {
+        if (now < c->pending[i].deadline) {
+            i++;
+            continue;
+        }
+        /* Shut the socket down rather than free it: evhttp sees EOF and frees
+         * the connection itself. If evhttp is already done with it, only our
+         * reference keeps it, and the shutdown is harmless. */
+        evutil_socket_t sock = bufferevent_getfd(c->pending[i].bev);
+        if (sock >= 0 && shutdown(sock, SHUT_RDWR) == 0)
+            c->slow_dropped++;
+        forget_pending(c, i);
+    }
+}
+
+static struct bufferevent *make_bev(struct event_base *base, void *arg)
+{
+    struct rp_control *c = arg;
+    if (c->npending == MAX_PENDING_CONNS)
+        return NULL; /* evhttp drops the connection */
+    struct bufferevent *bev;
+    if (c->ssl_ctx) {
+        SSL *ssl = SSL_new(c->ssl_ctx);
+        if (!ssl)
+            return NULL;
+        bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    } else {
+        bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    }
+    if (!bev)
+        return NULL;
+    bufferevent_incref(bev);
+    c->pending[c->npending++] =
+        (struct pending){ bev, rp_monotonic_ns() + (uint64_t)c->cfg->request_timeout * 1000000000u };
+    return bev;
+}
+
 static void reply_metrics(struct rp_control *c, struct evhttp_request *req)
 {
     struct rp_metrics_snapshot m = {
@@ -267,6 +345,7 @@ static void reply_metrics(struct rp_control *c, struct evhttp_request *req)
         .port_min = c->cfg->port_min,
         .port_max = c->cfg->port_max,
         .auth_failures_control = c->auth_failures,
+        .slow_clients_dropped = c->slow_dropped,
     };
     rp_reflector_counters(c->refl, &m.media, &m.sessions_created);
     for (unsigned v = 0; v < RP_STUN_VERDICTS; v++)
@@ -296,6 +375,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 {
     struct rp_control *c = arg;
     struct sockaddr_storage peer;
+    request_arrived(c, req);
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     if (!peer_of(req, &peer) || !path) {
@@ -327,15 +407,6 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (!authorized(c, req, path))
         return;
     handle_sessions(c, req, path);
-}
-
-static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
-{
-    struct rp_control *c = arg;
-    SSL *ssl = SSL_new(c->ssl_ctx);
-    if (!ssl)
-        return NULL;
-    return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 }
 
 static SSL_CTX *load_tls(const struct rp_config *cfg, char *err, size_t errlen)
@@ -382,7 +453,13 @@ struct rp_control *rp_control_new(struct event_base *base, const struct rp_confi
         c->ssl_ctx = load_tls(cfg, err, errlen);
         if (!c->ssl_ctx)
             goto fail;
-        evhttp_set_bevcb(c->http, make_tls_bev, c);
+    }
+    evhttp_set_bevcb(c->http, make_bev, c);
+    c->sweep = event_new(base, -1, EV_PERSIST, on_sweep, c);
+    struct timeval sweep_every = { 0, SWEEP_INTERVAL_MS * 1000 };
+    if (!c->sweep || event_add(c->sweep, &sweep_every) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
     }
     evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE);
     evhttp_set_max_body_size(c->http, cfg->max_body);
@@ -427,8 +504,12 @@ void rp_control_free(struct rp_control *c)
 {
     if (!c)
         return;
+    if (c->sweep)
+        event_free(c->sweep);
     if (c->http)
         evhttp_free(c->http);
+    while (c->npending)
+        forget_pending(c, c->npending - 1);
     SSL_CTX_free(c->ssl_ctx);
     rp_ratelimit_free(c->rate);
     free(c);

@@ -72,6 +72,9 @@ size_t rp_metrics_render(const struct rp_metrics_snapshot *m, char *buf, size_t 
     family(&o, "rtpprobed_echo_total", "counter", "Datagrams on echo ports by verdict (echoed or why not).");
     for (unsigned v = 0; v < RP_ECHO_VERDICTS; v++)
         emit(&o, "rtpprobed_echo_total{verdict=\"%s\"} %" PRIu64 "\n", rp_echo_verdict_name(v), m->echo[v]);
+    family(&o, "rtpprobed_http_slow_clients_dropped_total", "counter",
+           "Control connections cut for not completing a request within limits.request_timeout.");
+    emit(&o, "rtpprobed_http_slow_clients_dropped_total %" PRIu64 "\n", m->slow_clients_dropped);
     family(&o, "rtpprobed_http_responses_total", "counter", "Control API responses by status class.");
     for (unsigned c = 1; c < RP_HTTP_STATUS_CLASSES; c++)
         emit(&o, "rtpprobed_http_responses_total{code=\"%uxx\"} %" PRIu64 "\n", c, m->http_responses[c]);
