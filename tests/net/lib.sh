@@ -47,7 +47,8 @@ net_cleanup_stale() {
         pid=${ns#rp-}
         pid=${pid%%-*}
         [ "$pid" = "$$" ] && continue
-        kill -0 "$pid" 2>/dev/null && continue
+        # Still running (a zombie or a reused pid has another or no command line)?
+        grep -qa 'run\.sh' "/proc/$pid/cmdline" 2>/dev/null && continue
         echo "net: removing stale namespace $ns"
         net_kill_ns_pids "$ns"
         ip netns del "$ns" 2>/dev/null || true
@@ -254,6 +255,7 @@ net_make_cert() {
 # NATs. Config and token via scripts/lib-daemon.sh.
 net_start_daemon() {
     local conf=$WORK/rtpprobed.conf log=$WORK/${1:-run}.rtpprobed.log
+    DAEMON_LOG=$log
     net_make_cert
     rp_make_config "$conf" "$CONTROL_PORT" 10000 20000 tls
     sed -i -e "s|listen = \"127.0.0.1:$CONTROL_PORT\"|listen = \"$MEDIA_IP:$CONTROL_PORT\"|" \
@@ -295,8 +297,17 @@ net_api() {
 net_probe() {
     local name=$1; shift
     PROBE_RC=0
+    echo "== $(date +%T.%N) probe start" >> "$DAEMON_LOG"
     nsx "$NS_AGENT" "$BIN/rtpprobe" --server "$SERVER_URL" --cacert "$WORK/cert.pem" --json --quiet --keep "$@" \
         > "$WORK/$name.json" 2> "$WORK/$name.err" || PROBE_RC=$?
+    echo "== $(date +%T.%N) probe end, exit $PROBE_RC" >> "$DAEMON_LOG"
+    # A daemon that is gone now crashed, or something outside killed it.
+    DAEMON_DIED=""
+    if ! kill -0 "$RP_PID" 2>/dev/null; then
+        local st=0
+        wait "$RP_PID" || st=$?
+        DAEMON_DIED="rtpprobed ended during the run (exit status $st$([ $st -gt 128 ] && echo ", signal $((st - 128))")): $(tail -3 "$DAEMON_LOG" | tr '\n' ' ')"
+    fi
     local id
     id=$(jq -r '.session_id // empty' "$WORK/$name.json" 2>/dev/null || true)
     if [ -n "$id" ]; then
@@ -320,7 +331,7 @@ net_truth() {
 net_start_wanbridge() {
     local out=$WORK/wanbridge.out
     : > "$out"
-    net_bg "$NS_WAN" "$TOOLS/wanbridge" w-home w-edge --stats "$WORK/wanbridge.json" "$@" > "$out"
+    net_bg "$NS_WAN" "$TOOLS/wanbridge" w-home w-edge --stats "$WORK/wanbridge.json" "$@" > "$out" 2>&1
     WANBRIDGE_PID=$BG_PID
     for _ in $(seq 1 50); do
         grep -q '^ready' "$out" && return 0
@@ -329,4 +340,20 @@ net_start_wanbridge() {
     done
     echo "wanbridge not ready"
     return 1
+}
+
+# net_dump_state FILE: neighbours, links, rulesets with counters and conntrack
+# of every namespace, for a failed scenario.
+net_dump_state() {
+    local ns
+    for ns in $NET_ALL_NS; do
+        echo "######## $ns"
+        ip -n "$ns" -s link 2>&1
+        ip -n "$ns" addr 2>&1
+        ip -n "$ns" route 2>&1
+        ip -n "$ns" -s neigh 2>&1
+        nsx "$ns" nft list ruleset 2>&1
+        nsx "$ns" cat /proc/net/nf_conntrack 2>/dev/null
+        nsx "$ns" ss -tuanp 2>&1
+    done > "$1"
 }

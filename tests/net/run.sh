@@ -42,8 +42,11 @@ RESULTS=$WORK/results
 
 SCEN_PID=""
 cleanup() {
-    [ -n "$SCEN_PID" ] && kill -TERM "$SCEN_PID" 2>/dev/null && wait "$SCEN_PID" 2>/dev/null
+    # Ending everything inside the namespaces first also ends whatever the
+    # scenario waits for, so its own clean-up runs at once.
+    [ -n "$SCEN_PID" ] && kill -TERM "$SCEN_PID" 2>/dev/null
     net_down
+    [ -n "$SCEN_PID" ] && wait "$SCEN_PID" 2>/dev/null
     if [ "${KEEP_WORK:-0}" = 1 ] || [ "${net_failed:-1}" != 0 ]; then
         echo "net: reports, logs and captures kept in $WORK"
     else
@@ -73,6 +76,7 @@ rc_matches_verdict() {
 }
 summary_line() {
     local f=$WORK/$1.json
+    [ -z "$DAEMON_DIED" ] || bad "$DAEMON_DIED"
     jq -r --arg rc "$PROBE_RC" '"   probe: exit \($rc), verdict \(.verdict), diagnosis \(.diagnosis)\n   cause: \(.cause)\n" +
         "   up:   sent \(.upstream.sent) received \(.upstream.received) lost \(.upstream.lost) late \(.upstream.late) bursts \(.upstream.bursts) max_burst \(.upstream.max_burst) burst_ratio \(.upstream.burst_ratio) jitter \(.upstream.jitter_ms) ms MOS \(.upstream.mos) reply_only \(.upstream.reply_only)\n" +
         "   down: sent \(.downstream.sent) received \(.downstream.received) lost \(.downstream.lost) late \(.downstream.late) bursts \(.downstream.bursts) max_burst \(.downstream.max_burst) burst_ratio \(.downstream.burst_ratio) jitter \(.downstream.jitter_ms) ms MOS \(.downstream.mos)\n" +
@@ -185,7 +189,14 @@ EOF
     eq "upstream max_burst = 5" "$(v "$f" .upstream.max_burst)" 5
     jqcheck "upstream burst_ratio > 1 (bursty)" "$f" '.upstream.burst_ratio > 1'
     jqcheck "downstream burst_ratio < 2 (random)" "$f" '.downstream.burst_ratio < 2'
-    jqcheck "MOS: 10 % in bursts < 10 % at random" "$f" '.upstream.mos < .downstream.mos'
+    jqcheck "MOS: 10 % in bursts < about 10 % at random (the other direction)" "$f" '.upstream.mos < .downstream.mos'
+    # The same loss rate exactly, spread at random, through the E-model at the run's delay.
+    local same
+    same=$("$BIN/rtpprobe" emodel --codec pcmu --loss "$(v "$f" .upstream.loss_pct)" --burst-ratio 1 \
+        --delay "$(v "$f" .mouth_to_ear_ms)" | awk '/MOS/ {print $NF}')
+    echo "   E-model, the upstream loss rate spread at random (BurstR 1, same delay): MOS $same"
+    check "MOS: bursts below the same loss rate at random ($(v "$f" .upstream.mos) < $same)" \
+        awk -v a="$(v "$f" .upstream.mos)" -v b="$same" 'BEGIN { exit !(a < b) }'
     jqcheck "verdict fail (10 % loss)" "$f" '.verdict == "fail" and .diagnosis == "degraded"'
     rc_matches_verdict 3
 }
@@ -209,11 +220,11 @@ EOF
     if [ "$1" = mediafw ]; then
         net_nft "$NS_MEDIA" <<'EOF'
 table inet mediafw {
-    counter new_rtp_drop { }
+    counter new_udp_drop { }
     chain input {
         type filter hook input priority filter; policy accept;
         ct state established,related accept
-        udp dport 10000-20000 counter name new_rtp_drop drop
+        udp dport 10000-20000 counter name new_udp_drop drop
     }
 }
 EOF
@@ -233,7 +244,7 @@ block_scenario() {
     case $what in
         agent | both) echo "   agent firewall dropped $(net_counter "$NS_AGENT" inet agentfw udp_in_drop) inbound UDP datagrams" ;;
     esac
-    [ "$what" = mediafw ] && echo "   media firewall dropped $(net_counter "$NS_MEDIA" inet mediafw new_rtp_drop) new inbound RTP datagrams"
+    [ "$what" = mediafw ] && echo "   media firewall dropped $(net_counter "$NS_MEDIA" inet mediafw new_udp_drop) new inbound datagrams to 10000-20000 (the probe's STUN to the session port)"
     echo "   daemon: first upstream after its own first packet (reply_only) $(v "$WORK/$SCEN.daemon.json" .upstream.reply_only)," \
          "STUN answered on the session port $(v "$WORK/$SCEN.daemon.json" .upstream.stun.answered)"
     eq "exit status 2" "$PROBE_RC" 2
@@ -408,7 +419,8 @@ for s in $SCENARIOS; do
     t0=$(date +%s)
     (
         trap 'exit 130' INT TERM
-        trap net_down EXIT
+        # On a failure, keep the state of every namespace for a post-mortem.
+        trap 'grep -q "^$SCEN	FAIL" "$RESULTS" && net_dump_state "$WORK/$SCEN.state"; net_down' EXIT
         set -eE
         trap 'bad "command failed (line $LINENO): $BASH_COMMAND"' ERR
         "s$s"
