@@ -46,11 +46,10 @@ rp_start_daemon() {
     local conf=$1 log=$2 url
     "$BIN/rtpprobed" -c "$conf" 2> "$log" &
     RP_PID=$!
-    url=$(sed -n 's/.*listen = "\(.*\)";/\1/p' "$conf")
-    local scheme=http
-    grep -q tls_cert "$conf" && scheme=https
+    url=$(sed -n 's/^ *listen = "\(.*\)";/\1/p' "$conf" | head -n 1)
+    # Ready when the control port accepts connections (bash's /dev/tcp: no curl needed).
     for _ in $(seq 1 100); do
-        if curl -sk --max-time 1 "$scheme://$url/healthz" >/dev/null 2>&1; then
+        if (exec 3<>"/dev/tcp/${url%:*}/${url##*:}") 2>/dev/null; then
             return 0
         fi
         kill -0 "$RP_PID" 2>/dev/null || { echo "rtpprobed exited:"; cat "$log"; return 1; }

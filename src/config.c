@@ -273,6 +273,11 @@ static int set_stun_listen(struct loader *ld, const config_setting_t *s, struct 
     struct sockaddr_storage ss;
     socklen_t sslen;
 
+    /* Unlike other strings, "" means something here: off. */
+    if (config_setting_type(s) == CONFIG_TYPE_STRING && config_setting_get_string(s)[0] == '\0') {
+        c->stun_listen[0] = '\0';
+        return 0;
+    }
     if (get_string(ld, s, c->stun_listen, sizeof c->stun_listen) < 0)
         return -1;
     if (c->stun_listen[0] && rp_addr_parse(c->stun_listen, 0, &ss, &sslen) < 0)

@@ -112,6 +112,36 @@ static bool peer_of(struct evhttp_request *req, struct sockaddr_storage *ss)
            (ss->ss_family == AF_INET || ss->ss_family == AF_INET6);
 }
 
+/* The client as far as limits, logs and session answers go: the peer, or for a
+ * proxy on this host (nginx), the address it puts in X-Forwarded-For (the last
+ * entry: the one nginx itself saw). Headers from other hosts are not trusted. */
+static bool client_of(struct evhttp_request *req, struct sockaddr_storage *peer, struct sockaddr_storage *client)
+{
+    if (!peer_of(req, peer))
+        return false;
+    memcpy(client, peer, sizeof *client);
+    if (!rp_addr_is_loopback((struct sockaddr *)peer))
+        return true;
+    const char *xff = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Forwarded-For");
+    if (!xff)
+        return true;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ')
+        last++;
+    char ip[RP_ADDRSTRLEN];
+    size_t n = strcspn(last, " ");
+    if (n == 0 || n >= sizeof ip)
+        return true;
+    memcpy(ip, last, n);
+    ip[n] = '\0';
+    struct sockaddr_storage fwd;
+    socklen_t len;
+    if (rp_addr_from_ip(ip, 0, &fwd, &len) == 0)
+        memcpy(client, &fwd, sizeof fwd);
+    return true;
+}
+
 static bool authorized(struct rp_control *c, struct evhttp_request *req, const char *path)
 {
     const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
@@ -123,9 +153,9 @@ static bool authorized(struct rp_control *c, struct evhttp_request *req, const c
     }
     if (!ok) {
         char ip[RP_ADDRSTRLEN] = "?";
-        struct sockaddr_storage peer;
-        if (peer_of(req, &peer))
-            rp_addr_format_ip((struct sockaddr *)&peer, ip, sizeof ip);
+        struct sockaddr_storage peer, client;
+        if (client_of(req, &peer, &client))
+            rp_addr_format_ip((struct sockaddr *)&client, ip, sizeof ip);
         /* Stable one-line format: conf/fail2ban matches it. */
         rp_log_warn("auth-failure client=%s path=%s", ip, path);
         c->auth_failures++;
@@ -167,16 +197,18 @@ static void handle_create(struct rp_control *c, struct evhttp_request *req)
         reply_error(c, req, 400, "%s", err);
         return;
     }
-    struct sockaddr_storage ss;
-    if (!peer_of(req, &ss)) {
+    struct sockaddr_storage ss, cs;
+    if (!client_of(req, &ss, &cs)) {
         reply_error(c, req, 400, "cannot tell the client's address");
         return;
     }
-    const struct sockaddr *peer = (const struct sockaddr *)&ss;
-    if (!may_receive_keys(c, peer)) {
+    /* Keys depend on the connection itself (TLS, or this host); limits and the
+     * session's "client" on who is behind a local proxy. */
+    if (!may_receive_keys(c, (const struct sockaddr *)&ss)) {
         reply_error(c, req, 403, "sessions carry keys: use the TLS control port (or nginx on 443), not plain HTTP");
         return;
     }
+    const struct sockaddr *peer = (const struct sockaddr *)&cs;
     if (rp_reflector_count_source(c->refl, peer) >= cfg->max_sessions_per_source) {
         reply_error(c, req, 503, "too many sessions from this address (limit %u)", cfg->max_sessions_per_source);
         return;
@@ -210,7 +242,9 @@ static void handle_create(struct rp_control *c, struct evhttp_request *req)
                                "jitter_buffer_ms", (int)p.jitter_buffer_ms,
                                "transport", p.srtp ? "srtp" : "rtp",
                                "client", client);
-    json_object_update(answer, rp_session_keys_json(s));
+    json_t *keys = rp_session_keys_json(s);
+    json_object_update(answer, keys);
+    json_decref(keys);
     reply_json(c, req, 201, answer);
 }
 
@@ -374,11 +408,11 @@ void rp_control_set_listeners(struct rp_control *c, const struct rp_stunsrv *stu
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct rp_control *c = arg;
-    struct sockaddr_storage peer;
+    struct sockaddr_storage conn_peer, peer;
     request_arrived(c, req);
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    if (!peer_of(req, &peer) || !path) {
+    if (!client_of(req, &conn_peer, &peer) || !path) {
         reply_error(c, req, 400, "bad request");
         return;
     }

@@ -212,7 +212,9 @@ static void note_upstream(struct rp_session *s, uint64_t now_mono)
 
 static void drop(struct rp_session *s, enum rp_drop_reason r)
 {
-    s->drops[r]++;
+    /* Debug level only: at info, a flood of junk would flood the log too. */
+    if (s->drops[r]++ == 0)
+        rp_log_debug("session %s: first upstream datagram dropped for %s", s->id, drop_names[r]);
 }
 
 void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len,
@@ -474,7 +476,7 @@ json_t *rp_session_to_json(const struct rp_session *s)
     struct rp_rxsummary sum;
     rp_rxstats_summary(s->up_stats, s->upstream_sent, &sum);
     char peer[RP_ADDRSTRLEN];
-    rp_addr_format_ip((const struct sockaddr *)&s->control_peer, peer, sizeof peer);
+    rp_addr_format((const struct sockaddr *)&s->control_peer, peer, sizeof peer);
 
     json_t *drops = json_object();
     for (unsigned r = 0; r < RP_DROP_COUNT; r++)
