@@ -671,10 +671,12 @@ void rp_report_print_text(const struct rp_report *r, FILE *out)
     fprintf(out, "rtpprobe report: %.*s, session %.*s\n",
             (int)sizeof r->server, text_or_dash(r->server, sizeof r->server),
             (int)sizeof r->session_id, text_or_dash(r->session_id, sizeof r->session_id));
-    fprintf(out, "  %.*s %u ms, %s kbit/s, %.*s, %s s, jitter buffer %u ms, media port %u\n\n",
+    bool has_cipher = strnlen(r->cipher, sizeof r->cipher) > 0;
+    fprintf(out, "  %.*s %u ms, %s kbit/s, %.*s%s%.*s, %s s, jitter buffer %u ms, media port %u\n\n",
             (int)sizeof r->codec, text_or_dash(r->codec, sizeof r->codec), r->ptime_ms,
             num_trim(r->bitrate / 1000.0, 3).s,
             (int)sizeof r->transport, text_or_dash(r->transport, sizeof r->transport),
+            has_cipher ? " " : "", (int)sizeof r->cipher, has_cipher ? r->cipher : "",
             num_trim(r->duration_s, 1).s, r->jitter_buffer_ms, r->media_port);
 
     row(out, "", "upstream", "downstream");
