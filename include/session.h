@@ -40,6 +40,7 @@ enum rp_drop_reason {
     RP_DROP_STOPPED,       /* arrived after the probe stopped the session */
     RP_DROP_AUTH,          /* SRTP or measurement HMAC tag did not verify */
     RP_DROP_REPLAY,        /* SRTP replay protection */
+    RP_DROP_OVERSIZED,     /* larger than any RTP packet we accept (truncated on receive) */
     RP_DROP_COUNT
 };
 const char *rp_drop_reason_name(enum rp_drop_reason r);
@@ -65,6 +66,9 @@ bool     rp_session_expired(const struct rp_session *s, uint64_t now_mono);
 void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len,
                             const struct rp_udp_meta *meta, uint64_t now_mono);
 
+/* A datagram too large to be ours arrived (the reflector's buffer truncated it). */
+void rp_session_note_oversized(struct rp_session *s);
+
 /* The probe's announced media address (PATCH). */
 void rp_session_announce(struct rp_session *s, const struct sockaddr *addr, uint64_t now_mono);
 /* Stop downstream and freeze the counters; upstream_sent lets loss include the tail. */
@@ -83,7 +87,7 @@ struct rp_session_counters {
     uint64_t down_packets;
     uint64_t down_bytes;
     uint64_t drops[RP_DROP_COUNT];
-    uint64_t stun[4];               /* by enum rp_stun_verdict */
+    uint64_t stun[5];               /* by enum rp_stun_verdict (checked in session.c) */
     uint64_t host_drops;
 };
 /* Adds this session's counters to *acc. */

@@ -15,6 +15,8 @@ enum rp_stun_verdict {
     RP_STUN_DROP_MALFORMED,  /* not a parseable STUN message */
     RP_STUN_DROP_NOT_REQUEST,/* a response, indication or other method */
     RP_STUN_DROP_TOO_SMALL,  /* the answer would be larger than the request: no amplification */
+    RP_STUN_DROP_UNKNOWN_ATTR,/* comprehension-required attribute we do not know: RFC 8489 wants a
+                                 420 error, which could be larger than the request; we stay silent */
     RP_STUN_VERDICTS
 };
 const char *rp_stun_verdict_name(enum rp_stun_verdict v);

@@ -31,8 +31,11 @@
 #define API_PREFIX "/v1/sessions"
 #define MAX_HEADERS_BYTES 8192
 #define RATE_SOURCES 1024
-/* Connections still waiting for their first complete request; more are refused. */
+/* Control connections tracked against their request deadline; when full, the
+ * one nearest its deadline is cut to make room. */
 #define MAX_PENDING_CONNS 1024
+/* Connections one address may hold before its first request completes. */
+#define MAX_PENDING_PER_SOURCE 32
 /* How often pending connections are checked against their deadline. */
 #define SWEEP_INTERVAL_MS 250
 
@@ -54,6 +57,7 @@ struct rp_control {
     struct pending {
         struct bufferevent *bev;
         uint64_t deadline;
+        unsigned served;  /* requests it delivered so far */
     } pending[MAX_PENDING_CONNS];
     unsigned npending;
     struct event *sweep;
@@ -83,6 +87,29 @@ static void reply_json(struct rp_control *c, struct evhttp_request *req, int sta
 static void reply_error(struct rp_control *c, struct evhttp_request *req, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Replaces control characters and bytes that are not valid UTF-8 with '?', in
+ * place: messages quote client input, and a JSON string (or a log line) must
+ * stay valid and one line whatever the client sent. */
+static void make_printable(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        unsigned n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        bool ok = n > 0 && !(n == 2 && *p < 0xC2) && !(n == 4 && *p > 0xF4);
+        for (unsigned k = 1; ok && k < n; k++)
+            ok = (p[k] & 0xC0) == 0x80;
+        if (ok && n == 3)
+            ok = !(p[0] == 0xE0 && p[1] < 0xA0) && !(p[0] == 0xED && p[1] >= 0xA0); /* overlong, surrogates */
+        if (ok && n == 4)
+            ok = !(p[0] == 0xF0 && p[1] < 0x90) && !(p[0] == 0xF4 && p[1] >= 0x90);
+        if (!ok || (n == 1 && (*p < 0x20 || *p == 0x7F))) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 static void reply_error(struct rp_control *c, struct evhttp_request *req, int status, const char *fmt, ...)
 {
     char msg[256];
@@ -90,6 +117,7 @@ static void reply_error(struct rp_control *c, struct evhttp_request *req, int st
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    make_printable(msg);
     reply_json(c, req, status, json_pack("{s:s, s:i}", "error", msg, "status", status));
 }
 
@@ -157,7 +185,13 @@ static bool authorized(struct rp_control *c, struct evhttp_request *req, const c
         if (client_of(req, &peer, &client))
             rp_addr_format_ip((struct sockaddr *)&client, ip, sizeof ip);
         /* Stable one-line format: conf/fail2ban matches it. */
-        rp_log_warn("auth-failure client=%s path=%s", ip, path);
+        char shown[128];
+        snprintf(shown, sizeof shown, "%s", path);
+        make_printable(shown);
+        for (char *q = shown; *q; q++)
+            if (*q == ' ')
+                *q = '?';
+        rp_log_warn("auth-failure client=%s path=%s", ip, shown);
         c->auth_failures++;
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer realm=\"rtpprobed\"");
         reply_error(c, req, 401, "missing or invalid bearer token");
@@ -315,17 +349,52 @@ static void forget_pending(struct rp_control *c, unsigned i)
     c->pending[i] = c->pending[--c->npending];
 }
 
-/* The connection delivered a request in time: no deadline any more. */
+static int find_pending(const struct rp_control *c, const struct bufferevent *bev)
+{
+    for (unsigned i = 0; bev && i < c->npending; i++)
+        if (c->pending[i].bev == bev)
+            return (int)i;
+    return -1;
+}
+
+/* Shut the socket down rather than free it: evhttp sees EOF and frees the
+ * connection itself. If evhttp is already done with it, only our reference
+ * keeps it, and the shutdown is harmless. */
+static void cut_pending(struct rp_control *c, unsigned i)
+{
+    evutil_socket_t sock = bufferevent_getfd(c->pending[i].bev);
+    if (sock >= 0 && shutdown(sock, SHUT_RDWR) == 0 && c->pending[i].served == 0)
+        c->slow_dropped++;
+    forget_pending(c, i);
+}
+
+static void on_conn_close(struct evhttp_connection *conn, void *arg)
+{
+    struct rp_control *c = arg;
+    int i = find_pending(c, evhttp_connection_get_bufferevent(conn));
+    if (i >= 0)
+        forget_pending(c, (unsigned)i);
+}
+
+/* A request arrived in time. A kept-alive connection gets a new deadline for
+ * its next one, and is forgotten when evhttp closes it. */
 static void request_arrived(struct rp_control *c, struct evhttp_request *req)
 {
     struct evhttp_connection *conn = evhttp_request_get_connection(req);
-    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
-    for (unsigned i = 0; bev && i < c->npending; i++) {
-        if (c->pending[i].bev == bev) {
-            forget_pending(c, i);
-            return;
-        }
-    }
+    int i = conn ? find_pending(c, evhttp_connection_get_bufferevent(conn)) : -1;
+    if (i < 0)
+        return;
+    c->pending[i].served++;
+    c->pending[i].deadline = rp_monotonic_ns() + (uint64_t)c->cfg->request_timeout * 1000000000u;
+    evhttp_connection_set_closecb(conn, on_conn_close, c);
+}
+
+static bool same_source(evutil_socket_t a, evutil_socket_t b)
+{
+    struct sockaddr_storage x, y;
+    socklen_t xl = sizeof x, yl = sizeof y;
+    return getpeername(a, (struct sockaddr *)&x, &xl) == 0 && getpeername(b, (struct sockaddr *)&y, &yl) == 0 &&
+           rp_addr_same_ip((struct sockaddr *)&x, (struct sockaddr *)&y);
 }
 
 static void on_sweep(evutil_socket_t fd, short what, void *arg)
@@ -335,39 +404,53 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
     (void)what;
     uint64_t now = rp_monotonic_ns();
     for (unsigned i = 0; i < c->npending;) {
-        if (now < c->pending[i].deadline) {
+        if (now >= c->pending[i].deadline)
+            cut_pending(c, i);
+        else
             i++;
-            continue;
+    }
+    /* One address may not hold more than its share of connections that have
+     * not sent a request yet, or it could starve everyone else. */
+    for (unsigned i = 0; i < c->npending;) {
+        evutil_socket_t si = bufferevent_getfd(c->pending[i].bev);
+        unsigned same = 0;
+        for (unsigned j = 0; si >= 0 && j < i; j++) {
+            evutil_socket_t sj = bufferevent_getfd(c->pending[j].bev);
+            same += c->pending[j].served == 0 && sj >= 0 && same_source(si, sj);
         }
-        /* Shut the socket down rather than free it: evhttp sees EOF and frees
-         * the connection itself. If evhttp is already done with it, only our
-         * reference keeps it, and the shutdown is harmless. */
-        evutil_socket_t sock = bufferevent_getfd(c->pending[i].bev);
-        if (sock >= 0 && shutdown(sock, SHUT_RDWR) == 0)
-            c->slow_dropped++;
-        forget_pending(c, i);
+        if (c->pending[i].served == 0 && same >= MAX_PENDING_PER_SOURCE)
+            cut_pending(c, i);
+        else
+            i++;
     }
 }
 
+/* Every control connection is made here. Never return NULL: evhttp would then
+ * build a plain socket bufferevent by itself, i.e. cleartext on the TLS port. */
 static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
     struct rp_control *c = arg;
-    if (c->npending == MAX_PENDING_CONNS)
-        return NULL; /* evhttp drops the connection */
+    if (c->npending == MAX_PENDING_CONNS) {
+        /* Full: the connection closest to its deadline makes room. */
+        unsigned oldest = 0;
+        for (unsigned i = 1; i < c->npending; i++)
+            if (c->pending[i].deadline < c->pending[oldest].deadline)
+                oldest = i;
+        cut_pending(c, oldest);
+    }
     struct bufferevent *bev;
     if (c->ssl_ctx) {
         SSL *ssl = SSL_new(c->ssl_ctx);
-        if (!ssl)
-            return NULL;
-        bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+        bev = ssl ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)
+                  : NULL;
     } else {
         bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     }
     if (!bev)
-        return NULL;
+        rp_fatal("out of memory for a control connection");
     bufferevent_incref(bev);
     c->pending[c->npending++] =
-        (struct pending){ bev, rp_monotonic_ns() + (uint64_t)c->cfg->request_timeout * 1000000000u };
+        (struct pending){ bev, rp_monotonic_ns() + (uint64_t)c->cfg->request_timeout * 1000000000u, 0 };
     return bev;
 }
 

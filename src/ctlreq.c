@@ -132,11 +132,26 @@ int rp_ctlreq_parse_create(const char *body, size_t len, const struct rp_ctl_bou
         goto out;
     }
     p->codec = codec->id;
+    /* Defaults obey the configured bounds too: the nearest valid value inside them. */
     unsigned def_duration = DEFAULT_DURATION_S < b->max_duration ? DEFAULT_DURATION_S : b->max_duration;
     unsigned def_bitrate = codec->default_bitrate;
     if (def_bitrate > b->bitrate_max)
         def_bitrate = b->bitrate_max;
-    if (get_uint(root, "ptime_ms", DEFAULT_PTIME_MS, b->ptime_min, b->ptime_max, &p->ptime_ms, err, errlen) < 0 ||
+    if (def_bitrate < b->bitrate_min)
+        def_bitrate = b->bitrate_min;
+    unsigned def_ptime = DEFAULT_PTIME_MS;
+    if (def_ptime < b->ptime_min || def_ptime > b->ptime_max || !rp_codec_ptime_valid(codec->id, def_ptime)) {
+        def_ptime = 0;
+        for (unsigned t = b->ptime_min; t <= b->ptime_max && !def_ptime; t++)
+            if (rp_codec_ptime_valid(codec->id, t))
+                def_ptime = t;
+        if (!def_ptime) {
+            snprintf(err, errlen, "no packet time for %s within limits (%u-%u ms)", codec->name, b->ptime_min,
+                     b->ptime_max);
+            goto out;
+        }
+    }
+    if (get_uint(root, "ptime_ms", def_ptime, b->ptime_min, b->ptime_max, &p->ptime_ms, err, errlen) < 0 ||
         get_uint(root, "duration_s", def_duration, 1, b->max_duration, &p->duration_s, err, errlen) < 0 ||
         get_uint(root, "jitter_buffer_ms", DEFAULT_JB_MS, 0, MAX_JB_MS, &p->jitter_buffer_ms, err, errlen) < 0)
         goto out;

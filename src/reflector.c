@@ -47,7 +47,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
-            /* ICMP errors from a closed peer port, oversized datagrams: not ours to act on. */
+            if (errno == EMSGSIZE)
+                rp_session_note_oversized(sl->session);
+            /* Otherwise ICMP errors from a closed peer port: not ours to act on. */
             continue;
         }
         rp_session_on_datagram(sl->session, buf, (size_t)n, &meta, rp_monotonic_ns());

@@ -88,7 +88,7 @@ struct rp_session {
 };
 
 static const char *const drop_names[RP_DROP_COUNT] = {
-    "bad_rtp", "wrong_ssrc", "wrong_pt", "bad_extension", "after_stop", "auth_failure", "replay",
+    "bad_rtp", "wrong_ssrc", "wrong_pt", "bad_extension", "after_stop", "auth_failure", "replay", "oversized",
 };
 
 const char *rp_drop_reason_name(enum rp_drop_reason r)
@@ -309,6 +309,11 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
         s->refl_t2 = meta->rx_ns;
     }
     start_sending(s, now_mono);
+}
+
+void rp_session_note_oversized(struct rp_session *s)
+{
+    drop(s, RP_DROP_OVERSIZED);
 }
 
 void rp_session_announce(struct rp_session *s, const struct sockaddr *addr, uint64_t now_mono)

@@ -14,7 +14,7 @@
 #define READ_BUDGET 64
 
 static const char *const verdict_names[RP_STUN_VERDICTS] = {
-    "answered", "malformed", "not_request", "too_small",
+    "answered", "malformed", "not_request", "too_small", "unknown_attribute",
 };
 
 const char *rp_stun_verdict_name(enum rp_stun_verdict v)
@@ -30,6 +30,8 @@ enum rp_stun_verdict rp_stun_answer(const uint8_t *req, size_t len, const struct
         return RP_STUN_DROP_MALFORMED;
     if (msg.type != RP_STUN_BINDING_REQUEST)
         return RP_STUN_DROP_NOT_REQUEST;
+    if (msg.unknown_comprehension_required)
+        return RP_STUN_DROP_UNKNOWN_ATTR;
     /* A spoofed source must not turn us into an amplifier: the requester pays
      * for its answer in request bytes (our probe pads its requests). */
     if (rp_stun_response_len(from->sa_family) > len)

@@ -60,13 +60,14 @@ static void check_answer(const uint8_t *req, size_t len, const struct rp_stun_ms
     if ((unsigned)v >= RP_STUN_VERDICTS)
         abort();
     if (v != RP_STUN_ANSWERED) {
-        /* Only a parseable Binding request at least as large as the answer may be answered. */
-        if (parsed_ok && parsed->type == RP_STUN_BINDING_REQUEST &&
+        /* A parseable Binding request at least as large as the answer, with no
+         * comprehension-required attribute we do not know, must be answered. */
+        if (parsed_ok && parsed->type == RP_STUN_BINDING_REQUEST && !parsed->unknown_comprehension_required &&
             len >= rp_stun_response_len(from->ss_family))
             abort();
         return;
     }
-    if (!parsed_ok || parsed->type != RP_STUN_BINDING_REQUEST)
+    if (!parsed_ok || parsed->type != RP_STUN_BINDING_REQUEST || parsed->unknown_comprehension_required)
         abort();
     if (resp_len == 0 || resp_len > len || resp_len > sizeof resp)
         abort();

@@ -74,12 +74,31 @@ static void test_responses_and_garbage_are_not_answered(void **state)
                      RP_STUN_DROP_MALFORMED);
 }
 
+static void test_unknown_comprehension_required_attribute_gets_no_answer(void **state)
+{
+    (void)state;
+    struct sockaddr_storage from;
+    addr("198.18.1.2:40000", &from);
+    /* Binding request with PRIORITY (0x0024, ICE, comprehension-required, not ours)
+     * and a 36-byte SOFTWARE: 68 bytes, large enough to deserve an answer. */
+    uint8_t req[68] = { 0x00, 0x01, 0x00, 0x30, 0x21, 0x12, 0xa4, 0x42 };
+    memcpy(req + 8, txid, sizeof txid);
+    static const uint8_t attrs[] = { 0x00, 0x24, 0x00, 0x04, 0x6e, 0x00, 0x01, 0xff, 0x80, 0x22, 0x00, 0x24 };
+    memcpy(req + 20, attrs, sizeof attrs);
+    memset(req + 32, 'a', 36);
+    uint8_t resp[256];
+    size_t rlen = 0;
+    assert_int_equal(rp_stun_answer(req, sizeof req, (struct sockaddr *)&from, resp, sizeof resp, &rlen),
+                     RP_STUN_DROP_UNKNOWN_ATTR);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_padded_request_is_answered_with_the_source_address),
         cmocka_unit_test(test_minimal_request_is_not_answered_because_the_answer_is_larger),
         cmocka_unit_test(test_responses_and_garbage_are_not_answered),
+        cmocka_unit_test(test_unknown_comprehension_required_attribute_gets_no_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
