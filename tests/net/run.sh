@@ -339,7 +339,7 @@ wireshark_jitter_awk='
 
 s7() {
     net_up wanbridge
-    net_start_wanbridge --seed "$NET_SEED" --delay-max-ms 40 --loss-permille 10
+    net_start_wanbridge --seed "$NET_SEED" --delay-max-ms 40 --loss-permille 20
     net_start_daemon "$SCEN"
     # Only the session's RTP from the media host (first payload byte: version 2).
     net_bg "$NS_AGENT" tshark -q -i a-lan -w "$WORK/7.pcapng" \
@@ -386,7 +386,14 @@ s7() {
     truth_lines 7
     eq "tshark packets = probe received" "$pkts" "$(v "$f" .downstream.received)"
     eq "downstream lost = wanbridge drops" "$plost" "$dropped"
+    eq "upstream lost = wanbridge drops" "$(v "$f" .upstream.lost)" "$(v "$WORK/wanbridge.json" .a_to_b.rtp_dropped)"
     eq "downstream lost = tshark Lost + packets outside the captured range" "$plost" "$((lost + outside))"
+    # The probe reports the final J, tshark the mean of J over the stream. J is an
+    # average over about the last 16 packets, so the two differ by chance: -21 % to
+    # +16 % over twelve seeds with these delays. wanbridge's delays are a function
+    # of the seed and the packet's index, so a seed gives the same figures in every
+    # run (the default: final J within 2 % of the mean). The exact comparison is
+    # the next one: the final J by Wireshark's rule on the same packets.
     check "jitter: probe within 10 % (or 0.2 ms) of tshark Mean Jitter ($pj vs $mean_j)" \
         awk -v a="$pj" -v b="$mean_j" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && (d <= 0.1 * b || d <= 0.2)) }'
     check "jitter: probe = final J by Wireshark's rule on the capture within 2 % ($pj vs $own_final)" \
@@ -408,7 +415,7 @@ titles() {
         4d) echo "stateful firewall on the media host: new inbound UDP 10000-20000 dropped, 5 s" ;;
         5) echo "symmetric NAT at homenat (masquerade fully-random), 5 s" ;;
         6) echo "congested uplink: tbf 256 kbit/s + iperf3 UDP flood 300 kbit/s, 10 s" ;;
-        7) echo "jitter: wanbridge delays UDP 0-40 ms (seeded), drops 1 % RTP; vs tshark, PCMU 10 s" ;;
+        7) echo "jitter: wanbridge delays UDP 0-40 ms, drops 2 % RTP (seeded); vs tshark, PCMU 10 s" ;;
     esac
 }
 

@@ -11,15 +11,19 @@
  * on a real link: a frame never leaves before the one ahead of it, so a
  * frame's real delay is max(its draw, the previous frame's departure).
  * RTP frames (UDP payload of at least 12 bytes with version 2) are dropped
- * with probability loss-permille/1000. One PRNG per direction, seeded from
- * --seed: the same traffic gives the same decisions.
+ * with probability loss-permille/1000.
+ *
+ * Seeded and reproducible: an RTP frame's delay and drop decision are a hash
+ * of (--seed, direction, the packet's index in its stream, i.e. its sequence
+ * number minus the stream's first), so the same seed gives every run the same
+ * pattern, however many other frames (STUN, retransmissions) come in between.
+ * Other UDP frames draw from one PRNG per direction.
  *
  * Prints "ready" on stdout once both sockets are bound. On SIGTERM or SIGINT
  * writes per-direction counters as JSON to --stats (default stdout) and exits.
  * Needs CAP_NET_RAW; the interfaces must be up and belong to no bridge. */
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -44,6 +48,7 @@
 #define SLOT_BYTES 2048        /* queued (UDP) frames: vnet header + MTU-sized frame */
 #define QUEUE_LEN  4096        /* per direction; 80 s of 50 pps at most 40 ms late is far less */
 #define BIG_FRAME  (65536 + 64) /* GSO frames (TCP) are forwarded at once, never queued */
+#define MAX_STREAMS 8          /* RTP streams (SSRCs) tracked per direction */
 
 struct slot {
     uint64_t due_ns;
@@ -56,10 +61,18 @@ struct dir_stats {
     uint64_t delay_sum_us, delay_max_us;
 };
 
+struct stream {
+    uint32_t ssrc;
+    uint16_t first_seq;
+};
+
 struct direction {
     const char *name;          /* "a_to_b" */
+    unsigned id;
     int in_fd, out_fd;
     uint64_t rng;
+    struct stream streams[MAX_STREAMS];
+    size_t nstreams;
     uint64_t last_due_ns;
     struct slot *queue;
     size_t head, count;
@@ -95,15 +108,34 @@ static uint64_t rng_upto(uint64_t *state, uint64_t n)
     return rng_next(state) % (n + 1);
 }
 
+/* A hash of the key: the same key always gives the same decision. */
+static uint64_t rng_keyed(uint64_t seed, unsigned dir, unsigned stream, uint64_t index, unsigned what)
+{
+    uint64_t state = seed ^ ((uint64_t)dir << 62) ^ ((uint64_t)stream << 56) ^ ((uint64_t)what << 48) ^ index;
+    rng_next(&state);
+    return rng_next(&state);
+}
+
 static uint16_t get_be16(const uint8_t *p)
 {
     return (uint16_t)((p[0] << 8) | p[1]);
 }
 
+static uint32_t get_be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
 enum frame_kind { FRAME_OTHER, FRAME_UDP, FRAME_RTP };
 
-/* Looks at the Ethernet frame after the vnet header; checks length before each read. */
-static enum frame_kind classify(const uint8_t *buf, size_t len)
+struct rtp_id {
+    uint32_t ssrc;
+    uint16_t seq;
+};
+
+/* Looks at the Ethernet frame after the vnet header; checks length before each
+ * read. For RTP, fills *id. */
+static enum frame_kind classify(const uint8_t *buf, size_t len, struct rtp_id *id)
 {
     if (len < VNET_LEN + ETH_HLEN)
         return FRAME_OTHER;
@@ -121,9 +153,34 @@ static enum frame_kind classify(const uint8_t *buf, size_t len)
         return FRAME_UDP;
     const uint8_t *udp = ip + ihl;
     size_t ulen = iplen - ihl;
-    if (ulen >= 8 + 12 && (udp[8] >> 6) == 2)
+    if (ulen >= 8 + 12 && (udp[8] >> 6) == 2) {
+        id->seq = get_be16(udp + 8 + 2);
+        id->ssrc = get_be32(udp + 8 + 8);
         return FRAME_RTP;
+    }
     return FRAME_UDP;
+}
+
+/* The packet's index in its stream (sequence number minus the first one seen,
+ * modulo 2^16: streams in this bed do not reorder before the bridge), and
+ * the stream's slot. Streams beyond MAX_STREAMS share the last slot. */
+static uint64_t stream_index(struct direction *d, const struct rtp_id *id, unsigned *slot)
+{
+    size_t i;
+    for (i = 0; i < d->nstreams; i++)
+        if (d->streams[i].ssrc == id->ssrc)
+            break;
+    if (i == d->nstreams) {
+        if (d->nstreams < MAX_STREAMS) {
+            d->streams[d->nstreams].ssrc = id->ssrc;
+            d->streams[d->nstreams].first_seq = id->seq;
+            d->nstreams++;
+        } else {
+            i = MAX_STREAMS - 1;
+        }
+    }
+    *slot = (unsigned)i;
+    return (uint16_t)(id->seq - d->streams[i].first_seq);
 }
 
 static int open_iface(const char *name, char *err, size_t errlen)
@@ -179,21 +236,27 @@ static void receive(struct direction *d, const struct opts *o, uint8_t *big)
             continue;
         }
         d->st.frames++;
-        enum frame_kind kind = classify(big, len);
+        struct rtp_id id = { 0, 0 };
+        enum frame_kind kind = classify(big, len, &id);
         if (kind == FRAME_OTHER) {
             d->st.immediate++;
             send_frame(d, big, len);
             continue;
         }
         d->st.udp++;
+        uint64_t draw_us;
         if (kind == FRAME_RTP) {
+            unsigned slot;
+            uint64_t idx = stream_index(d, &id, &slot);
             d->st.rtp++;
-            if (o->loss_permille && rng_upto(&d->rng, 999) < o->loss_permille) {
+            if (o->loss_permille && rng_keyed(o->seed, d->id, slot, idx, 1) % 1000 < o->loss_permille) {
                 d->st.rtp_dropped++;
                 continue;
             }
+            draw_us = rng_keyed(o->seed, d->id, slot, idx, 2) % (o->delay_max_us + 1);
+        } else {
+            draw_us = o->delay_max_us ? rng_upto(&d->rng, o->delay_max_us) : 0;
         }
-        uint64_t draw_us = o->delay_max_us ? rng_upto(&d->rng, o->delay_max_us) : 0;
         if (len > SLOT_BYTES || d->count == QUEUE_LEN) {
             d->st.overflow++;
             send_frame(d, big, len);
@@ -324,8 +387,8 @@ int main(int argc, char **argv)
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 
     struct direction dirs[2] = {
-        { .name = "a_to_b", .in_fd = fa, .out_fd = fb, .rng = o.seed },
-        { .name = "b_to_a", .in_fd = fb, .out_fd = fa, .rng = o.seed ^ 0x5bd1e9955bd1e995ull },
+        { .name = "a_to_b", .id = 0, .in_fd = fa, .out_fd = fb, .rng = o.seed },
+        { .name = "b_to_a", .id = 1, .in_fd = fb, .out_fd = fa, .rng = o.seed ^ 0x5bd1e9955bd1e995ull },
     };
     uint8_t *big = malloc(BIG_FRAME);
     dirs[0].queue = calloc(QUEUE_LEN, sizeof(struct slot));
