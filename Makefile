@@ -51,10 +51,21 @@ $(2)/obj $(2)/tests:
 	mkdir -p $$@
 endef
 
+TOOL_SRCS = $(sort $(wildcard tests/tools/*.c tests/hostile/*.c))
+TOOLS     = $(addprefix build/tools/,$(basename $(notdir $(TOOL_SRCS))))
+
+# libFuzzer targets: clang, the library built with fuzzer instrumentation.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRCS     = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS       = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_OBJS     = $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRCS))
+
 $(eval $(call flavour,PLAIN,build,$(OPT)))
 $(eval $(call flavour,ASAN,build/asan,-O1 -g $(SAN)))
 
-.PHONY: all deps test-deps check unit unit-asan integration systemd-verify demo install clean
+.PHONY: all deps test-deps check unit unit-asan integration hostile net fuzz fuzz-build systemd-verify demo install clean
 all: $(PLAIN_BINS)
 
 deps:
@@ -65,8 +76,9 @@ test-deps:
 # check: unit tests (plain and sanitized), then integration on loopback with the
 # sanitized daemon and probe, then the unit file.
 check: test-deps
-	$(MAKE) all $(PLAIN_TESTS) $(ASAN_BINS) $(ASAN_TESTS)
-	$(MAKE) unit unit-asan integration systemd-verify
+	$(MAKE) all $(PLAIN_TESTS) $(ASAN_BINS) $(ASAN_TESTS) $(TOOLS)
+	$(MAKE) unit unit-asan integration hostile net systemd-verify
+	$(MAKE) fuzz FUZZ_SECONDS=30
 
 unit: $(PLAIN_TESTS)
 	@set -e; for t in $^; do echo "== $$t"; $$t; done
@@ -74,6 +86,41 @@ unit-asan: $(ASAN_TESTS)
 	@set -e; for t in $^; do echo "== $$t (asan+ubsan)"; $$t; done
 integration: $(ASAN_BINS)
 	BIN=build/asan tests/integration/run.sh
+# Hostile input against the sanitized daemon: bad requests, TLS versions,
+# fail2ban, amplification, slow clients, limits.
+hostile: $(ASAN_BINS) $(TOOLS)
+	BIN=build/asan TOOLS=build/tools tests/hostile/run.sh
+
+# Network-namespace scenarios (root only; skipped with the reason otherwise).
+net: all $(TOOLS)
+	BIN=build tests/net/run.sh
+
+build/tools/%: tests/tools/%.c $(PLAIN_LIB) | build/tools
+	$(CC) $(BASEFLAGS) $(OPT) $(PKG_CFLAGS) $< $(PLAIN_LIB) $(PKG_LIBS) -o $@
+build/tools/%: tests/hostile/%.c $(PLAIN_LIB) | build/tools
+	$(CC) $(BASEFLAGS) $(OPT) $(PKG_CFLAGS) $< $(PLAIN_LIB) $(PKG_LIBS) -o $@
+
+# make fuzz [FUZZ_SECONDS=N]: every target for N seconds from its seed corpus
+# (tests/fuzz/corpus/<target>/); new inputs go to build/fuzz/corpus-<target>/.
+fuzz-build: $(FUZZERS)
+fuzz: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do t=$$(basename $$f); mkdir -p build/fuzz/corpus-$$t; \
+	    echo "== $$t for $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/$$t- \
+	        build/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | grep -E '^(stat::number_of_executed_units|stat::peak_rss|#.*DONE)|ERROR|SUMMARY' || true; \
+	    ls build/fuzz/$$t-crash-* build/fuzz/$$t-leak-* build/fuzz/$$t-timeout-* 2>/dev/null && exit 1 || true; \
+	done
+build/fuzz/obj/%.o: src/%.c $(wildcard include/*.h) | build/fuzz/obj
+	$(FUZZ_CC) $(BASEFLAGS) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(PKG_CFLAGS) -c $< -o $@
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | build/fuzz/obj
+	$(FUZZ_CC) $(BASEFLAGS) -Wno-missing-prototypes -g -O1 -fsanitize=fuzzer $(FUZZ_SAN) $(PKG_CFLAGS) $< $(FUZZ_OBJS) $(PKG_LIBS) -o $@
+build/fuzz/obj:
+	mkdir -p $@
+# Keep the instrumented objects between runs (they are not intermediate files).
+.SECONDARY: $(FUZZ_OBJS)
+build/tools:
+	mkdir -p $@
+
 systemd-verify:
 	tests/integration/systemd-verify.sh systemd/rtpprobed.service
 

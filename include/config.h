@@ -2,6 +2,7 @@
 #ifndef RP_CONFIG_H
 #define RP_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ struct rp_config {
     char     media_bind[64];                /* "0.0.0.0" */
     unsigned port_min;                      /* 10000 */
     unsigned port_max;                      /* 20000 */
+    bool     allow_foreign_peer;            /* false: a probe may announce only its own (control) IP */
     char     stun_listen[128];              /* "0.0.0.0:3478"; "" = off. Skipped with a notice when
                                                another process (coturn) holds the port. */
     unsigned max_sessions;                  /* 100 */

@@ -11,7 +11,7 @@ void rp_log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rp_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rp_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rp_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Start-up only: log and exit(1). */
+/* Start-up only, or where going on would be worse than stopping: log and exit(1). */
 _Noreturn void rp_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -52,6 +52,7 @@ struct rp_report {
     char     server[256];
     char     session_id[64];
     unsigned media_port;
+    char     port_range[16];    /* the daemon's media port range, "10000-20000" (for remediations) */
     struct rp_dir_report up;    /* agent -> host, measured by the daemon */
     struct rp_dir_report down;  /* host -> agent, measured by the probe */
     bool     has_rtt;

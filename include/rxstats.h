@@ -40,7 +40,9 @@ struct rp_rxsummary {
     uint64_t bursts;        /* runs of consecutive lost packets (leading/trailing runs included when known) */
     uint32_t max_burst;     /* longest run */
     double   burst_ratio;   /* G.113 BurstR = 1/(p+q) from the run counts; 1.0 with no loss */
-    double   jitter_ms;     /* RFC 3550 §6.4.1 / A.8, converted to ms */
+    double   jitter_ms;     /* RFC 3550 §6.4.1 / A.8, converted to ms: J after the last packet */
+    double   jitter_mean_ms;/* mean of J over the stream (after each packet but the first), as
+                               Wireshark's RTP analysis reports "Mean Jitter" */
     double   ipdv_p50_ms;   /* |IPDV| (RFC 5481) between consecutive in-order packets */
     double   ipdv_p95_ms;
     double   ipdv_p99_ms;

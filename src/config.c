@@ -267,6 +267,14 @@ static int set_echo_allow(struct loader *ld, const config_setting_t *s, struct r
     return 0;
 }
 
+static int set_allow_foreign_peer(struct loader *ld, const config_setting_t *s, struct rp_config *c)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+        return fail_at(ld, s, "media.allow_foreign_peer: expected true or false");
+    c->allow_foreign_peer = config_setting_get_bool(s) != 0;
+    return 0;
+}
+
 /* "" disables the listener; otherwise IP:port. */
 static int set_stun_listen(struct loader *ld, const config_setting_t *s, struct rp_config *c)
 {
@@ -355,6 +363,7 @@ static const struct key_spec keys[] = {
     { "media", "bind", set_bind },
     { "media", "port_min", set_port_min },
     { "media", "port_max", set_port_max },
+    { "media", "allow_foreign_peer", set_allow_foreign_peer },
     { "limits", "max_sessions", set_max_sessions },
     { "limits", "max_duration", set_max_duration },
     { "limits", "max_body", set_max_body },

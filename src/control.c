@@ -276,6 +276,8 @@ static void handle_create(struct rp_control *c, struct evhttp_request *req)
                                "jitter_buffer_ms", (int)p.jitter_buffer_ms,
                                "transport", p.srtp ? "srtp" : "rtp",
                                "client", client);
+    json_object_set_new(answer, "port_min", json_integer(cfg->port_min));
+    json_object_set_new(answer, "port_max", json_integer(cfg->port_max));
     json_t *keys = rp_session_keys_json(s);
     json_object_update(answer, keys);
     json_decref(keys);
@@ -295,6 +297,13 @@ static void handle_patch(struct rp_control *c, struct evhttp_request *req, struc
     if (p.has_peer) {
         if (rp_session_stopped(s)) {
             reply_error(c, req, 409, "session is stopped");
+            return;
+        }
+        /* Media goes only where the session's own client is: a token must not
+         * buy a stream aimed at somebody else. */
+        if (!c->cfg->allow_foreign_peer &&
+            !rp_addr_same_ip((struct sockaddr *)&p.peer, rp_session_control_peer(s))) {
+            reply_error(c, req, 403, "peer must be the client's own address (media.allow_foreign_peer is off)");
             return;
         }
         rp_session_announce(s, (struct sockaddr *)&p.peer, rp_monotonic_ns());

@@ -4,7 +4,6 @@
 
 #include <openssl/rand.h>
 
-#include "log.h"
 #include "netaddr.h"
 #include "portalloc.h"
 #include "udp.h"
@@ -28,8 +27,10 @@ int rp_port_alloc(const struct sockaddr *bind_addr, unsigned port_min, unsigned 
     }
     unsigned count = (port_max - first) / 2 + 1;
     uint32_t r;
-    if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
-        rp_fatal("RAND_bytes failed");
+    if (RAND_bytes((unsigned char *)&r, sizeof r) != 1) {
+        errno = EIO;
+        return -1;
+    }
 
     struct sockaddr_storage ss;
     socklen_t len = rp_addr_len(bind_addr);

@@ -293,6 +293,7 @@ static void fill_upstream(struct run *r, json_t *daemon)
     s->max_burst = (uint32_t)jnum(u, "max_burst");
     s->burst_ratio = jnum(u, "burst_ratio");
     s->jitter_ms = jnum(u, "jitter_ms");
+    s->jitter_mean_ms = jnum(u, "jitter_mean_ms");
     s->ipdv_p50_ms = jnum(ipdv, "p50");
     s->ipdv_p95_ms = jnum(ipdv, "p95");
     s->ipdv_p99_ms = jnum(ipdv, "p99");
@@ -584,9 +585,11 @@ static void discover_nat(struct run *r)
         rp_addr_format((struct sockaddr *)&q[0].mapped, rep->nat.mapped, sizeof rep->nat.mapped);
     if (q[1].answered)
         rp_addr_format((struct sockaddr *)&q[1].mapped, rep->nat.mapped_stun, sizeof rep->nat.mapped_stun);
-    /* Announce what a browser would: its STUN server's answer (srflx candidate). */
-    const char *announce = rep->nat.mapped_stun[0] ? rep->nat.mapped_stun
-                         : rep->nat.mapped[0]      ? rep->nat.mapped
+    /* Announce the mapping the media port saw: behind a symmetric NAT the STUN
+     * server's answer is a port the media flow does not use. Then the STUN
+     * server's answer, then the local address (no NAT, or STUN blocked). */
+    const char *announce = rep->nat.mapped[0]      ? rep->nat.mapped
+                         : rep->nat.mapped_stun[0] ? rep->nat.mapped_stun
                                                    : rep->nat.local;
     snprintf(rep->nat.announced, sizeof rep->nat.announced, "%s", announce);
 }
@@ -657,6 +660,9 @@ int rp_probe_run(const struct rp_probe_opts *o, struct rp_report *rep, char *err
     json_t *client = json_object_get(created, "client");
     if (json_is_string(client))
         snprintf(rep->nat.control_seen, sizeof rep->nat.control_seen, "%s", json_string_value(client));
+    if (jnum(created, "port_min") > 0 && jnum(created, "port_max") > 0)
+        snprintf(rep->port_range, sizeof rep->port_range, "%u-%u", (unsigned)jnum(created, "port_min"),
+                 (unsigned)jnum(created, "port_max"));
     rep->ptime_ms = o->ptime_ms;
     rep->bitrate = (unsigned)jnum(created, "bitrate_bps");
     rep->duration_s = o->duration_s;
@@ -684,12 +690,21 @@ int rp_probe_run(const struct rp_probe_opts *o, struct rp_report *rep, char *err
     discover_nat(&r);
     /* Tell the daemon where to send, so that downstream flows even if upstream never arrives. */
     json_t *patch = json_pack("{s:s}", "peer", rep->nat.announced);
-    int prc = control_call(&r, "PATCH", patch, &resp, err, errlen);
+    int status;
+    int prc = rp_httpc_request(r.http, "PATCH", r.session_path, patch, &status, &resp, err, errlen);
     json_decref(patch);
     json_decref(resp);
     resp = NULL;
     if (prc < 0)
         goto delete;
+    if (status == 403) {
+        /* The daemon takes only our own (control) IP: media still flows once
+         * our upstream latches it, but one-way upstream looks like no media. */
+        rep->nat.announced[0] = '\0';
+    } else if (status != 200) {
+        snprintf(err, errlen, "PATCH %s: HTTP %d", r.session_path, status);
+        goto delete;
+    }
 
     r.up_seq0 = (uint16_t)random_u32();
     r.up_ts0 = random_u32();

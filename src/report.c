@@ -10,7 +10,6 @@
 #include <jansson.h>
 
 /* The deployment's RTP range: remediations name it as the operators know it. */
-#define RTP_RANGE "10000-20000"
 
 void rp_thresholds_default(struct rp_thresholds *t)
 {
@@ -245,22 +244,22 @@ static void sort_findings(struct findings *fs)
     }
 }
 
-static const char *finding_remedy(const struct finding *f)
+static void finding_remedy(const struct finding *f, const char *range, char *buf, size_t size)
 {
     if (f->metric == METRIC_RTT)
-        return "shorten the path between agent and media host: avoid VPN/proxy detours "
-               "and mobile or satellite links; a TURN relay adds delay, prefer direct UDP";
-    if (f->side == SIDE_UP) {
-        if (f->metric == METRIC_MOS)
-            return "late packets or delay lower the upstream MOS: check the agent's uplink "
-                   "(bandwidth, Wi-Fi) and QoS/DSCP EF for UDP " RTP_RANGE;
-        return "check the agent's uplink: bandwidth, Wi-Fi, QoS/DSCP EF for UDP " RTP_RANGE;
-    }
-    if (f->metric == METRIC_MOS)
-        return "late packets or delay lower the downstream MOS: check the agent's downlink "
-               "(Wi-Fi, competing downloads) and QoS/DSCP EF for UDP " RTP_RANGE;
-    return "check the agent's downlink (Wi-Fi, competing downloads) and the media host's "
-           "outbound bandwidth; QoS/DSCP EF for UDP " RTP_RANGE;
+        snprintf(buf, size, "shorten the path between agent and media host: avoid VPN/proxy detours "
+                            "and mobile or satellite links; a TURN relay adds delay, prefer direct UDP");
+    else if (f->side == SIDE_UP && f->metric == METRIC_MOS)
+        snprintf(buf, size, "late packets or delay lower the upstream MOS: check the agent's uplink "
+                            "(bandwidth, Wi-Fi) and QoS/DSCP EF for UDP %s", range);
+    else if (f->side == SIDE_UP)
+        snprintf(buf, size, "check the agent's uplink: bandwidth, Wi-Fi, QoS/DSCP EF for UDP %s", range);
+    else if (f->metric == METRIC_MOS)
+        snprintf(buf, size, "late packets or delay lower the downstream MOS: check the agent's downlink "
+                            "(Wi-Fi, competing downloads) and QoS/DSCP EF for UDP %s", range);
+    else
+        snprintf(buf, size, "check the agent's downlink (Wi-Fi, competing downloads) and the media host's "
+                            "outbound bandwidth; QoS/DSCP EF for UDP %s", range);
 }
 
 /* After truncation: drop a multi-byte character cut in half, so that the text
@@ -335,7 +334,9 @@ static void evaluate_flowing(struct rp_report *r, struct findings *fs, const cha
             describe_short(what, sizeof what, &fs->f[i]);
             append(r->cause, sizeof r->cause, "%s%s", i == 1 ? "; also " : ", ", what);
         }
-        append(r->remediation, sizeof r->remediation, "%s", finding_remedy(w));
+        char remedy[sizeof r->remediation];
+        finding_remedy(w, r->port_range, remedy, sizeof remedy);
+        append(r->remediation, sizeof r->remediation, "%s", remedy);
     }
     if (unknown)
         r->verdict = verdict_max(r->verdict, RP_VERDICT_WARN);
@@ -343,6 +344,9 @@ static void evaluate_flowing(struct rp_report *r, struct findings *fs, const cha
 
 void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t)
 {
+    /* Remediations name the daemon's media range; the seed's when unknown. */
+    if (!r->port_range[0])
+        snprintf(r->port_range, sizeof r->port_range, "10000-20000");
     r->thresholds = *t;
     struct findings fs = { .n = 0 };
     check_dir(&fs, &r->up, SIDE_UP, t);
@@ -399,9 +403,9 @@ void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t)
         snprintf(r->cause, sizeof r->cause,
                  "no RTP from the agent reached the media host on %s; %s", port, down_unknown);
         snprintf(r->remediation, sizeof r->remediation,
-                 "forward UDP " RTP_RANGE " to the media host and allow it in firewalld "
-                 "(firewall-cmd --permanent --add-port=" RTP_RANGE "/udp); check the agent's "
-                 "firewall allows outbound UDP");
+                 "forward UDP %s to the media host and allow it in firewalld "
+                 "(firewall-cmd --permanent --add-port=%s/udp); check the agent's "
+                 "firewall allows outbound UDP", r->port_range, r->port_range);
         return;
     }
 
@@ -434,9 +438,9 @@ void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t)
             snprintf(r->cause, sizeof r->cause,
                      "no RTP from the agent reached the media host on %s", port);
         snprintf(r->remediation, sizeof r->remediation,
-                 "forward UDP " RTP_RANGE " to the media host and allow it in firewalld "
-                 "(firewall-cmd --permanent --add-port=" RTP_RANGE "/udp); check the agent's "
-                 "firewall allows outbound UDP");
+                 "forward UDP %s to the media host and allow it in firewalld "
+                 "(firewall-cmd --permanent --add-port=%s/udp); check the agent's "
+                 "firewall allows outbound UDP", r->port_range, r->port_range);
     } else if (up) {
         r->diagnosis = RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED;
         r->verdict = RP_VERDICT_FAIL;
@@ -451,7 +455,7 @@ void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t)
         r->verdict = RP_VERDICT_FAIL;
         snprintf(r->cause, sizeof r->cause, "UDP is blocked both ways");
         snprintf(r->remediation, sizeof r->remediation,
-                 "use TURN/TLS on 5349 or a VPN; open UDP " RTP_RANGE);
+                 "use TURN/TLS on 5349 or a VPN; open UDP %s", r->port_range);
     }
 }
 
@@ -525,6 +529,7 @@ static json_t *dir_json(const struct rp_dir_report *d, bool is_up, bool *ok)
     put(o, "max_burst", m ? j_u64(d->rx.max_burst) : json_null(), ok);
     put(o, "burst_ratio", got ? j_real(d->rx.burst_ratio, 3) : json_null(), ok);
     put(o, "jitter_ms", got ? j_real(d->rx.jitter_ms, 3) : json_null(), ok);
+    put(o, "jitter_mean_ms", got ? j_real(d->rx.jitter_mean_ms, 3) : json_null(), ok);
     if (got) {
         json_t *ipdv = json_object();
         if (ipdv) {
@@ -694,6 +699,8 @@ void rp_report_print_text(const struct rp_report *r, FILE *out)
     row(out, "burst ratio", cell_real(ug, u->rx.burst_ratio, 2, "").s,
         cell_real(dg, d->rx.burst_ratio, 2, "").s);
     row(out, "jitter", cell_real(ug, u->rx.jitter_ms, 2, "ms").s, cell_real(dg, d->rx.jitter_ms, 2, "ms").s);
+    row(out, "jitter (mean)", cell_real(ug, u->rx.jitter_mean_ms, 2, "ms").s,
+        cell_real(dg, d->rx.jitter_mean_ms, 2, "ms").s);
     row(out, "IPDV p50", cell_real(ug, u->rx.ipdv_p50_ms, 2, "ms").s, cell_real(dg, d->rx.ipdv_p50_ms, 2, "ms").s);
     row(out, "IPDV p95", cell_real(ug, u->rx.ipdv_p95_ms, 2, "ms").s, cell_real(dg, d->rx.ipdv_p95_ms, 2, "ms").s);
     row(out, "IPDV p99", cell_real(ug, u->rx.ipdv_p99_ms, 2, "ms").s, cell_real(dg, d->rx.ipdv_p99_ms, 2, "ms").s);

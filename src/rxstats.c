@@ -58,6 +58,8 @@ struct rp_rxstats {
     double   ref_transit_ns;
     double   min_transit_ns;
     double   jitter_ns;
+    double   jitter_sum_ns;
+    uint64_t jitter_samples;
 
     uint64_t ipdv_count;
     uint64_t ipdv_max_ns;
@@ -287,6 +289,11 @@ enum rp_rx_class rp_rxstats_add(struct rp_rxstats *s, uint16_t seq, uint32_t rtp
     /* RFC 3550 A.8: J += (|D| - J) / 16, D against the latest in-order packet. */
     d_ns = transit_ns - s->ref_transit_ns;
     s->jitter_ns += (fabs(d_ns) - s->jitter_ns) / 16.0;
+    /* Mean of J after each packet but the first, as Wireshark's "Mean Jitter". */
+    if (s->received > 1) {
+        s->jitter_sum_ns += s->jitter_ns;
+        s->jitter_samples++;
+    }
 
     if (transit_ns < s->min_transit_ns)
         s->min_transit_ns = transit_ns;
@@ -384,6 +391,7 @@ void rp_rxstats_summary(const struct rp_rxstats *s, uint64_t sent, struct rp_rxs
     }
 
     out->jitter_ms = s->jitter_ns / NS_PER_MS;
+    out->jitter_mean_ms = s->jitter_samples ? s->jitter_sum_ns / (double)s->jitter_samples / NS_PER_MS : 0;
     out->ipdv_p50_ms = ipdv_percentile_ms(s, 50);
     out->ipdv_p95_ms = ipdv_percentile_ms(s, 95);
     out->ipdv_p99_ms = ipdv_percentile_ms(s, 99);

@@ -26,6 +26,11 @@
 /* Downstream keeps going this long past the requested duration, so that a probe
  * that started late still gets a full stream; then it stops by itself. */
 #define SEND_GRACE_NS (10 * NS_PER_S)
+/* Downstream packets beyond duration / ptime that a session may send. */
+#define DOWN_SLACK_MS 5000
+/* A stream that no authenticated upstream ever answered stops after this
+ * long: an announced address alone does not buy a full-length stream. */
+#define UNANSWERED_NS (30 * NS_PER_S)
 /* The session stays readable this long after its duration for the final GET. */
 #define LINGER_NS (60 * NS_PER_S)
 /* Payload loop length: two seconds of signal, long enough not to look periodic to a codec. */
@@ -83,6 +88,8 @@ struct rp_session {
     uint16_t down_seq;
     uint32_t down_ts;
     uint32_t down_sent;
+    uint32_t down_budget;      /* most downstream packets this session may send */
+    uint64_t down_started_mono;
     uint64_t down_wire_bytes;
     uint64_t down_send_errors;
 };
@@ -96,12 +103,20 @@ const char *rp_drop_reason_name(enum rp_drop_reason r)
     return (unsigned)r < RP_DROP_COUNT ? drop_names[r] : "unknown";
 }
 
-static uint32_t random_u32(void)
+/* All the session's random material in one place: a failing RAND_bytes fails
+ * this request (500), not the daemon. */
+struct randoms {
+    unsigned char id[RP_SESSION_ID_LEN / 2];
+    uint32_t ssrc_up, ssrc_down, seq, ts, payload_seed;
+};
+
+static int draw_randoms(struct randoms *r)
 {
-    uint32_t v;
-    if (RAND_bytes((unsigned char *)&v, sizeof v) != 1)
-        rp_fatal("RAND_bytes failed");
-    return v;
+    if (RAND_bytes((unsigned char *)r, sizeof *r) != 1)
+        return -1;
+    if (r->ssrc_down == r->ssrc_up)
+        r->ssrc_down ^= 1;
+    return 0;
 }
 
 struct rp_session *rp_session_new(const struct rp_session_params *p, int fd, uint16_t port,
@@ -118,32 +133,36 @@ struct rp_session *rp_session_new(const struct rp_session_params *p, int fd, uin
     s->codec = rp_codec_get(p->codec);
     s->fd = fd;
     s->port = port;
-    unsigned char raw[RP_SESSION_ID_LEN / 2];
-    if (RAND_bytes(raw, sizeof raw) != 1)
-        rp_fatal("RAND_bytes failed");
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(s->id + 2 * i, 3, "%02x", raw[i]);
-    s->ssrc_up = random_u32();
-    do
-        s->ssrc_down = random_u32();
-    while (s->ssrc_down == s->ssrc_up);
-    s->down_seq = (uint16_t)random_u32();
-    s->down_ts = random_u32();
+    struct randoms rnd;
+    if (draw_randoms(&rnd) < 0 || RAND_bytes(s->auth_key, sizeof s->auth_key) != 1) {
+        snprintf(err, errlen, "no randomness (RAND_bytes failed)");
+        rp_session_free(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof rnd.id; i++)
+        snprintf(s->id + 2 * i, 3, "%02x", rnd.id[i]);
+    s->ssrc_up = rnd.ssrc_up;
+    s->ssrc_down = rnd.ssrc_down;
+    s->down_seq = (uint16_t)rnd.seq;
+    s->down_ts = rnd.ts;
     s->created_mono = now_mono;
     s->send_until_mono = now_mono + p->duration_s * NS_PER_S + SEND_GRACE_NS;
     s->expires_mono = now_mono + p->duration_s * NS_PER_S + LINGER_NS;
+    /* The stream never carries more than the session asked for, plus the slack a
+     * probe needs around it (STUN, control calls, draining). */
+    s->down_budget = (uint32_t)(((uint64_t)p->duration_s * 1000 + DOWN_SLACK_MS) / p->ptime_ms);
     memcpy(&s->control_peer, control_peer, rp_addr_len(control_peer));
 
-    if (RAND_bytes(s->auth_key, sizeof s->auth_key) != 1)
-        rp_fatal("RAND_bytes failed");
     if (p->srtp) {
         size_t klen = rp_srtp_key_len(p->suite);
         if (p->has_key_up)
             memcpy(s->key_up, p->key_up, klen);
-        else if (rp_srtp_keygen(p->suite, s->key_up, klen) < 0)
-            rp_fatal("RAND_bytes failed");
-        if (rp_srtp_keygen(p->suite, s->key_down, klen) < 0)
-            rp_fatal("RAND_bytes failed");
+        if ((!p->has_key_up && rp_srtp_keygen(p->suite, s->key_up, klen) < 0) ||
+            rp_srtp_keygen(p->suite, s->key_down, klen) < 0) {
+            snprintf(err, errlen, "no randomness (RAND_bytes failed)");
+            rp_session_free(s);
+            return NULL;
+        }
         s->srtp_in = rp_srtp_new(p->suite, RP_SRTP_INBOUND, s->key_up, klen, err, errlen);
         s->srtp_out = s->srtp_in ? rp_srtp_new(p->suite, RP_SRTP_OUTBOUND, s->key_down, klen, err, errlen) : NULL;
         if (!s->srtp_out) {
@@ -153,7 +172,7 @@ struct rp_session *rp_session_new(const struct rp_session_params *p, int fd, uin
     }
     s->up_stats = rp_rxstats_new(s->codec->clock_rate, p->jitter_buffer_ms);
     unsigned nframes = PAYLOAD_LOOP_MS / p->ptime_ms;
-    s->payloads = rp_payloads_new(p->codec, p->ptime_ms, p->bitrate_bps, nframes, random_u32(), err, errlen);
+    s->payloads = rp_payloads_new(p->codec, p->ptime_ms, p->bitrate_bps, nframes, rnd.payload_seed, err, errlen);
     if (!s->up_stats || !s->payloads) {
         if (!s->up_stats)
             snprintf(err, errlen, "out of memory");
@@ -198,10 +217,12 @@ bool rp_session_expired(const struct rp_session *s, uint64_t now_mono)
 
 static void start_sending(struct rp_session *s, uint64_t now_mono)
 {
-    if (s->sending || s->stopped)
+    if (s->sending || s->stopped || s->down_sent >= s->down_budget)
         return;
     s->sending = true;
     s->next_send_mono = now_mono;
+    if (!s->down_started_mono)
+        s->down_started_mono = now_mono;
 }
 
 static void note_upstream(struct rp_session *s, uint64_t now_mono)
@@ -407,7 +428,8 @@ unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono)
     unsigned sent = 0;
     uint64_t period = (uint64_t)s->params.ptime_ms * NS_PER_MS;
     while (s->sending && s->next_send_mono <= now_mono) {
-        if (s->next_send_mono >= s->send_until_mono) {
+        if (s->next_send_mono >= s->send_until_mono || s->down_sent >= s->down_budget ||
+            (s->up_accepted == 0 && s->next_send_mono >= s->down_started_mono + UNANSWERED_NS)) {
             s->sending = false;
             break;
         }
@@ -487,7 +509,7 @@ json_t *rp_session_to_json(const struct rp_session *s)
     for (unsigned r = 0; r < RP_DROP_COUNT; r++)
         json_object_set_new(drops, drop_names[r], json_integer((json_int_t)s->drops[r]));
 
-    json_t *up = json_pack("{s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:{s:f, s:f, s:f, s:f},"
+    json_t *up = json_pack("{s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:{s:f, s:f, s:f, s:f},"
                            " s:I, s:I, s:o}",
                            "accepted", (json_int_t)s->up_accepted,
                            "sent_by_probe", (json_int_t)s->upstream_sent,
@@ -501,6 +523,7 @@ json_t *rp_session_to_json(const struct rp_session *s)
                            "max_burst", (json_int_t)sum.max_burst,
                            "burst_ratio", round3(sum.burst_ratio),
                            "jitter_ms", round3(sum.jitter_ms),
+                           "jitter_mean_ms", round3(sum.jitter_mean_ms),
                            "ipdv_ms", "p50", round3(sum.ipdv_p50_ms), "p95", round3(sum.ipdv_p95_ms),
                            "p99", round3(sum.ipdv_p99_ms), "max", round3(sum.ipdv_max_ms),
                            "wire_bytes", (json_int_t)sum.wire_bytes,

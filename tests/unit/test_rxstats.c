@@ -107,6 +107,8 @@ static void test_short_sequence_matches_hand_computed_jitter(void **state)
     send_pkt(s, 0, 0, 3, 1.0);
     rp_rxstats_summary(s, 0, &sum);
     assert_near(sum.jitter_ms, 0.16845703125, 1e-12);
+    /* Mean of J after packets 2..4 (Wireshark's Mean Jitter): (1 + 1.4375 + 1.34765625) / 3 ticks. */
+    assert_near(sum.jitter_mean_ms, (1.0 + 1.4375 + 1.34765625) / 3 / 8, 1e-12);
 
     /* |IPDV| = 2, 1, 0 ms: nearest rank p50 is the 2nd = 1 ms (0.1 ms bins), max 2. */
     assert_true(sum.ipdv_p50_ms >= 1.0 && sum.ipdv_p50_ms <= 1.1);
