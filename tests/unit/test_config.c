@@ -266,7 +266,7 @@ static void test_unknown_key_is_reported_with_line(void **state)
                  /* 3 */ "  bind = \"0.0.0.0\";\n"
                  /* 4 */ "  prot_min = 10000;\n"
                  /* 5 */ "};\n",
-                 4, "unknown setting media.prot_min (media has: bind, port_min, port_max)");
+                 4, "unknown setting media.prot_min (media has: bind, port_min, port_max, allow_foreign_peer)");
     expect_error(/* 1 */ "control = {\n"
                  /* 2 */ "  tokens = ( \"" ABC_HASH "\" );\n"
                  /* 3 */ "  token = \"x\";\n"
