@@ -144,7 +144,7 @@ static int emodel_main(int argc, char **argv)
     struct rp_emodel_in in = { .ie = c->ie, .bpl = c->bpl, .ppl_pct = loss, .burst_r = burst, .delay_ms = delay };
     struct rp_emodel_out out;
     rp_emodel_compute(&in, &out);
-    printf("codec %s (Ie %.1f, Bpl %.1f), loss %.2f %%, BurstR %.2f, delay %.0f ms\n", c->name, c->ie, c->bpl, loss,
+    printf("codec %s (Ie %.2f, Bpl %.2f), loss %.2f %%, BurstR %.2f, delay %.0f ms\n", c->name, c->ie, c->bpl, loss,
            burst, delay);
     printf("Id %.2f  Ie,eff %.2f  R %.2f  MOS %.2f\n", out.id, out.ie_eff, out.r, out.mos);
     return RP_EXIT_OK;

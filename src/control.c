@@ -513,6 +513,12 @@ static void on_request(struct evhttp_request *req, void *arg)
         reply_error(c, req, 429, "too many requests from this address");
         return;
     }
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if ((strcmp(path, "/metrics") == 0 || strcmp(path, "/healthz") == 0) && cmd != EVHTTP_REQ_GET) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+        reply_error(c, req, 405, "use GET on %s", path);
+        return;
+    }
     if (strcmp(path, "/metrics") == 0) {
         /* Open to the host itself (a local Prometheus or nginx); others need a token. */
         if (!rp_addr_is_loopback((struct sockaddr *)&peer) && !authorized(c, req, path))
@@ -558,6 +564,15 @@ static SSL_CTX *load_tls(const struct rp_config *cfg, char *err, size_t errlen)
     return ctx;
 }
 
+int rp_control_check_tls(const struct rp_config *cfg, char *err, size_t errlen)
+{
+    if (!cfg->tls_cert[0])
+        return 0;
+    SSL_CTX *ctx = load_tls(cfg, err, errlen);
+    SSL_CTX_free(ctx);
+    return ctx ? 0 : -1;
+}
+
 struct rp_control *rp_control_new(struct event_base *base, const struct rp_config *cfg,
                                   struct rp_reflector *refl, char *err, size_t errlen)
 {
@@ -587,7 +602,11 @@ struct rp_control *rp_control_new(struct event_base *base, const struct rp_confi
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE);
+    /* Every method libevent knows reaches us, so that a wrong one gets a JSON
+     * 405; methods it does not know at all get its own 501. */
+    evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+                                            EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
     evhttp_set_max_body_size(c->http, cfg->max_body);
     evhttp_set_max_headers_size(c->http, MAX_HEADERS_BYTES);
     evhttp_set_timeout(c->http, (int)cfg->request_timeout);

@@ -252,13 +252,15 @@ static int conn_open(struct rp_httpc *c, struct conn *k, char *err, size_t errle
         goto fail;
     }
     SSL_set_fd(k->ssl, k->fd);
-    SSL_set_tlsext_host_name(k->ssl, c->host);
+    struct sockaddr_storage lit;
+    socklen_t litlen;
+    bool is_ip = rp_addr_from_ip(c->host, 0, &lit, &litlen) == 0;
+    if (!is_ip) /* RFC 6066 §3: no IP literals in SNI */
+        SSL_set_tlsext_host_name(k->ssl, c->host);
     if (!c->opts.insecure) {
         /* Check the name (or IP) in the certificate against what the user typed. */
         X509_VERIFY_PARAM *param = SSL_get0_param(k->ssl);
-        struct sockaddr_storage tmp;
-        socklen_t tl;
-        if (rp_addr_from_ip(c->host, 0, &tmp, &tl) == 0)
+        if (is_ip)
             X509_VERIFY_PARAM_set1_ip_asc(param, c->host);
         else
             SSL_set1_host(k->ssl, c->host);
