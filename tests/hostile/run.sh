@@ -250,12 +250,15 @@ check "  ...with Allow: POST" grep -qi '^Allow: POST' "$WORK/hdrs"
 req "DELETE /v1/sessions" 405 json -X DELETE -H "$AUTH" "$URL/v1/sessions"
 req "POST on a session" 405 json -X POST -H "$AUTH" -d '{}' "$URL/v1/sessions/$sid"
 check "  ...with Allow: GET, PATCH, DELETE" grep -qi '^Allow: GET, PATCH, DELETE' "$WORK/hdrs"
-# Methods outside GET/POST/PATCH/DELETE never reach the API: evhttp answers 501
-# (docs/control-api.md), not 405.
-for m in PUT OPTIONS TRACE CONNECT FOO; do
-    req "$m /v1/sessions (refused by evhttp)" 501 html -X "$m" -H "$AUTH" "$URL/v1/sessions"
+# Every method libevent knows reaches the API and gets a JSON 405; CONNECT's
+# request target is an authority, no path of ours (404); a method libevent does
+# not know at all is answered by evhttp itself: 501 (docs/control-api.md).
+for m in PUT OPTIONS TRACE; do
+    req "$m /v1/sessions" 405 json -X "$m" -H "$AUTH" "$URL/v1/sessions"
 done
-req "HEAD /healthz (refused by evhttp)" 501 any -I "$URL/healthz"
+req "CONNECT /v1/sessions" 404 json -X CONNECT -H "$AUTH" "$URL/v1/sessions"
+req "FOO /v1/sessions (unknown to evhttp)" 501 html -X FOO -H "$AUTH" "$URL/v1/sessions"
+req "HEAD /healthz" 405 any -I "$URL/healthz"
 for p in / /v2/x /v1/sessionsX /v1/session /healthz/ /v1/sessions/../../etc/passwd; do
     req "GET $p" 404 json --path-as-is -H "$AUTH" "$URL$p"
 done
