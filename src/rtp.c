@@ -1,7 +1,8 @@
 /* RTP (RFC 3550 §5.1) header parse/build and RFC 8285 header-extension elements.
  * Everything here reads untrusted bytes: every offset is checked against the
- * length before the read, and multi-byte fields go through get16/get32. */
+ * length before the read, and multi-byte fields go through rp_get16/rp_get32 (wire.h). */
 #include "rtp.h"
+#include "wire.h"
 
 #include <string.h>
 
@@ -9,30 +10,6 @@
 #define EXT_HDR_LEN       4     /* "defined by profile" u16 + length-in-words u16 */
 #define ONE_BYTE_ID_STOP  15    /* RFC 8285 §4.2: reserved, ends processing */
 #define TWO_BYTE_MASK     0xFFF0u
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 const char *rp_rtp_strerror(enum rp_rtp_err err)
 {
@@ -63,9 +40,9 @@ enum rp_rtp_err rp_rtp_parse(const uint8_t *buf, size_t len, struct rp_rtp_pkt *
     memset(out, 0, sizeof(*out));
     out->hdr.marker = (buf[1] & 0x80) != 0;
     out->hdr.pt = buf[1] & 0x7F;
-    out->hdr.seq = get16(buf + 2);
-    out->hdr.ts = get32(buf + 4);
-    out->hdr.ssrc = get32(buf + 8);
+    out->hdr.seq = rp_get16(buf + 2);
+    out->hdr.ts = rp_get32(buf + 4);
+    out->hdr.ssrc = rp_get32(buf + 8);
     out->csrc_count = cc;
 
     size_t off = RP_RTP_HDR_LEN;
@@ -77,8 +54,8 @@ enum rp_rtp_err rp_rtp_parse(const uint8_t *buf, size_t len, struct rp_rtp_pkt *
     if (extension) {
         if (len - off < EXT_HDR_LEN)
             return RP_RTP_EEXT;
-        uint16_t profile = get16(buf + off);
-        size_t ext_len = (size_t)get16(buf + off + 2) * 4;
+        uint16_t profile = rp_get16(buf + off);
+        size_t ext_len = (size_t)rp_get16(buf + off + 2) * 4;
         off += EXT_HDR_LEN;
         if (ext_len > len - off)
             return RP_RTP_EEXT;
@@ -196,14 +173,14 @@ size_t rp_rtp_build_elems(uint8_t *buf, size_t cap, const struct rp_rtp_hdr *hdr
 
     buf[0] = (uint8_t)(RTP_VERSION << 6 | (nelems > 0 ? 0x10 : 0));
     buf[1] = (uint8_t)((hdr->marker ? 0x80 : 0) | hdr->pt);
-    put16(buf + 2, hdr->seq);
-    put32(buf + 4, hdr->ts);
-    put32(buf + 8, hdr->ssrc);
+    rp_put16(buf + 2, hdr->seq);
+    rp_put32(buf + 4, hdr->ts);
+    rp_put32(buf + 8, hdr->ssrc);
 
     size_t off = RP_RTP_HDR_LEN;
     if (nelems > 0) {
-        put16(buf + off, (uint16_t)RP_RTP_EXT_TWO_BYTE);
-        put16(buf + off + 2, (uint16_t)(ext_body / 4));
+        rp_put16(buf + off, (uint16_t)RP_RTP_EXT_TWO_BYTE);
+        rp_put16(buf + off + 2, (uint16_t)(ext_body / 4));
         off += EXT_HDR_LEN;
         size_t start = off;
         for (size_t i = 0; i < nelems; i++) {

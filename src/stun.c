@@ -3,6 +3,7 @@
  * Everything here reads untrusted bytes: every offset is checked against the
  * length before the read, and multi-byte fields go through get16/get32. */
 #include "stun.h"
+#include "wire.h"
 
 #include <netinet/in.h>
 #include <string.h>
@@ -28,30 +29,6 @@ static const char SOFTWARE_NAME[] = "rtpprobe";
 #define SOFTWARE_LEN (sizeof(SOFTWARE_NAME) - 1)
 /* RFC 8489 §14.14: fewer than 128 characters; a multiple of 4 keeps it unpadded. */
 #define SOFTWARE_MAX_VALUE 124
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 static size_t pad4(size_t n)
 {
@@ -105,7 +82,7 @@ static enum rp_stun_err decode_address(const uint8_t *val, size_t vlen, bool xor
     if (vlen < 4)
         return RP_STUN_EATTR;
     uint8_t family = val[1];
-    uint16_t port = get16(val + 2);
+    uint16_t port = rp_get16(val + 2);
     uint8_t mask[16];
     memcpy(mask, hdr + 4, 4);  /* magic cookie as on the wire */
     memcpy(mask + 4, hdr + 8, RP_STUN_TXID_LEN);
@@ -149,13 +126,13 @@ enum rp_stun_err rp_stun_parse(const uint8_t *buf, size_t len, struct rp_stun_ms
     memset(out, 0, sizeof(*out));
     if (len < RP_STUN_HDR_LEN)
         return RP_STUN_ETOOSHORT;
-    if ((buf[0] & 0xC0) != 0 || get32(buf + 4) != RP_STUN_MAGIC)
+    if ((buf[0] & 0xC0) != 0 || rp_get32(buf + 4) != RP_STUN_MAGIC)
         return RP_STUN_ENOTSTUN;
-    size_t body_len = get16(buf + 2);
+    size_t body_len = rp_get16(buf + 2);
     if (body_len % 4 != 0 || body_len != len - RP_STUN_HDR_LEN)
         return RP_STUN_ELENGTH;
 
-    out->type = get16(buf);
+    out->type = rp_get16(buf);
     memcpy(out->txid, buf + 8, RP_STUN_TXID_LEN);
     out->length = len;
 
@@ -168,8 +145,8 @@ enum rp_stun_err rp_stun_parse(const uint8_t *buf, size_t len, struct rp_stun_ms
     while (off < len) {
         if (len - off < ATTR_HDR_LEN)
             return RP_STUN_EATTR;
-        uint16_t type = get16(buf + off);
-        size_t vlen = get16(buf + off + 2);
+        uint16_t type = rp_get16(buf + off);
+        size_t vlen = rp_get16(buf + off + 2);
         if (pad4(vlen) > len - off - ATTR_HDR_LEN)
             return RP_STUN_EATTR;
         const uint8_t *val = buf + off + ATTR_HDR_LEN;
@@ -206,7 +183,7 @@ enum rp_stun_err rp_stun_parse(const uint8_t *buf, size_t len, struct rp_stun_ms
              * CRC input requires (RFC 8489 §14.7). */
             if (off != len)
                 return RP_STUN_EFINGERPRINT;
-            if (get32(val) != fingerprint_of(buf, attr_start))
+            if (rp_get32(val) != fingerprint_of(buf, attr_start))
                 return RP_STUN_EFINGERPRINT;
             out->has_fingerprint = true;
             break;
@@ -228,18 +205,18 @@ enum rp_stun_err rp_stun_parse(const uint8_t *buf, size_t len, struct rp_stun_ms
 static void put_header(uint8_t *buf, uint16_t type, size_t total,
                        const uint8_t txid[RP_STUN_TXID_LEN])
 {
-    put16(buf, type);
-    put16(buf + 2, (uint16_t)(total - RP_STUN_HDR_LEN));
-    put32(buf + 4, RP_STUN_MAGIC);
+    rp_put16(buf, type);
+    rp_put16(buf + 2, (uint16_t)(total - RP_STUN_HDR_LEN));
+    rp_put32(buf + 4, RP_STUN_MAGIC);
     memcpy(buf + 8, txid, RP_STUN_TXID_LEN);
 }
 
 /* Appends FINGERPRINT at off; the header length must already count it. */
 static void put_fingerprint(uint8_t *buf, size_t off)
 {
-    put16(buf + off, ATTR_FINGERPRINT);
-    put16(buf + off + 2, FINGERPRINT_VALUE_LEN);
-    put32(buf + off + ATTR_HDR_LEN, fingerprint_of(buf, off));
+    rp_put16(buf + off, ATTR_FINGERPRINT);
+    rp_put16(buf + off + 2, FINGERPRINT_VALUE_LEN);
+    rp_put32(buf + off + ATTR_HDR_LEN, fingerprint_of(buf, off));
 }
 
 size_t rp_stun_build_request(uint8_t *buf, size_t cap, const uint8_t txid[RP_STUN_TXID_LEN], size_t min_len)
@@ -267,17 +244,17 @@ size_t rp_stun_build_request(uint8_t *buf, size_t cap, const uint8_t txid[RP_STU
 
     put_header(buf, RP_STUN_BINDING_REQUEST, total, txid);
     size_t off = RP_STUN_HDR_LEN;
-    put16(buf + off, ATTR_SOFTWARE);
+    rp_put16(buf + off, ATTR_SOFTWARE);
     bool grown = software_value > pad4(SOFTWARE_LEN);
-    put16(buf + off + 2, (uint16_t)(grown ? software_value : SOFTWARE_LEN));
+    rp_put16(buf + off + 2, (uint16_t)(grown ? software_value : SOFTWARE_LEN));
     memset(buf + off + ATTR_HDR_LEN, grown ? ' ' : 0, software_value);
     memcpy(buf + off + ATTR_HDR_LEN, SOFTWARE_NAME, SOFTWARE_LEN);
     off += software_attr;
     if (padded) {
         /* The server answers only requests at least as large as its response,
          * so PADDING is what makes the request worth answering. */
-        put16(buf + off, ATTR_PADDING);
-        put16(buf + off + 2, (uint16_t)padding_value);
+        rp_put16(buf + off, ATTR_PADDING);
+        rp_put16(buf + off + 2, (uint16_t)padding_value);
         memset(buf + off + ATTR_HDR_LEN, 0, padding_value);
         off += ATTR_HDR_LEN + padding_value;
     }
@@ -323,12 +300,12 @@ size_t rp_stun_build_response(uint8_t *buf, size_t cap, const uint8_t txid[RP_ST
 
     put_header(buf, RP_STUN_BINDING_SUCCESS, total, txid);
     size_t off = RP_STUN_HDR_LEN;
-    put16(buf + off, ATTR_XOR_MAPPED);
-    put16(buf + off + 2, (uint16_t)(4 + addr_len));
+    rp_put16(buf + off, ATTR_XOR_MAPPED);
+    rp_put16(buf + off + 2, (uint16_t)(4 + addr_len));
     uint8_t *val = buf + off + ATTR_HDR_LEN;
     val[0] = 0;
     val[1] = family;
-    put16(val + 2, (uint16_t)(port ^ (RP_STUN_MAGIC >> 16)));
+    rp_put16(val + 2, (uint16_t)(port ^ (RP_STUN_MAGIC >> 16)));
     /* Cookie then transaction id, exactly as just written to the header. */
     for (size_t i = 0; i < addr_len; i++)
         val[4 + i] = (uint8_t)(addr[i] ^ buf[4 + i]);

@@ -1,0 +1,43 @@
+/* Network byte order reads and writes through byte pointers: packets are never
+ * cast to structs (alignment, padding, aliasing). Callers check lengths first. */
+#ifndef RP_WIRE_H
+#define RP_WIRE_H
+
+#include <stdint.h>
+
+static inline uint16_t rp_get16(const uint8_t *p)
+{
+    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rp_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t rp_get64(const uint8_t *p)
+{
+    return (uint64_t)rp_get32(p) << 32 | rp_get32(p + 4);
+}
+
+static inline void rp_put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void rp_put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static inline void rp_put64(uint8_t *p, uint64_t v)
+{
+    rp_put32(p, (uint32_t)(v >> 32));
+    rp_put32(p + 4, (uint32_t)v);
+}
+
+#endif
