@@ -10,9 +10,14 @@
 #define RP_MEXT_ID_UP   1   /* probe -> daemon */
 #define RP_MEXT_ID_DOWN 2   /* daemon -> probe */
 
-/* Upstream element, 16 bytes: version u8, flags u8, reserved u16, seq u32, t1_ns u64. */
+/* Upstream element, 16 bytes: version u8, flags u8 (bit0: priming), reserved u16, seq u32, t1_ns u64. */
 #define RP_MEXT_UP_LEN 16
+/* Priming packet: sent before the stream (and before the probe announces its
+ * address), so that the agent's NAT maps the media flow and the host sees
+ * upstream first; it latches but is not part of the measured stream. */
+#define RP_MEXT_F_PRIME 0x01
 struct rp_mext_up {
+    uint8_t  flags;    /* RP_MEXT_F_PRIME */
     uint32_t seq;      /* probe's own 32-bit packet counter, 0-based */
     uint64_t t1_ns;    /* probe transmit time, CLOCK_REALTIME ns */
 };

@@ -54,4 +54,22 @@ size_t rp_stun_build_response(uint8_t *buf, size_t cap, const uint8_t txid[RP_ST
 /* Size of the response rp_stun_build_response writes for this address family. */
 size_t rp_stun_response_len(int family);
 
+/* The answering policy, shared by session ports and stun.listen: answer only
+ * well-formed Binding requests, never with more bytes than the request. */
+enum rp_stun_verdict {
+    RP_STUN_ANSWERED = 0,
+    RP_STUN_DROP_MALFORMED,  /* not a parseable STUN message */
+    RP_STUN_DROP_NOT_REQUEST,/* a response, indication or other method */
+    RP_STUN_DROP_TOO_SMALL,  /* the answer would be larger than the request: no amplification */
+    RP_STUN_DROP_UNKNOWN_ATTR,/* comprehension-required attribute we do not know: RFC 8489 wants a
+                                 420 error, which could be larger than the request; we stay silent */
+    RP_STUN_VERDICTS
+};
+const char *rp_stun_verdict_name(enum rp_stun_verdict v);
+
+/* Writes the Binding success response for a request from `from` into resp and
+ * sets *resp_len, or returns why not. */
+enum rp_stun_verdict rp_stun_answer(const uint8_t *req, size_t len, const struct sockaddr *from,
+                                    uint8_t *resp, size_t cap, size_t *resp_len);
+
 #endif

@@ -15,8 +15,9 @@ size_t rp_mext_up_encode(const struct rp_mext_up *in, uint8_t *buf, size_t cap)
 {
     if (cap < RP_MEXT_UP_LEN)
         return 0;
-    memset(buf, 0, RP_MEXT_UP_LEN);     /* flags and reserved are zero */
+    memset(buf, 0, RP_MEXT_UP_LEN);     /* reserved bytes are zero */
     buf[0] = RP_MEXT_VERSION;
+    buf[1] = in->flags;
     rp_put32(buf + 4, in->seq);
     rp_put64(buf + 8, in->t1_ns);
     return RP_MEXT_UP_LEN;
@@ -27,6 +28,7 @@ int rp_mext_up_decode(const uint8_t *data, size_t len, struct rp_mext_up *out)
     /* Exact size: a longer element would be a layout this version does not know. */
     if (len != RP_MEXT_UP_LEN || data[0] != RP_MEXT_VERSION)
         return -1;
+    out->flags = data[1];
     out->seq = rp_get32(data + 4);
     out->t1_ns = rp_get64(data + 8);
     return 0;

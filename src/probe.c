@@ -41,6 +41,9 @@
  * amplify (rtpprobed) still answer them. */
 #define STUN_REQUEST_LEN 64
 #define DEFAULT_STUN_PORT 3478
+#define STUN_SERVER_RETRY_ROUND 5   /* 500 ms after the first request */
+/* Priming RTP packets sent when the media port gave no STUN answer. */
+#define PRIME_PACKETS 5
 
 struct run {
     const struct rp_probe_opts *opts;
@@ -97,19 +100,15 @@ static uint64_t drain_ns(const struct run *r)
     return d < DRAIN_MIN_NS ? DRAIN_MIN_NS : d > DRAIN_MAX_NS ? DRAIN_MAX_NS : d;
 }
 
-static void send_upstream(struct run *r)
+/* One upstream RTP packet, HMAC-signed or SRTP-protected. 0, or -1 if it could
+ * not be built or sent (a refused send, e.g. ICMP unreachable, is counted by the
+ * caller: the daemon's receive count tells what arrived). */
+static int send_rtp(struct run *r, uint16_t seq, uint32_t ts, uint32_t counter, uint8_t flags, bool marker)
 {
-    uint64_t i = r->n_sent;
     size_t plen;
-    const uint8_t *payload = rp_payloads_get(r->payloads, (uint32_t)i, &plen);
-    struct rp_rtp_hdr h = {
-        .pt = r->codec->pt,
-        .marker = i == 0,
-        .seq = (uint16_t)(r->up_seq0 + i),
-        .ts = r->up_ts0 + (uint32_t)(i * rp_codec_samples_per_packet(r->codec->id, r->opts->ptime_ms)),
-        .ssrc = r->ssrc_up,
-    };
-    struct rp_mext_up up = { .seq = (uint32_t)i, .t1_ns = rp_realtime_ns() };
+    const uint8_t *payload = rp_payloads_get(r->payloads, counter, &plen);
+    struct rp_rtp_hdr h = { .pt = r->codec->pt, .marker = marker, .seq = seq, .ts = ts, .ssrc = r->ssrc_up };
+    struct rp_mext_up up = { .flags = flags, .seq = counter, .t1_ns = rp_realtime_ns() };
     uint8_t elem[RP_MEXT_UP_LEN], zero_tag[RP_MEXT_AUTH_LEN] = { 0 };
     uint8_t pkt[RP_RTP_MAX_PKT + RP_SRTP_MAX_OVERHEAD];
     struct rp_rtp_elem elems[2] = {
@@ -119,9 +118,20 @@ static void send_upstream(struct run *r)
     size_t n = rp_rtp_build_elems(pkt, RP_RTP_MAX_PKT, &h, elems, r->srtp_out ? 1 : 2, payload, plen);
     bool ok = n > 0 && (r->srtp_out ? rp_srtp_protect(r->srtp_out, pkt, &n, sizeof pkt) == RP_SRTP_OK
                                     : rp_mext_auth_sign(pkt, n, r->auth_key) == 0);
-    /* A refused send (ICMP unreachable) still counts as sent: the daemon's
-     * receive count tells what arrived. */
     if (!ok || rp_udp_send(r->fd, pkt, n, (struct sockaddr *)&r->media_dest, r->media_dest_len) < 0)
+        return -1;
+    return 0;
+}
+
+static uint32_t ts_of(const struct run *r, int64_t index)
+{
+    return r->up_ts0 + (uint32_t)(index * (int64_t)rp_codec_samples_per_packet(r->codec->id, r->opts->ptime_ms));
+}
+
+static void send_upstream(struct run *r)
+{
+    uint64_t i = r->n_sent;
+    if (send_rtp(r, (uint16_t)(r->up_seq0 + i), ts_of(r, (int64_t)i), (uint32_t)i, 0, i == 0) < 0)
         r->send_errors++;
     r->n_sent++;
 }
@@ -548,6 +558,12 @@ static void discover_nat(struct run *r)
         for (int i = 0; i < 2; i++) {
             if (!q[i].active || q[i].answered)
                 continue;
+            /* Our own media port is asked every round; a third-party STUN
+             * server only at the RFC 8489 §6.2.1 pace (RTO >= 500 ms). */
+            if (i == 1 && round != 0 && round != STUN_SERVER_RETRY_ROUND) {
+                pending = true;
+                continue;
+            }
             uint8_t req[128];
             size_t n = rp_stun_build_request(req, sizeof req, q[i].txid, STUN_REQUEST_LEN);
             if (n)
@@ -585,13 +601,37 @@ static void discover_nat(struct run *r)
         rp_addr_format((struct sockaddr *)&q[0].mapped, rep->nat.mapped, sizeof rep->nat.mapped);
     if (q[1].answered)
         rp_addr_format((struct sockaddr *)&q[1].mapped, rep->nat.mapped_stun, sizeof rep->nat.mapped_stun);
+    if (!q[0].answered) {
+        /* No STUN answer from the media port, which may just mean STUN is
+         * filtered: send real RTP there before announcing anything, so that our
+         * NAT maps the media flow and the host hears us first if it can. These
+         * packets are marked: they latch but are not measured. */
+        for (int i = PRIME_PACKETS; i > 0; i--) {
+            (void)send_rtp(r, (uint16_t)(r->up_seq0 - i), ts_of(r, -i), 0, RP_MEXT_F_PRIME, false);
+            usleep(r->opts->ptime_ms * 1000);
+        }
+    }
     /* Announce the mapping the media port saw: behind a symmetric NAT the STUN
      * server's answer is a port the media flow does not use. Then the STUN
-     * server's answer, then the local address (no NAT, or STUN blocked). */
-    const char *announce = rep->nat.mapped[0]      ? rep->nat.mapped
-                         : rep->nat.mapped_stun[0] ? rep->nat.mapped_stun
-                                                   : rep->nat.local;
-    snprintf(rep->nat.announced, sizeof rep->nat.announced, "%s", announce);
+     * server's answer; without either, our address as the daemon sees the
+     * control connection with our media port (right for port-preserving NATs),
+     * which a blocked path then shows as unanswered downstream. */
+    if (rep->nat.mapped[0] || rep->nat.mapped_stun[0]) {
+        snprintf(rep->nat.announced, sizeof rep->nat.announced, "%s",
+                 rep->nat.mapped[0] ? rep->nat.mapped : rep->nat.mapped_stun);
+    } else {
+        struct sockaddr_storage seen, local;
+        socklen_t sl, ll;
+        char ip[RP_ADDRSTRLEN];
+        if (rp_addr_parse(rep->nat.control_seen, 0, &seen, &sl) == 0 &&
+            rp_addr_parse(rep->nat.local, 0, &local, &ll) == 0) {
+            rp_addr_format_ip((struct sockaddr *)&seen, ip, sizeof ip);
+            rp_addr_from_ip(ip, rp_addr_port((struct sockaddr *)&local), &seen, &sl);
+            rp_addr_format((struct sockaddr *)&seen, rep->nat.announced, sizeof rep->nat.announced);
+        } else {
+            snprintf(rep->nat.announced, sizeof rep->nat.announced, "%s", rep->nat.local);
+        }
+    }
 }
 
 static int setup_events(struct run *r)
@@ -687,6 +727,8 @@ int rp_probe_run(const struct rp_probe_opts *o, struct rp_report *rep, char *err
             snprintf(err, errlen, "cannot set up the event loop");
         goto delete;
     }
+    r.up_seq0 = (uint16_t)random_u32();
+    r.up_ts0 = random_u32();
     discover_nat(&r);
     /* Tell the daemon where to send, so that downstream flows even if upstream never arrives. */
     json_t *patch = json_pack("{s:s}", "peer", rep->nat.announced);
@@ -706,8 +748,6 @@ int rp_probe_run(const struct rp_probe_opts *o, struct rp_report *rep, char *err
         goto delete;
     }
 
-    r.up_seq0 = (uint16_t)random_u32();
-    r.up_ts0 = random_u32();
     r.t0_mono = rp_monotonic_ns();
     if (o->progress) {
         struct timeval sec = { 1, 0 };

@@ -18,7 +18,6 @@
 #include "rxstats.h"
 #include "session.h"
 #include "stun.h"
-#include "stunsrv.h"
 #include "timeutil.h"
 
 #define NS_PER_MS 1000000ull
@@ -57,6 +56,7 @@ struct rp_session {
 
     struct rp_rxstats *up_stats;
     uint64_t up_accepted;      /* every accepted datagram, duplicates included */
+    uint64_t up_primed;        /* priming packets (latch, not measured) */
     uint64_t up_host_drops;    /* SO_RXQ_OVFL */
     uint64_t drops[RP_DROP_COUNT];
     uint64_t upstream_sent;    /* from the probe at stop; 0 = unknown */
@@ -306,6 +306,7 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
         return;
     }
 
+    bool prime = has_up && (up.flags & RP_MEXT_F_PRIME);
     /* Symmetric RTP: send where the media really comes from (RFC 4961). */
     const struct sockaddr *from = (const struct sockaddr *)&meta->from;
     if (!s->latched || !rp_addr_equal(from, (const struct sockaddr *)&s->latched_addr)) {
@@ -313,6 +314,13 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
             s->relatched++;
         memcpy(&s->latched_addr, from, rp_addr_len(from));
         s->latched = true;
+    }
+    if (prime) {
+        /* Upstream evidence and a latch, but not part of the measured stream. */
+        s->up_primed++;
+        note_upstream(s, now_mono);
+        start_sending(s, now_mono);
+        return;
     }
     if (!s->first_seen) {
         /* The probe's counter starts at 0 with its first RTP sequence number. */
@@ -540,6 +548,7 @@ json_t *rp_session_to_json(const struct rp_session *s)
                                                        s->first_up_mono > s->first_down_mono));
     json_object_set_new(up, "stun", stun);
     json_object_set_new(up, "auth_failures", json_integer((json_int_t)s->drops[RP_DROP_AUTH]));
+    json_object_set_new(up, "primed", json_integer((json_int_t)s->up_primed));
     const char *state = s->stopped ? "stopped" : s->sending ? "sending" : "waiting";
     json_t *j = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:o, s:o}",
                      "id", s->id,

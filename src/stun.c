@@ -313,3 +313,34 @@ size_t rp_stun_build_response(uint8_t *buf, size_t cap, const uint8_t txid[RP_ST
     put_fingerprint(buf, off);
     return total;
 }
+
+static const char *const verdict_names[RP_STUN_VERDICTS] = {
+    "answered", "malformed", "not_request", "too_small", "unknown_attribute",
+};
+
+const char *rp_stun_verdict_name(enum rp_stun_verdict v)
+{
+    return (unsigned)v < RP_STUN_VERDICTS ? verdict_names[v] : "unknown";
+}
+
+enum rp_stun_verdict rp_stun_answer(const uint8_t *req, size_t len, const struct sockaddr *from,
+                                    uint8_t *resp, size_t cap, size_t *resp_len)
+{
+    struct rp_stun_msg msg;
+    if (rp_stun_parse(req, len, &msg) != RP_STUN_OK)
+        return RP_STUN_DROP_MALFORMED;
+    if (msg.type != RP_STUN_BINDING_REQUEST)
+        return RP_STUN_DROP_NOT_REQUEST;
+    if (msg.unknown_comprehension_required)
+        return RP_STUN_DROP_UNKNOWN_ATTR;
+    /* A spoofed source must not turn us into an amplifier: the requester pays
+     * for its answer in request bytes (our probe pads its requests). */
+    if (rp_stun_response_len(from->sa_family) > len)
+        return RP_STUN_DROP_TOO_SMALL;
+    size_t n = rp_stun_build_response(resp, cap, msg.txid, from);
+    if (n == 0 || n > len)
+        return RP_STUN_DROP_TOO_SMALL;
+    *resp_len = n;
+    return RP_STUN_ANSWERED;
+}
+
