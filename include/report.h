@@ -78,6 +78,10 @@ struct rp_report {
 const char *rp_verdict_name(enum rp_verdict v);     /* "pass" | "warn" | "fail" */
 const char *rp_diagnosis_name(enum rp_diagnosis d); /* "two-way", "one-way-upstream-blocked", ... */
 
+/* Sets nat.type from nat.local, mapped, mapped_stun, announced and latched (RFC 4787
+ * terms): "none", "nat" (one mapping for every destination), "symmetric" (the
+ * mapping depends on the destination), "unknown". */
+void rp_report_classify_nat(struct rp_report *r);
 /* Sets verdict, diagnosis, cause and remediation from the figures and thresholds. */
 void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t);
 /* Nagios plugin exit code: 0 OK (pass), 1 WARN, 2 CRIT (fail). */

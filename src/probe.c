@@ -279,7 +279,10 @@ static int cmp_i64(const void *a, const void *b)
 static double jnum(json_t *obj, const char *key)
 {
     json_t *v = json_object_get(obj, key);
-    return json_is_number(v) ? json_number_value(v) : 0.0;
+    double d = json_is_number(v) ? json_number_value(v) : 0.0;
+    /* The daemon's numbers feed integer counters: keep them in range whatever
+     * it (or whatever answers in its place) sent. */
+    return isfinite(d) && d >= 0 ? (d < 1e15 ? d : 1e15) : 0.0;
 }
 
 static void fill_upstream(struct run *r, json_t *daemon)
@@ -339,29 +342,6 @@ static void score(const struct run *r, struct rp_dir_report *d)
     d->mos = out.mos;
 }
 
-static bool addr_str_equal(const char *a, const char *b)
-{
-    struct sockaddr_storage x, y;
-    socklen_t xl, yl;
-    return a[0] && b[0] && rp_addr_parse(a, 0, &x, &xl) == 0 && rp_addr_parse(b, 0, &y, &yl) == 0 &&
-           rp_addr_equal((struct sockaddr *)&x, (struct sockaddr *)&y);
-}
-
-/* RFC 4787 terms: a mapping that depends on the destination is "symmetric". */
-static void classify_nat(struct rp_report *rep)
-{
-    const char *seen = rep->nat.mapped[0] ? rep->nat.mapped : rep->nat.mapped_stun[0] ? rep->nat.mapped_stun
-                                                                                        : rep->nat.latched;
-    const char *type = "unknown";
-    bool announced_from_stun = rep->nat.mapped_stun[0] || rep->nat.mapped[0];
-    if ((rep->nat.mapped[0] && rep->nat.mapped_stun[0] && !addr_str_equal(rep->nat.mapped, rep->nat.mapped_stun)) ||
-        (announced_from_stun && rep->nat.latched[0] && !addr_str_equal(rep->nat.latched, rep->nat.announced)))
-        type = "symmetric";
-    else if (seen[0])
-        type = addr_str_equal(seen, rep->nat.local) ? "none" : "nat";
-    snprintf(rep->nat.type, sizeof rep->nat.type, "%s", type);
-}
-
 static void build_report(struct run *r, json_t *daemon_final)
 {
     struct rp_report *rep = r->report;
@@ -394,7 +374,7 @@ static void build_report(struct run *r, json_t *daemon_final)
                            r->codec->algo_delay_ms;
     score(r, &rep->up);
     score(r, &rep->down);
-    classify_nat(rep);
+    rp_report_classify_nat(rep);
     rp_report_evaluate(rep, &o->thresholds);
 }
 

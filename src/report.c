@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-/* The deployment's RTP range: remediations name it as the operators know it. */
+#include "netaddr.h"
 
 void rp_thresholds_default(struct rp_thresholds *t)
 {
@@ -170,7 +170,9 @@ static void check_dir(struct findings *fs, const struct rp_dir_report *d, enum s
     if (!dir_received(d))
         return;
     check_high(fs, METRIC_LOSS, side, d->rx.loss_pct, t->warn_loss_pct, t->fail_loss_pct);
-    check_high(fs, METRIC_JITTER, side, d->rx.jitter_ms, t->warn_jitter_ms, t->fail_jitter_ms);
+    /* The mean of J: the final J averages only the last ~16 packets and swings
+     * by +-20 % from run to run on the same path. */
+    check_high(fs, METRIC_JITTER, side, d->rx.jitter_mean_ms, t->warn_jitter_ms, t->fail_jitter_ms);
     /* The E-model never yields a MOS below 1: 0 means the caller computed none. */
     if (d->mos > 0)
         check_low(fs, METRIC_MOS, side, d->mos, t->warn_mos, t->fail_mos);
@@ -340,6 +342,29 @@ static void evaluate_flowing(struct rp_report *r, struct findings *fs, const cha
     }
     if (unknown)
         r->verdict = verdict_max(r->verdict, RP_VERDICT_WARN);
+}
+
+static bool addr_str_equal(const char *a, const char *b)
+{
+    struct sockaddr_storage x, y;
+    socklen_t xl, yl;
+    return a[0] && b[0] && rp_addr_parse(a, 0, &x, &xl) == 0 && rp_addr_parse(b, 0, &y, &yl) == 0 &&
+           rp_addr_equal((struct sockaddr *)&x, (struct sockaddr *)&y);
+}
+
+/* RFC 4787 terms: a mapping that depends on the destination is "symmetric". */
+void rp_report_classify_nat(struct rp_report *rep)
+{
+    const char *seen = rep->nat.mapped[0] ? rep->nat.mapped : rep->nat.mapped_stun[0] ? rep->nat.mapped_stun
+                                                                                        : rep->nat.latched;
+    const char *type = "unknown";
+    bool announced_from_stun = rep->nat.mapped_stun[0] || rep->nat.mapped[0];
+    if ((rep->nat.mapped[0] && rep->nat.mapped_stun[0] && !addr_str_equal(rep->nat.mapped, rep->nat.mapped_stun)) ||
+        (announced_from_stun && rep->nat.latched[0] && !addr_str_equal(rep->nat.latched, rep->nat.announced)))
+        type = "symmetric";
+    else if (seen[0])
+        type = addr_str_equal(seen, rep->nat.local) ? "none" : "nat";
+    snprintf(rep->nat.type, sizeof rep->nat.type, "%s", type);
 }
 
 void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t)
@@ -803,9 +828,9 @@ void rp_report_print_nagios(const struct rp_report *r, FILE *out)
             perf_value(dm, d->rx.loss_pct, 3, "%").s, num_trim(t->warn_loss_pct, 3).s,
             num_trim(t->fail_loss_pct, 3).s);
     fprintf(out, " up_jitter=%s;%s;%s;0 down_jitter=%s;%s;%s;0",
-            perf_value(ug, u->rx.jitter_ms, 3, "ms").s, num_trim(t->warn_jitter_ms, 3).s,
+            perf_value(ug, u->rx.jitter_mean_ms, 3, "ms").s, num_trim(t->warn_jitter_ms, 3).s,
             num_trim(t->fail_jitter_ms, 3).s,
-            perf_value(dg, d->rx.jitter_ms, 3, "ms").s, num_trim(t->warn_jitter_ms, 3).s,
+            perf_value(dg, d->rx.jitter_mean_ms, 3, "ms").s, num_trim(t->warn_jitter_ms, 3).s,
             num_trim(t->fail_jitter_ms, 3).s);
     fprintf(out, " rtt=%s;%s;%s;0",
             perf_value(r->has_rtt, r->rtt_avg_ms, 3, "ms").s, num_trim(t->warn_rtt_ms, 3).s,

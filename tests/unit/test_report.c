@@ -32,6 +32,7 @@ static void clean_dir(struct rp_dir_report *d)
     d->rx.loss_pct = 0.0;
     d->rx.burst_ratio = 1.0;
     d->rx.jitter_ms = 1.2;
+    d->rx.jitter_mean_ms = 1.2;
     d->rx.ipdv_p50_ms = 0.1;
     d->rx.ipdv_p95_ms = 0.5;
     d->rx.ipdv_p99_ms = 0.9;
@@ -296,13 +297,13 @@ static void test_jitter_warns_at_30_ms_and_fails_at_60_ms(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct rp_report r;
         clean_report(&r);
-        r.down.rx.jitter_ms = cases[i].ms;
+        r.down.rx.jitter_mean_ms = cases[i].ms; /* thresholds apply to the mean of J */
         evaluate_default(&r);
         assert_int_equal(r.verdict, cases[i].v);
     }
     struct rp_report r;
     clean_report(&r);
-    r.down.rx.jitter_ms = 45.0;
+    r.down.rx.jitter_mean_ms = 45.0;
     evaluate_default(&r);
     assert_string_equal(r.cause, "downstream jitter 45 ms (warn \u2265 30 ms)");
     assert_non_null(strstr(r.remediation, "downlink"));
@@ -541,7 +542,7 @@ static void test_json_survives_long_causes_and_non_utf8_text(void **state)
     r.up.measured = false;
     set_loss(&r.down, 30);
     r.down.host_drops = 123456789012345ULL;
-    r.down.rx.jitter_ms = 70.0;
+    r.down.rx.jitter_mean_ms = 70.0;
     r.down.mos = 2.0;
     r.rtt_avg_ms = 700.0;
     evaluate_default(&r);
@@ -868,9 +869,91 @@ static void test_text_table_has_both_columns_and_the_verdict(void **state)
     free(text);
 }
 
+static void test_reply_only_upstream_is_blocked_whatever_its_figures(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.media_port = 10042;
+    r.up.reply_only = true; /* every packet arrived, but only after the host had sent */
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED);
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+    assert_int_equal(rp_report_exit_code(&r), 2);
+    assert_non_null(strstr(r.cause, "only as replies"));
+    assert_non_null(strstr(r.remediation, "forward UDP 10000-20000"));
+}
+
+static void test_remediation_names_the_daemons_port_range(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    snprintf(r.port_range, sizeof r.port_range, "33000-33099");
+    r.up.rx.received = 0;
+    set_loss(&r.up, r.up.sent);
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED);
+    assert_non_null(strstr(r.remediation, "forward UDP 33000-33099"));
+    assert_null(strstr(r.remediation, "10000-20000"));
+}
+
+static void test_symmetric_nat_is_diagnosed_when_media_flows(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    snprintf(r.nat.type, sizeof r.nat.type, "symmetric");
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_SYMMETRIC_NAT);
+    assert_int_equal(r.verdict, RP_VERDICT_WARN);
+    assert_int_equal(rp_report_exit_code(&r), 1);
+    assert_string_equal(rp_diagnosis_name(r.diagnosis), "symmetric-nat");
+    assert_non_null(strstr(r.remediation, "TURN"));
+}
+
+static void nat(struct rp_report *r, const char *local, const char *mapped, const char *mapped_stun,
+                const char *announced, const char *latched)
+{
+    snprintf(r->nat.local, sizeof r->nat.local, "%s", local);
+    snprintf(r->nat.mapped, sizeof r->nat.mapped, "%s", mapped);
+    snprintf(r->nat.mapped_stun, sizeof r->nat.mapped_stun, "%s", mapped_stun);
+    snprintf(r->nat.announced, sizeof r->nat.announced, "%s", announced);
+    snprintf(r->nat.latched, sizeof r->nat.latched, "%s", latched);
+    rp_report_classify_nat(r);
+}
+
+static void test_nat_type_from_stun_answers_and_latching(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    memset(&r, 0, sizeof r);
+    nat(&r, "198.18.1.2:5000", "198.18.1.2:5000", "198.18.1.2:5000", "198.18.1.2:5000", "198.18.1.2:5000");
+    assert_string_equal(r.nat.type, "none");
+    nat(&r, "198.18.1.2:5000", "198.18.100.2:5000", "198.18.100.2:5000", "198.18.100.2:5000", "198.18.100.2:5000");
+    assert_string_equal(r.nat.type, "nat");
+    /* Another port towards the STUN server than towards the media port: endpoint-dependent mapping. */
+    nat(&r, "198.18.1.2:5000", "198.18.100.2:52919", "198.18.100.2:3988", "198.18.100.2:52919",
+        "198.18.100.2:52919");
+    assert_string_equal(r.nat.type, "symmetric");
+    /* Media came from another port than the STUN mapping we announced. */
+    nat(&r, "198.18.1.2:5000", "", "198.18.100.2:3988", "198.18.100.2:3988", "198.18.100.2:40000");
+    assert_string_equal(r.nat.type, "symmetric");
+    /* Nothing answered and nothing latched. */
+    nat(&r, "198.18.1.2:5000", "", "", "198.18.100.2:5000", "");
+    assert_string_equal(r.nat.type, "unknown");
+    /* No STUN, but latched where we said: translated, consistent. */
+    nat(&r, "198.18.1.2:5000", "", "", "198.18.100.2:5000", "198.18.100.2:5000");
+    assert_string_equal(r.nat.type, "nat");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reply_only_upstream_is_blocked_whatever_its_figures),
+        cmocka_unit_test(test_remediation_names_the_daemons_port_range),
+        cmocka_unit_test(test_symmetric_nat_is_diagnosed_when_media_flows),
+        cmocka_unit_test(test_nat_type_from_stun_answers_and_latching),
         cmocka_unit_test(test_default_thresholds_are_the_documented_ones),
         cmocka_unit_test(test_clean_run_both_ways_is_two_way_pass),
         cmocka_unit_test(test_nothing_upstream_is_upstream_blocked_and_names_the_port),
