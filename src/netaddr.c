@@ -99,6 +99,10 @@ void rp_addr_format(const struct sockaddr *sa, char *buf, size_t len)
 {
     char ip[INET6_ADDRSTRLEN];
     rp_addr_format_ip(sa, ip, sizeof ip);
+    if (rp_addr_port(sa) == 0) { /* an address without a port (e.g. from X-Forwarded-For) */
+        snprintf(buf, len, "%s", ip);
+        return;
+    }
     if (sa->sa_family == AF_INET6)
         snprintf(buf, len, "[%s]:%u", ip, rp_addr_port(sa));
     else

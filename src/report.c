@@ -358,7 +358,9 @@ void rp_report_classify_nat(struct rp_report *rep)
     const char *seen = rep->nat.mapped[0] ? rep->nat.mapped : rep->nat.mapped_stun[0] ? rep->nat.mapped_stun
                                                                                         : rep->nat.latched;
     const char *type = "unknown";
-    bool announced_from_stun = rep->nat.mapped_stun[0] || rep->nat.mapped[0];
+    /* Only an announcement that came from STUN says where the NAT maps us
+     * (a refused one is empty). */
+    bool announced_from_stun = (rep->nat.mapped_stun[0] || rep->nat.mapped[0]) && rep->nat.announced[0];
     if ((rep->nat.mapped[0] && rep->nat.mapped_stun[0] && !addr_str_equal(rep->nat.mapped, rep->nat.mapped_stun)) ||
         (announced_from_stun && rep->nat.latched[0] && !addr_str_equal(rep->nat.latched, rep->nat.announced)))
         type = "symmetric";

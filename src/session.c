@@ -225,6 +225,16 @@ static void start_sending(struct rp_session *s, uint64_t now_mono)
         s->down_started_mono = now_mono;
 }
 
+static void latch(struct rp_session *s, const struct sockaddr *from)
+{
+    if (s->latched && rp_addr_equal(from, (const struct sockaddr *)&s->latched_addr))
+        return;
+    if (s->latched)
+        s->relatched++;
+    memcpy(&s->latched_addr, from, rp_addr_len(from));
+    s->latched = true;
+}
+
 static void note_upstream(struct rp_session *s, uint64_t now_mono)
 {
     if (!s->first_up_mono)
@@ -307,15 +317,10 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
     }
 
     bool prime = has_up && (up.flags & RP_MEXT_F_PRIME);
-    /* Symmetric RTP: send where the media really comes from (RFC 4961). */
     const struct sockaddr *from = (const struct sockaddr *)&meta->from;
-    if (!s->latched || !rp_addr_equal(from, (const struct sockaddr *)&s->latched_addr)) {
-        if (s->latched)
-            s->relatched++;
-        memcpy(&s->latched_addr, from, rp_addr_len(from));
-        s->latched = true;
-    }
     if (prime) {
+        if (!s->latched)
+            latch(s, from);
         /* Upstream evidence and a latch, but not part of the measured stream. */
         s->up_primed++;
         note_upstream(s, now_mono);
@@ -330,7 +335,13 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
     }
     s->up_accepted++;
     note_upstream(s, now_mono);
-    rp_rxstats_add(s->up_stats, pkt.hdr.seq, pkt.hdr.ts, meta->rx_ns, wire_len + rp_addr_udp_overhead(from));
+    enum rp_rx_class cls =
+        rp_rxstats_add(s->up_stats, pkt.hdr.seq, pkt.hdr.ts, meta->rx_ns, wire_len + rp_addr_udp_overhead(from));
+    /* Symmetric RTP: send where the media really comes from (RFC 4961), but
+     * move only for a packet never seen before: a replayed authentic packet
+     * (a duplicate) from elsewhere must not pull the stream away. */
+    if (!s->latched || cls == RP_RX_IN_ORDER)
+        latch(s, from);
     if (has_up && (!s->have_reflection || (int32_t)(up.seq - s->refl_seq) > 0)) {
         s->have_reflection = true;
         s->refl_seq = up.seq;

@@ -335,6 +335,33 @@ static void test_forged_or_unsigned_packets_are_dropped_as_auth_failures(void **
     assert_true(rp_session_next_due(f->s) == UINT64_MAX);
 }
 
+static void test_replayed_packet_from_elsewhere_does_not_move_the_latch(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, 10, 0, 1);
+    deliver(f, pkt, n, T0, T0);
+    /* The same authentic packet replayed by someone else. */
+    struct rp_udp_meta meta = { .rx_ns = T0 };
+    socklen_t len;
+    assert_int_equal(rp_addr_parse("127.0.0.1:9", 0, &meta.from, &len), 0);
+    meta.fromlen = len;
+    rp_session_on_datagram(f->s, pkt, n, &meta, T0);
+    json_t *j = rp_session_to_json(f->s);
+    char want[RP_ADDRSTRLEN];
+    rp_addr_format((struct sockaddr *)&f->probe_addr, want, sizeof want);
+    assert_string_equal(json_string_value(json_object_get(j, "latched")), want);
+    assert_int_equal(json_integer_value(json_object_get(j, "relatched")), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "upstream"), "duplicates")), 1);
+    json_decref(j);
+    /* A new packet from a new address (a NAT rebinding) does move it. */
+    n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, 11, 1, 1);
+    rp_session_on_datagram(f->s, pkt, n, &meta, T0);
+    j = rp_session_to_json(f->s);
+    assert_string_equal(json_string_value(json_object_get(j, "latched")), "127.0.0.1:9");
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +376,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upstream_before_downstream_is_not_reply_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upstream_only_after_downstream_is_reply_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forged_or_unsigned_packets_are_dropped_as_auth_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replayed_packet_from_elsewhere_does_not_move_the_latch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
