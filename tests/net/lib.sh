@@ -8,7 +8,7 @@
 # wan is one Ethernet segment carrying both WAN subnets (each side has an
 # on-link route to the other): a Linux bridge, or tests/tools/wanbridge, which
 # delays every UDP frame by a seeded random time. homenat is a home router
-# (masquerade, replies only). edge is the media host's router, as in the seed's
+# (masquerade, replies only; see net_nft_homenat for its variants). edge is the media host's router, as in the seed's
 # option B: DNAT of the control port 8743/tcp, 3478/udp and UDP 10000-20000 to
 # the media host, nothing else in from its WAN side, masquerade out.
 #
@@ -148,26 +148,40 @@ net_up() {
     net_nft_counters
 }
 
-# net_nft_homenat MASQ_FLAGS: the home router. Replaces its table, so a
-# scenario can switch to e.g. "fully-random" (a symmetric NAT).
+# net_nft_homenat MASQ_FLAGS [FILTERING]: the home router. Replaces its table,
+# so a scenario can switch to e.g. "fully-random" (a symmetric NAT).
+# FILTERING (RFC 4787 terms): "port" (default, Linux conntrack as it is:
+# address- and port-dependent, only replies from the exact address and port
+# the agent sent to come in), or "address" (address-dependent: UDP from any
+# port of an address the agent has sent UDP to comes in, to the mapped port
+# it sent from; the agent is the only LAN host and the masquerade keeps ports,
+# so the mapped port is the agent's own).
 # Set wanmap records (destination port . source port after NAT) of every UDP
 # flow leaving the WAN side: the mapping the NAT really chose.
 net_nft_homenat() {
-    local flags=$1
+    local flags=$1 filtering=${2:-port} adf_in="" adf_fwd=""
+    if [ "$filtering" = address ]; then
+        adf_in="iifname \"h-wan\" ip daddr $HOME_WAN_IP ip saddr . udp dport @sentto dnat ip to $AGENT_IP"
+        adf_fwd="iifname \"h-wan\" oifname \"h-lan\" ct status dnat accept"
+    fi
     nsx "$NS_HOME" nft -f - <<EOF
 table ip homenat
 delete table ip homenat
 table ip homenat {
     set wanmap { type inet_service . inet_service; flags dynamic; }
+    set sentto { type ipv4_addr . inet_service; flags dynamic,timeout; timeout 5m; }
+    chain prerouting { type nat hook prerouting priority dstnat; $adf_in; }
     chain postrouting { type nat hook postrouting priority srcnat; oifname "h-wan" masquerade $flags; }
     chain forward {
         type filter hook forward priority filter; policy drop;
         iifname "h-lan" oifname "h-wan" accept
         iifname "h-wan" ct state established,related accept
+        $adf_fwd
     }
     chain natseen {
         type filter hook postrouting priority 200; policy accept;
         oifname "h-wan" meta l4proto udp update @wanmap { udp dport . udp sport }
+        oifname "h-wan" meta l4proto udp update @sentto { ip daddr . udp sport }
     }
 }
 EOF
@@ -204,26 +218,52 @@ table ip edge {
 EOF
 }
 
-# Ground-truth counters at both ends, after any firewall (priority 100): RTP
-# (UDP payload starting with version 2: STUN starts with 0b00) of the session
-# range, as it left and as it was delivered.
-#   agent: up_out (RTP the probe sent), down_in (RTP delivered to the agent)
-#   media: up_in (RTP delivered to the media host), down_out (RTP the daemon sent)
+# nft matches on the UDP payload (@th counts bits from the UDP header, whose 8
+# bytes come first; see docs/wire-format.md for the layout):
+#   NFT_RTP    first byte says RTP version 2 (STUN starts with 0b00, RFC 7983)
+#   NFT_PRIME  the probe's priming packets: RTP whose header extension is the
+#              two-byte form (bytes 12-13 = 0x1000) starting with the `up`
+#              element (ID 1, length 16: bytes 16-17 = 0x0110), flag bit 0 of
+#              that element (byte 19, bit 0) set. They only latch the session:
+#              the probe does not count them as sent, the daemon not as
+#              received (it reports them as upstream.primed).
+# Every other upstream RTP packet of the probe is the measured stream.
+NFT_RTP='@th,64,2 2'
+NFT_PRIME='@th,64,2 2 @th,160,16 0x1000 @th,192,16 0x0110 @th,223,1 1'
+
+# Ground-truth counters at both ends, after any firewall (priority 100), of the
+# session range (UDP 10000-20000): the measured upstream stream as it left and
+# as it was delivered, the priming packets apart, and downstream RTP.
+#   agent: up_out (measured RTP the probe sent), prime_out, down_in (RTP delivered to the agent)
+#   media: up_in (measured RTP delivered to the media host), prime_in, down_out (RTP the daemon sent)
+# So the probe's and the daemon's counts compare with these directly: no
+# subtraction of upstream.primed anywhere (which would also be wrong on a path
+# that loses priming packets: the daemon counts only those that arrive).
 net_nft_counters() {
     nsx "$NS_AGENT" nft -f - <<EOF
 table inet truth {
     counter up_out { }
+    counter prime_out { }
     counter down_in { }
-    chain out { type filter hook output priority 100; udp dport 10000-20000 @th,64,2 2 counter name up_out; }
-    chain in { type filter hook input priority 100; udp sport 10000-20000 @th,64,2 2 counter name down_in; }
+    chain out {
+        type filter hook output priority 100;
+        udp dport 10000-20000 $NFT_PRIME counter name prime_out return
+        udp dport 10000-20000 $NFT_RTP counter name up_out
+    }
+    chain in { type filter hook input priority 100; udp sport 10000-20000 $NFT_RTP counter name down_in; }
 }
 EOF
     nsx "$NS_MEDIA" nft -f - <<EOF
 table inet truth {
     counter up_in { }
+    counter prime_in { }
     counter down_out { }
-    chain in { type filter hook input priority 100; udp dport 10000-20000 @th,64,2 2 counter name up_in; }
-    chain out { type filter hook output priority 100; udp sport 10000-20000 @th,64,2 2 counter name down_out; }
+    chain in {
+        type filter hook input priority 100;
+        udp dport 10000-20000 $NFT_PRIME counter name prime_in return
+        udp dport 10000-20000 $NFT_RTP counter name up_in
+    }
+    chain out { type filter hook output priority 100; udp sport 10000-20000 $NFT_RTP counter name down_out; }
 }
 EOF
 }
@@ -318,12 +358,15 @@ net_probe() {
     fi
 }
 
-# net_truth: the four ground-truth counters, as TRUTH_UP_OUT, TRUTH_UP_IN,
-# TRUTH_DOWN_OUT, TRUTH_DOWN_IN.
+# net_truth: the ground-truth counters, as TRUTH_UP_OUT, TRUTH_UP_IN,
+# TRUTH_DOWN_OUT, TRUTH_DOWN_IN (measured streams) and TRUTH_PRIME_OUT,
+# TRUTH_PRIME_IN (priming packets).
 net_truth() {
     TRUTH_UP_OUT=$(net_counter "$NS_AGENT" inet truth up_out)
+    TRUTH_PRIME_OUT=$(net_counter "$NS_AGENT" inet truth prime_out)
     TRUTH_DOWN_IN=$(net_counter "$NS_AGENT" inet truth down_in)
     TRUTH_UP_IN=$(net_counter "$NS_MEDIA" inet truth up_in)
+    TRUTH_PRIME_IN=$(net_counter "$NS_MEDIA" inet truth prime_in)
     TRUTH_DOWN_OUT=$(net_counter "$NS_MEDIA" inet truth down_out)
 }
 
