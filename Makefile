@@ -104,11 +104,18 @@ build/tools/%: tests/hostile/%.c $(PLAIN_LIB) | build/tools
 # (tests/fuzz/corpus/<target>/); new inputs go to build/fuzz/corpus-<target>/.
 fuzz-build: $(FUZZERS)
 fuzz: $(FUZZERS)
-	@set -e; for f in $(FUZZERS); do t=$$(basename $$f); mkdir -p build/fuzz/corpus-$$t; \
+	@set -e; for f in $(FUZZERS); do t=$$(basename $$f); \
+	    rm -f build/fuzz/$$t-*; mkdir -p build/fuzz/corpus-$$t; \
+	    if ls tests/fuzz/regressions/$$t/* >/dev/null 2>&1; then \
+	        echo "== $$t: replaying tests/fuzz/regressions/$$t"; $$f tests/fuzz/regressions/$$t/* > build/fuzz/$$t.log 2>&1 || \
+	            { tail -40 build/fuzz/$$t.log; exit 1; }; \
+	    fi; \
 	    echo "== $$t for $(FUZZ_SECONDS) s"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/$$t- \
-	        build/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | grep -E '^(stat::number_of_executed_units|stat::peak_rss|#.*DONE)|ERROR|SUMMARY' || true; \
-	    ls build/fuzz/$$t-crash-* build/fuzz/$$t-leak-* build/fuzz/$$t-timeout-* 2>/dev/null && exit 1 || true; \
+	    if ! $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/$$t- \
+	            build/fuzz/corpus-$$t tests/fuzz/corpus/$$t > build/fuzz/$$t.log 2>&1; then \
+	        tail -40 build/fuzz/$$t.log; echo "fuzz: $$t failed (artifacts: build/fuzz/$$t-*)"; exit 1; \
+	    fi; \
+	    grep -E '^stat::number_of_executed_units|^Done' build/fuzz/$$t.log || true; \
 	done
 build/fuzz/obj/%.o: src/%.c $(wildcard include/*.h) | build/fuzz/obj
 	$(FUZZ_CC) $(BASEFLAGS) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(PKG_CFLAGS) -c $< -o $@

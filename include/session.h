@@ -12,6 +12,8 @@
 #include <jansson.h>
 
 #include "codec.h"
+#include "rtp.h"
+#include "stun.h"
 #include "srtp.h"
 #include "udp.h"
 
@@ -28,6 +30,7 @@ struct rp_session_params {
     bool     srtp;               /* else plain RTP, authenticated by the measurement HMAC */
     enum rp_srtp_suite suite;
     bool     has_key_up;         /* the client chose the upstream SRTP key (e.g. an ffmpeg sender) */
+    bool     allow_foreign_peer; /* media.allow_foreign_peer: latch/announce other IPs than the client's */
     uint8_t  key_up[RP_SRTP_MAX_KEY_LEN];
 };
 
@@ -41,6 +44,7 @@ enum rp_drop_reason {
     RP_DROP_AUTH,          /* SRTP or measurement HMAC tag did not verify */
     RP_DROP_REPLAY,        /* SRTP replay protection */
     RP_DROP_OVERSIZED,     /* larger than any RTP packet we accept (truncated on receive) */
+    RP_DROP_FOREIGN_SOURCE,/* authentic, but from another IP than the session's client */
     RP_DROP_COUNT
 };
 const char *rp_drop_reason_name(enum rp_drop_reason r);
@@ -88,6 +92,8 @@ struct rp_session_counters {
     uint64_t down_bytes;
     uint64_t drops[RP_DROP_COUNT];
     uint64_t stun[5];               /* by enum rp_stun_verdict (checked in session.c) */
+    uint64_t rtp_errors[RP_RTP_NERR];   /* malformed RTP by parser reason */
+    uint64_t stun_errors[RP_STUN_NERR]; /* malformed STUN by parser reason */
     uint64_t host_drops;
 };
 /* Adds this session's counters to *acc. */

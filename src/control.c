@@ -1,4 +1,5 @@
 /* Control API glue: evhttp routes, bearer-token check, JSON in and out. */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -58,6 +59,8 @@ struct rp_control {
         struct bufferevent *bev;
         uint64_t deadline;
         unsigned served;  /* requests it delivered so far */
+        bool     has_peer;
+        struct sockaddr_storage peer; /* read once, when the socket is there */
     } pending[MAX_PENDING_CONNS];
     unsigned npending;
     struct event *sweep;
@@ -243,6 +246,7 @@ static void handle_create(struct rp_control *c, struct evhttp_request *req)
         return;
     }
     const struct sockaddr *peer = (const struct sockaddr *)&cs;
+    p.allow_foreign_peer = cfg->allow_foreign_peer;
     if (rp_reflector_count_source(c->refl, peer) >= cfg->max_sessions_per_source) {
         reply_error(c, req, 503, "too many sessions from this address (limit %u)", cfg->max_sessions_per_source);
         return;
@@ -368,10 +372,13 @@ static int find_pending(const struct rp_control *c, const struct bufferevent *be
 
 /* Shut the socket down rather than free it: evhttp sees EOF and frees the
  * connection itself. If evhttp is already done with it, only our reference
- * keeps it, and the shutdown is harmless. */
+ * keeps it: stop it reading, so that a client still sending after a refusal
+ * (413) cannot fill its buffer until the deadline. */
 static void cut_pending(struct rp_control *c, unsigned i)
 {
-    evutil_socket_t sock = bufferevent_getfd(c->pending[i].bev);
+    struct bufferevent *bev = c->pending[i].bev;
+    evutil_socket_t sock = bufferevent_getfd(bev);
+    bufferevent_disable(bev, EV_READ | EV_WRITE);
     if (sock >= 0 && shutdown(sock, SHUT_RDWR) == 0 && c->pending[i].served == 0)
         c->slow_dropped++;
     forget_pending(c, i);
@@ -398,12 +405,76 @@ static void request_arrived(struct rp_control *c, struct evhttp_request *req)
     evhttp_connection_set_closecb(conn, on_conn_close, c);
 }
 
-static bool same_source(evutil_socket_t a, evutil_socket_t b)
+static bool pending_peer(struct rp_control *c, unsigned i)
 {
-    struct sockaddr_storage x, y;
-    socklen_t xl = sizeof x, yl = sizeof y;
-    return getpeername(a, (struct sockaddr *)&x, &xl) == 0 && getpeername(b, (struct sockaddr *)&y, &yl) == 0 &&
-           rp_addr_same_ip((struct sockaddr *)&x, (struct sockaddr *)&y);
+    struct pending *p = &c->pending[i];
+    if (!p->has_peer) {
+        evutil_socket_t sock = bufferevent_getfd(p->bev);
+        socklen_t len = sizeof p->peer;
+        p->has_peer = sock >= 0 && getpeername(sock, (struct sockaddr *)&p->peer, &len) == 0;
+    }
+    return p->has_peer;
+}
+
+/* Connections without a request yet, grouped by address: sorted once, so that
+ * the sweep and the full-table eviction cost O(n log n), not a system call or
+ * a comparison per pair (the loop also clocks the media streams). */
+struct peer_key {
+    uint8_t  ip[16];
+    unsigned index;
+};
+
+static int cmp_peer_key(const void *a, const void *b)
+{
+    const struct peer_key *x = a, *y = b;
+    int d = memcmp(x->ip, y->ip, sizeof x->ip);
+    return d ? d : (x->index > y->index) - (x->index < y->index);
+}
+
+static unsigned unserved_by_address(struct rp_control *c, struct peer_key *keys)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < c->npending; i++) {
+        if (c->pending[i].served || !pending_peer(c, i))
+            continue;
+        const struct sockaddr *sa = (const struct sockaddr *)&c->pending[i].peer;
+        memset(keys[n].ip, 0, sizeof keys[n].ip);
+        if (sa->sa_family == AF_INET6)
+            memcpy(keys[n].ip, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+        else
+            memcpy(keys[n].ip + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+        keys[n++].index = i;
+    }
+    qsort(keys, n, sizeof *keys, cmp_peer_key);
+    return n;
+}
+
+/* Cuts, per address, the newest connections beyond `cap` that have no request
+ * yet; with cap 0, cuts only the newest of the largest group (making room). */
+static void cut_crowds(struct rp_control *c, unsigned cap)
+{
+    static_assert(MAX_PENDING_CONNS <= 4096, "keys live on the stack");
+    struct peer_key keys[MAX_PENDING_CONNS];
+    bool cut[MAX_PENDING_CONNS] = { false };
+    unsigned n = unserved_by_address(c, keys), best = 0, best_len = 0;
+    for (unsigned g = 0; g < n;) {
+        unsigned e = g;
+        while (e < n && memcmp(keys[e].ip, keys[g].ip, sizeof keys[g].ip) == 0)
+            e++;
+        if (cap) {
+            for (unsigned k = g + cap; k < e; k++) /* indices ascend: newest last */
+                cut[keys[k].index] = true;
+        } else if (e - g > best_len) {
+            best_len = e - g;
+            best = keys[e - 1].index;
+        }
+        g = e;
+    }
+    if (!cap && best_len)
+        cut[best] = true;
+    for (unsigned i = c->npending; i-- > 0;) /* backwards: forget_pending moves the last entry */
+        if (cut[i])
+            cut_pending(c, i);
 }
 
 static void on_sweep(evutil_socket_t fd, short what, void *arg)
@@ -420,18 +491,8 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
     }
     /* One address may not hold more than its share of connections that have
      * not sent a request yet, or it could starve everyone else. */
-    for (unsigned i = 0; i < c->npending;) {
-        evutil_socket_t si = bufferevent_getfd(c->pending[i].bev);
-        unsigned same = 0;
-        for (unsigned j = 0; si >= 0 && j < i; j++) {
-            evutil_socket_t sj = bufferevent_getfd(c->pending[j].bev);
-            same += c->pending[j].served == 0 && sj >= 0 && same_source(si, sj);
-        }
-        if (c->pending[i].served == 0 && same >= MAX_PENDING_PER_SOURCE)
-            cut_pending(c, i);
-        else
-            i++;
-    }
+    if (c->npending > MAX_PENDING_PER_SOURCE)
+        cut_crowds(c, MAX_PENDING_PER_SOURCE);
 }
 
 /* Every control connection is made here. Never return NULL: evhttp would then
@@ -440,12 +501,17 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 {
     struct rp_control *c = arg;
     if (c->npending == MAX_PENDING_CONNS) {
-        /* Full: the connection closest to its deadline makes room. */
-        unsigned oldest = 0;
-        for (unsigned i = 1; i < c->npending; i++)
-            if (c->pending[i].deadline < c->pending[oldest].deadline)
-                oldest = i;
-        cut_pending(c, oldest);
+        /* Full: make room at the expense of the address holding the most
+         * connections without a request, not of whoever happens to be oldest. */
+        unsigned before = c->npending;
+        cut_crowds(c, 0);
+        if (c->npending == before) {
+            unsigned victim = 0;
+            for (unsigned i = 1; i < c->npending; i++)
+                if (c->pending[i].deadline < c->pending[victim].deadline)
+                    victim = i;
+            cut_pending(c, victim);
+        }
     }
     struct bufferevent *bev;
     if (c->ssl_ctx) {
@@ -457,9 +523,12 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
     }
     if (!bev)
         rp_fatal("out of memory for a control connection");
+    /* evhttp sets no read limit of its own: never buffer more than one
+     * request's worth of headers and body. */
+    bufferevent_setwatermark(bev, EV_READ, 0, MAX_HEADERS_BYTES + c->cfg->max_body + 4096);
     bufferevent_incref(bev);
-    c->pending[c->npending++] =
-        (struct pending){ bev, rp_monotonic_ns() + (uint64_t)c->cfg->request_timeout * 1000000000u, 0 };
+    c->pending[c->npending++] = (struct pending){
+        .bev = bev, .deadline = rp_monotonic_ns() + (uint64_t)c->cfg->request_timeout * 1000000000u };
     return bev;
 }
 
@@ -534,6 +603,12 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (strncmp(path, API_PREFIX, strlen(API_PREFIX)) != 0 ||
         (path[strlen(API_PREFIX)] != '\0' && path[strlen(API_PREFIX)] != '/')) {
         reply_error(c, req, 404, "no such resource");
+        return;
+    }
+    /* Bearer tokens must not cross the network in clear: /v1 over plain HTTP
+     * only from this host (nginx terminating TLS). */
+    if (!may_receive_keys(c, (struct sockaddr *)&conn_peer)) {
+        reply_error(c, req, 403, "use the TLS control port (or nginx on 443): no tokens over plain HTTP");
         return;
     }
     if (!authorized(c, req, path))

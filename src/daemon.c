@@ -148,6 +148,10 @@ out:
     rp_stunsrv_free(d.stun);
     rp_control_free(d.control);
     rp_reflector_free(d.refl);
+    /* Freed bufferevents finish in deferred callbacks: let them run, or their
+     * TLS state outlives the event base (a leak ASan sees at exit). */
+    if (d.base)
+        event_base_loop(d.base, EVLOOP_NONBLOCK);
     event_base_free(d.base);
     rp_srtp_global_fini();
     return rc;

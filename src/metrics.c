@@ -55,6 +55,13 @@ size_t rp_metrics_render(const struct rp_metrics_snapshot *m, char *buf, size_t 
     family(&o, "rtpprobed_dropped_total", "counter", "Datagrams dropped on session ports, by reason.");
     for (unsigned r = 0; r < RP_DROP_COUNT; r++)
         emit(&o, "rtpprobed_dropped_total{reason=\"%s\"} %" PRIu64 "\n", rp_drop_reason_name(r), m->media.drops[r]);
+    family(&o, "rtpprobed_malformed_total", "counter", "Malformed datagrams on session ports, by parser and reason.");
+    for (unsigned e = 1; e < RP_RTP_NERR; e++)
+        emit(&o, "rtpprobed_malformed_total{parser=\"rtp\",reason=\"%s\"} %" PRIu64 "\n", rp_rtp_strerror(e),
+             m->media.rtp_errors[e]);
+    for (unsigned e = 1; e < RP_STUN_NERR; e++)
+        emit(&o, "rtpprobed_malformed_total{parser=\"stun\",reason=\"%s\"} %" PRIu64 "\n", rp_stun_strerror(e),
+             m->media.stun_errors[e]);
     family(&o, "rtpprobed_auth_failures_total", "counter",
            "Media packets whose SRTP or HMAC tag failed, and control requests with a bad token.");
     emit(&o, "rtpprobed_auth_failures_total{plane=\"media\"} %" PRIu64 "\n", m->media.drops[RP_DROP_AUTH]);

@@ -30,6 +30,10 @@
 /* A stream that no authenticated upstream ever answered stops after this
  * long: an announced address alone does not buy a full-length stream. */
 #define UNANSWERED_NS (30 * NS_PER_S)
+/* Once upstream was heard, the stream lasts only while it keeps coming (in the
+ * spirit of RFC 7675 consent freshness): a probe stops its upstream and then
+ * the stream within about a second; 5 s of silence means nobody is there. */
+#define CONSENT_NS (5 * NS_PER_S)
 /* The session stays readable this long after its duration for the final GET. */
 #define LINGER_NS (60 * NS_PER_S)
 /* Payload loop length: two seconds of signal, long enough not to look periodic to a codec. */
@@ -57,11 +61,14 @@ struct rp_session {
     struct rp_rxstats *up_stats;
     uint64_t up_accepted;      /* every accepted datagram, duplicates included */
     uint64_t up_primed;        /* priming packets (latch, not measured) */
+    uint64_t last_up_mono;     /* last authentic upstream packet */
     uint64_t up_host_drops;    /* SO_RXQ_OVFL */
     uint64_t drops[RP_DROP_COUNT];
     uint64_t upstream_sent;    /* from the probe at stop; 0 = unknown */
     bool     first_seen;
     uint64_t stun[RP_STUN_VERDICTS];
+    uint64_t rtp_errors[RP_RTP_NERR];   /* bad_rtp, by parser reason */
+    uint64_t stun_errors[RP_STUN_NERR]; /* STUN "malformed", by parser reason */
     /* When the first packet from the agent (STUN or RTP) arrived and when the first
      * downstream packet left: upstream that only ever arrives after our own
      * packets went out passes a stateful firewall or NAT as a reply, not because
@@ -95,7 +102,7 @@ struct rp_session {
 };
 
 static const char *const drop_names[RP_DROP_COUNT] = {
-    "bad_rtp", "wrong_ssrc", "wrong_pt", "bad_extension", "after_stop", "auth_failure", "replay", "oversized",
+    "bad_rtp", "wrong_ssrc", "wrong_pt", "bad_extension", "after_stop", "auth_failure", "replay", "oversized", "foreign_source",
 };
 
 const char *rp_drop_reason_name(enum rp_drop_reason r)
@@ -263,6 +270,10 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
         const struct sockaddr *src = (const struct sockaddr *)&meta->from;
         enum rp_stun_verdict v = rp_stun_answer(buf, len, src, resp, sizeof resp, &rlen);
         s->stun[v]++;
+        if (v == RP_STUN_DROP_MALFORMED) {
+            struct rp_stun_msg msg;
+            s->stun_errors[rp_stun_parse(buf, len, &msg)]++;
+        }
         if (v == RP_STUN_ANSWERED || v == RP_STUN_DROP_TOO_SMALL)
             note_upstream(s, now_mono);
         if (v == RP_STUN_ANSWERED)
@@ -285,7 +296,9 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
         buf = plain;
     }
     struct rp_rtp_pkt pkt;
-    if (rp_rtp_parse(buf, len, &pkt) != RP_RTP_OK) {
+    enum rp_rtp_err perr = rp_rtp_parse(buf, len, &pkt);
+    if (perr != RP_RTP_OK) {
+        s->rtp_errors[perr]++;
         drop(s, RP_DROP_BAD_RTP);
         return;
     }
@@ -318,6 +331,13 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
 
     bool prime = has_up && (up.flags & RP_MEXT_F_PRIME);
     const struct sockaddr *from = (const struct sockaddr *)&meta->from;
+    /* An authentic packet still comes only from the client's own IP: a token
+     * holder who spoofs a victim's address must not aim the stream at it. */
+    if (!s->params.allow_foreign_peer && !rp_addr_same_ip(from, (const struct sockaddr *)&s->control_peer)) {
+        drop(s, RP_DROP_FOREIGN_SOURCE);
+        return;
+    }
+    s->last_up_mono = now_mono;
     if (prime) {
         if (!s->latched)
             latch(s, from);
@@ -448,7 +468,8 @@ unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono)
     uint64_t period = (uint64_t)s->params.ptime_ms * NS_PER_MS;
     while (s->sending && s->next_send_mono <= now_mono) {
         if (s->next_send_mono >= s->send_until_mono || s->down_sent >= s->down_budget ||
-            (s->up_accepted == 0 && s->next_send_mono >= s->down_started_mono + UNANSWERED_NS)) {
+            (s->up_accepted == 0 && s->next_send_mono >= s->down_started_mono + UNANSWERED_NS) ||
+            (s->last_up_mono && s->next_send_mono >= s->last_up_mono + CONSENT_NS)) {
             s->sending = false;
             break;
         }
@@ -494,6 +515,10 @@ void rp_session_add_counters(const struct rp_session *s, struct rp_session_count
         acc->drops[r] += s->drops[r];
     for (unsigned v = 0; v < RP_STUN_VERDICTS; v++)
         acc->stun[v] += s->stun[v];
+    for (unsigned e = 0; e < RP_RTP_NERR; e++)
+        acc->rtp_errors[e] += s->rtp_errors[e];
+    for (unsigned e = 0; e < RP_STUN_NERR; e++)
+        acc->stun_errors[e] += s->stun_errors[e];
     acc->host_drops += s->up_host_drops;
 }
 
@@ -558,6 +583,14 @@ json_t *rp_session_to_json(const struct rp_session *s)
     json_object_set_new(up, "reply_only", json_boolean(s->first_up_mono && s->first_down_mono &&
                                                        s->first_up_mono > s->first_down_mono));
     json_object_set_new(up, "stun", stun);
+    json_t *malformed = json_object(), *mrtp = json_object(), *mstun = json_object();
+    for (unsigned e = 1; e < RP_RTP_NERR; e++)
+        json_object_set_new(mrtp, rp_rtp_strerror(e), json_integer((json_int_t)s->rtp_errors[e]));
+    for (unsigned e = 1; e < RP_STUN_NERR; e++)
+        json_object_set_new(mstun, rp_stun_strerror(e), json_integer((json_int_t)s->stun_errors[e]));
+    json_object_set_new(malformed, "rtp", mrtp);
+    json_object_set_new(malformed, "stun", mstun);
+    json_object_set_new(up, "malformed", malformed);
     json_object_set_new(up, "auth_failures", json_integer((json_int_t)s->drops[RP_DROP_AUTH]));
     json_object_set_new(up, "primed", json_integer((json_int_t)s->up_primed));
     const char *state = s->stopped ? "stopped" : s->sending ? "sending" : "waiting";

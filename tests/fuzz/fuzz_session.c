@@ -1,0 +1,80 @@
+/* rp_session_on_datagram: the whole upstream path of a plain-RTP session (STUN
+ * demux and answers, RTP parse, SSRC/PT, HMAC, measurement element, latching,
+ * statistics), with the clock moving and the downstream clock run in between.
+ * The first input byte steers: bit0 = make SSRC/PT the session's and sign the
+ * packet with its key (so inputs get past authentication), bit1 = send due
+ * downstream after it. Replies go to a loopback socket of this process only. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "mext.h"
+#include "netaddr.h"
+#include "rtp.h"
+#include "session.h"
+#include "udp.h"
+
+static struct rp_session *session;
+static struct sockaddr_storage peer;
+static uint8_t key[RP_MEXT_AUTH_KEY_LEN];
+static uint64_t now = 1000000000ull;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    struct sockaddr_storage lo;
+    socklen_t len;
+    rp_addr_from_ip("127.0.0.1", 0, &lo, &len);
+    int sink = rp_udp_open((struct sockaddr *)&lo, len, -1); /* where answers and media go */
+    int fd = rp_udp_open((struct sockaddr *)&lo, len, -1);
+    socklen_t pl = sizeof peer;
+    if (sink < 0 || fd < 0 || getsockname(sink, (struct sockaddr *)&peer, &pl) < 0)
+        abort();
+    struct rp_session_params p = { .codec = RP_CODEC_PCMU, .ptime_ms = 20, .bitrate_bps = 64000,
+                                   .duration_s = 3600, .jitter_buffer_ms = 40 };
+    char err[128];
+    session = rp_session_new(&p, fd, 0, (struct sockaddr *)&peer, now, err, sizeof err);
+    if (!session)
+        abort();
+    json_t *k = rp_session_keys_json(session);
+    unsigned char raw[RP_MEXT_AUTH_KEY_LEN + 4];
+    if (EVP_DecodeBlock(raw, (const unsigned char *)json_string_value(json_object_get(k, "auth_key")), 44) != 33)
+        abort();
+    memcpy(key, raw, sizeof key);
+    json_decref(k);
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1 || size > RP_RTP_MAX_PKT + 1)
+        return 0;
+    uint8_t mode = data[0];
+    uint8_t buf[RP_RTP_MAX_PKT];
+    size_t len = size - 1;
+    memcpy(buf, data + 1, len);
+    if ((mode & 1) && len >= RP_RTP_HDR_LEN) {
+        buf[1] = (uint8_t)(buf[1] & 0x80); /* PT 0 */
+        uint32_t ssrc = rp_session_ssrc_up(session);
+        buf[8] = (uint8_t)(ssrc >> 24);
+        buf[9] = (uint8_t)(ssrc >> 16);
+        buf[10] = (uint8_t)(ssrc >> 8);
+        buf[11] = (uint8_t)ssrc;
+        (void)rp_mext_auth_sign(buf, len, key);
+    }
+    struct rp_udp_meta meta = { .rx_ns = now, .fromlen = rp_addr_len((struct sockaddr *)&peer) };
+    memcpy(&meta.from, &peer, sizeof peer);
+    rp_session_on_datagram(session, buf, len, &meta, now);
+    now += 20000000ull;
+    if (mode & 2)
+        (void)rp_session_send_due(session, now);
+    json_decref(rp_session_to_json(session));
+    return 0;
+}
