@@ -187,6 +187,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         }
         if (meta.has_drops)
             r->down_host_drops = meta.rxq_drops;
+        /* A STUN answer that came after discovery ended: not media, not malformed. */
+        if (rp_stun_first_byte_is_stun(buf, (size_t)n))
+            continue;
         if (!rp_addr_equal((struct sockaddr *)&meta.from, (struct sockaddr *)&r->media_dest)) {
             r->foreign++;
             continue;
@@ -290,6 +293,7 @@ static void fill_upstream(struct run *r, json_t *daemon)
     struct rp_dir_report *up = &r->report->up;
     json_t *u = json_object_get(daemon, "upstream");
     up->sent = r->n_sent;
+    up->send_errors = r->send_errors;
     if (!json_is_object(u))
         return;
     up->measured = true;
@@ -355,6 +359,7 @@ static void build_report(struct run *r, json_t *daemon_final)
     rp_rxstats_summary(r->down, down_sent, &rep->down.rx);
     rep->down.host_drops = r->down_host_drops;
     rep->down.auth_failures = r->down_auth_failures;
+    rep->down.send_errors = json_is_object(down_json) ? (uint64_t)jnum(down_json, "send_errors") : 0;
 
     if (r->nrtt > 0) {
         qsort(r->rtt_ns, r->nrtt, sizeof r->rtt_ns[0], cmp_i64);

@@ -457,7 +457,11 @@ void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t)
     } else if (down) {
         r->diagnosis = RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED;
         r->verdict = RP_VERDICT_FAIL;
-        if (r->up.reply_only)
+        if (r->up.sent > 0 && r->up.send_errors >= r->up.sent)
+            snprintf(r->cause, sizeof r->cause,
+                     "the agent's own host refused to send RTP to %s (local firewall or no route): nothing "
+                     "left the agent", port);
+        else if (r->up.reply_only)
             snprintf(r->cause, sizeof r->cause,
                      "RTP from the agent reached the media host on %s only as replies to the host's own "
                      "packets: the RTP range is not forwarded or is blocked inbound", port);
@@ -574,6 +578,7 @@ static json_t *dir_json(const struct rp_dir_report *d, bool is_up, bool *ok)
     put(o, "mos", got ? j_real(d->mos, 2) : json_null(), ok);
     put(o, "host_drops", m ? j_u64(d->host_drops) : json_null(), ok);
     put(o, "auth_failures", m ? j_u64(d->auth_failures) : json_null(), ok);
+    put(o, "send_errors", j_u64(d->send_errors), ok);
     put(o, "reply_only", m && is_up ? json_boolean(d->reply_only) : json_null(), ok);
     return o;
 }

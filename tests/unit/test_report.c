@@ -947,10 +947,25 @@ static void test_nat_type_from_stun_answers_and_latching(void **state)
     assert_string_equal(r.nat.type, "nat");
 }
 
+static void test_upstream_refused_by_the_agents_own_host_says_so(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.media_port = 10042;
+    set_loss(&r.up, r.up.sent);
+    r.up.rx.received = 0;
+    r.up.send_errors = r.up.sent; /* every sendto() failed: EPERM from the local firewall */
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED);
+    assert_non_null(strstr(r.cause, "agent's own host refused"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reply_only_upstream_is_blocked_whatever_its_figures),
+        cmocka_unit_test(test_upstream_refused_by_the_agents_own_host_says_so),
         cmocka_unit_test(test_remediation_names_the_daemons_port_range),
         cmocka_unit_test(test_symmetric_nat_is_diagnosed_when_media_flows),
         cmocka_unit_test(test_nat_type_from_stun_answers_and_latching),
