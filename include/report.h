@@ -30,6 +30,8 @@ struct rp_dir_report {
     double   mos;
     uint64_t auth_failures; /* packets whose SRTP or HMAC tag did not verify (dropped) */
     uint64_t send_errors;   /* sends the sender's own host refused (local firewall, no route) */
+    uint64_t foreign_source;/* upstream: authentic packets the host dropped for coming from another IP
+                               than the control connection (media.allow_foreign_peer off) */
     bool     reply_only;    /* upstream: arrived only after the host had sent to the agent (stateful
                                firewall/NAT let it in as a reply: the port is not open or forwarded) */
 };

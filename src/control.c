@@ -33,7 +33,8 @@
 #define MAX_HEADERS_BYTES 8192
 #define RATE_SOURCES 1024
 /* Control connections tracked against their request deadline; when full, the
- * one nearest its deadline is cut to make room. */
+ * newest connection of the address holding most connections without a request
+ * is cut to make room. */
 #define MAX_PENDING_CONNS 1024
 /* Connections one address may hold before its first request completes. */
 #define MAX_PENDING_PER_SOURCE 32
@@ -239,12 +240,9 @@ static void handle_create(struct rp_control *c, struct evhttp_request *req)
         reply_error(c, req, 400, "cannot tell the client's address");
         return;
     }
-    /* Keys depend on the connection itself (TLS, or this host); limits and the
-     * session's "client" on who is behind a local proxy. */
-    if (!may_receive_keys(c, (const struct sockaddr *)&ss)) {
-        reply_error(c, req, 403, "sessions carry keys: use the TLS control port (or nginx on 443), not plain HTTP");
-        return;
-    }
+    /* (on_request already refused /v1 over plain HTTP from another host: keys
+     * never leave that way.) Limits and the session's "client" go by who is
+     * behind a local proxy. */
     const struct sockaddr *peer = (const struct sockaddr *)&cs;
     p.allow_foreign_peer = cfg->allow_foreign_peer;
     if (rp_reflector_count_source(c->refl, peer) >= cfg->max_sessions_per_source) {
@@ -589,9 +587,16 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     if (strcmp(path, "/metrics") == 0) {
-        /* Open to the host itself (a local Prometheus or nginx); others need a token. */
-        if (!rp_addr_is_loopback((struct sockaddr *)&peer) && !authorized(c, req, path))
-            return;
+        /* Open to the host itself (a local Prometheus or nginx); others need a
+         * token, and a token only over TLS. */
+        if (!rp_addr_is_loopback((struct sockaddr *)&peer)) {
+            if (!may_receive_keys(c, (struct sockaddr *)&conn_peer)) {
+                reply_error(c, req, 403, "use the TLS control port (or nginx on 443): no tokens over plain HTTP");
+                return;
+            }
+            if (!authorized(c, req, path))
+                return;
+        }
         reply_metrics(c, req);
         return;
     }

@@ -318,6 +318,7 @@ static void fill_upstream(struct run *r, json_t *daemon)
     s->wire_bytes = (uint64_t)jnum(u, "wire_bytes");
     up->host_drops = (uint64_t)jnum(u, "host_drops");
     up->reply_only = json_is_true(json_object_get(u, "reply_only"));
+    up->foreign_source = (uint64_t)jnum(json_object_get(u, "dropped"), "foreign_source");
     up->auth_failures = (uint64_t)jnum(u, "auth_failures");
 
     json_t *latched = json_object_get(daemon, "latched");
@@ -725,8 +726,9 @@ int rp_probe_run(const struct rp_probe_opts *o, struct rp_report *rep, char *err
     if (prc < 0)
         goto delete;
     if (status == 403) {
-        /* The daemon takes only our own (control) IP: media still flows once
-         * our upstream latches it, but one-way upstream looks like no media. */
+        /* The daemon takes only our own (control) IP. If our media leaves from
+         * another IP (an HTTPS proxy), the host drops it as foreign_source and
+         * the report says so. */
         rep->nat.announced[0] = '\0';
     } else if (status != 200) {
         snprintf(err, errlen, "PATCH %s: HTTP %d", r.session_path, status);

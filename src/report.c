@@ -488,6 +488,15 @@ void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t)
         snprintf(r->remediation, sizeof r->remediation,
                  "use TURN/TLS on 5349 or a VPN; open UDP %s", r->port_range);
     }
+    /* The host heard authentic media and refused it for its source address:
+     * not a blocked path but a policy, with its own remedy. */
+    if (r->up.foreign_source > 0 && !up) {
+        snprintf(r->cause, sizeof r->cause,
+                 "the agent's RTP reached the media host from another IP than its HTTPS (a proxy or a "
+                 "second public address), so the host refused it (%" PRIu64 " packets)", r->up.foreign_source);
+        snprintf(r->remediation, sizeof r->remediation,
+                 "send HTTPS and media from the same address, or set media.allow_foreign_peer = true on the host");
+    }
 }
 
 /* ---- JSON ----------------------------------------------------------------- */
@@ -579,6 +588,7 @@ static json_t *dir_json(const struct rp_dir_report *d, bool is_up, bool *ok)
     put(o, "host_drops", m ? j_u64(d->host_drops) : json_null(), ok);
     put(o, "auth_failures", m ? j_u64(d->auth_failures) : json_null(), ok);
     put(o, "send_errors", j_u64(d->send_errors), ok);
+    put(o, "foreign_source", m && is_up ? j_u64(d->foreign_source) : json_null(), ok);
     put(o, "reply_only", m && is_up ? json_boolean(d->reply_only) : json_null(), ok);
     return o;
 }

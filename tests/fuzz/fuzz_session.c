@@ -25,17 +25,19 @@ static uint64_t now = 1000000000ull;
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+/* A fresh session every so many inputs: a session's stream ends with its
+ * duration (and 5 s after upstream goes quiet), and the fuzzer should keep
+ * reaching the sending path all run long. */
+#define INPUTS_PER_SESSION 20000
+static unsigned inputs;
+
+static void new_session(void)
 {
-    (void)argc;
-    (void)argv;
     struct sockaddr_storage lo;
     socklen_t len;
     rp_addr_from_ip("127.0.0.1", 0, &lo, &len);
-    int sink = rp_udp_open((struct sockaddr *)&lo, len, -1); /* where answers and media go */
     int fd = rp_udp_open((struct sockaddr *)&lo, len, -1);
-    socklen_t pl = sizeof peer;
-    if (sink < 0 || fd < 0 || getsockname(sink, (struct sockaddr *)&peer, &pl) < 0)
+    if (fd < 0)
         abort();
     struct rp_session_params p = { .codec = RP_CODEC_PCMU, .ptime_ms = 20, .bitrate_bps = 64000,
                                    .duration_s = 3600, .jitter_buffer_ms = 40 };
@@ -49,6 +51,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     memcpy(key, raw, sizeof key);
     json_decref(k);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    struct sockaddr_storage lo;
+    socklen_t len, pl = sizeof peer;
+    rp_addr_from_ip("127.0.0.1", 0, &lo, &len);
+    int sink = rp_udp_open((struct sockaddr *)&lo, len, -1); /* where answers and media go */
+    if (sink < 0 || getsockname(sink, (struct sockaddr *)&peer, &pl) < 0)
+        abort();
+    new_session();
     return 0;
 }
 
@@ -56,6 +71,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > RP_RTP_MAX_PKT + 1)
         return 0;
+    if (++inputs % INPUTS_PER_SESSION == 0) {
+        rp_session_free(session);
+        new_session();
+    }
     uint8_t mode = data[0];
     uint8_t buf[RP_RTP_MAX_PKT];
     size_t len = size - 1;

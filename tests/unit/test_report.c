@@ -961,11 +961,28 @@ static void test_upstream_refused_by_the_agents_own_host_says_so(void **state)
     assert_non_null(strstr(r.cause, "agent's own host refused"));
 }
 
+static void test_media_refused_for_its_source_ip_is_named(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    set_loss(&r.up, r.up.sent);
+    r.up.rx.received = 0;
+    r.up.foreign_source = 150;
+    set_loss(&r.down, r.down.sent);
+    r.down.rx.received = 0;
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_NO_MEDIA);
+    assert_non_null(strstr(r.cause, "another IP than its HTTPS"));
+    assert_non_null(strstr(r.remediation, "allow_foreign_peer"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reply_only_upstream_is_blocked_whatever_its_figures),
         cmocka_unit_test(test_upstream_refused_by_the_agents_own_host_says_so),
+        cmocka_unit_test(test_media_refused_for_its_source_ip_is_named),
         cmocka_unit_test(test_remediation_names_the_daemons_port_range),
         cmocka_unit_test(test_symmetric_nat_is_diagnosed_when_media_flows),
         cmocka_unit_test(test_nat_type_from_stun_answers_and_latching),
