@@ -18,8 +18,8 @@
 #      others served meanwhile
 #   6. limits: request rate (429), sessions per source and in all (503),
 #      duration, ptime and bitrate bounds (400)
-#   7-12 (tests/hostile/pressure.sh): memory after a refused body, event-loop
-#      latency under a connection flood, table-full eviction fairness, 403 for
+#   7-12 (tests/hostile/pressure.sh): event-loop latency under a connection
+#      flood, memory after a refused body, table-full eviction fairness, 403 for
 #      /v1 over plain HTTP from a non-loopback peer (network namespace),
 #      replayed and spoofed authentic RTP, malformed-datagram counters
 #

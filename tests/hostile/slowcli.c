@@ -78,13 +78,17 @@ static SSL_CTX *client_ctx(void)
     return ctx;
 }
 
-/* Blocking TCP connect (and TLS handshake): 0 or -1. */
+/* Blocking TCP connect (and TLS handshake): 0, -1 when the TCP connection
+ * failed, -2 when it was made but the handshake failed (the daemon may cut a
+ * connection in mid-handshake). On failure *c holds nothing to free. */
 static int open_conn(const struct opts *o, SSL_CTX *ctx, struct conn *c)
 {
     memset(c, 0, sizeof *c);
     c->fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (c->fd < 0)
+    if (c->fd < 0) {
+        c->fd = -1;
         return -1;
+    }
     int on = 1;
     (void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     struct timeval tv = { .tv_sec = 5 };
@@ -93,14 +97,18 @@ static int open_conn(const struct opts *o, SSL_CTX *ctx, struct conn *c)
     const struct sockaddr *sa = (const struct sockaddr *)&o->addr;
     if (connect(c->fd, sa, rp_addr_len(sa)) < 0) {
         close(c->fd);
+        c->fd = -1;
         return -1;
     }
     if (ctx) {
         c->ssl = SSL_new(ctx);
         if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1 || SSL_connect(c->ssl) != 1) {
+            /* Cleared here: a dangling pointer would be freed again by close_conn(). */
             SSL_free(c->ssl);
+            c->ssl = NULL;
             close(c->fd);
-            return -1;
+            c->fd = -1;
+            return -2;
         }
     }
     c->open = true;
@@ -219,12 +227,18 @@ static json_t *mode_stall(const struct opts *o, SSL_CTX *ctx)
     unsigned n = o->conns, opened = 0;
     double open_start = now_s();
     for (unsigned i = 0; i < n; i++) {
-        if (open_conn(o, o->idle ? NULL : ctx, &conns[i]) < 0 ||
-            (!o->idle && conn_write(&conns[i], PARTIAL, strlen(PARTIAL)) < 0)) {
-            conns[i].fd = -1;
-            conns[i].open = false;
+        int r = open_conn(o, o->idle ? NULL : ctx, &conns[i]);
+        if (r == -2 || (r == 0 && !o->idle && conn_write(&conns[i], PARTIAL, strlen(PARTIAL)) < 0)) {
+            /* Connected, then cut by the daemon before the request could start
+             * (its per-address cap also applies to connections in mid-handshake). */
+            double t = now_s();
+            close_conn(&conns[i]);
+            conns[i].sent_at = conns[i].closed_at = t;
+            opened++;
             continue;
         }
+        if (r < 0)
+            continue;
         conns[i].sent_at = now_s();
         set_nonblocking(conns[i].fd);
         opened++;
