@@ -61,6 +61,7 @@ struct rp_control {
         uint64_t deadline;
         unsigned served;  /* requests it delivered so far */
         bool     has_peer;
+        bool     peer_unknown;        /* getpeername failed (reset already) */
         struct sockaddr_storage peer; /* read once, when the socket is there */
     } pending[MAX_PENDING_CONNS];
     unsigned npending;
@@ -369,14 +370,13 @@ static int find_pending(const struct rp_control *c, const struct bufferevent *be
 }
 
 /* Shut the socket down rather than free it: evhttp sees EOF and frees the
- * connection itself. If evhttp is already done with it, only our reference
- * keeps it: stop it reading, so that a client still sending after a refusal
- * (413) cannot fill its buffer until the deadline. */
+ * connection itself (so reading must stay enabled). If evhttp is already done
+ * with it, only our reference keeps it; its read watermark bounds what a
+ * client still sending after a refusal (413) can make us hold. */
 static void cut_pending(struct rp_control *c, unsigned i)
 {
     struct bufferevent *bev = c->pending[i].bev;
     evutil_socket_t sock = bufferevent_getfd(bev);
-    bufferevent_disable(bev, EV_READ | EV_WRITE);
     if (sock >= 0 && shutdown(sock, SHUT_RDWR) == 0 && c->pending[i].served == 0)
         c->slow_dropped++;
     forget_pending(c, i);
@@ -403,13 +403,18 @@ static void request_arrived(struct rp_control *c, struct evhttp_request *req)
     evhttp_connection_set_closecb(conn, on_conn_close, c);
 }
 
+/* The peer address, read once. A socket reset before we looked (an RST flood)
+ * has none: it is asked once and then grouped with the other unknowns. */
 static bool pending_peer(struct rp_control *c, unsigned i)
 {
     struct pending *p = &c->pending[i];
-    if (!p->has_peer) {
+    if (!p->has_peer && !p->peer_unknown) {
         evutil_socket_t sock = bufferevent_getfd(p->bev);
         socklen_t len = sizeof p->peer;
-        p->has_peer = sock >= 0 && getpeername(sock, (struct sockaddr *)&p->peer, &len) == 0;
+        if (sock < 0)
+            return false; /* not attached yet: ask again next time */
+        p->has_peer = getpeername(sock, (struct sockaddr *)&p->peer, &len) == 0;
+        p->peer_unknown = !p->has_peer;
     }
     return p->has_peer;
 }
@@ -433,8 +438,15 @@ static unsigned unserved_by_address(struct rp_control *c, struct peer_key *keys)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < c->npending; i++) {
-        if (c->pending[i].served || !pending_peer(c, i))
+        if (c->pending[i].served)
             continue;
+        if (!pending_peer(c, i)) {
+            if (c->pending[i].peer_unknown) { /* one group for all address-less sockets */
+                memset(keys[n].ip, 0xFF, sizeof keys[n].ip);
+                keys[n++].index = i;
+            }
+            continue;
+        }
         const struct sockaddr *sa = (const struct sockaddr *)&c->pending[i].peer;
         memset(keys[n].ip, 0, sizeof keys[n].ip);
         if (sa->sa_family == AF_INET6)

@@ -34,6 +34,8 @@
  * spirit of RFC 7675 consent freshness): a probe stops its upstream and then
  * the stream within about a second; 5 s of silence means nobody is there. */
 #define CONSENT_NS (5 * NS_PER_S)
+/* Packets this far behind the newest are replays, not reordering (20 s at 20 ms). */
+#define REPLAY_WINDOW 1024
 /* The session stays readable this long after its duration for the final GET. */
 #define LINGER_NS (60 * NS_PER_S)
 /* Payload loop length: two seconds of signal, long enough not to look periodic to a codec. */
@@ -62,6 +64,8 @@ struct rp_session {
     uint64_t up_accepted;      /* every accepted datagram, duplicates included */
     uint64_t up_primed;        /* priming packets (latch, not measured) */
     uint64_t last_up_mono;     /* last authentic upstream packet */
+    bool     have_counter;
+    uint32_t max_counter;      /* highest measurement counter (rp_mext_up.seq) seen */
     uint64_t up_host_drops;    /* SO_RXQ_OVFL */
     uint64_t drops[RP_DROP_COUNT];
     uint64_t upstream_sent;    /* from the probe at stop; 0 = unknown */
@@ -355,12 +359,24 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
     }
     s->up_accepted++;
     note_upstream(s, now_mono);
+    /* The probe's 32-bit counter is authenticated and does not wrap like the
+     * 16-bit RTP sequence: a packet far older than the newest is a replay (a
+     * real one that late would be useless to a listener anyway). */
+    if (has_up && s->have_counter && (int32_t)(s->max_counter - up.seq) >= REPLAY_WINDOW) {
+        drop(s, RP_DROP_REPLAY);
+        return;
+    }
+    bool newest = !has_up || !s->have_counter || (int32_t)(up.seq - s->max_counter) > 0;
+    if (has_up && newest) {
+        s->max_counter = up.seq;
+        s->have_counter = true;
+    }
     enum rp_rx_class cls =
         rp_rxstats_add(s->up_stats, pkt.hdr.seq, pkt.hdr.ts, meta->rx_ns, wire_len + rp_addr_udp_overhead(from));
     /* Symmetric RTP: send where the media really comes from (RFC 4961), but
-     * move only for a packet never seen before: a replayed authentic packet
-     * (a duplicate) from elsewhere must not pull the stream away. */
-    if (!s->latched || cls == RP_RX_IN_ORDER)
+     * move only for a packet newer than any before: a replayed authentic packet
+     * from elsewhere must not pull the stream away. */
+    if (!s->latched || (newest && cls == RP_RX_IN_ORDER))
         latch(s, from);
     if (has_up && (!s->have_reflection || (int32_t)(up.seq - s->refl_seq) > 0)) {
         s->have_reflection = true;
