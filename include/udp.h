@@ -28,6 +28,18 @@ struct rp_udp_meta {
 /* One datagram. Returns its length, or -1 with errno (EAGAIN when drained).
  * Truncated datagrams (larger than cap) are dropped and reported as -1/EMSGSIZE. */
 ssize_t rp_udp_recv(int fd, uint8_t *buf, size_t cap, struct rp_udp_meta *meta);
+/* Datagrams handled per wakeup and socket: bounded, so that one busy socket
+ * cannot starve the others on the same event loop. */
+#define RP_UDP_READ_BUDGET 64
+
+typedef void rp_udp_datagram_fn(void *arg, uint8_t *buf, size_t len, const struct rp_udp_meta *meta);
+/* Reads up to RP_UDP_READ_BUDGET datagrams into buf (cap bytes), calling
+ * on_datagram for each, and on_oversized (may be NULL) for each one larger
+ * than cap (dropped); stops early when the socket is drained. Other receive
+ * errors (ICMP reports from a closed peer port) are skipped. */
+void rp_udp_drain(int fd, uint8_t *buf, size_t cap, rp_udp_datagram_fn *on_datagram,
+                  void (*on_oversized)(void *arg), void *arg);
+
 ssize_t rp_udp_send(int fd, const uint8_t *buf, size_t len, const struct sockaddr *to, socklen_t tolen);
 
 #endif

@@ -10,7 +10,6 @@
 #include "timeutil.h"
 #include "udp.h"
 
-#define READ_BUDGET 64
 #define RATE_SOURCES 256
 
 static const char *const verdict_names[RP_ECHO_VERDICTS] = { "echoed", "not_allowed", "not_rtp", "rate" };
@@ -50,28 +49,25 @@ struct rp_echo {
     uint64_t counts[RP_ECHO_VERDICTS];
 };
 
-static void on_readable(evutil_socket_t fd, short what, void *arg)
+static void echo_datagram(void *arg, uint8_t *buf, size_t len, const struct rp_udp_meta *meta)
 {
     struct echo_port *p = arg;
     struct rp_echo *e = p->owner;
+    const struct sockaddr *from = (const struct sockaddr *)&meta->from;
+    enum rp_echo_verdict v = rp_echo_check(e->cfg, e->rate, buf, len, from, rp_monotonic_ns());
+    e->counts[v]++;
+    if (v == RP_ECHO_SENT)
+        (void)rp_udp_send(p->fd, buf, len, from, meta->fromlen);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct echo_port *p = arg;
     uint8_t buf[2048];
     (void)what;
     /* The rate follows reloads of echo.rate. */
-    rp_ratelimit_set(e->rate, e->cfg->echo_rate, 2.0 * e->cfg->echo_rate);
-    for (int i = 0; i < READ_BUDGET; i++) {
-        struct rp_udp_meta meta;
-        ssize_t n = rp_udp_recv(fd, buf, sizeof buf, &meta);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return;
-            continue;
-        }
-        const struct sockaddr *from = (const struct sockaddr *)&meta.from;
-        enum rp_echo_verdict v = rp_echo_check(e->cfg, e->rate, buf, (size_t)n, from, rp_monotonic_ns());
-        e->counts[v]++;
-        if (v == RP_ECHO_SENT)
-            (void)rp_udp_send(fd, buf, (size_t)n, from, meta.fromlen);
-    }
+    rp_ratelimit_set(p->owner->rate, p->owner->cfg->echo_rate, 2.0 * p->owner->cfg->echo_rate);
+    rp_udp_drain(fd, buf, sizeof buf, echo_datagram, NULL, p);
 }
 
 struct rp_echo *rp_echo_new(struct event_base *base, const struct rp_config *cfg)

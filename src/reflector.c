@@ -13,8 +13,6 @@
 #include "timeutil.h"
 #include "udp.h"
 
-/* Datagrams read per socket per wakeup: bounded so one busy session cannot starve the rest. */
-#define READ_BUDGET 64
 /* The timer also wakes this often to expire sessions. */
 #define HOUSEKEEPING_NS 1000000000ull
 
@@ -36,24 +34,24 @@ struct rp_reflector {
     struct rp_session_counters retired; /* counters of sessions already gone */
 };
 
+static void session_datagram(void *arg, uint8_t *buf, size_t len, const struct rp_udp_meta *meta)
+{
+    struct slot *sl = arg;
+    rp_session_on_datagram(sl->session, buf, len, meta, rp_monotonic_ns());
+}
+
+static void session_oversized(void *arg)
+{
+    struct slot *sl = arg;
+    rp_session_note_oversized(sl->session);
+}
+
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct slot *sl = arg;
     uint8_t buf[2048]; /* larger than any MTU: bigger datagrams are truncated and dropped */
     (void)what;
-    for (int i = 0; i < READ_BUDGET; i++) {
-        struct rp_udp_meta meta;
-        ssize_t n = rp_udp_recv(fd, buf, sizeof buf, &meta);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                break;
-            if (errno == EMSGSIZE)
-                rp_session_note_oversized(sl->session);
-            /* Otherwise ICMP errors from a closed peer port: not ours to act on. */
-            continue;
-        }
-        rp_session_on_datagram(sl->session, buf, (size_t)n, &meta, rp_monotonic_ns());
-    }
+    rp_udp_drain(fd, buf, sizeof buf, session_datagram, session_oversized, sl);
     /* The first upstream packet may have started this session's stream. */
     if (rp_session_next_due(sl->session) < sl->owner->armed_for)
         rp_reflector_reschedule(sl->owner);

@@ -11,8 +11,6 @@
 #include "stunsrv.h"
 #include "udp.h"
 
-/* Datagrams handled per wakeup, so that a flood cannot monopolise the loop. */
-#define READ_BUDGET 64
 
 struct rp_stunsrv {
     int fd;
@@ -20,26 +18,23 @@ struct rp_stunsrv {
     uint64_t counts[RP_STUN_VERDICTS];
 };
 
-static void on_readable(evutil_socket_t fd, short what, void *arg)
+static void stun_datagram(void *arg, uint8_t *buf, size_t len, const struct rp_udp_meta *meta)
 {
     struct rp_stunsrv *s = arg;
-    uint8_t buf[2048], resp[256];
+    uint8_t resp[256];
+    size_t rlen;
+    const struct sockaddr *from = (const struct sockaddr *)&meta->from;
+    enum rp_stun_verdict v = rp_stun_answer(buf, len, from, resp, sizeof resp, &rlen);
+    s->counts[v]++;
+    if (v == RP_STUN_ANSWERED)
+        (void)rp_udp_send(s->fd, resp, rlen, from, meta->fromlen);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    uint8_t buf[2048];
     (void)what;
-    for (int i = 0; i < READ_BUDGET; i++) {
-        struct rp_udp_meta meta;
-        ssize_t n = rp_udp_recv(fd, buf, sizeof buf, &meta);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return;
-            continue;
-        }
-        size_t rlen;
-        const struct sockaddr *from = (const struct sockaddr *)&meta.from;
-        enum rp_stun_verdict v = rp_stun_answer(buf, (size_t)n, from, resp, sizeof resp, &rlen);
-        s->counts[v]++;
-        if (v == RP_STUN_ANSWERED)
-            (void)rp_udp_send(fd, resp, rlen, from, meta.fromlen);
-    }
+    rp_udp_drain(fd, buf, sizeof buf, stun_datagram, NULL, arg);
 }
 
 struct rp_stunsrv *rp_stunsrv_new(struct event_base *base, const char *listen, char *err, size_t errlen)

@@ -78,6 +78,21 @@ ssize_t rp_udp_recv(int fd, uint8_t *buf, size_t cap, struct rp_udp_meta *meta)
     return n;
 }
 
+void rp_udp_drain(int fd, uint8_t *buf, size_t cap, rp_udp_datagram_fn *on_datagram,
+                  void (*on_oversized)(void *arg), void *arg)
+{
+    for (int i = 0; i < RP_UDP_READ_BUDGET; i++) {
+        struct rp_udp_meta meta;
+        ssize_t n = rp_udp_recv(fd, buf, cap, &meta);
+        if (n >= 0)
+            on_datagram(arg, buf, (size_t)n, &meta);
+        else if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return;
+        else if (errno == EMSGSIZE && on_oversized)
+            on_oversized(arg);
+    }
+}
+
 ssize_t rp_udp_send(int fd, const uint8_t *buf, size_t len, const struct sockaddr *to, socklen_t tolen)
 {
     return sendto(fd, buf, len, 0, to, tolen);
