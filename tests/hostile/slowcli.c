@@ -3,11 +3,15 @@
  * script judges the numbers.
  *
  *   slowcli stall   --connect IP:PORT [--tls] [--conns N] [--max-s S] [--probes N] [--idle]
+ *                   [--probe-from IP]
  *       N connections each send the start of a request and then nothing (with
  *       --idle: plain TCP connections that send nothing at all). Reports when
  *       the daemon closed each one (seconds after the last byte sent) and,
  *       while they are open, the status and latency of fresh GET /healthz
- *       requests (over TLS with --tls; --plain-probe adds one in plain HTTP).
+ *       requests (over TLS with --tls; --plain-probe adds one in plain HTTP),
+ *       made from --probe-from's address when given: the daemon caps pending
+ *       connections per address and cuts the newest beyond the cap, so a probe
+ *       from the crowd's own address may be cut in its handshake by design.
  *   slowcli idle    --connect IP:PORT [--max-s S]
  *       A TCP connection that never sends a byte (no TLS ClientHello either).
  *   slowcli trickle --connect IP:PORT [--tls] [--interval-ms MS] [--max-s S] [--after-request]
@@ -44,8 +48,8 @@
 
 struct opts {
     const char *mode;
-    struct sockaddr_storage addr;
-    bool has_addr;
+    struct sockaddr_storage addr, probe_from;
+    bool has_addr, has_probe_from;
     bool tls;
     unsigned conns, max_s, probes, interval_ms;
     bool idle, after_request, plain_probe;
@@ -81,11 +85,16 @@ static SSL_CTX *client_ctx(void)
 /* Blocking TCP connect (and TLS handshake): 0, -1 when the TCP connection
  * failed, -2 when it was made but the handshake failed (the daemon may cut a
  * connection in mid-handshake). On failure *c holds nothing to free. */
-static int open_conn(const struct opts *o, SSL_CTX *ctx, struct conn *c)
+static int open_conn(const struct opts *o, SSL_CTX *ctx, const struct sockaddr *from, struct conn *c)
 {
     memset(c, 0, sizeof *c);
     c->fd = socket(o->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
+        c->fd = -1;
+        return -1;
+    }
+    if (from && bind(c->fd, from, rp_addr_len(from)) < 0) {
+        close(c->fd);
         c->fd = -1;
         return -1;
     }
@@ -168,7 +177,8 @@ static int probe_once(const struct opts *o, SSL_CTX *ctx, double *ms)
     struct conn c;
     double t0 = now_s();
     int status = 0;
-    if (open_conn(o, ctx, &c) < 0) {
+    const struct sockaddr *from = o->has_probe_from ? (const struct sockaddr *)&o->probe_from : NULL;
+    if (open_conn(o, ctx, from, &c) < 0) {
         *ms = (now_s() - t0) * 1000;
         return 0;
     }
@@ -227,7 +237,7 @@ static json_t *mode_stall(const struct opts *o, SSL_CTX *ctx)
     unsigned n = o->conns, opened = 0;
     double open_start = now_s();
     for (unsigned i = 0; i < n; i++) {
-        int r = open_conn(o, o->idle ? NULL : ctx, &conns[i]);
+        int r = open_conn(o, o->idle ? NULL : ctx, NULL, &conns[i]);
         if (r == -2 || (r == 0 && !o->idle && conn_write(&conns[i], PARTIAL, strlen(PARTIAL)) < 0)) {
             /* Connected, then cut by the daemon before the request could start
              * (its per-address cap also applies to connections in mid-handshake). */
@@ -317,7 +327,7 @@ static json_t *mode_stall(const struct opts *o, SSL_CTX *ctx)
 static json_t *mode_idle(const struct opts *o)
 {
     struct conn c;
-    if (open_conn(o, NULL, &c) < 0)
+    if (open_conn(o, NULL, NULL, &c) < 0)
         return json_pack("{s:s}", "error", "cannot connect");
     set_nonblocking(c.fd);
     double start = now_s();
@@ -340,7 +350,7 @@ static json_t *mode_trickle(const struct opts *o, SSL_CTX *ctx)
                               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     struct conn c;
-    if (open_conn(o, ctx, &c) < 0)
+    if (open_conn(o, ctx, NULL, &c) < 0)
         return json_pack("{s:s}", "error", "cannot connect");
     int first_status = 0;
     if (o->after_request) {
@@ -398,7 +408,7 @@ static json_t *mode_raw(const struct opts *o, SSL_CTX *ctx)
     size_t n = fread(req, 1, sizeof req, f);
     fclose(f);
     struct conn c;
-    if (open_conn(o, ctx, &c) < 0)
+    if (open_conn(o, ctx, NULL, &c) < 0)
         return json_pack("{s:s}", "error", "cannot connect");
     bool write_ok = conn_write(&c, req, n) == 0;
     set_nonblocking(c.fd);
@@ -431,7 +441,8 @@ static json_t *mode_raw(const struct opts *o, SSL_CTX *ctx)
 __attribute__((noreturn)) static void usage(void)
 {
     fprintf(stderr, "usage: slowcli stall|idle|trickle|raw --connect IP:PORT [--tls] [--conns N] [--max-s S]\n"
-                    "               [--probes N] [--idle] [--plain-probe] [--interval-ms MS] [--after-request] [--file F]\n");
+                    "               [--probes N] [--idle] [--plain-probe] [--interval-ms MS] [--after-request] [--file F]\n"
+                    "               [--probe-from IP]\n");
     exit(2);
 }
 
@@ -468,6 +479,10 @@ int main(int argc, char **argv)
             if (rp_addr_parse(v, 0, &o.addr, &len) < 0)
                 usage();
             o.has_addr = true;
+        } else if (strcmp(a, "--probe-from") == 0) {
+            if (rp_addr_from_ip(v, 0, &o.probe_from, &len) < 0)
+                usage();
+            o.has_probe_from = true;
         } else if (strcmp(a, "--conns") == 0) {
             o.conns = num(v, MAX_CONNS);
         } else if (strcmp(a, "--max-s") == 0) {
