@@ -19,7 +19,8 @@
  *       daemon closed the connection. --after-request: first a complete
  *       keep-alive request on the same connection, then the trickle.
  *   slowcli raw     --connect IP:PORT [--tls] --file F [--max-s S]
- *       Sends the file as is and prints the response's status and body. */
+ *       Sends the file as is and prints the response's status and body.
+ *   Every mode: --from IP binds its own connections to that source address. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -48,8 +49,8 @@
 
 struct opts {
     const char *mode;
-    struct sockaddr_storage addr, probe_from;
-    bool has_addr, has_probe_from;
+    struct sockaddr_storage addr, from, probe_from;
+    bool has_addr, has_from, has_probe_from;
     bool tls;
     unsigned conns, max_s, probes, interval_ms;
     bool idle, after_request, plain_probe;
@@ -122,6 +123,12 @@ static int open_conn(const struct opts *o, SSL_CTX *ctx, const struct sockaddr *
     }
     c->open = true;
     return 0;
+}
+
+/* The address the mode's own connections come from (--from), if any. */
+static const struct sockaddr *own_source(const struct opts *o)
+{
+    return o->has_from ? (const struct sockaddr *)&o->from : NULL;
 }
 
 static void close_conn(struct conn *c)
@@ -237,7 +244,7 @@ static json_t *mode_stall(const struct opts *o, SSL_CTX *ctx)
     unsigned n = o->conns, opened = 0;
     double open_start = now_s();
     for (unsigned i = 0; i < n; i++) {
-        int r = open_conn(o, o->idle ? NULL : ctx, NULL, &conns[i]);
+        int r = open_conn(o, o->idle ? NULL : ctx, own_source(o), &conns[i]);
         if (r == -2 || (r == 0 && !o->idle && conn_write(&conns[i], PARTIAL, strlen(PARTIAL)) < 0)) {
             /* Connected, then cut by the daemon before the request could start
              * (its per-address cap also applies to connections in mid-handshake). */
@@ -327,7 +334,7 @@ static json_t *mode_stall(const struct opts *o, SSL_CTX *ctx)
 static json_t *mode_idle(const struct opts *o)
 {
     struct conn c;
-    if (open_conn(o, NULL, NULL, &c) < 0)
+    if (open_conn(o, NULL, own_source(o), &c) < 0)
         return json_pack("{s:s}", "error", "cannot connect");
     set_nonblocking(c.fd);
     double start = now_s();
@@ -350,7 +357,7 @@ static json_t *mode_trickle(const struct opts *o, SSL_CTX *ctx)
                               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     struct conn c;
-    if (open_conn(o, ctx, NULL, &c) < 0)
+    if (open_conn(o, ctx, own_source(o), &c) < 0)
         return json_pack("{s:s}", "error", "cannot connect");
     int first_status = 0;
     if (o->after_request) {
@@ -408,7 +415,7 @@ static json_t *mode_raw(const struct opts *o, SSL_CTX *ctx)
     size_t n = fread(req, 1, sizeof req, f);
     fclose(f);
     struct conn c;
-    if (open_conn(o, ctx, NULL, &c) < 0)
+    if (open_conn(o, ctx, own_source(o), &c) < 0)
         return json_pack("{s:s}", "error", "cannot connect");
     bool write_ok = conn_write(&c, req, n) == 0;
     set_nonblocking(c.fd);
@@ -442,7 +449,7 @@ __attribute__((noreturn)) static void usage(void)
 {
     fprintf(stderr, "usage: slowcli stall|idle|trickle|raw --connect IP:PORT [--tls] [--conns N] [--max-s S]\n"
                     "               [--probes N] [--idle] [--plain-probe] [--interval-ms MS] [--after-request] [--file F]\n"
-                    "               [--probe-from IP]\n");
+                    "               [--from IP] [--probe-from IP]\n");
     exit(2);
 }
 
@@ -479,6 +486,10 @@ int main(int argc, char **argv)
             if (rp_addr_parse(v, 0, &o.addr, &len) < 0)
                 usage();
             o.has_addr = true;
+        } else if (strcmp(a, "--from") == 0) {
+            if (rp_addr_from_ip(v, 0, &o.from, &len) < 0)
+                usage();
+            o.has_from = true;
         } else if (strcmp(a, "--probe-from") == 0) {
             if (rp_addr_from_ip(v, 0, &o.probe_from, &len) < 0)
                 usage();

@@ -67,7 +67,8 @@ for codec in pcmu pcma opus; do
     jqcheck "$codec: two-way, pass" "$out" '.diagnosis == "two-way" and .verdict == "pass"'
     jqcheck "$codec: 250 sent upstream (5 s at 20 ms)" "$out" '.upstream.sent == 250'
     jqcheck "$codec: 0 lost both ways" "$out" '.upstream.lost == 0 and .downstream.lost == 0 and .downstream.received == .downstream.sent and .downstream.sent >= 250'
-    jqcheck "$codec: RTT measured" "$out" '.rtt_ms.min >= 0 and .rtt_ms.max < 50'
+    # p95 for the bound: one sample can meet a preemption between time stamp and send.
+    jqcheck "$codec: RTT measured (loopback: p95 < 50 ms)" "$out" '.rtt_ms.min >= 0 and .rtt_ms.p95 < 50 and .rtt_ms.max >= .rtt_ms.p95'
     if [ "$codec" != opus ]; then
         jqcheck "$codec: MOS >= 4.3 both ways" "$out" '.upstream.mos >= 4.3 and .downstream.mos >= 4.3'
         jqcheck "$codec: G.711 on the wire 80-110 kbit/s" "$out" '.upstream.kbps > 80 and .upstream.kbps < 110'
@@ -181,7 +182,8 @@ check "reload logged" grep -q "configuration reloaded" "$WORK/rtpprobed.log"
 check "new token accepted after reload" test "$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $newtoken" "$URL/v1/sessions/$sid")" = 200
 echo 'control: { listen = ' > "$WORK/broken.conf"
 cp "$WORK/rtpprobed.conf" "$WORK/good.conf"; cp "$WORK/broken.conf" "$WORK/rtpprobed.conf"
-kill -HUP "$RP_PID"; sleep 0.3
+kill -HUP "$RP_PID"
+for _ in $(seq 50); do grep -q "reload failed" "$WORK/rtpprobed.log" && break; sleep 0.1; done
 check "bad config on reload: kept running, error logged with file:line" grep -q "reload failed.*rtpprobed.conf:[0-9]" "$WORK/rtpprobed.log"
 check "still serving after a bad reload" test "$(curl -sk -o /dev/null -w '%{http_code}' "$URL/healthz")" = 200
 cp "$WORK/good.conf" "$WORK/rtpprobed.conf"

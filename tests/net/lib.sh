@@ -328,7 +328,8 @@ net_start_daemon() {
 }
 
 net_api() {
-    nsx "$NS_AGENT" curl -s --max-time 5 --cacert "$WORK/cert.pem" -H "Authorization: Bearer $RTPPROBE_TOKEN" "$@"
+    # Retried: scenario 6 asks through an uplink it keeps congested.
+    nsx "$NS_AGENT" curl -s --max-time 10 --retry 2 --retry-all-errors --cacert "$WORK/cert.pem" -H "Authorization: Bearer $RTPPROBE_TOKEN" "$@"
 }
 
 # net_probe NAME [rtpprobe options]: runs the probe in the agent namespace.

@@ -441,7 +441,8 @@ s6() {
     net_bg "$NS_AGENT" iperf3 -c "$WAN_IP" -u -b 300k -l 1000 -t 40 > "$WORK/6.iperf3.log" 2>&1
     local flood=$BG_PID
     sleep 1
-    net_probe 6 --duration 10
+    # The control requests share the congested uplink: more than the default 5 s.
+    net_probe 6 --duration 10 --timeout 20000
     net_stop_pid "$flood"
     summary_line 6
     local f=$WORK/6.json drops
