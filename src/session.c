@@ -259,6 +259,25 @@ static void drop(struct rp_session *s, enum rp_drop_reason r)
         rp_log_debug("session %s: first upstream datagram dropped for %s", s->id, drop_names[r]);
 }
 
+/* libsrtp refused the datagram before authenticating it (it could not read the
+ * header, or no stream has its SSRC): say why from the clear header, as for
+ * plain RTP. The padding count lies in the encrypted part, so it is judged only
+ * after decryption; here the P bit is ignored. */
+static void drop_unreadable_srtp(struct rp_session *s, const uint8_t *buf, size_t len, uint8_t *scratch)
+{
+    struct rp_rtp_pkt pkt;
+    memcpy(scratch, buf, len);
+    if (len > 0)
+        scratch[0] &= (uint8_t)~0x20;
+    enum rp_rtp_err perr = rp_rtp_parse(scratch, len, &pkt);
+    if (perr != RP_RTP_OK) {
+        s->rtp_errors[perr]++;
+        drop(s, RP_DROP_BAD_RTP);
+    } else {
+        drop(s, pkt.hdr.ssrc != s->ssrc_up ? RP_DROP_WRONG_SSRC : RP_DROP_BAD_RTP);
+    }
+}
+
 void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len,
                             const struct rp_udp_meta *meta, uint64_t now_mono)
 {
@@ -292,9 +311,14 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
             return;
         }
         memcpy(plain, buf, len);
+        size_t wire = len;
         enum rp_srtp_result r = rp_srtp_unprotect(s->srtp_in, plain, &len);
+        if (r == RP_SRTP_EAUTH || r == RP_SRTP_EREPLAY) {
+            drop(s, r == RP_SRTP_EAUTH ? RP_DROP_AUTH : RP_DROP_REPLAY);
+            return;
+        }
         if (r != RP_SRTP_OK) {
-            drop(s, r == RP_SRTP_EAUTH ? RP_DROP_AUTH : r == RP_SRTP_EREPLAY ? RP_DROP_REPLAY : RP_DROP_BAD_RTP);
+            drop_unreadable_srtp(s, buf, wire, plain);
             return;
         }
         buf = plain;

@@ -17,6 +17,7 @@
 #include "netaddr.h"
 #include "rtp.h"
 #include "session.h"
+#include "srtp.h"
 #include "stun.h"
 #include "udp.h"
 
@@ -362,6 +363,59 @@ static void test_replayed_packet_from_elsewhere_does_not_move_the_latch(void **s
     json_decref(j);
 }
 
+static json_int_t malformed_rtp(struct rp_session *s, const char *reason)
+{
+    json_t *j = rp_session_to_json(s);
+    json_t *m = json_object_get(json_object_get(json_object_get(j, "upstream"), "malformed"), "rtp");
+    json_int_t v = json_integer_value(json_object_get(m, reason));
+    json_decref(j);
+    return v;
+}
+
+/* SRTP: datagrams libsrtp cannot even read are counted per parser reason from
+ * their clear header; the padding count is encrypted, so not judged there. */
+static void test_unreadable_srtp_is_counted_per_reason(void **state)
+{
+    (void)state;
+    assert_int_equal(rp_srtp_global_init(), 0);
+    struct sockaddr_storage a;
+    int fd = open_loopback(&a);
+    struct rp_session_params p = { .codec = RP_CODEC_PCMU, .ptime_ms = 20, .bitrate_bps = 64000, .duration_s = 10,
+                                   .jitter_buffer_ms = 40, .srtp = true, .suite = RP_SRTP_AES_CM_128_HMAC_SHA1_80 };
+    char err[128];
+    struct rp_session *s = rp_session_new(&p, fd, rp_addr_port((struct sockaddr *)&a), (struct sockaddr *)&a, T0, err, sizeof err);
+    assert_non_null(s);
+    struct fixture f = { .probe_fd = -1, .s = s };
+    memcpy(&f.probe_addr, &a, sizeof a);
+
+    uint8_t pkt[64] = { 0x80 };
+    deliver(&f, pkt, 5, T0, T0);                   /* shorter than the fixed header */
+    pkt[0] = 0x40;
+    deliver(&f, pkt, 40, T0, T0);                  /* version 1 */
+    pkt[0] = 0x8F;
+    deliver(&f, pkt, 20, T0, T0);                  /* 15 CSRCs do not fit in 20 bytes */
+    memset(pkt, 0, sizeof pkt);
+    pkt[0] = 0xA0;                                 /* P bit, well-formed otherwise */
+    pkt[11] = 1;                                   /* SSRC 1: not the session's */
+    deliver(&f, pkt, 16, T0, T0);                  /* too short for the tag: libsrtp refuses */
+    assert_int_equal(malformed_rtp(s, "too_short"), 1);
+    assert_int_equal(malformed_rtp(s, "bad_version"), 1);
+    assert_int_equal(malformed_rtp(s, "bad_csrc"), 1);
+    assert_int_equal(malformed_rtp(s, "bad_padding"), 0);
+    assert_int_equal(dropped(s, "bad_rtp"), 3);
+    assert_int_equal(dropped(s, "wrong_ssrc"), 1);
+    /* Long enough and readable: authentication decides. */
+    pkt[8] = (uint8_t)(rp_session_ssrc_up(s) >> 24);
+    pkt[9] = (uint8_t)(rp_session_ssrc_up(s) >> 16);
+    pkt[10] = (uint8_t)(rp_session_ssrc_up(s) >> 8);
+    pkt[11] = (uint8_t)rp_session_ssrc_up(s);
+    pkt[0] = 0x80;
+    deliver(&f, pkt, 40, T0, T0);
+    assert_int_equal(dropped(s, "auth_failure"), 1);
+    assert_int_equal(up_field(s, "received"), 0);
+    rp_session_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +431,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upstream_only_after_downstream_is_reply_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forged_or_unsigned_packets_are_dropped_as_auth_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replayed_packet_from_elsewhere_does_not_move_the_latch, setup, teardown),
+        cmocka_unit_test(test_unreadable_srtp_is_counted_per_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
