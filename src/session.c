@@ -259,13 +259,18 @@ static void drop(struct rp_session *s, enum rp_drop_reason r)
         rp_log_debug("session %s: first upstream datagram dropped for %s", s->id, drop_names[r]);
 }
 
-/* libsrtp refused the datagram before authenticating it (it could not read the
- * header, or no stream has its SSRC): say why from the clear header, as for
- * plain RTP. The padding count lies in the encrypted part, so it is judged only
- * after decryption; here the P bit is ignored. */
-static void drop_unreadable_srtp(struct rp_session *s, const uint8_t *buf, size_t len, uint8_t *scratch)
+/* Refused before authentication (shorter than header + tag, not version 2, or
+ * CSRC list / extension past the end for libsrtp's header check): say why from
+ * the clear header, as for plain RTP. The padding count lies in the encrypted
+ * part, so it is judged only after decryption; here the P bit is ignored. */
+static void drop_unreadable_srtp(struct rp_session *s, const uint8_t *buf, size_t len, uint8_t *scratch,
+                                 size_t scratch_cap)
 {
     struct rp_rtp_pkt pkt;
+    if (len > scratch_cap) {
+        drop(s, RP_DROP_BAD_RTP);
+        return;
+    }
     memcpy(scratch, buf, len);
     if (len > 0)
         scratch[0] &= (uint8_t)~0x20;
@@ -311,14 +316,15 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
             return;
         }
         memcpy(plain, buf, len);
-        size_t wire = len;
         enum rp_srtp_result r = rp_srtp_unprotect(s->srtp_in, plain, &len);
-        if (r == RP_SRTP_EAUTH || r == RP_SRTP_EREPLAY) {
-            drop(s, r == RP_SRTP_EAUTH ? RP_DROP_AUTH : RP_DROP_REPLAY);
+        if (r == RP_SRTP_EINVALID) {
+            drop_unreadable_srtp(s, buf, wire_len, plain, sizeof plain);
             return;
         }
         if (r != RP_SRTP_OK) {
-            drop_unreadable_srtp(s, buf, wire, plain);
+            /* EINTERNAL (libsrtp's own failure, e.g. key expiry) is not the
+             * sender's malformation: bad_rtp without a parser reason. */
+            drop(s, r == RP_SRTP_EAUTH ? RP_DROP_AUTH : r == RP_SRTP_EREPLAY ? RP_DROP_REPLAY : RP_DROP_BAD_RTP);
             return;
         }
         buf = plain;

@@ -21,11 +21,11 @@ mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 # 2 s + a sweep: WAIT 2.6 s by default) the daemon must hold no more
 # descriptors than before.
 fd_check() {
-    local what=$1 pid=$2 before=$3 wait=${4:-2.6} after t
+    local what=$1 pid=$2 before=$3 wait=${4:-2.6} after
     sleep "$wait"
     # Connections still in the accept queue are cut a deadline later: wait up to
     # 3 s more for the count to come down (a leak never does).
-    for t in $(seq 15); do
+    for _ in $(seq 15); do
         after=$(nfds "$pid")
         [ "$after" -le $((before + 4)) ] && break
         sleep 0.2
@@ -71,7 +71,7 @@ EOF
                  "all open at once ($(jq .idle_max "$J")), cut by the daemon after $(jq -r '.close_s_min * 100 | round / 100' "$J")-$(jq -r '.close_s_max * 100 | round / 100' "$J") s"
             check "downstream (20 ms ptime) over $(jq -r '.flood.packets' "$J") packets during the flood: max gap $(printf %.1f "$fmax") ms ($(printf %.2f "$fat") s after the first connect), p99 $(printf %.1f "$fp99"), mean $(printf %.2f "$fmean"), $sg sequence gaps (baseline max $(printf %.1f "$bmax") ms; want max < 60)" \
                 awk -v m="$fmax" -v s="$sg" 'BEGIN { exit !(m < 60 && s == 0) }'
-            jcheck "healthz from 127.0.0.250 while all were open: $(jq .probes_while_open_ok "$J")/$(jq .probes_while_open "$J") x 200, max $(jq -r '.probe_ms_max_while_open * 10 | round / 10' "$J") ms; over the whole flood max $(jq -r '.probe_ms_max * 10 | round / 10' "$J") ms, median $(jq -r '.probe_ms | sort | .[length / 2 | floor] * 10 | round / 10' "$J") ms (want 200, median < 100, max < 1000)" \
+            jcheck "healthz from 127.0.0.250 while all were open: $(jq .probes_while_open_ok "$J")/$(jq .probes_while_open "$J") x 200, max $(jq -r '.probe_ms_max_while_open * 10 | round / 10' "$J") ms; over the whole flood max $(jq -r '.probe_ms_max * 10 | round / 10' "$J") ms (want 200, all but one < 100, max < 1000)" \
                 "$J" ".probes_while_open >= 5 and .probes_while_open_ok == .probes_while_open and all(.probe_status[]; . == 200) and (.probe_ms | $PROMPT)"
         fi
         fd_check "  ...992 idle connections" "$A_PID" "$fdb"
@@ -126,7 +126,7 @@ if rp_start_daemon "$WORK/c.conf" "$WORK/c.log"; then
         echo "       $kind: $per"
         check "$kind: $nconn connections announcing Content-Length 99999999999 / 16385 got 413 ($n413), then streamed $(mb $((sent / 1024))) MB in $(jq -r '.elapsed_s * 10 | round / 10' "$J") s: daemon RSS $(mb "$r0") -> max $(mb "$rmax") MB (+$(mb $((rmax - r0)))), 1 s after closing $(mb "$rafter") MB (want growth < 50 MB, back within 10 MB)" \
             test "$n413" = "$nconn" -a "$nconn" -ge 2 -a $((rmax - r0)) -lt 51200 -a $((rafter - r0)) -lt 10240
-        jcheck "$kind: /healthz from another address while they streamed: $(jq -c .probe_status "$J"), max $(jq -r '.probe_ms | max' "$J") ms (want 200, median < 100 ms, max < 1000)" \
+        jcheck "$kind: /healthz from another address while they streamed: $(jq -c .probe_status "$J"), max $(jq -r '.probe_ms | max' "$J") ms (want 200, all but one < 100 ms, max < 1000)" \
             "$J" "(.probe_status | length) >= 5 and all(.probe_status[]; . == 200) and (.probe_ms | $PROMPT) and .status_after == 200"
     done
     if [ "$FLOODS" = 1 ]; then
@@ -140,7 +140,7 @@ if rp_start_daemon "$WORK/c.conf" "$WORK/c.log"; then
         echo "       TLS, close on the 413 and reconnect: $(jq .conns "$J") connections, $(jq -r '.bytes_sent / 1048576 | round' "$J") MB in $(jq -r '.elapsed_s * 10 | round / 10' "$J") s;" \
              "RSS $(mb "$(jq .rss_kb_before "$J")") -> max $(mb "$(jq .rss_kb_max "$J")") MB, 1 s after $(mb "$(jq .rss_kb_after "$J")") MB" \
              "(ASan build: its quarantine and redzones inflate this; the plain build measured +67 MB at 1024 pending)"
-        jcheck "  ...healthz meanwhile: $(jq -c '.probe_status | group_by(.) | map("\(.[0]) x \(length)")' "$J"), max $(jq -r '.probe_ms | max' "$J") ms (want 200, median < 100, max < 1000)" \
+        jcheck "  ...healthz meanwhile: $(jq -c '.probe_status | group_by(.) | map("\(.[0]) x \(length)")' "$J"), max $(jq -r '.probe_ms | max' "$J") ms (want 200, all but one < 100, max < 1000)" \
             "$J" "(.probe_status | length) >= 3 and all(.probe_status[]; . == 200) and (.probe_ms | $PROMPT)"
         fd_check "  ...refused-body churn on daemon A" "$A_PID" "$fdb"
     fi
@@ -272,7 +272,10 @@ if [ -n "$msid" ] && [ -n "$ssid" ]; then
         --argjson n $N
     delta=$(join "$WORK/mal-m0" "$WORK/mal-m1" | awk '{ printf "%s%s=%d", (NR > 1 ? " " : ""), $1, $3 - $2 }')
     # SRTP: the padding count is encrypted, so a bad one is judged only after
-    # decryption; these packets (SSRC 1) fail before it, as wrong_ssrc.
+    # decryption. These 16-byte probes (SSRC 1) are shorter than header + tag
+    # (22 bytes), refused before authentication and so judged from the clear
+    # header: wrong_ssrc. From 22 bytes on, authentication would decide
+    # (auth_failure): keep them short.
     res=$(join "$WORK/mal-m0" "$WORK/mal-m1" | awk -v n=$N \
         '{ d = $3 - $2; want = $1 == "rtp.bad_padding" ? n : 2 * n; if (d != want) wrong++ } END { print NR, wrong + 0 }')
     check "/metrics rtpprobed_malformed_total deltas: $delta (want $((2 * N)) per reason: both sessions; rtp.bad_padding $N: the RTP session)" \

@@ -57,10 +57,10 @@ jcheck() {
     local what=$1 file=$2 filter=$3; shift 3
     if [ -s "$file" ] && jq -e "$@" "$filter" "$file" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi
 }
-# "Others are served promptly", judged on a series of probes: the median under
-# 100 ms, and none beyond 1 s (one probe may meet a scheduler hiccup of a
+# "Others are served promptly", judged on a series of probes: all under 100 ms
+# but one, and that one under 1 s (one probe may meet a scheduler hiccup of a
 # loaded 2-core machine; a blocked loop or a lock-out fails both).
-PROMPT='(sort | .[length / 2 | floor] < 100) and max < 1000'
+PROMPT='(map(select(. >= 100)) | length) <= 1 and max < 1000'
 
 # stress (sections 7-12) is newer than the usual build line: (re)built here
 # when it is missing or older than its source (a failed build keeps the old one).
@@ -479,6 +479,11 @@ cat > "$WORK/announce.sh" <<EOF
 curl -sk -H '$AUTH' '$URL/v1/sessions/$sid' > '$WORK/amp-before.json'
 curl -sk -o '$WORK/amp-patch.json' -w '%{http_code}' -H '$AUTH' -X PATCH -d "{\"peer\":\"\$PEER\"}" '$URL/v1/sessions/$sid' | grep -q 200
 EOF
+# udp_drops PORT: what the kernel dropped on the socket bound to 127.0.0.1:PORT.
+udp_drops() {
+    awk -v a="$(printf '0100007F:%04X' "$1")" '$2 == a { d += $NF } END { print d + 0 }' /proc/net/udp
+}
+stun_drops0=$(udp_drops "$stun_port")
 t0=$(date +%s.%N)
 "$TOOLS/amplify" --session "127.0.0.1:$mport" "${stun_args[@]}" --count 20000 --rate 5000 --seed 7 \
     --ssrc-up "$(jq .ssrc_up "$WORK/amp-session.json")" --ssrc-down "$(jq .ssrc_down "$WORK/amp-session.json")" \
@@ -498,11 +503,18 @@ for tg in session stun; do
     jcheck "$tg: nothing answered that must not be (sizes 0..36, bad fingerprints/lengths/types, RFC 3489, RTP, junk): $(jq ".phase1.$tg.reply_unexpected" "$A1") answers" \
         "$A1" ".phase1.$tg.reply_unexpected == 0"
     # A request the kernel dropped from a full socket queue cannot be answered:
-    # the session counts those (host_drops, SO_RXQ_OVFL); stun.listen must lose none.
-    hdrops=0
-    [ "$tg" = session ] && hdrops=$(jq .upstream.host_drops "$WORK/amp-after.json")
-    check "$tg: each well-formed Binding request of >= 40 bytes answered once ($aa of $ea, host_drops $hdrops; $am of $(jq ".phase1.$tg.maybe_answer" "$A1") with an unknown comprehension-required attribute answered)" \
-        test "$aa" -le "$ea" -a "$aa" -ge $((ea - hdrops))
+    # the session counts those (host_drops, SO_RXQ_OVFL), the kernel the ones
+    # of stun.listen (/proc/net/udp). Junk is dropped too, so the allowance is
+    # only an upper bound: beyond a tenth of the requests, the check means
+    # nothing any more and fails.
+    if [ "$tg" = session ]; then
+        hdrops=$(jq '.upstream.host_drops // 0' "$WORK/amp-after.json" 2>/dev/null)
+    else
+        hdrops=$(( $(udp_drops "$stun_port") - stun_drops0 ))
+    fi
+    hdrops=${hdrops:-0}
+    check "$tg: each well-formed Binding request of >= 40 bytes answered once ($aa of $ea, socket drops $hdrops; $am of $(jq ".phase1.$tg.maybe_answer" "$A1") with an unknown comprehension-required attribute answered)" \
+        test "$aa" -ge $((ea - hdrops)) -a "$hdrops" -le $((ea / 10))
 done
 jcheck "no datagram from any other address; our own sockets dropped $(jq .phase1.own_socket_drops "$A1") (0 = every answer was counted)" \
     "$A1" '.phase1.from_unknown == 0 and .phase1.own_socket_drops == 0'
@@ -567,7 +579,7 @@ read -r opened closed cmin cmed cmax still <<< "$(jq -r '"\(.opened) \(.closed_b
 check "50 stalled TLS requests (partial headers): $closed of $opened closed by the daemon after $(printf '%.2f/%.2f/%.2f' "$cmin" "$cmed" "$cmax") s (min/median/max; want 18 cut at once by the per-address cap, the rest at 2-3.5)" \
     bash -c "[ '$opened' = 50 ] && [ '$closed' = 50 ] && awk -v a='$cmin' -v m='$cmed' -v b='$cmax' 'BEGIN { exit !(a < 1 && m >= 1.9 && b <= 3.5) }'"
 probes=$(jq -r '[.probe_ms[] | (. * 10 | round / 10)] | map(tostring) | join(", ")' "$S")
-jcheck "healthz from another address (127.0.0.2) on fresh connections while $(jq .open_during_probes_min "$S") stalled ones were open: statuses $(jq -c .probe_status "$S"), ms [$probes] (want 200, median < 100, max < 1000)" \
+jcheck "healthz from another address (127.0.0.2) on fresh connections while $(jq .open_during_probes_min "$S") stalled ones were open: statuses $(jq -c .probe_status "$S"), ms [$probes] (want 200, all but one < 100, max < 1000)" \
     "$S" "(.probe_status | length) >= 3 and all(.probe_status[]; . == 200) and (.probe_ms | $PROMPT) and .open_during_probes_min >= 30"
 wait "$idle_pid"
 jcheck "TCP connection that never starts TLS: closed after $(jq -r '.close_s | . * 100 | round / 100' "$WORK/idle.json") s (want 2-3.5)" \

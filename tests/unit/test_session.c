@@ -397,21 +397,39 @@ static void test_unreadable_srtp_is_counted_per_reason(void **state)
     memset(pkt, 0, sizeof pkt);
     pkt[0] = 0xA0;                                 /* P bit, well-formed otherwise */
     pkt[11] = 1;                                   /* SSRC 1: not the session's */
-    deliver(&f, pkt, 16, T0, T0);                  /* too short for the tag: libsrtp refuses */
+    deliver(&f, pkt, 16, T0, T0);                  /* under header + tag (22): refused before authentication */
     assert_int_equal(malformed_rtp(s, "too_short"), 1);
     assert_int_equal(malformed_rtp(s, "bad_version"), 1);
     assert_int_equal(malformed_rtp(s, "bad_csrc"), 1);
     assert_int_equal(malformed_rtp(s, "bad_padding"), 0);
     assert_int_equal(dropped(s, "bad_rtp"), 3);
     assert_int_equal(dropped(s, "wrong_ssrc"), 1);
-    /* Long enough and readable: authentication decides. */
-    pkt[8] = (uint8_t)(rp_session_ssrc_up(s) >> 24);
-    pkt[9] = (uint8_t)(rp_session_ssrc_up(s) >> 16);
-    pkt[10] = (uint8_t)(rp_session_ssrc_up(s) >> 8);
-    pkt[11] = (uint8_t)rp_session_ssrc_up(s);
+    /* Long enough: libsrtp's own header check refuses a CSRC list or an
+     * extension running past the end, with the session's SSRC. */
+    uint32_t ssrc = rp_session_ssrc_up(s);
+    pkt[8] = (uint8_t)(ssrc >> 24);
+    pkt[9] = (uint8_t)(ssrc >> 16);
+    pkt[10] = (uint8_t)(ssrc >> 8);
+    pkt[11] = (uint8_t)ssrc;
+    pkt[0] = 0x8F;                                 /* 15 CSRCs: 72 bytes of header in 40 */
+    deliver(&f, pkt, 40, T0, T0);
+    pkt[0] = 0x90;                                 /* X bit: extension of 255 words in 40 bytes */
+    pkt[12] = 0xBE;
+    pkt[13] = 0xDE;
+    pkt[14] = 0x00;
+    pkt[15] = 0xFF;
+    deliver(&f, pkt, 40, T0, T0);
+    assert_int_equal(malformed_rtp(s, "bad_csrc"), 2);
+    assert_int_equal(malformed_rtp(s, "bad_extension"), 1);
+    assert_int_equal(dropped(s, "bad_rtp"), 5);
+    /* Readable and long enough, any SSRC: authentication decides. */
+    memset(pkt + 12, 0, 4);
     pkt[0] = 0x80;
     deliver(&f, pkt, 40, T0, T0);
-    assert_int_equal(dropped(s, "auth_failure"), 1);
+    pkt[11] ^= 1;
+    deliver(&f, pkt, 40, T0, T0);
+    assert_int_equal(dropped(s, "auth_failure"), 2);
+    assert_int_equal(dropped(s, "wrong_ssrc"), 1);
     assert_int_equal(up_field(s, "received"), 0);
     rp_session_free(s);
 }
