@@ -110,7 +110,11 @@ struct rp_reflector *rp_reflector_new(struct event_base *base, const struct rp_c
     r->base = base;
     r->cfg = cfg;
     r->tick = evtimer_new(base, on_tick, r);
-    if (!r->tick) {
+    /* The highest priority the base has (the daemon gives everything else a
+     * lower one): downstream packets leave on time even in a burst of work. */
+    if (!r->tick || event_priority_set(r->tick, 0) < 0) {
+        if (r->tick)
+            event_free(r->tick);
         free(r);
         return NULL;
     }

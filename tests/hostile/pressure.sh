@@ -76,20 +76,20 @@ EOF
         fi
         fd_check "  ...992 idle connections" "$A_PID" "$fdb"
         # The same with a TLS handshake and the start of a request on each: the
-        # handshakes run on the loop that clocks the media.
+        # handshakes run on the loop that clocks the media. The clock has the
+        # higher priority and the loop looks at it every 5 ms (src/daemon.c);
+        # without that, gaps were 200-290 ms here.
         fdb=$(nfds "$A_PID")
         flood "$WORK/flood-tls.json" --handshake
         J=$WORK/flood-tls.json
         if [ -s "$J" ] && ! jq -e .error "$J" >/dev/null 2>&1; then
             read -r fmax fp99 sg <<< "$(jq -r '"\(.flood.gap_ms_max) \(.flood.gap_ms_p99) \(.flood.seq_gaps)"' "$J")"
-            what="992 connections with a TLS handshake and a partial request (all done $(jq -r '.all_ready_s * 100 | round / 100' "$J") s after the first connect): downstream max gap $(printf %.1f "$fmax") ms, p99 $(printf %.1f "$fp99") ms; healthz max $(jq -r '.probe_ms_max * 10 | round / 10' "$J") ms"
-            if awk -v m="$fmax" 'BEGIN { exit !(m < 60) }' && jq -e '.probe_ms_max < 100 and all(.probe_status[]; . == 200)' "$J" >/dev/null; then
-                ok "$what"
-            else
-                limit "$what: TLS handshakes share the event loop with the media clock; libevent runs every ready" \
-                      "callback of a loop iteration before the timer, so a burst of handshakes delays the stream" \
-                      "(measured max gaps: plain build 79 ms, ASan build 90-200 ms)"
-            fi
+            check "992 connections with a TLS handshake and a partial request (all done $(jq -r '.all_ready_s * 100 | round / 100' "$J") s after the first connect): downstream max gap $(printf %.1f "$fmax") ms, p99 $(printf %.1f "$fp99") ms, $sg sequence gaps (want max < 60)" \
+                awk -v m="$fmax" -v s="$sg" 'BEGIN { exit !(m < 60 && s == 0) }'
+            # The probes' own handshakes queue behind the flood's (CPU work of
+            # equal priority): served, not promptly.
+            jcheck "  ...healthz from 127.0.0.250 meanwhile: $(jq -c '.probe_status | group_by(.) | map("\(.[0]) x \(length)")' "$J"), max $(jq -r '.probe_ms_max * 10 | round / 10' "$J") ms (want 200, < 2000: they wait behind the flood's handshakes)" \
+                "$J" '(.probe_status | length) >= 5 and all(.probe_status[]; . == 200) and .probe_ms_max < 2000'
         else
             bad "stress flood --handshake: $(cat "$J")"
         fi
