@@ -65,7 +65,7 @@ FUZZ_OBJS     = $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRCS))
 $(eval $(call flavour,PLAIN,build,$(OPT)))
 $(eval $(call flavour,ASAN,build/asan,-O1 -g $(SAN)))
 
-.PHONY: all deps test-deps check unit unit-asan integration hostile net fuzz fuzz-build systemd-verify demo install clean
+.PHONY: all deps test-deps check unit unit-asan integration hostile net bench fuzz fuzz-build systemd-verify demo install clean
 all: $(PLAIN_BINS)
 
 deps:
@@ -94,6 +94,11 @@ hostile: $(ASAN_BINS) $(TOOLS)
 # Network-namespace scenarios (root only; skipped with the reason otherwise).
 net: all $(TOOLS)
 	BIN=build tests/net/run.sh
+
+# Performance, as ratios measured in one run (tests/bench/run.sh); not part of
+# check. BENCH_BASELINE=<git rev> measures that revision alongside.
+bench: all $(TOOLS)
+	BIN=build TOOLS=build/tools tests/bench/run.sh
 
 build/tools/%: tests/tools/%.c $(PLAIN_LIB) | build/tools
 	$(CC) $(BASEFLAGS) $(OPT) $(PKG_CFLAGS) $< $(PLAIN_LIB) $(PKG_LIBS) -o $@
