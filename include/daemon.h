@@ -3,7 +3,16 @@
 #ifndef RP_DAEMON_H
 #define RP_DAEMON_H
 
+#include <event2/event.h>
+
 /* Returns the process exit code. */
 int rp_daemon_run(const char *config_path);
+
+/* The daemon's event loop: precise timers, RP_PRIORITIES priorities (new
+ * events get RP_PRIO_DEFAULT), and at most RP_LOOP_SLICE_MS of default-priority
+ * callbacks in a row before timers are looked at again (a callback already
+ * running is not interrupted). NULL on failure. */
+#define RP_LOOP_SLICE_MS 5
+struct event_base *rp_daemon_event_base(void);
 
 #endif

@@ -13,6 +13,10 @@
 
 struct rp_reflector;
 
+/* Event priorities of the daemon's loop (event_base_priority_init with
+ * RP_PRIORITIES): the media clock first, everything else after it. */
+enum { RP_PRIO_MEDIA_CLOCK = 0, RP_PRIO_DEFAULT = 1, RP_PRIORITIES = 2 };
+
 struct rp_reflector *rp_reflector_new(struct event_base *base, const struct rp_config *cfg);
 void rp_reflector_free(struct rp_reflector *r);
 

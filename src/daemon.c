@@ -16,10 +16,6 @@
 #include "srtp.h"
 #include "stunsrv.h"
 
-/* How long the loop may run control work (priority 1) before it checks the
- * media clock again. */
-#define RP_LOOP_SLICE_MS 5
-
 struct daemon {
     const char *config_path;
     struct rp_config cfg;
@@ -75,6 +71,28 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     rp_notify("READY=1");
 }
 
+struct event_base *rp_daemon_event_base(void)
+{
+    struct event_config *ec = event_config_new();
+    if (!ec)
+        return NULL;
+    /* Precise timers: downstream packets must leave on a 20 ms grid, not epoll's 1 ms rounding. */
+    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    /* libevent runs every ready callback of one priority before it looks at
+     * the timers again: a burst of TLS handshakes would hold the media clock
+     * for hundreds of ms. Default-priority work now yields after a slice. */
+    const struct timeval slice = { 0, RP_LOOP_SLICE_MS * 1000 };
+    struct event_base *base = NULL;
+    if (event_config_set_max_dispatch_interval(ec, &slice, -1, RP_PRIO_DEFAULT) == 0)
+        base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    if (base && event_base_priority_init(base, RP_PRIORITIES) < 0) {
+        event_base_free(base);
+        base = NULL;
+    }
+    return base;
+}
+
 int rp_daemon_run(const char *config_path)
 {
     struct daemon d = { .config_path = config_path };
@@ -91,21 +109,10 @@ int rp_daemon_run(const char *config_path)
         return 1;
     }
     rp_log_set_level(d.cfg.log_level);
-    /* Precise timers: downstream packets must leave on a 20 ms grid, not epoll's 1 ms rounding. */
-    struct event_config *ec = event_config_new();
-    if (!ec)
-        return 1;
-    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-    /* The media clock has priority 0, everything else 1. libevent runs every
-     * ready callback of a priority before it looks at the clock again; for
-     * priority 1 (a burst of TLS handshakes), it now looks after 5 ms. */
-    const struct timeval slice = { 0, RP_LOOP_SLICE_MS * 1000 };
-    event_config_set_max_dispatch_interval(ec, &slice, -1, 1);
-    d.base = event_base_new_with_config(ec);
-    event_config_free(ec);
-    if (!d.base || event_base_priority_init(d.base, 2) < 0) {
+    d.base = rp_daemon_event_base();
+    if (!d.base) {
         rp_log_err("cannot create event loop");
-        return 1;
+        goto out;
     }
     signal(SIGPIPE, SIG_IGN);
     d.refl = rp_reflector_new(d.base, &d.cfg);
@@ -138,7 +145,8 @@ int rp_daemon_run(const char *config_path)
     sigs[1] = evsignal_new(d.base, SIGINT, on_terminate, &d);
     sigs[2] = evsignal_new(d.base, SIGHUP, on_reload, &d);
     for (int i = 0; i < 3; i++) {
-        if (!sigs[i] || evsignal_add(sigs[i], NULL) < 0) {
+        /* With the media clock: never starved by control work. */
+        if (!sigs[i] || event_priority_set(sigs[i], RP_PRIO_MEDIA_CLOCK) < 0 || evsignal_add(sigs[i], NULL) < 0) {
             rp_log_err("cannot install signal handlers");
             goto out;
         }
@@ -159,9 +167,10 @@ out:
     rp_reflector_free(d.refl);
     /* Freed bufferevents finish in deferred callbacks: let them run, or their
      * TLS state outlives the event base (a leak ASan sees at exit). */
-    if (d.base)
+    if (d.base) {
         event_base_loop(d.base, EVLOOP_NONBLOCK);
-    event_base_free(d.base);
+        event_base_free(d.base);
+    }
     rp_srtp_global_fini();
     return rc;
 }

@@ -97,6 +97,12 @@ void rp_reflector_reschedule(struct rp_reflector *r)
             due = d;
     }
     uint64_t wait = due > now ? due - now : 0;
+    /* Already due again: the media plane is behind (more streams than the CPU
+     * clocks). At its usual priority the clock would then run on every pass and
+     * nothing else ever would (control, upstream reads): take turns instead.
+     * The tick is never active here (timers turn active only at the start of
+     * a pass, and it runs first), so the change is allowed. */
+    (void)event_priority_set(r->tick, wait ? RP_PRIO_MEDIA_CLOCK : RP_PRIO_DEFAULT);
     struct timeval tv = { .tv_sec = (time_t)(wait / 1000000000u), .tv_usec = (suseconds_t)(wait % 1000000000u / 1000u) };
     evtimer_add(r->tick, &tv);
     r->armed_for = due;
@@ -110,9 +116,9 @@ struct rp_reflector *rp_reflector_new(struct event_base *base, const struct rp_c
     r->base = base;
     r->cfg = cfg;
     r->tick = evtimer_new(base, on_tick, r);
-    /* The highest priority the base has (the daemon gives everything else a
-     * lower one): downstream packets leave on time even in a burst of work. */
-    if (!r->tick || event_priority_set(r->tick, 0) < 0) {
+    /* Before other work: downstream packets leave on time in a burst of
+     * control work (see rp_reflector_reschedule for overload). */
+    if (!r->tick || event_priority_set(r->tick, RP_PRIO_MEDIA_CLOCK) < 0) {
         if (r->tick)
             event_free(r->tick);
         free(r);

@@ -18,8 +18,10 @@ TOOLS=${TOOLS:-build/tools}
 WORK=$(mktemp -d /tmp/rtpprobe-bench.XXXXXX)
 RP_PID=
 cleanup() {
+    set +e
     [ -n "$RP_PID" ] && kill -TERM "$RP_PID" 2>/dev/null && wait "$RP_PID" 2>/dev/null
     [ -n "${TREE:-}" ] && git worktree remove --force "$TREE" >/dev/null 2>&1
+    git worktree prune 2>/dev/null
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -34,9 +36,11 @@ fi
 builds=("current:$BIN_NEW")
 if [ -n "${BENCH_BASELINE:-}" ]; then
     TREE=$WORK/baseline
-    git worktree add --detach -f "$TREE" "$BENCH_BASELINE" >/dev/null 2>&1
+    if ! git worktree add -q --detach "$TREE" "$BENCH_BASELINE"; then
+        echo "bench: cannot check out BENCH_BASELINE=$BENCH_BASELINE (a shallow clone lacks history)"; exit 1
+    fi
     echo "bench: building baseline $(git -C "$TREE" log --oneline -1)"
-    make -C "$TREE" -s build/rtpprobed >/dev/null
+    MAKEFLAGS= make -C "$TREE" -s build/rtpprobed >/dev/null
     builds=("baseline:$TREE/build" "${builds[@]}")
 fi
 
@@ -46,7 +50,7 @@ run_one() { # NAME BINDIR ROUND
     rp_make_config "$WORK/$name.conf" "$port" 47000 47099 tls
     sed -i 's/^limits: {.*/limits: { max_sessions = 20; max_duration = 600; requests_per_second = 1000; request_burst = 1000; request_timeout = 2; };/' \
         "$WORK/$name.conf"
-    rp_start_daemon "$WORK/$name.conf" "$WORK/$name.log" >/dev/null || { echo "bench: $name did not start"; exit 1; }
+    rp_start_daemon "$WORK/$name.conf" "$WORK/$name.log" || { echo "bench: $name did not start"; exit 1; }
     local url="https://127.0.0.1:$port" auth sid
     auth="Authorization: Bearer $(cat "$WORK/token")"
     sid=$(curl -sk -H "$auth" -X POST -d '{"codec":"pcmu","ptime_ms":20,"duration_s":60}' "$url/v1/sessions" | jq -r .id)
@@ -56,7 +60,12 @@ EOF
     out=$WORK/$name.$round.json
     "$TOOLS/stress" flood --connect "127.0.0.1:$port" --tls --src-base 127.0.1.1 --sources 32 --per-source 31 \
         --probe-src 127.0.0.250 --announce "sh '$WORK/announce.sh'" --baseline-s 1 --hold-s 3.5 --handshake > "$out"
-    rp_stop_daemon || true
+    local rc=0
+    rp_stop_daemon || rc=$?
+    [ "$rc" = 0 ] || { echo "bench: $name exited with status $rc:"; tail -5 "$WORK/$name.log"; exit 1; }
+    if ! jq -e '(.error | not) and .flood.gap_ms_max > 0 and .baseline.gap_ms_max > 0' "$out" >/dev/null 2>&1; then
+        echo "bench: $name round $round measured nothing:"; head -c 600 "$out"; echo; exit 1
+    fi
     jq -r --arg n "$name" --arg r "$round" \
         '"\($n)\t\($r)\t\(.flood.gap_ms_max * 10 | round / 10)\t\(.flood.gap_ms_p99 * 10 | round / 10)\t\(.baseline.gap_ms_max * 10 | round / 10)\t\(.flood.gap_ms_max / .baseline.gap_ms_max * 100 | round / 100)\t\(.flood.seq_gaps)\t\(.probe_ms_max | round)"' "$out" \
         >> "$WORK/rows"
@@ -64,18 +73,22 @@ EOF
 }
 
 echo "bench: 992-connection TLS handshake flood, downstream G.711 20 ms; $ROUNDS rounds, builds alternating"
+# Alternating, and in the other order every second round (ABBA), so that a
+# drift of the machine's load is shared by both builds.
 for round in $(seq "$ROUNDS"); do
-    for b in "${builds[@]}"; do
+    order=("${builds[@]}")
+    if [ $((round % 2)) = 0 ] && [ ${#builds[@]} = 2 ]; then order=("${builds[1]}" "${builds[0]}"); fi
+    for b in "${order[@]}"; do
         run_one "${b%%:*}" "${b#*:}" "$round"
     done
 done
 printf 'build\tround\tgap_max_ms\tgap_p99_ms\tbaseline_max_ms\tratio\tseq_gaps\thealthz_max_ms\n'
 cat "$WORK/rows"
 echo
-echo "median over the rounds (ratio = flood max gap / baseline max gap of the same run):"
+echo "medians over the rounds, each column on its own (ratio: of each run's flood max gap to its own baseline max gap):"
 for b in "${builds[@]}"; do
-    awk -F'\t' -v n="${b%%:*}" '$1 == n { g[++k] = $3; p[k] = $4; r[k] = $6 }
+    awk -F'\t' -v n="${b%%:*}" '$1 == n { g[++k] = $3; p[k] = $4; bl[k] = $5; r[k] = $6 }
         function med(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
                                       return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
-        END { printf "  %-9s gap max %.1f ms, p99 %.1f ms, ratio %.2f\n", n, med(g, k), med(p, k), med(r, k) }' "$WORK/rows"
+        END { printf "  %-9s flood gap max %.1f ms, p99 %.1f ms; baseline gap max %.1f ms; ratio %.2f\n", n, med(g, k), med(p, k), med(bl, k), med(r, k) }' "$WORK/rows"
 done

@@ -77,8 +77,8 @@ EOF
         fd_check "  ...992 idle connections" "$A_PID" "$fdb"
         # The same with a TLS handshake and the start of a request on each: the
         # handshakes run on the loop that clocks the media. The clock has the
-        # higher priority and the loop looks at it every 5 ms (src/daemon.c);
-        # without that, gaps were 200-290 ms here.
+        # higher priority and other work yields to it after a slice
+        # (rp_daemon_event_base); without that, gaps were 200-290 ms here.
         fdb=$(nfds "$A_PID")
         flood "$WORK/flood-tls.json" --handshake
         J=$WORK/flood-tls.json
