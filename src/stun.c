@@ -90,35 +90,26 @@ static enum rp_stun_err decode_address(const uint8_t *val, size_t vlen, bool xor
         port ^= (uint16_t)(RP_STUN_MAGIC >> 16);
 
     memset(out, 0, sizeof(*out));
-    if (family == FAMILY_IPV4) {
-        if (vlen != ADDR_VALUE_V4_LEN)
-            return RP_STUN_EATTR;
-        struct sockaddr_in sin;
-        memset(&sin, 0, sizeof(sin));
-        sin.sin_family = AF_INET;
-        sin.sin_port = htons(port);
-        uint8_t addr[4];
-        for (size_t i = 0; i < sizeof(addr); i++)
-            addr[i] = xored ? (uint8_t)(val[4 + i] ^ mask[i]) : val[4 + i];
-        memcpy(&sin.sin_addr, addr, sizeof(addr));
-        memcpy(out, &sin, sizeof(sin));
-        return RP_STUN_OK;
+    uint8_t *addr; /* where the address bytes go, in *out */
+    size_t addr_len;
+    if (family == FAMILY_IPV4 && vlen == ADDR_VALUE_V4_LEN) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)out;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(port);
+        addr = (uint8_t *)&sin->sin_addr;
+        addr_len = 4;
+    } else if (family == FAMILY_IPV6 && vlen == ADDR_VALUE_V6_LEN) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)out;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
+        addr = (uint8_t *)&sin6->sin6_addr;
+        addr_len = 16;
+    } else {
+        return RP_STUN_EATTR;
     }
-    if (family == FAMILY_IPV6) {
-        if (vlen != ADDR_VALUE_V6_LEN)
-            return RP_STUN_EATTR;
-        struct sockaddr_in6 sin6;
-        memset(&sin6, 0, sizeof(sin6));
-        sin6.sin6_family = AF_INET6;
-        sin6.sin6_port = htons(port);
-        uint8_t addr[16];
-        for (size_t i = 0; i < sizeof(addr); i++)
-            addr[i] = xored ? (uint8_t)(val[4 + i] ^ mask[i]) : val[4 + i];
-        memcpy(&sin6.sin6_addr, addr, sizeof(addr));
-        memcpy(out, &sin6, sizeof(sin6));
-        return RP_STUN_OK;
-    }
-    return RP_STUN_EATTR;
+    for (size_t i = 0; i < addr_len; i++)
+        addr[i] = xored ? (uint8_t)(val[4 + i] ^ mask[i]) : val[4 + i];
+    return RP_STUN_OK;
 }
 
 enum rp_stun_err rp_stun_parse(const uint8_t *buf, size_t len, struct rp_stun_msg *out)
