@@ -42,6 +42,7 @@
 #include <openssl/ssl.h>
 
 #include "netaddr.h"
+#include "tconn.h"
 
 #define MAX_CONNS 2000
 #define PARTIAL "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
@@ -64,24 +65,6 @@ struct conn {
     double sent_at, closed_at;
     char first_line[64];
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static SSL_CTX *client_ctx(void)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    if (!ctx) {
-        fprintf(stderr, "slowcli: cannot create TLS context\n");
-        exit(1);
-    }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL); /* self-signed test certificate */
-    return ctx;
-}
 
 /* Blocking TCP connect (and TLS handshake): 0, -1 when the TCP connection
  * failed, -2 when it was made but the handshake failed (the daemon may cut a
@@ -133,42 +116,18 @@ static const struct sockaddr *own_source(const struct opts *o)
 
 static void close_conn(struct conn *c)
 {
-    if (c->ssl) {
-        SSL_free(c->ssl);
-        c->ssl = NULL;
-    }
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
+    tconn_close(&c->ssl, &c->fd);
     c->open = false;
 }
 
 static int conn_write(struct conn *c, const void *buf, size_t n)
 {
-    if (c->ssl)
-        return SSL_write(c->ssl, buf, (int)n) == (int)n ? 0 : -1;
-    return send(c->fd, buf, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+    return tconn_write_all(c->ssl, c->fd, buf, n);
 }
 
-/* >0 bytes, 0 closed by the peer (or reset), -1 nothing yet (would block). */
 static ssize_t conn_read(struct conn *c, void *buf, size_t n)
 {
-    if (c->ssl) {
-        ERR_clear_error();
-        int r = SSL_read(c->ssl, buf, (int)n);
-        if (r > 0)
-            return r;
-        int e = SSL_get_error(c->ssl, r);
-        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-            return -1;
-        return 0;
-    }
-    ssize_t r = recv(c->fd, buf, n, 0);
-    if (r > 0)
-        return r;
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return -1;
-    return 0;
+    return tconn_read(c->ssl, c->fd, buf, n);
 }
 
 static void set_nonblocking(int fd)
@@ -189,29 +148,11 @@ static int probe_once(const struct opts *o, SSL_CTX *ctx, double *ms)
         *ms = (now_s() - t0) * 1000;
         return 0;
     }
-    char buf[4096];
-    size_t have = 0;
-    if (conn_write(&c, FULL, strlen(FULL)) == 0) {
-        for (;;) {
-            ssize_t r = conn_read(&c, buf + have, sizeof buf - 1 - have);
-            if (r <= 0)
-                break;
-            have += (size_t)r;
-            if (have >= sizeof buf - 1)
-                break;
-        }
-    }
-    buf[have] = '\0';
+    if (conn_write(&c, FULL, strlen(FULL)) == 0)
+        status = tconn_read_status(c.ssl, c.fd);
     *ms = (now_s() - t0) * 1000;
-    (void)sscanf(buf, "HTTP/1.%*d %d", &status);
     close_conn(&c);
     return status;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* Reads what is there; marks the connection closed (with the time) on EOF. */
@@ -517,7 +458,7 @@ int main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         (void)setrlimit(RLIMIT_NOFILE, &rl);
     }
-    SSL_CTX *ctx = o.tls ? client_ctx() : NULL;
+    SSL_CTX *ctx = o.tls ? tconn_client_ctx("slowcli", 0) : NULL;
     json_t *out;
     if (strcmp(o.mode, "stall") == 0)
         out = mode_stall(&o, ctx);

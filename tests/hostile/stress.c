@@ -57,6 +57,7 @@
 #include "mext.h"
 #include "netaddr.h"
 #include "rtp.h"
+#include "tconn.h"
 #include "timeutil.h"
 
 #define MAX_CONNS 4096
@@ -75,13 +76,6 @@ struct opts {
     unsigned nlengths;
     const char *probe_src, *src_base, *flood_src, *legit_src, *announce, *url, *token_file, *src2;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sleep_ms(unsigned ms)
 {
@@ -138,18 +132,6 @@ static unsigned long vmrss_kb(unsigned pid)
     return kb;
 }
 
-static SSL_CTX *client_ctx(void)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    if (!ctx) {
-        fprintf(stderr, "stress: cannot create TLS context\n");
-        exit(1);
-    }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL); /* self-signed test certificate */
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    return ctx;
-}
-
 struct conn {
     int fd;
     SSL *ssl;
@@ -158,12 +140,7 @@ struct conn {
 
 static void close_conn(struct conn *c)
 {
-    if (c->ssl)
-        SSL_free(c->ssl);
-    if (c->fd >= 0)
-        close(c->fd);
-    c->ssl = NULL;
-    c->fd = -1;
+    tconn_close(&c->ssl, &c->fd);
     c->open = false;
 }
 
@@ -204,50 +181,19 @@ static int open_conn(const struct sockaddr *to, const char *src, SSL_CTX *ctx, u
     return 0;
 }
 
-/* Blocking write of all n bytes: 0 or -1. */
 static int conn_write_all(struct conn *c, const char *buf, size_t n)
 {
-    if (c->ssl)
-        return SSL_write(c->ssl, buf, (int)n) == (int)n ? 0 : -1;
-    return send(c->fd, buf, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+    return tconn_write_all(c->ssl, c->fd, buf, n);
 }
 
-/* >0 bytes, 0 closed or reset, -1 nothing there yet (non-blocking) or timeout. */
 static ssize_t conn_read(struct conn *c, void *buf, size_t n)
 {
-    if (c->ssl) {
-        ERR_clear_error();
-        int r = SSL_read(c->ssl, buf, (int)n);
-        if (r > 0)
-            return r;
-        int e = SSL_get_error(c->ssl, r);
-        return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? -1 : 0;
-    }
-    ssize_t r = recv(c->fd, buf, n, 0);
-    if (r > 0)
-        return r;
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return -1;
-    return 0;
+    return tconn_read(c->ssl, c->fd, buf, n);
 }
 
-/* Reads a whole (Connection: close) response; its status, 0 if none. */
 static int read_status(struct conn *c)
 {
-    char buf[4096];
-    size_t have = 0;
-    for (;;) {
-        ssize_t r = conn_read(c, buf + have, sizeof buf - 1 - have);
-        if (r <= 0)
-            break;
-        have += (size_t)r;
-        if (have >= sizeof buf - 1)
-            break;
-    }
-    buf[have] = '\0';
-    int status = 0;
-    (void)sscanf(buf, "HTTP/1.%*d %d", &status);
-    return status;
+    return tconn_read_status(c->ssl, c->fd);
 }
 
 /* One fresh GET /healthz from src; its status (0 on failure) and latency. */
@@ -264,12 +210,6 @@ static int probe_once(const struct sockaddr *to, const char *src, SSL_CTX *ctx, 
     }
     *ms = (now_s() - t0) * 1000;
     return status;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static json_t *ms_array(const double *v, unsigned n)
@@ -1340,7 +1280,9 @@ int main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         (void)setrlimit(RLIMIT_NOFILE, &rl);
     }
-    SSL_CTX *ctx = o.tls ? client_ctx() : NULL;
+    /* Partial writes: bigbody streams into a socket the daemon has stopped reading. */
+    SSL_CTX *ctx = o.tls ? tconn_client_ctx("stress", SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)
+                         : NULL;
     json_t *out = NULL;
     if (strcmp(o.mode, "bigbody") == 0 && o.has_addr) {
         if (o.nlengths == 0)
