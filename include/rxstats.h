@@ -52,6 +52,11 @@ struct rp_rxsummary {
     uint64_t last_arrival_ns;
 };
 
+/* Unique packets received and their bytes on the wire so far: cheap, for the
+ * per-packet paths that need only these (the summary walks the windows). */
+uint64_t rp_rxstats_received(const struct rp_rxstats *s);
+uint64_t rp_rxstats_wire_bytes(const struct rp_rxstats *s);
+
 /* sent: packets the sender says it sent (0 = unknown, fall back to RFC 3550 expected). */
 void rp_rxstats_summary(const struct rp_rxstats *s, uint64_t sent, struct rp_rxsummary *out);
 

@@ -19,6 +19,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <openssl/crypto.h>
+
+#include "contract.h"
 #include "control.h"
 #include "ctlreq.h"
 #include "metrics.h"
@@ -218,6 +221,14 @@ static bool may_receive_keys(const struct rp_control *c, const struct sockaddr *
     return c->ssl_ctx != NULL || rp_addr_is_loopback(peer);
 }
 
+/* The session's document (docs/control-api.md). New reference. */
+static json_t *session_json(const struct rp_session *s)
+{
+    struct rp_contract_session doc;
+    rp_session_snapshot(s, &doc);
+    return rp_contract_session_encode(&doc);
+}
+
 static void handle_create(struct rp_control *c, struct evhttp_request *req)
 {
     const struct rp_config *cfg = c->cfg;
@@ -265,25 +276,28 @@ static void handle_create(struct rp_control *c, struct evhttp_request *req)
     char location[64];
     snprintf(location, sizeof location, API_PREFIX "/%s", rp_session_id(s));
     evhttp_add_header(evhttp_request_get_output_headers(req), "Location", location);
-    json_t *answer = json_pack("{s:s, s:i, s:I, s:I, s:i, s:i, s:s, s:i, s:i, s:i, s:i, s:s, s:s}",
-                               "id", rp_session_id(s),
-                               "media_port", (int)rp_session_port(s),
-                               "ssrc_up", (json_int_t)rp_session_ssrc_up(s),
-                               "ssrc_down", (json_int_t)rp_session_ssrc_down(s),
-                               "pt", (int)codec->pt,
-                               "clock_rate", (int)codec->clock_rate,
-                               "codec", codec->name,
-                               "ptime_ms", (int)p.ptime_ms,
-                               "bitrate_bps", (int)p.bitrate_bps,
-                               "duration_s", (int)p.duration_s,
-                               "jitter_buffer_ms", (int)p.jitter_buffer_ms,
-                               "transport", p.srtp ? "srtp" : "rtp",
-                               "client", client);
-    json_object_set_new(answer, "port_min", json_integer(cfg->port_min));
-    json_object_set_new(answer, "port_max", json_integer(cfg->port_max));
-    json_t *keys = rp_session_keys_json(s);
-    json_object_update(answer, keys);
-    json_decref(keys);
+    struct rp_contract_created created = {
+        .media_port = rp_session_port(s),
+        .pt = codec->pt,
+        .clock_rate = codec->clock_rate,
+        .ptime_ms = p.ptime_ms,
+        .bitrate_bps = p.bitrate_bps,
+        .duration_s = p.duration_s,
+        .jitter_buffer_ms = p.jitter_buffer_ms,
+        .port_min = cfg->port_min,
+        .port_max = cfg->port_max,
+    };
+    struct rp_contract_session doc;
+    rp_session_snapshot(s, &doc);
+    snprintf(created.id, sizeof created.id, "%s", doc.id);
+    snprintf(created.codec, sizeof created.codec, "%s", codec->name);
+    snprintf(created.transport, sizeof created.transport, "%s", doc.transport);
+    snprintf(created.client, sizeof created.client, "%s", client);
+    created.ssrc_up = doc.ssrc_up;
+    created.ssrc_down = doc.ssrc_down;
+    rp_session_keys(s, &created.keys);
+    json_t *answer = rp_contract_created_encode(&created);
+    OPENSSL_cleanse(&created.keys, sizeof created.keys);
     reply_json(c, req, 201, answer);
 }
 
@@ -314,7 +328,7 @@ static void handle_patch(struct rp_control *c, struct evhttp_request *req, struc
     if (p.stop)
         rp_session_stop(s, p.has_upstream_sent ? p.upstream_sent : 0);
     rp_reflector_reschedule(c->refl);
-    reply_json(c, req, 200, rp_session_to_json(s));
+    reply_json(c, req, 200, session_json(s));
 }
 
 static void handle_sessions(struct rp_control *c, struct evhttp_request *req, const char *path)
@@ -337,13 +351,13 @@ static void handle_sessions(struct rp_control *c, struct evhttp_request *req, co
     }
     switch (cmd) {
     case EVHTTP_REQ_GET:
-        reply_json(c, req, 200, rp_session_to_json(s));
+        reply_json(c, req, 200, session_json(s));
         break;
     case EVHTTP_REQ_PATCH:
         handle_patch(c, req, s);
         break;
     case EVHTTP_REQ_DELETE: {
-        json_t *last = rp_session_to_json(s);
+        json_t *last = session_json(s);
         rp_log_info("session %s deleted", rp_session_id(s));
         rp_reflector_destroy(c->refl, s);
         reply_json(c, req, 200, last);

@@ -53,7 +53,7 @@ size_t rp_metrics_render(const struct rp_metrics_snapshot *m, char *buf, size_t 
     emit(&o, "rtpprobed_bytes_total{direction=\"upstream\"} %" PRIu64 "\n", m->media.up_bytes);
     emit(&o, "rtpprobed_bytes_total{direction=\"downstream\"} %" PRIu64 "\n", m->media.down_bytes);
     family(&o, "rtpprobed_dropped_total", "counter", "Datagrams dropped on session ports, by reason.");
-    for (unsigned r = 0; r < RP_DROP_COUNT; r++)
+    for (unsigned r = RP_DROP_FIRST; r < RP_DROP_COUNT; r++)
         emit(&o, "rtpprobed_dropped_total{reason=\"%s\"} %" PRIu64 "\n", rp_drop_reason_name(r), m->media.drops[r]);
     family(&o, "rtpprobed_malformed_total", "counter", "Malformed datagrams on session ports, by parser and reason.");
     for (unsigned e = 1; e < RP_RTP_NERR; e++)

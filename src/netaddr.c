@@ -118,6 +118,17 @@ uint16_t rp_addr_port(const struct sockaddr *sa)
     return 0;
 }
 
+int rp_addr_set_port(struct sockaddr *sa, uint16_t port)
+{
+    if (sa->sa_family == AF_INET)
+        ((struct sockaddr_in *)sa)->sin_port = htons(port);
+    else if (sa->sa_family == AF_INET6)
+        ((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
+    else
+        return -1;
+    return 0;
+}
+
 bool rp_addr_same_ip(const struct sockaddr *a, const struct sockaddr *b)
 {
     if (a->sa_family != b->sa_family)

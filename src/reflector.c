@@ -16,9 +16,11 @@
 /* The timer also wakes this often to expire sessions. */
 #define HOUSEKEEPING_NS 1000000000ull
 
+/* A session and the socket of its media port: the session does no I/O. */
 struct slot {
     struct rp_reflector *owner;
     struct rp_session *session;
+    int fd;
     struct event *ev;
 };
 
@@ -33,6 +35,12 @@ struct rp_reflector {
     uint64_t created;    /* sessions ever created */
     struct rp_session_counters retired; /* counters of sessions already gone */
 };
+
+static int slot_send(void *arg, const uint8_t *pkt, size_t len, const struct sockaddr *to)
+{
+    struct slot *sl = arg;
+    return rp_udp_send(sl->fd, pkt, len, to, rp_addr_len(to)) < 0 ? -1 : 0;
+}
 
 static void session_datagram(void *arg, uint8_t *buf, size_t len, const struct rp_udp_meta *meta)
 {
@@ -63,6 +71,7 @@ static void remove_slot(struct rp_reflector *r, unsigned i)
     rp_session_add_counters(sl->session, &r->retired);
     event_free(sl->ev);
     rp_session_free(sl->session);
+    close(sl->fd);
     free(sl);
     r->slots[i] = r->slots[--r->nslots];
 }
@@ -80,7 +89,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             remove_slot(r, i);
             continue;
         }
-        rp_session_send_due(s, now);
+        /* The wall clock per session: T3 as late as possible. */
+        rp_session_send_due(s, now, rp_realtime_ns());
         i++;
     }
     r->armed_for = UINT64_MAX;
@@ -188,20 +198,18 @@ struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_s
         return NULL;
     }
     sl->owner = r;
-    sl->session = rp_session_new(p, fd, port, control_peer, rp_monotonic_ns(), err, errlen);
-    if (!sl->session) {
-        free(sl); /* rp_session_new closed fd */
-        *http_status = 500;
-        return NULL;
-    }
-    sl->ev = event_new(r->base, fd, EV_READ | EV_PERSIST, on_readable, sl);
+    sl->fd = fd;
+    sl->session = rp_session_new(p, port, control_peer, rp_monotonic_ns(), slot_send, sl, err, errlen);
+    sl->ev = sl->session ? event_new(r->base, fd, EV_READ | EV_PERSIST, on_readable, sl) : NULL;
     if (!sl->ev || event_add(sl->ev, NULL) < 0) {
+        if (sl->session)
+            snprintf(err, errlen, "cannot watch media socket");
         if (sl->ev)
             event_free(sl->ev);
         rp_session_free(sl->session);
+        close(fd);
         free(sl);
         *http_status = 500;
-        snprintf(err, errlen, "cannot watch media socket");
         return NULL;
     }
     r->slots[r->nslots++] = sl;

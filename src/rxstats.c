@@ -341,6 +341,16 @@ static double ipdv_percentile_ms(const struct rp_rxstats *s, unsigned pct)
     return (edge_ns < max_ns ? edge_ns : max_ns) / NS_PER_MS;
 }
 
+uint64_t rp_rxstats_received(const struct rp_rxstats *s)
+{
+    return s->received;
+}
+
+uint64_t rp_rxstats_wire_bytes(const struct rp_rxstats *s)
+{
+    return s->wire_bytes;
+}
+
 void rp_rxstats_summary(const struct rp_rxstats *s, uint64_t sent, struct rp_rxsummary *out)
 {
     struct run_tracker runs = s->runs;

@@ -1,14 +1,11 @@
 /* A probe session on the daemon. See include/session.h. */
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "log.h"
@@ -18,7 +15,6 @@
 #include "rxstats.h"
 #include "session.h"
 #include "stun.h"
-#include "timeutil.h"
 
 #define NS_PER_MS 1000000ull
 #define NS_PER_S  1000000000ull
@@ -45,7 +41,6 @@ struct rp_session {
     char     id[RP_SESSION_ID_LEN + 1];
     struct rp_session_params params;
     const struct rp_codec_info *codec;
-    int      fd;
     uint16_t port;
     uint32_t ssrc_up;
     uint32_t ssrc_down;
@@ -53,6 +48,8 @@ struct rp_session {
     uint64_t send_until_mono;
     uint64_t expires_mono;
     struct sockaddr_storage control_peer;
+    rp_session_send_fn *send;
+    void    *send_ctx;
 
     bool     announced;
     struct sockaddr_storage announced_addr;
@@ -84,35 +81,23 @@ struct rp_session {
     uint32_t refl_seq;
     uint64_t refl_t1, refl_t2;
 
-    /* Plain RTP: both directions carry an HMAC tag under this key. SRTP: libsrtp
-     * contexts, up (we unprotect) and down (we protect). */
+    /* The keys handed to the client: plain RTP tags both directions with
+     * auth_key; SRTP uses key_up (we unprotect) and key_down (we protect). */
     uint8_t  auth_key[RP_MEXT_AUTH_KEY_LEN];
     uint8_t  key_up[RP_SRTP_MAX_KEY_LEN];
     uint8_t  key_down[RP_SRTP_MAX_KEY_LEN];
-    struct rp_srtp *srtp_in;
-    struct rp_srtp *srtp_out;
+    struct rp_stream *up;      /* opens upstream */
+    struct rp_stream *down;    /* seals downstream */
 
-    struct rp_payloads *payloads;
     bool     stopped;
     bool     sending;          /* peer known, stream running */
     uint64_t next_send_mono;
-    uint16_t down_seq;
-    uint32_t down_ts;
     uint32_t down_sent;
     uint32_t down_budget;      /* most downstream packets this session may send */
     uint64_t down_started_mono;
     uint64_t down_wire_bytes;
     uint64_t down_send_errors;
 };
-
-static const char *const drop_names[RP_DROP_COUNT] = {
-    "bad_rtp", "wrong_ssrc", "wrong_pt", "bad_extension", "after_stop", "auth_failure", "replay", "oversized", "foreign_source",
-};
-
-const char *rp_drop_reason_name(enum rp_drop_reason r)
-{
-    return (unsigned)r < RP_DROP_COUNT ? drop_names[r] : "unknown";
-}
 
 /* All the session's random material in one place: a failing RAND_bytes fails
  * this request (500), not the daemon. */
@@ -130,22 +115,60 @@ static int draw_randoms(struct randoms *r)
     return 0;
 }
 
-struct rp_session *rp_session_new(const struct rp_session_params *p, int fd, uint16_t port,
+/* Keys: the client's upstream SRTP key if it chose one, else fresh ones. */
+static int make_keys(struct rp_session *s, const struct rp_session_params *p)
+{
+    if (RAND_bytes(s->auth_key, sizeof s->auth_key) != 1)
+        return -1;
+    if (!p->srtp)
+        return 0;
+    size_t klen = rp_srtp_key_len(p->suite);
+    if (p->has_key_up)
+        memcpy(s->key_up, p->key_up, klen);
+    else if (rp_srtp_keygen(p->suite, s->key_up, klen) < 0)
+        return -1;
+    return rp_srtp_keygen(p->suite, s->key_down, klen);
+}
+
+/* Upstream opened with the client's key, downstream sealed with ours. */
+static int make_streams(struct rp_session *s, const struct randoms *rnd, char *err, size_t errlen)
+{
+    const struct rp_session_params *p = &s->params;
+    struct rp_stream_cfg up = {
+        .role = RP_STREAM_OPEN, .codec = p->codec, .ptime_ms = p->ptime_ms, .ssrc = s->ssrc_up,
+        .elem_id = RP_MEXT_ID_UP,
+        /* SRTP authenticates the packet itself; then the measurement element is
+         * optional, so that other SRTP senders (ffmpeg) can be measured too. */
+        .elem_optional = p->srtp,
+        .srtp = p->srtp, .suite = p->suite, .key = p->srtp ? s->key_up : s->auth_key,
+    };
+    struct rp_stream_cfg down = {
+        .role = RP_STREAM_SEAL, .codec = p->codec, .ptime_ms = p->ptime_ms, .ssrc = s->ssrc_down,
+        .elem_id = RP_MEXT_ID_DOWN, .seq0 = (uint16_t)rnd->seq, .ts0 = rnd->ts, .bitrate_bps = p->bitrate_bps,
+        .loop_frames = PAYLOAD_LOOP_MS / p->ptime_ms, .payload_seed = rnd->payload_seed,
+        .srtp = p->srtp, .suite = p->suite, .key = p->srtp ? s->key_down : s->auth_key,
+    };
+    s->up = rp_stream_new(&up, err, errlen);
+    s->down = s->up ? rp_stream_new(&down, err, errlen) : NULL;
+    return s->down ? 0 : -1;
+}
+
+struct rp_session *rp_session_new(const struct rp_session_params *p, uint16_t port,
                                   const struct sockaddr *control_peer, uint64_t now_mono,
-                                  char *err, size_t errlen)
+                                  rp_session_send_fn *send, void *send_ctx, char *err, size_t errlen)
 {
     struct rp_session *s = calloc(1, sizeof *s);
     if (!s) {
-        close(fd);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     s->params = *p;
     s->codec = rp_codec_get(p->codec);
-    s->fd = fd;
     s->port = port;
+    s->send = send;
+    s->send_ctx = send_ctx;
     struct randoms rnd;
-    if (draw_randoms(&rnd) < 0 || RAND_bytes(s->auth_key, sizeof s->auth_key) != 1) {
+    if (draw_randoms(&rnd) < 0 || make_keys(s, p) < 0) {
         snprintf(err, errlen, "no randomness (RAND_bytes failed)");
         rp_session_free(s);
         return NULL;
@@ -154,8 +177,6 @@ struct rp_session *rp_session_new(const struct rp_session_params *p, int fd, uin
         snprintf(s->id + 2 * i, 3, "%02x", rnd.id[i]);
     s->ssrc_up = rnd.ssrc_up;
     s->ssrc_down = rnd.ssrc_down;
-    s->down_seq = (uint16_t)rnd.seq;
-    s->down_ts = rnd.ts;
     s->created_mono = now_mono;
     s->send_until_mono = now_mono + p->duration_s * NS_PER_S + SEND_GRACE_NS;
     s->expires_mono = now_mono + p->duration_s * NS_PER_S + LINGER_NS;
@@ -163,30 +184,13 @@ struct rp_session *rp_session_new(const struct rp_session_params *p, int fd, uin
      * probe needs around it (STUN, control calls, draining). */
     s->down_budget = (uint32_t)(((uint64_t)p->duration_s * 1000 + DOWN_SLACK_MS) / p->ptime_ms);
     memcpy(&s->control_peer, control_peer, rp_addr_len(control_peer));
-
-    if (p->srtp) {
-        size_t klen = rp_srtp_key_len(p->suite);
-        if (p->has_key_up)
-            memcpy(s->key_up, p->key_up, klen);
-        if ((!p->has_key_up && rp_srtp_keygen(p->suite, s->key_up, klen) < 0) ||
-            rp_srtp_keygen(p->suite, s->key_down, klen) < 0) {
-            snprintf(err, errlen, "no randomness (RAND_bytes failed)");
-            rp_session_free(s);
-            return NULL;
-        }
-        s->srtp_in = rp_srtp_new(p->suite, RP_SRTP_INBOUND, s->key_up, klen, err, errlen);
-        s->srtp_out = s->srtp_in ? rp_srtp_new(p->suite, RP_SRTP_OUTBOUND, s->key_down, klen, err, errlen) : NULL;
-        if (!s->srtp_out) {
-            rp_session_free(s);
-            return NULL;
-        }
-    }
     s->up_stats = rp_rxstats_new(s->codec->clock_rate, p->jitter_buffer_ms);
-    unsigned nframes = PAYLOAD_LOOP_MS / p->ptime_ms;
-    s->payloads = rp_payloads_new(p->codec, p->ptime_ms, p->bitrate_bps, nframes, rnd.payload_seed, err, errlen);
-    if (!s->up_stats || !s->payloads) {
-        if (!s->up_stats)
-            snprintf(err, errlen, "out of memory");
+    if (!s->up_stats) {
+        snprintf(err, errlen, "out of memory");
+        rp_session_free(s);
+        return NULL;
+    }
+    if (make_streams(s, &rnd, err, errlen) < 0) {
         rp_session_free(s);
         return NULL;
     }
@@ -197,12 +201,9 @@ void rp_session_free(struct rp_session *s)
 {
     if (!s)
         return;
-    if (s->fd >= 0)
-        close(s->fd);
     rp_rxstats_free(s->up_stats);
-    rp_payloads_free(s->payloads);
-    rp_srtp_free(s->srtp_in);
-    rp_srtp_free(s->srtp_out);
+    rp_stream_free(s->up);
+    rp_stream_free(s->down);
     OPENSSL_cleanse(s->auth_key, sizeof s->auth_key);
     OPENSSL_cleanse(s->key_up, sizeof s->key_up);
     OPENSSL_cleanse(s->key_down, sizeof s->key_down);
@@ -210,10 +211,7 @@ void rp_session_free(struct rp_session *s)
 }
 
 const char *rp_session_id(const struct rp_session *s) { return s->id; }
-int rp_session_fd(const struct rp_session *s) { return s->fd; }
 uint16_t rp_session_port(const struct rp_session *s) { return s->port; }
-uint32_t rp_session_ssrc_up(const struct rp_session *s) { return s->ssrc_up; }
-uint32_t rp_session_ssrc_down(const struct rp_session *s) { return s->ssrc_down; }
 const struct rp_session_params *rp_session_params(const struct rp_session *s) { return &s->params; }
 bool rp_session_stopped(const struct rp_session *s) { return s->stopped; }
 const struct sockaddr *rp_session_control_peer(const struct rp_session *s)
@@ -256,31 +254,87 @@ static void drop(struct rp_session *s, enum rp_drop_reason r)
 {
     /* Debug level only: at info, a flood of junk would flood the log too. */
     if (s->drops[r]++ == 0)
-        rp_log_debug("session %s: first upstream datagram dropped for %s", s->id, drop_names[r]);
+        rp_log_debug("session %s: first upstream datagram dropped for %s", s->id, rp_drop_reason_name(r));
 }
 
-/* Refused before authentication (shorter than header + tag, not version 2, or
- * CSRC list / extension past the end for libsrtp's header check): say why from
- * the clear header, as for plain RTP. The padding count lies in the encrypted
- * part, so it is judged only after decryption; here the P bit is ignored. */
-static void drop_unreadable_srtp(struct rp_session *s, const uint8_t *buf, size_t len, uint8_t *scratch,
-                                 size_t scratch_cap)
+/* A STUN message on the media port: at most one answer, no larger than it. */
+static void on_stun(struct rp_session *s, const uint8_t *buf, size_t len, const struct rp_udp_meta *meta,
+                    uint64_t now_mono)
 {
-    struct rp_rtp_pkt pkt;
-    if (len > scratch_cap) {
-        drop(s, RP_DROP_BAD_RTP);
+    uint8_t resp[256];
+    size_t rlen;
+    const struct sockaddr *src = (const struct sockaddr *)&meta->from;
+    enum rp_stun_verdict v = rp_stun_answer(buf, len, src, resp, sizeof resp, &rlen);
+    s->stun[v]++;
+    if (v == RP_STUN_DROP_MALFORMED) {
+        struct rp_stun_msg msg;
+        s->stun_errors[rp_stun_parse(buf, len, &msg)]++;
+    }
+    if (v == RP_STUN_ANSWERED || v == RP_STUN_DROP_TOO_SMALL)
+        note_upstream(s, now_mono);
+    if (v == RP_STUN_ANSWERED)
+        (void)s->send(s->send_ctx, resp, rlen, src);
+}
+
+/* A priming packet: upstream evidence and a latch, not part of the measured stream. */
+static void on_priming(struct rp_session *s, const struct sockaddr *from, uint64_t now_mono)
+{
+    if (!s->latched)
+        latch(s, from);
+    s->up_primed++;
+    note_upstream(s, now_mono);
+    start_sending(s, now_mono);
+}
+
+/* The probe's 32-bit counter is authenticated and does not wrap like the
+ * 16-bit RTP sequence: a packet far older than the newest is a replay (a real
+ * one that late would be useless to a listener anyway). Sets *newest. */
+static bool counter_replayed(struct rp_session *s, const struct rp_stream_rx *rx, bool *newest)
+{
+    const struct rp_mext_up *up = &rx->elem.up;
+    if (rx->has_elem && s->have_counter && (int32_t)(s->max_counter - up->seq) >= REPLAY_WINDOW)
+        return true;
+    *newest = !rx->has_elem || !s->have_counter || (int32_t)(up->seq - s->max_counter) > 0;
+    if (rx->has_elem && *newest) {
+        s->max_counter = up->seq;
+        s->have_counter = true;
+    }
+    return false;
+}
+
+/* An authentic upstream packet of the measured stream. */
+static void on_upstream(struct rp_session *s, const struct rp_stream_rx *rx, size_t wire_len,
+                        const struct rp_udp_meta *meta, uint64_t now_mono)
+{
+    const struct sockaddr *from = (const struct sockaddr *)&meta->from;
+    const struct rp_mext_up *up = &rx->elem.up;
+    if (!s->first_seen) {
+        /* The probe's counter starts at 0 with its first RTP sequence number. */
+        if (rx->has_elem)
+            rp_rxstats_set_first_seq(s->up_stats, (uint16_t)(rx->hdr.seq - (uint16_t)up->seq));
+        s->first_seen = true;
+    }
+    s->up_accepted++;
+    note_upstream(s, now_mono);
+    bool newest;
+    if (counter_replayed(s, rx, &newest)) {
+        drop(s, RP_DROP_REPLAY);
         return;
     }
-    memcpy(scratch, buf, len);
-    if (len > 0)
-        scratch[0] &= (uint8_t)~0x20;
-    enum rp_rtp_err perr = rp_rtp_parse(scratch, len, &pkt);
-    if (perr != RP_RTP_OK) {
-        s->rtp_errors[perr]++;
-        drop(s, RP_DROP_BAD_RTP);
-    } else {
-        drop(s, pkt.hdr.ssrc != s->ssrc_up ? RP_DROP_WRONG_SSRC : RP_DROP_BAD_RTP);
+    enum rp_rx_class cls =
+        rp_rxstats_add(s->up_stats, rx->hdr.seq, rx->hdr.ts, meta->rx_ns, wire_len + rp_addr_udp_overhead(from));
+    /* Symmetric RTP: send where the media really comes from (RFC 4961), but
+     * move only for a packet newer than any before: a replayed authentic packet
+     * from elsewhere must not pull the stream away. */
+    if (!s->latched || (newest && cls == RP_RX_IN_ORDER))
+        latch(s, from);
+    if (rx->has_elem && (!s->have_reflection || (int32_t)(up->seq - s->refl_seq) > 0)) {
+        s->have_reflection = true;
+        s->refl_seq = up->seq;
+        s->refl_t1 = up->t1_ns;
+        s->refl_t2 = meta->rx_ns;
     }
+    start_sending(s, now_mono);
 }
 
 void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len,
@@ -293,128 +347,28 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
         return;
     }
     if (rp_stun_first_byte_is_stun(buf, len)) {
-        uint8_t resp[256];
-        size_t rlen;
-        const struct sockaddr *src = (const struct sockaddr *)&meta->from;
-        enum rp_stun_verdict v = rp_stun_answer(buf, len, src, resp, sizeof resp, &rlen);
-        s->stun[v]++;
-        if (v == RP_STUN_DROP_MALFORMED) {
-            struct rp_stun_msg msg;
-            s->stun_errors[rp_stun_parse(buf, len, &msg)]++;
-        }
-        if (v == RP_STUN_ANSWERED || v == RP_STUN_DROP_TOO_SMALL)
-            note_upstream(s, now_mono);
-        if (v == RP_STUN_ANSWERED)
-            (void)rp_udp_send(s->fd, resp, rlen, src, meta->fromlen);
+        on_stun(s, buf, len, meta, now_mono);
         return;
     }
-    size_t wire_len = len; /* what crossed the network, SRTP tag included */
-    uint8_t plain[RP_RTP_MAX_PKT + RP_SRTP_MAX_OVERHEAD];
-    if (s->params.srtp) {
-        if (len > sizeof plain) {
-            drop(s, RP_DROP_BAD_RTP);
-            return;
-        }
-        memcpy(plain, buf, len);
-        enum rp_srtp_result r = rp_srtp_unprotect(s->srtp_in, plain, &len);
-        if (r == RP_SRTP_EINVALID) {
-            drop_unreadable_srtp(s, buf, wire_len, plain, sizeof plain);
-            return;
-        }
-        if (r != RP_SRTP_OK) {
-            /* EINTERNAL (libsrtp's own failure, e.g. key expiry) is not the
-             * sender's malformation: bad_rtp without a parser reason. */
-            drop(s, r == RP_SRTP_EAUTH ? RP_DROP_AUTH : r == RP_SRTP_EREPLAY ? RP_DROP_REPLAY : RP_DROP_BAD_RTP);
-            return;
-        }
-        buf = plain;
-    }
-    struct rp_rtp_pkt pkt;
-    enum rp_rtp_err perr = rp_rtp_parse(buf, len, &pkt);
-    if (perr != RP_RTP_OK) {
-        s->rtp_errors[perr]++;
-        drop(s, RP_DROP_BAD_RTP);
-        return;
-    }
-    if (pkt.hdr.ssrc != s->ssrc_up) {
-        drop(s, RP_DROP_WRONG_SSRC);
-        return;
-    }
-    if (pkt.hdr.pt != s->codec->pt) {
-        drop(s, RP_DROP_WRONG_PT);
-        return;
-    }
-    if (!s->params.srtp) {
-        int a = rp_mext_auth_verify(buf, len, s->auth_key);
-        if (a != 0) {
-            drop(s, a == -2 ? RP_DROP_AUTH : RP_DROP_BAD_EXT);
-            return;
-        }
-    }
-    /* SRTP authenticates the packet itself; then the measurement element is
-     * optional, so that other SRTP senders (ffmpeg) can be measured too. */
-    const uint8_t *elem;
-    size_t elem_len;
-    struct rp_mext_up up;
-    int found = rp_rtp_ext_find(&pkt, RP_MEXT_ID_UP, &elem, &elem_len);
-    bool has_up = found == 1 && rp_mext_up_decode(elem, elem_len, &up) == 0;
-    if (found < 0 || (found == 1 && !has_up) || (!has_up && !s->params.srtp)) {
-        drop(s, RP_DROP_BAD_EXT);
-        return;
-    }
-
-    bool prime = has_up && (up.flags & RP_MEXT_F_PRIME);
+    struct rp_stream_rx rx;
+    enum rp_drop_reason why = rp_stream_open(s->up, buf, len, &rx);
     const struct sockaddr *from = (const struct sockaddr *)&meta->from;
     /* An authentic packet still comes only from the client's own IP: a token
      * holder who spoofs a victim's address must not aim the stream at it. */
-    if (!s->params.allow_foreign_peer && !rp_addr_same_ip(from, (const struct sockaddr *)&s->control_peer)) {
-        drop(s, RP_DROP_FOREIGN_SOURCE);
+    if (why == RP_DROP_NONE && !s->params.allow_foreign_peer &&
+        !rp_addr_same_ip(from, (const struct sockaddr *)&s->control_peer))
+        why = RP_DROP_FOREIGN_SOURCE;
+    if (why != RP_DROP_NONE) {
+        if (why == RP_DROP_BAD_RTP && rx.rtp_err != RP_RTP_OK)
+            s->rtp_errors[rx.rtp_err]++;
+        drop(s, why);
         return;
     }
     s->last_up_mono = now_mono;
-    if (prime) {
-        if (!s->latched)
-            latch(s, from);
-        /* Upstream evidence and a latch, but not part of the measured stream. */
-        s->up_primed++;
-        note_upstream(s, now_mono);
-        start_sending(s, now_mono);
-        return;
-    }
-    if (!s->first_seen) {
-        /* The probe's counter starts at 0 with its first RTP sequence number. */
-        if (has_up)
-            rp_rxstats_set_first_seq(s->up_stats, (uint16_t)(pkt.hdr.seq - (uint16_t)up.seq));
-        s->first_seen = true;
-    }
-    s->up_accepted++;
-    note_upstream(s, now_mono);
-    /* The probe's 32-bit counter is authenticated and does not wrap like the
-     * 16-bit RTP sequence: a packet far older than the newest is a replay (a
-     * real one that late would be useless to a listener anyway). */
-    if (has_up && s->have_counter && (int32_t)(s->max_counter - up.seq) >= REPLAY_WINDOW) {
-        drop(s, RP_DROP_REPLAY);
-        return;
-    }
-    bool newest = !has_up || !s->have_counter || (int32_t)(up.seq - s->max_counter) > 0;
-    if (has_up && newest) {
-        s->max_counter = up.seq;
-        s->have_counter = true;
-    }
-    enum rp_rx_class cls =
-        rp_rxstats_add(s->up_stats, pkt.hdr.seq, pkt.hdr.ts, meta->rx_ns, wire_len + rp_addr_udp_overhead(from));
-    /* Symmetric RTP: send where the media really comes from (RFC 4961), but
-     * move only for a packet newer than any before: a replayed authentic packet
-     * from elsewhere must not pull the stream away. */
-    if (!s->latched || (newest && cls == RP_RX_IN_ORDER))
-        latch(s, from);
-    if (has_up && (!s->have_reflection || (int32_t)(up.seq - s->refl_seq) > 0)) {
-        s->have_reflection = true;
-        s->refl_seq = up.seq;
-        s->refl_t1 = up.t1_ns;
-        s->refl_t2 = meta->rx_ns;
-    }
-    start_sending(s, now_mono);
+    if (rx.has_elem && (rx.elem.up.flags & RP_MEXT_F_PRIME))
+        on_priming(s, from, now_mono);
+    else
+        on_upstream(s, &rx, len, meta, now_mono); /* len: what crossed the network, SRTP tag included */
 }
 
 void rp_session_note_oversized(struct rp_session *s)
@@ -456,70 +410,57 @@ static uint32_t u32_sat(uint64_t v)
     return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-static void send_one(struct rp_session *s, uint64_t now_mono)
+static void send_one(struct rp_session *s, uint64_t now_real)
 {
     const struct sockaddr *dest = downstream_dest(s);
     if (!dest)
         return;
-    size_t payload_len;
-    const uint8_t *payload = rp_payloads_get(s->payloads, s->down_sent, &payload_len);
-    struct rp_rxsummary sum;
-    rp_rxstats_summary(s->up_stats, 0, &sum);
-    struct rp_mext_down d = {
-        .flags = s->have_reflection ? RP_MEXT_F_REFLECTION : 0,
-        .refl_seq = s->refl_seq,
-        .t1_ns = s->refl_t1,
-        .t2_ns = s->refl_t2,
-        .up_received = u32_sat(sum.received),
-        .down_sent = s->down_sent + 1,
-        .up_host_drops = u32_sat(s->up_host_drops),
+    struct rp_stream_elem e = {
+        .down = {
+            .flags = s->have_reflection ? RP_MEXT_F_REFLECTION : 0,
+            .refl_seq = s->refl_seq,
+            .t1_ns = s->refl_t1,
+            .t2_ns = s->refl_t2,
+            .t3_ns = now_real,
+            .up_received = u32_sat(rp_rxstats_received(s->up_stats)),
+            .down_sent = s->down_sent + 1,
+            .up_host_drops = u32_sat(s->up_host_drops),
+        },
     };
-    struct rp_rtp_hdr h = {
-        .pt = s->codec->pt,
-        .marker = s->down_sent == 0,
-        .seq = s->down_seq,
-        .ts = s->down_ts,
-        .ssrc = s->ssrc_down,
-    };
-    uint8_t elem[RP_MEXT_DOWN_LEN], zero_tag[RP_MEXT_AUTH_LEN] = { 0 };
-    uint8_t pkt[RP_RTP_MAX_PKT + RP_SRTP_MAX_OVERHEAD];
-    /* T3 as late as possible: the reflection hold time (T3 - T2) leaves the RTT. */
-    d.t3_ns = rp_realtime_ns();
-    struct rp_rtp_elem elems[2] = {
-        { RP_MEXT_ID_DOWN, elem, rp_mext_down_encode(&d, elem, sizeof elem) },
-        { RP_MEXT_ID_AUTH, zero_tag, sizeof zero_tag },
-    };
-    size_t n = rp_rtp_build_elems(pkt, RP_RTP_MAX_PKT, &h, elems, s->params.srtp ? 1 : 2, payload, payload_len);
+    uint8_t pkt[RP_STREAM_MAX_PKT];
+    size_t n = rp_stream_seal(s->down, s->down_sent, &e, pkt, sizeof pkt);
     if (n == 0)
         return;
-    if (s->params.srtp ? rp_srtp_protect(s->srtp_out, pkt, &n, sizeof pkt) != RP_SRTP_OK
-                       : rp_mext_auth_sign(pkt, n, s->auth_key) != 0)
-        return;
-    if (rp_udp_send(s->fd, pkt, n, dest, rp_addr_len(dest)) < 0) {
+    if (s->send(s->send_ctx, pkt, n, dest) < 0) {
         /* A blocked path (ICMP unreachable) must not stop the clock: the packet
          * still counts as sent, so the probe sees it as lost. */
         s->down_send_errors++;
     }
     if (!s->first_down_mono)
-        s->first_down_mono = now_mono;
+        s->first_down_mono = s->next_send_mono;
     s->down_sent++;
     s->down_wire_bytes += n + rp_addr_udp_overhead(dest);
-    s->down_seq++;
-    s->down_ts += rp_codec_samples_per_packet(s->params.codec, s->params.ptime_ms);
 }
 
-unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono)
+/* Why the stream stops at its next packet, if it does. */
+static bool stream_over(const struct rp_session *s)
+{
+    uint64_t t = s->next_send_mono;
+    return t >= s->send_until_mono || s->down_sent >= s->down_budget ||
+           (s->up_accepted == 0 && t >= s->down_started_mono + UNANSWERED_NS) ||
+           (s->last_up_mono && t >= s->last_up_mono + CONSENT_NS);
+}
+
+unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono, uint64_t now_real)
 {
     unsigned sent = 0;
     uint64_t period = (uint64_t)s->params.ptime_ms * NS_PER_MS;
     while (s->sending && s->next_send_mono <= now_mono) {
-        if (s->next_send_mono >= s->send_until_mono || s->down_sent >= s->down_budget ||
-            (s->up_accepted == 0 && s->next_send_mono >= s->down_started_mono + UNANSWERED_NS) ||
-            (s->last_up_mono && s->next_send_mono >= s->last_up_mono + CONSENT_NS)) {
+        if (stream_over(s)) {
             s->sending = false;
             break;
         }
-        send_one(s, s->next_send_mono);
+        send_one(s, now_real);
         sent++;
         s->next_send_mono += period;
         /* After a long stall (suspend, overload), resynchronise instead of bursting. */
@@ -531,30 +472,13 @@ unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono)
     return sent;
 }
 
-static json_t *addr_json(bool set, const struct sockaddr_storage *ss)
-{
-    if (!set)
-        return json_null();
-    char buf[RP_ADDRSTRLEN];
-    rp_addr_format((const struct sockaddr *)ss, buf, sizeof buf);
-    return json_string(buf);
-}
-
-/* Microsecond resolution is plenty for the API; round(v*1000)/1000 prints as written. */
-static double round3(double v)
-{
-    return round(v * 1000.0) / 1000.0;
-}
-
 _Static_assert(sizeof(((struct rp_session_counters *)0)->stun) / sizeof(uint64_t) == RP_STUN_VERDICTS,
                "one STUN counter per verdict");
 
 void rp_session_add_counters(const struct rp_session *s, struct rp_session_counters *acc)
 {
-    struct rp_rxsummary sum;
-    rp_rxstats_summary(s->up_stats, 0, &sum);
     acc->up_packets += s->up_accepted;
-    acc->up_bytes += sum.wire_bytes;
+    acc->up_bytes += rp_rxstats_wire_bytes(s->up_stats);
     acc->down_packets += s->down_sent;
     acc->down_bytes += s->down_wire_bytes;
     for (unsigned r = 0; r < RP_DROP_COUNT; r++)
@@ -568,96 +492,61 @@ void rp_session_add_counters(const struct rp_session *s, struct rp_session_count
     acc->host_drops += s->up_host_drops;
 }
 
-json_t *rp_session_keys_json(const struct rp_session *s)
+void rp_session_keys(const struct rp_session *s, struct rp_contract_keys *out)
 {
-    if (!s->params.srtp) {
-        char b64[RP_MEXT_AUTH_KEY_LEN * 2];
-        EVP_EncodeBlock((unsigned char *)b64, s->auth_key, sizeof s->auth_key);
-        json_t *j = json_pack("{s:s}", "auth_key", b64);
-        OPENSSL_cleanse(b64, sizeof b64);
-        return j;
-    }
-    char up[RP_SRTP_INLINE_MAX], down[RP_SRTP_INLINE_MAX];
-    size_t klen = rp_srtp_key_len(s->params.suite);
-    rp_srtp_inline_encode(s->key_up, klen, up, sizeof up);
-    rp_srtp_inline_encode(s->key_down, klen, down, sizeof down);
-    json_t *j = json_pack("{s:{s:s, s:s, s:s}}", "srtp", "suite", rp_srtp_suite_name(s->params.suite), "key_up", up,
-                          "key_down", down);
-    OPENSSL_cleanse(up, sizeof up);
-    OPENSSL_cleanse(down, sizeof down);
-    return j;
+    memset(out, 0, sizeof *out);
+    out->srtp = s->params.srtp;
+    out->suite = s->params.suite;
+    memcpy(out->auth_key, s->auth_key, sizeof out->auth_key);
+    memcpy(out->key_up, s->key_up, sizeof out->key_up);
+    memcpy(out->key_down, s->key_down, sizeof out->key_down);
 }
 
-json_t *rp_session_to_json(const struct rp_session *s)
+static void format_addr(bool set, const struct sockaddr_storage *ss, char *buf, size_t len)
 {
-    struct rp_rxsummary sum;
-    rp_rxstats_summary(s->up_stats, s->upstream_sent, &sum);
-    char peer[RP_ADDRSTRLEN];
-    rp_addr_format((const struct sockaddr *)&s->control_peer, peer, sizeof peer);
+    if (set)
+        rp_addr_format((const struct sockaddr *)ss, buf, len);
+    else
+        buf[0] = '\0';
+}
 
-    json_t *drops = json_object();
-    for (unsigned r = 0; r < RP_DROP_COUNT; r++)
-        json_object_set_new(drops, drop_names[r], json_integer((json_int_t)s->drops[r]));
+static void snapshot_upstream(const struct rp_session *s, struct rp_contract_up *up)
+{
+    rp_rxstats_summary(s->up_stats, s->upstream_sent, &up->rx);
+    up->accepted = s->up_accepted;
+    up->sent_by_probe = s->upstream_sent;
+    up->host_drops = s->up_host_drops;
+    up->auth_failures = s->drops[RP_DROP_AUTH];
+    up->primed = s->up_primed;
+    up->reply_only = s->first_up_mono && s->first_down_mono && s->first_up_mono > s->first_down_mono;
+    memcpy(up->dropped, s->drops, sizeof up->dropped);
+    memcpy(up->stun, s->stun, sizeof up->stun);
+    memcpy(up->malformed_rtp, s->rtp_errors, sizeof up->malformed_rtp);
+    memcpy(up->malformed_stun, s->stun_errors, sizeof up->malformed_stun);
+}
 
-    json_t *up = json_pack("{s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:{s:f, s:f, s:f, s:f},"
-                           " s:I, s:I, s:o}",
-                           "accepted", (json_int_t)s->up_accepted,
-                           "sent_by_probe", (json_int_t)s->upstream_sent,
-                           "received", (json_int_t)sum.received,
-                           "lost", (json_int_t)sum.lost,
-                           "loss_pct", round3(sum.loss_pct),
-                           "duplicates", (json_int_t)sum.duplicates,
-                           "reordered", (json_int_t)sum.reordered,
-                           "late", (json_int_t)sum.late,
-                           "bursts", (json_int_t)sum.bursts,
-                           "max_burst", (json_int_t)sum.max_burst,
-                           "burst_ratio", round3(sum.burst_ratio),
-                           "jitter_ms", round3(sum.jitter_ms),
-                           "jitter_mean_ms", round3(sum.jitter_mean_ms),
-                           "ipdv_ms", "p50", round3(sum.ipdv_p50_ms), "p95", round3(sum.ipdv_p95_ms),
-                           "p99", round3(sum.ipdv_p99_ms), "max", round3(sum.ipdv_max_ms),
-                           "wire_bytes", (json_int_t)sum.wire_bytes,
-                           "host_drops", (json_int_t)s->up_host_drops,
-                           "dropped", drops);
-    json_t *down = json_pack("{s:I, s:I, s:I}",
-                             "sent", (json_int_t)s->down_sent,
-                             "wire_bytes", (json_int_t)s->down_wire_bytes,
-                             "send_errors", (json_int_t)s->down_send_errors);
-    json_t *stun = json_object();
-    for (unsigned v = 0; v < RP_STUN_VERDICTS; v++)
-        json_object_set_new(stun, rp_stun_verdict_name(v), json_integer((json_int_t)s->stun[v]));
-    json_object_set_new(up, "reply_only", json_boolean(s->first_up_mono && s->first_down_mono &&
-                                                       s->first_up_mono > s->first_down_mono));
-    json_object_set_new(up, "stun", stun);
-    json_t *malformed = json_object(), *mrtp = json_object(), *mstun = json_object();
-    for (unsigned e = 1; e < RP_RTP_NERR; e++)
-        json_object_set_new(mrtp, rp_rtp_strerror(e), json_integer((json_int_t)s->rtp_errors[e]));
-    for (unsigned e = 1; e < RP_STUN_NERR; e++)
-        json_object_set_new(mstun, rp_stun_strerror(e), json_integer((json_int_t)s->stun_errors[e]));
-    json_object_set_new(malformed, "rtp", mrtp);
-    json_object_set_new(malformed, "stun", mstun);
-    json_object_set_new(up, "malformed", malformed);
-    json_object_set_new(up, "auth_failures", json_integer((json_int_t)s->drops[RP_DROP_AUTH]));
-    json_object_set_new(up, "primed", json_integer((json_int_t)s->up_primed));
-    const char *state = s->stopped ? "stopped" : s->sending ? "sending" : "waiting";
-    json_t *j = json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:o, s:o}",
-                     "id", s->id,
-                     "codec", s->codec->name,
-                     "ptime_ms", (int)s->params.ptime_ms,
-                     "bitrate_bps", (int)s->params.bitrate_bps,
-                     "duration_s", (int)s->params.duration_s,
-                     "jitter_buffer_ms", (int)s->params.jitter_buffer_ms,
-                     "media_port", (int)s->port,
-                     "state", state,
-                     "client", peer,
-                     "announced", addr_json(s->announced, &s->announced_addr),
-                     "latched", addr_json(s->latched, &s->latched_addr),
-                     "relatched", (json_int_t)s->relatched,
-                     "ssrc_up", (json_int_t)s->ssrc_up,
-                     "ssrc_down", (json_int_t)s->ssrc_down,
-                     "upstream", up,
-                     "downstream", down);
-    json_object_set_new(j, "transport", json_string(s->params.srtp ? "srtp" : "rtp"));
-    json_object_set_new(j, "cipher", s->params.srtp ? json_string(rp_srtp_suite_name(s->params.suite)) : json_null());
-    return j;
+void rp_session_snapshot(const struct rp_session *s, struct rp_contract_session *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->id, sizeof out->id, "%s", s->id);
+    snprintf(out->codec, sizeof out->codec, "%s", s->codec->name);
+    out->ptime_ms = s->params.ptime_ms;
+    out->bitrate_bps = s->params.bitrate_bps;
+    out->duration_s = s->params.duration_s;
+    out->jitter_buffer_ms = s->params.jitter_buffer_ms;
+    out->media_port = s->port;
+    snprintf(out->state, sizeof out->state, "%s", s->stopped ? "stopped" : s->sending ? "sending" : "waiting");
+    rp_addr_format((const struct sockaddr *)&s->control_peer, out->client, sizeof out->client);
+    format_addr(s->announced, &s->announced_addr, out->announced, sizeof out->announced);
+    format_addr(s->latched, &s->latched_addr, out->latched, sizeof out->latched);
+    out->relatched = s->relatched;
+    out->ssrc_up = s->ssrc_up;
+    out->ssrc_down = s->ssrc_down;
+    snprintf(out->transport, sizeof out->transport, "%s", s->params.srtp ? "srtp" : "rtp");
+    if (s->params.srtp)
+        snprintf(out->cipher, sizeof out->cipher, "%s", rp_srtp_suite_name(s->params.suite));
+    snapshot_upstream(s, &out->up);
+    out->down.sent = s->down_sent;
+    out->down.wire_bytes = s->down_wire_bytes;
+    out->down.send_errors = s->down_send_errors;
 }

@@ -4,15 +4,13 @@
  * downstream clock run in between. The first input byte steers: bit0 = make
  * SSRC/PT the session's and sign the packet with its key, or protect it with
  * its SRTP key (so inputs get past authentication), bit1 = send due downstream
- * after it, bit2 = the SRTP session instead of the plain one. Replies go to a
- * loopback socket of this process only. */
+ * after it, bit2 = the SRTP session instead of the plain one. The session
+ * does no I/O: what it sends goes to a callback that checks it. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <openssl/evp.h>
-
+#include "contract.h"
 #include "mext.h"
 #include "netaddr.h"
 #include "rtp.h"
@@ -36,19 +34,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define INPUTS_PER_SESSION 20000
 static unsigned inputs;
 
+/* Never more out than in: an answer or a media packet is at most an MTU, to the peer. */
+static int sink(void *ctx, const uint8_t *pkt, size_t len, const struct sockaddr *to)
+{
+    (void)ctx;
+    (void)pkt;
+    if (len > RP_STREAM_MAX_PKT || !rp_addr_equal(to, (const struct sockaddr *)&peer))
+        abort();
+    return 0;
+}
+
 static struct rp_session *open_session(bool srtp)
 {
-    struct sockaddr_storage lo;
-    socklen_t len;
-    rp_addr_from_ip("127.0.0.1", 0, &lo, &len);
-    int fd = rp_udp_open((struct sockaddr *)&lo, len, -1);
-    if (fd < 0)
-        abort();
     struct rp_session_params p = { .codec = RP_CODEC_PCMU, .ptime_ms = 20, .bitrate_bps = 64000,
                                    .duration_s = 3600, .jitter_buffer_ms = 40, .srtp = srtp,
                                    .suite = RP_SRTP_AES_CM_128_HMAC_SHA1_80 };
     char err[128];
-    struct rp_session *s = rp_session_new(&p, fd, 0, (struct sockaddr *)&peer, now, err, sizeof err);
+    struct rp_session *s = rp_session_new(&p, 10000, (struct sockaddr *)&peer, now, sink, NULL, err, sizeof err);
     if (!s)
         abort();
     return s;
@@ -58,34 +60,23 @@ static void new_sessions(void)
 {
     session = open_session(false);
     srtp_session = open_session(true);
-    json_t *sk = rp_session_keys_json(srtp_session);
-    uint8_t skey[64];
+    struct rp_contract_keys k;
     char err[128];
-    const char *up = json_string_value(json_object_get(json_object_get(sk, "srtp"), "key_up"));
-    if (!up || rp_srtp_inline_decode(RP_SRTP_AES_CM_128_HMAC_SHA1_80, up, skey, sizeof skey) < 0)
-        abort();
-    srtp_sender = rp_srtp_new(RP_SRTP_AES_CM_128_HMAC_SHA1_80, RP_SRTP_OUTBOUND, skey,
+    rp_session_keys(srtp_session, &k);
+    srtp_sender = rp_srtp_new(RP_SRTP_AES_CM_128_HMAC_SHA1_80, RP_SRTP_OUTBOUND, k.key_up,
                               rp_srtp_key_len(RP_SRTP_AES_CM_128_HMAC_SHA1_80), err, sizeof err);
     if (!srtp_sender)
         abort();
-    json_decref(sk);
-    json_t *k = rp_session_keys_json(session);
-    unsigned char raw[RP_MEXT_AUTH_KEY_LEN + 4];
-    if (EVP_DecodeBlock(raw, (const unsigned char *)json_string_value(json_object_get(k, "auth_key")), 44) != 33)
-        abort();
-    memcpy(key, raw, sizeof key);
-    json_decref(k);
+    rp_session_keys(session, &k);
+    memcpy(key, k.auth_key, sizeof key);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    struct sockaddr_storage lo;
-    socklen_t len, pl = sizeof peer;
-    rp_addr_from_ip("127.0.0.1", 0, &lo, &len);
-    int sink = rp_udp_open((struct sockaddr *)&lo, len, -1); /* where answers and media go */
-    if (sink < 0 || getsockname(sink, (struct sockaddr *)&peer, &pl) < 0)
+    socklen_t len;
+    if (rp_addr_parse("127.0.0.1:40000", 0, &peer, &len) < 0)
         abort();
     if (rp_srtp_global_init() < 0)
         abort();
@@ -110,7 +101,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct rp_session *target = (mode & 4) ? srtp_session : session;
     if ((mode & 1) && len >= RP_RTP_HDR_LEN) {
         buf[1] = (uint8_t)(buf[1] & 0x80); /* PT 0 */
-        uint32_t ssrc = rp_session_ssrc_up(target);
+        struct rp_contract_session doc;
+        rp_session_snapshot(target, &doc);
+        uint32_t ssrc = doc.ssrc_up;
         buf[8] = (uint8_t)(ssrc >> 24);
         buf[9] = (uint8_t)(ssrc >> 16);
         buf[10] = (uint8_t)(ssrc >> 8);
@@ -130,7 +123,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rp_session_on_datagram(target, buf, len, &meta, now);
     now += 20000000ull;
     if (mode & 2)
-        (void)rp_session_send_due(target, now);
-    json_decref(rp_session_to_json(target));
+        (void)rp_session_send_due(target, now, now);
+    struct rp_contract_session doc;
+    rp_session_snapshot(target, &doc);
+    json_decref(rp_contract_session_encode(&doc));
     return 0;
 }

@@ -1,18 +1,18 @@
-/* Session logic on real loopback sockets: latching, drop accounting, the
- * clocked downstream with its reflection, stop and expiry, and that input
- * never produces output by itself (no amplification). */
-#include <errno.h>
+/* Session logic with no sockets: what the session hands its send callback is
+ * captured here. Latching, drop accounting, the clocked downstream with its
+ * reflection, stop and expiry, and that input never produces output by itself
+ * (no amplification). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
-#include <openssl/evp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "contract.h"
 #include "mext.h"
 #include "netaddr.h"
 #include "rtp.h"
@@ -23,40 +23,55 @@
 
 #define MS 1000000ull
 #define T0 (1000ull * 1000 * MS) /* an arbitrary monotonic origin */
+#define WALL 1700000000000000000ull /* an arbitrary CLOCK_REALTIME for T3 */
 
-static void load_session_key(struct rp_session *s);
-
-struct fixture {
-    int probe_fd;                  /* the "probe": where downstream must arrive */
-    struct sockaddr_storage probe_addr;
-    struct rp_session *s;
+/* What the session sent, in order. */
+#define MAX_SENT 64
+struct sent {
+    uint8_t buf[RP_STREAM_MAX_PKT];
+    size_t len;
+    struct sockaddr_storage to;
 };
 
-static int open_loopback(struct sockaddr_storage *addr)
+struct fixture {
+    struct sockaddr_storage probe_addr; /* the "probe": where downstream must go */
+    struct rp_session *s;
+    struct sent sent[MAX_SENT];
+    unsigned nsent, taken;
+};
+
+static int capture(void *ctx, const uint8_t *pkt, size_t len, const struct sockaddr *to)
 {
-    struct sockaddr_storage ss;
-    socklen_t len;
-    assert_int_equal(rp_addr_from_ip("127.0.0.1", 0, &ss, &len), 0);
-    int fd = rp_udp_open((struct sockaddr *)&ss, len, -1);
-    assert_true(fd >= 0);
-    len = sizeof *addr;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)addr, &len), 0);
-    return fd;
+    struct fixture *f = ctx;
+    assert_true(f->nsent < MAX_SENT);
+    assert_true(len <= sizeof f->sent[0].buf);
+    memcpy(f->sent[f->nsent].buf, pkt, len);
+    f->sent[f->nsent].len = len;
+    memcpy(&f->sent[f->nsent].to, to, rp_addr_len(to));
+    f->nsent++;
+    return 0;
 }
+
+static struct rp_session *new_session(struct fixture *f, bool srtp)
+{
+    socklen_t len;
+    assert_int_equal(rp_addr_parse("127.0.0.1:40000", 0, &f->probe_addr, &len), 0);
+    struct rp_session_params p = { .codec = RP_CODEC_PCMU, .ptime_ms = 20, .bitrate_bps = 64000,
+                                   .duration_s = 10, .jitter_buffer_ms = 40, .srtp = srtp,
+                                   .suite = RP_SRTP_AES_CM_128_HMAC_SHA1_80 };
+    char err[128];
+    struct rp_session *s = rp_session_new(&p, 10000, (struct sockaddr *)&f->probe_addr, T0, capture, f, err, sizeof err);
+    assert_non_null(s);
+    return s;
+}
+
+static void load_session_key(struct rp_session *s);
 
 static int setup(void **state)
 {
     static struct fixture f;
     memset(&f, 0, sizeof f);
-    struct sockaddr_storage session_addr;
-    f.probe_fd = open_loopback(&f.probe_addr);
-    int session_fd = open_loopback(&session_addr);
-    struct rp_session_params p = { .codec = RP_CODEC_PCMU, .ptime_ms = 20, .bitrate_bps = 64000,
-                                   .duration_s = 10, .jitter_buffer_ms = 40 };
-    char err[128];
-    f.s = rp_session_new(&p, session_fd, rp_addr_port((struct sockaddr *)&session_addr),
-                         (struct sockaddr *)&f.probe_addr, T0, err, sizeof err);
-    assert_non_null(f.s);
+    f.s = new_session(&f, false);
     load_session_key(f.s);
     *state = &f;
     return 0;
@@ -66,7 +81,6 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     rp_session_free(f->s);
-    close(f->probe_fd);
     return 0;
 }
 
@@ -75,13 +89,32 @@ static uint8_t session_key[RP_MEXT_AUTH_KEY_LEN];
 
 static void load_session_key(struct rp_session *s)
 {
-    json_t *k = rp_session_keys_json(s);
-    const char *b64 = json_string_value(json_object_get(k, "auth_key"));
-    assert_non_null(b64);
-    unsigned char raw[RP_MEXT_AUTH_KEY_LEN + 4];
-    assert_int_equal(EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)strlen(b64)), 33);
-    memcpy(session_key, raw, sizeof session_key);
-    json_decref(k);
+    struct rp_contract_keys k;
+    rp_session_keys(s, &k);
+    assert_false(k.srtp);
+    memcpy(session_key, k.auth_key, sizeof session_key);
+}
+
+static struct rp_contract_session snapshot(const struct rp_session *s)
+{
+    struct rp_contract_session doc;
+    rp_session_snapshot(s, &doc);
+    return doc;
+}
+
+static uint32_t ssrc_up(const struct rp_session *s)
+{
+    return snapshot(s).ssrc_up;
+}
+
+/* The next datagram the session sent to the probe, or NULL. */
+static const struct sent *next_sent(struct fixture *f)
+{
+    if (f->taken == f->nsent)
+        return NULL;
+    const struct sent *d = &f->sent[f->taken++];
+    assert_true(rp_addr_equal((const struct sockaddr *)&d->to, (const struct sockaddr *)&f->probe_addr));
+    return d;
 }
 
 /* An upstream packet as the probe builds it, signed with the session's key. */
@@ -106,18 +139,37 @@ static void deliver(struct fixture *f, const uint8_t *buf, size_t len, uint64_t 
     rp_session_on_datagram(f->s, buf, len, &meta, now);
 }
 
+/* The next datagram, which must be there. */
+static const struct sent *must_send(struct fixture *f)
+{
+    const struct sent *d = next_sent(f);
+    if (!d) {
+        fail_msg("the session sent nothing");
+        abort();
+    }
+    return d;
+}
+
 static unsigned pending_at_probe(struct fixture *f)
 {
     unsigned n = 0;
-    uint8_t buf[2048];
-    while (recv(f->probe_fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+    while (next_sent(f))
         n++;
     return n;
 }
 
+/* The session's document as the control API sends it. */
+static json_t *session_json(const struct rp_session *s)
+{
+    struct rp_contract_session doc = snapshot(s);
+    json_t *j = rp_contract_session_encode(&doc);
+    assert_non_null(j);
+    return j;
+}
+
 static json_int_t up_field(struct rp_session *s, const char *key)
 {
-    json_t *j = rp_session_to_json(s);
+    json_t *j = session_json(s);
     json_int_t v = json_integer_value(json_object_get(json_object_get(j, "upstream"), key));
     json_decref(j);
     return v;
@@ -125,7 +177,7 @@ static json_int_t up_field(struct rp_session *s, const char *key)
 
 static json_int_t dropped(struct rp_session *s, const char *reason)
 {
-    json_t *j = rp_session_to_json(s);
+    json_t *j = session_json(s);
     json_int_t v = json_integer_value(json_object_get(json_object_get(json_object_get(j, "upstream"), "dropped"), reason));
     json_decref(j);
     return v;
@@ -136,7 +188,7 @@ static void test_input_alone_never_sends_anything(void **state)
     struct fixture *f = *state;
     uint8_t pkt[RP_RTP_MAX_PKT];
     for (uint16_t i = 0; i < 20; i++) {
-        size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, i, i, 1);
+        size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, i, i, 1);
         deliver(f, pkt, n, T0, T0);
     }
     uint8_t junk[64] = { 0x80 };
@@ -149,12 +201,12 @@ static void test_foreign_and_malformed_packets_are_counted_and_dropped(void **st
 {
     struct fixture *f = *state;
     uint8_t pkt[RP_RTP_MAX_PKT];
-    size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s) ^ 1, 0, 1, 0, 1);
+    size_t n = upstream_packet(pkt, ssrc_up(f->s) ^ 1, 0, 1, 0, 1);
     deliver(f, pkt, n, T0, T0);
-    n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 8, 1, 0, 1);
+    n = upstream_packet(pkt, ssrc_up(f->s), 8, 1, 0, 1);
     deliver(f, pkt, n, T0, T0);
     deliver(f, pkt, 5, T0, T0);
-    struct rp_rtp_hdr h = { .pt = 0, .seq = 1, .ssrc = rp_session_ssrc_up(f->s) };
+    struct rp_rtp_hdr h = { .pt = 0, .seq = 1, .ssrc = ssrc_up(f->s) };
     uint8_t payload[160] = { 0 };
     n = rp_rtp_build(pkt, sizeof pkt, &h, 0, NULL, 0, payload, sizeof payload);
     deliver(f, pkt, n, T0, T0);
@@ -172,17 +224,17 @@ static void test_downstream_goes_to_latched_source_with_reflection(void **state)
     struct fixture *f = *state;
     uint8_t pkt[RP_RTP_MAX_PKT];
     const uint64_t t1 = 1700000000123456789ull, t2 = 1700000000124000000ull;
-    size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, 500, 0, t1);
+    size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, 500, 0, t1);
     deliver(f, pkt, n, t2, T0);
     assert_true(rp_session_next_due(f->s) == T0);
-    assert_int_equal(rp_session_send_due(f->s, T0), 1);
+    assert_int_equal(rp_session_send_due(f->s, T0, WALL), 1);
 
-    uint8_t buf[2048];
-    ssize_t got = recv(f->probe_fd, buf, sizeof buf, MSG_DONTWAIT);
-    assert_true(got > 0);
+    const struct sent *d0 = must_send(f);
+    const uint8_t *buf = d0->buf;
+    ssize_t got = (ssize_t)d0->len;
     struct rp_rtp_pkt p;
     assert_int_equal(rp_rtp_parse(buf, (size_t)got, &p), RP_RTP_OK);
-    assert_int_equal(p.hdr.ssrc, rp_session_ssrc_down(f->s));
+    assert_int_equal(p.hdr.ssrc, snapshot(f->s).ssrc_down);
     assert_int_equal(p.hdr.pt, 0);
     assert_int_equal(p.payload_len, 160); /* 20 ms of G.711 */
     const uint8_t *elem;
@@ -203,10 +255,10 @@ static void test_downstream_is_clocked_at_ptime(void **state)
 {
     struct fixture *f = *state;
     rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
-    assert_int_equal(rp_session_send_due(f->s, T0), 1);
-    assert_int_equal(rp_session_send_due(f->s, T0 + 19 * MS), 0);
+    assert_int_equal(rp_session_send_due(f->s, T0, WALL), 1);
+    assert_int_equal(rp_session_send_due(f->s, T0 + 19 * MS, WALL), 0);
     /* Due at 20, 40, 60, 80 and 100 ms. */
-    assert_int_equal(rp_session_send_due(f->s, T0 + 100 * MS), 5);
+    assert_int_equal(rp_session_send_due(f->s, T0 + 100 * MS, WALL), 5);
     assert_true(rp_session_next_due(f->s) == T0 + 120 * MS);
     assert_int_equal(pending_at_probe(f), 6);
 }
@@ -216,10 +268,10 @@ static void test_announce_alone_starts_downstream(void **state)
     struct fixture *f = *state;
     assert_true(rp_session_next_due(f->s) == UINT64_MAX);
     rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
-    assert_int_equal(rp_session_send_due(f->s, T0), 1);
-    uint8_t buf[2048];
-    ssize_t got = recv(f->probe_fd, buf, sizeof buf, MSG_DONTWAIT);
-    assert_true(got > 0);
+    assert_int_equal(rp_session_send_due(f->s, T0, WALL), 1);
+    const struct sent *d0 = must_send(f);
+    const uint8_t *buf = d0->buf;
+    ssize_t got = (ssize_t)d0->len;
     struct rp_rtp_pkt p;
     const uint8_t *elem;
     size_t elen;
@@ -237,12 +289,12 @@ static void test_stop_freezes_counters_and_counts_late_input(void **state)
     for (uint16_t i = 0; i < 10; i++) {
         if (i == 4)
             continue; /* one lost */
-        size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, (uint16_t)(65530 + i), i, 1);
+        size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, (uint16_t)(65530 + i), i, 1);
         deliver(f, pkt, n, T0 + i * 20 * MS, T0);
     }
     rp_session_stop(f->s, 12); /* the probe sent two more that never came */
-    assert_int_equal(rp_session_send_due(f->s, T0 + 1000 * MS), 0);
-    size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, (uint16_t)(65530 + 10), 10, 1);
+    assert_int_equal(rp_session_send_due(f->s, T0 + 1000 * MS, WALL), 0);
+    size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, (uint16_t)(65530 + 10), 10, 1);
     deliver(f, pkt, n, T0, T0);
     assert_int_equal(up_field(f->s, "received"), 9);
     assert_int_equal(up_field(f->s, "lost"), 3);
@@ -257,14 +309,14 @@ static void test_session_expires_after_its_duration(void **state)
     assert_true(rp_session_expired(f->s, T0 + 71ull * 1000 * MS));
     /* Downstream stops by itself shortly after the duration, even without a stop. */
     rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
-    rp_session_send_due(f->s, T0 + 30ull * 1000 * MS);
+    rp_session_send_due(f->s, T0 + 30ull * 1000 * MS, WALL);
     assert_true(rp_session_next_due(f->s) == UINT64_MAX);
     pending_at_probe(f);
 }
 
 static bool up_bool(struct rp_session *s, const char *key)
 {
-    json_t *j = rp_session_to_json(s);
+    json_t *j = session_json(s);
     bool v = json_is_true(json_object_get(json_object_get(j, "upstream"), key));
     json_decref(j);
     return v;
@@ -277,9 +329,10 @@ static void test_stun_on_the_media_port_gets_one_answer_no_larger(void **state)
     uint8_t req[128], bare[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };
     size_t n = rp_stun_build_request(req, sizeof req, txid, 64);
     deliver(f, req, n, T0, T0);
-    uint8_t buf[2048];
-    ssize_t got = recv(f->probe_fd, buf, sizeof buf, MSG_DONTWAIT);
-    assert_true(got > 0 && (size_t)got <= n);
+    const struct sent *d0 = must_send(f);
+    const uint8_t *buf = d0->buf;
+    ssize_t got = (ssize_t)d0->len;
+    assert_true((size_t)got <= n);
     struct rp_stun_msg msg;
     assert_int_equal(rp_stun_parse(buf, (size_t)got, &msg), RP_STUN_OK);
     assert_true(rp_addr_equal((struct sockaddr *)&msg.mapped, (struct sockaddr *)&f->probe_addr));
@@ -298,8 +351,8 @@ static void test_upstream_before_downstream_is_not_reply_only(void **state)
     size_t n = rp_stun_build_request(req, sizeof req, txid, 64);
     deliver(f, req, n, T0, T0);
     rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0 + 10 * MS);
-    rp_session_send_due(f->s, T0 + 10 * MS);
-    n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, 1, 0, 1);
+    rp_session_send_due(f->s, T0 + 10 * MS, WALL);
+    n = upstream_packet(pkt, ssrc_up(f->s), 0, 1, 0, 1);
     deliver(f, pkt, n, T0 + 20 * MS, T0 + 20 * MS);
     assert_false(up_bool(f->s, "reply_only"));
     pending_at_probe(f);
@@ -310,8 +363,8 @@ static void test_upstream_only_after_downstream_is_reply_only(void **state)
     struct fixture *f = *state;
     uint8_t pkt[RP_RTP_MAX_PKT];
     rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
-    rp_session_send_due(f->s, T0);
-    size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, 1, 0, 1);
+    rp_session_send_due(f->s, T0, WALL);
+    size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, 1, 0, 1);
     deliver(f, pkt, n, T0 + 20 * MS, T0 + 20 * MS);
     assert_true(up_bool(f->s, "reply_only"));
     assert_int_equal(up_field(f->s, "received"), 1);
@@ -322,12 +375,12 @@ static void test_forged_or_unsigned_packets_are_dropped_as_auth_failures(void **
 {
     struct fixture *f = *state;
     uint8_t pkt[RP_RTP_MAX_PKT];
-    size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, 7, 0, 1);
+    size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, 7, 0, 1);
     pkt[n - 1] ^= 0x01; /* payload changed after signing */
     deliver(f, pkt, n, T0, T0);
     uint8_t other[RP_MEXT_AUTH_KEY_LEN] = { 0x42 };
     memcpy(session_key, other, sizeof other); /* an attacker's key */
-    n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, 8, 1, 1);
+    n = upstream_packet(pkt, ssrc_up(f->s), 0, 8, 1, 1);
     deliver(f, pkt, n, T0, T0);
     assert_int_equal(dropped(f->s, "auth_failure"), 2);
     assert_int_equal(up_field(f->s, "auth_failures"), 2);
@@ -340,7 +393,7 @@ static void test_replayed_packet_from_elsewhere_does_not_move_the_latch(void **s
 {
     struct fixture *f = *state;
     uint8_t pkt[RP_RTP_MAX_PKT];
-    size_t n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, 10, 0, 1);
+    size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, 10, 0, 1);
     deliver(f, pkt, n, T0, T0);
     /* The same authentic packet replayed by someone else. */
     struct rp_udp_meta meta = { .rx_ns = T0 };
@@ -348,7 +401,7 @@ static void test_replayed_packet_from_elsewhere_does_not_move_the_latch(void **s
     assert_int_equal(rp_addr_parse("127.0.0.1:9", 0, &meta.from, &len), 0);
     meta.fromlen = len;
     rp_session_on_datagram(f->s, pkt, n, &meta, T0);
-    json_t *j = rp_session_to_json(f->s);
+    json_t *j = session_json(f->s);
     char want[RP_ADDRSTRLEN];
     rp_addr_format((struct sockaddr *)&f->probe_addr, want, sizeof want);
     assert_string_equal(json_string_value(json_object_get(j, "latched")), want);
@@ -356,16 +409,16 @@ static void test_replayed_packet_from_elsewhere_does_not_move_the_latch(void **s
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "upstream"), "duplicates")), 1);
     json_decref(j);
     /* A new packet from a new address (a NAT rebinding) does move it. */
-    n = upstream_packet(pkt, rp_session_ssrc_up(f->s), 0, 11, 1, 1);
+    n = upstream_packet(pkt, ssrc_up(f->s), 0, 11, 1, 1);
     rp_session_on_datagram(f->s, pkt, n, &meta, T0);
-    j = rp_session_to_json(f->s);
+    j = session_json(f->s);
     assert_string_equal(json_string_value(json_object_get(j, "latched")), "127.0.0.1:9");
     json_decref(j);
 }
 
 static json_int_t malformed_rtp(struct rp_session *s, const char *reason)
 {
-    json_t *j = rp_session_to_json(s);
+    json_t *j = session_json(s);
     json_t *m = json_object_get(json_object_get(json_object_get(j, "upstream"), "malformed"), "rtp");
     json_int_t v = json_integer_value(json_object_get(m, reason));
     json_decref(j);
@@ -378,15 +431,10 @@ static void test_unreadable_srtp_is_counted_per_reason(void **state)
 {
     (void)state;
     assert_int_equal(rp_srtp_global_init(), 0);
-    struct sockaddr_storage a;
-    int fd = open_loopback(&a);
-    struct rp_session_params p = { .codec = RP_CODEC_PCMU, .ptime_ms = 20, .bitrate_bps = 64000, .duration_s = 10,
-                                   .jitter_buffer_ms = 40, .srtp = true, .suite = RP_SRTP_AES_CM_128_HMAC_SHA1_80 };
-    char err[128];
-    struct rp_session *s = rp_session_new(&p, fd, rp_addr_port((struct sockaddr *)&a), (struct sockaddr *)&a, T0, err, sizeof err);
-    assert_non_null(s);
-    struct fixture f = { .probe_fd = -1, .s = s };
-    memcpy(&f.probe_addr, &a, sizeof a);
+    static struct fixture f;
+    memset(&f, 0, sizeof f);
+    struct rp_session *s = new_session(&f, true);
+    f.s = s;
 
     uint8_t pkt[64] = { 0x80 };
     deliver(&f, pkt, 5, T0, T0);                   /* shorter than the fixed header */
@@ -406,7 +454,7 @@ static void test_unreadable_srtp_is_counted_per_reason(void **state)
     assert_int_equal(dropped(s, "wrong_ssrc"), 1);
     /* Long enough: libsrtp's own header check refuses a CSRC list or an
      * extension running past the end, with the session's SSRC. */
-    uint32_t ssrc = rp_session_ssrc_up(s);
+    uint32_t ssrc = ssrc_up(s);
     pkt[8] = (uint8_t)(ssrc >> 24);
     pkt[9] = (uint8_t)(ssrc >> 16);
     pkt[10] = (uint8_t)(ssrc >> 8);

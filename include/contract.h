@@ -1,0 +1,99 @@
+/* The daemon<->probe JSON contract (docs/control-api.md): the POST answer
+ * that creates a session and the session document GET, PATCH and DELETE
+ * return. Each message has one key table that its encoder (the daemon) and
+ * its decoder (the probe) share, and the decoder fails loudly, naming the key,
+ * when one is missing, mistyped or out of range: a renamed key cannot read as 0. */
+#ifndef RP_CONTRACT_H
+#define RP_CONTRACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "mext.h"
+#include "netaddr.h"
+#include "rtp.h"
+#include "rxstats.h"
+#include "srtp.h"
+#include "stream.h"
+#include "stun.h"
+
+#define RP_CONTRACT_ID_LEN 32 /* hex chars of a session id */
+
+/* The upstream direction as the daemon measured it. rx.expected, first and
+ * last arrival are not part of the contract (the probe knows what it sent). */
+struct rp_contract_up {
+    struct rp_rxsummary rx;
+    uint64_t accepted;       /* every accepted datagram, duplicates included */
+    uint64_t sent_by_probe;  /* as the probe said at stop; 0 = not yet */
+    uint64_t host_drops;     /* the daemon's socket queue overflowed (not network loss) */
+    uint64_t auth_failures;
+    uint64_t primed;         /* priming packets: latch, not measured */
+    bool     reply_only;     /* upstream arrived only after downstream went out */
+    uint64_t dropped[RP_DROP_COUNT];         /* [RP_DROP_NONE] unused */
+    uint64_t stun[RP_STUN_VERDICTS];
+    uint64_t malformed_rtp[RP_RTP_NERR];     /* [RP_RTP_OK] unused */
+    uint64_t malformed_stun[RP_STUN_NERR];   /* [RP_STUN_OK] unused */
+};
+
+struct rp_contract_down {
+    uint64_t sent;
+    uint64_t wire_bytes;
+    uint64_t send_errors;    /* sends the daemon's host refused (still counted as sent) */
+};
+
+/* GET/PATCH/DELETE /v1/sessions/{id}. Addresses "" when unset (JSON null). */
+struct rp_contract_session {
+    char     id[RP_CONTRACT_ID_LEN + 1];
+    char     codec[16];
+    unsigned ptime_ms, bitrate_bps, duration_s, jitter_buffer_ms;
+    unsigned media_port;
+    char     state[16];      /* "waiting" | "sending" | "stopped" */
+    char     client[RP_ADDRSTRLEN];
+    char     announced[RP_ADDRSTRLEN];
+    char     latched[RP_ADDRSTRLEN];
+    uint64_t relatched;
+    uint32_t ssrc_up, ssrc_down;
+    char     transport[8];   /* "rtp" | "srtp" */
+    char     cipher[32];     /* SRTP suite name; "" for plain RTP (JSON null) */
+    struct rp_contract_up up;
+    struct rp_contract_down down;
+};
+
+/* The session's keys: the HMAC key for plain RTP, or the SRTP suite and the
+ * master keys of both directions. Only ever sent over TLS or loopback. */
+struct rp_contract_keys {
+    bool     srtp;
+    uint8_t  auth_key[RP_MEXT_AUTH_KEY_LEN];
+    enum rp_srtp_suite suite;
+    uint8_t  key_up[RP_SRTP_MAX_KEY_LEN];
+    uint8_t  key_down[RP_SRTP_MAX_KEY_LEN];
+};
+
+/* POST /v1/sessions, 201. */
+struct rp_contract_created {
+    char     id[RP_CONTRACT_ID_LEN + 1];
+    unsigned media_port;
+    uint32_t ssrc_up, ssrc_down;
+    unsigned pt, clock_rate;
+    char     codec[16];
+    unsigned ptime_ms, bitrate_bps, duration_s, jitter_buffer_ms;
+    char     transport[8];
+    char     client[RP_ADDRSTRLEN];
+    unsigned port_min, port_max;   /* the daemon's media port range */
+    struct rp_contract_keys keys;
+};
+
+/* New references; NULL only when out of memory. */
+json_t *rp_contract_session_encode(const struct rp_contract_session *s);
+json_t *rp_contract_created_encode(const struct rp_contract_created *c);
+
+/* 0, or -1 with "KEY: missing" / "KEY: not an integer" / ... in err. The
+ * created decoder also checks the keys (base64 HMAC key, or inline SRTP keys
+ * of the suite named). Secrets in *out are the caller's to cleanse. */
+int rp_contract_session_decode(const json_t *j, struct rp_contract_session *out, char *err, size_t errlen);
+int rp_contract_created_decode(const json_t *j, struct rp_contract_created *out, char *err, size_t errlen);
+
+#endif

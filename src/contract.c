@@ -1,0 +1,411 @@
+/* The daemon<->probe JSON contract. See include/contract.h. One row per key:
+ * its path in the document, its type and where it lives in the struct; the
+ * encoder and the decoder walk the same rows. */
+#include "contract.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+enum ftype {
+    F_U64,     /* uint64_t, JSON integer >= 0 */
+    F_I64,     /* int64_t, JSON integer */
+    F_U32,     /* uint32_t, JSON integer 0..UINT32_MAX */
+    F_UINT,    /* unsigned, JSON integer 0..UINT_MAX */
+    F_DBL,     /* double, finite JSON number >= 0, written to 3 decimals */
+    F_SDBL,    /* double, finite JSON number, may be negative */
+    F_BOOL,
+    F_STR,     /* char[size], JSON string that fits */
+    F_ADDR,    /* char[size], JSON string, or null for "" */
+    F_COUNTS,  /* uint64_t[n] from index `first`, JSON object {name: integer} */
+};
+
+typedef const char *name_fn(unsigned i);
+
+struct field {
+    const char *path;  /* "upstream.ipdv_ms.p50" */
+    enum ftype  type;
+    size_t      off;
+    size_t      size;  /* F_STR, F_ADDR: bytes; F_COUNTS: elements */
+    unsigned    first; /* F_COUNTS */
+    name_fn    *name;  /* F_COUNTS */
+};
+
+static const char *drop_name(unsigned i) { return rp_drop_reason_name((enum rp_drop_reason)i); }
+static const char *stun_name(unsigned i) { return rp_stun_verdict_name((enum rp_stun_verdict)i); }
+static const char *rtp_err_name(unsigned i) { return rp_rtp_strerror((enum rp_rtp_err)i); }
+static const char *stun_err_name(unsigned i) { return rp_stun_strerror((enum rp_stun_err)i); }
+
+#define S(m) offsetof(struct rp_contract_session, m)
+#define STR(path, m) { path, F_STR, S(m), sizeof(((struct rp_contract_session *)0)->m), 0, NULL }
+#define ADDR(path, m) { path, F_ADDR, S(m), sizeof(((struct rp_contract_session *)0)->m), 0, NULL }
+#define COUNTS(path, m, first, fn) \
+    { path, F_COUNTS, S(m), sizeof(((struct rp_contract_session *)0)->m) / sizeof(uint64_t), first, fn }
+
+static const struct field session_fields[] = {
+    STR("id", id),
+    STR("codec", codec),
+    { "ptime_ms", F_UINT, S(ptime_ms), 0, 0, NULL },
+    { "bitrate_bps", F_UINT, S(bitrate_bps), 0, 0, NULL },
+    { "duration_s", F_UINT, S(duration_s), 0, 0, NULL },
+    { "jitter_buffer_ms", F_UINT, S(jitter_buffer_ms), 0, 0, NULL },
+    { "media_port", F_UINT, S(media_port), 0, 0, NULL },
+    STR("state", state),
+    STR("client", client),
+    ADDR("announced", announced),
+    ADDR("latched", latched),
+    { "relatched", F_U64, S(relatched), 0, 0, NULL },
+    { "ssrc_up", F_U32, S(ssrc_up), 0, 0, NULL },
+    { "ssrc_down", F_U32, S(ssrc_down), 0, 0, NULL },
+    { "upstream.accepted", F_U64, S(up.accepted), 0, 0, NULL },
+    { "upstream.sent_by_probe", F_U64, S(up.sent_by_probe), 0, 0, NULL },
+    { "upstream.received", F_U64, S(up.rx.received), 0, 0, NULL },
+    { "upstream.lost", F_I64, S(up.rx.lost), 0, 0, NULL },
+    { "upstream.loss_pct", F_SDBL, S(up.rx.loss_pct), 0, 0, NULL },
+    { "upstream.duplicates", F_U64, S(up.rx.duplicates), 0, 0, NULL },
+    { "upstream.reordered", F_U64, S(up.rx.reordered), 0, 0, NULL },
+    { "upstream.late", F_U64, S(up.rx.late), 0, 0, NULL },
+    { "upstream.bursts", F_U64, S(up.rx.bursts), 0, 0, NULL },
+    { "upstream.max_burst", F_U32, S(up.rx.max_burst), 0, 0, NULL },
+    { "upstream.burst_ratio", F_DBL, S(up.rx.burst_ratio), 0, 0, NULL },
+    { "upstream.jitter_ms", F_DBL, S(up.rx.jitter_ms), 0, 0, NULL },
+    { "upstream.jitter_mean_ms", F_DBL, S(up.rx.jitter_mean_ms), 0, 0, NULL },
+    { "upstream.ipdv_ms.p50", F_DBL, S(up.rx.ipdv_p50_ms), 0, 0, NULL },
+    { "upstream.ipdv_ms.p95", F_DBL, S(up.rx.ipdv_p95_ms), 0, 0, NULL },
+    { "upstream.ipdv_ms.p99", F_DBL, S(up.rx.ipdv_p99_ms), 0, 0, NULL },
+    { "upstream.ipdv_ms.max", F_DBL, S(up.rx.ipdv_max_ms), 0, 0, NULL },
+    { "upstream.wire_bytes", F_U64, S(up.rx.wire_bytes), 0, 0, NULL },
+    { "upstream.host_drops", F_U64, S(up.host_drops), 0, 0, NULL },
+    COUNTS("upstream.dropped", up.dropped, RP_DROP_FIRST, drop_name),
+    { "upstream.reply_only", F_BOOL, S(up.reply_only), 0, 0, NULL },
+    COUNTS("upstream.stun", up.stun, 0, stun_name),
+    COUNTS("upstream.malformed.rtp", up.malformed_rtp, 1, rtp_err_name),
+    COUNTS("upstream.malformed.stun", up.malformed_stun, 1, stun_err_name),
+    { "upstream.auth_failures", F_U64, S(up.auth_failures), 0, 0, NULL },
+    { "upstream.primed", F_U64, S(up.primed), 0, 0, NULL },
+    { "downstream.sent", F_U64, S(down.sent), 0, 0, NULL },
+    { "downstream.wire_bytes", F_U64, S(down.wire_bytes), 0, 0, NULL },
+    { "downstream.send_errors", F_U64, S(down.send_errors), 0, 0, NULL },
+    STR("transport", transport),
+    ADDR("cipher", cipher),
+};
+#undef S
+#undef STR
+#undef ADDR
+#undef COUNTS
+
+#define C(m) offsetof(struct rp_contract_created, m)
+#define CSTR(path, m) { path, F_STR, C(m), sizeof(((struct rp_contract_created *)0)->m), 0, NULL }
+static const struct field created_fields[] = {
+    CSTR("id", id),
+    { "media_port", F_UINT, C(media_port), 0, 0, NULL },
+    { "ssrc_up", F_U32, C(ssrc_up), 0, 0, NULL },
+    { "ssrc_down", F_U32, C(ssrc_down), 0, 0, NULL },
+    { "pt", F_UINT, C(pt), 0, 0, NULL },
+    { "clock_rate", F_UINT, C(clock_rate), 0, 0, NULL },
+    CSTR("codec", codec),
+    { "ptime_ms", F_UINT, C(ptime_ms), 0, 0, NULL },
+    { "bitrate_bps", F_UINT, C(bitrate_bps), 0, 0, NULL },
+    { "duration_s", F_UINT, C(duration_s), 0, 0, NULL },
+    { "jitter_buffer_ms", F_UINT, C(jitter_buffer_ms), 0, 0, NULL },
+    CSTR("transport", transport),
+    CSTR("client", client),
+    { "port_min", F_UINT, C(port_min), 0, 0, NULL },
+    { "port_max", F_UINT, C(port_max), 0, 0, NULL },
+};
+#undef C
+#undef CSTR
+
+#define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+
+/* ---- paths ---- */
+
+/* The object that holds the path's last key, created on the way when `make`;
+ * *leaf points at that key inside path. NULL when a step is absent or not an object. */
+static json_t *walk(json_t *root, const char *path, bool make, const char **leaf, char *err, size_t errlen)
+{
+    json_t *obj = root;
+    const char *p = path, *dot;
+    while ((dot = strchr(p, '.')) != NULL) {
+        char step[32];
+        size_t n = (size_t)(dot - p);
+        if (n >= sizeof step)
+            return NULL;
+        memcpy(step, p, n);
+        step[n] = '\0';
+        json_t *next = json_object_get(obj, step);
+        if (!next && make) {
+            next = json_object();
+            if (json_object_set_new(obj, step, next) < 0)
+                return NULL;
+        }
+        if (!json_is_object(next)) {
+            snprintf(err, errlen, "%.*s: %s", (int)(dot - path), path, next ? "not an object" : "missing");
+            return NULL;
+        }
+        obj = next;
+        p = dot + 1;
+    }
+    *leaf = p;
+    return obj;
+}
+
+/* ---- encoding ---- */
+
+/* Microsecond resolution is plenty for the API; round(v*1000)/1000 prints as written. */
+static double round3(double v)
+{
+    return round(v * 1000.0) / 1000.0;
+}
+
+static json_t *encode_counts(const struct field *f, const uint64_t *v)
+{
+    json_t *o = json_object();
+    for (unsigned i = f->first; o && i < f->size; i++)
+        json_object_set_new(o, f->name(i), json_integer((json_int_t)v[i]));
+    return o;
+}
+
+static json_t *encode_value(const struct field *f, const void *base)
+{
+    const char *at = (const char *)base + f->off;
+    switch (f->type) {
+    case F_U64: return json_integer((json_int_t)*(const uint64_t *)(const void *)at);
+    case F_I64: return json_integer((json_int_t)*(const int64_t *)(const void *)at);
+    case F_U32: return json_integer((json_int_t)*(const uint32_t *)(const void *)at);
+    case F_UINT: return json_integer((json_int_t)*(const unsigned *)(const void *)at);
+    case F_DBL:
+    case F_SDBL: return json_real(round3(*(const double *)(const void *)at));
+    case F_BOOL: return json_boolean(*(const bool *)(const void *)at);
+    case F_STR: return json_string(at);
+    case F_ADDR: return at[0] ? json_string(at) : json_null();
+    case F_COUNTS: return encode_counts(f, (const uint64_t *)(const void *)at);
+    }
+    return NULL;
+}
+
+static json_t *encode(const struct field *fields, size_t n, const void *base)
+{
+    json_t *root = json_object();
+    for (size_t i = 0; root && i < n; i++) {
+        const char *leaf;
+        char err[8];
+        json_t *obj = walk(root, fields[i].path, true, &leaf, err, sizeof err);
+        json_t *v = encode_value(&fields[i], base);
+        if (!obj || !v || json_object_set_new(obj, leaf, v) < 0) {
+            json_decref(root);
+            return NULL;
+        }
+    }
+    return root;
+}
+
+json_t *rp_contract_session_encode(const struct rp_contract_session *s)
+{
+    return encode(session_fields, NFIELDS(session_fields), s);
+}
+
+static json_t *keys_encode(const struct rp_contract_keys *k)
+{
+    if (!k->srtp) {
+        char b64[RP_MEXT_AUTH_KEY_LEN * 2];
+        EVP_EncodeBlock((unsigned char *)b64, k->auth_key, sizeof k->auth_key);
+        json_t *j = json_pack("{s:s}", "auth_key", b64);
+        OPENSSL_cleanse(b64, sizeof b64);
+        return j;
+    }
+    char up[RP_SRTP_INLINE_MAX], down[RP_SRTP_INLINE_MAX];
+    size_t klen = rp_srtp_key_len(k->suite);
+    json_t *j = NULL;
+    if (rp_srtp_inline_encode(k->key_up, klen, up, sizeof up) == 0 &&
+        rp_srtp_inline_encode(k->key_down, klen, down, sizeof down) == 0)
+        j = json_pack("{s:{s:s, s:s, s:s}}", "srtp", "suite", rp_srtp_suite_name(k->suite), "key_up", up, "key_down",
+                      down);
+    OPENSSL_cleanse(up, sizeof up);
+    OPENSSL_cleanse(down, sizeof down);
+    return j;
+}
+
+json_t *rp_contract_created_encode(const struct rp_contract_created *c)
+{
+    json_t *j = encode(created_fields, NFIELDS(created_fields), c);
+    json_t *keys = j ? keys_encode(&c->keys) : NULL;
+    if (!keys || json_object_update(j, keys) < 0) {
+        json_decref(keys);
+        json_decref(j);
+        return NULL;
+    }
+    json_decref(keys);
+    return j;
+}
+
+/* ---- decoding ---- */
+
+static int bad(char *err, size_t errlen, const char *path, const char *what)
+{
+    snprintf(err, errlen, "%s: %s", path, what);
+    return -1;
+}
+
+static int decode_int(const json_t *v, json_int_t lo, json_int_t hi, json_int_t *out)
+{
+    if (!json_is_integer(v))
+        return -1;
+    *out = json_integer_value(v);
+    return *out >= lo && *out <= hi ? 0 : -2;
+}
+
+static int decode_counts(const struct field *f, const json_t *obj, uint64_t *v, char *err, size_t errlen)
+{
+    if (!json_is_object(obj))
+        return bad(err, errlen, f->path, obj ? "not an object" : "missing");
+    for (unsigned i = f->first; i < f->size; i++) {
+        json_int_t x;
+        int rc = decode_int(json_object_get(obj, f->name(i)), 0, INT64_MAX, &x);
+        if (rc < 0) {
+            snprintf(err, errlen, "%s.%s: %s", f->path, f->name(i), rc == -1 ? "missing or not an integer" : "out of range");
+            return -1;
+        }
+        v[i] = (uint64_t)x;
+    }
+    return 0;
+}
+
+static int decode_text(const struct field *f, const json_t *v, char *at, char *err, size_t errlen)
+{
+    if (f->type == F_ADDR && json_is_null(v)) {
+        at[0] = '\0';
+        return 0;
+    }
+    if (!json_is_string(v))
+        return bad(err, errlen, f->path, v ? "not a string" : "missing");
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    if (n >= f->size || strlen(s) != n)
+        return bad(err, errlen, f->path, "too long or not text");
+    memcpy(at, s, n + 1);
+    return 0;
+}
+
+static int decode_number(const struct field *f, const json_t *v, char *at, char *err, size_t errlen)
+{
+    if (!json_is_number(v))
+        return bad(err, errlen, f->path, v ? "not a number" : "missing");
+    double d = json_number_value(v);
+    if (!isfinite(d) || (f->type == F_DBL && d < 0))
+        return bad(err, errlen, f->path, "out of range");
+    memcpy(at, &d, sizeof d);
+    return 0;
+}
+
+static int decode_integer(const struct field *f, const json_t *v, char *at, char *err, size_t errlen)
+{
+    static const json_int_t hi[] = { [F_U64] = INT64_MAX, [F_I64] = INT64_MAX, [F_U32] = UINT32_MAX,
+                                     [F_UINT] = UINT_MAX };
+    json_int_t x;
+    int rc = decode_int(v, f->type == F_I64 ? INT64_MIN : 0, hi[f->type], &x);
+    if (rc < 0)
+        return bad(err, errlen, f->path, rc == -2 ? "out of range" : v ? "not an integer" : "missing");
+    if (f->type == F_U64) {
+        uint64_t u = (uint64_t)x;
+        memcpy(at, &u, sizeof u);
+    } else if (f->type == F_I64) {
+        int64_t i = (int64_t)x;
+        memcpy(at, &i, sizeof i);
+    } else if (f->type == F_U32) {
+        uint32_t u = (uint32_t)x;
+        memcpy(at, &u, sizeof u);
+    } else {
+        unsigned u = (unsigned)x;
+        memcpy(at, &u, sizeof u);
+    }
+    return 0;
+}
+
+static int decode_field(const struct field *f, const json_t *root, void *base, char *err, size_t errlen)
+{
+    const char *leaf;
+    json_t *obj = walk((json_t *)(uintptr_t)root, f->path, false, &leaf, err, errlen);
+    if (!obj)
+        return -1;
+    const json_t *v = json_object_get(obj, leaf);
+    char *at = (char *)base + f->off;
+    switch (f->type) {
+    case F_BOOL:
+        if (!json_is_boolean(v))
+            return bad(err, errlen, f->path, v ? "not a boolean" : "missing");
+        *(bool *)(void *)at = json_is_true(v);
+        return 0;
+    case F_STR:
+    case F_ADDR: return decode_text(f, v, at, err, errlen);
+    case F_DBL:
+    case F_SDBL: return decode_number(f, v, at, err, errlen);
+    case F_COUNTS: return decode_counts(f, v, (uint64_t *)(void *)at, err, errlen);
+    default: return decode_integer(f, v, at, err, errlen);
+    }
+}
+
+static int decode(const json_t *j, const struct field *fields, size_t n, void *base, char *err, size_t errlen)
+{
+    if (!json_is_object(j)) {
+        snprintf(err, errlen, "not a JSON object");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (decode_field(&fields[i], j, base, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+int rp_contract_session_decode(const json_t *j, struct rp_contract_session *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    return decode(j, session_fields, NFIELDS(session_fields), out, err, errlen);
+}
+
+static int keys_decode(const json_t *j, struct rp_contract_keys *k, char *err, size_t errlen)
+{
+    const char *b64 = json_string_value(json_object_get(j, "auth_key"));
+    json_t *srtp = json_object_get(j, "srtp");
+    if (b64) {
+        unsigned char raw[RP_MEXT_AUTH_KEY_LEN + 4];
+        if (strlen(b64) != 44 || EVP_DecodeBlock(raw, (const unsigned char *)b64, 44) != 33)
+            return bad(err, errlen, "auth_key", "not a base64 256-bit key");
+        memcpy(k->auth_key, raw, sizeof k->auth_key);
+        OPENSSL_cleanse(raw, sizeof raw);
+        return 0;
+    }
+    if (!json_is_object(srtp))
+        return bad(err, errlen, "auth_key", "missing (and no srtp keys)");
+    const char *suite = json_string_value(json_object_get(srtp, "suite"));
+    const char *up = json_string_value(json_object_get(srtp, "key_up"));
+    const char *down = json_string_value(json_object_get(srtp, "key_down"));
+    k->srtp = true;
+    if (!suite || rp_srtp_suite_parse(suite, &k->suite) < 0)
+        return bad(err, errlen, "srtp.suite", "missing or unknown");
+    if (!up || rp_srtp_inline_decode(k->suite, up, k->key_up, sizeof k->key_up) < 0)
+        return bad(err, errlen, "srtp.key_up", "missing or not an inline key of the suite");
+    if (!down || rp_srtp_inline_decode(k->suite, down, k->key_down, sizeof k->key_down) < 0)
+        return bad(err, errlen, "srtp.key_down", "missing or not an inline key of the suite");
+    return 0;
+}
+
+int rp_contract_created_decode(const json_t *j, struct rp_contract_created *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (decode(j, created_fields, NFIELDS(created_fields), out, err, errlen) < 0 ||
+        keys_decode(j, &out->keys, err, errlen) < 0)
+        return -1;
+    if (out->media_port < 1 || out->media_port > 65535)
+        return bad(err, errlen, "media_port", "out of range");
+    if (out->port_min > 65535 || out->port_max > 65535)
+        return bad(err, errlen, out->port_min > 65535 ? "port_min" : "port_max", "out of range");
+    /* The id goes into later request lines: only the daemon's own form. */
+    if (strlen(out->id) != RP_CONTRACT_ID_LEN || strspn(out->id, "0123456789abcdef") != RP_CONTRACT_ID_LEN)
+        return bad(err, errlen, "id", "not a session id (32 lowercase hex digits)");
+    return 0;
+}
