@@ -399,7 +399,7 @@ static void request_arrived(struct rp_control *c, struct evhttp_request *req)
     if (i < 0)
         return;
     c->pending[i].served++;
-    c->pending[i].deadline = rp_monotonic_ns() + (uint64_t)c->cfg->request_timeout * 1000000000u;
+    c->pending[i].deadline = rp_monotonic_ns() + (uint64_t)c->cfg->request_timeout * NS_PER_S;
     evhttp_connection_set_closecb(conn, on_conn_close, c);
 }
 
@@ -538,7 +538,7 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
     bufferevent_setwatermark(bev, EV_READ, 0, MAX_HEADERS_BYTES + c->cfg->max_body + 4096);
     bufferevent_incref(bev);
     c->pending[c->npending++] = (struct pending){
-        .bev = bev, .deadline = rp_monotonic_ns() + (uint64_t)c->cfg->request_timeout * 1000000000u };
+        .bev = bev, .deadline = rp_monotonic_ns() + (uint64_t)c->cfg->request_timeout * NS_PER_S };
     return bev;
 }
 
