@@ -10,6 +10,7 @@
 #include "netaddr.h"
 #include "token.h"
 
+#define RP_CONTROL_PORT 8743u /* control.listen's default port (the probe's --help quotes it) */
 #define RP_CONFIG_MAX_TOKENS 64
 #define RP_CONFIG_PATH_MAX 512
 #define RP_CONFIG_MAX_ECHO_PORTS 16

@@ -22,7 +22,8 @@ void rp_addr_format_ip(const struct sockaddr *sa, char *buf, size_t len);
 bool rp_addr_equal(const struct sockaddr *a, const struct sockaddr *b);     /* family, IP and port */
 bool rp_addr_same_ip(const struct sockaddr *a, const struct sockaddr *b);
 uint16_t rp_addr_port(const struct sockaddr *sa);
-/* Changes the port in place. 0, or -1 for a family without ports. */
+/* Changes the port of an AF_INET or AF_INET6 address in place (a v4-mapped
+ * IPv6 address stays IPv6). 0, or -1 leaving *sa alone for another family. */
 int  rp_addr_set_port(struct sockaddr *sa, uint16_t port);
 bool rp_addr_is_loopback(const struct sockaddr *sa);
 socklen_t rp_addr_len(const struct sockaddr *sa);

@@ -11,12 +11,15 @@
 
 #include "cli.h"
 #include "codec.h"
+#include "config.h"
 #include "emodel.h"
 #include "log.h"
 #include "netaddr.h"
 #include "probe.h"
 #include "report.h"
 #include "srtp.h"
+#include "stun.h"
+#include "udp.h"
 
 #define DEFAULT_DURATION_S 10
 #define DEFAULT_PTIME_MS 20
@@ -32,7 +35,7 @@ static void usage(FILE *out)
             "\n"
             "Media test against rtpprobed: RTP both ways, loss, jitter, RTT, MOS, one-way audio diagnosis.\n"
             "\n"
-            "  --server URL          control API of rtpprobed (https://host:8743, or behind nginx https://host/rtpprobe)\n"
+            "  --server URL          control API of rtpprobed (https://host:%u, or behind nginx https://host/rtpprobe)\n"
             "  --token-file FILE     bearer token (first line); or set RTPPROBE_TOKEN\n"
             "  --codec pcmu|pcma|opus  (pcmu)\n"
             "  --ptime MS            packet time (20)\n"
@@ -40,8 +43,8 @@ static void usage(FILE *out)
             "  --srtp [SUITE]        SRTP (libsrtp2): AES_CM_128_HMAC_SHA1_80 (default), AES_CM_128_HMAC_SHA1_32,\n"
             "                        AEAD_AES_128_GCM, AEAD_AES_256_GCM; keys come over the TLS control API\n"
             "  --bitrate BPS         Opus bitrate (32000; 6000-510000)\n"
-            "  --dscp N|none         DSCP on media packets (46 = EF, as phones mark voice)\n"
-            "  --stun HOST[:PORT]|none  STUN server for NAT discovery (default: the media host's 3478,\n"
+            "  --dscp N|none         DSCP on media packets (%d = EF, as phones mark voice)\n"
+            "  --stun HOST[:PORT]|none  STUN server for NAT discovery (default: the media host's %u,\n"
             "                        rtpprobed or coturn); the media port itself is always asked too\n"
             "  --jitter-buffer MS    simulated receive jitter buffer for late packets and MOS (40)\n"
             "  --json                JSON report (schema: docs/report.schema.json)\n"
@@ -54,7 +57,8 @@ static void usage(FILE *out)
             "  --warn-loss/--crit-loss PCT, --warn-jitter/--crit-jitter MS, --warn-rtt/--crit-rtt MS,\n"
             "  --warn-mos/--crit-mos MOS   verdict thresholds (1/5, 30/60, 300/600, 4.0/3.6)\n"
             "\n"
-            "Exit status: 0 pass, 1 warn, 2 fail, 3 unknown (error, no measurement).\n");
+            "Exit status: %d pass, %d warn, %d fail, %d unknown (error, no measurement).\n",
+            RP_CONTROL_PORT, RP_DSCP_EF, RP_STUN_PORT, RP_EXIT_OK, RP_EXIT_WARN, RP_EXIT_CRIT, RP_EXIT_UNKNOWN);
 }
 
 static int parse_unsigned(const char *opt, const char *s, unsigned min, unsigned max, unsigned *out)
@@ -157,6 +161,235 @@ enum {
     OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN, OPT_SRTP,
 };
 
+static const struct option probe_options[] = {
+    { "server", required_argument, NULL, OPT_SERVER },
+    { "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+    { "codec", required_argument, NULL, OPT_CODEC },
+    { "ptime", required_argument, NULL, OPT_PTIME },
+    { "duration", required_argument, NULL, OPT_DURATION },
+    { "bitrate", required_argument, NULL, OPT_BITRATE },
+    { "dscp", required_argument, NULL, OPT_DSCP },
+    { "jitter-buffer", required_argument, NULL, OPT_JB },
+    { "json", no_argument, NULL, OPT_JSON },
+    { "nagios", no_argument, NULL, OPT_NAGIOS },
+    { "cacert", required_argument, NULL, OPT_CACERT },
+    { "insecure", no_argument, NULL, OPT_INSECURE },
+    { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "keep", no_argument, NULL, OPT_KEEP },
+    { "quiet", no_argument, NULL, OPT_QUIET },
+    { "warn-loss", required_argument, NULL, OPT_WARN_LOSS },
+    { "crit-loss", required_argument, NULL, OPT_CRIT_LOSS },
+    { "warn-jitter", required_argument, NULL, OPT_WARN_JITTER },
+    { "crit-jitter", required_argument, NULL, OPT_CRIT_JITTER },
+    { "warn-rtt", required_argument, NULL, OPT_WARN_RTT },
+    { "crit-rtt", required_argument, NULL, OPT_CRIT_RTT },
+    { "warn-mos", required_argument, NULL, OPT_WARN_MOS },
+    { "crit-mos", required_argument, NULL, OPT_CRIT_MOS },
+    { "stun", required_argument, NULL, OPT_STUN },
+    { "srtp", optional_argument, NULL, OPT_SRTP },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* What the command line asks for. probe.token points into token[]. */
+struct cli_opts {
+    struct rp_probe_opts probe;
+    const char *token_file;
+    char        token[512];
+    bool        json, nagios, quiet;
+};
+
+/* One option parsed: go on, stop with a usage error, or stop after --help/--version. */
+enum cli_step { CLI_NEXT, CLI_BAD, CLI_HELP, CLI_VERSION };
+
+static void cli_defaults(struct cli_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->probe.codec = RP_CODEC_PCMU;
+    o->probe.ptime_ms = DEFAULT_PTIME_MS;
+    o->probe.duration_s = DEFAULT_DURATION_S;
+    o->probe.dscp = RP_DSCP_EF;
+    o->probe.jitter_buffer_ms = DEFAULT_JB_MS;
+    o->probe.timeout_ms = DEFAULT_TIMEOUT_MS;
+    rp_thresholds_default(&o->probe.thresholds);
+}
+
+static int parse_dscp(const char *s, int *dscp)
+{
+    unsigned u;
+    if (strcmp(s, "none") == 0) {
+        *dscp = -1;
+        return 0;
+    }
+    if (parse_unsigned("--dscp", s, 0, 63, &u) < 0)
+        return -1;
+    *dscp = (int)u;
+    return 0;
+}
+
+/* "--srtp SUITE" as well as "--srtp=SUITE": take the next word if it names a suite. */
+static int parse_srtp(const char *suite, int argc, char **argv, struct rp_probe_opts *p)
+{
+    if (!suite && optind < argc && rp_srtp_suite_parse(argv[optind], &p->srtp_suite) == 0)
+        suite = argv[optind++];
+    p->srtp = true;
+    if (suite && rp_srtp_suite_parse(suite, &p->srtp_suite) < 0) {
+        fprintf(stderr, "rtpprobe: --srtp: unknown suite \"%s\" (AES_CM_128_HMAC_SHA1_80, "
+                        "AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM)\n", suite);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checked here so that a typo fails before the session is opened. */
+static int parse_stun(const char *s, struct rp_probe_opts *p)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    p->stun = s;
+    if (strcmp(s, "none") != 0 && rp_addr_resolve(s, RP_STUN_PORT, &ss, &sl) < 0) {
+        fprintf(stderr, "rtpprobe: --stun: cannot resolve \"%s\" (HOST[:PORT] or none)\n", s);
+        return -1;
+    }
+    return 0;
+}
+
+static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opts *o)
+{
+    struct rp_probe_opts *p = &o->probe;
+    struct rp_thresholds *t = &p->thresholds;
+    int bad = 0;
+    switch (opt) {
+    case OPT_SERVER: p->server = optarg; break;
+    case OPT_TOKEN_FILE: o->token_file = optarg; break;
+    case OPT_CODEC: bad = parse_codec(optarg, &p->codec); break;
+    case OPT_PTIME: bad = parse_unsigned("--ptime", optarg, 10, 60, &p->ptime_ms); break;
+    case OPT_DURATION: bad = parse_unsigned("--duration", optarg, 1, MAX_DURATION_S, &p->duration_s); break;
+    case OPT_BITRATE: bad = parse_unsigned("--bitrate", optarg, 6000, 510000, &p->bitrate_bps); break;
+    case OPT_DSCP: bad = parse_dscp(optarg, &p->dscp); break;
+    case OPT_JB: bad = parse_unsigned("--jitter-buffer", optarg, 0, 1000, &p->jitter_buffer_ms); break;
+    case OPT_JSON: o->json = true; break;
+    case OPT_NAGIOS: o->nagios = true; break;
+    case OPT_CACERT: p->cacert = optarg; break;
+    case OPT_SRTP: bad = parse_srtp(optarg, argc, argv, p); break;
+    case OPT_STUN: bad = parse_stun(optarg, p); break;
+    case OPT_INSECURE: p->insecure = true; break;
+    case OPT_TIMEOUT: bad = parse_unsigned("--timeout", optarg, 100, 600000, &p->timeout_ms); break;
+    case OPT_KEEP: p->keep_session = true; break;
+    case OPT_QUIET: o->quiet = true; break;
+    case OPT_WARN_LOSS: bad = parse_double("--warn-loss", optarg, 0, 100, &t->warn_loss_pct); break;
+    case OPT_CRIT_LOSS: bad = parse_double("--crit-loss", optarg, 0, 100, &t->fail_loss_pct); break;
+    case OPT_WARN_JITTER: bad = parse_double("--warn-jitter", optarg, 0, 10000, &t->warn_jitter_ms); break;
+    case OPT_CRIT_JITTER: bad = parse_double("--crit-jitter", optarg, 0, 10000, &t->fail_jitter_ms); break;
+    case OPT_WARN_RTT: bad = parse_double("--warn-rtt", optarg, 0, 100000, &t->warn_rtt_ms); break;
+    case OPT_CRIT_RTT: bad = parse_double("--crit-rtt", optarg, 0, 100000, &t->fail_rtt_ms); break;
+    case OPT_WARN_MOS: bad = parse_double("--warn-mos", optarg, 1, 5, &t->warn_mos); break;
+    case OPT_CRIT_MOS: bad = parse_double("--crit-mos", optarg, 1, 5, &t->fail_mos); break;
+    case OPT_VERSION: return CLI_VERSION;
+    case 'h': return CLI_HELP;
+    default: bad = -1;
+    }
+    return bad ? CLI_BAD : CLI_NEXT;
+}
+
+/* Options in order: the first bad one, --help or --version ends the parse. */
+static enum cli_step parse_args(int argc, char **argv, struct cli_opts *o)
+{
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", probe_options, NULL)) != -1) {
+        enum cli_step step = parse_option(opt, argc, argv, o);
+        if (step != CLI_NEXT)
+            return step;
+    }
+    if (optind != argc) {
+        fprintf(stderr, "rtpprobe: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+        return CLI_BAD;
+    }
+    return CLI_NEXT;
+}
+
+/* What only the options together can tell. 0, or -1 after a one-line message. */
+static int validate(const struct cli_opts *o)
+{
+    const struct rp_probe_opts *p = &o->probe;
+    if (!p->server) {
+        fprintf(stderr, "rtpprobe: --server is required, e.g. --server https://media.example.com:%u\n",
+                RP_CONTROL_PORT);
+        return -1;
+    }
+    if (o->json && o->nagios) {
+        fprintf(stderr, "rtpprobe: --json and --nagios are exclusive\n");
+        return -1;
+    }
+    if (!rp_codec_ptime_valid(p->codec, p->ptime_ms)) {
+        fprintf(stderr, "rtpprobe: --ptime %u is not valid for %s%s\n", p->ptime_ms, rp_codec_get(p->codec)->name,
+                p->codec == RP_CODEC_OPUS ? " (Opus: 10, 20, 40 or 60)" : " (G.711: 10 to 60 in steps of 10)");
+        return -1;
+    }
+    if (p->bitrate_bps && !rp_codec_bitrate_valid(p->codec, p->bitrate_bps)) {
+        fprintf(stderr, "rtpprobe: --bitrate %u is not valid for %s (G.711 is always 64000)\n", p->bitrate_bps,
+                rp_codec_get(p->codec)->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* --token-file, else RTPPROBE_TOKEN. 0, or -1 after a one-line message. */
+static int load_token(struct cli_opts *o)
+{
+    const char *env = getenv("RTPPROBE_TOKEN");
+    if (o->token_file) {
+        if (read_token_file(o->token_file, o->token, sizeof o->token) < 0)
+            return -1;
+    } else if (env && env[0]) {
+        snprintf(o->token, sizeof o->token, "%s", env);
+    } else {
+        fprintf(stderr, "rtpprobe: no token: give --token-file FILE or set RTPPROBE_TOKEN\n");
+        return -1;
+    }
+    o->probe.token = o->token;
+    return 0;
+}
+
+/* The measurement. 0 with *rep filled, or -1 after the reason is printed
+ * (as the Nagios status line with --nagios). */
+static int run(const struct cli_opts *o, struct rp_report *rep)
+{
+    if (rp_srtp_global_init() < 0) {
+        fprintf(stderr, "rtpprobe: cannot initialise libsrtp2\n");
+        return -1;
+    }
+    char err[512] = "";
+    int rc = rp_probe_run(&o->probe, rep, err, sizeof err);
+    rp_srtp_global_fini();
+    if (rc < 0) {
+        if (o->nagios)
+            printf("RTPPROBE UNKNOWN - %s\n", err);
+        else
+            fprintf(stderr, "rtpprobe: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Returns the exit code: the verdict's, or UNKNOWN if the report cannot be written. */
+static int print_report(const struct cli_opts *o, const struct rp_report *rep)
+{
+    if (o->json) {
+        if (rp_report_print_json(rep, stdout) < 0) {
+            fprintf(stderr, "rtpprobe: cannot write the JSON report\n");
+            return RP_EXIT_UNKNOWN;
+        }
+    } else if (o->nagios) {
+        rp_report_print_nagios(rep, stdout);
+    } else {
+        rp_report_print_text(rep, stdout);
+    }
+    return rp_report_exit_code(rep);
+}
+
 int rp_cli_main(int argc, char **argv)
 {
     rp_log_init("rtpprobe", RP_LOG_WARN);
@@ -165,171 +398,20 @@ int rp_cli_main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "emodel") == 0)
         return emodel_main(argc - 1, argv + 1);
 
-    static const struct option opts[] = {
-        { "server", required_argument, NULL, OPT_SERVER },
-        { "token-file", required_argument, NULL, OPT_TOKEN_FILE },
-        { "codec", required_argument, NULL, OPT_CODEC },
-        { "ptime", required_argument, NULL, OPT_PTIME },
-        { "duration", required_argument, NULL, OPT_DURATION },
-        { "bitrate", required_argument, NULL, OPT_BITRATE },
-        { "dscp", required_argument, NULL, OPT_DSCP },
-        { "jitter-buffer", required_argument, NULL, OPT_JB },
-        { "json", no_argument, NULL, OPT_JSON },
-        { "nagios", no_argument, NULL, OPT_NAGIOS },
-        { "cacert", required_argument, NULL, OPT_CACERT },
-        { "insecure", no_argument, NULL, OPT_INSECURE },
-        { "timeout", required_argument, NULL, OPT_TIMEOUT },
-        { "keep", no_argument, NULL, OPT_KEEP },
-        { "quiet", no_argument, NULL, OPT_QUIET },
-        { "warn-loss", required_argument, NULL, OPT_WARN_LOSS },
-        { "crit-loss", required_argument, NULL, OPT_CRIT_LOSS },
-        { "warn-jitter", required_argument, NULL, OPT_WARN_JITTER },
-        { "crit-jitter", required_argument, NULL, OPT_CRIT_JITTER },
-        { "warn-rtt", required_argument, NULL, OPT_WARN_RTT },
-        { "crit-rtt", required_argument, NULL, OPT_CRIT_RTT },
-        { "warn-mos", required_argument, NULL, OPT_WARN_MOS },
-        { "crit-mos", required_argument, NULL, OPT_CRIT_MOS },
-        { "stun", required_argument, NULL, OPT_STUN },
-        { "srtp", optional_argument, NULL, OPT_SRTP },
-        { "version", no_argument, NULL, OPT_VERSION },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    struct rp_probe_opts o = {
-        .codec = RP_CODEC_PCMU,
-        .ptime_ms = DEFAULT_PTIME_MS,
-        .duration_s = DEFAULT_DURATION_S,
-        .dscp = 46,
-        .jitter_buffer_ms = DEFAULT_JB_MS,
-        .timeout_ms = DEFAULT_TIMEOUT_MS,
-    };
-    rp_thresholds_default(&o.thresholds);
-    struct rp_thresholds *t = &o.thresholds;
-    char token[512] = "";
-    const char *token_file = NULL;
-    bool json = false, nagios = false, quiet = false;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int bad = 0;
-        unsigned u;
-        switch (opt) {
-        case OPT_SERVER: o.server = optarg; break;
-        case OPT_TOKEN_FILE: token_file = optarg; break;
-        case OPT_CODEC: bad = parse_codec(optarg, &o.codec); break;
-        case OPT_PTIME: bad = parse_unsigned("--ptime", optarg, 10, 60, &o.ptime_ms); break;
-        case OPT_DURATION: bad = parse_unsigned("--duration", optarg, 1, MAX_DURATION_S, &o.duration_s); break;
-        case OPT_BITRATE: bad = parse_unsigned("--bitrate", optarg, 6000, 510000, &o.bitrate_bps); break;
-        case OPT_DSCP:
-            if (strcmp(optarg, "none") == 0)
-                o.dscp = -1;
-            else if (!(bad = parse_unsigned("--dscp", optarg, 0, 63, &u)))
-                o.dscp = (int)u;
-            break;
-        case OPT_JB: bad = parse_unsigned("--jitter-buffer", optarg, 0, 1000, &o.jitter_buffer_ms); break;
-        case OPT_JSON: json = true; break;
-        case OPT_NAGIOS: nagios = true; break;
-        case OPT_CACERT: o.cacert = optarg; break;
-        case OPT_SRTP: {
-            /* "--srtp SUITE" as well as "--srtp=SUITE": take the next word if it names a suite. */
-            const char *suite = optarg;
-            if (!suite && optind < argc && rp_srtp_suite_parse(argv[optind], &o.srtp_suite) == 0)
-                suite = argv[optind++];
-            o.srtp = true;
-            if (suite && rp_srtp_suite_parse(suite, &o.srtp_suite) < 0) {
-                fprintf(stderr, "rtpprobe: --srtp: unknown suite \"%s\" (AES_CM_128_HMAC_SHA1_80, "
-                                "AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM)\n", suite);
-                bad = -1;
-            }
-            break;
-        }
-        case OPT_STUN: {
-            struct sockaddr_storage ss;
-            socklen_t sl;
-            if (strcmp(optarg, "none") != 0 && rp_addr_resolve(optarg, 3478, &ss, &sl) < 0) {
-                fprintf(stderr, "rtpprobe: --stun: cannot resolve \"%s\" (HOST[:PORT] or none)\n", optarg);
-                bad = -1;
-            }
-            o.stun = optarg;
-            break;
-        }
-        case OPT_INSECURE: o.insecure = true; break;
-        case OPT_TIMEOUT: bad = parse_unsigned("--timeout", optarg, 100, 600000, &o.timeout_ms); break;
-        case OPT_KEEP: o.keep_session = true; break;
-        case OPT_QUIET: quiet = true; break;
-        case OPT_WARN_LOSS: bad = parse_double("--warn-loss", optarg, 0, 100, &t->warn_loss_pct); break;
-        case OPT_CRIT_LOSS: bad = parse_double("--crit-loss", optarg, 0, 100, &t->fail_loss_pct); break;
-        case OPT_WARN_JITTER: bad = parse_double("--warn-jitter", optarg, 0, 10000, &t->warn_jitter_ms); break;
-        case OPT_CRIT_JITTER: bad = parse_double("--crit-jitter", optarg, 0, 10000, &t->fail_jitter_ms); break;
-        case OPT_WARN_RTT: bad = parse_double("--warn-rtt", optarg, 0, 100000, &t->warn_rtt_ms); break;
-        case OPT_CRIT_RTT: bad = parse_double("--crit-rtt", optarg, 0, 100000, &t->fail_rtt_ms); break;
-        case OPT_WARN_MOS: bad = parse_double("--warn-mos", optarg, 1, 5, &t->warn_mos); break;
-        case OPT_CRIT_MOS: bad = parse_double("--crit-mos", optarg, 1, 5, &t->fail_mos); break;
-        case OPT_VERSION: printf("rtpprobe %s\n", RP_VERSION); return RP_EXIT_OK;
-        case 'h': usage(stdout); return RP_EXIT_OK;
-        default: bad = -1;
-        }
-        if (bad)
-            return RP_EXIT_UNKNOWN;
+    struct cli_opts o;
+    cli_defaults(&o);
+    switch (parse_args(argc, argv, &o)) {
+    case CLI_NEXT: break;
+    case CLI_BAD: return RP_EXIT_UNKNOWN;
+    case CLI_HELP: usage(stdout); return RP_EXIT_OK;
+    case CLI_VERSION: printf("rtpprobe %s\n", RP_VERSION); return RP_EXIT_OK;
     }
-    if (optind != argc) {
-        fprintf(stderr, "rtpprobe: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+    if (validate(&o) < 0 || load_token(&o) < 0)
         return RP_EXIT_UNKNOWN;
-    }
-    if (!o.server) {
-        fprintf(stderr, "rtpprobe: --server is required, e.g. --server https://media.example.com:8743\n");
-        return RP_EXIT_UNKNOWN;
-    }
-    if (json && nagios) {
-        fprintf(stderr, "rtpprobe: --json and --nagios are exclusive\n");
-        return RP_EXIT_UNKNOWN;
-    }
-    if (!rp_codec_ptime_valid(o.codec, o.ptime_ms)) {
-        fprintf(stderr, "rtpprobe: --ptime %u is not valid for %s%s\n", o.ptime_ms, rp_codec_get(o.codec)->name,
-                o.codec == RP_CODEC_OPUS ? " (Opus: 10, 20, 40 or 60)" : " (G.711: 10 to 60 in steps of 10)");
-        return RP_EXIT_UNKNOWN;
-    }
-    if (o.bitrate_bps && !rp_codec_bitrate_valid(o.codec, o.bitrate_bps)) {
-        fprintf(stderr, "rtpprobe: --bitrate %u is not valid for %s (G.711 is always 64000)\n", o.bitrate_bps,
-                rp_codec_get(o.codec)->name);
-        return RP_EXIT_UNKNOWN;
-    }
-    if (token_file) {
-        if (read_token_file(token_file, token, sizeof token) < 0)
-            return RP_EXIT_UNKNOWN;
-    } else if (getenv("RTPPROBE_TOKEN") && getenv("RTPPROBE_TOKEN")[0]) {
-        snprintf(token, sizeof token, "%s", getenv("RTPPROBE_TOKEN"));
-    } else {
-        fprintf(stderr, "rtpprobe: no token: give --token-file FILE or set RTPPROBE_TOKEN\n");
-        return RP_EXIT_UNKNOWN;
-    }
-    o.token = token;
-    o.progress = !quiet && !json && !nagios && isatty(STDERR_FILENO);
+    o.probe.progress = !o.quiet && !o.json && !o.nagios && isatty(STDERR_FILENO);
 
-    if (rp_srtp_global_init() < 0) {
-        fprintf(stderr, "rtpprobe: cannot initialise libsrtp2\n");
-        return RP_EXIT_UNKNOWN;
-    }
     struct rp_report rep;
-    char err[512] = "";
-    int rc = rp_probe_run(&o, &rep, err, sizeof err);
-    rp_srtp_global_fini();
-    OPENSSL_cleanse(token, sizeof token);
-    if (rc < 0) {
-        if (nagios)
-            printf("RTPPROBE UNKNOWN - %s\n", err);
-        else
-            fprintf(stderr, "rtpprobe: %s\n", err);
-        return RP_EXIT_UNKNOWN;
-    }
-    if (json) {
-        if (rp_report_print_json(&rep, stdout) < 0) {
-            fprintf(stderr, "rtpprobe: cannot write the JSON report\n");
-            return RP_EXIT_UNKNOWN;
-        }
-    } else if (nagios) {
-        rp_report_print_nagios(&rep, stdout);
-    } else {
-        rp_report_print_text(&rep, stdout);
-    }
-    return rp_report_exit_code(&rep);
+    int rc = run(&o, &rep);
+    OPENSSL_cleanse(o.token, sizeof o.token);
+    return rc < 0 ? RP_EXIT_UNKNOWN : print_report(&o, &rep);
 }

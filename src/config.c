@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "netaddr.h"
+#include "stun.h"
 
 /* Config files are a few kB; the cap only stops `-c /dev/zero` from eating memory. */
 #define CONFIG_FILE_MAX (1024 * 1024)
@@ -180,8 +181,8 @@ static int set_listen(struct loader *ld, const config_setting_t *s, struct rp_co
     if (get_string(ld, s, c->control_listen, sizeof c->control_listen) < 0)
         return -1;
     if (rp_addr_parse(c->control_listen, 0, &ss, &sslen) < 0)
-        return fail_at(ld, s, "control.listen: \"%s\" is not IP:port (e.g. \"127.0.0.1:8743\" or \"[::1]:8743\")",
-                       c->control_listen);
+        return fail_at(ld, s, "control.listen: \"%s\" is not IP:port (e.g. \"127.0.0.1:%u\" or \"[::1]:%u\")",
+                       c->control_listen, RP_CONTROL_PORT, RP_CONTROL_PORT);
     return 0;
 }
 
@@ -477,11 +478,11 @@ static int check_together(struct loader *ld, const config_setting_t *root, const
 void rp_config_defaults(struct rp_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    snprintf(cfg->control_listen, sizeof cfg->control_listen, "%s", "127.0.0.1:8743");
+    snprintf(cfg->control_listen, sizeof cfg->control_listen, "127.0.0.1:%u", RP_CONTROL_PORT);
     snprintf(cfg->media_bind, sizeof cfg->media_bind, "%s", "0.0.0.0");
     cfg->port_min = 10000;
     cfg->port_max = 20000;
-    snprintf(cfg->stun_listen, sizeof cfg->stun_listen, "%s", "0.0.0.0:3478");
+    snprintf(cfg->stun_listen, sizeof cfg->stun_listen, "0.0.0.0:%u", RP_STUN_PORT);
     cfg->max_sessions = 100;
     cfg->max_duration = 3600;
     cfg->max_body = 16384;

@@ -148,9 +148,13 @@ static bool peer_of(struct evhttp_request *req, struct sockaddr_storage *ss)
            (ss->ss_family == AF_INET || ss->ss_family == AF_INET6);
 }
 
-/* The client as far as limits, logs and session answers go: the peer, or for a
- * proxy on this host (nginx), the address it puts in X-Forwarded-For (the last
- * entry: the one nginx itself saw). Headers from other hosts are not trusted. */
+/* Two addresses per request, named alike throughout this file (and as in
+ * docs/control-api.md): `peer` is the TCP peer of the connection; `client` is
+ * who the request is for, as far as limits, logs and session answers go (the
+ * session's "client"): the peer, or for a proxy on this host (nginx), the
+ * address it puts in X-Forwarded-For (the last entry: the one nginx itself
+ * saw). Headers from other hosts are not trusted. (A session's "peer", in a
+ * PATCH, is a third address: where its media goes.) */
 static bool client_of(struct evhttp_request *req, struct sockaddr_storage *peer, struct sockaddr_storage *client)
 {
     if (!peer_of(req, peer))
@@ -247,31 +251,31 @@ static void handle_create(struct rp_control *c, struct evhttp_request *req)
         reply_error(c, req, 400, "%s", err);
         return;
     }
-    struct sockaddr_storage ss, cs;
-    if (!client_of(req, &ss, &cs)) {
+    struct sockaddr_storage peer, client;
+    if (!client_of(req, &peer, &client)) {
         reply_error(c, req, 400, "cannot tell the client's address");
         return;
     }
     /* (on_request already refused /v1 over plain HTTP from another host: keys
      * never leave that way.) Limits and the session's "client" go by who is
      * behind a local proxy. */
-    const struct sockaddr *peer = (const struct sockaddr *)&cs;
+    const struct sockaddr *client_sa = (const struct sockaddr *)&client;
     p.allow_foreign_peer = cfg->allow_foreign_peer;
-    if (rp_reflector_count_source(c->refl, peer) >= cfg->max_sessions_per_source) {
+    if (rp_reflector_count_source(c->refl, client_sa) >= cfg->max_sessions_per_source) {
         reply_error(c, req, 503, "too many sessions from this address (limit %u)", cfg->max_sessions_per_source);
         return;
     }
     int status;
-    struct rp_session *s = rp_reflector_create(c->refl, &p, peer, &status, err, sizeof err);
+    struct rp_session *s = rp_reflector_create(c->refl, &p, client_sa, &status, err, sizeof err);
     if (!s) {
         rp_log_warn("session refused: %s", err);
         reply_error(c, req, status, "%s", err);
         return;
     }
     const struct rp_codec_info *codec = rp_codec_get(p.codec);
-    char client[RP_ADDRSTRLEN];
-    rp_addr_format(peer, client, sizeof client);
-    rp_log_info("session %s created for %s: %s/%ums %us %s, media port %u", rp_session_id(s), client, codec->name,
+    char client_text[RP_ADDRSTRLEN];
+    rp_addr_format(client_sa, client_text, sizeof client_text);
+    rp_log_info("session %s created for %s: %s/%ums %us %s, media port %u", rp_session_id(s), client_text, codec->name,
                 p.ptime_ms, p.duration_s, p.srtp ? rp_srtp_suite_name(p.suite) : "rtp", rp_session_port(s));
     char location[64];
     snprintf(location, sizeof location, API_PREFIX "/%s", rp_session_id(s));
@@ -292,7 +296,7 @@ static void handle_create(struct rp_control *c, struct evhttp_request *req)
     snprintf(created.id, sizeof created.id, "%s", doc.id);
     snprintf(created.codec, sizeof created.codec, "%s", codec->name);
     snprintf(created.transport, sizeof created.transport, "%s", doc.transport);
-    snprintf(created.client, sizeof created.client, "%s", client);
+    snprintf(created.client, sizeof created.client, "%s", client_text);
     created.ssrc_up = doc.ssrc_up;
     created.ssrc_down = doc.ssrc_down;
     rp_session_keys(s, &created.keys);
@@ -316,8 +320,9 @@ static void handle_patch(struct rp_control *c, struct evhttp_request *req, struc
             reply_error(c, req, 409, "session is stopped");
             return;
         }
-        /* Media goes only where the session's own client is: a token must not
-         * buy a stream aimed at somebody else. */
+        /* Media goes only where the session's own client is (p.peer is the
+         * media peer asked for; rp_session_control_peer() the client): a token
+         * must not buy a stream aimed at somebody else. */
         if (!c->cfg->allow_foreign_peer &&
             !rp_addr_same_ip((struct sockaddr *)&p.peer, rp_session_control_peer(s))) {
             reply_error(c, req, 403, "peer must be the client's own address (media.allow_foreign_peer is off)");
@@ -413,7 +418,7 @@ static void request_arrived(struct rp_control *c, struct evhttp_request *req)
     if (i < 0)
         return;
     c->pending[i].served++;
-    c->pending[i].deadline = rp_monotonic_ns() + (uint64_t)c->cfg->request_timeout * 1000000000u;
+    c->pending[i].deadline = rp_monotonic_ns() + (uint64_t)c->cfg->request_timeout * NS_PER_S;
     evhttp_connection_set_closecb(conn, on_conn_close, c);
 }
 
@@ -552,7 +557,7 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
     bufferevent_setwatermark(bev, EV_READ, 0, MAX_HEADERS_BYTES + c->cfg->max_body + 4096);
     bufferevent_incref(bev);
     c->pending[c->npending++] = (struct pending){
-        .bev = bev, .deadline = rp_monotonic_ns() + (uint64_t)c->cfg->request_timeout * 1000000000u };
+        .bev = bev, .deadline = rp_monotonic_ns() + (uint64_t)c->cfg->request_timeout * NS_PER_S };
     return bev;
 }
 
@@ -593,15 +598,15 @@ void rp_control_set_listeners(struct rp_control *c, const struct rp_stunsrv *stu
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct rp_control *c = arg;
-    struct sockaddr_storage conn_peer, peer;
+    struct sockaddr_storage peer, client;
     request_arrived(c, req);
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    if (!client_of(req, &conn_peer, &peer) || !path) {
+    if (!client_of(req, &peer, &client) || !path) {
         reply_error(c, req, 400, "bad request");
         return;
     }
-    if (!rp_ratelimit_allow(c->rate, (struct sockaddr *)&peer, rp_monotonic_ns())) {
+    if (!rp_ratelimit_allow(c->rate, (struct sockaddr *)&client, rp_monotonic_ns())) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
         reply_error(c, req, 429, "too many requests from this address");
         return;
@@ -615,8 +620,8 @@ static void on_request(struct evhttp_request *req, void *arg)
     if (strcmp(path, "/metrics") == 0) {
         /* Open to the host itself (a local Prometheus or nginx); others need a
          * token, and a token only over TLS. */
-        if (!rp_addr_is_loopback((struct sockaddr *)&peer)) {
-            if (!may_receive_keys(c, (struct sockaddr *)&conn_peer)) {
+        if (!rp_addr_is_loopback((struct sockaddr *)&client)) {
+            if (!may_receive_keys(c, (struct sockaddr *)&peer)) {
                 reply_error(c, req, 403, "use the TLS control port (or nginx on 443): no tokens over plain HTTP");
                 return;
             }
@@ -638,7 +643,7 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
     /* Bearer tokens must not cross the network in clear: /v1 over plain HTTP
      * only from this host (nginx terminating TLS). */
-    if (!may_receive_keys(c, (struct sockaddr *)&conn_peer)) {
+    if (!may_receive_keys(c, (struct sockaddr *)&peer)) {
         reply_error(c, req, 403, "use the TLS control port (or nginx on 443): no tokens over plain HTTP");
         return;
     }

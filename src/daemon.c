@@ -97,16 +97,16 @@ int rp_daemon_run(const char *config_path)
 {
     struct daemon d = { .config_path = config_path };
     char err[512];
-    int rc = 1;
+    int rc = RP_DAEMON_EXIT_FAIL;
     struct event *sigs[3] = { NULL, NULL, NULL };
 
     if (rp_config_load(config_path, &d.cfg, err, sizeof err) < 0) {
         rp_log_err("%s", err);
-        return 1;
+        return RP_DAEMON_EXIT_FAIL;
     }
     if (rp_srtp_global_init() < 0) {
         rp_log_err("cannot initialise libsrtp2");
-        return 1;
+        return RP_DAEMON_EXIT_FAIL;
     }
     rp_log_set_level(d.cfg.log_level);
     d.base = rp_daemon_event_base();
@@ -156,7 +156,7 @@ int rp_daemon_run(const char *config_path)
                 d.cfg.port_max, d.stun ? d.cfg.stun_listen : "off");
     rp_notify("READY=1");
     event_base_dispatch(d.base);
-    rc = 0;
+    rc = RP_DAEMON_EXIT_OK;
 out:
     for (int i = 0; i < 3; i++)
         if (sigs[i])

@@ -27,14 +27,14 @@ static int hash_token(void)
         n--;
     if (n == 0) {
         fprintf(stderr, "rtpprobed: --hash-token: no token on stdin\n");
-        return 1;
+        return RP_DAEMON_EXIT_FAIL;
     }
     uint8_t h[RP_TOKEN_HASH_LEN];
     char line[RP_TOKEN_HASH_STRLEN];
     rp_token_hash(buf, n, h);
     rp_token_format_hash(h, line);
     printf("%s\n", line);
-    return 0;
+    return RP_DAEMON_EXIT_OK;
 }
 
 int rp_daemon_main(int argc, char **argv)
@@ -55,14 +55,14 @@ int rp_daemon_main(int argc, char **argv)
         case 'c': config = optarg; break;
         case 'k': check = 1; break;
         case 't': return hash_token();
-        case 'V': printf("rtpprobed %s\n", RP_VERSION); return 0;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'V': printf("rtpprobed %s\n", RP_VERSION); return RP_DAEMON_EXIT_OK;
+        case 'h': usage(stdout); return RP_DAEMON_EXIT_OK;
+        default: usage(stderr); return RP_DAEMON_EXIT_USAGE;
         }
     }
     if (!config || optind != argc) {
         usage(stderr);
-        return 2;
+        return RP_DAEMON_EXIT_USAGE;
     }
     if (check) {
         struct rp_config cfg;
@@ -70,10 +70,10 @@ int rp_daemon_main(int argc, char **argv)
         /* Everything start-up would refuse: the file, and the certificate and key it names. */
         if (rp_config_load(config, &cfg, err, sizeof err) < 0 || rp_control_check_tls(&cfg, err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", err);
-            return 1;
+            return RP_DAEMON_EXIT_FAIL;
         }
         printf("%s: OK\n", config);
-        return 0;
+        return RP_DAEMON_EXIT_OK;
     }
     return rp_daemon_run(config);
 }

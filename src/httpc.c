@@ -125,11 +125,10 @@ struct rp_httpc *rp_httpc_new(const char *url, const struct rp_httpc_opts *opts,
         goto fail;
     if (c->tls) {
         c->ctx = SSL_CTX_new(TLS_client_method());
-        if (!c->ctx) {
+        if (!c->ctx || SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1) {
             snprintf(err, errlen, "cannot create TLS context");
             goto fail;
         }
-        SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
         if (c->opts.insecure) {
             SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
         } else {
@@ -247,11 +246,10 @@ static int conn_open(struct rp_httpc *c, struct conn *k, char *err, size_t errle
         return 0;
     ERR_clear_error();
     k->ssl = SSL_new(c->ctx);
-    if (!k->ssl) {
+    if (!k->ssl || SSL_set_fd(k->ssl, k->fd) != 1) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    SSL_set_fd(k->ssl, k->fd);
     struct sockaddr_storage lit;
     socklen_t litlen;
     bool is_ip = rp_addr_from_ip(c->host, 0, &lit, &litlen) == 0;
@@ -260,10 +258,11 @@ static int conn_open(struct rp_httpc *c, struct conn *k, char *err, size_t errle
     if (!c->opts.insecure) {
         /* Check the name (or IP) in the certificate against what the user typed. */
         X509_VERIFY_PARAM *param = SSL_get0_param(k->ssl);
-        if (is_ip)
-            X509_VERIFY_PARAM_set1_ip_asc(param, c->host);
-        else
-            SSL_set1_host(k->ssl, c->host);
+        int named = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, c->host) : SSL_set1_host(k->ssl, c->host);
+        if (named != 1) { /* unchecked, any certificate the CA signed would do */
+            snprintf(err, errlen, "TLS: cannot check the daemon's certificate against \"%s\"", c->host);
+            goto fail;
+        }
     }
     errno = 0;
     if (SSL_connect(k->ssl) != 1) {

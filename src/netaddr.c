@@ -8,6 +8,17 @@
 
 #include "netaddr.h"
 
+int rp_addr_set_port(struct sockaddr *sa, uint16_t port)
+{
+    if (sa->sa_family == AF_INET)
+        ((struct sockaddr_in *)sa)->sin_port = htons(port);
+    else if (sa->sa_family == AF_INET6)
+        ((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
+    else
+        return -1;
+    return 0;
+}
+
 int rp_addr_from_ip(const char *ip, uint16_t port, struct sockaddr_storage *out, socklen_t *outlen)
 {
     memset(out, 0, sizeof *out);
@@ -15,17 +26,14 @@ int rp_addr_from_ip(const char *ip, uint16_t port, struct sockaddr_storage *out,
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)out;
     if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;
-        sin->sin_port = htons(port);
         *outlen = sizeof *sin;
-        return 0;
-    }
-    if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1) {
+    } else if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1) {
         sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(port);
         *outlen = sizeof *sin6;
-        return 0;
+    } else {
+        return -1;
     }
-    return -1;
+    return rp_addr_set_port((struct sockaddr *)out, port);
 }
 
 static int parse_port(const char *s, uint16_t *port)
@@ -118,17 +126,6 @@ uint16_t rp_addr_port(const struct sockaddr *sa)
     return 0;
 }
 
-int rp_addr_set_port(struct sockaddr *sa, uint16_t port)
-{
-    if (sa->sa_family == AF_INET)
-        ((struct sockaddr_in *)sa)->sin_port = htons(port);
-    else if (sa->sa_family == AF_INET6)
-        ((struct sockaddr_in6 *)sa)->sin6_port = htons(port);
-    else
-        return -1;
-    return 0;
-}
-
 bool rp_addr_same_ip(const struct sockaddr *a, const struct sockaddr *b)
 {
     if (a->sa_family != b->sa_family)
@@ -187,13 +184,7 @@ int rp_addr_resolve(const char *s, uint16_t default_port, struct sockaddr_storag
     memcpy(out, ai->ai_addr, ai->ai_addrlen);
     *outlen = ai->ai_addrlen;
     freeaddrinfo(ai);
-    if (out->ss_family == AF_INET)
-        ((struct sockaddr_in *)out)->sin_port = htons(port);
-    else if (out->ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)out)->sin6_port = htons(port);
-    else
-        return -1;
-    return 0;
+    return rp_addr_set_port((struct sockaddr *)out, port);
 }
 
 int rp_cidr_parse(const char *s, struct rp_cidr *out)

@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <netinet/in.h>
 #include <string.h>
 
 #include <openssl/rand.h>
@@ -7,14 +6,6 @@
 #include "netaddr.h"
 #include "portalloc.h"
 #include "udp.h"
-
-static void set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-    if (ss->ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-    else
-        ((struct sockaddr_in *)ss)->sin_port = htons(port);
-}
 
 int rp_port_alloc(const struct sockaddr *bind_addr, unsigned port_min, unsigned port_max,
                   int dscp, uint16_t *port)
@@ -37,7 +28,10 @@ int rp_port_alloc(const struct sockaddr *bind_addr, unsigned port_min, unsigned 
     memcpy(&ss, bind_addr, len);
     for (unsigned i = 0; i < count; i++) {
         uint16_t candidate = (uint16_t)(first + 2 * ((r + i) % count));
-        set_port(&ss, candidate);
+        if (rp_addr_set_port((struct sockaddr *)&ss, candidate) < 0) {
+            errno = EAFNOSUPPORT;
+            return -1;
+        }
         int fd = rp_udp_open((struct sockaddr *)&ss, len, dscp);
         if (fd >= 0) {
             *port = candidate;

@@ -4,6 +4,7 @@
 
 #include "netaddr.h"
 #include "ratelimit.h"
+#include "timeutil.h"
 
 struct bucket {
     bool     used;
@@ -67,7 +68,7 @@ bool rp_ratelimit_allow(struct rp_ratelimit *rl, const struct sockaddr *src, uin
         b->tokens = rl->burst;
         b->last_ns = now;
     }
-    double elapsed = now > b->last_ns ? (double)(now - b->last_ns) / 1e9 : 0;
+    double elapsed = now > b->last_ns ? (double)(now - b->last_ns) / (double)NS_PER_S : 0;
     b->tokens += elapsed * rl->rate;
     if (b->tokens > rl->burst)
         b->tokens = rl->burst;

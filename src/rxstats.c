@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "timeutil.h"
+
 /* Duplicate detection window, in packets behind the highest sequence seen. A packet
  * further behind than this cannot be checked and is counted as reordered. 1024
  * packets is 20 s of 20 ms audio: far beyond any real reordering. */
@@ -15,7 +17,6 @@
 
 /* |IPDV| histogram: 0.1 ms bins up to 100 ms, then 1 ms bins up to 2 s; anything
  * above lands in an overflow bin and is represented by the maximum. */
-#define NS_PER_MS       1000000
 #define FINE_BIN_NS     100000
 #define FINE_BINS       1000u                     /* 0 .. 100 ms */
 #define COARSE_BIN_NS   1000000
@@ -75,7 +76,7 @@ struct rp_rxstats *rp_rxstats_new(unsigned clock_rate, unsigned jb_ms)
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
-    s->ns_per_tick = 1e9 / (double)clock_rate;
+    s->ns_per_tick = (double)NS_PER_S / (double)clock_rate;
     s->jb_ns = (double)jb_ms * NS_PER_MS;
     return s;
 }

@@ -67,7 +67,7 @@ ssize_t rp_udp_recv(int fd, uint8_t *buf, size_t cap, struct rp_udp_meta *meta)
         if (c->cmsg_type == SCM_TIMESTAMPNS && c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
             struct timespec ts;
             memcpy(&ts, CMSG_DATA(c), sizeof ts);
-            meta->rx_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+            meta->rx_ns = (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
         } else if (c->cmsg_type == SO_RXQ_OVFL && c->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
             memcpy(&meta->rxq_drops, CMSG_DATA(c), sizeof meta->rxq_drops);
             meta->has_drops = true;
