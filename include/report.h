@@ -55,7 +55,8 @@ struct rp_report {
     char     server[256];
     char     session_id[64];
     unsigned media_port;
-    char     port_range[16];    /* the daemon's media port range, "10000-20000" (for remediations) */
+    char     port_range[16];    /* the daemon's media port range, "10000-20000" (for remediations);
+                                   "" if its answer had none: the remediation then names no number */
     struct rp_dir_report up;    /* agent -> host, measured by the daemon */
     struct rp_dir_report down;  /* host -> agent, measured by the probe */
     bool     has_rtt;
@@ -87,6 +88,7 @@ const char *rp_diagnosis_name(enum rp_diagnosis d); /* "two-way", "one-way-upstr
 void rp_report_classify_nat(struct rp_report *r);
 /* Sets verdict, diagnosis, cause and remediation from the figures and thresholds. */
 void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t);
+
 /* Nagios plugin exit code: 0 OK (pass), 1 WARN, 2 CRIT (fail). */
 int  rp_report_exit_code(const struct rp_report *r);
 

@@ -54,6 +54,8 @@ static void clean_report(struct rp_report *r)
     snprintf(r->server, sizeof r->server, "media.example.net");
     snprintf(r->session_id, sizeof r->session_id, "s-0123456789abcdef");
     r->media_port = 12346;
+    /* The daemon's default range, as its answer to the session states it. */
+    snprintf(r->port_range, sizeof r->port_range, "10000-20000");
     clean_dir(&r->up);
     clean_dir(&r->down);
     r->has_rtt = true;
@@ -977,6 +979,170 @@ static void test_media_refused_for_its_source_ip_is_named(void **state)
     assert_non_null(strstr(r.remediation, "allow_foreign_peer"));
 }
 
+/* Without the daemon's range the probe names none rather than guess one. */
+static void test_unknown_port_range_is_named_without_a_number(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.port_range[0] = '\0';
+    block(&r.up);
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED);
+    assert_string_equal(r.remediation,
+                        "forward the daemon's UDP media port range to the media host and allow it in firewalld "
+                        "(firewall-cmd --permanent --add-port=<media.port_min>-<media.port_max>/udp); check the "
+                        "agent's firewall allows outbound UDP");
+    assert_null(strstr(r.remediation, "10000-20000"));
+
+    clean_report(&r);
+    r.port_range[0] = '\0';
+    block(&r.up);
+    block(&r.down);
+    evaluate_default(&r);
+    assert_string_equal(r.remediation, "use TURN/TLS on 5349 or a VPN; open the daemon's UDP media port range");
+
+    clean_report(&r);
+    r.port_range[0] = '\0';
+    set_loss(&r.up, 10);
+    evaluate_default(&r);
+    assert_string_equal(r.remediation,
+                        "check the agent's uplink: bandwidth, Wi-Fi, QoS/DSCP EF for the daemon's UDP media port "
+                        "range");
+}
+
+/* Every cause and remediation as printed (docs/report.md, README): the tests
+ * of the real network grep some of them, so they must not drift. */
+static void test_causes_and_remediations_word_for_word(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "media flows both ways within the thresholds");
+    assert_string_equal(r.remediation, "none needed");
+
+    clean_report(&r);
+    r.up.measured = false;
+    r.down.measured = false;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "neither direction was measured");
+    assert_string_equal(r.remediation, "check the probe's control connection to the daemon (HTTPS, nginx on 443) "
+                                       "and run again");
+
+    clean_report(&r);
+    r.up.measured = false;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "upstream unknown (no figures from the media host, but RTT replies show "
+                                 "upstream arrived); the measured figures are within the thresholds");
+    assert_string_equal(r.remediation, "check the probe's control connection to the daemon (HTTPS, nginx on 443) "
+                                       "and run again");
+
+    clean_report(&r);
+    r.up.measured = false;
+    r.has_rtt = false;
+    block(&r.down);
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "the agent would not hear the customer: RTP from the media host did not reach "
+                                 "the agent; upstream unknown (no figures from the media host)");
+    assert_string_equal(r.remediation, "allow inbound UDP replies at the agent (home router/corporate firewall), "
+                                       "or use TURN over TLS on 5349");
+
+    clean_report(&r);
+    r.down.measured = false;
+    block(&r.up);
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "no RTP from the agent reached the media host on UDP 12346; downstream unknown "
+                                 "(no receive figures from the probe)");
+    assert_string_equal(r.remediation, "forward UDP 10000-20000 to the media host and allow it in firewalld "
+                                       "(firewall-cmd --permanent --add-port=10000-20000/udp); check the agent's "
+                                       "firewall allows outbound UDP");
+
+    clean_report(&r);
+    r.media_port = 0;
+    r.up.reply_only = true;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "RTP from the agent reached the media host on its media port only as replies to "
+                                 "the host's own packets: the RTP range is not forwarded or is blocked inbound");
+
+    clean_report(&r);
+    block(&r.up);
+    r.up.send_errors = r.up.sent;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "the agent's own host refused to send RTP to UDP 12346 (local firewall or no "
+                                 "route): nothing left the agent");
+
+    clean_report(&r);
+    block(&r.up);
+    block(&r.down);
+    r.up.foreign_source = 150;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "the agent's RTP reached the media host from another IP than its HTTPS (a proxy "
+                                 "or a second public address), so the host refused it (150 packets)");
+    assert_string_equal(r.remediation, "send HTTPS and media from the same address, or set "
+                                       "media.allow_foreign_peer = true on the host");
+
+    clean_report(&r);
+    block(&r.up);
+    block(&r.down);
+    evaluate_default(&r);
+    assert_string_equal(r.remediation, "use TURN/TLS on 5349 or a VPN; open UDP 10000-20000");
+
+    clean_report(&r);
+    snprintf(r.nat.type, sizeof r.nat.type, "symmetric");
+    set_loss(&r.down, 10);
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "the agent's NAT maps each destination to a different port (symmetric NAT): "
+                                 "media flows only because the media host latches to where it really comes "
+                                 "from; also downstream loss 2 % (warn \u2265 1 %)");
+    assert_string_equal(r.remediation, "use TURN (coturn on 3478, TURN/TLS on 5349) for this agent, or a router "
+                                       "with endpoint-independent mapping (RFC 4787); keep latching "
+                                       "(strictrtp/comedia) on");
+}
+
+/* The worst finding decides the remediation (docs/report.md, "worst figure"). */
+static void test_degraded_remediation_follows_the_worst_finding(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.rtt_avg_ms = 700;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "round-trip time 700 ms avg (fail \u2265 600 ms)");
+    assert_string_equal(r.remediation, "shorten the path between agent and media host: avoid VPN/proxy detours "
+                                       "and mobile or satellite links; a TURN relay adds delay, prefer direct UDP");
+
+    clean_report(&r);
+    r.down.rx.jitter_mean_ms = 42;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "downstream jitter 42 ms (warn \u2265 30 ms)");
+    assert_string_equal(r.remediation, "check the agent's downlink (Wi-Fi, competing downloads) and the media "
+                                       "host's outbound bandwidth; QoS/DSCP EF for UDP 10000-20000");
+
+    clean_report(&r);
+    r.up.mos = 3.5;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "upstream MOS 3.50 (fail < 3.6)");
+    assert_string_equal(r.remediation, "late packets or delay lower the upstream MOS: check the agent's uplink "
+                                       "(bandwidth, Wi-Fi) and QoS/DSCP EF for UDP 10000-20000");
+
+    clean_report(&r);
+    r.down.mos = 3.9;
+    r.up.rx.jitter_mean_ms = 35;
+    r.rtt_avg_ms = 320;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "upstream jitter 35 ms (warn \u2265 30 ms); also round-trip time 320 ms, "
+                                 "downstream MOS 3.90");
+    assert_string_equal(r.remediation, "check the agent's uplink: bandwidth, Wi-Fi, QoS/DSCP EF for UDP "
+                                       "10000-20000");
+
+    clean_report(&r);
+    r.down.mos = 3.9;
+    evaluate_default(&r);
+    assert_string_equal(r.remediation, "late packets or delay lower the downstream MOS: check the agent's downlink "
+                                       "(Wi-Fi, competing downloads) and QoS/DSCP EF for UDP 10000-20000");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -984,6 +1150,9 @@ int main(void)
         cmocka_unit_test(test_upstream_refused_by_the_agents_own_host_says_so),
         cmocka_unit_test(test_media_refused_for_its_source_ip_is_named),
         cmocka_unit_test(test_remediation_names_the_daemons_port_range),
+        cmocka_unit_test(test_unknown_port_range_is_named_without_a_number),
+        cmocka_unit_test(test_causes_and_remediations_word_for_word),
+        cmocka_unit_test(test_degraded_remediation_follows_the_worst_finding),
         cmocka_unit_test(test_symmetric_nat_is_diagnosed_when_media_flows),
         cmocka_unit_test(test_nat_type_from_stun_answers_and_latching),
         cmocka_unit_test(test_default_thresholds_are_the_documented_ones),
