@@ -273,12 +273,6 @@ static void run_loop(struct run *r, uint64_t limit_ns)
     event_base_dispatch(r->base);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static double jnum(json_t *obj, const char *key)
 {
     json_t *v = json_object_get(obj, key);
@@ -326,27 +320,6 @@ static void fill_upstream(struct run *r, json_t *daemon)
         snprintf(r->report->nat.latched, sizeof r->report->nat.latched, "%s", json_string_value(latched));
 }
 
-static void score(const struct run *r, struct rp_dir_report *d)
-{
-    struct rp_report *rep = r->report;
-    d->kbps = d->sent ? (double)d->rx.wire_bytes * 8.0 / (double)(d->sent * r->opts->ptime_ms) : 0;
-    double expected = (double)d->rx.expected;
-    double ppl = expected > 0 ? 100.0 * ((double)d->rx.lost + (double)d->rx.late) / expected : 100.0;
-    if (ppl < 0)
-        ppl = 0;
-    struct rp_emodel_in in = {
-        .ie = r->codec->ie,
-        .bpl = r->codec->bpl,
-        .ppl_pct = ppl > 100 ? 100 : ppl,
-        .burst_r = d->rx.burst_ratio >= 1 ? d->rx.burst_ratio : 1,
-        .delay_ms = rep->mouth_to_ear_ms,
-    };
-    struct rp_emodel_out out;
-    rp_emodel_compute(&in, &out);
-    d->r_factor = out.r;
-    d->mos = out.mos;
-}
-
 static void build_report(struct run *r, json_t *daemon_final)
 {
     struct rp_report *rep = r->report;
@@ -362,26 +335,9 @@ static void build_report(struct run *r, json_t *daemon_final)
     rep->down.auth_failures = r->down_auth_failures;
     rep->down.send_errors = json_is_object(down_json) ? (uint64_t)jnum(down_json, "send_errors") : 0;
 
-    if (r->nrtt > 0) {
-        qsort(r->rtt_ns, r->nrtt, sizeof r->rtt_ns[0], cmp_i64);
-        double sum = 0;
-        for (size_t i = 0; i < r->nrtt; i++)
-            sum += (double)r->rtt_ns[i];
-        rep->has_rtt = true;
-        rep->rtt_min_ms = (double)r->rtt_ns[0] / 1e6;
-        rep->rtt_max_ms = (double)r->rtt_ns[r->nrtt - 1] / 1e6;
-        rep->rtt_avg_ms = sum / (double)r->nrtt / 1e6;
-        size_t p95 = (size_t)ceil(0.95 * (double)r->nrtt) - 1;
-        rep->rtt_p95_ms = (double)r->rtt_ns[p95] / 1e6;
-    }
-    /* Mouth-to-ear: half the RTT (clocks are not assumed in sync), packetisation,
-     * jitter buffer, codec look-ahead. */
-    rep->mouth_to_ear_ms = (rep->has_rtt ? rep->rtt_avg_ms / 2 : 0) + o->ptime_ms + o->jitter_buffer_ms +
-                           r->codec->algo_delay_ms;
-    score(r, &rep->up);
-    score(r, &rep->down);
-    rp_report_classify_nat(rep);
-    rp_report_evaluate(rep, &o->thresholds);
+    struct rp_score_in in = { .codec = r->codec, .ptime_ms = o->ptime_ms,
+                              .jitter_buffer_ms = o->jitter_buffer_ms, .rtt_ns = r->rtt_ns, .nrtt = r->nrtt };
+    rp_report_finish(rep, &in, &o->thresholds);
 }
 
 static const char *json_error_message(json_t *resp)

@@ -1,14 +1,17 @@
-/* The probe's report: a verdict and a diagnosis from what each side saw, and
- * three renderings of it (human table, JSON per docs/report.schema.json, Nagios). */
+/* The probe's report: scores, a verdict and a diagnosis from what each side saw,
+ * and three renderings of it (human table, JSON per docs/report.schema.json, Nagios). */
 #include "report.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "codec.h"
+#include "emodel.h"
 #include "netaddr.h"
 
 void rp_thresholds_default(struct rp_thresholds *t)
@@ -614,6 +617,66 @@ void rp_report_classify_nat(struct rp_report *rep)
     else if (seen[0])
         type = addr_str_equal(seen, rep->nat.local) ? "none" : "nat";
     snprintf(rep->nat.type, sizeof rep->nat.type, "%s", type);
+}
+
+/* ---- scoring ---------------------------------------------------------------- */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* min, avg, p95 (nearest rank) and max of the samples; sorts them. */
+static void score_rtt(struct rp_report *rep, int64_t *rtt_ns, size_t n)
+{
+    rep->has_rtt = n > 0;
+    if (n == 0)
+        return;
+    qsort(rtt_ns, n, sizeof rtt_ns[0], cmp_i64);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += (double)rtt_ns[i];
+    rep->rtt_min_ms = (double)rtt_ns[0] / 1e6;
+    rep->rtt_max_ms = (double)rtt_ns[n - 1] / 1e6;
+    rep->rtt_avg_ms = sum / (double)n / 1e6;
+    size_t p95 = (size_t)ceil(0.95 * (double)n) - 1;
+    rep->rtt_p95_ms = (double)rtt_ns[p95] / 1e6;
+}
+
+/* Bitrate on the wire, and the E-model with the packets the jitter buffer
+ * discarded (late) counted as lost. */
+static void score_dir(struct rp_dir_report *d, const struct rp_score_in *in, double mouth_to_ear_ms)
+{
+    d->kbps = d->sent ? (double)d->rx.wire_bytes * 8.0 / (double)(d->sent * in->ptime_ms) : 0;
+    double expected = (double)d->rx.expected;
+    double ppl = expected > 0 ? 100.0 * ((double)d->rx.lost + (double)d->rx.late) / expected : 100.0;
+    if (ppl < 0)
+        ppl = 0;
+    struct rp_emodel_in e = {
+        .ie = in->codec->ie,
+        .bpl = in->codec->bpl,
+        .ppl_pct = ppl > 100 ? 100 : ppl,
+        .burst_r = d->rx.burst_ratio >= 1 ? d->rx.burst_ratio : 1,
+        .delay_ms = mouth_to_ear_ms,
+    };
+    struct rp_emodel_out out;
+    rp_emodel_compute(&e, &out);
+    d->r_factor = out.r;
+    d->mos = out.mos;
+}
+
+void rp_report_finish(struct rp_report *rep, const struct rp_score_in *in, const struct rp_thresholds *t)
+{
+    score_rtt(rep, in->rtt_ns, in->nrtt);
+    /* Mouth-to-ear: half the RTT (clocks are not assumed in sync), packetisation,
+     * jitter buffer, codec look-ahead. */
+    rep->mouth_to_ear_ms = (rep->has_rtt ? rep->rtt_avg_ms / 2 : 0) + in->ptime_ms + in->jitter_buffer_ms +
+                           in->codec->algo_delay_ms;
+    score_dir(&rep->up, in, rep->mouth_to_ear_ms);
+    score_dir(&rep->down, in, rep->mouth_to_ear_ms);
+    rp_report_classify_nat(rep);
+    rp_report_evaluate(rep, t);
 }
 
 /* ---- JSON ----------------------------------------------------------------- */
