@@ -43,7 +43,8 @@ struct rp_downrx_progress {
 void rp_downrx_progress(const struct rp_downrx *d, struct rp_downrx_progress *out);
 /* sent: downstream packets the daemon says it sent (0 = unknown). */
 void rp_downrx_summary(const struct rp_downrx *d, uint64_t sent, struct rp_rxsummary *out);
-/* The RTT samples, in arrival order; largest one in *max_ns (0 if none). */
-const int64_t *rp_downrx_rtts(const struct rp_downrx *d, size_t *n, int64_t *max_ns);
+/* The RTT samples, in arrival order until the caller reorders them (the
+ * report sorts them in place at the end); largest one in *max_ns (0 if none). */
+int64_t *rp_downrx_rtts(struct rp_downrx *d, size_t *n, int64_t *max_ns);
 
 #endif

@@ -1,13 +1,16 @@
-/* The probe's report: verdict and diagnosis from what each side saw, rendered
+/* The probe's report: scores, verdict and diagnosis from what each side saw, rendered
  * as a human table, JSON (docs/report.schema.json) or a Nagios status line. */
 #ifndef RP_REPORT_H
 #define RP_REPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "rxstats.h"
+
+struct rp_codec_info;
 
 enum rp_verdict { RP_VERDICT_PASS = 0, RP_VERDICT_WARN, RP_VERDICT_FAIL };
 
@@ -55,7 +58,8 @@ struct rp_report {
     char     server[256];
     char     session_id[64];
     unsigned media_port;
-    char     port_range[16];    /* the daemon's media port range, "10000-20000" (for remediations) */
+    char     port_range[16];    /* the daemon's media port range, "10000-20000" (for remediations);
+                                   "" if its answer had none: the remediation then names no number */
     struct rp_dir_report up;    /* agent -> host, measured by the daemon */
     struct rp_dir_report down;  /* host -> agent, measured by the probe */
     bool     has_rtt;
@@ -87,6 +91,20 @@ const char *rp_diagnosis_name(enum rp_diagnosis d); /* "two-way", "one-way-upstr
 void rp_report_classify_nat(struct rp_report *r);
 /* Sets verdict, diagnosis, cause and remediation from the figures and thresholds. */
 void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t);
+
+/* What scoring needs besides the report's own counters. */
+struct rp_score_in {
+    const struct rp_codec_info *codec; /* E-model ie, bpl and look-ahead */
+    unsigned ptime_ms;
+    unsigned jitter_buffer_ms;
+    int64_t *rtt_ns;                   /* round-trip samples, any order: sorted in place */
+    size_t   nrtt;
+};
+/* Completes a report whose up/down sent and rx (wire_bytes included) are filled
+ * in: kbps, r_factor and mos of each direction, the RTT figures (has_rtt is
+ * false without samples), mouth_to_ear_ms, then rp_report_classify_nat() and
+ * rp_report_evaluate(). */
+void rp_report_finish(struct rp_report *rep, const struct rp_score_in *in, const struct rp_thresholds *t);
 /* Nagios plugin exit code: 0 OK (pass), 1 WARN, 2 CRIT (fail). */
 int  rp_report_exit_code(const struct rp_report *r);
 

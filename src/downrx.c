@@ -128,7 +128,7 @@ void rp_downrx_summary(const struct rp_downrx *d, uint64_t sent, struct rp_rxsum
     rp_rxstats_summary(d->stats, sent, out);
 }
 
-const int64_t *rp_downrx_rtts(const struct rp_downrx *d, size_t *n, int64_t *max_ns)
+int64_t *rp_downrx_rtts(struct rp_downrx *d, size_t *n, int64_t *max_ns)
 {
     *n = d->nrtt;
     *max_ns = d->rtt_max_ns;

@@ -2,7 +2,6 @@
  * on one libevent loop with a precise upstream clock. */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,6 @@
 
 #include "contract.h"
 #include "downrx.h"
-#include "emodel.h"
 #include "httpc.h"
 #include "natdisc.h"
 #include "netaddr.h"
@@ -159,12 +157,6 @@ static void run_loop(struct run *r, uint64_t limit_ns)
     event_base_dispatch(r->base);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The daemon's side from its final session document: upstream as it measured
  * it, and how much downstream it sent. A document that breaks the contract
  * leaves upstream unmeasured and says why, rather than reading zeros. */
@@ -193,27 +185,6 @@ static void fill_upstream(struct run *r, const json_t *daemon, struct rp_contrac
     snprintf(r->report->nat.latched, sizeof r->report->nat.latched, "%s", doc.latched);
 }
 
-static void score(const struct run *r, struct rp_dir_report *d)
-{
-    struct rp_report *rep = r->report;
-    d->kbps = d->sent ? (double)d->rx.wire_bytes * 8.0 / (double)(d->sent * r->opts->ptime_ms) : 0;
-    double expected = (double)d->rx.expected;
-    double ppl = expected > 0 ? 100.0 * ((double)d->rx.lost + (double)d->rx.late) / expected : 100.0;
-    if (ppl < 0)
-        ppl = 0;
-    struct rp_emodel_in in = {
-        .ie = r->codec->ie,
-        .bpl = r->codec->bpl,
-        .ppl_pct = ppl > 100 ? 100 : ppl,
-        .burst_r = d->rx.burst_ratio >= 1 ? d->rx.burst_ratio : 1,
-        .delay_ms = rep->mouth_to_ear_ms,
-    };
-    struct rp_emodel_out out;
-    rp_emodel_compute(&in, &out);
-    d->r_factor = out.r;
-    d->mos = out.mos;
-}
-
 static void build_report(struct run *r, const json_t *daemon_final)
 {
     struct rp_report *rep = r->report;
@@ -231,30 +202,10 @@ static void build_report(struct run *r, const json_t *daemon_final)
 
     size_t nrtt;
     int64_t rtt_max;
-    const int64_t *rtts = rp_downrx_rtts(r->down, &nrtt, &rtt_max);
-    int64_t *sorted = nrtt ? malloc(nrtt * sizeof *sorted) : NULL;
-    if (sorted) {
-        memcpy(sorted, rtts, nrtt * sizeof *sorted);
-        qsort(sorted, nrtt, sizeof sorted[0], cmp_i64);
-        double sum = 0;
-        for (size_t i = 0; i < nrtt; i++)
-            sum += (double)sorted[i];
-        rep->has_rtt = true;
-        rep->rtt_min_ms = (double)sorted[0] / 1e6;
-        rep->rtt_max_ms = (double)sorted[nrtt - 1] / 1e6;
-        rep->rtt_avg_ms = sum / (double)nrtt / 1e6;
-        size_t p95 = (size_t)ceil(0.95 * (double)nrtt) - 1;
-        rep->rtt_p95_ms = (double)sorted[p95] / 1e6;
-        free(sorted);
-    }
-    /* Mouth-to-ear: half the RTT (clocks are not assumed in sync), packetisation,
-     * jitter buffer, codec look-ahead. */
-    rep->mouth_to_ear_ms = (rep->has_rtt ? rep->rtt_avg_ms / 2 : 0) + o->ptime_ms + o->jitter_buffer_ms +
-                           r->codec->algo_delay_ms;
-    score(r, &rep->up);
-    score(r, &rep->down);
-    rp_report_classify_nat(rep);
-    rp_report_evaluate(rep, &o->thresholds);
+    struct rp_score_in in = { .codec = r->codec, .ptime_ms = o->ptime_ms, .jitter_buffer_ms = o->jitter_buffer_ms };
+    in.rtt_ns = rp_downrx_rtts(r->down, &nrtt, &rtt_max);
+    in.nrtt = nrtt;
+    rp_report_finish(rep, &in, &o->thresholds);
 }
 
 static const char *json_error_message(json_t *resp)

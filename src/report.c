@@ -1,14 +1,17 @@
-/* The probe's report: a verdict and a diagnosis from what each side saw, and
- * three renderings of it (human table, JSON per docs/report.schema.json, Nagios). */
+/* The probe's report: scores, a verdict and a diagnosis from what each side saw,
+ * and three renderings of it (human table, JSON per docs/report.schema.json, Nagios). */
 #include "report.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "codec.h"
+#include "emodel.h"
 #include "netaddr.h"
 
 void rp_thresholds_default(struct rp_thresholds *t)
@@ -113,7 +116,40 @@ static struct num num_trim(double v, unsigned decimals)
     return n;
 }
 
-/* ---- evaluation --------------------------------------------------------- */
+/* ---- appending text -------------------------------------------------------- */
+
+/* After truncation: drop a multi-byte character cut in half, so that the text
+ * stays valid UTF-8 (jansson refuses anything else). */
+static void utf8_cut_partial(char *s)
+{
+    size_t len = strlen(s), i = len;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0 || ((unsigned char)s[i - 1] & 0x80) == 0)
+        return; /* ends in ASCII */
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 1;
+    if (len - (i - 1) < need)
+        s[i - 1] = '\0';
+}
+
+/* Appends to a fixed buffer; a cut-off line is better than none. */
+static void append(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t used = strnlen(buf, size);
+    if (used + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + used, size - used, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n >= size - used)
+        utf8_cut_partial(buf);
+}
+
+/* ---- evaluation: the findings ------------------------------------------- */
 
 /* In order of priority when two findings are equally severe: loss and jitter
  * are causes, RTT is the path, MOS is the consequence of all of them. */
@@ -187,54 +223,7 @@ static bool finding_worse(const struct finding *a, const struct finding *b)
     return a->excess > b->excess;
 }
 
-static const char *side_name(enum side s)
-{
-    return s == SIDE_UP ? "upstream" : s == SIDE_DOWN ? "downstream" : "path";
-}
-
-/* "upstream loss 3.2 % (warn ≥ 1 %)" */
-static void describe_finding(char *buf, size_t size, const struct finding *f)
-{
-    const char *lvl = rp_verdict_name(f->level);
-    switch (f->metric) {
-    case METRIC_LOSS:
-        snprintf(buf, size, "%s loss %s %% (%s \u2265 %s %%)", side_name(f->side),
-                 num_trim(f->value, 2).s, lvl, num_trim(f->limit, 3).s);
-        break;
-    case METRIC_JITTER:
-        snprintf(buf, size, "%s jitter %s ms (%s \u2265 %s ms)", side_name(f->side),
-                 num_trim(f->value, 1).s, lvl, num_trim(f->limit, 3).s);
-        break;
-    case METRIC_RTT:
-        snprintf(buf, size, "round-trip time %s ms avg (%s \u2265 %s ms)",
-                 num_trim(f->value, 1).s, lvl, num_trim(f->limit, 3).s);
-        break;
-    case METRIC_MOS:
-        snprintf(buf, size, "%s MOS %s (%s < %s)", side_name(f->side),
-                 num_fixed(f->value, 2).s, lvl, num_trim(f->limit, 2).s);
-        break;
-    }
-}
-
-/* "downstream jitter 42 ms": for the findings after the worst one. */
-static void describe_short(char *buf, size_t size, const struct finding *f)
-{
-    switch (f->metric) {
-    case METRIC_LOSS:
-        snprintf(buf, size, "%s loss %s %%", side_name(f->side), num_trim(f->value, 2).s);
-        break;
-    case METRIC_JITTER:
-        snprintf(buf, size, "%s jitter %s ms", side_name(f->side), num_trim(f->value, 1).s);
-        break;
-    case METRIC_RTT:
-        snprintf(buf, size, "round-trip time %s ms", num_trim(f->value, 1).s);
-        break;
-    case METRIC_MOS:
-        snprintf(buf, size, "%s MOS %s", side_name(f->side), num_fixed(f->value, 2).s);
-        break;
-    }
-}
-
+/* Worst first. */
 static void sort_findings(struct findings *fs)
 {
     for (unsigned i = 1; i < fs->n; i++) {
@@ -246,103 +235,364 @@ static void sort_findings(struct findings *fs)
     }
 }
 
-static void finding_remedy(const struct finding *f, const char *range, char *buf, size_t size)
+static void find_all(struct findings *fs, const struct rp_report *r, const struct rp_thresholds *t)
 {
-    if (f->metric == METRIC_RTT)
-        snprintf(buf, size, "shorten the path between agent and media host: avoid VPN/proxy detours "
-                            "and mobile or satellite links; a TURN relay adds delay, prefer direct UDP");
-    else if (f->side == SIDE_UP && f->metric == METRIC_MOS)
-        snprintf(buf, size, "late packets or delay lower the upstream MOS: check the agent's uplink "
-                            "(bandwidth, Wi-Fi) and QoS/DSCP EF for UDP %s", range);
-    else if (f->side == SIDE_UP)
-        snprintf(buf, size, "check the agent's uplink: bandwidth, Wi-Fi, QoS/DSCP EF for UDP %s", range);
-    else if (f->metric == METRIC_MOS)
-        snprintf(buf, size, "late packets or delay lower the downstream MOS: check the agent's downlink "
-                            "(Wi-Fi, competing downloads) and QoS/DSCP EF for UDP %s", range);
-    else
-        snprintf(buf, size, "check the agent's downlink (Wi-Fi, competing downloads) and the media host's "
-                            "outbound bandwidth; QoS/DSCP EF for UDP %s", range);
+    fs->n = 0;
+    check_dir(fs, &r->up, SIDE_UP, t);
+    check_dir(fs, &r->down, SIDE_DOWN, t);
+    if (r->has_rtt)
+        check_high(fs, METRIC_RTT, SIDE_PATH, r->rtt_avg_ms, t->warn_rtt_ms, t->fail_rtt_ms);
+    sort_findings(fs);
 }
 
-/* After truncation: drop a multi-byte character cut in half, so that the text
- * stays valid UTF-8 (jansson refuses anything else). */
-static void utf8_cut_partial(char *s)
-{
-    size_t len = strlen(s), i = len;
-    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
-        i--;
-    if (i == 0 || ((unsigned char)s[i - 1] & 0x80) == 0)
-        return; /* ends in ASCII */
-    unsigned char lead = (unsigned char)s[i - 1];
-    size_t need = (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 1;
-    if (len - (i - 1) < need)
-        s[i - 1] = '\0';
-}
+/* ---- evaluation: the decision ------------------------------------------- */
 
-/* Appends to a fixed buffer; a cut-off line is better than none. */
-static void append(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t size, const char *fmt, ...)
-{
-    size_t used = strnlen(buf, size);
-    if (used + 1 >= size)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf + used, size - used, fmt, ap);
-    va_end(ap);
-    if (n >= 0 && (size_t)n >= size - used)
-        utf8_cut_partial(buf);
-}
+/* Every sentence of a cause or a remediation, by what it says. The decision
+ * picks phrases; phrase_text[] holds their words. */
+enum phrase {
+    P_NONE = 0,
+    /* causes */
+    P_NOTHING_MEASURED,
+    P_FLOWS_WITHIN,         /* both sides measured, nothing crossed */
+    P_MEASURED_WITHIN,      /* one side unknown, the other within */
+    P_FINDINGS,             /* the crossings, worst first */
+    P_ALSO_FINDINGS,
+    P_SYMMETRIC_NAT,
+    P_UP_NOT_ARRIVED,
+    P_UP_SEND_REFUSED,
+    P_UP_REPLY_ONLY,
+    P_UP_FOREIGN_SOURCE,
+    P_DOWN_NOT_ARRIVED,
+    P_BOTH_BLOCKED,
+    P_UP_UNKNOWN,
+    P_UP_UNKNOWN_RTT,       /* ... but RTT replies prove upstream arrived */
+    P_DOWN_UNKNOWN,
+    /* remediations */
+    P_FIX_NOTHING,
+    P_FIX_CONTROL,
+    P_FIX_FORWARD_RANGE,
+    P_FIX_INBOUND_REPLIES,
+    P_FIX_TURN_OR_VPN,
+    P_FIX_SYMMETRIC_NAT,
+    P_FIX_SAME_ADDRESS,
+    P_FIX_PATH,
+    P_FIX_UPLINK,
+    P_FIX_UPLINK_MOS,
+    P_FIX_DOWNLINK,
+    P_FIX_DOWNLINK_MOS,
+    P_COUNT
+};
+
+/* What rp_report_evaluate() decided, before any words. */
+struct decision {
+    enum rp_diagnosis diagnosis;
+    enum rp_verdict verdict;
+    enum phrase cause[2];   /* the second, if any, follows after "; " */
+    enum phrase remedy;
+};
 
 static enum rp_verdict verdict_max(enum rp_verdict a, enum rp_verdict b)
 {
     return a > b ? a : b;
 }
 
-/* Both sides (or the one known side) saw media: two-way or degraded. */
-static void evaluate_flowing(struct rp_report *r, struct findings *fs, const char *unknown)
+/* Blocked, or nothing to go on: a failure whatever the thresholds. */
+static void decide_fail(struct decision *d, enum rp_diagnosis diagnosis, enum phrase cause,
+                        enum phrase more, enum phrase remedy)
 {
-    sort_findings(fs);
-    const struct finding *w = fs->n ? &fs->f[0] : NULL;
-    r->cause[0] = '\0';
-    r->remediation[0] = '\0';
-    if (unknown)
-        append(r->cause, sizeof r->cause, "%s; ", unknown);
-    if (!w) {
-        r->diagnosis = RP_DIAG_TWO_WAY;
-        r->verdict = RP_VERDICT_PASS;
-        append(r->cause, sizeof r->cause, "%s",
-               unknown ? "the measured figures are within the thresholds"
-                       : "media flows both ways within the thresholds");
-        append(r->remediation, sizeof r->remediation, "%s",
-               unknown ? "check the probe's control connection to the daemon "
-                         "(HTTPS, nginx on 443) and run again"
-                       : "none needed");
-    } else {
-        char what[160];
-        describe_finding(what, sizeof what, w);
-        r->diagnosis = RP_DIAG_DEGRADED;
-        r->verdict = w->level;
-        append(r->cause, sizeof r->cause, "%s", what);
-        if (w->metric == METRIC_LOSS) {
-            const struct rp_dir_report *d = w->side == SIDE_UP ? &r->up : &r->down;
-            if (d->host_drops > 0)
-                append(r->cause, sizeof r->cause,
-                       ", %" PRIu64 " of them dropped by the receiving host, not the network",
-                       d->host_drops);
-        }
-        for (unsigned i = 1; i < fs->n; i++) {
-            describe_short(what, sizeof what, &fs->f[i]);
-            append(r->cause, sizeof r->cause, "%s%s", i == 1 ? "; also " : ", ", what);
-        }
-        char remedy[sizeof r->remediation];
-        finding_remedy(w, r->port_range, remedy, sizeof remedy);
-        append(r->remediation, sizeof r->remediation, "%s", remedy);
-    }
-    if (unknown)
-        r->verdict = verdict_max(r->verdict, RP_VERDICT_WARN);
+    *d = (struct decision){ diagnosis, RP_VERDICT_FAIL, { cause, more }, remedy };
 }
+
+static enum phrase finding_remedy(const struct finding *f)
+{
+    if (f->metric == METRIC_RTT)
+        return P_FIX_PATH;
+    if (f->side == SIDE_UP)
+        return f->metric == METRIC_MOS ? P_FIX_UPLINK_MOS : P_FIX_UPLINK;
+    return f->metric == METRIC_MOS ? P_FIX_DOWNLINK_MOS : P_FIX_DOWNLINK;
+}
+
+/* Both sides (or the one known side, named by unknown) saw media: two-way or
+ * degraded, by the worst finding. */
+static void decide_flowing(struct decision *d, const struct findings *fs, enum phrase unknown)
+{
+    const struct finding *w = fs->n ? &fs->f[0] : NULL;
+    enum phrase what = w ? P_FINDINGS : unknown ? P_MEASURED_WITHIN : P_FLOWS_WITHIN;
+    *d = (struct decision){
+        .diagnosis = w ? RP_DIAG_DEGRADED : RP_DIAG_TWO_WAY,
+        .verdict = w ? w->level : RP_VERDICT_PASS,
+        .cause = { unknown ? unknown : what, unknown ? what : P_NONE },
+        .remedy = w ? finding_remedy(w) : unknown ? P_FIX_CONTROL : P_FIX_NOTHING,
+    };
+    /* Half of the answer is missing. */
+    if (unknown)
+        d->verdict = verdict_max(d->verdict, RP_VERDICT_WARN);
+}
+
+/* Media flows both ways only thanks to latching: a warning of its own, with
+ * any threshold crossing after it. */
+static void decide_symmetric(struct decision *d)
+{
+    bool degraded = d->diagnosis == RP_DIAG_DEGRADED;
+    d->diagnosis = RP_DIAG_SYMMETRIC_NAT;
+    d->verdict = verdict_max(d->verdict, RP_VERDICT_WARN);
+    d->cause[0] = P_SYMMETRIC_NAT;
+    d->cause[1] = degraded ? P_ALSO_FINDINGS : P_NONE;
+    d->remedy = P_FIX_SYMMETRIC_NAT;
+}
+
+/* Why upstream did not count as arrived, when downstream did. */
+static enum phrase up_blocked_cause(const struct rp_dir_report *up)
+{
+    if (up->sent > 0 && up->send_errors >= up->sent)
+        return P_UP_SEND_REFUSED;
+    /* Upstream that got in only as a reply to our own packets is not open: a
+     * call where the agent speaks first would lose it. */
+    return up->reply_only ? P_UP_REPLY_ONLY : P_UP_NOT_ARRIVED;
+}
+
+/* Both sides' figures are known. */
+static void decide_measured(struct decision *d, const struct rp_report *r, const struct findings *fs,
+                            bool up, bool down)
+{
+    if (up && down) {
+        decide_flowing(d, fs, P_NONE);
+        if (strcmp(r->nat.type, "symmetric") == 0)
+            decide_symmetric(d);
+    } else if (down) {
+        decide_fail(d, RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED, up_blocked_cause(&r->up), P_NONE,
+                    P_FIX_FORWARD_RANGE);
+    } else if (up) {
+        decide_fail(d, RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED, P_DOWN_NOT_ARRIVED, P_NONE,
+                    P_FIX_INBOUND_REPLIES);
+    } else {
+        decide_fail(d, RP_DIAG_NO_MEDIA, P_BOTH_BLOCKED, P_NONE, P_FIX_TURN_OR_VPN);
+    }
+    /* The host heard authentic media and refused it for its source address:
+     * not a blocked path but a policy, with its own remedy. */
+    if (r->up.foreign_source > 0 && !up) {
+        d->cause[0] = P_UP_FOREIGN_SOURCE;
+        d->cause[1] = P_NONE;
+        d->remedy = P_FIX_SAME_ADDRESS;
+    }
+}
+
+static void decide(struct decision *d, const struct rp_report *r, const struct findings *fs)
+{
+    bool up = dir_received(&r->up) && !r->up.reply_only, down = dir_received(&r->down);
+    enum phrase up_unknown = r->has_rtt ? P_UP_UNKNOWN_RTT : P_UP_UNKNOWN;
+
+    if (!r->up.measured && !r->down.measured)
+        decide_fail(d, RP_DIAG_NO_MEDIA, P_NOTHING_MEASURED, P_NONE, P_FIX_CONTROL);
+    else if (!r->up.measured && down)
+        decide_flowing(d, fs, up_unknown);
+    else if (!r->up.measured) /* downstream is what we know failed; upstream may have worked */
+        decide_fail(d, RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED, P_DOWN_NOT_ARRIVED, up_unknown,
+                    P_FIX_INBOUND_REPLIES);
+    else if (!r->down.measured && up)
+        decide_flowing(d, fs, P_DOWN_UNKNOWN);
+    else if (!r->down.measured)
+        decide_fail(d, RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED, P_UP_NOT_ARRIVED, P_DOWN_UNKNOWN,
+                    P_FIX_FORWARD_RANGE);
+    else
+        decide_measured(d, r, fs, up, down);
+}
+
+/* ---- evaluation: the words ---------------------------------------------- */
+
+/* In braces, what word_phrase() fills in: {port} the session's media port,
+ * {udp_range} and {range} the daemon's media port range, {count} the packets
+ * refused for their source, {findings} the threshold crossings. */
+static const char *const phrase_text[P_COUNT] = {
+    [P_NONE] = "",
+    [P_NOTHING_MEASURED] = "neither direction was measured",
+    [P_FLOWS_WITHIN] = "media flows both ways within the thresholds",
+    [P_MEASURED_WITHIN] = "the measured figures are within the thresholds",
+    [P_FINDINGS] = "{findings}",
+    [P_ALSO_FINDINGS] = "also {findings}",
+    [P_SYMMETRIC_NAT] = "the agent's NAT maps each destination to a different port (symmetric NAT): media "
+                        "flows only because the media host latches to where it really comes from",
+    [P_UP_NOT_ARRIVED] = "no RTP from the agent reached the media host on {port}",
+    [P_UP_SEND_REFUSED] = "the agent's own host refused to send RTP to {port} (local firewall or no route): "
+                          "nothing left the agent",
+    [P_UP_REPLY_ONLY] = "RTP from the agent reached the media host on {port} only as replies to the host's "
+                        "own packets: the RTP range is not forwarded or is blocked inbound",
+    [P_UP_FOREIGN_SOURCE] = "the agent's RTP reached the media host from another IP than its HTTPS (a proxy "
+                            "or a second public address), so the host refused it ({count} packets)",
+    [P_DOWN_NOT_ARRIVED] = "the agent would not hear the customer: RTP from the media host did not reach "
+                           "the agent",
+    [P_BOTH_BLOCKED] = "UDP is blocked both ways",
+    [P_UP_UNKNOWN] = "upstream unknown (no figures from the media host)",
+    [P_UP_UNKNOWN_RTT] = "upstream unknown (no figures from the media host, but RTT replies show upstream "
+                         "arrived)",
+    [P_DOWN_UNKNOWN] = "downstream unknown (no receive figures from the probe)",
+    [P_FIX_NOTHING] = "none needed",
+    [P_FIX_CONTROL] = "check the probe's control connection to the daemon (HTTPS, nginx on 443) and run "
+                      "again",
+    [P_FIX_FORWARD_RANGE] = "forward {udp_range} to the media host and allow it in firewalld (firewall-cmd "
+                            "--permanent --add-port={range}/udp); check the agent's firewall allows "
+                            "outbound UDP",
+    [P_FIX_INBOUND_REPLIES] = "allow inbound UDP replies at the agent (home router/corporate firewall), or "
+                              "use TURN over TLS on 5349",
+    [P_FIX_TURN_OR_VPN] = "use TURN/TLS on 5349 or a VPN; open {udp_range}",
+    [P_FIX_SYMMETRIC_NAT] = "use TURN (coturn on 3478, TURN/TLS on 5349) for this agent, or a router with "
+                            "endpoint-independent mapping (RFC 4787); keep latching (strictrtp/comedia) on",
+    [P_FIX_SAME_ADDRESS] = "send HTTPS and media from the same address, or set media.allow_foreign_peer = "
+                           "true on the host",
+    [P_FIX_PATH] = "shorten the path between agent and media host: avoid VPN/proxy detours and mobile or "
+                   "satellite links; a TURN relay adds delay, prefer direct UDP",
+    [P_FIX_UPLINK] = "check the agent's uplink: bandwidth, Wi-Fi, QoS/DSCP EF for {udp_range}",
+    [P_FIX_UPLINK_MOS] = "late packets or delay lower the upstream MOS: check the agent's uplink (bandwidth, "
+                         "Wi-Fi) and QoS/DSCP EF for {udp_range}",
+    [P_FIX_DOWNLINK] = "check the agent's downlink (Wi-Fi, competing downloads) and the media host's outbound "
+                       "bandwidth; QoS/DSCP EF for {udp_range}",
+    [P_FIX_DOWNLINK_MOS] = "late packets or delay lower the downstream MOS: check the agent's downlink (Wi-Fi, "
+                           "competing downloads) and QoS/DSCP EF for {udp_range}",
+};
+
+/* How each metric reads in a finding: "upstream loss 3.2 % (warn ≥ 1 %)",
+ * "round-trip time 700 ms avg (fail ≥ 600 ms)", "downstream MOS 3.50 (warn < 4)". */
+static const struct metric_word {
+    const char *name;
+    const char *unit;       /* after the value and after the threshold */
+    unsigned decimals;      /* of the value */
+    bool keep_zeros;        /* "3.50", not "3.5" */
+    const char *qualifier;  /* between the value and the threshold */
+    const char *relation;   /* the value's to the threshold it crossed */
+    unsigned limit_decimals;
+} metric_words[] = {
+    [METRIC_LOSS]   = { "loss", " %", 2, false, "", "\u2265", 3 },
+    [METRIC_JITTER] = { "jitter", " ms", 1, false, "", "\u2265", 3 },
+    [METRIC_RTT]    = { "round-trip time", " ms", 1, false, " avg", "\u2265", 3 },
+    [METRIC_MOS]    = { "MOS", "", 2, true, "", "<", 2 },
+};
+
+static const char *const side_words[] = { [SIDE_UP] = "upstream ", [SIDE_DOWN] = "downstream ",
+                                           [SIDE_PATH] = "" };
+
+/* "downstream jitter 42 ms": for the findings after the worst one. */
+static void describe_short(char *buf, size_t size, const struct finding *f)
+{
+    const struct metric_word *m = &metric_words[f->metric];
+    struct num v = m->keep_zeros ? num_fixed(f->value, m->decimals) : num_trim(f->value, m->decimals);
+    snprintf(buf, size, "%s%s %s%s", side_words[f->side], m->name, v.s, m->unit);
+}
+
+/* "upstream loss 3.2 % (warn ≥ 1 %)": the short form and the threshold crossed. */
+static void describe_finding(char *buf, size_t size, const struct finding *f)
+{
+    const struct metric_word *m = &metric_words[f->metric];
+    describe_short(buf, size, f);
+    append(buf, size, "%s (%s %s %s%s)", m->qualifier, rp_verdict_name(f->level), m->relation,
+           num_trim(f->limit, m->limit_decimals).s, m->unit);
+}
+
+/* The worst finding in full, then the others in short. */
+static void append_findings(char *buf, size_t size, const struct findings *fs, const struct rp_report *r)
+{
+    char what[160];
+    const struct finding *w = &fs->f[0];
+    describe_finding(what, sizeof what, w);
+    append(buf, size, "%s", what);
+    if (w->metric == METRIC_LOSS) {
+        const struct rp_dir_report *d = w->side == SIDE_UP ? &r->up : &r->down;
+        if (d->host_drops > 0)
+            append(buf, size, ", %" PRIu64 " of them dropped by the receiving host, not the network",
+                   d->host_drops);
+    }
+    for (unsigned i = 1; i < fs->n; i++) {
+        describe_short(what, sizeof what, &fs->f[i]);
+        append(buf, size, "%s%s", i == 1 ? "; also " : ", ", what);
+    }
+}
+
+/* What the braces in phrase_text[] name, and their values. */
+enum filler { F_PORT = 0, F_UDP_RANGE, F_RANGE, F_COUNT, F_FINDINGS, F_N };
+
+static const char *const filler_name[F_N] = {
+    [F_PORT] = "port", [F_UDP_RANGE] = "udp_range", [F_RANGE] = "range", [F_COUNT] = "count",
+    [F_FINDINGS] = "findings",
+};
+
+struct fillers {
+    char text[F_FINDINGS][48];  /* all but the findings, which are appended in place */
+    const struct findings *fs;
+    const struct rp_report *r;
+};
+
+static void fillers_init(struct fillers *v, const struct rp_report *r, const struct findings *fs)
+{
+    if (r->media_port)
+        snprintf(v->text[F_PORT], sizeof v->text[F_PORT], "UDP %u", r->media_port);
+    else
+        snprintf(v->text[F_PORT], sizeof v->text[F_PORT], "its media port");
+    /* The range is the daemon's (its answer to the session): without one, no
+     * number is better than a guess. */
+    int len = (int)strnlen(r->port_range, sizeof r->port_range);
+    if (len) {
+        snprintf(v->text[F_UDP_RANGE], sizeof v->text[F_UDP_RANGE], "UDP %.*s", len, r->port_range);
+        snprintf(v->text[F_RANGE], sizeof v->text[F_RANGE], "%.*s", len, r->port_range);
+    } else {
+        snprintf(v->text[F_UDP_RANGE], sizeof v->text[F_UDP_RANGE], "the daemon's UDP media port range");
+        snprintf(v->text[F_RANGE], sizeof v->text[F_RANGE], "<media.port_min>-<media.port_max>");
+    }
+    snprintf(v->text[F_COUNT], sizeof v->text[F_COUNT], "%" PRIu64, r->up.foreign_source);
+    v->fs = fs;
+    v->r = r;
+}
+
+static void append_filler(char *buf, size_t size, const char *name, size_t len, const struct fillers *v)
+{
+    for (unsigned i = 0; i < F_N; i++) {
+        if (strlen(filler_name[i]) != len || memcmp(name, filler_name[i], len) != 0)
+            continue;
+        if (i != F_FINDINGS)
+            append(buf, size, "%s", v->text[i]);
+        else if (v->fs->n > 0)
+            append_findings(buf, size, v->fs, v->r);
+        return;
+    }
+}
+
+static void append_phrase(char *buf, size_t size, enum phrase p, const struct fillers *v)
+{
+    const char *s = phrase_text[p];
+    const char *open, *close;
+    while ((open = strchr(s, '{')) != NULL && (close = strchr(open, '}')) != NULL) {
+        append(buf, size, "%.*s", (int)(open - s), s);
+        append_filler(buf, size, open + 1, (size_t)(close - open - 1), v);
+        s = close + 1;
+    }
+    append(buf, size, "%s", s);
+}
+
+static void word(struct rp_report *r, const struct decision *d, const struct findings *fs)
+{
+    struct fillers v;
+    fillers_init(&v, r, fs);
+    r->cause[0] = '\0';
+    append_phrase(r->cause, sizeof r->cause, d->cause[0], &v);
+    if (d->cause[1] != P_NONE) {
+        append(r->cause, sizeof r->cause, "; ");
+        append_phrase(r->cause, sizeof r->cause, d->cause[1], &v);
+    }
+    r->remediation[0] = '\0';
+    append_phrase(r->remediation, sizeof r->remediation, d->remedy, &v);
+}
+
+void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t)
+{
+    struct findings fs;
+    struct decision d;
+    r->thresholds = *t;
+    find_all(&fs, r, t);
+    decide(&d, r, &fs);
+    r->diagnosis = d.diagnosis;
+    r->verdict = d.verdict;
+    word(r, &d, &fs);
+}
+
+/* ---- NAT type --------------------------------------------------------------- */
 
 static bool addr_str_equal(const char *a, const char *b)
 {
@@ -369,134 +619,64 @@ void rp_report_classify_nat(struct rp_report *rep)
     snprintf(rep->nat.type, sizeof rep->nat.type, "%s", type);
 }
 
-void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t)
+/* ---- scoring ---------------------------------------------------------------- */
+
+static int cmp_i64(const void *a, const void *b)
 {
-    /* Remediations name the daemon's media range; the seed's when unknown. */
-    if (!r->port_range[0])
-        snprintf(r->port_range, sizeof r->port_range, "10000-20000");
-    r->thresholds = *t;
-    struct findings fs = { .n = 0 };
-    check_dir(&fs, &r->up, SIDE_UP, t);
-    check_dir(&fs, &r->down, SIDE_DOWN, t);
-    if (r->has_rtt)
-        check_high(&fs, METRIC_RTT, SIDE_PATH, r->rtt_avg_ms, t->warn_rtt_ms, t->fail_rtt_ms);
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
 
-    char port[32];
-    if (r->media_port)
-        snprintf(port, sizeof port, "UDP %u", r->media_port);
-    else
-        snprintf(port, sizeof port, "its media port");
-
-    /* Upstream that got in only as a reply to our own packets is not open: a
-     * call where the agent speaks first would lose it. */
-    bool up = dir_received(&r->up) && !r->up.reply_only, down = dir_received(&r->down);
-    const char *up_unknown = r->has_rtt
-        ? "upstream unknown (no figures from the media host, but RTT replies show upstream arrived)"
-        : "upstream unknown (no figures from the media host)";
-    const char *down_unknown = "downstream unknown (no receive figures from the probe)";
-
-    if (!r->up.measured && !r->down.measured) {
-        r->diagnosis = RP_DIAG_NO_MEDIA;
-        r->verdict = RP_VERDICT_FAIL;
-        snprintf(r->cause, sizeof r->cause, "neither direction was measured");
-        snprintf(r->remediation, sizeof r->remediation,
-                 "check the probe's control connection to the daemon (HTTPS, nginx on 443) "
-                 "and run again");
+/* min, avg, p95 (nearest rank) and max of the samples; sorts them. */
+static void score_rtt(struct rp_report *rep, int64_t *rtt_ns, size_t n)
+{
+    rep->has_rtt = n > 0;
+    if (n == 0)
         return;
-    }
-    if (!r->up.measured) {
-        if (down) {
-            evaluate_flowing(r, &fs, up_unknown);
-            return;
-        }
-        /* Downstream is what we know failed; upstream may or may not have worked. */
-        r->diagnosis = RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED;
-        r->verdict = RP_VERDICT_FAIL;
-        snprintf(r->cause, sizeof r->cause,
-                 "the agent would not hear the customer: RTP from the media host did not "
-                 "reach the agent; %s", up_unknown);
-        snprintf(r->remediation, sizeof r->remediation,
-                 "allow inbound UDP replies at the agent (home router/corporate firewall), "
-                 "or use TURN over TLS on 5349");
-        return;
-    }
-    if (!r->down.measured) {
-        if (up) {
-            evaluate_flowing(r, &fs, down_unknown);
-            return;
-        }
-        r->diagnosis = RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED;
-        r->verdict = RP_VERDICT_FAIL;
-        snprintf(r->cause, sizeof r->cause,
-                 "no RTP from the agent reached the media host on %s; %s", port, down_unknown);
-        snprintf(r->remediation, sizeof r->remediation,
-                 "forward UDP %s to the media host and allow it in firewalld "
-                 "(firewall-cmd --permanent --add-port=%s/udp); check the agent's "
-                 "firewall allows outbound UDP", r->port_range, r->port_range);
-        return;
-    }
+    qsort(rtt_ns, n, sizeof rtt_ns[0], cmp_i64);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += (double)rtt_ns[i];
+    rep->rtt_min_ms = (double)rtt_ns[0] / 1e6;
+    rep->rtt_max_ms = (double)rtt_ns[n - 1] / 1e6;
+    rep->rtt_avg_ms = sum / (double)n / 1e6;
+    size_t p95 = (size_t)ceil(0.95 * (double)n) - 1;
+    rep->rtt_p95_ms = (double)rtt_ns[p95] / 1e6;
+}
 
-    if (up && down) {
-        evaluate_flowing(r, &fs, NULL);
-        if (strcmp(r->nat.type, "symmetric") == 0) {
-            char also[sizeof r->cause];
-            bool degraded = r->diagnosis == RP_DIAG_DEGRADED;
-            snprintf(also, sizeof also, "%s", r->cause);
-            r->diagnosis = RP_DIAG_SYMMETRIC_NAT;
-            r->verdict = verdict_max(r->verdict, RP_VERDICT_WARN);
-            r->cause[0] = '\0';
-            append(r->cause, sizeof r->cause,
-                   "the agent's NAT maps each destination to a different port (symmetric NAT): media "
-                   "flows only because the media host latches to where it really comes from");
-            if (degraded)
-                append(r->cause, sizeof r->cause, "; also %s", also);
-            snprintf(r->remediation, sizeof r->remediation,
-                     "use TURN (coturn on 3478, TURN/TLS on 5349) for this agent, or a router with "
-                     "endpoint-independent mapping (RFC 4787); keep latching (strictrtp/comedia) on");
-        }
-    } else if (down) {
-        r->diagnosis = RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED;
-        r->verdict = RP_VERDICT_FAIL;
-        if (r->up.sent > 0 && r->up.send_errors >= r->up.sent)
-            snprintf(r->cause, sizeof r->cause,
-                     "the agent's own host refused to send RTP to %s (local firewall or no route): nothing "
-                     "left the agent", port);
-        else if (r->up.reply_only)
-            snprintf(r->cause, sizeof r->cause,
-                     "RTP from the agent reached the media host on %s only as replies to the host's own "
-                     "packets: the RTP range is not forwarded or is blocked inbound", port);
-        else
-            snprintf(r->cause, sizeof r->cause,
-                     "no RTP from the agent reached the media host on %s", port);
-        snprintf(r->remediation, sizeof r->remediation,
-                 "forward UDP %s to the media host and allow it in firewalld "
-                 "(firewall-cmd --permanent --add-port=%s/udp); check the agent's "
-                 "firewall allows outbound UDP", r->port_range, r->port_range);
-    } else if (up) {
-        r->diagnosis = RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED;
-        r->verdict = RP_VERDICT_FAIL;
-        snprintf(r->cause, sizeof r->cause,
-                 "the agent would not hear the customer: RTP from the media host did not "
-                 "reach the agent");
-        snprintf(r->remediation, sizeof r->remediation,
-                 "allow inbound UDP replies at the agent (home router/corporate firewall), "
-                 "or use TURN over TLS on 5349");
-    } else {
-        r->diagnosis = RP_DIAG_NO_MEDIA;
-        r->verdict = RP_VERDICT_FAIL;
-        snprintf(r->cause, sizeof r->cause, "UDP is blocked both ways");
-        snprintf(r->remediation, sizeof r->remediation,
-                 "use TURN/TLS on 5349 or a VPN; open UDP %s", r->port_range);
-    }
-    /* The host heard authentic media and refused it for its source address:
-     * not a blocked path but a policy, with its own remedy. */
-    if (r->up.foreign_source > 0 && !up) {
-        snprintf(r->cause, sizeof r->cause,
-                 "the agent's RTP reached the media host from another IP than its HTTPS (a proxy or a "
-                 "second public address), so the host refused it (%" PRIu64 " packets)", r->up.foreign_source);
-        snprintf(r->remediation, sizeof r->remediation,
-                 "send HTTPS and media from the same address, or set media.allow_foreign_peer = true on the host");
-    }
+/* Bitrate on the wire, and the E-model with the packets the jitter buffer
+ * discarded (late) counted as lost. */
+static void score_dir(struct rp_dir_report *d, const struct rp_score_in *in, double mouth_to_ear_ms)
+{
+    d->kbps = d->sent ? (double)d->rx.wire_bytes * 8.0 / (double)(d->sent * in->ptime_ms) : 0;
+    double expected = (double)d->rx.expected;
+    double ppl = expected > 0 ? 100.0 * ((double)d->rx.lost + (double)d->rx.late) / expected : 100.0;
+    if (ppl < 0)
+        ppl = 0;
+    struct rp_emodel_in e = {
+        .ie = in->codec->ie,
+        .bpl = in->codec->bpl,
+        .ppl_pct = ppl > 100 ? 100 : ppl,
+        .burst_r = d->rx.burst_ratio >= 1 ? d->rx.burst_ratio : 1,
+        .delay_ms = mouth_to_ear_ms,
+    };
+    struct rp_emodel_out out;
+    rp_emodel_compute(&e, &out);
+    d->r_factor = out.r;
+    d->mos = out.mos;
+}
+
+void rp_report_finish(struct rp_report *rep, const struct rp_score_in *in, const struct rp_thresholds *t)
+{
+    score_rtt(rep, in->rtt_ns, in->nrtt);
+    /* Mouth-to-ear: half the RTT (clocks are not assumed in sync), packetisation,
+     * jitter buffer, codec look-ahead. */
+    rep->mouth_to_ear_ms = (rep->has_rtt ? rep->rtt_avg_ms / 2 : 0) + in->ptime_ms + in->jitter_buffer_ms +
+                           in->codec->algo_delay_ms;
+    score_dir(&rep->up, in, rep->mouth_to_ear_ms);
+    score_dir(&rep->down, in, rep->mouth_to_ear_ms);
+    rp_report_classify_nat(rep);
+    rp_report_evaluate(rep, t);
 }
 
 /* ---- JSON ----------------------------------------------------------------- */

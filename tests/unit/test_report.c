@@ -14,6 +14,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "codec.h"
+#include "emodel.h"
 #include "report.h"
 
 /* A clean G.711 run: 500 packets of 20 ms each way (10 s), no loss.
@@ -54,6 +56,8 @@ static void clean_report(struct rp_report *r)
     snprintf(r->server, sizeof r->server, "media.example.net");
     snprintf(r->session_id, sizeof r->session_id, "s-0123456789abcdef");
     r->media_port = 12346;
+    /* The daemon's default range, as its answer to the session states it. */
+    snprintf(r->port_range, sizeof r->port_range, "10000-20000");
     clean_dir(&r->up);
     clean_dir(&r->down);
     r->has_rtt = true;
@@ -977,6 +981,359 @@ static void test_media_refused_for_its_source_ip_is_named(void **state)
     assert_non_null(strstr(r.remediation, "allow_foreign_peer"));
 }
 
+/* Without the daemon's range the probe names none rather than guess one. */
+static void test_unknown_port_range_is_named_without_a_number(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.port_range[0] = '\0';
+    block(&r.up);
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED);
+    assert_string_equal(r.remediation,
+                        "forward the daemon's UDP media port range to the media host and allow it in firewalld "
+                        "(firewall-cmd --permanent --add-port=<media.port_min>-<media.port_max>/udp); check the "
+                        "agent's firewall allows outbound UDP");
+    assert_null(strstr(r.remediation, "10000-20000"));
+
+    clean_report(&r);
+    r.port_range[0] = '\0';
+    block(&r.up);
+    block(&r.down);
+    evaluate_default(&r);
+    assert_string_equal(r.remediation, "use TURN/TLS on 5349 or a VPN; open the daemon's UDP media port range");
+
+    clean_report(&r);
+    r.port_range[0] = '\0';
+    set_loss(&r.up, 10);
+    evaluate_default(&r);
+    assert_string_equal(r.remediation,
+                        "check the agent's uplink: bandwidth, Wi-Fi, QoS/DSCP EF for the daemon's UDP media port "
+                        "range");
+}
+
+/* Every cause and remediation as printed (docs/report.md, README): the tests
+ * of the real network grep some of them, so they must not drift. */
+static void test_causes_and_remediations_word_for_word(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "media flows both ways within the thresholds");
+    assert_string_equal(r.remediation, "none needed");
+
+    clean_report(&r);
+    r.up.measured = false;
+    r.down.measured = false;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "neither direction was measured");
+    assert_string_equal(r.remediation, "check the probe's control connection to the daemon (HTTPS, nginx on 443) "
+                                       "and run again");
+
+    clean_report(&r);
+    r.up.measured = false;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "upstream unknown (no figures from the media host, but RTT replies show "
+                                 "upstream arrived); the measured figures are within the thresholds");
+    assert_string_equal(r.remediation, "check the probe's control connection to the daemon (HTTPS, nginx on 443) "
+                                       "and run again");
+
+    clean_report(&r);
+    r.up.measured = false;
+    r.has_rtt = false;
+    block(&r.down);
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "the agent would not hear the customer: RTP from the media host did not reach "
+                                 "the agent; upstream unknown (no figures from the media host)");
+    assert_string_equal(r.remediation, "allow inbound UDP replies at the agent (home router/corporate firewall), "
+                                       "or use TURN over TLS on 5349");
+
+    clean_report(&r);
+    r.down.measured = false;
+    block(&r.up);
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "no RTP from the agent reached the media host on UDP 12346; downstream unknown "
+                                 "(no receive figures from the probe)");
+    assert_string_equal(r.remediation, "forward UDP 10000-20000 to the media host and allow it in firewalld "
+                                       "(firewall-cmd --permanent --add-port=10000-20000/udp); check the agent's "
+                                       "firewall allows outbound UDP");
+
+    clean_report(&r);
+    r.media_port = 0;
+    r.up.reply_only = true;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "RTP from the agent reached the media host on its media port only as replies to "
+                                 "the host's own packets: the RTP range is not forwarded or is blocked inbound");
+
+    clean_report(&r);
+    block(&r.up);
+    r.up.send_errors = r.up.sent;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "the agent's own host refused to send RTP to UDP 12346 (local firewall or no "
+                                 "route): nothing left the agent");
+
+    clean_report(&r);
+    block(&r.up);
+    block(&r.down);
+    r.up.foreign_source = 150;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "the agent's RTP reached the media host from another IP than its HTTPS (a proxy "
+                                 "or a second public address), so the host refused it (150 packets)");
+    assert_string_equal(r.remediation, "send HTTPS and media from the same address, or set "
+                                       "media.allow_foreign_peer = true on the host");
+
+    clean_report(&r);
+    block(&r.up);
+    block(&r.down);
+    evaluate_default(&r);
+    assert_string_equal(r.remediation, "use TURN/TLS on 5349 or a VPN; open UDP 10000-20000");
+
+    clean_report(&r);
+    snprintf(r.nat.type, sizeof r.nat.type, "symmetric");
+    set_loss(&r.down, 10);
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "the agent's NAT maps each destination to a different port (symmetric NAT): "
+                                 "media flows only because the media host latches to where it really comes "
+                                 "from; also downstream loss 2 % (warn \u2265 1 %)");
+    assert_string_equal(r.remediation, "use TURN (coturn on 3478, TURN/TLS on 5349) for this agent, or a router "
+                                       "with endpoint-independent mapping (RFC 4787); keep latching "
+                                       "(strictrtp/comedia) on");
+}
+
+/* The worst finding decides the remediation (docs/report.md, "worst figure"). */
+static void test_degraded_remediation_follows_the_worst_finding(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.rtt_avg_ms = 700;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "round-trip time 700 ms avg (fail \u2265 600 ms)");
+    assert_string_equal(r.remediation, "shorten the path between agent and media host: avoid VPN/proxy detours "
+                                       "and mobile or satellite links; a TURN relay adds delay, prefer direct UDP");
+
+    clean_report(&r);
+    r.down.rx.jitter_mean_ms = 42;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "downstream jitter 42 ms (warn \u2265 30 ms)");
+    assert_string_equal(r.remediation, "check the agent's downlink (Wi-Fi, competing downloads) and the media "
+                                       "host's outbound bandwidth; QoS/DSCP EF for UDP 10000-20000");
+
+    clean_report(&r);
+    r.up.mos = 3.5;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "upstream MOS 3.50 (fail < 3.6)");
+    assert_string_equal(r.remediation, "late packets or delay lower the upstream MOS: check the agent's uplink "
+                                       "(bandwidth, Wi-Fi) and QoS/DSCP EF for UDP 10000-20000");
+
+    clean_report(&r);
+    r.down.mos = 3.9;
+    r.up.rx.jitter_mean_ms = 35;
+    r.rtt_avg_ms = 320;
+    evaluate_default(&r);
+    assert_string_equal(r.cause, "upstream jitter 35 ms (warn \u2265 30 ms); also round-trip time 320 ms, "
+                                 "downstream MOS 3.90");
+    assert_string_equal(r.remediation, "check the agent's uplink: bandwidth, Wi-Fi, QoS/DSCP EF for UDP "
+                                       "10000-20000");
+
+    clean_report(&r);
+    r.down.mos = 3.9;
+    evaluate_default(&r);
+    assert_string_equal(r.remediation, "late packets or delay lower the downstream MOS: check the agent's downlink "
+                                       "(Wi-Fi, competing downloads) and QoS/DSCP EF for UDP 10000-20000");
+}
+
+/* ---- scoring: rp_report_finish ---- */
+
+/* What the probe knows after a run of 500 G.711 packets each way, before scoring. */
+static void unscored_report(struct rp_report *r)
+{
+    clean_report(r);
+    r->has_rtt = false;
+    r->rtt_min_ms = r->rtt_avg_ms = r->rtt_p95_ms = r->rtt_max_ms = 0;
+    r->mouth_to_ear_ms = 0;
+    snprintf(r->nat.type, sizeof r->nat.type, "%s", "");
+    struct rp_dir_report *dirs[] = { &r->up, &r->down };
+    for (size_t i = 0; i < 2; i++) {
+        dirs[i]->kbps = dirs[i]->r_factor = dirs[i]->mos = 0;
+        dirs[i]->rx.wire_bytes = 500 * 214; /* 20 IP + 8 UDP + 12 RTP + 14 element + 160 payload */
+    }
+}
+
+static struct rp_score_in score_in(enum rp_codec_id codec, int64_t *rtt_ns, size_t nrtt)
+{
+    return (struct rp_score_in){ .codec = rp_codec_get(codec), .ptime_ms = 20, .jitter_buffer_ms = 60,
+                                 .rtt_ns = rtt_ns, .nrtt = nrtt };
+}
+
+static void finish_default(struct rp_report *r, const struct rp_score_in *in)
+{
+    struct rp_thresholds t;
+    rp_thresholds_default(&t);
+    rp_report_finish(r, in, &t);
+}
+
+/* 20 samples of 1..20 ms in no order: min 1, max 20, mean 10.5, and p95 the
+ * 19th of 20 (nearest rank: ceil(0.95 * 20) = 19). */
+static void test_finish_rtt_figures_of_unsorted_samples(void **state)
+{
+    (void)state;
+    static const int order[20] = { 7, 19, 3, 12, 1, 20, 15, 9, 4, 18, 11, 2, 16, 6, 13, 8, 17, 5, 14, 10 };
+    int64_t rtt[20];
+    for (size_t i = 0; i < 20; i++)
+        rtt[i] = (int64_t)order[i] * 1000000;
+    struct rp_report r;
+    unscored_report(&r);
+    struct rp_score_in in = score_in(RP_CODEC_PCMU, rtt, 20);
+    finish_default(&r, &in);
+    assert_true(r.has_rtt);
+    assert_true(r.rtt_min_ms == 1.0);
+    assert_true(r.rtt_max_ms == 20.0);
+    assert_true(fabs(r.rtt_avg_ms - 10.5) < 1e-9);
+    assert_true(r.rtt_p95_ms == 19.0);
+    for (size_t i = 1; i < 20; i++) /* sorted in place, as documented */
+        assert_true(rtt[i - 1] <= rtt[i]);
+
+    /* Of 10 samples, p95 is the largest (ceil(9.5) = 10); of one, that one. */
+    int64_t ten[10] = { 5, 1, 9, 3, 7, 2, 8, 4, 10, 6 };
+    for (size_t i = 0; i < 10; i++)
+        ten[i] *= 1000000;
+    in = score_in(RP_CODEC_PCMU, ten, 10);
+    finish_default(&r, &in);
+    assert_true(r.rtt_p95_ms == 10.0);
+    int64_t one[1] = { 2500000 };
+    in = score_in(RP_CODEC_PCMU, one, 1);
+    finish_default(&r, &in);
+    assert_true(r.rtt_min_ms == 2.5 && r.rtt_avg_ms == 2.5 && r.rtt_p95_ms == 2.5 && r.rtt_max_ms == 2.5);
+}
+
+static void test_finish_without_rtt_samples_has_no_rtt(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    unscored_report(&r);
+    r.has_rtt = true; /* whatever was there before */
+    struct rp_score_in in = score_in(RP_CODEC_PCMU, NULL, 0);
+    finish_default(&r, &in);
+    assert_false(r.has_rtt);
+    /* Mouth-to-ear without RTT: ptime 20 + jitter buffer 60 + G.711 look-ahead 0. */
+    assert_true(fabs(r.mouth_to_ear_ms - 80.0) < 1e-9);
+}
+
+/* 107000 bytes in 500 packets of 20 ms (10 s): 107000 * 8 / 10 s = 85.6 kbit/s. */
+static void test_finish_kbps_from_wire_bytes(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    unscored_report(&r);
+    r.down.rx.wire_bytes = 500 * 160; /* payload only: 64 kbit/s */
+    struct rp_score_in in = score_in(RP_CODEC_PCMU, NULL, 0);
+    finish_default(&r, &in);
+    assert_true(fabs(r.up.kbps - 85.6) < 1e-9);
+    assert_true(fabs(r.down.kbps - 64.0) < 1e-9);
+
+    unscored_report(&r);
+    r.up.sent = 0; /* nothing sent: no bitrate, not a division by zero */
+    finish_default(&r, &in);
+    assert_true(r.up.kbps == 0.0);
+}
+
+/* Mouth-to-ear is half the mean RTT plus ptime, jitter buffer and look-ahead:
+ * 12 ms / 2 + 20 + 60 + 0 (G.711), + 6.5 for Opus. */
+static void test_finish_mouth_to_ear_adds_half_the_rtt_and_the_codec_delay(void **state)
+{
+    (void)state;
+    int64_t rtt[3] = { 10000000, 12000000, 14000000 };
+    struct rp_report r;
+    unscored_report(&r);
+    struct rp_score_in in = score_in(RP_CODEC_PCMU, rtt, 3);
+    finish_default(&r, &in);
+    assert_true(fabs(r.mouth_to_ear_ms - 86.0) < 1e-9);
+    unscored_report(&r);
+    in = score_in(RP_CODEC_OPUS, rtt, 3);
+    finish_default(&r, &in);
+    assert_true(fabs(r.mouth_to_ear_ms - 92.5) < 1e-9);
+}
+
+static double emodel_mos(enum rp_codec_id codec, double ppl_pct, double burst_r, double delay_ms)
+{
+    const struct rp_codec_info *c = rp_codec_get(codec);
+    struct rp_emodel_in in = { .ie = c->ie, .bpl = c->bpl, .ppl_pct = ppl_pct, .burst_r = burst_r,
+                               .delay_ms = delay_ms };
+    struct rp_emodel_out out;
+    rp_emodel_compute(&in, &out);
+    return out.mos;
+}
+
+/* MOS from the E-model with the loss the receiver saw; late packets (thrown
+ * away by the jitter buffer) count as lost. By hand, G.711 at 86 ms mouth to
+ * ear: Id = 0.024 * 86 = 2.064, so no loss is R = 93.2 - 2.064 = 91.136, MOS
+ * 4.366 (Annex B); 5 % random loss adds Ie,eff = 95 * 5 / (5 + 25.1) = 15.78:
+ * R 75.36, MOS 3.837. */
+static void test_finish_mos_from_loss_and_late_packets(void **state)
+{
+    (void)state;
+    int64_t rtt[3] = { 10000000, 12000000, 14000000 };
+    struct rp_report r;
+    unscored_report(&r);
+    set_loss(&r.up, 25);     /* 5 % */
+    set_loss(&r.down, 20);   /* 4 %, and 1 % late: 5 % for the E-model */
+    r.down.rx.late = 5;
+    struct rp_score_in in = score_in(RP_CODEC_PCMU, rtt, 3);
+    finish_default(&r, &in);
+    double five = emodel_mos(RP_CODEC_PCMU, 5.0, 1.0, 86.0);
+    assert_true(fabs(r.up.mos - five) < 1e-9);
+    assert_true(fabs(r.down.mos - five) < 1e-9);
+    assert_true(fabs(five - 3.837) < 0.001);
+    assert_true(fabs(r.up.r_factor - 75.355) < 0.001);
+
+    unscored_report(&r);
+    in = score_in(RP_CODEC_PCMU, rtt, 3);
+    finish_default(&r, &in);
+    assert_true(fabs(r.up.mos - emodel_mos(RP_CODEC_PCMU, 0.0, 1.0, 86.0)) < 1e-9);
+    assert_true(fabs(r.up.mos - 4.366) < 0.001);
+    assert_true(fabs(r.up.r_factor - 91.136) < 1e-9);
+
+    /* Bursty loss lowers it further; a burst ratio below 1 counts as random loss. */
+    unscored_report(&r);
+    set_loss(&r.up, 25);
+    r.up.rx.burst_ratio = 2.0;
+    set_loss(&r.down, 25);
+    r.down.rx.burst_ratio = 0.5;
+    finish_default(&r, &in);
+    assert_true(fabs(r.up.mos - emodel_mos(RP_CODEC_PCMU, 5.0, 2.0, 86.0)) < 1e-9);
+    assert_true(r.up.mos < five);
+    assert_true(fabs(r.down.mos - five) < 1e-9);
+}
+
+/* Scoring ends in the NAT type and the evaluation: the report is complete. */
+static void test_finish_classifies_and_evaluates(void **state)
+{
+    (void)state;
+    int64_t rtt[3] = { 10000000, 12000000, 14000000 };
+    struct rp_report r;
+    unscored_report(&r);
+    struct rp_score_in in = score_in(RP_CODEC_PCMU, rtt, 3);
+    struct rp_thresholds t;
+    rp_thresholds_default(&t);
+    t.warn_loss_pct = 0.5;
+    rp_report_finish(&r, &in, &t);
+    assert_string_equal(r.nat.type, "nat"); /* latched 203.0.113.7, local 192.168.1.20 */
+    assert_int_equal(r.diagnosis, RP_DIAG_TWO_WAY);
+    assert_int_equal(r.verdict, RP_VERDICT_PASS);
+    assert_string_equal(r.cause, "media flows both ways within the thresholds");
+    assert_true(r.thresholds.warn_loss_pct == 0.5);
+
+    unscored_report(&r);
+    set_loss(&r.up, 25);
+    rp_report_finish(&r, &in, &t);
+    assert_int_equal(r.diagnosis, RP_DIAG_DEGRADED);
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+    assert_string_equal(r.cause, "upstream loss 5 % (fail \u2265 5 %); also upstream MOS 3.84");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -984,6 +1341,15 @@ int main(void)
         cmocka_unit_test(test_upstream_refused_by_the_agents_own_host_says_so),
         cmocka_unit_test(test_media_refused_for_its_source_ip_is_named),
         cmocka_unit_test(test_remediation_names_the_daemons_port_range),
+        cmocka_unit_test(test_unknown_port_range_is_named_without_a_number),
+        cmocka_unit_test(test_causes_and_remediations_word_for_word),
+        cmocka_unit_test(test_degraded_remediation_follows_the_worst_finding),
+        cmocka_unit_test(test_finish_rtt_figures_of_unsorted_samples),
+        cmocka_unit_test(test_finish_without_rtt_samples_has_no_rtt),
+        cmocka_unit_test(test_finish_kbps_from_wire_bytes),
+        cmocka_unit_test(test_finish_mouth_to_ear_adds_half_the_rtt_and_the_codec_delay),
+        cmocka_unit_test(test_finish_mos_from_loss_and_late_packets),
+        cmocka_unit_test(test_finish_classifies_and_evaluates),
         cmocka_unit_test(test_symmetric_nat_is_diagnosed_when_media_flows),
         cmocka_unit_test(test_nat_type_from_stun_answers_and_latching),
         cmocka_unit_test(test_default_thresholds_are_the_documented_ones),
