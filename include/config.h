@@ -46,8 +46,54 @@ struct rp_config {
     unsigned echo_rate;                     /* packets per second per source, 100 */
 };
 
+/* One row per key (the table is in config.c): where its value lives in
+ * struct rp_config, what it accepts, its default and whether a reload applies
+ * it. Defaults, checks and the reload merge all read the table; rules between
+ * keys (TLS needs cert and key, port_min below port_max, ...) come after it. */
+enum rp_config_type {
+    RP_CONFIG_UINT,       /* unsigned, min..max */
+    RP_CONFIG_RTP_PORT,   /* unsigned, min..max and even (RFC 3550 section 11) */
+    RP_CONFIG_BOOL,       /* bool, true or false */
+    RP_CONFIG_LOG_LEVEL,  /* enum rp_log_level, by name */
+    RP_CONFIG_PATH,       /* char[size], not empty */
+    RP_CONFIG_LISTEN,     /* char[size], "IP:port" */
+    RP_CONFIG_LISTEN_OFF, /* char[size], "IP:port" or "" for off */
+    RP_CONFIG_IP,         /* char[size], an IP literal */
+    RP_CONFIG_TOKENS,     /* list: token hashes, at least one */
+    RP_CONFIG_PORTS,      /* list: uint16_t, each min..max */
+    RP_CONFIG_PREFIXES,   /* list: struct rp_cidr */
+    RP_CONFIG_TYPES
+};
+
+enum rp_config_apply {
+    RP_APPLY_LIVE,    /* a reload applies it */
+    RP_APPLY_RESTART, /* bound at start-up: a reload keeps the running value */
+    RP_APPLY_ONOFF,   /* a reload applies a new value, but setting or clearing it needs a restart */
+};
+
+struct rp_config_key {
+    const char *group, *name;
+    enum rp_config_type type;
+    size_t offset, size;    /* of the value in struct rp_config (lists: of the array) */
+    size_t count_offset;    /* lists: of their unsigned entry count */
+    long long min, max;     /* numbers (UINT, RTP_PORT, BOOL, LOG_LEVEL): the range; PORTS: of each entry */
+    long long def;          /* numbers: the default */
+    const char *def_text;   /* strings: the default, NULL for empty; lists start empty */
+    enum rp_config_apply apply;
+};
+
+/* The table, in the order of conf/rtpprobed.conf. Returns the number of rows. */
+size_t rp_config_keys(const struct rp_config_key **keys);
+
 void rp_config_defaults(struct rp_config *cfg);
 /* Load and validate. On error returns -1 and writes "path:line: message" to err. */
 int  rp_config_load(const char *path, struct rp_config *cfg, char *err, size_t errlen);
+
+/* A reload (SIGHUP): running takes every value of fresh that a reload applies.
+ * A key that needs a restart keeps its running value and, when fresh changes
+ * it, is named in restart ("control.listen, echo.ports"; RP_APPLY_ONOFF keys
+ * as "control.tls_cert (on/off)"). Returns how many keys were named. */
+unsigned rp_config_reload(struct rp_config *running, const struct rp_config *fresh, char *restart,
+                          size_t restartlen);
 
 #endif

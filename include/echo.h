@@ -9,13 +9,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include <event2/event.h>
-
 #include "config.h"
 #include "ratelimit.h"
 
 enum rp_echo_verdict {
-    RP_ECHO_SENT = 0,
+    RP_ECHO_ANSWER = 0,        /* send it back (counted as "echoed") */
     RP_ECHO_DROP_NOT_ALLOWED,  /* source outside echo.allow */
     RP_ECHO_DROP_NOT_RTP,      /* not parseable as RTP (no STUN, no junk echoed) */
     RP_ECHO_DROP_RATE,         /* source above echo.rate */
@@ -23,14 +21,19 @@ enum rp_echo_verdict {
 };
 const char *rp_echo_verdict_name(enum rp_echo_verdict v);
 
-/* The decision for one datagram (the caller sends it back on RP_ECHO_SENT). */
+/* The decision for one datagram (the caller sends it back on RP_ECHO_ANSWER). */
 enum rp_echo_verdict rp_echo_check(const struct rp_config *cfg, struct rp_ratelimit *rate, const uint8_t *buf,
                                    size_t len, const struct sockaddr *from, uint64_t now_mono);
 
 struct rp_echo;
+struct event_base;
 /* Binds every echo port on media.bind; a port another process holds is skipped
- * with a warning. NULL only on allocation failure. */
+ * with a warning. cfg is read for every datagram (echo.allow). NULL only on
+ * allocation failure. */
 struct rp_echo *rp_echo_new(struct event_base *base, const struct rp_config *cfg);
+/* After a reload: cfg is the configuration now running (echo.allow, echo.rate;
+ * the ports stay bound). e may be NULL (no echo ports). */
+void rp_echo_reload(struct rp_echo *e, const struct rp_config *cfg);
 void rp_echo_free(struct rp_echo *e);
 uint64_t rp_echo_count(const struct rp_echo *e, enum rp_echo_verdict v);
 

@@ -19,6 +19,9 @@ enum { RP_PRIO_MEDIA_CLOCK = 0, RP_PRIO_DEFAULT = 1, RP_PRIORITIES = 2 };
 
 struct rp_reflector *rp_reflector_new(struct event_base *base, const struct rp_config *cfg);
 void rp_reflector_free(struct rp_reflector *r);
+/* After a reload: cfg is the configuration now running. Limits and the port
+ * range apply to sessions created from then on; running sessions carry on. */
+void rp_reflector_reload(struct rp_reflector *r, const struct rp_config *cfg);
 
 /* Create a session. On failure returns NULL, sets *http_status (503 when full or
  * out of ports, 500 otherwise) and a message. */

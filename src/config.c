@@ -1,6 +1,8 @@
 /* rtpprobed configuration. libconfig parses; this file checks names, types and
  * ranges and reports the first problem as "file:line: message", so that a typo
- * stops the daemon at start-up (or `--check-config`) instead of being ignored. */
+ * stops the daemon at start-up (or `--check-config`) instead of being ignored.
+ * Every key is one row of the table below: defaults, checks and what a reload
+ * applies are all read from it. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,7 +14,6 @@
 #include <string.h>
 
 #include "netaddr.h"
-#include "stun.h"
 
 /* Config files are a few kB; the cap only stops `-c /dev/zero` from eating memory. */
 #define CONFIG_FILE_MAX (1024 * 1024)
@@ -20,14 +21,124 @@
 /* a printf format fragment: %% is a literal % */
 #define HASH_TOKEN_HINT "make one with: printf %%s \"$TOKEN\" | rtpprobed --hash-token"
 
+/* ---- the keys ---- */
+
+#define FIELD(f) .offset = offsetof(struct rp_config, f), .size = sizeof(((struct rp_config *)0)->f)
+#define NUMBER(g, n, t, f, lo, hi, d, a) \
+    { .group = g, .name = n, .type = t, FIELD(f), .min = lo, .max = hi, .def = d, .apply = a }
+#define TEXT(g, n, t, f, d, a) { .group = g, .name = n, .type = t, FIELD(f), .def_text = d, .apply = a }
+#define LIST(g, n, t, f, count, lo, hi, a)                                                            \
+    { .group = g, .name = n, .type = t, FIELD(f), .count_offset = offsetof(struct rp_config, count), \
+      .min = lo, .max = hi, .apply = a }
+
+/* In the order of conf/rtpprobed.conf, which is also the order the "unknown
+ * setting" message lists them in. The three places that document each key
+ * (that file, docs/rtpprobed.8, README) must agree with its row. */
+static const struct rp_config_key keys[] = {
+    TEXT("control", "listen", RP_CONFIG_LISTEN, control_listen, "127.0.0.1:8743", RP_APPLY_RESTART),
+    TEXT("control", "tls_cert", RP_CONFIG_PATH, tls_cert, NULL, RP_APPLY_ONOFF),
+    TEXT("control", "tls_key", RP_CONFIG_PATH, tls_key, NULL, RP_APPLY_ONOFF),
+    LIST("control", "tokens", RP_CONFIG_TOKENS, tokens, ntokens, 0, 0, RP_APPLY_LIVE),
+    TEXT("media", "bind", RP_CONFIG_IP, media_bind, "0.0.0.0", RP_APPLY_RESTART),
+    NUMBER("media", "port_min", RP_CONFIG_RTP_PORT, port_min, 1024, 65535, 10000, RP_APPLY_LIVE),
+    NUMBER("media", "port_max", RP_CONFIG_UINT, port_max, 1024, 65535, 20000, RP_APPLY_LIVE),
+    NUMBER("media", "allow_foreign_peer", RP_CONFIG_BOOL, allow_foreign_peer, 0, 1, 0, RP_APPLY_LIVE),
+    NUMBER("limits", "max_sessions", RP_CONFIG_UINT, max_sessions, 1, 100000, 100, RP_APPLY_LIVE),
+    NUMBER("limits", "max_duration", RP_CONFIG_UINT, max_duration, 1, 86400, 3600, RP_APPLY_LIVE),
+    NUMBER("limits", "max_body", RP_CONFIG_UINT, max_body, 256, 1048576, 16384, RP_APPLY_LIVE),
+    NUMBER("limits", "max_sessions_per_source", RP_CONFIG_UINT, max_sessions_per_source, 1, 100000, 10,
+           RP_APPLY_LIVE),
+    NUMBER("limits", "requests_per_second", RP_CONFIG_UINT, requests_per_second, 1, 100000, 10, RP_APPLY_LIVE),
+    NUMBER("limits", "request_burst", RP_CONFIG_UINT, request_burst, 1, 100000, 40, RP_APPLY_LIVE),
+    NUMBER("limits", "request_timeout", RP_CONFIG_UINT, request_timeout, 1, 300, 10, RP_APPLY_LIVE),
+    NUMBER("limits", "ptime_min", RP_CONFIG_UINT, ptime_min, 10, 60, 10, RP_APPLY_LIVE),
+    NUMBER("limits", "ptime_max", RP_CONFIG_UINT, ptime_max, 10, 60, 60, RP_APPLY_LIVE),
+    NUMBER("limits", "bitrate_min", RP_CONFIG_UINT, bitrate_min, 6000, 510000, 6000, RP_APPLY_LIVE),
+    NUMBER("limits", "bitrate_max", RP_CONFIG_UINT, bitrate_max, 6000, 510000, 128000, RP_APPLY_LIVE),
+    NUMBER("log", "level", RP_CONFIG_LOG_LEVEL, log_level, RP_LOG_ERR, RP_LOG_DEBUG, RP_LOG_INFO, RP_APPLY_LIVE),
+    TEXT("stun", "listen", RP_CONFIG_LISTEN_OFF, stun_listen, "0.0.0.0:3478", RP_APPLY_RESTART),
+    LIST("echo", "ports", RP_CONFIG_PORTS, echo_ports, necho_ports, 1024, 65535, RP_APPLY_RESTART),
+    LIST("echo", "allow", RP_CONFIG_PREFIXES, echo_allow, necho_allow, 0, 0, RP_APPLY_LIVE),
+    NUMBER("echo", "rate", RP_CONFIG_UINT, echo_rate, 1, 1000, 100, RP_APPLY_LIVE),
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+size_t rp_config_keys(const struct rp_config_key **out)
+{
+    *out = keys;
+    return NKEYS;
+}
+
+enum value_kind { VALUE_NUMBER, VALUE_TEXT, VALUE_LIST };
+
+static enum value_kind kind_of(const struct rp_config_key *k)
+{
+    switch (k->type) {
+    case RP_CONFIG_PATH:
+    case RP_CONFIG_LISTEN:
+    case RP_CONFIG_LISTEN_OFF:
+    case RP_CONFIG_IP:
+        return VALUE_TEXT;
+    case RP_CONFIG_TOKENS:
+    case RP_CONFIG_PORTS:
+    case RP_CONFIG_PREFIXES:
+        return VALUE_LIST;
+    default:
+        return VALUE_NUMBER;
+    }
+}
+
+static void *value_at(struct rp_config *c, const struct rp_config_key *k)
+{
+    return (char *)c + k->offset;
+}
+
+static const void *value_in(const struct rp_config *c, const struct rp_config_key *k)
+{
+    return (const char *)c + k->offset;
+}
+
+static unsigned *count_at(struct rp_config *c, const struct rp_config_key *k)
+{
+    return (void *)((char *)c + k->count_offset);
+}
+
+static unsigned count_in(const struct rp_config *c, const struct rp_config_key *k)
+{
+    return *(const unsigned *)(const void *)((const char *)c + k->count_offset);
+}
+
+/* Numbers are stored as the field's own type. */
+static void set_number(struct rp_config *c, const struct rp_config_key *k, long long v)
+{
+    switch (k->type) {
+    case RP_CONFIG_BOOL:
+        *(bool *)value_at(c, k) = v != 0;
+        break;
+    case RP_CONFIG_LOG_LEVEL:
+        *(enum rp_log_level *)value_at(c, k) = (enum rp_log_level)v;
+        break;
+    default:
+        *(unsigned *)value_at(c, k) = (unsigned)v;
+        break;
+    }
+}
+
+static const struct rp_config_key *find_key(const char *group, const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].group, group) == 0 && strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
 struct loader {
     const char *path;
     const char *text;  /* the main file, NUL-terminated, to correct list element lines */
     char        dir[RP_CONFIG_PATH_MAX]; /* of path: where @include names are looked up */
     char       *err;
     size_t      errlen;
-    /* settings seen, for the rules between keys */
-    const config_setting_t *tls_cert, *tls_key, *port_min, *port_max, *tokens;
+    const config_setting_t *seen[NKEYS]; /* for the rules between keys, by row */
 };
 
 static void put_error(const struct loader *ld, const char *file, unsigned line,
@@ -169,237 +280,209 @@ static int get_string(const struct loader *ld, const config_setting_t *s, char *
     return 0;
 }
 
-/* ---- one handler per key ---- */
+/* ---- one parser per type; the row gives the field and the range ---- */
 
-typedef int (*key_handler)(struct loader *ld, const config_setting_t *s, struct rp_config *c);
+typedef int (*key_parser)(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                          struct rp_config *c);
 
-static int set_listen(struct loader *ld, const config_setting_t *s, struct rp_config *c)
+static int parse_uint(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                      struct rp_config *c)
 {
-    struct sockaddr_storage ss;
-    socklen_t sslen;
+    return get_uint(ld, s, k->min, k->max, value_at(c, k));
+}
 
-    if (get_string(ld, s, c->control_listen, sizeof c->control_listen) < 0)
+static int parse_rtp_port(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                          struct rp_config *c)
+{
+    unsigned *port = value_at(c, k);
+    if (get_uint(ld, s, k->min, k->max, port) < 0)
         return -1;
-    if (rp_addr_parse(c->control_listen, 0, &ss, &sslen) < 0)
-        return fail_at(ld, s, "control.listen: \"%s\" is not IP:port (e.g. \"127.0.0.1:%u\" or \"[::1]:%u\")",
-                       c->control_listen, RP_CONTROL_PORT, RP_CONTROL_PORT);
+    if (*port % 2 != 0)
+        return fail_at(ld, s, "%s.%s: %u is odd; RTP uses even ports, with RTCP on the odd port above "
+                       "(RFC 3550 section 11)", k->group, k->name, *port);
     return 0;
 }
 
-static int set_tls_cert(struct loader *ld, const config_setting_t *s, struct rp_config *c)
-{
-    ld->tls_cert = s;
-    return get_string(ld, s, c->tls_cert, sizeof c->tls_cert);
-}
-
-static int set_tls_key(struct loader *ld, const config_setting_t *s, struct rp_config *c)
-{
-    ld->tls_key = s;
-    return get_string(ld, s, c->tls_key, sizeof c->tls_key);
-}
-
-static int set_tokens(struct loader *ld, const config_setting_t *s, struct rp_config *c)
-{
-    ld->tokens = s;
-    if (!config_setting_is_list(s) && !config_setting_is_array(s))
-        return fail_at(ld, s, "control.tokens: expected a list of strings, e.g. ( \"sha256:...\" )");
-    int n = config_setting_length(s);
-    if (n == 0)
-        return fail_at(ld, s, "control.tokens: at least one token hash is required; " HASH_TOKEN_HINT);
-    if (n > RP_CONFIG_MAX_TOKENS)
-        return fail_at(ld, s, "control.tokens: %d entries, at most %d", n, RP_CONFIG_MAX_TOKENS);
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        /* The value is never echoed: a plain token pasted here by mistake must not reach the log. */
-        if (config_setting_type(e) != CONFIG_TYPE_STRING ||
-            rp_token_parse_hash(config_setting_get_string(e), c->tokens[i]) < 0)
-            return fail_at(ld, e, "control.tokens[%d]: expected \"sha256:<64 hex digits>\", the hash of a "
-                           "token, not the token itself; " HASH_TOKEN_HINT, i);
-    }
-    c->ntokens = (unsigned)n;
-    return 0;
-}
-
-static int set_bind(struct loader *ld, const config_setting_t *s, struct rp_config *c)
-{
-    struct sockaddr_storage ss;
-    socklen_t sslen;
-
-    if (get_string(ld, s, c->media_bind, sizeof c->media_bind) < 0)
-        return -1;
-    if (rp_addr_from_ip(c->media_bind, 0, &ss, &sslen) < 0)
-        return fail_at(ld, s, "media.bind: \"%s\" is not an IPv4 or IPv6 address (no port, no name)",
-                       c->media_bind);
-    return 0;
-}
-
-static int set_echo_ports(struct loader *ld, const config_setting_t *s, struct rp_config *c)
-{
-    if (!config_setting_is_list(s) && !config_setting_is_array(s))
-        return fail_at(ld, s, "echo.ports: expected a list of port numbers, e.g. [ 9000, 9002 ]");
-    int n = config_setting_length(s);
-    if (n > RP_CONFIG_MAX_ECHO_PORTS)
-        return fail_at(ld, s, "echo.ports: %d entries, at most %d", n, RP_CONFIG_MAX_ECHO_PORTS);
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        int v = config_setting_type(e) == CONFIG_TYPE_INT ? config_setting_get_int(e) : -1;
-        if (v < 1024 || v > 65535)
-            return fail_at(ld, e, "echo.ports[%d]: expected a port number from 1024 to 65535", i);
-        c->echo_ports[i] = (uint16_t)v;
-    }
-    c->necho_ports = (unsigned)n;
-    return 0;
-}
-
-static int set_echo_allow(struct loader *ld, const config_setting_t *s, struct rp_config *c)
-{
-    if (!config_setting_is_list(s) && !config_setting_is_array(s))
-        return fail_at(ld, s, "echo.allow: expected a list of prefixes, e.g. [ \"10.0.0.0/8\" ]");
-    int n = config_setting_length(s);
-    if (n > RP_CONFIG_MAX_ECHO_ALLOW)
-        return fail_at(ld, s, "echo.allow: %d entries, at most %d", n, RP_CONFIG_MAX_ECHO_ALLOW);
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        if (config_setting_type(e) != CONFIG_TYPE_STRING ||
-            rp_cidr_parse(config_setting_get_string(e), &c->echo_allow[i]) < 0)
-            return fail_at(ld, e, "echo.allow[%d]: expected an address prefix like \"198.51.100.0/24\"", i);
-    }
-    c->necho_allow = (unsigned)n;
-    return 0;
-}
-
-static int set_allow_foreign_peer(struct loader *ld, const config_setting_t *s, struct rp_config *c)
+static int parse_bool(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                      struct rp_config *c)
 {
     if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-        return fail_at(ld, s, "media.allow_foreign_peer: expected true or false");
-    c->allow_foreign_peer = config_setting_get_bool(s) != 0;
+        return fail_at(ld, s, "%s.%s: expected true or false", k->group, k->name);
+    set_number(c, k, config_setting_get_bool(s));
     return 0;
 }
 
-/* "" disables the listener; otherwise IP:port. */
-static int set_stun_listen(struct loader *ld, const config_setting_t *s, struct rp_config *c)
-{
-    struct sockaddr_storage ss;
-    socklen_t sslen;
-
-    /* Unlike other strings, "" means something here: off. */
-    if (config_setting_type(s) == CONFIG_TYPE_STRING && config_setting_get_string(s)[0] == '\0') {
-        c->stun_listen[0] = '\0';
-        return 0;
-    }
-    if (get_string(ld, s, c->stun_listen, sizeof c->stun_listen) < 0)
-        return -1;
-    if (c->stun_listen[0] && rp_addr_parse(c->stun_listen, 0, &ss, &sslen) < 0)
-        return fail_at(ld, s, "stun.listen: \"%s\" is not IP:port (or \"\" to disable)", c->stun_listen);
-    return 0;
-}
-
-static int set_port_min(struct loader *ld, const config_setting_t *s, struct rp_config *c)
-{
-    ld->port_min = s;
-    if (get_uint(ld, s, 1024, 65535, &c->port_min) < 0)
-        return -1;
-    if (c->port_min % 2 != 0)
-        return fail_at(ld, s, "media.port_min: %u is odd; RTP uses even ports, with RTCP on the odd port "
-                       "above (RFC 3550 section 11)", c->port_min);
-    return 0;
-}
-
-static int set_port_max(struct loader *ld, const config_setting_t *s, struct rp_config *c)
-{
-    ld->port_max = s;
-    return get_uint(ld, s, 1024, 65535, &c->port_max);
-}
-
-static int set_max_sessions(struct loader *ld, const config_setting_t *s, struct rp_config *c)
-{
-    return get_uint(ld, s, 1, 100000, &c->max_sessions);
-}
-
-static int set_max_duration(struct loader *ld, const config_setting_t *s, struct rp_config *c)
-{
-    return get_uint(ld, s, 1, 86400, &c->max_duration);
-}
-
-#define UINT_SETTER(fn, field, lo, hi)                                                               \
-    static int fn(struct loader *ld, const config_setting_t *s, struct rp_config *c)                 \
-    {                                                                                                \
-        return get_uint(ld, s, lo, hi, &c->field);                                                   \
-    }
-UINT_SETTER(set_sessions_per_source, max_sessions_per_source, 1, 100000)
-UINT_SETTER(set_requests_per_second, requests_per_second, 1, 100000)
-UINT_SETTER(set_request_burst, request_burst, 1, 100000)
-UINT_SETTER(set_request_timeout, request_timeout, 1, 300)
-UINT_SETTER(set_ptime_min, ptime_min, 10, 60)
-UINT_SETTER(set_ptime_max, ptime_max, 10, 60)
-UINT_SETTER(set_bitrate_min, bitrate_min, 6000, 510000)
-UINT_SETTER(set_bitrate_max, bitrate_max, 6000, 510000)
-UINT_SETTER(set_echo_rate, echo_rate, 1, 1000)
-
-static int set_max_body(struct loader *ld, const config_setting_t *s, struct rp_config *c)
-{
-    return get_uint(ld, s, 256, 1048576, &c->max_body);
-}
-
-static int set_log_level(struct loader *ld, const config_setting_t *s, struct rp_config *c)
+static int parse_log_level(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                           struct rp_config *c)
 {
     char name[16];
 
-    if (get_string(ld, s, name, sizeof name) < 0 || rp_log_level_parse(name, &c->log_level) < 0)
-        return fail_at(ld, s, "log.level: expected one of \"err\", \"warn\", \"info\", \"debug\"");
+    if (get_string(ld, s, name, sizeof name) < 0 || rp_log_level_parse(name, value_at(c, k)) < 0)
+        return fail_at(ld, s, "%s.%s: expected one of \"err\", \"warn\", \"info\", \"debug\"", k->group, k->name);
     return 0;
 }
 
-struct key_spec {
-    const char *group;
-    const char *name;
-    key_handler set;
+static int parse_path(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                      struct rp_config *c)
+{
+    return get_string(ld, s, value_at(c, k), k->size);
+}
+
+static int listen_address(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                          struct rp_config *c, const char *hint)
+{
+    char *v = value_at(c, k);
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+
+    if (get_string(ld, s, v, k->size) < 0)
+        return -1;
+    if (rp_addr_parse(v, 0, &ss, &sslen) < 0)
+        return fail_at(ld, s, "%s.%s: \"%s\" is not IP:port (%s)", k->group, k->name, v, hint);
+    return 0;
+}
+
+static int parse_listen(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                        struct rp_config *c)
+{
+    return listen_address(ld, s, k, c, "e.g. \"127.0.0.1:8743\" or \"[::1]:8743\"");
+}
+
+static int parse_listen_off(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                            struct rp_config *c)
+{
+    /* Unlike other strings, "" means something here: off. */
+    if (config_setting_type(s) == CONFIG_TYPE_STRING && config_setting_get_string(s)[0] == '\0') {
+        memset(value_at(c, k), 0, k->size);
+        return 0;
+    }
+    return listen_address(ld, s, k, c, "or \"\" to disable");
+}
+
+static int parse_ip(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                    struct rp_config *c)
+{
+    char *v = value_at(c, k);
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+
+    if (get_string(ld, s, v, k->size) < 0)
+        return -1;
+    if (rp_addr_from_ip(v, 0, &ss, &sslen) < 0)
+        return fail_at(ld, s, "%s.%s: \"%s\" is not an IPv4 or IPv6 address (no port, no name)", k->group,
+                       k->name, v);
+    return 0;
+}
+
+/* A list or array of at most cap entries: its length, or -1. */
+static int list_length(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k, int cap,
+                       const char *example)
+{
+    if (!config_setting_is_list(s) && !config_setting_is_array(s))
+        return fail_at(ld, s, "%s.%s: expected a list of %s", k->group, k->name, example);
+    int n = config_setting_length(s);
+    if (n > cap)
+        return fail_at(ld, s, "%s.%s: %d entries, at most %d", k->group, k->name, n, cap);
+    return n;
+}
+
+static int parse_tokens(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                        struct rp_config *c)
+{
+    uint8_t (*hashes)[RP_TOKEN_HASH_LEN] = value_at(c, k);
+    int n = list_length(ld, s, k, RP_CONFIG_MAX_TOKENS, "strings, e.g. ( \"sha256:...\" )");
+    if (n < 0)
+        return -1;
+    if (n == 0)
+        return fail_at(ld, s, "%s.%s: at least one token hash is required; " HASH_TOKEN_HINT, k->group, k->name);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        /* The value is never echoed: a plain token pasted here by mistake must not reach the log. */
+        if (config_setting_type(e) != CONFIG_TYPE_STRING || rp_token_parse_hash(config_setting_get_string(e),
+                                                                                 hashes[i]) < 0)
+            return fail_at(ld, e, "%s.%s[%d]: expected \"sha256:<64 hex digits>\", the hash of a token, not "
+                           "the token itself; " HASH_TOKEN_HINT, k->group, k->name, i);
+    }
+    *count_at(c, k) = (unsigned)n;
+    return 0;
+}
+
+static int parse_ports(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                       struct rp_config *c)
+{
+    uint16_t *ports = value_at(c, k);
+    int n = list_length(ld, s, k, RP_CONFIG_MAX_ECHO_PORTS, "port numbers, e.g. [ 9000, 9002 ]");
+    if (n < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        int v = config_setting_type(e) == CONFIG_TYPE_INT ? config_setting_get_int(e) : -1;
+        if (v < k->min || v > k->max)
+            return fail_at(ld, e, "%s.%s[%d]: expected a port number from %lld to %lld", k->group, k->name, i,
+                           k->min, k->max);
+        ports[i] = (uint16_t)v;
+    }
+    *count_at(c, k) = (unsigned)n;
+    return 0;
+}
+
+static int parse_prefixes(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                          struct rp_config *c)
+{
+    struct rp_cidr *prefixes = value_at(c, k);
+    int n = list_length(ld, s, k, RP_CONFIG_MAX_ECHO_ALLOW, "prefixes, e.g. [ \"10.0.0.0/8\" ]");
+    if (n < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+            rp_cidr_parse(config_setting_get_string(e), &prefixes[i]) < 0)
+            return fail_at(ld, e, "%s.%s[%d]: expected an address prefix like \"198.51.100.0/24\"", k->group,
+                           k->name, i);
+    }
+    *count_at(c, k) = (unsigned)n;
+    return 0;
+}
+
+static const key_parser parsers[RP_CONFIG_TYPES] = {
+    [RP_CONFIG_UINT] = parse_uint,
+    [RP_CONFIG_RTP_PORT] = parse_rtp_port,
+    [RP_CONFIG_BOOL] = parse_bool,
+    [RP_CONFIG_LOG_LEVEL] = parse_log_level,
+    [RP_CONFIG_PATH] = parse_path,
+    [RP_CONFIG_LISTEN] = parse_listen,
+    [RP_CONFIG_LISTEN_OFF] = parse_listen_off,
+    [RP_CONFIG_IP] = parse_ip,
+    [RP_CONFIG_TOKENS] = parse_tokens,
+    [RP_CONFIG_PORTS] = parse_ports,
+    [RP_CONFIG_PREFIXES] = parse_prefixes,
 };
 
-static const struct key_spec keys[] = {
-    { "control", "listen", set_listen },
-    { "control", "tls_cert", set_tls_cert },
-    { "control", "tls_key", set_tls_key },
-    { "control", "tokens", set_tokens },
-    { "media", "bind", set_bind },
-    { "media", "port_min", set_port_min },
-    { "media", "port_max", set_port_max },
-    { "media", "allow_foreign_peer", set_allow_foreign_peer },
-    { "limits", "max_sessions", set_max_sessions },
-    { "limits", "max_duration", set_max_duration },
-    { "limits", "max_body", set_max_body },
-    { "limits", "max_sessions_per_source", set_sessions_per_source },
-    { "limits", "requests_per_second", set_requests_per_second },
-    { "limits", "request_burst", set_request_burst },
-    { "limits", "request_timeout", set_request_timeout },
-    { "limits", "ptime_min", set_ptime_min },
-    { "limits", "ptime_max", set_ptime_max },
-    { "limits", "bitrate_min", set_bitrate_min },
-    { "limits", "bitrate_max", set_bitrate_max },
-    { "log", "level", set_log_level },
-    { "stun", "listen", set_stun_listen },
-    { "echo", "ports", set_echo_ports },
-    { "echo", "allow", set_echo_allow },
-    { "echo", "rate", set_echo_rate },
-};
-#define NKEYS (sizeof keys / sizeof keys[0])
+/* ---- the file: groups, then keys in file order ---- */
 
-static const char *const groups[] = { "control", "media", "limits", "log", "stun", "echo" };
-#define NGROUPS (sizeof groups / sizeof groups[0])
-
-/* "listen, tls_cert, ..." for the "unknown setting" message. */
-static void list_keys(const char *group, char *buf, size_t size)
+/* The groups (group == NULL), or a group's keys, as "a, b, c" for the "unknown setting" messages. */
+static void list_names(const char *group, char *buf, size_t size)
 {
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < NKEYS && used < size; i++) {
-        if (strcmp(keys[i].group, group) != 0)
+        /* the rows of a group are together */
+        bool skip = group ? strcmp(keys[i].group, group) != 0 : i > 0 && strcmp(keys[i - 1].group, keys[i].group) == 0;
+        if (skip)
             continue;
-        int n = snprintf(buf + used, size - used, "%s%s", used ? ", " : "", keys[i].name);
+        int n = snprintf(buf + used, size - used, "%s%s", used ? ", " : "", group ? keys[i].name : keys[i].group);
         if (n < 0)
             break;
         used += (size_t)n;
     }
+}
+
+static bool is_group(const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].group, name) == 0)
+            return true;
+    return false;
 }
 
 static int load_group(struct loader *ld, const config_setting_t *group, struct rp_config *c)
@@ -409,17 +492,15 @@ static int load_group(struct loader *ld, const config_setting_t *group, struct r
 
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
-        const struct key_spec *spec = NULL;
-        for (size_t k = 0; k < NKEYS && spec == NULL; k++)
-            if (strcmp(keys[k].group, gname) == 0 && strcmp(keys[k].name, config_setting_name(s)) == 0)
-                spec = &keys[k];
-        if (spec == NULL) {
+        const struct rp_config_key *k = find_key(gname, config_setting_name(s));
+        if (k == NULL) {
             char known[128];
-            list_keys(gname, known, sizeof known);
+            list_names(gname, known, sizeof known);
             return fail_at(ld, s, "unknown setting %s.%s (%s has: %s)", gname, config_setting_name(s), gname,
                            known);
         }
-        if (spec->set(ld, s, c) < 0)
+        ld->seen[k - keys] = s;
+        if (parsers[k->type](ld, s, k, c) < 0)
             return -1;
     }
     return 0;
@@ -433,11 +514,11 @@ static int load_root(struct loader *ld, const config_setting_t *root, struct rp_
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
         const char *name = config_setting_name(s);
-        bool known = false;
-        for (size_t g = 0; g < NGROUPS; g++)
-            known = known || strcmp(groups[g], name) == 0;
-        if (!known)
-            return fail_at(ld, s, "unknown setting %s (top-level groups are control, media, limits, log, stun, echo)", name);
+        if (!is_group(name)) {
+            char groups[128];
+            list_names(NULL, groups, sizeof groups);
+            return fail_at(ld, s, "unknown setting %s (top-level groups are %s)", name, groups);
+        }
         if (!config_setting_is_group(s))
             return fail_at(ld, s, "%s: expected a group, e.g. %s = { ... };", name, name);
         if (load_group(ld, s, c) < 0)
@@ -446,25 +527,34 @@ static int load_root(struct loader *ld, const config_setting_t *root, struct rp_
     return 0;
 }
 
+/* The setting a key was read from; NULL when the file left it out. */
+static const config_setting_t *seen(const struct loader *ld, const char *group, const char *name)
+{
+    const struct rp_config_key *k = find_key(group, name);
+    return k ? ld->seen[k - keys] : NULL;
+}
+
 /* Rules between keys, checked once every key has been read. */
 static int check_together(struct loader *ld, const config_setting_t *root, const struct rp_config *c)
 {
-    if (ld->tls_cert != NULL && ld->tls_key == NULL)
-        return fail_at(ld, ld->tls_cert, "control.tls_cert is set but control.tls_key is not; TLS needs both");
-    if (ld->tls_key != NULL && ld->tls_cert == NULL)
-        return fail_at(ld, ld->tls_key, "control.tls_key is set but control.tls_cert is not; TLS needs both");
+    const config_setting_t *tls_cert = seen(ld, "control", "tls_cert"), *tls_key = seen(ld, "control", "tls_key");
+    if (tls_cert != NULL && tls_key == NULL)
+        return fail_at(ld, tls_cert, "control.tls_cert is set but control.tls_key is not; TLS needs both");
+    if (tls_key != NULL && tls_cert == NULL)
+        return fail_at(ld, tls_key, "control.tls_key is set but control.tls_cert is not; TLS needs both");
     if (c->port_min >= c->port_max) {
         /* without port_max, port_min was raised past the default maximum */
-        const config_setting_t *at = ld->port_max ? ld->port_max : ld->port_min;
-        return fail_at(ld, at, "media.port_max (%u) must be above media.port_min (%u): a session needs an "
-                       "even RTP port and the odd port above it", c->port_max, c->port_min);
+        const config_setting_t *at = seen(ld, "media", "port_max");
+        return fail_at(ld, at ? at : seen(ld, "media", "port_min"), "media.port_max (%u) must be above "
+                       "media.port_min (%u): a session needs an even RTP port and the odd port above it",
+                       c->port_max, c->port_min);
     }
     if (c->ptime_min > c->ptime_max)
         return fail_at(ld, root, "limits.ptime_min (%u) is above limits.ptime_max (%u)", c->ptime_min, c->ptime_max);
     if (c->bitrate_min > c->bitrate_max)
         return fail_at(ld, root, "limits.bitrate_min (%u) is above limits.bitrate_max (%u)", c->bitrate_min,
                        c->bitrate_max);
-    if (ld->tokens == NULL) {
+    if (seen(ld, "control", "tokens") == NULL) {
         const config_setting_t *control = config_setting_get_member(root, "control");
         if (control != NULL)
             return fail_at(ld, control, "control.tokens is missing: the control API needs at least one token "
@@ -477,25 +567,16 @@ static int check_together(struct loader *ld, const config_setting_t *root, const
 
 void rp_config_defaults(struct rp_config *cfg)
 {
+    /* Lists start empty and strings without a default empty; unused list
+     * entries and string tails stay zero, which rp_config_reload relies on. */
     memset(cfg, 0, sizeof *cfg);
-    snprintf(cfg->control_listen, sizeof cfg->control_listen, "127.0.0.1:%u", RP_CONTROL_PORT);
-    snprintf(cfg->media_bind, sizeof cfg->media_bind, "%s", "0.0.0.0");
-    cfg->port_min = 10000;
-    cfg->port_max = 20000;
-    snprintf(cfg->stun_listen, sizeof cfg->stun_listen, "0.0.0.0:%u", RP_STUN_PORT);
-    cfg->max_sessions = 100;
-    cfg->max_duration = 3600;
-    cfg->max_body = 16384;
-    cfg->max_sessions_per_source = 10;
-    cfg->requests_per_second = 10;
-    cfg->request_burst = 40;
-    cfg->request_timeout = 10;
-    cfg->ptime_min = 10;
-    cfg->ptime_max = 60;
-    cfg->bitrate_min = 6000;
-    cfg->bitrate_max = 128000;
-    cfg->echo_rate = 100;
-    cfg->log_level = RP_LOG_INFO;
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct rp_config_key *k = &keys[i];
+        if (kind_of(k) == VALUE_NUMBER)
+            set_number(cfg, k, k->def);
+        else if (k->def_text != NULL)
+            snprintf(value_at(cfg, k), k->size, "%s", k->def_text);
+    }
 }
 
 /* The whole file in memory: libconfig parses it from there, and element_line()
@@ -570,4 +651,67 @@ out:
     config_destroy(&lc);
     free(text);
     return rc;
+}
+
+/* ---- reload ---- */
+
+static bool same_value(const struct rp_config_key *k, const struct rp_config *a, const struct rp_config *b)
+{
+    switch (kind_of(k)) {
+    case VALUE_TEXT:
+        return strcmp(value_in(a, k), value_in(b, k)) == 0;
+    case VALUE_LIST:
+        /* loaded into a cleared struct from the first entry on: unused entries are zero in both */
+        return count_in(a, k) == count_in(b, k) && memcmp(value_in(a, k), value_in(b, k), k->size) == 0;
+    default:
+        return memcmp(value_in(a, k), value_in(b, k), k->size) == 0;
+    }
+}
+
+/* Whether fresh changes k in a way a reload cannot apply. */
+static bool needs_restart(const struct rp_config_key *k, const struct rp_config *running,
+                          const struct rp_config *fresh)
+{
+    switch (k->apply) {
+    case RP_APPLY_RESTART:
+        return !same_value(k, running, fresh);
+    case RP_APPLY_ONOFF: {
+        const char *was = value_in(running, k), *now = value_in(fresh, k);
+        return (was[0] != '\0') != (now[0] != '\0');
+    }
+    default:
+        return false;
+    }
+}
+
+/* "a.b" appended to a ", "-separated list, truncated to fit. */
+static void append_name(char *buf, size_t size, const struct rp_config_key *k)
+{
+    size_t used = strnlen(buf, size);
+    if (used + 1 < size)
+        snprintf(buf + used, size - used, "%s%s.%s%s", used ? ", " : "", k->group, k->name,
+                 k->apply == RP_APPLY_ONOFF ? " (on/off)" : "");
+}
+
+unsigned rp_config_reload(struct rp_config *running, const struct rp_config *fresh, char *restart,
+                          size_t restartlen)
+{
+    struct rp_config next = *fresh;
+    unsigned named = 0;
+
+    if (restartlen > 0)
+        restart[0] = '\0';
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct rp_config_key *k = &keys[i];
+        if (!needs_restart(k, running, fresh))
+            continue;
+        memcpy(value_at(&next, k), value_in(running, k), k->size);
+        if (kind_of(k) == VALUE_LIST)
+            *count_at(&next, k) = count_in(running, k);
+        if (restartlen > 0)
+            append_name(restart, restartlen, k);
+        named++;
+    }
+    *running = next;
+    return named;
 }

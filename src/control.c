@@ -741,14 +741,15 @@ fail:
     return NULL;
 }
 
-int rp_control_reload(struct rp_control *c, char *err, size_t errlen)
+int rp_control_reload(struct rp_control *c, const struct rp_config *cfg, char *err, size_t errlen)
 {
-    rp_ratelimit_set(c->rate, c->cfg->requests_per_second, c->cfg->request_burst);
-    evhttp_set_max_body_size(c->http, c->cfg->max_body);
-    evhttp_set_timeout(c->http, (int)c->cfg->request_timeout);
-    if (!c->ssl_ctx || !c->cfg->tls_cert[0])
+    c->cfg = cfg;
+    rp_ratelimit_set(c->rate, cfg->requests_per_second, cfg->request_burst);
+    evhttp_set_max_body_size(c->http, cfg->max_body);
+    evhttp_set_timeout(c->http, (int)cfg->request_timeout);
+    if (!c->ssl_ctx || !cfg->tls_cert[0])
         return 0; /* switching TLS on or off needs a restart: the listener is bound */
-    SSL_CTX *fresh = load_tls(c->cfg, err, errlen);
+    SSL_CTX *fresh = load_tls(cfg, err, errlen);
     if (!fresh)
         return -1;
     SSL_CTX_free(c->ssl_ctx);

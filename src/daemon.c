@@ -16,6 +16,8 @@
 #include "srtp.h"
 #include "stunsrv.h"
 
+#define DAEMON_SIGNALS 3
+
 struct daemon {
     const char *config_path;
     struct rp_config cfg;
@@ -24,6 +26,7 @@ struct daemon {
     struct rp_control *control;
     struct rp_stunsrv *stun;
     struct rp_echo *echo;
+    struct event *sigs[DAEMON_SIGNALS]; /* SIGTERM, SIGINT, SIGHUP */
 };
 
 static void on_terminate(evutil_socket_t sig, short what, void *arg)
@@ -35,37 +38,28 @@ static void on_terminate(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(d->base);
 }
 
-/* Tokens, limits and the log level change in place; sessions keep running.
- * A config that fails to load leaves the running one untouched. */
+/* Each key as its row in config.c says: a reload applies the live ones
+ * through every module's reload hook and keeps the running value of the ones
+ * bound at start-up (a warning names them); sessions keep running. A config
+ * that fails to load leaves the running one untouched. */
 static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
     struct daemon *d = arg;
     struct rp_config fresh;
-    char err[512];
+    char err[512], restart[256];
     (void)sig;
     (void)what;
     rp_notify("RELOADING=1");
     if (rp_config_load(d->config_path, &fresh, err, sizeof err) < 0) {
         rp_log_err("reload failed, keeping the running configuration: %s", err);
     } else {
-        if (strcmp(fresh.control_listen, d->cfg.control_listen) != 0 ||
-            strcmp(fresh.media_bind, d->cfg.media_bind) != 0 || strcmp(fresh.stun_listen, d->cfg.stun_listen) != 0 ||
-            (fresh.tls_cert[0] != 0) != (d->cfg.tls_cert[0] != 0))
-            rp_log_warn("reload: control.listen, media.bind, stun.listen and switching TLS on/off take effect "
-                        "after a restart");
-        struct rp_config applied = fresh;
-        memcpy(applied.control_listen, d->cfg.control_listen, sizeof applied.control_listen);
-        memcpy(applied.media_bind, d->cfg.media_bind, sizeof applied.media_bind);
-        memcpy(applied.stun_listen, d->cfg.stun_listen, sizeof applied.stun_listen);
-        if (fresh.necho_ports != d->cfg.necho_ports ||
-            memcmp(fresh.echo_ports, d->cfg.echo_ports, sizeof fresh.echo_ports) != 0)
-            rp_log_warn("reload: echo.ports take effect after a restart (echo.allow and echo.rate apply now)");
-        applied.necho_ports = d->cfg.necho_ports;
-        memcpy(applied.echo_ports, d->cfg.echo_ports, sizeof applied.echo_ports);
-        d->cfg = applied;
+        if (rp_config_reload(&d->cfg, &fresh, restart, sizeof restart) > 0)
+            rp_log_warn("reload: %s take effect after a restart", restart);
         rp_log_set_level(d->cfg.log_level);
-        if (rp_control_reload(d->control, err, sizeof err) < 0)
+        rp_reflector_reload(d->refl, &d->cfg);
+        if (rp_control_reload(d->control, &d->cfg, err, sizeof err) < 0)
             rp_log_err("reload: keeping the old TLS certificate: %s", err);
+        rp_echo_reload(d->echo, &d->cfg);
         rp_log_info("configuration reloaded: %u token(s), max %u sessions", d->cfg.ntokens, d->cfg.max_sessions);
     }
     rp_notify("READY=1");
@@ -93,12 +87,93 @@ struct event_base *rp_daemon_event_base(void)
     return base;
 }
 
+/* stun.listen: a port another process holds (coturn) is that process's job. */
+static void open_stun(struct daemon *d)
+{
+    char err[512];
+
+    if (!d->cfg.stun_listen[0])
+        return;
+    d->stun = rp_stunsrv_new(d->base, d->cfg.stun_listen, err, sizeof err);
+    if (!d->stun && errno == EADDRINUSE)
+        rp_log_info("%s is held by another process (coturn?): it answers STUN there, not rtpprobed",
+                    d->cfg.stun_listen);
+    else if (!d->stun)
+        rp_log_warn("not answering STUN on stun.listen: %s", err);
+}
+
+/* The loop and every module on it, in start-up order. 0, or -1 logged. */
+static int start(struct daemon *d)
+{
+    char err[512];
+
+    d->base = rp_daemon_event_base();
+    if (!d->base) {
+        rp_log_err("cannot create event loop");
+        return -1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    d->refl = rp_reflector_new(d->base, &d->cfg);
+    if (!d->refl) {
+        rp_log_err("out of memory");
+        return -1;
+    }
+    d->control = rp_control_new(d->base, &d->cfg, d->refl, err, sizeof err);
+    if (!d->control) {
+        rp_log_err("%s", err);
+        return -1;
+    }
+    open_stun(d);
+    if (d->cfg.necho_ports) {
+        d->echo = rp_echo_new(d->base, &d->cfg);
+        if (!d->echo) {
+            rp_log_err("out of memory");
+            return -1;
+        }
+    }
+    rp_control_set_listeners(d->control, d->stun, d->echo);
+    return 0;
+}
+
+static int install_signals(struct daemon *d)
+{
+    d->sigs[0] = evsignal_new(d->base, SIGTERM, on_terminate, d);
+    d->sigs[1] = evsignal_new(d->base, SIGINT, on_terminate, d);
+    d->sigs[2] = evsignal_new(d->base, SIGHUP, on_reload, d);
+    for (int i = 0; i < DAEMON_SIGNALS; i++) {
+        /* With the media clock: never starved by control work. */
+        if (!d->sigs[i] || event_priority_set(d->sigs[i], RP_PRIO_MEDIA_CLOCK) < 0 ||
+            evsignal_add(d->sigs[i], NULL) < 0) {
+            rp_log_err("cannot install signal handlers");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Whatever start() and install_signals() got to, in reverse order. */
+static void stop(struct daemon *d)
+{
+    for (int i = 0; i < DAEMON_SIGNALS; i++)
+        if (d->sigs[i])
+            event_free(d->sigs[i]);
+    rp_echo_free(d->echo);
+    rp_stunsrv_free(d->stun);
+    rp_control_free(d->control);
+    rp_reflector_free(d->refl);
+    /* Freed bufferevents finish in deferred callbacks: let them run, or their
+     * TLS state outlives the event base (a leak ASan sees at exit). */
+    if (d->base) {
+        event_base_loop(d->base, EVLOOP_NONBLOCK);
+        event_base_free(d->base);
+    }
+}
+
 int rp_daemon_run(const char *config_path)
 {
     struct daemon d = { .config_path = config_path };
     char err[512];
     int rc = RP_DAEMON_EXIT_FAIL;
-    struct event *sigs[3] = { NULL, NULL, NULL };
 
     if (rp_config_load(config_path, &d.cfg, err, sizeof err) < 0) {
         rp_log_err("%s", err);
@@ -109,68 +184,15 @@ int rp_daemon_run(const char *config_path)
         return RP_DAEMON_EXIT_FAIL;
     }
     rp_log_set_level(d.cfg.log_level);
-    d.base = rp_daemon_event_base();
-    if (!d.base) {
-        rp_log_err("cannot create event loop");
-        goto out;
+    if (start(&d) == 0 && install_signals(&d) == 0) {
+        rp_log_info("rtpprobed %s: control on %s (%s), media %s ports %u-%u, STUN %s", RP_VERSION,
+                    d.cfg.control_listen, d.cfg.tls_cert[0] ? "https" : "http", d.cfg.media_bind, d.cfg.port_min,
+                    d.cfg.port_max, d.stun ? d.cfg.stun_listen : "off");
+        rp_notify("READY=1");
+        event_base_dispatch(d.base);
+        rc = RP_DAEMON_EXIT_OK;
     }
-    signal(SIGPIPE, SIG_IGN);
-    d.refl = rp_reflector_new(d.base, &d.cfg);
-    if (!d.refl) {
-        rp_log_err("out of memory");
-        goto out;
-    }
-    d.control = rp_control_new(d.base, &d.cfg, d.refl, err, sizeof err);
-    if (!d.control) {
-        rp_log_err("%s", err);
-        goto out;
-    }
-    if (d.cfg.stun_listen[0]) {
-        d.stun = rp_stunsrv_new(d.base, d.cfg.stun_listen, err, sizeof err);
-        if (!d.stun && errno == EADDRINUSE)
-            rp_log_info("%s is held by another process (coturn?): it answers STUN there, not rtpprobed",
-                        d.cfg.stun_listen);
-        else if (!d.stun)
-            rp_log_warn("not answering STUN on stun.listen: %s", err);
-    }
-    if (d.cfg.necho_ports) {
-        d.echo = rp_echo_new(d.base, &d.cfg);
-        if (!d.echo) {
-            rp_log_err("out of memory");
-            goto out;
-        }
-    }
-    rp_control_set_listeners(d.control, d.stun, d.echo);
-    sigs[0] = evsignal_new(d.base, SIGTERM, on_terminate, &d);
-    sigs[1] = evsignal_new(d.base, SIGINT, on_terminate, &d);
-    sigs[2] = evsignal_new(d.base, SIGHUP, on_reload, &d);
-    for (int i = 0; i < 3; i++) {
-        /* With the media clock: never starved by control work. */
-        if (!sigs[i] || event_priority_set(sigs[i], RP_PRIO_MEDIA_CLOCK) < 0 || evsignal_add(sigs[i], NULL) < 0) {
-            rp_log_err("cannot install signal handlers");
-            goto out;
-        }
-    }
-    rp_log_info("rtpprobed %s: control on %s (%s), media %s ports %u-%u, STUN %s", RP_VERSION,
-                d.cfg.control_listen, d.cfg.tls_cert[0] ? "https" : "http", d.cfg.media_bind, d.cfg.port_min,
-                d.cfg.port_max, d.stun ? d.cfg.stun_listen : "off");
-    rp_notify("READY=1");
-    event_base_dispatch(d.base);
-    rc = RP_DAEMON_EXIT_OK;
-out:
-    for (int i = 0; i < 3; i++)
-        if (sigs[i])
-            event_free(sigs[i]);
-    rp_echo_free(d.echo);
-    rp_stunsrv_free(d.stun);
-    rp_control_free(d.control);
-    rp_reflector_free(d.refl);
-    /* Freed bufferevents finish in deferred callbacks: let them run, or their
-     * TLS state outlives the event base (a leak ASan sees at exit). */
-    if (d.base) {
-        event_base_loop(d.base, EVLOOP_NONBLOCK);
-        event_base_free(d.base);
-    }
+    stop(&d);
     rp_srtp_global_fini();
     return rc;
 }

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "echo.h"
 #include "log.h"
 #include "netaddr.h"
@@ -32,7 +34,7 @@ enum rp_echo_verdict rp_echo_check(const struct rp_config *cfg, struct rp_rateli
         return RP_ECHO_DROP_NOT_RTP;
     if (!rp_ratelimit_allow(rate, from, now_mono))
         return RP_ECHO_DROP_RATE;
-    return RP_ECHO_SENT;
+    return RP_ECHO_ANSWER;
 }
 
 struct echo_port {
@@ -56,7 +58,7 @@ static void echo_datagram(void *arg, uint8_t *buf, size_t len, const struct rp_u
     const struct sockaddr *from = (const struct sockaddr *)&meta->from;
     enum rp_echo_verdict v = rp_echo_check(e->cfg, e->rate, buf, len, from, rp_monotonic_ns());
     e->counts[v]++;
-    if (v == RP_ECHO_SENT)
+    if (v == RP_ECHO_ANSWER)
         (void)rp_udp_send(p->fd, buf, len, from, meta->fromlen);
 }
 
@@ -65,8 +67,6 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     struct echo_port *p = arg;
     uint8_t buf[2048];
     (void)what;
-    /* The rate follows reloads of echo.rate. */
-    rp_ratelimit_set(p->owner->rate, p->owner->cfg->echo_rate, 2.0 * p->owner->cfg->echo_rate);
     rp_udp_drain(fd, buf, sizeof buf, echo_datagram, NULL, p);
 }
 
@@ -106,6 +106,14 @@ struct rp_echo *rp_echo_new(struct event_base *base, const struct rp_config *cfg
             rp_log_warn("echo port %u open but echo.allow is empty: nothing will be echoed", cfg->echo_ports[i]);
     }
     return e;
+}
+
+void rp_echo_reload(struct rp_echo *e, const struct rp_config *cfg)
+{
+    if (!e)
+        return;
+    e->cfg = cfg;
+    rp_ratelimit_set(e->rate, cfg->echo_rate, 2.0 * cfg->echo_rate);
 }
 
 void rp_echo_free(struct rp_echo *e)

@@ -250,3 +250,8 @@ void rp_reflector_destroy(struct rp_reflector *r, struct rp_session *s)
         }
     }
 }
+
+void rp_reflector_reload(struct rp_reflector *r, const struct rp_config *cfg)
+{
+    r->cfg = cfg; /* read when a session is created: nothing else to do */
+}

@@ -2,6 +2,7 @@
  * numbered in a comment so the expected "path:line:" can be checked by eye. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -505,6 +506,217 @@ static void test_error_in_included_file_names_that_file(void **state)
     assert_string_equal(err, prefix);
 }
 
+/* ---- the key table ---- */
+
+static bool is_number(const struct rp_config_key *k)
+{
+    return k->type == RP_CONFIG_UINT || k->type == RP_CONFIG_RTP_PORT || k->type == RP_CONFIG_BOOL ||
+           k->type == RP_CONFIG_LOG_LEVEL;
+}
+
+static bool is_list(const struct rp_config_key *k)
+{
+    return k->type == RP_CONFIG_TOKENS || k->type == RP_CONFIG_PORTS || k->type == RP_CONFIG_PREFIXES;
+}
+
+static const char *value_of(const struct rp_config_key *k, const struct rp_config *c)
+{
+    return (const char *)c + k->offset;
+}
+
+static char *value_at(const struct rp_config_key *k, struct rp_config *c)
+{
+    return (char *)c + k->offset;
+}
+
+static unsigned *count_at(const struct rp_config_key *k, struct rp_config *c)
+{
+    return (unsigned *)(void *)((char *)c + k->count_offset);
+}
+
+static unsigned count_of(const struct rp_config_key *k, const struct rp_config *c)
+{
+    return *(const unsigned *)(const void *)((const char *)c + k->count_offset);
+}
+
+static long long number_of(const struct rp_config_key *k, const struct rp_config *c)
+{
+    switch (k->type) {
+    case RP_CONFIG_BOOL:
+        return *(const bool *)(const void *)value_of(k, c);
+    case RP_CONFIG_LOG_LEVEL:
+        return *(const enum rp_log_level *)(const void *)value_of(k, c);
+    default:
+        return *(const unsigned *)(const void *)value_of(k, c);
+    }
+}
+
+static void set_number(const struct rp_config_key *k, struct rp_config *c, long long v)
+{
+    switch (k->type) {
+    case RP_CONFIG_BOOL:
+        *(bool *)(void *)value_at(k, c) = v != 0;
+        break;
+    case RP_CONFIG_LOG_LEVEL:
+        *(enum rp_log_level *)(void *)value_at(k, c) = (enum rp_log_level)v;
+        break;
+    default:
+        *(unsigned *)(void *)value_at(k, c) = (unsigned)v;
+        break;
+    }
+}
+
+static bool same_value(const struct rp_config_key *k, const struct rp_config *a, const struct rp_config *b)
+{
+    if (is_list(k) && count_of(k, a) != count_of(k, b))
+        return false;
+    return memcmp(value_of(k, a), value_of(k, b), k->size) == 0;
+}
+
+static void test_every_default_lies_in_its_range_and_is_what_defaults_sets(void **state)
+{
+    (void)state;
+    const struct rp_config_key *keys;
+    size_t n = rp_config_keys(&keys);
+    struct rp_config cfg;
+
+    rp_config_defaults(&cfg);
+    assert_true(n >= 24);
+    for (size_t i = 0; i < n; i++) {
+        const struct rp_config_key *k = &keys[i];
+        assert_true(k->offset + k->size <= sizeof cfg);
+        if (is_number(k)) {
+            if (k->def < k->min || k->def > k->max)
+                fail_msg("%s.%s: default %lld outside %lld..%lld", k->group, k->name, k->def, k->min, k->max);
+            if (number_of(k, &cfg) != k->def)
+                fail_msg("%s.%s: rp_config_defaults sets %lld, the table says %lld", k->group, k->name,
+                         number_of(k, &cfg), k->def);
+        } else if (is_list(k)) {
+            assert_int_equal(count_of(k, &cfg), 0);
+        } else {
+            assert_string_equal(value_of(k, &cfg), k->def_text ? k->def_text : "");
+            assert_true(k->def_text == NULL || strlen(k->def_text) < k->size);
+        }
+        /* on/off is about a string being set */
+        assert_true(k->apply != RP_APPLY_ONOFF || (!is_number(k) && !is_list(k)));
+        /* one row per key, the rows of a group together (the "unknown setting" lists rely on it) */
+        for (size_t j = 0; j < i; j++) {
+            assert_false(strcmp(keys[j].group, k->group) == 0 && strcmp(keys[j].name, k->name) == 0);
+            assert_true(strcmp(keys[j].group, k->group) != 0 || strcmp(keys[i - 1].group, k->group) == 0);
+        }
+    }
+    assert_documented_defaults(&cfg);
+}
+
+/* fresh: running with k's value changed (for on/off keys, set where it was empty) */
+static void change_value(const struct rp_config_key *k, struct rp_config *c)
+{
+    if (is_number(k)) {
+        set_number(k, c, number_of(k, c) == k->min ? k->max : k->min);
+    } else if (is_list(k)) {
+        *count_at(k, c) += 1;
+        value_at(k, c)[0] ^= 1;
+    } else {
+        snprintf(value_at(k, c), k->size, "%s", value_of(k, c)[0] ? "" : "/changed");
+    }
+}
+
+/* Driven by the table: every key a reload applies is applied, every key that
+ * needs a restart keeps its running value and is named. */
+static void test_reload_applies_live_keys_and_names_restart_only_ones(void **state)
+{
+    (void)state;
+    const struct rp_config_key *keys;
+    size_t n = rp_config_keys(&keys);
+    struct rp_config running, before, fresh;
+    char restart[256], name[64], all[512] = "";
+
+    expect_ok(TOKENS_ONLY, &before);
+    for (size_t i = 0; i < n; i++) {
+        const struct rp_config_key *k = &keys[i];
+        running = before;
+        fresh = before;
+        change_value(k, &fresh);
+        unsigned named = rp_config_reload(&running, &fresh, restart, sizeof restart);
+        if (k->apply == RP_APPLY_LIVE) {
+            if (!same_value(k, &running, &fresh) || named != 0)
+                fail_msg("%s.%s: a reload should apply it (named: \"%s\")", k->group, k->name, restart);
+            continue;
+        }
+        snprintf(name, sizeof name, "%s.%s%s", k->group, k->name, k->apply == RP_APPLY_ONOFF ? " (on/off)" : "");
+        snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", all[0] ? ", " : "", name);
+        if (!same_value(k, &running, &before) || named != 1 || strcmp(restart, name) != 0)
+            fail_msg("%s.%s: a reload should keep it and name it (named %u: \"%s\")", k->group, k->name, named,
+                     restart);
+        /* everything else of fresh is taken */
+        memcpy(value_at(k, &fresh), value_of(k, &running), k->size);
+        if (is_list(k))
+            *count_at(k, &fresh) = count_of(k, &running);
+        assert_memory_equal(&running, &fresh, sizeof running);
+    }
+    /* as README, docs/rtpprobed.8 and conf/rtpprobed.conf say */
+    assert_string_equal(all, "control.listen, control.tls_cert (on/off), control.tls_key (on/off), media.bind, "
+                             "stun.listen, echo.ports");
+}
+
+static void test_reload_keeps_listen_and_echo_ports_and_applies_the_rest(void **state)
+{
+    (void)state;
+    struct rp_config running, fresh;
+    char restart[256];
+
+    expect_ok(TOKENS_ONLY "echo = { ports = [ 9000 ]; allow = [ \"10.0.0.0/8\" ]; };\n", &running);
+    expect_ok("control = { tokens = ( \"" EMPTY_HASH "\" ); listen = \"[::1]:9443\"; };\n"
+              "limits = { max_sessions = 5; };\n"
+              "log = { level = \"debug\"; };\n"
+              "echo = { ports = [ 9000, 9002 ]; allow = [ ]; rate = 50; };\n",
+              &fresh);
+    assert_int_equal(rp_config_reload(&running, &fresh, restart, sizeof restart), 2);
+    assert_string_equal(restart, "control.listen, echo.ports");
+    assert_string_equal(running.control_listen, "127.0.0.1:8743");
+    assert_int_equal(running.necho_ports, 1);
+    assert_int_equal(running.echo_ports[0], 9000);
+    assert_int_equal(running.ntokens, 1);
+    assert_memory_equal(running.tokens[0], empty_digest, RP_TOKEN_HASH_LEN);
+    assert_int_equal(running.max_sessions, 5);
+    assert_int_equal(running.log_level, RP_LOG_DEBUG);
+    assert_int_equal(running.necho_allow, 0);
+    assert_int_equal(running.echo_rate, 50);
+
+    /* the same file again: nothing to name, nothing changes */
+    struct rp_config again = running;
+    assert_int_equal(rp_config_reload(&running, &again, restart, sizeof restart), 0);
+    assert_string_equal(restart, "");
+    assert_memory_equal(&running, &again, sizeof running);
+}
+
+static void test_reload_applies_new_tls_files_but_not_tls_on_or_off(void **state)
+{
+    (void)state;
+    struct rp_config running, fresh, plain;
+    char restart[256];
+
+#define TLS(cert, key) "control = { tokens = ( \"" ABC_HASH "\" ); tls_cert = \"" cert "\"; tls_key = \"" key "\"; };\n"
+    expect_ok(TLS("/old/cert.pem", "/old/key.pem"), &running);
+    expect_ok(TLS("/new/cert.pem", "/new/key.pem"), &fresh);
+#undef TLS
+    assert_int_equal(rp_config_reload(&running, &fresh, restart, sizeof restart), 0);
+    assert_string_equal(running.tls_cert, "/new/cert.pem");
+    assert_string_equal(running.tls_key, "/new/key.pem");
+
+    /* switching TLS off keeps it on (the listener is bound), and says so */
+    expect_ok(TOKENS_ONLY, &plain);
+    assert_int_equal(rp_config_reload(&running, &plain, restart, sizeof restart), 2);
+    assert_string_equal(restart, "control.tls_cert (on/off), control.tls_key (on/off)");
+    assert_string_equal(running.tls_cert, "/new/cert.pem");
+
+    /* a short buffer is truncated, not overrun; none at all is allowed */
+    char small[8];
+    assert_int_equal(rp_config_reload(&running, &plain, small, sizeof small), 2);
+    assert_string_equal(small, "control");
+    assert_int_equal(rp_config_reload(&running, &plain, NULL, 0), 2);
+}
+
 /* conf/rtpprobed.conf ships with a placeholder token, so that the daemon refuses to
  * start until one is set, and otherwise with exactly the compiled-in defaults. */
 static void test_shipped_config_needs_a_token_and_documents_the_defaults(void **state)
@@ -532,6 +744,14 @@ static void test_shipped_config_needs_a_token_and_documents_the_defaults(void **
     struct rp_config cfg;
     expect_ok(fixed, &cfg);
     assert_documented_defaults(&cfg);
+    /* every key, as the table has it */
+    struct rp_config defaults;
+    const struct rp_config_key *keys;
+    size_t n = rp_config_keys(&keys);
+    rp_config_defaults(&defaults);
+    for (size_t i = 0; i < n; i++)
+        if (keys[i].type != RP_CONFIG_TOKENS && !same_value(&keys[i], &cfg, &defaults))
+            fail_msg("conf/rtpprobed.conf: %s.%s is not its default", keys[i].group, keys[i].name);
     assert_int_equal(cfg.ntokens, 1);
     assert_memory_equal(cfg.tokens[0], abc_digest, RP_TOKEN_HASH_LEN);
 }
@@ -560,6 +780,10 @@ int main(void)
         cmocka_unit_test(test_unreadable_file_is_reported_with_its_path),
         cmocka_unit_test(test_error_in_included_file_names_that_file),
         cmocka_unit_test(test_shipped_config_needs_a_token_and_documents_the_defaults),
+        cmocka_unit_test(test_every_default_lies_in_its_range_and_is_what_defaults_sets),
+        cmocka_unit_test(test_reload_applies_live_keys_and_names_restart_only_ones),
+        cmocka_unit_test(test_reload_keeps_listen_and_echo_ports_and_applies_the_rest),
+        cmocka_unit_test(test_reload_applies_new_tls_files_but_not_tls_on_or_off),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

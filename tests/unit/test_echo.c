@@ -67,9 +67,9 @@ static void test_echo_only_rtp_from_allowed_sources_within_rate(void **state)
     /* Burst of 2 x rate, then refilled at `rate` per second. */
     unsigned sent = 0;
     for (int i = 0; i < 100; i++)
-        sent += rp_echo_check(&cfg, rl, rtp, n, (struct sockaddr *)&in, S) == RP_ECHO_SENT;
+        sent += rp_echo_check(&cfg, rl, rtp, n, (struct sockaddr *)&in, S) == RP_ECHO_ANSWER;
     assert_int_equal(sent, 20);
-    assert_int_equal(rp_echo_check(&cfg, rl, rtp, n, (struct sockaddr *)&in, S + S / 10 + 1), RP_ECHO_SENT);
+    assert_int_equal(rp_echo_check(&cfg, rl, rtp, n, (struct sockaddr *)&in, S + S / 10 + 1), RP_ECHO_ANSWER);
     assert_int_equal(rp_echo_check(&cfg, rl, rtp, n, (struct sockaddr *)&in, S + S / 10 + 1), RP_ECHO_DROP_RATE);
     /* Nobody is allowed when echo.allow is empty. */
     cfg.necho_allow = 0;
