@@ -4,10 +4,7 @@
 #ifndef RP_CLI_H
 #define RP_CLI_H
 
-#define RP_EXIT_OK 0
-#define RP_EXIT_WARN 1
-#define RP_EXIT_CRIT 2
-#define RP_EXIT_UNKNOWN 3
+#include "report.h" /* RP_EXIT_* */
 
 int rp_cli_main(int argc, char **argv);
 

@@ -105,7 +105,12 @@ struct rp_score_in {
  * false without samples), mouth_to_ear_ms, then rp_report_classify_nat() and
  * rp_report_evaluate(). */
 void rp_report_finish(struct rp_report *rep, const struct rp_score_in *in, const struct rp_thresholds *t);
-/* Nagios plugin exit code: 0 OK (pass), 1 WARN, 2 CRIT (fail). */
+/* Nagios plugin exit codes: the verdict's, and UNKNOWN when nothing could be measured. */
+#define RP_EXIT_OK 0
+#define RP_EXIT_WARN 1
+#define RP_EXIT_CRIT 2
+#define RP_EXIT_UNKNOWN 3
+/* RP_EXIT_OK (pass), RP_EXIT_WARN, RP_EXIT_CRIT (fail). */
 int  rp_report_exit_code(const struct rp_report *r);
 
 void rp_report_print_text(const struct rp_report *r, FILE *out);

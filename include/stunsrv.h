@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include <event2/event.h>
-
 #include "stun.h"
+
+struct event_base;
 
 struct rp_stunsrv;
 /* Binds listen ("IP:port"). Returns NULL with errno EADDRINUSE when another

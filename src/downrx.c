@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "netaddr.h"
+#include "timeutil.h"
 
-#define NS_PER_MS 1000000ull
 /* An RTT sample beyond this is a bogus reflection, not a network. */
 #define RTT_SANE_NS (10ull * 1000 * NS_PER_MS)
 

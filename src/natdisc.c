@@ -13,7 +13,6 @@
 #include "timeutil.h"
 #include "udp.h"
 
-#define NS_PER_MS 1000000ull
 /* Binding requests every 100 ms, for at most this many rounds. */
 #define STUN_ROUNDS 6
 #define STUN_INTERVAL_MS 100

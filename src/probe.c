@@ -22,13 +22,11 @@
 #include "timeutil.h"
 #include "udp.h"
 
-#define NS_PER_MS 1000000ull
 /* Wait after the last upstream packet before asking for the daemon's counters,
  * and after stopping downstream before counting ours: in-flight packets land. */
 #define DRAIN_MIN_NS (250 * NS_PER_MS)
 #define DRAIN_MAX_NS (3000 * NS_PER_MS)
 #define PAYLOAD_LOOP_MS 2000
-#define DEFAULT_STUN_PORT 3478
 /* Priming RTP packets sent when the media port gave no STUN answer. */
 #define PRIME_PACKETS 5
 
@@ -367,10 +365,10 @@ static bool stun_server(const struct run *r, struct sockaddr_storage *to)
     if (spec && strcmp(spec, "none") == 0)
         return false;
     if (spec)
-        return rp_addr_resolve(spec, DEFAULT_STUN_PORT, to, &len) == 0;
+        return rp_addr_resolve(spec, RP_STUN_PORT, to, &len) == 0;
     const struct sockaddr *srv = rp_httpc_server_addr(r->http);
     memcpy(to, srv, rp_addr_len(srv));
-    return rp_addr_set_port((struct sockaddr *)to, DEFAULT_STUN_PORT) == 0;
+    return rp_addr_set_port((struct sockaddr *)to, RP_STUN_PORT) == 0;
 }
 
 /* Learns the NAT mapping as the session's media port and a STUN server see it.

@@ -52,11 +52,11 @@ const char *rp_diagnosis_name(enum rp_diagnosis d)
 int rp_report_exit_code(const struct rp_report *r)
 {
     switch (r->verdict) {
-    case RP_VERDICT_PASS: return 0;
-    case RP_VERDICT_WARN: return 1;
-    case RP_VERDICT_FAIL: return 2;
+    case RP_VERDICT_PASS: return RP_EXIT_OK;
+    case RP_VERDICT_WARN: return RP_EXIT_WARN;
+    case RP_VERDICT_FAIL: return RP_EXIT_CRIT;
     }
-    return 3;
+    return RP_EXIT_UNKNOWN;
 }
 
 /* ---- number formatting -------------------------------------------------- */

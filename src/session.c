@@ -11,13 +11,12 @@
 #include "log.h"
 #include "mext.h"
 #include "netaddr.h"
+#include "timeutil.h"
 #include "rtp.h"
 #include "rxstats.h"
 #include "session.h"
 #include "stun.h"
 
-#define NS_PER_MS 1000000ull
-#define NS_PER_S  1000000000ull
 /* Downstream keeps going this long past the requested duration, so that a probe
  * that started late still gets a full stream; then it stops by itself. */
 #define SEND_GRACE_NS (10 * NS_PER_S)

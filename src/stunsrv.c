@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "log.h"
 #include "netaddr.h"
 #include "stun.h"
