@@ -155,6 +155,20 @@ unsigned rp_reflector_count(const struct rp_reflector *r)
     return r->nslots;
 }
 
+/* Room in the table and a zeroed slot, or NULL when out of memory. */
+static struct slot *reserve_slot(struct rp_reflector *r)
+{
+    if (r->nslots == r->capacity) {
+        unsigned cap = r->capacity ? r->capacity * 2 : 16;
+        struct slot **grown = realloc(r->slots, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        r->slots = grown;
+        r->capacity = cap;
+    }
+    return calloc(1, sizeof(struct slot));
+}
+
 struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_session_params *p,
                                        const struct sockaddr *control_peer, int *http_status,
                                        char *err, size_t errlen)
@@ -178,19 +192,7 @@ struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_s
                  strerror(errno));
         return NULL;
     }
-    if (r->nslots == r->capacity) {
-        unsigned cap = r->capacity ? r->capacity * 2 : 16;
-        struct slot **grown = realloc(r->slots, cap * sizeof *grown);
-        if (!grown) {
-            close(fd);
-            *http_status = 500;
-            snprintf(err, errlen, "out of memory");
-            return NULL;
-        }
-        r->slots = grown;
-        r->capacity = cap;
-    }
-    struct slot *sl = calloc(1, sizeof *sl);
+    struct slot *sl = reserve_slot(r);
     if (!sl) {
         close(fd);
         *http_status = 500;
