@@ -49,7 +49,7 @@ void rp_session_free(struct rp_session *s);
 const char *rp_session_id(const struct rp_session *s);
 uint16_t rp_session_port(const struct rp_session *s);
 const struct rp_session_params *rp_session_params(const struct rp_session *s);
-const struct sockaddr *rp_session_control_peer(const struct rp_session *s);
+const struct sockaddr *rp_session_client(const struct rp_session *s);
 bool     rp_session_expired(const struct rp_session *s, uint64_t now_mono);
 
 /* An upstream datagram arrived on the session's port (meta->rx_ns: its

@@ -321,10 +321,10 @@ static void handle_patch(struct rp_control *c, struct evhttp_request *req, struc
             return;
         }
         /* Media goes only where the session's own client is (p.peer is the
-         * media peer asked for; rp_session_control_peer() the client): a token
+         * media peer asked for; rp_session_client() the client): a token
          * must not buy a stream aimed at somebody else. */
         if (!c->cfg->allow_foreign_peer &&
-            !rp_addr_same_ip((struct sockaddr *)&p.peer, rp_session_control_peer(s))) {
+            !rp_addr_same_ip((struct sockaddr *)&p.peer, rp_session_client(s))) {
             reply_error(c, req, 403, "peer must be the client's own address (media.allow_foreign_peer is off)");
             return;
         }

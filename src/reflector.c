@@ -231,7 +231,7 @@ unsigned rp_reflector_count_source(const struct rp_reflector *r, const struct so
 {
     unsigned n = 0;
     for (unsigned i = 0; i < r->nslots; i++)
-        n += rp_addr_same_ip(rp_session_control_peer(r->slots[i]->session), ip);
+        n += rp_addr_same_ip(rp_session_client(r->slots[i]->session), ip);
     return n;
 }
 

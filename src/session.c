@@ -213,7 +213,7 @@ const char *rp_session_id(const struct rp_session *s) { return s->id; }
 uint16_t rp_session_port(const struct rp_session *s) { return s->port; }
 const struct rp_session_params *rp_session_params(const struct rp_session *s) { return &s->params; }
 bool rp_session_stopped(const struct rp_session *s) { return s->stopped; }
-const struct sockaddr *rp_session_control_peer(const struct rp_session *s)
+const struct sockaddr *rp_session_client(const struct rp_session *s)
 {
     return (const struct sockaddr *)&s->control_peer;
 }
