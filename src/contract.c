@@ -372,12 +372,16 @@ static int keys_decode(const json_t *j, struct rp_contract_keys *k, char *err, s
     const char *b64 = json_string_value(json_object_get(j, "auth_key"));
     json_t *srtp = json_object_get(j, "srtp");
     if (b64) {
-        unsigned char raw[RP_MEXT_AUTH_KEY_LEN + 4];
-        if (strlen(b64) != 44 || EVP_DecodeBlock(raw, (const unsigned char *)b64, 44) != 33)
-            return bad(err, errlen, "auth_key", "not a base64 256-bit key");
-        memcpy(k->auth_key, raw, sizeof k->auth_key);
+        /* EVP_DecodeBlock counts '=' as zero bytes: a 31-byte key ("...==")
+         * also gives 33. Only the canonical text of 32 bytes encodes back to itself. */
+        unsigned char raw[RP_MEXT_AUTH_KEY_LEN + 4], again[48];
+        bool ok = strlen(b64) == 44 && EVP_DecodeBlock(raw, (const unsigned char *)b64, 44) == 33 &&
+                  EVP_EncodeBlock(again, raw, RP_MEXT_AUTH_KEY_LEN) == 44 && memcmp(again, b64, 44) == 0;
+        if (ok)
+            memcpy(k->auth_key, raw, sizeof k->auth_key);
         OPENSSL_cleanse(raw, sizeof raw);
-        return 0;
+        OPENSSL_cleanse(again, sizeof again);
+        return ok ? 0 : bad(err, errlen, "auth_key", "not a base64 256-bit key");
     }
     if (!json_is_object(srtp))
         return bad(err, errlen, "auth_key", "missing (and no srtp keys)");
