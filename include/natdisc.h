@@ -23,8 +23,9 @@ int rp_natdisc_run(int fd, const struct sockaddr *media_port, const struct socka
 /* The address to announce, as "IP:port" (each argument "" when unknown): the
  * media port's answer (behind a symmetric NAT the STUN server's answer is a
  * port the media flow does not use), else the STUN server's, else the IP the
- * daemon saw on the control connection with our local media port (right for
- * port-preserving NATs), else our local address. */
+ * daemon saw on the control connection (with or without a port: behind nginx
+ * it is a bare IP) with our local media port (right for port-preserving
+ * NATs), else our local address. */
 void rp_natdisc_announce(const char *mapped, const char *mapped_stun, const char *control_seen, const char *local,
                          char *out, size_t outlen);
 

@@ -109,7 +109,9 @@ void rp_natdisc_announce(const char *mapped, const char *mapped_stun, const char
     socklen_t sl, ol;
     if (mapped[0] || mapped_stun[0]) {
         snprintf(out, outlen, "%s", mapped[0] ? mapped : mapped_stun);
-    } else if (rp_addr_parse(control_seen, 0, &seen, &sl) == 0 && rp_addr_parse(local, 0, &ours, &ol) == 0 &&
+    } else if (rp_addr_parse(local, 0, &ours, &ol) == 0 &&
+               /* a bare IP too: behind nginx the daemon knows the client from X-Forwarded-For */
+               rp_addr_parse(control_seen, rp_addr_port((struct sockaddr *)&ours), &seen, &sl) == 0 &&
                rp_addr_set_port((struct sockaddr *)&seen, rp_addr_port((struct sockaddr *)&ours)) == 0) {
         rp_addr_format((struct sockaddr *)&seen, out, outlen);
     } else {

@@ -56,11 +56,17 @@ static void test_control_connection_ip_with_local_port(void **state)
     assert_string_equal(announce("", "", "[2001:db8::1]:5000", "192.168.1.2:40004"), "[2001:db8::1]:40004");
 }
 
+/* Behind nginx the daemon's "client" is a bare IP (X-Forwarded-For): still ours. */
+static void test_control_ip_without_port_takes_the_local_port(void **state)
+{
+    (void)state;
+    assert_string_equal(announce("", "", "203.0.113.5", "192.168.1.2:40000"), "203.0.113.5:40000");
+    assert_string_equal(announce("", "", "2001:db8::1", "[fd00::2]:40002"), "[2001:db8::1]:40002");
+}
+
 static void test_local_address_when_control_ip_unusable(void **state)
 {
     (void)state;
-    assert_string_equal(announce("", "", "203.0.113.5", "192.168.1.2:40000"), "192.168.1.2:40000");
-    assert_string_equal(announce("", "", "[2001:db8::1]", "192.168.1.2:40000"), "192.168.1.2:40000");
     assert_string_equal(announce("", "", "nope", "192.168.1.2:40000"), "192.168.1.2:40000");
     assert_string_equal(announce("", "", "", "192.168.1.2:40000"), "192.168.1.2:40000");
     /* A local address without a port cannot lend one. */
@@ -251,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_media_port_mapping_wins),
         cmocka_unit_test(test_stun_server_mapping_when_media_port_silent),
         cmocka_unit_test(test_control_connection_ip_with_local_port),
+        cmocka_unit_test(test_control_ip_without_port_takes_the_local_port),
         cmocka_unit_test(test_local_address_when_control_ip_unusable),
         cmocka_unit_test(test_announce_respects_the_output_size),
         cmocka_unit_test(test_answers_from_media_port_and_server_give_our_address),
