@@ -4,7 +4,7 @@
 #ifndef RP_CLI_H
 #define RP_CLI_H
 
-#include "report.h" /* RP_EXIT_* */
+/* Exit codes: RP_EXIT_* in report.h. */
 
 int rp_cli_main(int argc, char **argv);
 

@@ -10,7 +10,10 @@
 #include "netaddr.h"
 #include "token.h"
 
-#define RP_CONTROL_PORT 8743u /* control.listen's default port (the probe's --help quotes it) */
+#define RP_CONTROL_PORT 8743 /* control.listen's default port (the probe's --help quotes it) */
+/* A port number as text, for defaults written as strings ("127.0.0.1:" RP_PORT_TEXT(RP_CONTROL_PORT)). */
+#define RP_PORT_TEXT_(p) #p
+#define RP_PORT_TEXT(p) RP_PORT_TEXT_(p)
 #define RP_CONFIG_MAX_TOKENS 64
 #define RP_CONFIG_PATH_MAX 512
 #define RP_CONFIG_MAX_ECHO_PORTS 16

@@ -10,8 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "mext.h"
 #include "netaddr.h"
 #include "rtp.h"
@@ -86,14 +84,17 @@ struct rp_contract_created {
     struct rp_contract_keys keys;
 };
 
+/* jansson's json_t: the plain structs above need no JSON library to be used. */
+struct json_t;
+
 /* New references; NULL only when out of memory. */
-json_t *rp_contract_session_encode(const struct rp_contract_session *s);
-json_t *rp_contract_created_encode(const struct rp_contract_created *c);
+struct json_t *rp_contract_session_encode(const struct rp_contract_session *s);
+struct json_t *rp_contract_created_encode(const struct rp_contract_created *c);
 
 /* 0, or -1 with "KEY: missing" / "KEY: not an integer" / ... in err. The
  * created decoder also checks the keys (base64 HMAC key, or inline SRTP keys
  * of the suite named). Secrets in *out are the caller's to cleanse. */
-int rp_contract_session_decode(const json_t *j, struct rp_contract_session *out, char *err, size_t errlen);
-int rp_contract_created_decode(const json_t *j, struct rp_contract_created *out, char *err, size_t errlen);
+int rp_contract_session_decode(const struct json_t *j, struct rp_contract_session *out, char *err, size_t errlen);
+int rp_contract_created_decode(const struct json_t *j, struct rp_contract_created *out, char *err, size_t errlen);
 
 #endif

@@ -6,7 +6,7 @@
 #include <event2/event.h>
 
 /* rtpprobed's exit status (docs/rtpprobed.8): its own convention, not the
- * probe's Nagios codes (RP_EXIT_* in cli.h). */
+ * probe's Nagios codes (RP_EXIT_* in report.h). */
 #define RP_DAEMON_EXIT_OK 0
 #define RP_DAEMON_EXIT_FAIL 1  /* cannot start; --check-config found a problem; --hash-token got no token */
 #define RP_DAEMON_EXIT_USAGE 2

@@ -26,7 +26,7 @@ void rp_reflector_reload(struct rp_reflector *r, const struct rp_config *cfg);
 /* Create a session. On failure returns NULL, sets *http_status (503 when full or
  * out of ports, 500 otherwise) and a message. */
 struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_session_params *p,
-                                       const struct sockaddr *control_peer, int *http_status,
+                                       const struct sockaddr *client, int *http_status,
                                        char *err, size_t errlen);
 struct rp_session *rp_reflector_find(struct rp_reflector *r, const char *id);
 void rp_reflector_destroy(struct rp_reflector *r, struct rp_session *s);

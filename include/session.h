@@ -39,10 +39,10 @@ struct rp_session_params {
  * it (ICMP unreachable, local firewall): counted, the clock goes on. */
 typedef int rp_session_send_fn(void *ctx, const uint8_t *pkt, size_t len, const struct sockaddr *to);
 
-/* port: the session's media port (for its document). control_peer: the client
+/* port: the session's media port (for its document). client: the client
  * as seen on the control connection. */
 struct rp_session *rp_session_new(const struct rp_session_params *p, uint16_t port,
-                                  const struct sockaddr *control_peer, uint64_t now_mono,
+                                  const struct sockaddr *client, uint64_t now_mono,
                                   rp_session_send_fn *send, void *send_ctx, char *err, size_t errlen);
 void rp_session_free(struct rp_session *s);
 

@@ -21,23 +21,25 @@
 
 /* What became of a received datagram: taken (RP_DROP_NONE), or why it was
  * dropped. One list for both ends, which count and report drops by these
- * names; rp_stream_open decides the first group, the receiver around it the rest. */
+ * names (in this order: the session document and /metrics list them so).
+ * rp_stream_open decides the ones marked [open]; the receiver around it the rest. */
 enum rp_drop_reason {
     RP_DROP_NONE = 0,
-    RP_DROP_BAD_RTP,        /* not readable as (S)RTP; rp_stream_rx.rtp_err says why when known */
-    RP_DROP_WRONG_SSRC,     /* not this direction's SSRC */
-    RP_DROP_WRONG_PT,       /* not the codec's payload type */
-    RP_DROP_BAD_EXT,        /* measurement element missing or malformed */
-    RP_DROP_AUTH,           /* SRTP or HMAC tag did not verify */
-    RP_DROP_REPLAY,         /* SRTP replay protection, or a measurement counter far behind the newest */
+    RP_DROP_BAD_RTP,        /* [open] not readable as (S)RTP; rp_stream_rx.rtp_err says why when known */
+    RP_DROP_WRONG_SSRC,     /* [open] not this direction's SSRC */
+    RP_DROP_WRONG_PT,       /* [open] not the codec's payload type */
+    RP_DROP_BAD_EXT,        /* [open] measurement element missing or malformed */
     RP_DROP_STOPPED,        /* arrived after the stream was stopped */
+    RP_DROP_AUTH,           /* [open] SRTP or HMAC tag did not verify */
+    RP_DROP_REPLAY,         /* [open] SRTP replay protection; the session also drops a measurement
+                               counter far behind the newest */
     RP_DROP_OVERSIZED,      /* larger than any RTP packet we accept (truncated on receive) */
     RP_DROP_FOREIGN_SOURCE, /* from another address than the stream's peer */
     RP_DROP_COUNT
 };
 #define RP_DROP_FIRST RP_DROP_BAD_RTP
-/* "bad_rtp", "wrong_ssrc", "wrong_pt", "bad_extension", "auth_failure", "replay",
- * "after_stop", "oversized", "foreign_source"; "none" for RP_DROP_NONE. */
+/* "bad_rtp", "wrong_ssrc", "wrong_pt", "bad_extension", "after_stop", "auth_failure",
+ * "replay", "oversized", "foreign_source"; "none" for RP_DROP_NONE. */
 const char *rp_drop_reason_name(enum rp_drop_reason r);
 
 enum rp_stream_role { RP_STREAM_SEAL, RP_STREAM_OPEN };
@@ -89,7 +91,7 @@ struct rp_stream_rx {
 };
 
 /* Verifies (tag or SRTP, with replay protection) and parses one datagram:
- * RP_DROP_NONE with *out filled, or a reason from RP_DROP_BAD_RTP..RP_DROP_REPLAY. */
+ * RP_DROP_NONE with *out filled, or one of the reasons marked [open]. */
 enum rp_drop_reason rp_stream_open(struct rp_stream *s, const uint8_t *buf, size_t len, struct rp_stream_rx *out);
 
 uint32_t rp_stream_ssrc(const struct rp_stream *s);

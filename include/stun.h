@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define RP_STUN_PORT 3478u /* RFC 8489 §9: the default port for STUN over UDP */
+#define RP_STUN_PORT 3478 /* RFC 8489 §9: the default port for STUN over UDP */
 #define RP_STUN_HDR_LEN 20
 #define RP_STUN_MAGIC 0x2112A442u
 #define RP_STUN_BINDING_REQUEST 0x0001u

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "netaddr.h"
+#include "stun.h" /* RP_STUN_PORT */
 
 /* Config files are a few kB; the cap only stops `-c /dev/zero` from eating memory. */
 #define CONFIG_FILE_MAX (1024 * 1024)
@@ -35,7 +36,7 @@
  * setting" message lists them in. The three places that document each key
  * (that file, docs/rtpprobed.8, README) must agree with its row. */
 static const struct rp_config_key keys[] = {
-    TEXT("control", "listen", RP_CONFIG_LISTEN, control_listen, "127.0.0.1:8743", RP_APPLY_RESTART),
+    TEXT("control", "listen", RP_CONFIG_LISTEN, control_listen, "127.0.0.1:" RP_PORT_TEXT(RP_CONTROL_PORT), RP_APPLY_RESTART),
     TEXT("control", "tls_cert", RP_CONFIG_PATH, tls_cert, NULL, RP_APPLY_ONOFF),
     TEXT("control", "tls_key", RP_CONFIG_PATH, tls_key, NULL, RP_APPLY_ONOFF),
     LIST("control", "tokens", RP_CONFIG_TOKENS, tokens, ntokens, 0, 0, RP_APPLY_LIVE),
@@ -56,7 +57,7 @@ static const struct rp_config_key keys[] = {
     NUMBER("limits", "bitrate_min", RP_CONFIG_UINT, bitrate_min, 6000, 510000, 6000, RP_APPLY_LIVE),
     NUMBER("limits", "bitrate_max", RP_CONFIG_UINT, bitrate_max, 6000, 510000, 128000, RP_APPLY_LIVE),
     NUMBER("log", "level", RP_CONFIG_LOG_LEVEL, log_level, RP_LOG_ERR, RP_LOG_DEBUG, RP_LOG_INFO, RP_APPLY_LIVE),
-    TEXT("stun", "listen", RP_CONFIG_LISTEN_OFF, stun_listen, "0.0.0.0:3478", RP_APPLY_RESTART),
+    TEXT("stun", "listen", RP_CONFIG_LISTEN_OFF, stun_listen, "0.0.0.0:" RP_PORT_TEXT(RP_STUN_PORT), RP_APPLY_RESTART),
     LIST("echo", "ports", RP_CONFIG_PORTS, echo_ports, necho_ports, 1024, 65535, RP_APPLY_RESTART),
     LIST("echo", "allow", RP_CONFIG_PREFIXES, echo_allow, necho_allow, 0, 0, RP_APPLY_LIVE),
     NUMBER("echo", "rate", RP_CONFIG_UINT, echo_rate, 1, 1000, 100, RP_APPLY_LIVE),
@@ -345,7 +346,7 @@ static int listen_address(struct loader *ld, const config_setting_t *s, const st
 static int parse_listen(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
                         struct rp_config *c)
 {
-    return listen_address(ld, s, k, c, "e.g. \"127.0.0.1:8743\" or \"[::1]:8743\"");
+    return listen_address(ld, s, k, c, "e.g. \"127.0.0.1:" RP_PORT_TEXT(RP_CONTROL_PORT) "\" or \"[::1]:" RP_PORT_TEXT(RP_CONTROL_PORT) "\"");
 }
 
 static int parse_listen_off(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,

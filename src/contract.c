@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -20,7 +21,7 @@ enum ftype {
     F_SDBL,    /* double, finite JSON number, may be negative */
     F_BOOL,
     F_STR,     /* char[size], JSON string that fits */
-    F_ADDR,    /* char[size], JSON string, or null for "" */
+    F_STR_OR_NULL,    /* char[size], JSON string, or null for "" */
     F_COUNTS,  /* uint64_t[n] from index `first`, JSON object {name: integer} */
 };
 
@@ -30,9 +31,10 @@ struct field {
     const char *path;  /* "upstream.ipdv_ms.p50" */
     enum ftype  type;
     size_t      off;
-    size_t      size;  /* F_STR, F_ADDR: bytes; F_COUNTS: elements */
+    size_t      size;  /* F_STR, F_STR_OR_NULL: bytes; F_COUNTS: elements */
     unsigned    first; /* F_COUNTS */
     name_fn    *name;  /* F_COUNTS */
+    bool        optional; /* absent reads as 0 (never for figures: a missing figure fails) */
 };
 
 static const char *drop_name(unsigned i) { return rp_drop_reason_name((enum rp_drop_reason)i); }
@@ -41,83 +43,90 @@ static const char *rtp_err_name(unsigned i) { return rp_rtp_strerror((enum rp_rt
 static const char *stun_err_name(unsigned i) { return rp_stun_strerror((enum rp_stun_err)i); }
 
 #define S(m) offsetof(struct rp_contract_session, m)
-#define STR(path, m) { path, F_STR, S(m), sizeof(((struct rp_contract_session *)0)->m), 0, NULL }
-#define ADDR(path, m) { path, F_ADDR, S(m), sizeof(((struct rp_contract_session *)0)->m), 0, NULL }
+#define NUM(path, type, m) { path, type, S(m), 0, 0, NULL, false }
+#define STR(path, m) { path, F_STR, S(m), sizeof(((struct rp_contract_session *)0)->m), 0, NULL, false }
+#define STR_OR_NULL(path, m) { path, F_STR_OR_NULL, S(m), sizeof(((struct rp_contract_session *)0)->m), 0, NULL, false }
 #define COUNTS(path, m, first, fn) \
-    { path, F_COUNTS, S(m), sizeof(((struct rp_contract_session *)0)->m) / sizeof(uint64_t), first, fn }
+    { path, F_COUNTS, S(m), sizeof(((struct rp_contract_session *)0)->m) / sizeof(uint64_t), first, fn, false }
 
 static const struct field session_fields[] = {
     STR("id", id),
     STR("codec", codec),
-    { "ptime_ms", F_UINT, S(ptime_ms), 0, 0, NULL },
-    { "bitrate_bps", F_UINT, S(bitrate_bps), 0, 0, NULL },
-    { "duration_s", F_UINT, S(duration_s), 0, 0, NULL },
-    { "jitter_buffer_ms", F_UINT, S(jitter_buffer_ms), 0, 0, NULL },
-    { "media_port", F_UINT, S(media_port), 0, 0, NULL },
+    NUM("ptime_ms", F_UINT, ptime_ms),
+    NUM("bitrate_bps", F_UINT, bitrate_bps),
+    NUM("duration_s", F_UINT, duration_s),
+    NUM("jitter_buffer_ms", F_UINT, jitter_buffer_ms),
+    NUM("media_port", F_UINT, media_port),
     STR("state", state),
     STR("client", client),
-    ADDR("announced", announced),
-    ADDR("latched", latched),
-    { "relatched", F_U64, S(relatched), 0, 0, NULL },
-    { "ssrc_up", F_U32, S(ssrc_up), 0, 0, NULL },
-    { "ssrc_down", F_U32, S(ssrc_down), 0, 0, NULL },
-    { "upstream.accepted", F_U64, S(up.accepted), 0, 0, NULL },
-    { "upstream.sent_by_probe", F_U64, S(up.sent_by_probe), 0, 0, NULL },
-    { "upstream.received", F_U64, S(up.rx.received), 0, 0, NULL },
-    { "upstream.lost", F_I64, S(up.rx.lost), 0, 0, NULL },
-    { "upstream.loss_pct", F_SDBL, S(up.rx.loss_pct), 0, 0, NULL },
-    { "upstream.duplicates", F_U64, S(up.rx.duplicates), 0, 0, NULL },
-    { "upstream.reordered", F_U64, S(up.rx.reordered), 0, 0, NULL },
-    { "upstream.late", F_U64, S(up.rx.late), 0, 0, NULL },
-    { "upstream.bursts", F_U64, S(up.rx.bursts), 0, 0, NULL },
-    { "upstream.max_burst", F_U32, S(up.rx.max_burst), 0, 0, NULL },
-    { "upstream.burst_ratio", F_DBL, S(up.rx.burst_ratio), 0, 0, NULL },
-    { "upstream.jitter_ms", F_DBL, S(up.rx.jitter_ms), 0, 0, NULL },
-    { "upstream.jitter_mean_ms", F_DBL, S(up.rx.jitter_mean_ms), 0, 0, NULL },
-    { "upstream.ipdv_ms.p50", F_DBL, S(up.rx.ipdv_p50_ms), 0, 0, NULL },
-    { "upstream.ipdv_ms.p95", F_DBL, S(up.rx.ipdv_p95_ms), 0, 0, NULL },
-    { "upstream.ipdv_ms.p99", F_DBL, S(up.rx.ipdv_p99_ms), 0, 0, NULL },
-    { "upstream.ipdv_ms.max", F_DBL, S(up.rx.ipdv_max_ms), 0, 0, NULL },
-    { "upstream.wire_bytes", F_U64, S(up.rx.wire_bytes), 0, 0, NULL },
-    { "upstream.host_drops", F_U64, S(up.host_drops), 0, 0, NULL },
+    STR_OR_NULL("announced", announced),
+    STR_OR_NULL("latched", latched),
+    NUM("relatched", F_U64, relatched),
+    NUM("ssrc_up", F_U32, ssrc_up),
+    NUM("ssrc_down", F_U32, ssrc_down),
+    NUM("upstream.accepted", F_U64, up.accepted),
+    NUM("upstream.sent_by_probe", F_U64, up.sent_by_probe),
+    NUM("upstream.received", F_U64, up.rx.received),
+    NUM("upstream.lost", F_I64, up.rx.lost),
+    NUM("upstream.loss_pct", F_SDBL, up.rx.loss_pct),
+    NUM("upstream.duplicates", F_U64, up.rx.duplicates),
+    NUM("upstream.reordered", F_U64, up.rx.reordered),
+    NUM("upstream.late", F_U64, up.rx.late),
+    NUM("upstream.bursts", F_U64, up.rx.bursts),
+    NUM("upstream.max_burst", F_U32, up.rx.max_burst),
+    NUM("upstream.burst_ratio", F_DBL, up.rx.burst_ratio),
+    NUM("upstream.jitter_ms", F_DBL, up.rx.jitter_ms),
+    NUM("upstream.jitter_mean_ms", F_DBL, up.rx.jitter_mean_ms),
+    NUM("upstream.ipdv_ms.p50", F_DBL, up.rx.ipdv_p50_ms),
+    NUM("upstream.ipdv_ms.p95", F_DBL, up.rx.ipdv_p95_ms),
+    NUM("upstream.ipdv_ms.p99", F_DBL, up.rx.ipdv_p99_ms),
+    NUM("upstream.ipdv_ms.max", F_DBL, up.rx.ipdv_max_ms),
+    NUM("upstream.wire_bytes", F_U64, up.rx.wire_bytes),
+    NUM("upstream.host_drops", F_U64, up.host_drops),
     COUNTS("upstream.dropped", up.dropped, RP_DROP_FIRST, drop_name),
-    { "upstream.reply_only", F_BOOL, S(up.reply_only), 0, 0, NULL },
+    NUM("upstream.reply_only", F_BOOL, up.reply_only),
     COUNTS("upstream.stun", up.stun, 0, stun_name),
     COUNTS("upstream.malformed.rtp", up.malformed_rtp, 1, rtp_err_name),
     COUNTS("upstream.malformed.stun", up.malformed_stun, 1, stun_err_name),
-    { "upstream.auth_failures", F_U64, S(up.auth_failures), 0, 0, NULL },
-    { "upstream.primed", F_U64, S(up.primed), 0, 0, NULL },
-    { "downstream.sent", F_U64, S(down.sent), 0, 0, NULL },
-    { "downstream.wire_bytes", F_U64, S(down.wire_bytes), 0, 0, NULL },
-    { "downstream.send_errors", F_U64, S(down.send_errors), 0, 0, NULL },
+    NUM("upstream.auth_failures", F_U64, up.auth_failures),
+    NUM("upstream.primed", F_U64, up.primed),
+    NUM("downstream.sent", F_U64, down.sent),
+    NUM("downstream.wire_bytes", F_U64, down.wire_bytes),
+    NUM("downstream.send_errors", F_U64, down.send_errors),
     STR("transport", transport),
-    ADDR("cipher", cipher),
+    STR_OR_NULL("cipher", cipher),
 };
 #undef S
+#undef NUM
 #undef STR
-#undef ADDR
+#undef STR_OR_NULL
 #undef COUNTS
 
 #define C(m) offsetof(struct rp_contract_created, m)
-#define CSTR(path, m) { path, F_STR, C(m), sizeof(((struct rp_contract_created *)0)->m), 0, NULL }
+#define CNUM(path, type, m) { path, type, C(m), 0, 0, NULL, false }
+#define CNUM_OPTIONAL(path, type, m) { path, type, C(m), 0, 0, NULL, true }
+#define CSTR(path, m) { path, F_STR, C(m), sizeof(((struct rp_contract_created *)0)->m), 0, NULL, false }
 static const struct field created_fields[] = {
     CSTR("id", id),
-    { "media_port", F_UINT, C(media_port), 0, 0, NULL },
-    { "ssrc_up", F_U32, C(ssrc_up), 0, 0, NULL },
-    { "ssrc_down", F_U32, C(ssrc_down), 0, 0, NULL },
-    { "pt", F_UINT, C(pt), 0, 0, NULL },
-    { "clock_rate", F_UINT, C(clock_rate), 0, 0, NULL },
+    CNUM("media_port", F_UINT, media_port),
+    CNUM("ssrc_up", F_U32, ssrc_up),
+    CNUM("ssrc_down", F_U32, ssrc_down),
+    CNUM("pt", F_UINT, pt),
+    CNUM("clock_rate", F_UINT, clock_rate),
     CSTR("codec", codec),
-    { "ptime_ms", F_UINT, C(ptime_ms), 0, 0, NULL },
-    { "bitrate_bps", F_UINT, C(bitrate_bps), 0, 0, NULL },
-    { "duration_s", F_UINT, C(duration_s), 0, 0, NULL },
-    { "jitter_buffer_ms", F_UINT, C(jitter_buffer_ms), 0, 0, NULL },
+    CNUM("ptime_ms", F_UINT, ptime_ms),
+    CNUM("bitrate_bps", F_UINT, bitrate_bps),
+    CNUM("duration_s", F_UINT, duration_s),
+    CNUM("jitter_buffer_ms", F_UINT, jitter_buffer_ms),
     CSTR("transport", transport),
     CSTR("client", client),
-    { "port_min", F_UINT, C(port_min), 0, 0, NULL },
-    { "port_max", F_UINT, C(port_max), 0, 0, NULL },
+    /* Optional: without them the report words the range without numbers. */
+    CNUM_OPTIONAL("port_min", F_UINT, port_min),
+    CNUM_OPTIONAL("port_max", F_UINT, port_max),
 };
 #undef C
+#undef CNUM
+#undef CNUM_OPTIONAL
 #undef CSTR
 
 #define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
@@ -182,7 +191,7 @@ static json_t *encode_value(const struct field *f, const void *base)
     case F_SDBL: return json_real(round3(*(const double *)(const void *)at));
     case F_BOOL: return json_boolean(*(const bool *)(const void *)at);
     case F_STR: return json_string(at);
-    case F_ADDR: return at[0] ? json_string(at) : json_null();
+    case F_STR_OR_NULL: return at[0] ? json_string(at) : json_null();
     case F_COUNTS: return encode_counts(f, (const uint64_t *)(const void *)at);
     }
     return NULL;
@@ -277,7 +286,7 @@ static int decode_counts(const struct field *f, const json_t *obj, uint64_t *v, 
 
 static int decode_text(const struct field *f, const json_t *v, char *at, char *err, size_t errlen)
 {
-    if (f->type == F_ADDR && json_is_null(v)) {
+    if (f->type == F_STR_OR_NULL && json_is_null(v)) {
         at[0] = '\0';
         return 0;
     }
@@ -334,6 +343,8 @@ static int decode_field(const struct field *f, const json_t *root, void *base, c
         return -1;
     const json_t *v = json_object_get(obj, leaf);
     char *at = (char *)base + f->off;
+    if (!v && f->optional)
+        return 0; /* the caller zeroed *base */
     switch (f->type) {
     case F_BOOL:
         if (!json_is_boolean(v))
@@ -341,7 +352,7 @@ static int decode_field(const struct field *f, const json_t *root, void *base, c
         *(bool *)(void *)at = json_is_true(v);
         return 0;
     case F_STR:
-    case F_ADDR: return decode_text(f, v, at, err, errlen);
+    case F_STR_OR_NULL: return decode_text(f, v, at, err, errlen);
     case F_DBL:
     case F_SDBL: return decode_number(f, v, at, err, errlen);
     case F_COUNTS: return decode_counts(f, v, (uint64_t *)(void *)at, err, errlen);

@@ -57,7 +57,7 @@ static int random_u32(uint32_t *v)
 
 static void arm_in(struct event *ev, uint64_t ns)
 {
-    struct timeval tv = { .tv_sec = (time_t)(ns / 1000000000u), .tv_usec = (suseconds_t)(ns % 1000000000u / 1000u) };
+    struct timeval tv = rp_timeval_of_ns(ns);
     evtimer_add(ev, &tv);
 }
 
@@ -137,7 +137,7 @@ static void on_progress(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct rp_downrx_progress p;
     rp_downrx_progress(r->down, &p);
-    double t = (double)(rp_monotonic_ns() - r->t0_mono) / 1e9;
+    double t = (double)(rp_monotonic_ns() - r->t0_mono) / (double)NS_PER_S;
     /* Loss so far as of the newest downstream packet: packets in flight are not lost. */
     long long up_lost = (long long)p.up_highest_seen - p.up_received_seen;
     long long down_lost = (long long)p.down_sent_seen - (long long)p.received;
@@ -259,12 +259,15 @@ static int open_session(struct run *r, char *err, size_t errlen)
         return -1;
     char why[160];
     rc = -1;
-    if (status != 201)
+    if (status != 201) {
         refused(status, resp, err, errlen);
-    else if (rp_contract_created_decode(resp, &r->created, why, sizeof why) < 0)
+    } else if (rp_contract_created_decode(resp, &r->created, why, sizeof why) < 0) {
         snprintf(err, errlen, "the daemon's answer breaks the contract (%s): is it another rtpprobed version?", why);
-    else
+    } else {
+        /* From here on the session exists: it is deleted at the end whatever happens. */
+        snprintf(r->session_path, sizeof r->session_path, "/v1/sessions/%s", r->created.id);
         rc = check_created(r, &r->created, err, errlen);
+    }
     json_decref(resp);
     return rc;
 }
@@ -318,12 +321,12 @@ static int control_call(struct run *r, const char *method, json_t *body, json_t 
 
 /* Our media socket's address for the report: the source address the kernel
  * picks towards the host, with the socket's port. */
-static void local_address(struct run *r, const struct sockaddr *srv)
+static int local_address(struct run *r, const struct sockaddr *srv)
 {
     struct sockaddr_storage local, via;
     socklen_t llen = sizeof local, vlen = sizeof via;
     if (getsockname(r->fd, (struct sockaddr *)&local, &llen) < 0)
-        return;
+        return -1;
     int probe = socket(srv->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (probe >= 0 && connect(probe, (struct sockaddr *)&r->media_dest, r->media_dest_len) == 0 &&
         getsockname(probe, (struct sockaddr *)&via, &vlen) == 0 &&
@@ -332,6 +335,7 @@ static void local_address(struct run *r, const struct sockaddr *srv)
     if (probe >= 0)
         close(probe);
     rp_addr_format((struct sockaddr *)&local, r->report->nat.local, sizeof r->report->nat.local);
+    return 0;
 }
 
 static int open_media(struct run *r, char *err, size_t errlen)
@@ -348,11 +352,10 @@ static int open_media(struct run *r, char *err, size_t errlen)
     }
     /* Not connected: STUN answers come from a second address too. */
     r->fd = rp_udp_open((struct sockaddr *)&any, alen, r->opts->dscp);
-    if (r->fd < 0) {
+    if (r->fd < 0 || local_address(r, srv) < 0) {
         snprintf(err, errlen, "cannot open a media socket: %s", strerror(errno));
         return -1;
     }
-    local_address(r, srv);
     r->report->media_port = r->created.media_port;
     return 0;
 }
@@ -471,7 +474,6 @@ static void describe_session(struct run *r)
     const struct rp_probe_opts *o = r->opts;
     struct rp_report *rep = r->report;
     const struct rp_contract_created *c = &r->created;
-    snprintf(r->session_path, sizeof r->session_path, "/v1/sessions/%s", c->id);
     snprintf(rep->session_id, sizeof rep->session_id, "%s", c->id);
     snprintf(rep->server, sizeof rep->server, "%s", o->server);
     snprintf(rep->codec, sizeof rep->codec, "%s", r->codec->name);
@@ -543,14 +545,13 @@ int rp_probe_run(const struct rp_probe_opts *o, struct rp_report *rep, char *err
     struct rp_httpc_opts ho = { .token = o->token, .cacert = o->cacert, .insecure = o->insecure,
                                 .timeout_ms = o->timeout_ms };
     r.http = rp_httpc_new(o->server, &ho, err, errlen);
-    if (r.http && open_session(&r, err, errlen) == 0) {
+    if (r.http && open_session(&r, err, errlen) == 0)
         rc = measure(&r, err, errlen);
-        if (!o->keep_session) {
-            char derr[256];
-            json_t *resp = NULL;
-            if (control_call(&r, "DELETE", NULL, &resp, derr, sizeof derr) == 0)
-                json_decref(resp);
-        }
+    if (r.session_path[0] && !o->keep_session) {
+        char derr[256];
+        json_t *resp = NULL;
+        if (control_call(&r, "DELETE", NULL, &resp, derr, sizeof derr) == 0)
+            json_decref(resp);
     }
     teardown(&r);
     return rc;

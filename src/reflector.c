@@ -14,7 +14,7 @@
 #include "udp.h"
 
 /* The timer also wakes this often to expire sessions. */
-#define HOUSEKEEPING_NS 1000000000ull
+#define HOUSEKEEPING_NS NS_PER_S
 
 /* A session and the socket of its media port: the session does no I/O. */
 struct slot {
@@ -113,7 +113,7 @@ void rp_reflector_reschedule(struct rp_reflector *r)
      * The tick is never active here (timers turn active only at the start of
      * a pass, and it runs first), so the change is allowed. */
     (void)event_priority_set(r->tick, wait ? RP_PRIO_MEDIA_CLOCK : RP_PRIO_DEFAULT);
-    struct timeval tv = { .tv_sec = (time_t)(wait / 1000000000u), .tv_usec = (suseconds_t)(wait % 1000000000u / 1000u) };
+    struct timeval tv = rp_timeval_of_ns(wait);
     evtimer_add(r->tick, &tv);
     r->armed_for = due;
 }
@@ -170,7 +170,7 @@ static struct slot *reserve_slot(struct rp_reflector *r)
 }
 
 struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_session_params *p,
-                                       const struct sockaddr *control_peer, int *http_status,
+                                       const struct sockaddr *client, int *http_status,
                                        char *err, size_t errlen)
 {
     *http_status = 503;
@@ -201,7 +201,7 @@ struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_s
     }
     sl->owner = r;
     sl->fd = fd;
-    sl->session = rp_session_new(p, port, control_peer, rp_monotonic_ns(), slot_send, sl, err, errlen);
+    sl->session = rp_session_new(p, port, client, rp_monotonic_ns(), slot_send, sl, err, errlen);
     sl->ev = sl->session ? event_new(r->base, fd, EV_READ | EV_PERSIST, on_readable, sl) : NULL;
     if (!sl->ev || event_add(sl->ev, NULL) < 0) {
         if (sl->session)

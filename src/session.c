@@ -1,6 +1,4 @@
 /* A probe session on the daemon. See include/session.h. */
-#include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +9,11 @@
 #include "log.h"
 #include "mext.h"
 #include "netaddr.h"
-#include "timeutil.h"
 #include "rtp.h"
 #include "rxstats.h"
 #include "session.h"
 #include "stun.h"
+#include "timeutil.h"
 
 /* Downstream keeps going this long past the requested duration, so that a probe
  * that started late still gets a full stream; then it stops by itself. */
@@ -46,7 +44,7 @@ struct rp_session {
     uint64_t created_mono;
     uint64_t send_until_mono;
     uint64_t expires_mono;
-    struct sockaddr_storage control_peer;
+    struct sockaddr_storage client;
     rp_session_send_fn *send;
     void    *send_ctx;
 
@@ -153,7 +151,7 @@ static int make_streams(struct rp_session *s, const struct randoms *rnd, char *e
 }
 
 struct rp_session *rp_session_new(const struct rp_session_params *p, uint16_t port,
-                                  const struct sockaddr *control_peer, uint64_t now_mono,
+                                  const struct sockaddr *client, uint64_t now_mono,
                                   rp_session_send_fn *send, void *send_ctx, char *err, size_t errlen)
 {
     struct rp_session *s = calloc(1, sizeof *s);
@@ -182,7 +180,7 @@ struct rp_session *rp_session_new(const struct rp_session_params *p, uint16_t po
     /* The stream never carries more than the session asked for, plus the slack a
      * probe needs around it (STUN, control calls, draining). */
     s->down_budget = (uint32_t)(((uint64_t)p->duration_s * 1000 + DOWN_SLACK_MS) / p->ptime_ms);
-    memcpy(&s->control_peer, control_peer, rp_addr_len(control_peer));
+    memcpy(&s->client, client, rp_addr_len(client));
     s->up_stats = rp_rxstats_new(s->codec->clock_rate, p->jitter_buffer_ms);
     if (!s->up_stats) {
         snprintf(err, errlen, "out of memory");
@@ -215,7 +213,7 @@ const struct rp_session_params *rp_session_params(const struct rp_session *s) { 
 bool rp_session_stopped(const struct rp_session *s) { return s->stopped; }
 const struct sockaddr *rp_session_client(const struct rp_session *s)
 {
-    return (const struct sockaddr *)&s->control_peer;
+    return (const struct sockaddr *)&s->client;
 }
 
 bool rp_session_expired(const struct rp_session *s, uint64_t now_mono)
@@ -355,7 +353,7 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
     /* An authentic packet still comes only from the client's own IP: a token
      * holder who spoofs a victim's address must not aim the stream at it. */
     if (why == RP_DROP_NONE && !s->params.allow_foreign_peer &&
-        !rp_addr_same_ip(from, (const struct sockaddr *)&s->control_peer))
+        !rp_addr_same_ip(from, (const struct sockaddr *)&s->client))
         why = RP_DROP_FOREIGN_SOURCE;
     if (why != RP_DROP_NONE) {
         if (why == RP_DROP_BAD_RTP && rx.rtp_err != RP_RTP_OK)
@@ -535,7 +533,7 @@ void rp_session_snapshot(const struct rp_session *s, struct rp_contract_session 
     out->jitter_buffer_ms = s->params.jitter_buffer_ms;
     out->media_port = s->port;
     snprintf(out->state, sizeof out->state, "%s", s->stopped ? "stopped" : s->sending ? "sending" : "waiting");
-    rp_addr_format((const struct sockaddr *)&s->control_peer, out->client, sizeof out->client);
+    rp_addr_format((const struct sockaddr *)&s->client, out->client, sizeof out->client);
     format_addr(s->announced, &s->announced_addr, out->announced, sizeof out->announced);
     format_addr(s->latched, &s->latched_addr, out->latched, sizeof out->latched);
     out->relatched = s->relatched;

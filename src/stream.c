@@ -17,8 +17,8 @@ struct rp_stream {
 };
 
 static const char *const drop_names[RP_DROP_COUNT] = {
-    "none", "bad_rtp", "wrong_ssrc", "wrong_pt", "bad_extension", "auth_failure", "replay",
-    "after_stop", "oversized", "foreign_source",
+    "none", "bad_rtp", "wrong_ssrc", "wrong_pt", "bad_extension", "after_stop", "auth_failure", "replay",
+    "oversized", "foreign_source",
 };
 
 const char *rp_drop_reason_name(enum rp_drop_reason r)

@@ -18,3 +18,9 @@ uint64_t rp_monotonic_ns(void)
 {
     return clock_ns(CLOCK_MONOTONIC);
 }
+
+struct timeval rp_timeval_of_ns(uint64_t ns)
+{
+    struct timeval tv = { .tv_sec = (time_t)(ns / NS_PER_S), .tv_usec = (suseconds_t)(ns % NS_PER_S / 1000u) };
+    return tv;
+}

@@ -121,6 +121,7 @@ static void test_full_config_loads_every_value(void **state)
 static void assert_documented_defaults(const struct rp_config *cfg)
 {
     assert_string_equal(cfg->control_listen, "127.0.0.1:8743");
+    assert_string_equal(cfg->stun_listen, "0.0.0.0:3478");
     assert_string_equal(cfg->tls_cert, "");
     assert_string_equal(cfg->tls_key, "");
     assert_string_equal(cfg->media_bind, "0.0.0.0");

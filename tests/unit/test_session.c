@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -36,15 +37,22 @@ struct sent {
 struct fixture {
     struct sockaddr_storage probe_addr; /* the "probe": where downstream must go */
     struct rp_session *s;
-    struct sent sent[MAX_SENT];
+    struct sent sent[MAX_SENT];         /* the first MAX_SENT datagrams */
     unsigned nsent, taken;
+    unsigned total;                     /* every datagram handed to the callback */
+    bool refuse;                        /* the host refuses sends (ICMP unreachable) */
 };
 
 static int capture(void *ctx, const uint8_t *pkt, size_t len, const struct sockaddr *to)
 {
     struct fixture *f = ctx;
-    assert_true(f->nsent < MAX_SENT);
     assert_true(len <= sizeof f->sent[0].buf);
+    assert_true(rp_addr_equal(to, (const struct sockaddr *)&f->probe_addr));
+    f->total++;
+    if (f->refuse)
+        return -1;
+    if (f->nsent == MAX_SENT)
+        return 0;
     memcpy(f->sent[f->nsent].buf, pkt, len);
     f->sent[f->nsent].len = len;
     memcpy(&f->sent[f->nsent].to, to, rp_addr_len(to));
@@ -52,17 +60,22 @@ static int capture(void *ctx, const uint8_t *pkt, size_t len, const struct socka
     return 0;
 }
 
-static struct rp_session *new_session(struct fixture *f, bool srtp)
+static struct rp_session *new_session_for(struct fixture *f, bool srtp, unsigned duration_s)
 {
     socklen_t len;
     assert_int_equal(rp_addr_parse("127.0.0.1:40000", 0, &f->probe_addr, &len), 0);
     struct rp_session_params p = { .codec = RP_CODEC_PCMU, .ptime_ms = 20, .bitrate_bps = 64000,
-                                   .duration_s = 10, .jitter_buffer_ms = 40, .srtp = srtp,
+                                   .duration_s = duration_s, .jitter_buffer_ms = 40, .srtp = srtp,
                                    .suite = RP_SRTP_AES_CM_128_HMAC_SHA1_80 };
     char err[128];
     struct rp_session *s = rp_session_new(&p, 10000, (struct sockaddr *)&f->probe_addr, T0, capture, f, err, sizeof err);
     assert_non_null(s);
     return s;
+}
+
+static struct rp_session *new_session(struct fixture *f, bool srtp)
+{
+    return new_session_for(f, srtp, 10);
 }
 
 static void load_session_key(struct rp_session *s);
@@ -246,7 +259,7 @@ static void test_downstream_goes_to_latched_source_with_reflection(void **state)
     assert_int_equal(d.refl_seq, 0);
     assert_true(d.t1_ns == t1);
     assert_true(d.t2_ns == t2);
-    assert_true(d.t3_ns >= t2 || d.t3_ns > 0);
+    assert_true(d.t3_ns == WALL); /* the wall clock the reflector passed in */
     assert_int_equal(d.up_received, 1);
     assert_int_equal(d.down_sent, 1);
 }
@@ -482,6 +495,126 @@ static void test_unreadable_srtp_is_counted_per_reason(void **state)
     rp_session_free(s);
 }
 
+static void test_authentic_packet_from_another_ip_is_foreign_source(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, 1, 0, 1);
+    struct rp_udp_meta meta = { .rx_ns = T0 };
+    socklen_t len;
+    assert_int_equal(rp_addr_parse("127.0.0.2:40000", 0, &meta.from, &len), 0);
+    meta.fromlen = len;
+    rp_session_on_datagram(f->s, pkt, n, &meta, T0);
+    assert_int_equal(dropped(f->s, "foreign_source"), 1);
+    assert_int_equal(up_field(f->s, "received"), 0);
+    /* Neither latched nor started: a token holder cannot aim the stream elsewhere. */
+    assert_true(rp_session_next_due(f->s) == UINT64_MAX);
+    assert_string_equal(snapshot(f->s).latched, "");
+}
+
+static void test_counter_far_behind_the_newest_is_a_replay(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, 2000, 2000, 1);
+    deliver(f, pkt, n, T0, T0);
+    n = upstream_packet(pkt, ssrc_up(f->s), 0, 977, 977, 1); /* 1023 behind: late, not a replay */
+    deliver(f, pkt, n, T0, T0);
+    n = upstream_packet(pkt, ssrc_up(f->s), 0, 976, 976, 1); /* 1024 behind */
+    deliver(f, pkt, n, T0, T0);
+    assert_int_equal(dropped(f->s, "replay"), 1);
+    assert_int_equal(up_field(f->s, "received"), 2);
+}
+
+static size_t priming_packet(uint8_t *buf, uint32_t ssrc)
+{
+    struct rp_mext_up up = { .flags = RP_MEXT_F_PRIME };
+    uint8_t elem[RP_MEXT_UP_LEN], tag[RP_MEXT_AUTH_LEN] = { 0 }, payload[160] = { 0 };
+    rp_mext_up_encode(&up, elem, sizeof elem);
+    struct rp_rtp_hdr h = { .pt = 0, .seq = 9, .ssrc = ssrc };
+    struct rp_rtp_elem elems[] = { { RP_MEXT_ID_UP, elem, sizeof elem }, { RP_MEXT_ID_AUTH, tag, sizeof tag } };
+    size_t n = rp_rtp_build_elems(buf, RP_RTP_MAX_PKT, &h, elems, 2, payload, sizeof payload);
+    assert_int_equal(rp_mext_auth_sign(buf, n, session_key), 0);
+    return n;
+}
+
+static void test_priming_latches_and_starts_but_is_not_measured(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    deliver(f, pkt, priming_packet(pkt, ssrc_up(f->s)), T0, T0);
+    assert_int_equal(up_field(f->s, "primed"), 1);
+    assert_int_equal(up_field(f->s, "received"), 0);
+    assert_int_equal(up_field(f->s, "accepted"), 0);
+    char want[RP_ADDRSTRLEN];
+    rp_addr_format((struct sockaddr *)&f->probe_addr, want, sizeof want);
+    assert_string_equal(snapshot(f->s).latched, want);
+    assert_true(rp_session_next_due(f->s) == T0);
+}
+
+static void test_refused_sends_are_counted_and_the_clock_goes_on(void **state)
+{
+    struct fixture *f = *state;
+    f->refuse = true;
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
+    assert_int_equal(rp_session_send_due(f->s, T0 + 40 * MS, WALL), 3);
+    json_t *j = session_json(f->s);
+    json_t *down = json_object_get(j, "downstream");
+    assert_int_equal(json_integer_value(json_object_get(down, "send_errors")), 3);
+    assert_int_equal(json_integer_value(json_object_get(down, "sent")), 3);
+    json_decref(j);
+    assert_true(rp_session_next_due(f->s) == T0 + 60 * MS);
+}
+
+/* Steps the clock by ptime up to `until`, refreshing upstream when asked;
+ * returns the datagrams sent. */
+static unsigned run_clock(struct fixture *f, uint64_t until, bool upstream)
+{
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    unsigned before = f->total;
+    for (uint64_t t = T0, i = 0; t <= until; t += 20 * MS, i++) {
+        if (upstream) {
+            size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, (uint16_t)i, (uint32_t)i, 1);
+            deliver(f, pkt, n, t, t);
+        }
+        rp_session_send_due(f->s, t, WALL);
+    }
+    return f->total - before;
+}
+
+static void test_stream_stops_five_seconds_after_upstream_goes_quiet(void **state)
+{
+    struct fixture *f = *state;
+    rp_session_free(f->s);
+    f->s = new_session_for(f, false, 60);
+    load_session_key(f->s);
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, 1, 0, 1);
+    deliver(f, pkt, n, T0, T0);
+    /* Packets at T0 .. T0 + 4.98 s: 250, then consent is gone. */
+    assert_int_equal(run_clock(f, T0 + 10000 * MS, false), 250);
+    assert_true(rp_session_next_due(f->s) == UINT64_MAX);
+}
+
+static void test_unanswered_stream_stops_after_thirty_seconds(void **state)
+{
+    struct fixture *f = *state;
+    rp_session_free(f->s);
+    f->s = new_session_for(f, false, 60);
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
+    assert_int_equal(run_clock(f, T0 + 40000 * MS, false), 1500);
+    assert_true(rp_session_next_due(f->s) == UINT64_MAX);
+}
+
+static void test_stream_never_exceeds_its_packet_budget(void **state)
+{
+    struct fixture *f = *state;
+    /* 10 s session: duration + 5 s of slack = 750 packets, before its 20 s end. */
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
+    assert_int_equal(run_clock(f, T0 + 25000 * MS, true), 750);
+    assert_true(rp_session_next_due(f->s) == UINT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +630,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upstream_only_after_downstream_is_reply_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forged_or_unsigned_packets_are_dropped_as_auth_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replayed_packet_from_elsewhere_does_not_move_the_latch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_authentic_packet_from_another_ip_is_foreign_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counter_far_behind_the_newest_is_a_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_priming_latches_and_starts_but_is_not_measured, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_sends_are_counted_and_the_clock_goes_on, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_stops_five_seconds_after_upstream_goes_quiet, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unanswered_stream_stops_after_thirty_seconds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_never_exceeds_its_packet_budget, setup, teardown),
         cmocka_unit_test(test_unreadable_srtp_is_counted_per_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
