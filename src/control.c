@@ -16,10 +16,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-
-#include <openssl/crypto.h>
 
 #include "contract.h"
 #include "control.h"
