@@ -232,6 +232,36 @@ static json_t *session_json(const struct rp_session *s)
     return rp_contract_session_encode(&doc);
 }
 
+/* The POST answer: the session as agreed, and its keys. New reference. */
+static json_t *created_answer(const struct rp_config *cfg, const struct rp_session *s, const char *client_text)
+{
+    const struct rp_session_params *p = rp_session_params(s);
+    const struct rp_codec_info *codec = rp_codec_get(p->codec);
+    struct rp_contract_session doc;
+    rp_session_snapshot(s, &doc);
+    struct rp_contract_created created = {
+        .media_port = doc.media_port,
+        .ssrc_up = doc.ssrc_up,
+        .ssrc_down = doc.ssrc_down,
+        .pt = codec->pt,
+        .clock_rate = codec->clock_rate,
+        .ptime_ms = p->ptime_ms,
+        .bitrate_bps = p->bitrate_bps,
+        .duration_s = p->duration_s,
+        .jitter_buffer_ms = p->jitter_buffer_ms,
+        .port_min = cfg->port_min,
+        .port_max = cfg->port_max,
+    };
+    snprintf(created.id, sizeof created.id, "%s", doc.id);
+    snprintf(created.codec, sizeof created.codec, "%s", doc.codec);
+    snprintf(created.transport, sizeof created.transport, "%s", doc.transport);
+    snprintf(created.client, sizeof created.client, "%s", client_text);
+    rp_session_keys(s, &created.keys);
+    json_t *answer = rp_contract_created_encode(&created);
+    OPENSSL_cleanse(&created.keys, sizeof created.keys);
+    return answer;
+}
+
 static void handle_create(struct rp_control *c, struct evhttp_request *req)
 {
     const struct rp_config *cfg = c->cfg;
@@ -279,29 +309,7 @@ static void handle_create(struct rp_control *c, struct evhttp_request *req)
     char location[64];
     snprintf(location, sizeof location, API_PREFIX "/%s", rp_session_id(s));
     evhttp_add_header(evhttp_request_get_output_headers(req), "Location", location);
-    struct rp_contract_created created = {
-        .media_port = rp_session_port(s),
-        .pt = codec->pt,
-        .clock_rate = codec->clock_rate,
-        .ptime_ms = p.ptime_ms,
-        .bitrate_bps = p.bitrate_bps,
-        .duration_s = p.duration_s,
-        .jitter_buffer_ms = p.jitter_buffer_ms,
-        .port_min = cfg->port_min,
-        .port_max = cfg->port_max,
-    };
-    struct rp_contract_session doc;
-    rp_session_snapshot(s, &doc);
-    snprintf(created.id, sizeof created.id, "%s", doc.id);
-    snprintf(created.codec, sizeof created.codec, "%s", codec->name);
-    snprintf(created.transport, sizeof created.transport, "%s", doc.transport);
-    snprintf(created.client, sizeof created.client, "%s", client_text);
-    created.ssrc_up = doc.ssrc_up;
-    created.ssrc_down = doc.ssrc_down;
-    rp_session_keys(s, &created.keys);
-    json_t *answer = rp_contract_created_encode(&created);
-    OPENSSL_cleanse(&created.keys, sizeof created.keys);
-    reply_json(c, req, 201, answer);
+    reply_json(c, req, 201, created_answer(cfg, s, client_text));
 }
 
 static void handle_patch(struct rp_control *c, struct evhttp_request *req, struct rp_session *s)
