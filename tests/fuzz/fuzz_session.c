@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "contract.h"
 #include "mext.h"
 #include "netaddr.h"
