@@ -3,15 +3,26 @@
  * that the network-namespace tests have jitter and loss with a known cause.
  *
  *   wanbridge IF_A IF_B [--seed N] [--delay-max-ms MS] [--loss-permille N]
- *                       [--stats FILE]
+ *                       [--delay-step SCHEDULE] [--delay-step-a-to-b SCHEDULE]
+ *                       [--delay-step-b-to-a SCHEDULE] [--stats FILE]
  *
  * Every frame received on one interface is sent unchanged out of the other.
- * IPv4/UDP frames wait a delay drawn uniformly from [0, delay-max] ms; other
- * frames (ARP, TCP) go at once. Frames keep their order per direction, like
- * on a real link: a frame never leaves before the one ahead of it, so a
- * frame's real delay is max(its draw, the previous frame's departure).
- * RTP frames (UDP payload of at least 12 bytes with version 2) are dropped
- * with probability loss-permille/1000.
+ * IPv4/UDP frames wait a base delay (0 unless scheduled) plus a delay drawn
+ * uniformly from [0, delay-max] ms; other frames (ARP, TCP) go at once. Frames
+ * keep their order per direction, like on a real link: a frame never leaves
+ * before the one ahead of it, so a frame's real delay is max(its own delay,
+ * the previous frame's departure). RTP frames (UDP payload of at least 12
+ * bytes with version 2) are dropped with probability loss-permille/1000.
+ *
+ * A delay schedule changes the base delay during the run:
+ * SCHEDULE = AT_MS:DELAY_MS[,AT_MS:DELAY_MS...], AT_MS increasing; the base
+ * delay is the DELAY_MS of the last entry whose AT_MS has passed (0 before
+ * the first), with the clock of each direction starting at its first RTP
+ * frame, so "5000:60" adds 60 ms to every UDP frame from 5 s into the stream
+ * on. --delay-step sets both directions, the other two one direction each
+ * (a_to_b: IF_A to IF_B). A rise delays the frames behind it, nothing is
+ * reordered or lost; after a fall frames wait for the one ahead (no
+ * overtaking), so the delay comes down over the frames already queued.
  *
  * Seeded and reproducible: an RTP frame's delay and drop decision are a hash
  * of (--seed, direction, the packet's index in its stream, i.e. its sequence
@@ -49,6 +60,7 @@
 #define QUEUE_LEN  4096        /* per direction; 80 s of 50 pps at most 40 ms late is far less */
 #define BIG_FRAME  (65536 + 64) /* GSO frames (TCP) are forwarded at once, never queued */
 #define MAX_STREAMS 8          /* RTP streams (SSRCs) tracked per direction */
+#define MAX_STEPS  16          /* entries of a delay schedule */
 
 struct slot {
     uint64_t due_ns;
@@ -59,6 +71,16 @@ struct slot {
 struct dir_stats {
     uint64_t frames, udp, rtp, rtp_dropped, delayed, immediate, overflow, send_errors;
     uint64_t delay_sum_us, delay_max_us;
+    uint64_t rtp_delayed, rtp_delay_sum_us;   /* the RTP frames alone */
+};
+
+struct step {
+    uint64_t at_us, delay_us;
+};
+
+struct schedule {
+    struct step steps[MAX_STEPS];
+    size_t n;
 };
 
 struct stream {
@@ -74,6 +96,7 @@ struct direction {
     struct stream streams[MAX_STREAMS];
     size_t nstreams;
     uint64_t last_due_ns;
+    uint64_t origin_ns;        /* first RTP frame: time 0 of the schedule (0: none yet) */
     struct slot *queue;
     size_t head, count;
     struct dir_stats st;
@@ -84,6 +107,7 @@ struct opts {
     uint64_t seed;
     uint64_t delay_max_us;
     unsigned loss_permille;
+    struct schedule sched[2]; /* per direction: a_to_b, b_to_a */
 };
 
 static uint64_t now_ns(void)
@@ -219,6 +243,41 @@ static void send_frame(struct direction *d, const uint8_t *buf, size_t len)
         d->st.send_errors++;
 }
 
+/* The scheduled base delay at time now, in us. */
+static uint64_t base_delay_us(const struct direction *d, const struct schedule *sc, uint64_t now)
+{
+    uint64_t t_us = d->origin_ns ? (now - d->origin_ns) / 1000u : 0;
+    uint64_t delay = 0;
+    for (size_t i = 0; i < sc->n && sc->steps[i].at_us <= t_us; i++)
+        delay = sc->steps[i].delay_us;
+    return delay;
+}
+
+/* Queues the frame until now + delay_us, or later if the frame ahead leaves
+ * later (no overtaking); counts its real delay. */
+static void enqueue(struct direction *d, const uint8_t *buf, size_t len, uint64_t now, uint64_t delay_us,
+                    bool rtp)
+{
+    uint64_t due = now + delay_us * 1000u;
+    if (due < d->last_due_ns)
+        due = d->last_due_ns;
+    d->last_due_ns = due;
+    struct slot *s = &d->queue[(d->head + d->count) % QUEUE_LEN];
+    s->due_ns = due;
+    s->len = len;
+    memcpy(s->data, buf, len);
+    d->count++;
+    d->st.delayed++;
+    uint64_t real_us = (due - now) / 1000u;
+    d->st.delay_sum_us += real_us;
+    if (real_us > d->st.delay_max_us)
+        d->st.delay_max_us = real_us;
+    if (rtp) {
+        d->st.rtp_delayed++;
+        d->st.rtp_delay_sum_us += real_us;
+    }
+}
+
 /* Reads everything pending on d->in_fd: forwards, queues or drops each frame. */
 static void receive(struct direction *d, const struct opts *o, uint8_t *big)
 {
@@ -244,11 +303,13 @@ static void receive(struct direction *d, const struct opts *o, uint8_t *big)
             continue;
         }
         d->st.udp++;
-        uint64_t draw_us;
+        uint64_t now = now_ns(), draw_us;
         if (kind == FRAME_RTP) {
             unsigned slot;
             uint64_t idx = stream_index(d, &id, &slot);
             d->st.rtp++;
+            if (!d->origin_ns)
+                d->origin_ns = now;
             if (o->loss_permille && rng_keyed(o->seed, d->id, slot, idx, 1) % 1000 < o->loss_permille) {
                 d->st.rtp_dropped++;
                 continue;
@@ -262,21 +323,7 @@ static void receive(struct direction *d, const struct opts *o, uint8_t *big)
             send_frame(d, big, len);
             continue;
         }
-        uint64_t now = now_ns();
-        uint64_t due = now + draw_us * 1000u;
-        if (due < d->last_due_ns)
-            due = d->last_due_ns; /* no overtaking */
-        d->last_due_ns = due;
-        struct slot *s = &d->queue[(d->head + d->count) % QUEUE_LEN];
-        s->due_ns = due;
-        s->len = len;
-        memcpy(s->data, big, len);
-        d->count++;
-        d->st.delayed++;
-        uint64_t real_us = (due - now) / 1000u;
-        d->st.delay_sum_us += real_us;
-        if (real_us > d->st.delay_max_us)
-            d->st.delay_max_us = real_us;
+        enqueue(d, big, len, now, base_delay_us(d, &o->sched[d->id], now) + draw_us, kind == FRAME_RTP);
     }
 }
 
@@ -310,10 +357,11 @@ static void write_stats(const struct opts *o, const struct direction dirs[2])
                 ", \"%s\": {\"frames\": %" PRIu64 ", \"udp\": %" PRIu64 ", \"rtp\": %" PRIu64
                 ", \"rtp_dropped\": %" PRIu64 ", \"delayed\": %" PRIu64 ", \"immediate\": %" PRIu64
                 ", \"overflow\": %" PRIu64 ", \"send_errors\": %" PRIu64
-                ", \"delay_mean_ms\": %.3f, \"delay_max_ms\": %.3f}",
+                ", \"delay_mean_ms\": %.3f, \"delay_max_ms\": %.3f, \"rtp_delay_mean_ms\": %.3f}",
                 dirs[i].name, s->frames, s->udp, s->rtp, s->rtp_dropped, s->delayed, s->immediate, s->overflow,
                 s->send_errors, s->delayed ? (double)s->delay_sum_us / (double)s->delayed / 1000.0 : 0.0,
-                (double)s->delay_max_us / 1000.0);
+                (double)s->delay_max_us / 1000.0,
+                s->rtp_delayed ? (double)s->rtp_delay_sum_us / (double)s->rtp_delayed / 1000.0 : 0.0);
     }
     fprintf(f, "}\n");
     if (f != stdout)
@@ -333,6 +381,32 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
     return 0;
 }
 
+/* SCHEDULE = AT_MS:DELAY_MS[,AT_MS:DELAY_MS...], AT_MS strictly increasing. */
+static int parse_schedule(const char *spec, struct schedule *sc)
+{
+    char buf[512];
+    if (strlen(spec) >= sizeof buf)
+        return -1;
+    strcpy(buf, spec);
+    sc->n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(tok, ':');
+        uint64_t at, delay;
+        if (!colon || sc->n == MAX_STEPS)
+            return -1;
+        *colon = '\0';
+        if (parse_u64(tok, 86400000, &at) < 0 || parse_u64(colon + 1, 10000, &delay) < 0)
+            return -1;
+        if (sc->n > 0 && at * 1000u <= sc->steps[sc->n - 1].at_us)
+            return -1;
+        sc->steps[sc->n].at_us = at * 1000u;
+        sc->steps[sc->n].delay_us = delay * 1000u;
+        sc->n++;
+    }
+    return sc->n > 0 ? 0 : -1;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     int pos = 0;
@@ -349,6 +423,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
         } else if (strcmp(a, "--loss-permille") == 0 && has_val && parse_u64(argv[i + 1], 1000, &v) == 0) {
             o->loss_permille = (unsigned)v;
             i++;
+        } else if (strcmp(a, "--delay-step") == 0 && has_val) {
+            if (parse_schedule(argv[++i], &o->sched[0]) < 0)
+                return -1;
+            o->sched[1] = o->sched[0];
+        } else if (strcmp(a, "--delay-step-a-to-b") == 0 && has_val) {
+            if (parse_schedule(argv[++i], &o->sched[0]) < 0)
+                return -1;
+        } else if (strcmp(a, "--delay-step-b-to-a") == 0 && has_val) {
+            if (parse_schedule(argv[++i], &o->sched[1]) < 0)
+                return -1;
         } else if (strcmp(a, "--stats") == 0 && has_val) {
             o->stats_path = argv[++i];
         } else if (a[0] != '-' && pos == 0) {
@@ -368,8 +452,10 @@ int main(int argc, char **argv)
 {
     struct opts o = { .seed = 1 };
     if (parse_args(argc, argv, &o) < 0) {
-        fprintf(stderr, "usage: wanbridge IF_A IF_B [--seed N] [--delay-max-ms MS] [--loss-permille N] "
-                        "[--stats FILE]\n");
+        fprintf(stderr, "usage: wanbridge IF_A IF_B [--seed N] [--delay-max-ms MS] [--loss-permille N]\n"
+                        "                 [--delay-step AT_MS:DELAY_MS[,...]] [--delay-step-a-to-b AT_MS:DELAY_MS[,...]]\n"
+                        "                 [--delay-step-b-to-a AT_MS:DELAY_MS[,...]] [--stats FILE]\n"
+                        "  --delay-step: base delay DELAY_MS from AT_MS after the direction's first RTP frame on\n");
         return 2;
     }
     char err[256];
