@@ -16,7 +16,7 @@ BIN=${BIN:-build}
 TOOLS=${TOOLS:-$BIN/tools}
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 case $TOOLS in /*) ;; *) TOOLS=$PWD/$TOOLS ;; esac
-SCENARIOS=${SCENARIOS:-"1 2 3 4a 4b 4c 4d 4e 4f 5 6 7"}
+SCENARIOS=${SCENARIOS:-"1 2 3 4a 4b 4c 4d 4e 4f 5 6 7 8 9 10 11"}
 NET_SEED=${NET_SEED:-20250611}
 
 skip() { echo "net: skipped: $*"; exit 0; }
@@ -122,7 +122,8 @@ s1() {
     jqcheck "NAT seen: nat, latched = announced = STUN-mapped" "$WORK/1.json" \
         '.nat.type == "nat" and .nat.latched == .nat.announced and .nat.announced == .nat.mapped_stun'
     # For scenario 6: the clean path's figures.
-    jq '{up_mos: .upstream.mos, up_jitter: .upstream.jitter_mean_ms}' "$WORK/1.json" > "$WORK/clean.json"
+    jq '{up_mos: .upstream.mos, up_jitter: .upstream.jitter_mean_ms, down_mos: .downstream.mos,
+         up_r: .upstream.r_factor, down_r: .downstream.r_factor}' "$WORK/1.json" > "$WORK/clean.json"
 }
 
 # Drops random RTP of the measured streams (not STUN, not priming packets) at
@@ -547,6 +548,250 @@ s7() {
     rc_matches_verdict 7
 }
 
+# ---- issue 11: standing delay, delay steps, the adaptive jitter buffer ----
+#
+# Ground truth from captures of the session's RTP at both ends (the agent's
+# a-lan and the media host's m-lan): every namespace shares the kernel's
+# clock, so a packet's capture times on the two sides give its one-way
+# transit, and tests/net/rtpcap.py turns them into the true delay rise and
+# mean one-way delay, replays the adaptive buffer on the receiver's capture,
+# and computes G.107 from the true figures.
+RTPCAP="python3 tests/net/rtpcap.py"
+CAP_FILTER='udp portrange 10000-20000 and udp[8] & 0xc0 = 0x80'
+CAP_PIDS=""
+# The report's names for the issue-11 figures (ISSUE11.md).
+F_LATE_A=late_adaptive
+F_LATE_F=late_fixed
+F_JB_MEAN=jitter_buffer_mean_ms
+F_JB_MAX=jitter_buffer_max_ms
+F_DELAY=delay_ms
+PCMU_IE=0
+PCMU_BPL=25.1       # src/codec.c (G.113 Appendix I); PCMU has no look-ahead
+PTIME_MS=20
+
+# cap_start NAME NS IF: captures the session's RTP, both ways, on IF to $WORK/NAME.pcapng.
+cap_start() {
+    net_bg "$2" tshark -q -i "$3" -w "$WORK/$1.pcapng" -f "$CAP_FILTER" 2> "$WORK/$1.tshark.err"
+    CAP_PIDS="$CAP_PIDS $BG_PID"
+    for _ in $(seq 1 100); do grep -q "Capturing on" "$WORK/$1.tshark.err" && return 0; sleep 0.1; done
+    bad "tshark did not start on $3: $(cat "$WORK/$1.tshark.err")"
+    return 1
+}
+cap_stop() {
+    local p
+    sleep 0.3
+    for p in $CAP_PIDS; do net_stop_pid "$p" INT; done
+    CAP_PIDS=""
+}
+# cap_read NAME SIDE: reads $WORK/NAME.SIDE.pcapng once (tshark is slow to
+# start): "time seq timestamp" of the measured stream each way into
+# NAME.SIDE.up and NAME.SIDE.down, tshark's RTP stream table into NAME.SIDE.streams.
+cap_read() {
+    local base=$WORK/$1.$2 port
+    port=$(v "$WORK/$1.json" .media_port)
+    tshark -r "$base.pcapng" -d "udp.port==$port,rtp" -Y rtp -T fields -e frame.time_epoch -e rtp.seq \
+        -e rtp.timestamp -e udp.srcport -e udp.dstport -z rtp,streams > "$base.tshark" 2>/dev/null || true
+    awk -F'\t' -v p="$port" -v up="$base.up" -v down="$base.down" '
+        NF == 5 && $5 == p { print $1 "\t" $2 "\t" $3 > up }
+        NF == 5 && $4 == p { print $1 "\t" $2 "\t" $3 > down }
+        NF != 5 && /0x[0-9A-Fa-f]+/ { print > (FILENAME ".streams") }' "$base.tshark"
+    touch "$base.up" "$base.down" "$base.tshark.streams"
+}
+# tshark_mean_jitter STREAMS SSRC: tshark's Mean Jitter (ms) of that stream.
+tshark_mean_jitter() {
+    awk -v s="$(printf '0x%08X' "$2")" 'toupper($7) == toupper(s) { print $16; exit }' "$1"
+}
+# within A B REL ABS: |A - B| <= max(REL * |B|, ABS), both numbers.
+within() {
+    awk -v a="$1" -v b="$2" -v r="$3" -v m="$4" 'BEGIN {
+        if (a == "" || b == "" || a == "null" || b == "null") exit 1
+        d = a - b; if (d < 0) d = -d; t = r * (b < 0 ? -b : b); if (t < m) t = m; exit !(d <= t) }'
+}
+
+# dir_truth NAME up|down: the captures' account of one direction into
+# $WORK/NAME.DIR.truth.json: transit (from the sender's and the receiver's
+# capture), the adaptive buffer replayed on the receiver's, tshark's Mean Jitter.
+dir_truth() {
+    local name=$1 dir=$2 tx=agent rx=media ssrc jit side
+    [ "$dir" = down ] && { tx=media; rx=agent; }
+    for side in agent media; do [ -e "$WORK/$name.$side.tshark" ] || cap_read "$name" "$side"; done
+    ssrc=$(v "$WORK/$name.daemon.json" ".ssrc_$dir")
+    jit=$(tshark_mean_jitter "$WORK/$name.$rx.tshark.streams" "$ssrc")
+    jq -n --argjson t "$($RTPCAP transit "$WORK/$name.$tx.$dir" "$WORK/$name.$rx.$dir" || echo null)" \
+          --argjson j "$($RTPCAP jbuf "$WORK/$name.$rx.$dir" 8000 40 || echo null)" \
+          --arg mj "${jit:-null}" \
+          '{transit: $t, jbuf: $j, tshark_mean_jitter: ($mj | tonumber? // null)}' > "$WORK/$name.$dir.truth.json"
+}
+
+# dir_queue_checks NAME up|down RISE_REF WHAT: the issue-11 checks of one
+# direction on a path that delays but loses nothing: loss 0 = nft, mean
+# jitter = tshark's, delay rise = RISE_REF (ms, what the test created), MOS =
+# G.107 of the true figures.
+dir_queue_checks() {
+    local name=$1 dir=$2 ref=$3 what=$4 f=$WORK/$1.json t=$WORK/$1.$2.truth.json key=upstream nft_lost
+    [ "$dir" = down ] && key=downstream
+    if [ "$dir" = up ]; then nft_lost=$((TRUTH_UP_OUT - TRUTH_UP_IN)); else nft_lost=$((TRUTH_DOWN_OUT - TRUTH_DOWN_IN)); fi
+    local lost jit tjit p95 mos jb mean sent ref_mos
+    lost=$(v "$f" ".$key.lost"); jit=$(v "$f" ".$key.jitter_mean_ms"); tjit=$(v "$t" .tshark_mean_jitter)
+    p95=$(v "$f" ".$key.$F_DELAY.p95"); mos=$(v "$f" ".$key.mos"); jb=$(v "$f" ".$key.$F_JB_MEAN")
+    mean=$(v "$t" .transit.mean_ms); sent=$(v "$t" .transit.sent)
+    # G.107 from the truth, with one figure from the report: the mouth-to-ear
+    # delay is the true mean one-way network delay (captures) + ptime + the
+    # adaptive buffer's mean depth (REPORTED: jitter_buffer_mean_ms, a property
+    # of the receiver's model, not of the wire) + codec look-ahead (PCMU: 0);
+    # loss is the true loss (nft), here 0, so Ie,eff = Ie.
+    local d loss_pct
+    d=$(awk -v m="$mean" -v p="$PTIME_MS" -v j="$jb" 'BEGIN { printf "%.3f", m + p + j }')
+    loss_pct=$(awk -v l="$nft_lost" -v s="$sent" 'BEGIN { printf "%.4f", s > 0 ? 100 * l / s : 0 }')
+    $RTPCAP mos "$d" "$loss_pct" "$PCMU_IE" "$PCMU_BPL" > "$WORK/$name.$dir.g107.json" 2>/dev/null || echo '{}' > "$WORK/$name.$dir.g107.json"
+    ref_mos=$(v "$WORK/$name.$dir.g107.json" .mos)
+    echo "   $key ($what): lost $lost (nft $nft_lost), late $(v "$f" ".$key.late") (adaptive $(v "$f" ".$key.$F_LATE_A"), fixed $(v "$f" ".$key.$F_LATE_F"));" \
+         "mean jitter $jit ms (tshark $tjit ms); delay p50/p95/max $(v "$f" ".$key.$F_DELAY.p50")/$p95/$(v "$f" ".$key.$F_DELAY.max") ms" \
+         "(capture: $(v "$t" .transit.rise_p50_ms)/$(v "$t" .transit.rise_p95_ms)/$(v "$t" .transit.rise_max_ms), mean one-way $mean ms);" \
+         "buffer mean/max $jb/$(v "$f" ".$key.$F_JB_MAX") ms (replay $(v "$t" .jbuf.jb_mean_ms)/$(v "$t" .jbuf.jb_max_ms));" \
+         "MOS $mos, G.107 of the truth $ref_mos (d = $mean + $PTIME_MS + $jb ms, loss $loss_pct %)"
+    eq "$key lost 0 = nft sent - delivered" "$lost" "$nft_lost"
+    eq "$key: nothing lost on the path (nft)" "$nft_lost" 0
+    check "$key mean jitter within 10 % (or 0.2 ms) of tshark's ($jit vs $tjit)" within "$jit" "$tjit" 0.1 0.2
+    check "$key delay rise (p95) within 20 % of $what ($p95 vs $ref ms)" within "$p95" "$ref" 0.2 0
+    check "$key MOS within 0.2 of G.107 from the true loss and delay ($mos vs $ref_mos)" within "$mos" "$ref_mos" 0 0.2
+}
+
+# dir_jbuf_checks NAME up|down: the reported late counts and buffer depth
+# against the replay of the adaptive buffer on the receiver's capture. The
+# capture stamps a packet where it enters the namespace, the probe when its
+# socket receives it: microseconds apart, but a packet whose relative delay
+# sits within that of the target, or of a 20 ms bucket's edge, can fall on
+# the other side, so the counts may differ by a little: max(2, 10 %).
+dir_jbuf_checks() {
+    local name=$1 dir=$2 f=$WORK/$1.json t=$WORK/$1.$2.truth.json key=upstream
+    [ "$dir" = down ] && key=downstream
+    local la lf ra rf jb rjb
+    la=$(v "$f" ".$key.$F_LATE_A"); ra=$(v "$t" .jbuf.late_adaptive)
+    lf=$(v "$f" ".$key.$F_LATE_F"); rf=$(v "$t" .jbuf.late_fixed)
+    jb=$(v "$f" ".$key.$F_JB_MEAN"); rjb=$(v "$t" .jbuf.jb_mean_ms)
+    check "$key late_adaptive = the replay's within max(2, 10 %) ($la vs $ra)" within "$la" "$ra" 0.1 2
+    check "$key late_fixed = the replay's within max(2, 10 %) ($lf vs $rf)" within "$lf" "$rf" 0.1 2
+    check "$key buffer mean depth = the replay's within 10 % ($jb vs $rjb ms)" within "$jb" "$rjb" 0.1 1
+}
+
+# Scenarios 8 (upstream) and 9 (downstream): a standing queue without loss.
+# The agent's link in that direction is a tbf of 1 Mbit/s with a 1 MB queue
+# (it queues, never drops, at these rates), and from 3 s into the probe's run
+# a TCP download or upload whose window (iperf3 -w) keeps that queue standing:
+# a bufferbloated home router while someone downloads. The delay it makes is
+# measured from the captures on both sides of it.
+queue_scenario() {
+    local dir=$1 dev=h-wan rev="" f=$WORK/$SCEN.json
+    [ "$dir" = down ] && { dev=h-lan; rev=-R; }
+    net_up bridge
+    nsx "$NS_HOME" tc qdisc add dev "$dev" root tbf rate 1mbit burst 3000 limit 1000000
+    net_bg "$NS_WAN" iperf3 -s -B "$WAN_IP" > "$WORK/$SCEN.iperf3-server.log" 2>&1
+    for _ in $(seq 1 50); do nsx "$NS_WAN" ss -Hltn "sport = :5201" | grep -q . && break; sleep 0.1; done
+    net_start_daemon "$SCEN"
+    cap_start "$SCEN.agent" "$NS_AGENT" a-lan
+    cap_start "$SCEN.media" "$NS_MEDIA" m-lan
+    net_bg "$NS_AGENT" sh -c "sleep 3; exec iperf3 -c $WAN_IP $rev -w ${QUEUE_WINDOW:-8K} -t 30" > "$WORK/$SCEN.iperf3.log" 2>&1
+    local flood=$BG_PID
+    net_probe "$SCEN" --codec pcmu --duration 10 --timeout 20000
+    net_stop_pid "$flood"
+    cap_stop
+    summary_line "$SCEN"
+    local drops
+    drops=$(nsx "$NS_HOME" tc -s qdisc show dev "$dev" | awk '/dropped/ {gsub(",", "", $7); print $7; exit}')
+    echo "   tbf on homenat's $dev: $drops dropped; TCP flood at $(awk '/bits\/sec/ && !/sender|receiver/ { r = $7 " " $8 } END { print r }' "$WORK/$SCEN.iperf3.log") in its last second"
+    truth_lines "$SCEN"
+    dir_truth "$SCEN" "$dir"
+    eq "tbf dropped nothing" "$drops" 0
+    dir_queue_checks "$SCEN" "$dir" "$(v "$WORK/$SCEN.$dir.truth.json" .transit.rise_p95_ms)" "the capture's queue delay"
+    dir_jbuf_checks "$SCEN" "$dir"
+    jqcheck "verdict not fail" "$f" '.verdict != "fail"'
+    jqcheck "diagnosis bufferbloat, the cause says how far the delay rose" "$f" \
+        '.diagnosis == "bufferbloat" and (.cause | test("delay rose by [0-9]+ ms"))'
+    rc_matches_verdict "$SCEN"
+}
+s8() { queue_scenario up; }
+s9() { queue_scenario down; }
+
+# Scenario 10: the delay steps up mid-run, nothing lost or reordered
+# (wanbridge's delay schedule, timed from each direction's first RTP packet):
+# downstream +60 ms at 5 s, upstream +40 ms at 4 s (different sizes, so a
+# report that mixed up the directions fails).
+STEP_DOWN_MS=60
+STEP_UP_MS=40
+s10() {
+    local f=$WORK/10.json
+    net_up wanbridge
+    net_start_wanbridge --delay-step-a-to-b "4000:$STEP_UP_MS" --delay-step-b-to-a "5000:$STEP_DOWN_MS"
+    net_start_daemon "$SCEN"
+    cap_start 10.agent "$NS_AGENT" a-lan
+    cap_start 10.media "$NS_MEDIA" m-lan
+    net_probe 10 --codec pcmu --duration 10
+    cap_stop
+    net_stop_pid "$WANBRIDGE_PID" TERM
+    summary_line 10
+    echo "   wanbridge: $(jq -c '{up: .a_to_b | {rtp, rtp_dropped, overflow, rtp_delay_mean_ms, delay_max_ms}, down: .b_to_a | {rtp, rtp_dropped, overflow, rtp_delay_mean_ms, delay_max_ms}}' "$WORK/wanbridge.json" 2>/dev/null)"
+    truth_lines 10
+    dir_truth 10 up
+    dir_truth 10 down
+    eq "upstream: nothing reordered (captures)" "$(v "$WORK/10.up.truth.json" .transit.reordered)" 0
+    eq "downstream: nothing reordered (captures)" "$(v "$WORK/10.down.truth.json" .transit.reordered)" 0
+    check "upstream: the captures see the step ($(v "$WORK/10.up.truth.json" .transit.rise_p95_ms) ms)" \
+        within "$(v "$WORK/10.up.truth.json" .transit.rise_p95_ms)" "$STEP_UP_MS" 0 2
+    check "downstream: the captures see the step ($(v "$WORK/10.down.truth.json" .transit.rise_p95_ms) ms)" \
+        within "$(v "$WORK/10.down.truth.json" .transit.rise_p95_ms)" "$STEP_DOWN_MS" 0 2
+    dir_queue_checks 10 up "$STEP_UP_MS" "the step"
+    dir_queue_checks 10 down "$STEP_DOWN_MS" "the step"
+    dir_jbuf_checks 10 up
+    dir_jbuf_checks 10 down
+    jqcheck "verdict not fail" "$f" '.verdict != "fail"'
+    jqcheck "diagnosis bufferbloat, the cause says how far the delay rose" "$f" \
+        '.diagnosis == "bufferbloat" and (.cause | test("delay rose by [0-9]+ ms"))'
+    rc_matches_verdict 10
+}
+
+# Scenario 11: real jitter, no loss. wanbridge delays every UDP frame by a
+# seeded random 0-40 ms (as in scenario 7) both ways; upstream also steps up
+# by 40 ms at 5 s, so that its adaptive buffer has to catch up (a late count
+# that is not 0). The late counts and the buffer's depth against the replay of
+# the adaptive buffer on the receiver's capture; MOS below the clean path's.
+s11() {
+    local f=$WORK/11.json c=$WORK/clean.json
+    net_up wanbridge
+    net_start_wanbridge --seed "$NET_SEED" --delay-max-ms 40 --delay-step-a-to-b "5000:40"
+    net_start_daemon "$SCEN"
+    cap_start 11.agent "$NS_AGENT" a-lan
+    cap_start 11.media "$NS_MEDIA" m-lan
+    net_probe 11 --codec pcmu --duration 10
+    cap_stop
+    net_stop_pid "$WANBRIDGE_PID" TERM
+    summary_line 11
+    truth_lines 11
+    dir_truth 11 up
+    dir_truth 11 down
+    local key dir
+    for dir in up down; do
+        key=upstream; [ "$dir" = down ] && key=downstream
+        echo "   $key: late $(v "$f" ".$key.late") (adaptive $(v "$f" ".$key.$F_LATE_A"), fixed $(v "$f" ".$key.$F_LATE_F"))," \
+             "buffer mean/max $(v "$f" ".$key.$F_JB_MEAN")/$(v "$f" ".$key.$F_JB_MAX") ms; replay: $(jq -c .jbuf "$WORK/11.$dir.truth.json");" \
+             "mean jitter $(v "$f" ".$key.jitter_mean_ms") ms (tshark $(v "$WORK/11.$dir.truth.json" .tshark_mean_jitter)); MOS $(v "$f" ".$key.mos")"
+        dir_jbuf_checks 11 "$dir"
+    done
+    [ -s "$c" ] && jq -e '.down_r' "$c" >/dev/null 2>&1 ||
+        echo '{"up_mos": 4.38, "down_mos": 4.38, "up_r": 91.7, "down_r": 91.7, "assumed": true}' > "$c"
+    echo "   clean path (scenario 1$(jq -r 'if .assumed then ", not run: assumed" else "" end' "$c")):" \
+         "MOS up $(v "$c" .up_mos) (R $(v "$c" .up_r)), down $(v "$c" .down_mos) (R $(v "$c" .down_r))"
+    # R, not the MOS rounded to 0.01: downstream loses nothing and comes
+    # within the buffer, so jitter costs only delay (the buffer's depth, a
+    # higher RTT), a few tenths of R, which the rounded MOS may not show.
+    # MOS is a monotonic function of R, so this is "MOS lower" unrounded.
+    check "upstream MOS below the clean path's ($(v "$f" .upstream.mos) < $(v "$c" .up_mos); R $(v "$f" .upstream.r_factor) < $(v "$c" .up_r))" \
+        jq -e --slurpfile c "$c" '.upstream.mos < $c[0].up_mos and .upstream.r_factor < $c[0].up_r' "$f"
+    check "downstream MOS below the clean path's ($(v "$f" .downstream.mos) <= $(v "$c" .down_mos); R $(v "$f" .downstream.r_factor) < $(v "$c" .down_r))" \
+        jq -e --slurpfile c "$c" '.downstream.mos <= $c[0].down_mos and .downstream.r_factor < $c[0].down_r' "$f"
+    rc_matches_verdict 11
+}
+
 titles() {
     case $1 in
         1) echo "clean path, 10 s" ;;
@@ -561,6 +806,10 @@ titles() {
         5) echo "symmetric NAT at homenat (masquerade fully-random), 5 s" ;;
         6) echo "congested uplink: tbf 256 kbit/s + iperf3 UDP flood 300 kbit/s, 10 s" ;;
         7) echo "jitter: wanbridge delays UDP 0-40 ms, drops 2 % RTP (seeded); vs tshark, PCMU 10 s" ;;
+        8) echo "standing queue upstream: tbf 1 Mbit/s, 1 MB queue + TCP upload (window-limited), no loss, 10 s" ;;
+        9) echo "standing queue downstream: tbf 1 Mbit/s, 1 MB queue + TCP download (window-limited), no loss, 10 s" ;;
+        10) echo "delay steps up mid-run (wanbridge): upstream +${STEP_UP_MS} ms at 4 s, downstream +${STEP_DOWN_MS} ms at 5 s, 10 s" ;;
+        11) echo "jitter without loss: wanbridge 0-40 ms (seeded), upstream also +40 ms at 5 s; adaptive buffer vs replay, 10 s" ;;
     esac
 }
 
