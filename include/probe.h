@@ -23,7 +23,8 @@ struct rp_probe_opts {
     unsigned    duration_s;
     unsigned    bitrate_bps;     /* 0 = codec default */
     int         dscp;            /* -1 = leave unmarked */
-    unsigned    jitter_buffer_ms;
+    unsigned    jitter_buffer_ms;    /* the fixed buffer (reported always; the MOS basis unless adaptive) */
+    bool        jitter_buffer_adaptive; /* MOS from the adaptive buffer model */
     unsigned    timeout_ms;      /* control API */
     bool        keep_session;    /* do not DELETE at the end (inspection, tests) */
     bool        progress;        /* live progress on stderr */

@@ -21,6 +21,7 @@ enum rp_diagnosis {
     RP_DIAG_NO_MEDIA,
     RP_DIAG_DEGRADED,                    /* two-way, but loss/jitter/delay beyond thresholds */
     RP_DIAG_SYMMETRIC_NAT,               /* two-way only thanks to latching: the agent's NAT maps per destination */
+    RP_DIAG_BUFFERBLOAT,                 /* two-way, but a queue built up on the path during the test */
 };
 
 struct rp_dir_report {
@@ -29,6 +30,8 @@ struct rp_dir_report {
     struct rp_rxsummary rx; /* receiver's view; rx.expected == sent when sent is known */
     uint64_t host_drops;    /* datagrams the receiving host dropped (socket queue), not network loss */
     double   kbps;          /* on the wire (IP+UDP+RTP) */
+    double   mouth_to_ear_ms; /* one-way estimate the E-model used: RTT/2 + ptime + this direction's
+                                 jitter buffer (adaptive mean or fixed) + codec look-ahead */
     double   r_factor;
     double   mos;
     uint64_t auth_failures; /* packets whose SRTP or HMAC tag did not verify (dropped) */
@@ -54,7 +57,8 @@ struct rp_report {
     char     transport[32];     /* "rtp" | "srtp" */
     char     cipher[32];        /* SRTP suite, "" for plain RTP */
     double   duration_s;        /* media send duration */
-    unsigned jitter_buffer_ms;
+    unsigned jitter_buffer_ms;  /* the fixed buffer's depth */
+    bool     jitter_buffer_adaptive; /* the MOS counts late packets and buffer delay of the adaptive model */
     char     server[256];
     char     session_id[64];
     unsigned media_port;
@@ -64,7 +68,7 @@ struct rp_report {
     struct rp_dir_report down;  /* host -> agent, measured by the probe */
     bool     has_rtt;
     double   rtt_min_ms, rtt_avg_ms, rtt_p95_ms, rtt_max_ms;
-    double   mouth_to_ear_ms;   /* one-way estimate used for the E-model: RTT/2 + ptime + jitter buffer + codec */
+    double   mouth_to_ear_ms;   /* the larger of the two directions' estimates (rp_dir_report) */
     struct {
         char local[64];         /* the probe's media socket */
         char control_seen[64];  /* the probe's IP as the daemon saw it on the control connection */
@@ -96,10 +100,13 @@ void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t);
 struct rp_score_in {
     const struct rp_codec_info *codec; /* E-model ie, bpl and look-ahead */
     unsigned ptime_ms;
-    unsigned jitter_buffer_ms;
+    unsigned jitter_buffer_ms;         /* the fixed buffer */
+    bool     adaptive;                 /* MOS basis: the adaptive buffer model, else the fixed buffer */
     int64_t *rtt_ns;                   /* round-trip samples, any order: sorted in place */
     size_t   nrtt;
 };
+/* Late packets under the buffer the MOS uses (adaptive or fixed). */
+uint64_t rp_dir_late(const struct rp_report *r, const struct rp_dir_report *d);
 /* Completes a report whose up/down sent and rx (wire_bytes included) are filled
  * in: kbps, r_factor and mos of each direction, the RTT figures (has_rtt is
  * false without samples), mouth_to_ear_ms, then rp_report_classify_nat() and

@@ -15,8 +15,9 @@ enum rp_rx_class {
     RP_RX_DUPLICATE,     /* seen before: not counted as received */
 };
 
-/* clock_rate: RTP clock (Hz). jb_ms: depth of the simulated jitter buffer; a packet
- * whose transit exceeds the lowest transit seen so far by more than jb_ms is late. */
+/* clock_rate: RTP clock (Hz). jb_ms: depth of the fixed jitter buffer; a packet
+ * whose transit exceeds the lowest transit seen so far by more than jb_ms is late
+ * under it. The adaptive buffer model (jbuf.h) judges the same arrivals too. */
 struct rp_rxstats *rp_rxstats_new(unsigned clock_rate, unsigned jb_ms);
 void rp_rxstats_free(struct rp_rxstats *s);
 
@@ -24,7 +25,7 @@ void rp_rxstats_free(struct rp_rxstats *s);
  * the first arrival). Call before the first rp_rxstats_add(). */
 void rp_rxstats_set_first_seq(struct rp_rxstats *s, uint16_t first_seq);
 
-/* One arrival. arrival_ns: receive time (kernel timestamp, CLOCK_REALTIME ns).
+/* One arrival. arrival_ns: receive time (the kernel's timestamp on CLOCK_MONOTONIC, ns).
  * wire_bytes: the datagram's size on the wire (IP + UDP + RTP). */
 enum rp_rx_class rp_rxstats_add(struct rp_rxstats *s, uint16_t seq, uint32_t rtp_ts,
                                 uint64_t arrival_ns, size_t wire_bytes);
@@ -36,7 +37,15 @@ struct rp_rxsummary {
     double   loss_pct;      /* 100 * lost / expected; 0 when expected is 0 */
     uint64_t duplicates;
     uint64_t reordered;
-    uint64_t late;          /* received but too late for the simulated jitter buffer */
+    uint64_t late;          /* received but too late for a fixed buffer of jb_ms (above the lowest transit) */
+    uint64_t late_adaptive; /* too late for the adaptive buffer model (jbuf.h) */
+    double   jb_mean_ms;    /* the adaptive buffer's mean and largest target (its depth) */
+    double   jb_max_ms;
+    double   delay_p50_ms;  /* transit above the run's lowest: p50, p95, max */
+    double   delay_p95_ms;
+    double   delay_max_ms;
+    double   delay_rise_ms; /* how far the floor (lowest transit of 2 s) rose above the run's lowest:
+                               a standing queue, not jitter */
     uint64_t bursts;        /* runs of consecutive lost packets (leading/trailing runs included when known) */
     uint32_t max_burst;     /* longest run */
     double   burst_ratio;   /* G.113 BurstR = 1/(p+q) from the run counts; 1.0 with no loss */

@@ -46,7 +46,10 @@ static void usage(FILE *out)
             "  --dscp N|none         DSCP on media packets (%d = EF, as phones mark voice)\n"
             "  --stun HOST[:PORT]|none  STUN server for NAT discovery (default: the media host's %u,\n"
             "                        rtpprobed or coturn); the media port itself is always asked too\n"
-            "  --jitter-buffer MS    simulated receive jitter buffer for late packets and MOS (40)\n"
+            "  --jitter-buffer adaptive|MS\n"
+            "                        the receiver the MOS assumes: an adaptive jitter buffer as WebRTC's\n"
+            "                        (default), or a fixed one of MS ms; late packets under a fixed 40 ms\n"
+            "                        buffer (or MS) are reported either way\n"
             "  --json                JSON report (schema: docs/report.schema.json)\n"
             "  --nagios              Nagios/Icinga status line with perfdata\n"
             "  --cacert FILE         CA certificate(s) to verify the daemon\n"
@@ -71,6 +74,26 @@ static int parse_unsigned(const char *opt, const char *s, unsigned min, unsigned
         return -1;
     }
     *out = (unsigned)v;
+    return 0;
+}
+
+/* --jitter-buffer adaptive|MS: the MOS basis; MS also sizes the fixed buffer reported beside it. */
+static int parse_jitter_buffer(const char *s, struct rp_probe_opts *p)
+{
+    if (strcmp(s, "adaptive") == 0) {
+        p->jitter_buffer_adaptive = true;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v > 1000) {
+        fprintf(stderr, "rtpprobe: --jitter-buffer: expected \"adaptive\" or a whole number of ms from 0 to 1000, "
+                        "got \"%s\"\n", s);
+        return -1;
+    }
+    p->jitter_buffer_adaptive = false;
+    p->jitter_buffer_ms = (unsigned)v;
     return 0;
 }
 
@@ -211,6 +234,7 @@ static void cli_defaults(struct cli_opts *o)
     o->probe.duration_s = DEFAULT_DURATION_S;
     o->probe.dscp = RP_DSCP_EF;
     o->probe.jitter_buffer_ms = DEFAULT_JB_MS;
+    o->probe.jitter_buffer_adaptive = true;
     o->probe.timeout_ms = DEFAULT_TIMEOUT_MS;
     rp_thresholds_default(&o->probe.thresholds);
 }
@@ -268,7 +292,7 @@ static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opt
     case OPT_DURATION: bad = parse_unsigned("--duration", optarg, 1, MAX_DURATION_S, &p->duration_s); break;
     case OPT_BITRATE: bad = parse_unsigned("--bitrate", optarg, 6000, 510000, &p->bitrate_bps); break;
     case OPT_DSCP: bad = parse_dscp(optarg, &p->dscp); break;
-    case OPT_JB: bad = parse_unsigned("--jitter-buffer", optarg, 0, 1000, &p->jitter_buffer_ms); break;
+    case OPT_JB: bad = parse_jitter_buffer(optarg, p); break;
     case OPT_JSON: o->json = true; break;
     case OPT_NAGIOS: o->nagios = true; break;
     case OPT_CACERT: p->cacert = optarg; break;

@@ -200,7 +200,8 @@ static void build_report(struct run *r, const json_t *daemon_final)
 
     size_t nrtt;
     int64_t rtt_max;
-    struct rp_score_in in = { .codec = r->codec, .ptime_ms = o->ptime_ms, .jitter_buffer_ms = o->jitter_buffer_ms };
+    struct rp_score_in in = { .codec = r->codec, .ptime_ms = o->ptime_ms, .jitter_buffer_ms = o->jitter_buffer_ms,
+                              .adaptive = o->jitter_buffer_adaptive };
     in.rtt_ns = rp_downrx_rtts(r->down, &nrtt, &rtt_max);
     in.nrtt = nrtt;
     rp_report_finish(rep, &in, &o->thresholds);

@@ -45,6 +45,7 @@ const char *rp_diagnosis_name(enum rp_diagnosis d)
     case RP_DIAG_NO_MEDIA: return "no-media";
     case RP_DIAG_DEGRADED: return "degraded";
     case RP_DIAG_SYMMETRIC_NAT: return "symmetric-nat";
+    case RP_DIAG_BUFFERBLOAT: return "bufferbloat";
     }
     return "unknown";
 }
@@ -267,6 +268,9 @@ enum phrase {
     P_UP_UNKNOWN,
     P_UP_UNKNOWN_RTT,       /* ... but RTT replies prove upstream arrived */
     P_DOWN_UNKNOWN,
+    P_BLOAT_UP,             /* the delay rose: a queue on the path */
+    P_BLOAT_DOWN,
+    P_TOO_MUCH_DELAY,
     /* remediations */
     P_FIX_NOTHING,
     P_FIX_CONTROL,
@@ -280,6 +284,8 @@ enum phrase {
     P_FIX_UPLINK_MOS,
     P_FIX_DOWNLINK,
     P_FIX_DOWNLINK_MOS,
+    P_FIX_BLOAT_UP,
+    P_FIX_BLOAT_DOWN,
     P_COUNT
 };
 
@@ -341,6 +347,41 @@ static void decide_symmetric(struct decision *d)
     d->remedy = P_FIX_SYMMETRIC_NAT;
 }
 
+/* A standing queue worth naming: the delay's floor rose this far during the run. */
+#define BLOAT_RISE_MS 30.0
+/* One-way delay a call tolerates (G.114 keeps 150 ms for good interactivity). */
+#define CALL_ONE_WAY_MS 150.0
+
+/* The direction whose delay rose most during the run. */
+static enum side most_delayed(const struct rp_report *r)
+{
+    return r->up.rx.delay_rise_ms > r->down.rx.delay_rise_ms ? SIDE_UP : SIDE_DOWN;
+}
+
+/* One-way network delay plus what the receiver's jitter buffer holds. */
+static double one_way_ms(const struct rp_report *r, const struct rp_dir_report *d)
+{
+    return (r->has_rtt ? r->rtt_avg_ms / 2 : 0) +
+           (r->jitter_buffer_adaptive ? d->rx.jb_mean_ms : (double)r->jitter_buffer_ms);
+}
+
+/* Two-way within the thresholds, but the delay rose under load while loss
+ * stayed low: name the queue. A pass unless the delay is more than a call
+ * tolerates. */
+static void decide_bloat(struct decision *d, const struct rp_report *r)
+{
+    enum side side = most_delayed(r);
+    const struct rp_dir_report *dir = side == SIDE_UP ? &r->up : &r->down;
+    if (dir->rx.delay_rise_ms < BLOAT_RISE_MS)
+        return;
+    bool too_slow = one_way_ms(r, dir) > CALL_ONE_WAY_MS;
+    d->diagnosis = RP_DIAG_BUFFERBLOAT;
+    d->verdict = verdict_max(d->verdict, too_slow ? RP_VERDICT_WARN : RP_VERDICT_PASS);
+    d->cause[0] = side == SIDE_UP ? P_BLOAT_UP : P_BLOAT_DOWN;
+    d->cause[1] = too_slow ? P_TOO_MUCH_DELAY : P_NONE;
+    d->remedy = side == SIDE_UP ? P_FIX_BLOAT_UP : P_FIX_BLOAT_DOWN;
+}
+
 /* Why upstream did not count as arrived, when downstream did. */
 static enum phrase up_blocked_cause(const struct rp_dir_report *up)
 {
@@ -357,6 +398,8 @@ static void decide_measured(struct decision *d, const struct rp_report *r, const
 {
     if (up && down) {
         decide_flowing(d, fs, P_NONE);
+        if (d->diagnosis == RP_DIAG_TWO_WAY)
+            decide_bloat(d, r);
         if (strcmp(r->nat.type, "symmetric") == 0)
             decide_symmetric(d);
     } else if (down) {
@@ -426,6 +469,12 @@ static const char *const phrase_text[P_COUNT] = {
     [P_UP_UNKNOWN_RTT] = "upstream unknown (no figures from the media host, but RTT replies show upstream "
                          "arrived)",
     [P_DOWN_UNKNOWN] = "downstream unknown (no receive figures from the probe)",
+    [P_BLOAT_UP] = "delay rose by {rise} during the test on the way from the agent, with little loss: a queue "
+                   "on the agent's link (bufferbloat); the call's jitter buffer absorbs it as delay",
+    [P_BLOAT_DOWN] = "delay rose by {rise} during the test on the way to the agent, with little loss: a queue "
+                     "on the agent's link (bufferbloat); the call's jitter buffer absorbs it as delay",
+    [P_TOO_MUCH_DELAY] = "one-way delay with the jitter buffer reaches {oneway}, more than a call tolerates "
+                         "(150 ms)",
     [P_FIX_NOTHING] = "none needed",
     [P_FIX_CONTROL] = "check the probe's control connection to the daemon (HTTPS, nginx on 443) and run "
                       "again",
@@ -448,6 +497,9 @@ static const char *const phrase_text[P_COUNT] = {
                        "bandwidth; QoS/DSCP EF for {udp_range}",
     [P_FIX_DOWNLINK_MOS] = "late packets or delay lower the downstream MOS: check the agent's downlink (Wi-Fi, "
                            "competing downloads) and QoS/DSCP EF for {udp_range}",
+    [P_FIX_BLOAT_UP] = "enable SQM/fq_codel on the agent's router, or stop large uploads (backups, cloud sync) "
+                       "during calls",
+    [P_FIX_BLOAT_DOWN] = "enable SQM/fq_codel on the agent's router, or stop large downloads during calls",
 };
 
 /* How each metric reads in a finding: "upstream loss 3.2 % (warn ≥ 1 %)",
@@ -507,11 +559,11 @@ static void append_findings(char *buf, size_t size, const struct findings *fs, c
 }
 
 /* What the braces in phrase_text[] name, and their values. */
-enum filler { F_PORT = 0, F_UDP_RANGE, F_RANGE, F_COUNT, F_FINDINGS, F_N };
+enum filler { F_PORT = 0, F_UDP_RANGE, F_RANGE, F_COUNT, F_RISE, F_ONEWAY, F_FINDINGS, F_N };
 
 static const char *const filler_name[F_N] = {
     [F_PORT] = "port", [F_UDP_RANGE] = "udp_range", [F_RANGE] = "range", [F_COUNT] = "count",
-    [F_FINDINGS] = "findings",
+    [F_RISE] = "rise", [F_ONEWAY] = "oneway", [F_FINDINGS] = "findings",
 };
 
 struct fillers {
@@ -537,6 +589,9 @@ static void fillers_init(struct fillers *v, const struct rp_report *r, const str
         snprintf(v->text[F_RANGE], sizeof v->text[F_RANGE], "<media.port_min>-<media.port_max>");
     }
     snprintf(v->text[F_COUNT], sizeof v->text[F_COUNT], "%" PRIu64, r->up.foreign_source);
+    const struct rp_dir_report *slow = most_delayed(r) == SIDE_UP ? &r->up : &r->down;
+    snprintf(v->text[F_RISE], sizeof v->text[F_RISE], "%s ms", num_trim(slow->rx.delay_rise_ms, 0).s);
+    snprintf(v->text[F_ONEWAY], sizeof v->text[F_ONEWAY], "%s ms", num_trim(one_way_ms(r, slow), 0).s);
     v->fs = fs;
     v->r = r;
 }
@@ -646,11 +701,20 @@ static void score_rtt(struct rp_report *rep, int64_t *rtt_ns, size_t n)
 
 /* Bitrate on the wire, and the E-model with the packets the jitter buffer
  * discarded (late) counted as lost. */
-static void score_dir(struct rp_dir_report *d, const struct rp_score_in *in, double mouth_to_ear_ms)
+/* The packets a receiver would not play: lost, or late under the MOS basis buffer. */
+uint64_t rp_dir_late(const struct rp_report *r, const struct rp_dir_report *d)
+{
+    return r->jitter_buffer_adaptive ? d->rx.late_adaptive : d->rx.late;
+}
+
+/* A deep adaptive buffer costs delay rather than loss, as in a real call. */
+static void score_dir(struct rp_dir_report *d, const struct rp_score_in *in, double path_ms, uint64_t late)
 {
     d->kbps = d->sent ? (double)d->rx.wire_bytes * 8.0 / (double)(d->sent * in->ptime_ms) : 0;
+    double buffer_ms = in->adaptive ? d->rx.jb_mean_ms : (double)in->jitter_buffer_ms;
+    d->mouth_to_ear_ms = path_ms + in->ptime_ms + buffer_ms + in->codec->algo_delay_ms;
     double expected = (double)d->rx.expected;
-    double ppl = expected > 0 ? 100.0 * ((double)d->rx.lost + (double)d->rx.late) / expected : 100.0;
+    double ppl = expected > 0 ? 100.0 * ((double)d->rx.lost + (double)late) / expected : 100.0;
     if (ppl < 0)
         ppl = 0;
     struct rp_emodel_in e = {
@@ -658,7 +722,7 @@ static void score_dir(struct rp_dir_report *d, const struct rp_score_in *in, dou
         .bpl = in->codec->bpl,
         .ppl_pct = ppl > 100 ? 100 : ppl,
         .burst_r = d->rx.burst_ratio >= 1 ? d->rx.burst_ratio : 1,
-        .delay_ms = mouth_to_ear_ms,
+        .delay_ms = d->mouth_to_ear_ms,
     };
     struct rp_emodel_out out;
     rp_emodel_compute(&e, &out);
@@ -669,12 +733,14 @@ static void score_dir(struct rp_dir_report *d, const struct rp_score_in *in, dou
 void rp_report_finish(struct rp_report *rep, const struct rp_score_in *in, const struct rp_thresholds *t)
 {
     score_rtt(rep, in->rtt_ns, in->nrtt);
+    rep->jitter_buffer_adaptive = in->adaptive;
     /* Mouth-to-ear: half the RTT (clocks are not assumed in sync), packetisation,
      * jitter buffer, codec look-ahead. */
-    rep->mouth_to_ear_ms = (rep->has_rtt ? rep->rtt_avg_ms / 2 : 0) + in->ptime_ms + in->jitter_buffer_ms +
-                           in->codec->algo_delay_ms;
-    score_dir(&rep->up, in, rep->mouth_to_ear_ms);
-    score_dir(&rep->down, in, rep->mouth_to_ear_ms);
+    double path_ms = rep->has_rtt ? rep->rtt_avg_ms / 2 : 0;
+    score_dir(&rep->up, in, path_ms, rp_dir_late(rep, &rep->up));
+    score_dir(&rep->down, in, path_ms, rp_dir_late(rep, &rep->down));
+    rep->mouth_to_ear_ms = rep->up.mouth_to_ear_ms > rep->down.mouth_to_ear_ms ? rep->up.mouth_to_ear_ms
+                                                                               : rep->down.mouth_to_ear_ms;
     rp_report_classify_nat(rep);
     rp_report_evaluate(rep, t);
 }
@@ -726,7 +792,25 @@ static void put(json_t *obj, const char *key, json_t *value, bool *ok)
         *ok = false;
 }
 
-static json_t *dir_json(const struct rp_dir_report *d, bool is_up, bool *ok)
+/* The adaptive buffer's and the delay view's figures of one direction. */
+static void put_playout(json_t *o, const struct rp_dir_report *d, bool got, bool *ok)
+{
+    put(o, "late_adaptive", d->measured ? j_u64(d->rx.late_adaptive) : json_null(), ok);
+    put(o, "late_fixed", d->measured ? j_u64(d->rx.late) : json_null(), ok);
+    put(o, "jitter_buffer_mean_ms", got ? j_real(d->rx.jb_mean_ms, 3) : json_null(), ok);
+    put(o, "jitter_buffer_max_ms", got ? j_real(d->rx.jb_max_ms, 3) : json_null(), ok);
+    json_t *delay = got ? json_object() : json_null();
+    if (got && delay) {
+        put(delay, "p50", j_real(d->rx.delay_p50_ms, 3), ok);
+        put(delay, "p95", j_real(d->rx.delay_p95_ms, 3), ok);
+        put(delay, "max", j_real(d->rx.delay_max_ms, 3), ok);
+        put(delay, "rise", j_real(d->rx.delay_rise_ms, 3), ok);
+    }
+    put(o, "delay_ms", delay, ok);
+    put(o, "mouth_to_ear_ms", got ? j_real(d->mouth_to_ear_ms, 3) : json_null(), ok);
+}
+
+static json_t *dir_json(const struct rp_report *r, const struct rp_dir_report *d, bool is_up, bool *ok)
 {
     json_t *o = json_object();
     if (!o) {
@@ -744,7 +828,8 @@ static json_t *dir_json(const struct rp_dir_report *d, bool is_up, bool *ok)
     put(o, "loss_pct", m ? j_real(d->rx.loss_pct, 3) : json_null(), ok);
     put(o, "duplicates", m ? j_u64(d->rx.duplicates) : json_null(), ok);
     put(o, "reordered", m ? j_u64(d->rx.reordered) : json_null(), ok);
-    put(o, "late", m ? j_u64(d->rx.late) : json_null(), ok);
+    put(o, "late", m ? j_u64(rp_dir_late(r, d)) : json_null(), ok);
+    put_playout(o, d, got, ok);
     put(o, "bursts", m ? j_u64(d->rx.bursts) : json_null(), ok);
     put(o, "max_burst", m ? j_u64(d->rx.max_burst) : json_null(), ok);
     put(o, "burst_ratio", got ? j_real(d->rx.burst_ratio, 3) : json_null(), ok);
@@ -790,8 +875,9 @@ static json_t *report_json(const struct rp_report *r)
     put(o, "duration_s", j_real(r->duration_s, 3), &ok);
     put(o, "jitter_buffer_ms", json_integer(r->jitter_buffer_ms), &ok);
     put(o, "media_port", r->media_port ? json_integer(r->media_port) : json_null(), &ok);
-    put(o, "upstream", dir_json(&r->up, true, &ok), &ok);
-    put(o, "downstream", dir_json(&r->down, false, &ok), &ok);
+    put(o, "jitter_buffer", json_string(r->jitter_buffer_adaptive ? "adaptive" : "fixed"), &ok);
+    put(o, "upstream", dir_json(r, &r->up, true, &ok), &ok);
+    put(o, "downstream", dir_json(r, &r->down, false, &ok), &ok);
     if (r->has_rtt) {
         json_t *rtt = json_object();
         if (rtt) {
@@ -889,6 +975,26 @@ static const char *text_or_dash(const char *s, size_t cap)
     return strnlen(s, cap) ? s : "-";
 }
 
+/* Late packets under each buffer (the MOS basis first) and the delay view. */
+static void print_playout_rows(const struct rp_report *r, FILE *out)
+{
+    const struct rp_dir_report *u = &r->up, *d = &r->down;
+    bool um = u->measured, dm = d->measured, ug = dir_received(u), dg = dir_received(d);
+    char fixed[48];
+    snprintf(fixed, sizeof fixed, "late (fixed %u ms)", r->jitter_buffer_ms);
+    if (r->jitter_buffer_adaptive)
+        row(out, "late (adaptive buffer)", cell_u64(um, u->rx.late_adaptive).s, cell_u64(dm, d->rx.late_adaptive).s);
+    row(out, fixed, cell_u64(um, u->rx.late).s, cell_u64(dm, d->rx.late).s);
+    if (!r->jitter_buffer_adaptive)
+        row(out, "late (adaptive buffer)", cell_u64(um, u->rx.late_adaptive).s, cell_u64(dm, d->rx.late_adaptive).s);
+    row(out, "adaptive buffer mean", cell_real(ug, u->rx.jb_mean_ms, 1, "ms").s,
+        cell_real(dg, d->rx.jb_mean_ms, 1, "ms").s);
+    row(out, "delay rise (queue)", cell_real(ug, u->rx.delay_rise_ms, 1, "ms").s,
+        cell_real(dg, d->rx.delay_rise_ms, 1, "ms").s);
+    row(out, "delay above min p95", cell_real(ug, u->rx.delay_p95_ms, 1, "ms").s,
+        cell_real(dg, d->rx.delay_p95_ms, 1, "ms").s);
+}
+
 void rp_report_print_text(const struct rp_report *r, FILE *out)
 {
     const struct rp_dir_report *u = &r->up, *d = &r->down;
@@ -899,12 +1005,15 @@ void rp_report_print_text(const struct rp_report *r, FILE *out)
             (int)sizeof r->server, text_or_dash(r->server, sizeof r->server),
             (int)sizeof r->session_id, text_or_dash(r->session_id, sizeof r->session_id));
     bool has_cipher = strnlen(r->cipher, sizeof r->cipher) > 0;
-    fprintf(out, "  %.*s %u ms, %s kbit/s, %.*s%s%.*s, %s s, jitter buffer %u ms, media port %u\n\n",
+    char jb[48];
+    snprintf(jb, sizeof jb, r->jitter_buffer_adaptive ? "adaptive (MOS), fixed %u ms" : "%u ms (MOS)",
+             r->jitter_buffer_ms);
+    fprintf(out, "  %.*s %u ms, %s kbit/s, %.*s%s%.*s, %s s, jitter buffer %s, media port %u\n\n",
             (int)sizeof r->codec, text_or_dash(r->codec, sizeof r->codec), r->ptime_ms,
             num_trim(r->bitrate / 1000.0, 3).s,
             (int)sizeof r->transport, text_or_dash(r->transport, sizeof r->transport),
             has_cipher ? " " : "", (int)sizeof r->cipher, has_cipher ? r->cipher : "",
-            num_trim(r->duration_s, 1).s, r->jitter_buffer_ms, r->media_port);
+            num_trim(r->duration_s, 1).s, jb, r->media_port);
 
     row(out, "", "upstream", "downstream");
     row(out, "", "agent->host", "host->agent");
@@ -915,7 +1024,7 @@ void rp_report_print_text(const struct rp_report *r, FILE *out)
     row(out, "loss", cell_real(um, u->rx.loss_pct, 2, "%").s, cell_real(dm, d->rx.loss_pct, 2, "%").s);
     row(out, "duplicates", cell_u64(um, u->rx.duplicates).s, cell_u64(dm, d->rx.duplicates).s);
     row(out, "reordered", cell_u64(um, u->rx.reordered).s, cell_u64(dm, d->rx.reordered).s);
-    row(out, "late (jitter buffer)", cell_u64(um, u->rx.late).s, cell_u64(dm, d->rx.late).s);
+    print_playout_rows(r, out);
     row(out, "loss bursts", cell_u64(um, u->rx.bursts).s, cell_u64(dm, d->rx.bursts).s);
     row(out, "longest burst", cell_u64(um, u->rx.max_burst).s, cell_u64(dm, d->rx.max_burst).s);
     row(out, "burst ratio", cell_real(ug, u->rx.burst_ratio, 2, "").s,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jbuf.h"
 #include "timeutil.h"
 
 /* Duplicate detection window, in packets behind the highest sequence seen. A packet
@@ -24,6 +25,12 @@
 #define HIST_BINS       (FINE_BINS + COARSE_BINS + 1u) /* + overflow */
 #define FINE_LIMIT_NS   ((uint64_t)FINE_BINS * FINE_BIN_NS)
 #define COARSE_LIMIT_NS (FINE_LIMIT_NS + (uint64_t)COARSE_BINS * COARSE_BIN_NS)
+
+/* Transit above the first packet's, for the delay view: 2 ms bins from -1 s
+ * to +3 s (clamped at both ends); the minimum and maximum are kept exactly. */
+#define DELAY_BIN_NS    2000000
+#define DELAY_BINS      2048u
+#define DELAY_FLOOR_NS  (-1000 * (int64_t)NS_PER_MS)
 
 /* Runs of missing sequence numbers, fed in sequence order. */
 struct run_tracker {
@@ -65,6 +72,11 @@ struct rp_rxstats {
     uint64_t ipdv_count;
     uint64_t ipdv_max_ns;
     uint32_t ipdv_hist[HIST_BINS];
+
+    struct rp_jbuf *jbuf;    /* the adaptive buffer's view of the same arrivals */
+    double   max_transit_ns;
+    uint64_t delay_count;
+    uint32_t delay_hist[DELAY_BINS];
 };
 
 struct rp_rxstats *rp_rxstats_new(unsigned clock_rate, unsigned jb_ms)
@@ -78,11 +90,19 @@ struct rp_rxstats *rp_rxstats_new(unsigned clock_rate, unsigned jb_ms)
         return NULL;
     s->ns_per_tick = (double)NS_PER_S / (double)clock_rate;
     s->jb_ns = (double)jb_ms * NS_PER_MS;
+    s->jbuf = rp_jbuf_new();
+    if (s->jbuf == NULL) {
+        free(s);
+        return NULL;
+    }
     return s;
 }
 
 void rp_rxstats_free(struct rp_rxstats *s)
 {
+    if (s == NULL)
+        return;
+    rp_jbuf_free(s->jbuf);
     free(s);
 }
 
@@ -213,6 +233,24 @@ static void ipdv_record(struct rp_rxstats *s, double ipdv_ns)
         s->ipdv_max_ns = mag;
 }
 
+/* What a receiver would make of this arrival: late under the adaptive buffer,
+ * and how far its transit lies above the first packet's (the delay view). */
+static void playout_record(struct rp_rxstats *s, int64_t arrival_ns, double transit_ns)
+{
+    int64_t t = (int64_t)llround(transit_ns);
+    int64_t bin = (t - DELAY_FLOOR_NS) / DELAY_BIN_NS;
+    (void)rp_jbuf_add(s->jbuf, arrival_ns, t);
+    if (bin < 0)
+        bin = 0;
+    if (bin >= (int64_t)DELAY_BINS)
+        bin = DELAY_BINS - 1;
+    if (s->delay_hist[bin] < UINT32_MAX)
+        s->delay_hist[bin]++;
+    s->delay_count++;
+    if (transit_ns > s->max_transit_ns)
+        s->max_transit_ns = transit_ns;
+}
+
 /* Extended sequence number of the first arrival: ahead of the announced first
  * sequence number when that is known. */
 static int64_t first_ext(const struct rp_rxstats *s, uint16_t seq)
@@ -237,6 +275,7 @@ static void start(struct rp_rxstats *s, int64_t ext, uint32_t rtp_ts, uint64_t a
     s->min_transit_ns = 0.0;
     s->first_arrival_ns = arrival_ns;
     s->last_arrival_ns = arrival_ns;
+    playout_record(s, 0, 0.0);
 }
 
 enum rp_rx_class rp_rxstats_add(struct rp_rxstats *s, uint16_t seq, uint32_t rtp_ts,
@@ -300,6 +339,7 @@ enum rp_rx_class rp_rxstats_add(struct rp_rxstats *s, uint16_t seq, uint32_t rtp
         s->min_transit_ns = transit_ns;
     if (transit_ns - s->min_transit_ns > s->jb_ns)
         s->late++;
+    playout_record(s, ns_diff(s->t0_arrival_ns, arrival_ns), transit_ns);
 
     if (cls == RP_RX_IN_ORDER) {
         /* RFC 5481 IPDV between consecutive packets: D itself when seq = ref + 1. */
@@ -340,6 +380,37 @@ static double ipdv_percentile_ms(const struct rp_rxstats *s, unsigned pct)
     else
         edge_ns = max_ns;
     return (edge_ns < max_ns ? edge_ns : max_ns) / NS_PER_MS;
+}
+
+/* Nearest-rank percentile of the transit above the run's minimum: the upper
+ * edge of the bin holding the rank, within [0, max - min]. */
+static double delay_percentile_ms(const struct rp_rxstats *s, unsigned pct)
+{
+    uint64_t rank = (s->delay_count * pct + 99u) / 100u, cum = 0;
+    size_t bin;
+    for (bin = 0; bin < DELAY_BINS - 1u; bin++) {
+        cum += s->delay_hist[bin];
+        if (cum >= (rank ? rank : 1))
+            break;
+    }
+    double edge_ns = (double)DELAY_FLOOR_NS + (double)(bin + 1u) * DELAY_BIN_NS - s->min_transit_ns;
+    double top_ns = s->max_transit_ns - s->min_transit_ns;
+    return (edge_ns < 0 ? 0 : edge_ns < top_ns ? edge_ns : top_ns) / NS_PER_MS;
+}
+
+static void playout_summary(const struct rp_rxstats *s, struct rp_rxsummary *out)
+{
+    struct rp_jbuf_stats jb;
+    rp_jbuf_stats(s->jbuf, &jb);
+    out->late_adaptive = jb.late;
+    out->jb_mean_ms = jb.mean_ms;
+    out->jb_max_ms = jb.max_ms;
+    out->delay_p50_ms = delay_percentile_ms(s, 50);
+    out->delay_p95_ms = delay_percentile_ms(s, 95);
+    out->delay_max_ms = (s->max_transit_ns - s->min_transit_ns) / NS_PER_MS;
+    out->delay_rise_ms = ((double)jb.floor_max_ns - s->min_transit_ns) / NS_PER_MS;
+    if (out->delay_rise_ms < 0)
+        out->delay_rise_ms = 0;
 }
 
 uint64_t rp_rxstats_received(const struct rp_rxstats *s)
@@ -410,4 +481,5 @@ void rp_rxstats_summary(const struct rp_rxstats *s, uint64_t sent, struct rp_rxs
     out->wire_bytes = s->wire_bytes;
     out->first_arrival_ns = s->first_arrival_ns;
     out->last_arrival_ns = s->last_arrival_ns;
+    playout_summary(s, out);
 }

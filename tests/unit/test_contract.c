@@ -27,8 +27,10 @@ static const char golden_session[] =
     "\"client\":\"192.0.2.10:45000\",\"announced\":\"198.51.100.7:40001\",\"latched\":\"[2001:db8::5]:40002\","
     "\"relatched\":2,\"ssrc_up\":4000000001,\"ssrc_down\":3000000002,\"upstream\":{\"accepted\":1501,"
     "\"sent_by_probe\":1502,\"received\":1498,\"lost\":4,\"loss_pct\":0.266,\"duplicates\":5,"
-    "\"reordered\":6,\"late\":7,\"bursts\":3,\"max_burst\":2,\"burst_ratio\":1.125,\"jitter_ms\":2.25,"
+    "\"reordered\":6,\"late\":7,\"late_adaptive\":36,\"jitter_buffer_mean_ms\":47.5,"
+    "\"jitter_buffer_max_ms\":120.0,\"bursts\":3,\"max_burst\":2,\"burst_ratio\":1.125,\"jitter_ms\":2.25,"
     "\"jitter_mean_ms\":1.875,\"ipdv_ms\":{\"p50\":0.5,\"p95\":3.375,\"p99\":4.625,\"max\":9.75},"
+    "\"delay_ms\":{\"p50\":12.5,\"p95\":61.25,\"max\":88.125,\"rise\":55.5},"
     "\"wire_bytes\":345678,\"host_drops\":8,\"dropped\":{\"bad_rtp\":11,\"wrong_ssrc\":12,"
     "\"wrong_pt\":13,\"bad_extension\":14,\"after_stop\":17,\"auth_failure\":15,\"replay\":16,"
     "\"oversized\":18,\"foreign_source\":19},\"reply_only\":true,\"stun\":{\"answered\":21,"
@@ -46,8 +48,10 @@ static const char doc_patch_answer[] =
     "\"client\":\"127.0.0.1:45684\",\"announced\":\"127.0.0.1:40000\",\"latched\":null,"
     "\"relatched\":0,\"ssrc_up\":3694866393,\"ssrc_down\":2202199177,\"upstream\":{\"accepted\":0,"
     "\"sent_by_probe\":0,\"received\":0,\"lost\":0,\"loss_pct\":0.0,\"duplicates\":0,\"reordered\":0,"
-    "\"late\":0,\"bursts\":0,\"max_burst\":0,\"burst_ratio\":1.0,\"jitter_ms\":0.0,\"jitter_mean_ms\":0.0,"
-    "\"ipdv_ms\":{\"p50\":0.0,\"p95\":0.0,\"p99\":0.0,\"max\":0.0},\"wire_bytes\":0,\"host_drops\":0,"
+    "\"late\":0,\"late_adaptive\":0,\"jitter_buffer_mean_ms\":0.0,\"jitter_buffer_max_ms\":0.0,"
+    "\"bursts\":0,\"max_burst\":0,\"burst_ratio\":1.0,\"jitter_ms\":0.0,\"jitter_mean_ms\":0.0,"
+    "\"ipdv_ms\":{\"p50\":0.0,\"p95\":0.0,\"p99\":0.0,\"max\":0.0},"
+    "\"delay_ms\":{\"p50\":0.0,\"p95\":0.0,\"max\":0.0,\"rise\":0.0},\"wire_bytes\":0,\"host_drops\":0,"
     "\"dropped\":{\"bad_rtp\":0,\"wrong_ssrc\":0,\"wrong_pt\":0,\"bad_extension\":0,\"after_stop\":0,"
     "\"auth_failure\":0,\"replay\":0,\"oversized\":0,\"foreign_source\":0},\"reply_only\":false,"
     "\"stun\":{\"answered\":0,\"malformed\":0,\"not_request\":0,\"too_small\":0,\"unknown_attribute\":0},"
@@ -139,6 +143,13 @@ static void fill_session(struct rp_contract_session *s)
     u->rx.duplicates = 1002;
     u->rx.reordered = 1003;
     u->rx.late = 1004;
+    u->rx.late_adaptive = 1044;
+    u->rx.jb_mean_ms = 41.125;
+    u->rx.jb_max_ms = 140.25;
+    u->rx.delay_p50_ms = 3.5;
+    u->rx.delay_p95_ms = 17.75;
+    u->rx.delay_max_ms = 30.625;
+    u->rx.delay_rise_ms = 11.375;
     u->rx.bursts = 1005;
     u->rx.max_burst = 1006;
     u->rx.burst_ratio = 1.375;
@@ -303,6 +314,10 @@ static void assert_golden_fields(const struct rp_contract_session *s)
     assert_int_equal(u->rx.duplicates, 5);
     assert_int_equal(u->rx.reordered, 6);
     assert_int_equal(u->rx.late, 7);
+    assert_int_equal(u->rx.late_adaptive, 36);
+    assert_true(u->rx.jb_mean_ms == 47.5 && u->rx.jb_max_ms == 120.0);
+    assert_true(u->rx.delay_p50_ms == 12.5 && u->rx.delay_p95_ms == 61.25 && u->rx.delay_max_ms == 88.125 &&
+                u->rx.delay_rise_ms == 55.5);
     assert_int_equal(u->rx.bursts, 3);
     assert_int_equal(u->rx.max_burst, 2);
     assert_true(u->rx.burst_ratio == 1.125);

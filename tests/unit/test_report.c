@@ -1334,9 +1334,96 @@ static void test_finish_classifies_and_evaluates(void **state)
     assert_string_equal(r.cause, "upstream loss 5 % (fail \u2265 5 %); also upstream MOS 3.84");
 }
 
+/* The issue's bufferbloat case: no loss, little jitter, the delay's floor rose by
+ * 95 ms downstream. An adaptive buffer rides it out: pass, with the queue named. */
+static void test_a_standing_queue_is_named_bufferbloat_not_a_failure(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.jitter_buffer_adaptive = true;
+    r.down.rx.delay_rise_ms = 95.2;
+    r.down.rx.jb_mean_ms = 40.0;
+    r.up.rx.delay_rise_ms = 4.0;
+    evaluate_default(&r);
+    assert_string_equal(rp_diagnosis_name(r.diagnosis), "bufferbloat");
+    assert_int_equal(r.verdict, RP_VERDICT_PASS);
+    assert_string_equal(r.cause, "delay rose by 95 ms during the test on the way to the agent, with little loss: "
+                                 "a queue on the agent's link (bufferbloat); the call's jitter buffer absorbs it "
+                                 "as delay");
+    assert_string_equal(r.remediation,
+                        "enable SQM/fq_codel on the agent's router, or stop large downloads during calls");
+}
+
+/* More one-way delay than a call tolerates is a warning by itself. */
+static void test_bufferbloat_beyond_what_a_call_tolerates_warns(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.jitter_buffer_adaptive = true;
+    r.up.rx.delay_rise_ms = 120.0;
+    r.up.rx.jb_mean_ms = 60.0;
+    r.rtt_avg_ms = 200.0; /* 100 ms one way + 60 ms of buffer */
+    evaluate_default(&r);
+    assert_string_equal(rp_diagnosis_name(r.diagnosis), "bufferbloat");
+    assert_int_equal(r.verdict, RP_VERDICT_WARN);
+    assert_non_null(strstr(r.cause, "on the way from the agent"));
+    assert_non_null(strstr(r.cause, "one-way delay with the jitter buffer reaches 160 ms"));
+    assert_non_null(strstr(r.remediation, "stop large uploads"));
+}
+
+/* Jitter without a rising floor is not a queue. */
+static void test_jitter_without_a_rise_is_not_bufferbloat(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.down.rx.delay_p95_ms = 38.0;
+    r.down.rx.delay_max_ms = 40.0;
+    r.down.rx.delay_rise_ms = 1.0;
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_TWO_WAY);
+}
+
+/* The MOS basis: with the adaptive buffer, its late packets count as loss and
+ * its mean depth as delay; with --jitter-buffer MS, the fixed buffer's. */
+static void test_finish_mos_basis_adaptive_or_fixed(void **state)
+{
+    (void)state;
+    int64_t rtt[3] = { 10000000, 12000000, 14000000 };
+    struct rp_report r;
+    unscored_report(&r);
+    r.down.rx.late = 25;          /* 5 % late under the fixed 60 ms buffer */
+    r.down.rx.late_adaptive = 0;
+    r.down.rx.jb_mean_ms = 100.0; /* a deep buffer instead */
+    struct rp_score_in in = score_in(RP_CODEC_PCMU, rtt, 3);
+    in.adaptive = true;
+    finish_default(&r, &in);
+    /* 6 ms one way + 20 ptime + 100 buffer + 0 look-ahead: delay, no loss. */
+    assert_true(fabs(r.down.mouth_to_ear_ms - 126.0) < 1e-9);
+    assert_true(fabs(r.down.mos - emodel_mos(RP_CODEC_PCMU, 0.0, 1.0, 126.0)) < 1e-9);
+    assert_int_equal(rp_dir_late(&r, &r.down), 0);
+
+    unscored_report(&r);
+    r.down.rx.late = 25;
+    r.down.rx.late_adaptive = 0;
+    r.down.rx.jb_mean_ms = 100.0;
+    in = score_in(RP_CODEC_PCMU, rtt, 3);
+    in.adaptive = false;
+    finish_default(&r, &in);
+    assert_true(fabs(r.down.mouth_to_ear_ms - 86.0) < 1e-9);
+    assert_true(fabs(r.down.mos - emodel_mos(RP_CODEC_PCMU, 5.0, 1.0, 86.0)) < 1e-9);
+    assert_int_equal(rp_dir_late(&r, &r.down), 25);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_finish_mos_basis_adaptive_or_fixed),
+        cmocka_unit_test(test_a_standing_queue_is_named_bufferbloat_not_a_failure),
+        cmocka_unit_test(test_bufferbloat_beyond_what_a_call_tolerates_warns),
+        cmocka_unit_test(test_jitter_without_a_rise_is_not_bufferbloat),
         cmocka_unit_test(test_reply_only_upstream_is_blocked_whatever_its_figures),
         cmocka_unit_test(test_upstream_refused_by_the_agents_own_host_says_so),
         cmocka_unit_test(test_media_refused_for_its_source_ip_is_named),
