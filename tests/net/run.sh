@@ -9,7 +9,7 @@
 #   BIN=build tests/net/run.sh          (what `make net` runs; needs root)
 #   SCENARIOS="1 7" tests/net/run.sh    (a subset)
 #   KEEP_WORK=1 ...                     (keep reports, logs and captures)
-#   NET_SEED=42 ...                     (seed: wanbridge in 7, the random loss pattern in 3)
+#   NET_SEED=42 ...                     (seed: wanbridge in 7 and 11, the random loss pattern in 3)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-build}
@@ -614,7 +614,13 @@ within() {
 dir_truth() {
     local name=$1 dir=$2 tx=agent rx=media ssrc jit side
     [ "$dir" = down ] && { tx=media; rx=agent; }
-    for side in agent media; do [ -e "$WORK/$name.$side.tshark" ] || cap_read "$name" "$side"; done
+    if [ ! -e "$WORK/$name.agent.tshark" ]; then
+        # Both captures at once: tshark takes most of a second to start.
+        cap_read "$name" agent &
+        local other=$!
+        cap_read "$name" media
+        wait "$other"
+    fi
     ssrc=$(v "$WORK/$name.daemon.json" ".ssrc_$dir")
     jit=$(tshark_mean_jitter "$WORK/$name.$rx.tshark.streams" "$ssrc")
     jq -n --argjson t "$($RTPCAP transit "$WORK/$name.$tx.$dir" "$WORK/$name.$rx.$dir" || echo null)" \
@@ -642,7 +648,7 @@ dir_queue_checks() {
     # loss is the true loss (nft), here 0, so Ie,eff = Ie.
     local d loss_pct
     d=$(awk -v m="$mean" -v p="$PTIME_MS" -v j="$jb" 'BEGIN { printf "%.3f", m + p + j }')
-    loss_pct=$(awk -v l="$nft_lost" -v s="$sent" 'BEGIN { printf "%.4f", s > 0 ? 100 * l / s : 0 }')
+    loss_pct=$(awk -v l="$nft_lost" -v s="$sent" 'BEGIN { printf "%.4f", (s > 0 ? 100 * l / s : 0) }')
     $RTPCAP mos "$d" "$loss_pct" "$PCMU_IE" "$PCMU_BPL" > "$WORK/$name.$dir.g107.json" 2>/dev/null || echo '{}' > "$WORK/$name.$dir.g107.json"
     ref_mos=$(v "$WORK/$name.$dir.g107.json" .mos)
     echo "   $key ($what): lost $lost (nft $nft_lost), late $(v "$f" ".$key.late") (adaptive $(v "$f" ".$key.$F_LATE_A"), fixed $(v "$f" ".$key.$F_LATE_F"));" \
@@ -691,7 +697,7 @@ queue_scenario() {
     net_start_daemon "$SCEN"
     cap_start "$SCEN.agent" "$NS_AGENT" a-lan
     cap_start "$SCEN.media" "$NS_MEDIA" m-lan
-    net_bg "$NS_AGENT" sh -c "sleep 3; exec iperf3 -c $WAN_IP $rev -w ${QUEUE_WINDOW:-8K} -t 30" > "$WORK/$SCEN.iperf3.log" 2>&1
+    net_bg "$NS_AGENT" sh -c "sleep 3; exec iperf3 -c $WAN_IP $rev -w 8K -t 30" > "$WORK/$SCEN.iperf3.log" 2>&1
     local flood=$BG_PID
     net_probe "$SCEN" --codec pcmu --duration 10 --timeout 20000
     net_stop_pid "$flood"
