@@ -18,12 +18,14 @@ capture order. Every subcommand prints one JSON object.
       Replays the adaptive jitter buffer of issue 11 (ISSUE11.md, src/jbuf.c:
       WebRTC NetEq's DelayManager) and the fixed buffer on the arrival times
       and RTP timestamps: late_adaptive, late_fixed, jb_mean_ms, jb_max_ms.
+      RTPCAP_TRACE=1 lists the packets the adaptive buffer finds late on stderr.
 
   mos DELAY_MS LOSS_PCT IE BPL [BURST_R]
       ITU-T G.107 simplified, with the delay impairment src/emodel.c uses.
 """
 import json
 import math
+import os
 import sys
 from collections import deque
 
@@ -97,6 +99,7 @@ FORGET = 0.983              # NetEq's forget factor
 QUANTILE = 0.95
 START_NS, MIN_NS, MAX_NS = 80e6, 20e6, 1000e6
 DECAY_NS_PER_S = 10e6       # slow decrease: 10 ms per second of arrivals
+TRACE = bool(os.environ.get("RTPCAP_TRACE"))   # the late packets on stderr, for a post-mortem
 
 
 def cmd_jbuf(recv_path, clock_rate, fixed_ms):
@@ -125,6 +128,9 @@ def cmd_jbuf(recv_path, clock_rate, fixed_ms):
         rel = transit - win[0][1]
         if n > 0 and rel > target:
             late_a += 1
+            if TRACE:
+                sys.stderr.write("late: packet %d at %.3f s, seq %d, relative delay %.1f ms > target %.1f ms\n"
+                                 % (n, a / 1e9, s, rel / 1e6, target / 1e6))
         # Fixed buffer: transit above the lowest so far (this packet included).
         low = transit if low is None else min(low, transit)
         if transit - low > fixed_ms * 1e6:
