@@ -1,5 +1,5 @@
-/* UDP sockets for media: kernel receive timestamps (SO_TIMESTAMPNS), socket
- * queue overflow counts (SO_RXQ_OVFL), DSCP marking. */
+/* UDP sockets for media: kernel receive timestamps (SO_TIMESTAMPNS, mapped
+ * onto CLOCK_MONOTONIC), socket queue overflow counts (SO_RXQ_OVFL), DSCP marking. */
 #ifndef RP_UDP_H
 #define RP_UDP_H
 
@@ -20,7 +20,11 @@ int rp_udp_open(const struct sockaddr *bind, socklen_t len, int dscp);
 struct rp_udp_meta {
     struct sockaddr_storage from;
     socklen_t fromlen;
-    uint64_t  rx_ns;      /* kernel timestamp; user-space clock if absent */
+    /* Arrival: the kernel's stamp (SO_TIMESTAMPNS, CLOCK_REALTIME), or the
+     * clock read right after recvmsg when there is none. rx_mono is the one to
+     * measure with: rx_ns moves with every step of the wall clock. */
+    uint64_t  rx_mono;    /* CLOCK_MONOTONIC ns (rp_mono_of_real of the stamp) */
+    uint64_t  rx_ns;      /* CLOCK_REALTIME ns, as stamped */
     bool      has_drops;
     uint32_t  rxq_drops;  /* cumulative SO_RXQ_OVFL count of this socket */
 };

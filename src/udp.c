@@ -1,6 +1,7 @@
 /* Media sockets. Kernel receive timestamps make jitter and RTT reflect the
- * network rather than our own scheduling; SO_RXQ_OVFL separates drops in our
- * own socket queue from loss on the path. */
+ * network rather than our own scheduling; they are realtime, so each is also
+ * given on the monotonic clock, which no wall-clock step moves. SO_RXQ_OVFL
+ * separates drops in our own socket queue from loss on the path. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -58,6 +59,9 @@ ssize_t rp_udp_recv(int fd, uint8_t *buf, size_t cap, struct rp_udp_meta *meta)
         errno = EMSGSIZE;
         return -1;
     }
+    /* Both clocks right after the datagram: their offset now maps the
+     * kernel's realtime stamp onto the monotonic clock. */
+    uint64_t now_real = rp_realtime_ns(), now_mono = rp_monotonic_ns();
     meta->fromlen = msg.msg_namelen;
     meta->rx_ns = 0;
     meta->has_drops = false;
@@ -73,8 +77,12 @@ ssize_t rp_udp_recv(int fd, uint8_t *buf, size_t cap, struct rp_udp_meta *meta)
             meta->has_drops = true;
         }
     }
-    if (meta->rx_ns == 0)
-        meta->rx_ns = rp_realtime_ns();
+    if (meta->rx_ns == 0) {
+        meta->rx_ns = now_real;
+        meta->rx_mono = now_mono;
+    } else {
+        meta->rx_mono = rp_mono_of_real(meta->rx_ns, now_real, now_mono);
+    }
     return n;
 }
 
