@@ -32,7 +32,8 @@ struct rp_downrx *rp_downrx_new(struct rp_stream *stream, const struct sockaddr 
 void rp_downrx_free(struct rp_downrx *d);
 
 /* One datagram from the media socket (STUN already set aside); its arrival
- * is meta->rx_mono (rx_ns, which a wall-clock step moves, is not used). */
+ * is meta->rx_mono as rp_udp_arrival checks it (rx_ns, which a wall-clock
+ * step moves, is not used). */
 void rp_downrx_on_datagram(struct rp_downrx *d, const uint8_t *buf, size_t len, const struct rp_udp_meta *meta);
 
 /* What the stream said so far: the daemon's counters as of its newest packet. */

@@ -54,10 +54,10 @@ const struct rp_session_params *rp_session_params(const struct rp_session *s);
 const struct sockaddr *rp_session_client(const struct rp_session *s);
 bool     rp_session_expired(const struct rp_session *s, uint64_t now_mono);
 
-/* An upstream datagram arrived on the session's port (meta->rx_mono: its
- * arrival, CLOCK_MONOTONIC). RTP never produces a reply: the downstream stream
- * is clocked, so input cannot amplify output. A STUN Binding request gets one
- * answer, no larger than the request. */
+/* An upstream datagram arrived on the session's port (its arrival: meta->rx_mono,
+ * CLOCK_MONOTONIC, as rp_udp_arrival checks it). RTP never produces a reply:
+ * the downstream stream is clocked, so input cannot amplify output. A STUN
+ * Binding request gets one answer, no larger than the request. */
 void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len,
                             const struct rp_udp_meta *meta, uint64_t now_mono);
 

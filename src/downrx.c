@@ -17,6 +17,7 @@ struct rp_downrx {
     unsigned overhead;          /* IP + UDP bytes per datagram */
     struct rp_rxstats *stats;
     struct rp_wallclock wall;   /* the probe's, as in its T1 */
+    uint64_t last_rx_mono;      /* the latest arrival taken (rp_udp_arrival) */
     bool first;
     struct rp_downrx_progress seen;
     int64_t *rtt_ns;
@@ -118,7 +119,7 @@ void rp_downrx_on_datagram(struct rp_downrx *d, const uint8_t *buf, size_t len, 
         d->seen.drops[why]++;
         return;
     }
-    take(d, &rx, len, meta->rx_mono);
+    take(d, &rx, len, rp_udp_arrival(meta, &d->last_rx_mono));
 }
 
 void rp_downrx_progress(const struct rp_downrx *d, struct rp_downrx_progress *out)

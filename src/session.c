@@ -59,6 +59,7 @@ struct rp_session {
     uint64_t up_accepted;      /* every accepted datagram, duplicates included */
     uint64_t up_primed;        /* priming packets (latch, not measured) */
     uint64_t last_up_mono;     /* last authentic upstream packet */
+    uint64_t last_rx_mono;     /* its arrival (rp_udp_arrival) */
     bool     have_counter;
     uint32_t max_counter;      /* highest measurement counter (rp_mext_up.seq) seen */
     uint64_t up_host_drops;    /* SO_RXQ_OVFL */
@@ -320,8 +321,9 @@ static void on_upstream(struct rp_session *s, const struct rp_stream_rx *rx, siz
         drop(s, RP_DROP_REPLAY);
         return;
     }
+    uint64_t arrival = rp_udp_arrival(meta, &s->last_rx_mono);
     enum rp_rx_class cls =
-        rp_rxstats_add(s->up_stats, rx->hdr.seq, rx->hdr.ts, meta->rx_mono, wire_len + rp_addr_udp_overhead(from));
+        rp_rxstats_add(s->up_stats, rx->hdr.seq, rx->hdr.ts, arrival, wire_len + rp_addr_udp_overhead(from));
     /* Symmetric RTP: send where the media really comes from (RFC 4961), but
      * move only for a packet newer than any before: a replayed authentic packet
      * from elsewhere must not pull the stream away. */
@@ -331,7 +333,7 @@ static void on_upstream(struct rp_session *s, const struct rp_stream_rx *rx, siz
         s->have_reflection = true;
         s->refl_seq = up->seq;
         s->refl_t1 = up->t1_ns;
-        s->refl_t2 = rp_wallclock_ns(&s->wall, meta->rx_mono);
+        s->refl_t2 = rp_wallclock_ns(&s->wall, arrival);
     }
     start_sending(s, now_mono);
 }

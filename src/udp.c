@@ -63,6 +63,7 @@ ssize_t rp_udp_recv(int fd, uint8_t *buf, size_t cap, struct rp_udp_meta *meta)
      * kernel's realtime stamp onto the monotonic clock. */
     uint64_t now_real = rp_realtime_ns(), now_mono = rp_monotonic_ns();
     meta->fromlen = msg.msg_namelen;
+    meta->read_mono = now_mono;
     meta->rx_ns = 0;
     meta->has_drops = false;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
@@ -99,6 +100,13 @@ void rp_udp_drain(int fd, uint8_t *buf, size_t cap, rp_udp_datagram_fn *on_datag
         else if (errno == EMSGSIZE && on_oversized)
             on_oversized(arg);
     }
+}
+
+uint64_t rp_udp_arrival(const struct rp_udp_meta *meta, uint64_t *last)
+{
+    uint64_t t = meta->rx_mono >= *last ? meta->rx_mono : meta->read_mono;
+    *last = t;
+    return t;
 }
 
 ssize_t rp_udp_send(int fd, const uint8_t *buf, size_t len, const struct sockaddr *to, socklen_t tolen)

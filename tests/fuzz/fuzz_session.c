@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)rp_mext_auth_sign(buf, len, key);
         }
     }
-    struct rp_udp_meta meta = { .rx_mono = now, .rx_ns = WALL + now,
+    struct rp_udp_meta meta = { .rx_mono = now, .rx_ns = WALL + now, .read_mono = now,
                                 .fromlen = rp_addr_len((struct sockaddr *)&peer) };
     memcpy(&meta.from, &peer, sizeof peer);
     rp_session_on_datagram(target, buf, len, &meta, now);

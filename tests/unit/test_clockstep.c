@@ -1,10 +1,12 @@
 /* A step of the wall clock (an NTP correction, a laptop resuming) changes no
- * figure: first the pieces (rp_mono_of_real, the steady wall clock), then
- * rxstats, the probe's downstream receiver and a whole call through the
- * daemon's session and the probe's receiver, each fed the same jittered
- * stream twice: once with wall clocks that jump by a second and back
- * mid-run, once without. Every delay comes from a fixed pseudo-random
- * sequence, so the two runs see the same network. */
+ * figure: first the pieces (rp_mono_of_real, the steady wall clock,
+ * rp_udp_arrival for a datagram read across a step), then rxstats, the
+ * probe's downstream receiver and a whole call through the daemon's session
+ * and the probe's receiver, each fed the same jittered stream twice: once
+ * with wall clocks that jump by a second and back mid-run, once without.
+ * Every delay comes from a fixed pseudo-random sequence, so the two runs see
+ * the same network. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -127,27 +129,45 @@ static int64_t error_at(unsigned k, int64_t last)
     return k >= 350 ? last : k >= 200 ? SEC : 0;
 }
 
-/* What the socket layer hands on for the k-th arrival with the wall clock off
- * by err: its realtime stamp, and rx_mono from the clocks read 20-24 us later. */
-static uint64_t received_mono(const struct arrival *a, unsigned k, int64_t err, uint64_t *stamp)
+/* What the socket layer hands on for the k-th arrival: its realtime stamp
+ * off by err_stamp, and rx_mono from both clocks read 20-24 us later, when
+ * the wall clock is off by err_read. */
+static struct rp_udp_meta socket_view(const struct arrival *a, unsigned k, int64_t err_stamp, int64_t err_read)
 {
     uint64_t lag = (20 + k % 5) * US;
-    *stamp = R0 + (a->mono - M0) + (uint64_t)err;
-    return rp_mono_of_real(*stamp, *stamp + lag, a->mono + lag);
+    struct rp_udp_meta m = { .rx_ns = R0 + (a->mono - M0) + (uint64_t)err_stamp, .read_mono = a->mono + lag };
+    m.rx_mono = rp_mono_of_real(m.rx_ns, R0 + (a->mono + lag - M0) + (uint64_t)err_read, m.read_mono);
+    return m;
 }
 
-enum feed { FEED_TRUE_ARRIVAL, FEED_RX_MONO, FEED_REALTIME_STAMP };
+enum feed {
+    FEED_TRUE_ARRIVAL,   /* the truth, for reference */
+    FEED_ARRIVAL,        /* rp_udp_arrival, as the session and the probe take it */
+    FEED_RX_MONO,        /* rx_mono unchecked */
+    FEED_REALTIME_STAMP, /* the kernel's stamp itself, as before */
+};
 
-/* The stream's figures with the wall clock stepped as error_at(., last) says,
- * fed to rxstats as `how` says. */
-static void stream_figures(const struct arrival *a, int64_t last, enum feed how, struct rp_rxsummary *out)
+/* How the wall clock was stepped: error_at(., last); when straddling, each
+ * step falls between a packet's stamp and its read. */
+struct stepping {
+    int64_t last;
+    bool straddle;
+};
+
+/* The stream's figures with the wall clock stepped, fed to rxstats as `how` says. */
+static void stream_figures(const struct arrival *a, struct stepping st, enum feed how, struct rp_rxsummary *out)
 {
     struct rp_rxstats *s = rp_rxstats_new(8000, 20);
     assert_non_null(s);
     rp_rxstats_set_first_seq(s, 60000);
+    uint64_t last = 0;
     for (unsigned k = 0; k < N; k++) {
-        uint64_t stamp, mono = received_mono(&a[k], k, error_at(k, last), &stamp);
-        uint64_t t = how == FEED_TRUE_ARRIVAL ? a[k].mono : how == FEED_RX_MONO ? mono : stamp;
+        int64_t err = error_at(k, st.last), before = st.straddle && k > 0 ? error_at(k - 1, st.last) : err;
+        struct rp_udp_meta m = socket_view(&a[k], k, before, err);
+        uint64_t t = how == FEED_TRUE_ARRIVAL ? a[k].mono
+                   : how == FEED_ARRIVAL      ? rp_udp_arrival(&m, &last)
+                   : how == FEED_RX_MONO      ? m.rx_mono
+                                              : m.rx_ns;
         rp_rxstats_add(s, (uint16_t)(60000 + a[k].i), 77 + a[k].i * TICKS, t, WIRE);
     }
     rp_rxstats_summary(s, N, out);
@@ -202,21 +222,52 @@ static void test_rxstats_figures_ignore_wall_clock_steps(void **state)
     static struct arrival a[N];
     jittered_stream(a, N, 42);
     struct rp_rxsummary truth, stepped, stamps;
-    stream_figures(a, 0, FEED_TRUE_ARRIVAL, &truth);
+    stream_figures(a, (struct stepping){ 0, false }, FEED_TRUE_ARRIVAL, &truth);
     /* The stream is not trivial: reordered, jittered, nothing lost. */
     assert_int_equal(truth.received, N);
     assert_true(truth.lost == 0);
     assert_true(truth.reordered > 0);
     assert_true(truth.jitter_mean_ms > 1 && truth.ipdv_max_ms > 10 && truth.ipdv_max_ms <= 30);
     /* +1 s at the 200th packet, -1 s at the 350th: back where it was. */
-    stream_figures(a, 0, FEED_RX_MONO, &stepped);
+    stream_figures(a, (struct stepping){ 0, false }, FEED_ARRIVAL, &stepped);
     assert_same_figures(&stepped, &truth);
     /* +1 s, then -2 s: a second behind where it started. */
-    stream_figures(a, -SEC, FEED_RX_MONO, &stepped);
+    stream_figures(a, (struct stepping){ -SEC, false }, FEED_ARRIVAL, &stepped);
     assert_same_figures(&stepped, &truth);
     /* The realtime stamps themselves would have shown a jump of a second. */
-    stream_figures(a, 0, FEED_REALTIME_STAMP, &stamps);
+    stream_figures(a, (struct stepping){ 0, false }, FEED_REALTIME_STAMP, &stamps);
     assert_true(stamps.ipdv_max_ms > 900);
+}
+
+static void test_a_datagram_read_across_a_step_counts_from_its_read(void **state)
+{
+    (void)state;
+    /* Stamped 1 s before the step as rp_mono_of_real sees it: before its predecessor. */
+    uint64_t last = M0;
+    struct rp_udp_meta m = { .rx_mono = M0 + 20 * MS - NS_PER_S, .read_mono = M0 + 20 * MS + 25 * US };
+    assert_true(rp_udp_arrival(&m, &last) == M0 + 20 * MS + 25 * US);
+    assert_true(last == M0 + 20 * MS + 25 * US);
+    m = (struct rp_udp_meta){ .rx_mono = M0 + 40 * MS, .read_mono = M0 + 40 * MS + 25 * US };
+    assert_true(rp_udp_arrival(&m, &last) == M0 + 40 * MS);
+    assert_true(last == M0 + 40 * MS);
+
+    /* The stream again, each step between a packet's stamp and its read: the
+     * two packets count as arrived when read, some microseconds late. */
+    static struct arrival a[N];
+    jittered_stream(a, N, 42);
+    struct rp_rxsummary truth, straddled, unchecked;
+    stream_figures(a, (struct stepping){ 0, false }, FEED_TRUE_ARRIVAL, &truth);
+    stream_figures(a, (struct stepping){ 0, true }, FEED_ARRIVAL, &straddled);
+    assert_int_equal(straddled.received, truth.received);
+    assert_true(straddled.lost == truth.lost);
+    assert_int_equal(straddled.reordered, truth.reordered);
+    assert_int_equal(straddled.late, truth.late);
+    assert_true(fabs(straddled.jitter_mean_ms - truth.jitter_mean_ms) < 0.01);
+    assert_true(fabs(straddled.ipdv_max_ms - truth.ipdv_max_ms) < 0.1);
+    assert_true(fabs(straddled.ipdv_p99_ms - truth.ipdv_p99_ms) < 0.1);
+    /* Unchecked, the one read across the forward step would be a second early. */
+    stream_figures(a, (struct stepping){ 0, true }, FEED_RX_MONO, &unchecked);
+    assert_true(unchecked.ipdv_max_ms > 900);
 }
 
 /* ---- RTT at the probe: T1, T4 on its steady clock, T2, T3 on the daemon's ---- */
@@ -250,7 +301,8 @@ static void reflections(struct reflection *r)
 {
     uint64_t x = 7;
     for (uint32_t i = 0; i < NR; i++) {
-        r[i] = (struct reflection){ .i = i, .up = delay_ns(&x, 30), .hold = delay_ns(&x, 20), .down = delay_ns(&x, 30) };
+        r[i] = (struct reflection){ .i = i, .up = delay_ns(&x, 30), .hold = delay_ns(&x, 20),
+                                    .down = delay_ns(&x, 30) };
         r[i].arrival = i * PERIOD + r[i].up + r[i].hold + r[i].down;
         for (uint32_t k = i; k > 0 && r[k - 1].arrival > r[k].arrival; k--) {
             struct reflection t = r[k];
@@ -282,11 +334,11 @@ static struct rp_downrx *receive_reflections(const struct reflection *r, bool st
         uint8_t pkt[RP_STREAM_MAX_PKT];
         size_t n = rp_stream_seal(seal, r[k].i, &e, pkt, sizeof pkt);
         assert_true(n > 0);
-        struct rp_udp_meta meta = { .fromlen = len };
-        memcpy(&meta.from, &media, sizeof media);
         int64_t err = stepped && k >= 30 && k < 60 ? SEC : 0;
         const struct arrival at = { r[k].i, pm0 + r[k].arrival };
-        meta.rx_mono = received_mono(&at, k, err, &meta.rx_ns);
+        struct rp_udp_meta meta = socket_view(&at, k, err, err);
+        meta.fromlen = len;
+        memcpy(&meta.from, &media, sizeof media);
         rp_downrx_on_datagram(d, pkt, n, &meta);
     }
     rp_stream_free(seal);
@@ -417,9 +469,10 @@ static int daemon_send(void *ctx, const uint8_t *pkt, size_t len, const struct s
 static struct rp_udp_meta arrived(const struct steps *st, uint64_t r0, uint64_t m0, uint64_t t,
                                   const struct sockaddr_storage *from)
 {
-    struct rp_udp_meta meta = { .rx_ns = wall_at(st, r0, t), .fromlen = rp_addr_len((const struct sockaddr *)from) };
+    struct rp_udp_meta meta = { .rx_ns = wall_at(st, r0, t), .read_mono = m0 + t + LAG,
+                                .fromlen = rp_addr_len((const struct sockaddr *)from) };
     memcpy(&meta.from, from, sizeof *from);
-    meta.rx_mono = rp_mono_of_real(meta.rx_ns, wall_at(st, r0, t + LAG), m0 + t + LAG);
+    meta.rx_mono = rp_mono_of_real(meta.rx_ns, wall_at(st, r0, t + LAG), meta.read_mono);
     return meta;
 }
 
@@ -593,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_a_stamp_the_clocks_have_not_reached_maps_to_now),
         cmocka_unit_test(test_steady_wall_clock_is_capture_wall_plus_elapsed_monotonic),
         cmocka_unit_test(test_rxstats_figures_ignore_wall_clock_steps),
+        cmocka_unit_test(test_a_datagram_read_across_a_step_counts_from_its_read),
         cmocka_unit_test(test_rtt_samples_ignore_a_step_of_the_probe_clock),
         cmocka_unit_test(test_a_whole_call_ignores_steps_of_either_wall_clock),
     };

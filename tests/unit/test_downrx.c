@@ -225,6 +225,7 @@ static void feed(struct rp_downrx *d, const struct dgram *g, const struct sockad
     memcpy(&meta.from, from, sizeof meta.from);
     meta.fromlen = rp_addr_len(SA(*from));
     meta.rx_mono = mono_0 + (t4 - t1_0);
+    meta.read_mono = meta.rx_mono;
     meta.rx_ns = t4;
     rp_downrx_on_datagram(d, g->b, g->len, &meta);
 }
@@ -333,7 +334,7 @@ static void test_host_drops_come_from_the_socket(void **state)
     struct rp_udp_meta meta;
     memset(&meta, 0, sizeof meta);
     memcpy(&meta.from, &f->media_port, sizeof meta.from);
-    meta.rx_mono = mono_0;
+    meta.rx_mono = meta.read_mono = mono_0;
     meta.rx_ns = t1_0;
     meta.has_drops = true;
     meta.rxq_drops = 17;

@@ -152,7 +152,7 @@ static size_t upstream_packet(uint8_t *buf, uint32_t ssrc, uint8_t pt, uint16_t 
  * realtime stamp comes from a wall clock stepped since the session began. */
 static void deliver(struct fixture *f, const uint8_t *buf, size_t len, uint64_t rx_mono, uint64_t now)
 {
-    struct rp_udp_meta meta = { .rx_mono = rx_mono, .rx_ns = WALL + STEP + (rx_mono - T0) };
+    struct rp_udp_meta meta = { .rx_mono = rx_mono, .rx_ns = WALL + STEP + (rx_mono - T0), .read_mono = now };
     memcpy(&meta.from, &f->probe_addr, sizeof f->probe_addr);
     meta.fromlen = rp_addr_len((struct sockaddr *)&f->probe_addr);
     rp_session_on_datagram(f->s, buf, len, &meta, now);
@@ -418,7 +418,7 @@ static void test_replayed_packet_from_elsewhere_does_not_move_the_latch(void **s
     size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, 10, 0, 1);
     deliver(f, pkt, n, T0, T0);
     /* The same authentic packet replayed by someone else. */
-    struct rp_udp_meta meta = { .rx_mono = T0, .rx_ns = WALL + STEP };
+    struct rp_udp_meta meta = { .rx_mono = T0, .rx_ns = WALL + STEP, .read_mono = T0 };
     socklen_t len;
     assert_int_equal(rp_addr_parse("127.0.0.1:9", 0, &meta.from, &len), 0);
     meta.fromlen = len;
@@ -509,7 +509,7 @@ static void test_authentic_packet_from_another_ip_is_foreign_source(void **state
     struct fixture *f = *state;
     uint8_t pkt[RP_RTP_MAX_PKT];
     size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, 1, 0, 1);
-    struct rp_udp_meta meta = { .rx_mono = T0, .rx_ns = WALL + STEP };
+    struct rp_udp_meta meta = { .rx_mono = T0, .rx_ns = WALL + STEP, .read_mono = T0 };
     socklen_t len;
     assert_int_equal(rp_addr_parse("127.0.0.2:40000", 0, &meta.from, &len), 0);
     meta.fromlen = len;
