@@ -8,7 +8,7 @@
 #define NS_PER_MS 1000000ull
 #define NS_PER_S  1000000000ull
 
-uint64_t rp_realtime_ns(void);   /* CLOCK_REALTIME: read only to set a steady wall clock (below) */
+uint64_t rp_realtime_ns(void);   /* CLOCK_REALTIME: only to set a steady wall clock or map a stamp (below) */
 uint64_t rp_monotonic_ns(void);  /* CLOCK_MONOTONIC: every interval, scheduling and expiry */
 /* A duration in ns as libevent's timeout (microsecond resolution). */
 struct timeval rp_timeval_of_ns(uint64_t ns);
