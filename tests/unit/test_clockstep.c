@@ -212,6 +212,13 @@ static void assert_same_figures(const struct rp_rxsummary *a, const struct rp_rx
     SAME(a, b, ipdv_p99_ms);
     SAME(a, b, ipdv_max_ms);
     SAME(a, b, wire_bytes);
+    SAME(a, b, late_adaptive);
+    SAME(a, b, jb_mean_ms);
+    SAME(a, b, jb_max_ms);
+    SAME(a, b, delay_p50_ms);
+    SAME(a, b, delay_p95_ms);
+    SAME(a, b, delay_max_ms);
+    SAME(a, b, delay_rise_ms);
     if (mos_of(a) != mos_of(b))
         fail_msg("MOS %.6f with the step, %.6f without", mos_of(a), mos_of(b));
 }
