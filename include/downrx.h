@@ -11,6 +11,7 @@
 
 #include "rxstats.h"
 #include "stream.h"
+#include "timeutil.h"
 #include "udp.h"
 
 /* Taken (RP_DROP_NONE, *rx filled) or why not: a datagram from any other
@@ -23,12 +24,16 @@ enum rp_drop_reason rp_downrx_classify(struct rp_stream *stream, const uint8_t *
 
 struct rp_downrx;
 /* stream: opens downstream packets (owned from here on). rtt_cap: most RTT
- * samples kept (one per upstream packet is enough). NULL when out of memory. */
+ * samples kept (one per upstream packet is enough). wall: the run's steady
+ * wall clock, the one its T1 come from (T4 = wall of the arrival's rx_mono).
+ * NULL when out of memory. */
 struct rp_downrx *rp_downrx_new(struct rp_stream *stream, const struct sockaddr *media_port, unsigned clock_rate,
-                                unsigned jitter_buffer_ms, size_t rtt_cap);
+                                unsigned jitter_buffer_ms, size_t rtt_cap, struct rp_wallclock wall);
 void rp_downrx_free(struct rp_downrx *d);
 
-/* One datagram from the media socket (STUN already set aside). */
+/* One datagram from the media socket (STUN already set aside); its arrival
+ * is meta->rx_mono as rp_udp_arrival checks it (rx_ns, which a wall-clock
+ * step moves, is not used). */
 void rp_downrx_on_datagram(struct rp_downrx *d, const uint8_t *buf, size_t len, const struct rp_udp_meta *meta);
 
 /* What the stream said so far: the daemon's counters as of its newest packet. */

@@ -19,7 +19,7 @@
 struct rp_mext_up {
     uint8_t  flags;    /* RP_MEXT_F_PRIME */
     uint32_t seq;      /* probe's own 32-bit packet counter, 0-based */
-    uint64_t t1_ns;    /* probe transmit time, CLOCK_REALTIME ns */
+    uint64_t t1_ns;    /* probe transmit time, ns on its steady wall clock (timeutil.h) */
 };
 
 /* Downstream element, 48 bytes: version u8, flags u8 (bit0: reflection valid), reserved u16,

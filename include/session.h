@@ -40,9 +40,11 @@ struct rp_session_params {
 typedef int rp_session_send_fn(void *ctx, const uint8_t *pkt, size_t len, const struct sockaddr *to);
 
 /* port: the session's media port (for its document). client: the client
- * as seen on the control connection. */
+ * as seen on the control connection. now_mono and now_real: both clocks read
+ * together; their offset is the session's steady wall clock for T2 and T3
+ * (timeutil.h), so a later step of the wall clock moves neither. */
 struct rp_session *rp_session_new(const struct rp_session_params *p, uint16_t port,
-                                  const struct sockaddr *client, uint64_t now_mono,
+                                  const struct sockaddr *client, uint64_t now_mono, uint64_t now_real,
                                   rp_session_send_fn *send, void *send_ctx, char *err, size_t errlen);
 void rp_session_free(struct rp_session *s);
 
@@ -52,10 +54,10 @@ const struct rp_session_params *rp_session_params(const struct rp_session *s);
 const struct sockaddr *rp_session_client(const struct rp_session *s);
 bool     rp_session_expired(const struct rp_session *s, uint64_t now_mono);
 
-/* An upstream datagram arrived on the session's port (meta->rx_ns: its
- * arrival, CLOCK_REALTIME). RTP never produces a reply: the downstream stream
- * is clocked, so input cannot amplify output. A STUN Binding request gets one
- * answer, no larger than the request. */
+/* An upstream datagram arrived on the session's port (its arrival: meta->rx_mono,
+ * CLOCK_MONOTONIC, as rp_udp_arrival checks it). RTP never produces a reply:
+ * the downstream stream is clocked, so input cannot amplify output. A STUN
+ * Binding request gets one answer, no larger than the request. */
 void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len,
                             const struct rp_udp_meta *meta, uint64_t now_mono);
 
@@ -70,9 +72,9 @@ bool rp_session_stopped(const struct rp_session *s);
 
 /* Downstream scheduling: monotonic ns of the next packet due, or UINT64_MAX if none. */
 uint64_t rp_session_next_due(const struct rp_session *s);
-/* Send every downstream packet due at now_mono; now_real (CLOCK_REALTIME) is
- * their transmit time T3. Returns packets sent. */
-unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono, uint64_t now_real);
+/* Send every downstream packet due at now_mono, which is also their transmit
+ * time T3 (on the session's steady wall clock). Returns packets sent. */
+unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono);
 
 /* Counters for the daemon-wide totals (/metrics). */
 struct rp_session_counters {

@@ -1,5 +1,5 @@
-/* UDP sockets for media: kernel receive timestamps (SO_TIMESTAMPNS), socket
- * queue overflow counts (SO_RXQ_OVFL), DSCP marking. */
+/* UDP sockets for media: kernel receive timestamps (SO_TIMESTAMPNS, mapped
+ * onto CLOCK_MONOTONIC), socket queue overflow counts (SO_RXQ_OVFL), DSCP marking. */
 #ifndef RP_UDP_H
 #define RP_UDP_H
 
@@ -20,7 +20,12 @@ int rp_udp_open(const struct sockaddr *bind, socklen_t len, int dscp);
 struct rp_udp_meta {
     struct sockaddr_storage from;
     socklen_t fromlen;
-    uint64_t  rx_ns;      /* kernel timestamp; user-space clock if absent */
+    /* Arrival: the kernel's stamp (SO_TIMESTAMPNS, CLOCK_REALTIME), or the
+     * clock read right after recvmsg when there is none. rx_mono is the one to
+     * measure with: rx_ns moves with every step of the wall clock. */
+    uint64_t  rx_mono;    /* CLOCK_MONOTONIC ns (rp_mono_of_real of the stamp) */
+    uint64_t  rx_ns;      /* CLOCK_REALTIME ns, as stamped */
+    uint64_t  read_mono;  /* CLOCK_MONOTONIC ns when recvmsg returned it */
     bool      has_drops;
     uint32_t  rxq_drops;  /* cumulative SO_RXQ_OVFL count of this socket */
 };
@@ -39,6 +44,13 @@ typedef void rp_udp_datagram_fn(void *arg, uint8_t *buf, size_t len, const struc
  * errors (ICMP reports from a closed peer port) are skipped. */
 void rp_udp_drain(int fd, uint8_t *buf, size_t cap, rp_udp_datagram_fn *on_datagram,
                   void (*on_oversized)(void *arg), void *arg);
+
+/* The arrival to measure with: rx_mono, unless it maps before *last, the
+ * arrival of the socket's previous datagram (updated). One socket's datagrams
+ * are stamped in order, so such a one was stamped before a wall-clock step
+ * and read after it, and rx_mono is off by the step: its read time is then
+ * the better estimate (late by its wait in the socket queue). */
+uint64_t rp_udp_arrival(const struct rp_udp_meta *meta, uint64_t *last);
 
 ssize_t rp_udp_send(int fd, const uint8_t *buf, size_t len, const struct sockaddr *to, socklen_t tolen);
 

@@ -16,6 +16,8 @@ struct rp_downrx {
     struct sockaddr_storage media_port;
     unsigned overhead;          /* IP + UDP bytes per datagram */
     struct rp_rxstats *stats;
+    struct rp_wallclock wall;   /* the probe's, as in its T1 */
+    uint64_t last_rx_mono;      /* the latest arrival taken (rp_udp_arrival) */
     bool first;
     struct rp_downrx_progress seen;
     int64_t *rtt_ns;
@@ -39,7 +41,7 @@ enum rp_drop_reason rp_downrx_classify(struct rp_stream *stream, const uint8_t *
 }
 
 struct rp_downrx *rp_downrx_new(struct rp_stream *stream, const struct sockaddr *media_port, unsigned clock_rate,
-                                unsigned jitter_buffer_ms, size_t rtt_cap)
+                                unsigned jitter_buffer_ms, size_t rtt_cap, struct rp_wallclock wall)
 {
     struct rp_downrx *d = calloc(1, sizeof *d);
     if (!d) {
@@ -51,6 +53,7 @@ struct rp_downrx *rp_downrx_new(struct rp_stream *stream, const struct sockaddr 
     d->overhead = rp_addr_udp_overhead(media_port);
     d->stats = rp_rxstats_new(clock_rate, jitter_buffer_ms);
     d->rtt_cap = rtt_cap;
+    d->wall = wall;
     d->rtt_ns = calloc(rtt_cap ? rtt_cap : 1, sizeof *d->rtt_ns);
     if (!d->stats || !d->rtt_ns) {
         rp_downrx_free(d);
@@ -69,7 +72,9 @@ void rp_downrx_free(struct rp_downrx *d)
     free(d);
 }
 
-/* RTT = (T4 - T1) - (T3 - T2): no clock sync needed. One sample per reflection. */
+/* RTT = (T4 - T1) - (T3 - T2): no clock sync needed, and with T1 and T4 on
+ * our steady wall clock and T2, T3 on the daemon's, each difference is a
+ * monotonic interval. One sample per reflection. */
 static void record_rtt(struct rp_downrx *d, const struct rp_mext_down *m, uint64_t t4)
 {
     if (!(m->flags & RP_MEXT_F_REFLECTION) || (d->have_refl && m->refl_seq == d->last_refl_seq))
@@ -84,7 +89,7 @@ static void record_rtt(struct rp_downrx *d, const struct rp_mext_down *m, uint64
         d->rtt_max_ns = rtt;
 }
 
-static void take(struct rp_downrx *d, const struct rp_stream_rx *rx, size_t len, uint64_t rx_ns)
+static void take(struct rp_downrx *d, const struct rp_stream_rx *rx, size_t len, uint64_t rx_mono)
 {
     const struct rp_mext_down *m = &rx->elem.down;
     if (!d->first) {
@@ -93,14 +98,14 @@ static void take(struct rp_downrx *d, const struct rp_stream_rx *rx, size_t len,
         d->first = true;
     }
     /* Bytes on the wire: the datagram as received, SRTP tag included. */
-    rp_rxstats_add(d->stats, rx->hdr.seq, rx->hdr.ts, rx_ns, len + d->overhead);
+    rp_rxstats_add(d->stats, rx->hdr.seq, rx->hdr.ts, rx_mono, len + d->overhead);
     if (m->down_sent > d->seen.down_sent_seen)
         d->seen.down_sent_seen = m->down_sent;
     if (m->up_received > d->seen.up_received_seen)
         d->seen.up_received_seen = m->up_received;
     if ((m->flags & RP_MEXT_F_REFLECTION) && m->refl_seq + 1 > d->seen.up_highest_seen)
         d->seen.up_highest_seen = m->refl_seq + 1;
-    record_rtt(d, m, rx_ns);
+    record_rtt(d, m, rp_wallclock_ns(&d->wall, rx_mono));
 }
 
 void rp_downrx_on_datagram(struct rp_downrx *d, const uint8_t *buf, size_t len, const struct rp_udp_meta *meta)
@@ -114,7 +119,7 @@ void rp_downrx_on_datagram(struct rp_downrx *d, const uint8_t *buf, size_t len, 
         d->seen.drops[why]++;
         return;
     }
-    take(d, &rx, len, meta->rx_ns);
+    take(d, &rx, len, rp_udp_arrival(meta, &d->last_rx_mono));
 }
 
 void rp_downrx_progress(const struct rp_downrx *d, struct rp_downrx_progress *out)

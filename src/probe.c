@@ -45,6 +45,7 @@ struct run {
     struct rp_downrx *down;     /* opens and measures downstream */
     uint64_t n_total, n_sent, send_errors;
     uint64_t period_ns, t0_mono;
+    struct rp_wallclock wall;   /* T1 and T4: steady for the whole run */
 
     struct event_base *base;
     struct event *send_ev, *read_ev, *progress_ev, *stop_ev;
@@ -76,7 +77,8 @@ static uint64_t drain_ns(const struct run *r)
 static int send_rtp(struct run *r, int64_t index, uint8_t flags)
 {
     struct rp_stream_elem e = {
-        .up = { .flags = flags, .seq = index < 0 ? 0 : (uint32_t)index, .t1_ns = rp_realtime_ns() },
+        .up = { .flags = flags, .seq = index < 0 ? 0 : (uint32_t)index,
+                .t1_ns = rp_wallclock_ns(&r->wall, rp_monotonic_ns()) },
     };
     uint8_t pkt[RP_STREAM_MAX_PKT];
     size_t n = rp_stream_seal(r->up, index, &e, pkt, sizeof pkt);
@@ -298,7 +300,7 @@ static int make_streams(struct run *r, const struct sockaddr *media_port, char *
     struct rp_stream *opener = r->up ? rp_stream_new(&down, err, errlen) : NULL;
     if (!opener)
         return -1;
-    r->down = rp_downrx_new(opener, media_port, r->codec->clock_rate, o->jitter_buffer_ms, r->n_total);
+    r->down = rp_downrx_new(opener, media_port, r->codec->clock_rate, o->jitter_buffer_ms, r->n_total, r->wall);
     if (!r->down) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -524,6 +526,7 @@ static int measure(struct run *r, char *err, size_t errlen)
     describe_session(r);
     r->n_total = (uint64_t)o->duration_s * 1000 / o->ptime_ms;
     r->period_ns = (uint64_t)o->ptime_ms * NS_PER_MS;
+    r->wall = rp_wallclock_now();
     if (open_media(r, err, errlen) < 0 || make_streams(r, (struct sockaddr *)&r->media_dest, err, errlen) < 0)
         return -1;
     if (setup_events(r) < 0) {

@@ -89,8 +89,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             remove_slot(r, i);
             continue;
         }
-        /* The wall clock per session: T3 as late as possible. */
-        rp_session_send_due(s, now, rp_realtime_ns());
+        /* The clock read per session: T3 as late as possible. */
+        rp_session_send_due(s, rp_monotonic_ns());
         i++;
     }
     r->armed_for = UINT64_MAX;
@@ -201,7 +201,7 @@ struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_s
     }
     sl->owner = r;
     sl->fd = fd;
-    sl->session = rp_session_new(p, port, client, rp_monotonic_ns(), slot_send, sl, err, errlen);
+    sl->session = rp_session_new(p, port, client, rp_monotonic_ns(), rp_realtime_ns(), slot_send, sl, err, errlen);
     sl->ev = sl->session ? event_new(r->base, fd, EV_READ | EV_PERSIST, on_readable, sl) : NULL;
     if (!sl->ev || event_add(sl->ev, NULL) < 0) {
         if (sl->session)

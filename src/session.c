@@ -42,6 +42,7 @@ struct rp_session {
     uint32_t ssrc_up;
     uint32_t ssrc_down;
     uint64_t created_mono;
+    struct rp_wallclock wall;  /* T2 and T3: steady from creation on */
     uint64_t send_until_mono;
     uint64_t expires_mono;
     struct sockaddr_storage client;
@@ -58,6 +59,7 @@ struct rp_session {
     uint64_t up_accepted;      /* every accepted datagram, duplicates included */
     uint64_t up_primed;        /* priming packets (latch, not measured) */
     uint64_t last_up_mono;     /* last authentic upstream packet */
+    uint64_t last_rx_mono;     /* its arrival (rp_udp_arrival) */
     bool     have_counter;
     uint32_t max_counter;      /* highest measurement counter (rp_mext_up.seq) seen */
     uint64_t up_host_drops;    /* SO_RXQ_OVFL */
@@ -151,7 +153,7 @@ static int make_streams(struct rp_session *s, const struct randoms *rnd, char *e
 }
 
 struct rp_session *rp_session_new(const struct rp_session_params *p, uint16_t port,
-                                  const struct sockaddr *client, uint64_t now_mono,
+                                  const struct sockaddr *client, uint64_t now_mono, uint64_t now_real,
                                   rp_session_send_fn *send, void *send_ctx, char *err, size_t errlen)
 {
     struct rp_session *s = calloc(1, sizeof *s);
@@ -175,6 +177,7 @@ struct rp_session *rp_session_new(const struct rp_session_params *p, uint16_t po
     s->ssrc_up = rnd.ssrc_up;
     s->ssrc_down = rnd.ssrc_down;
     s->created_mono = now_mono;
+    s->wall = rp_wallclock_at(now_real, now_mono);
     s->send_until_mono = now_mono + p->duration_s * NS_PER_S + SEND_GRACE_NS;
     s->expires_mono = now_mono + p->duration_s * NS_PER_S + LINGER_NS;
     /* The stream never carries more than the session asked for, plus the slack a
@@ -318,8 +321,9 @@ static void on_upstream(struct rp_session *s, const struct rp_stream_rx *rx, siz
         drop(s, RP_DROP_REPLAY);
         return;
     }
+    uint64_t arrival = rp_udp_arrival(meta, &s->last_rx_mono);
     enum rp_rx_class cls =
-        rp_rxstats_add(s->up_stats, rx->hdr.seq, rx->hdr.ts, meta->rx_ns, wire_len + rp_addr_udp_overhead(from));
+        rp_rxstats_add(s->up_stats, rx->hdr.seq, rx->hdr.ts, arrival, wire_len + rp_addr_udp_overhead(from));
     /* Symmetric RTP: send where the media really comes from (RFC 4961), but
      * move only for a packet newer than any before: a replayed authentic packet
      * from elsewhere must not pull the stream away. */
@@ -329,7 +333,7 @@ static void on_upstream(struct rp_session *s, const struct rp_stream_rx *rx, siz
         s->have_reflection = true;
         s->refl_seq = up->seq;
         s->refl_t1 = up->t1_ns;
-        s->refl_t2 = meta->rx_ns;
+        s->refl_t2 = rp_wallclock_ns(&s->wall, arrival);
     }
     start_sending(s, now_mono);
 }
@@ -407,7 +411,7 @@ static uint32_t u32_sat(uint64_t v)
     return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-static void send_one(struct rp_session *s, uint64_t now_real)
+static void send_one(struct rp_session *s, uint64_t now_mono)
 {
     const struct sockaddr *dest = downstream_dest(s);
     if (!dest)
@@ -418,7 +422,7 @@ static void send_one(struct rp_session *s, uint64_t now_real)
             .refl_seq = s->refl_seq,
             .t1_ns = s->refl_t1,
             .t2_ns = s->refl_t2,
-            .t3_ns = now_real,
+            .t3_ns = rp_wallclock_ns(&s->wall, now_mono),
             .up_received = u32_sat(rp_rxstats_received(s->up_stats)),
             .down_sent = s->down_sent + 1,
             .up_host_drops = u32_sat(s->up_host_drops),
@@ -448,7 +452,7 @@ static bool stream_over(const struct rp_session *s)
            (s->last_up_mono && t >= s->last_up_mono + CONSENT_NS);
 }
 
-unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono, uint64_t now_real)
+unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono)
 {
     unsigned sent = 0;
     uint64_t period = (uint64_t)s->params.ptime_ms * NS_PER_MS;
@@ -457,7 +461,7 @@ unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono, uint64_t n
             s->sending = false;
             break;
         }
-        send_one(s, now_real);
+        send_one(s, now_mono);
         sent++;
         s->next_send_mono += period;
         /* After a long stall (suspend, overload), resynchronise instead of bursting. */

@@ -1,6 +1,7 @@
 /* Media sockets. Kernel receive timestamps make jitter and RTT reflect the
- * network rather than our own scheduling; SO_RXQ_OVFL separates drops in our
- * own socket queue from loss on the path. */
+ * network rather than our own scheduling; they are realtime, so each is also
+ * given on the monotonic clock, which no wall-clock step moves. SO_RXQ_OVFL
+ * separates drops in our own socket queue from loss on the path. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -58,7 +59,11 @@ ssize_t rp_udp_recv(int fd, uint8_t *buf, size_t cap, struct rp_udp_meta *meta)
         errno = EMSGSIZE;
         return -1;
     }
+    /* Both clocks right after the datagram: their offset now maps the
+     * kernel's realtime stamp onto the monotonic clock. */
+    uint64_t now_real = rp_realtime_ns(), now_mono = rp_monotonic_ns();
     meta->fromlen = msg.msg_namelen;
+    meta->read_mono = now_mono;
     meta->rx_ns = 0;
     meta->has_drops = false;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
@@ -73,8 +78,12 @@ ssize_t rp_udp_recv(int fd, uint8_t *buf, size_t cap, struct rp_udp_meta *meta)
             meta->has_drops = true;
         }
     }
-    if (meta->rx_ns == 0)
-        meta->rx_ns = rp_realtime_ns();
+    if (meta->rx_ns == 0) {
+        meta->rx_ns = now_real;
+        meta->rx_mono = now_mono;
+    } else {
+        meta->rx_mono = rp_mono_of_real(meta->rx_ns, now_real, now_mono);
+    }
     return n;
 }
 
@@ -91,6 +100,13 @@ void rp_udp_drain(int fd, uint8_t *buf, size_t cap, rp_udp_datagram_fn *on_datag
         else if (errno == EMSGSIZE && on_oversized)
             on_oversized(arg);
     }
+}
+
+uint64_t rp_udp_arrival(const struct rp_udp_meta *meta, uint64_t *last)
+{
+    uint64_t t = meta->rx_mono >= *last ? meta->rx_mono : meta->read_mono;
+    *last = t;
+    return t;
 }
 
 ssize_t rp_udp_send(int fd, const uint8_t *buf, size_t len, const struct sockaddr *to, socklen_t tolen)

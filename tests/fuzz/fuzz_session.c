@@ -25,7 +25,8 @@ static struct rp_srtp *srtp_sender; /* the probe's side of srtp_session's upstre
 static struct sockaddr_storage peer;
 static uint8_t key[RP_MEXT_AUTH_KEY_LEN];
 static uint16_t srtp_seq;
-static uint64_t now = 1000000000ull;
+static uint64_t now = 1000000000ull;     /* CLOCK_MONOTONIC */
+#define WALL 1700000000000000000ull     /* CLOCK_REALTIME at the sessions' start */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,7 +53,7 @@ static struct rp_session *open_session(bool srtp)
                                    .duration_s = 3600, .jitter_buffer_ms = 40, .srtp = srtp,
                                    .suite = RP_SRTP_AES_CM_128_HMAC_SHA1_80 };
     char err[128];
-    struct rp_session *s = rp_session_new(&p, 10000, (struct sockaddr *)&peer, now, sink, NULL, err, sizeof err);
+    struct rp_session *s = rp_session_new(&p, 10000, (struct sockaddr *)&peer, now, WALL, sink, NULL, err, sizeof err);
     if (!s)
         abort();
     return s;
@@ -120,12 +121,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)rp_mext_auth_sign(buf, len, key);
         }
     }
-    struct rp_udp_meta meta = { .rx_ns = now, .fromlen = rp_addr_len((struct sockaddr *)&peer) };
+    struct rp_udp_meta meta = { .rx_mono = now, .rx_ns = WALL + now, .read_mono = now,
+                                .fromlen = rp_addr_len((struct sockaddr *)&peer) };
     memcpy(&meta.from, &peer, sizeof peer);
     rp_session_on_datagram(target, buf, len, &meta, now);
     now += 20000000ull;
     if (mode & 2)
-        (void)rp_session_send_due(target, now, now);
+        (void)rp_session_send_due(target, now);
     struct rp_contract_session doc;
     rp_session_snapshot(target, &doc);
     json_decref(rp_contract_session_encode(&doc));

@@ -204,8 +204,10 @@ static void test_the_stream_decides_for_the_media_port(void **state)
 /* Clocks: the probe sent upstream packet i at T1 = t1_0 + i*20 ms; the
  * daemon's clock is 5 s ahead, the path 10 ms each way and the daemon holds a
  * reflection 4 ms: T2 = T1 + 5 s + 10 ms, T3 = T2 + 4 ms, T4 = T1 + 34 ms.
- * RTT = (T4 - T1) - (T3 - T2) = 30 ms, whatever the offset. */
+ * RTT = (T4 - T1) - (T3 - T2) = 30 ms, whatever the offset. T1 and T4 are on
+ * the probe's steady wall clock: t1_0 at the monotonic instant mono_0. */
 static const uint64_t t1_0 = 1700000000000000000ull;
+static const uint64_t mono_0 = 86400ull * 1000 * MS;  /* a day after boot */
 #define OFFSET (5000 * MS)
 
 static struct rp_mext_down reflection(uint32_t i, uint32_t down_sent)
@@ -215,19 +217,30 @@ static struct rp_mext_down reflection(uint32_t i, uint32_t down_sent)
                                   .t3_ns = t2 + 4 * MS, .up_received = i + 1, .down_sent = down_sent };
 }
 
-static void feed(struct rp_downrx *d, const struct dgram *g, const struct sockaddr_storage *from, uint64_t rx_ns)
+/* A datagram arriving at T4 = t4 on the probe's steady wall clock. */
+static void feed(struct rp_downrx *d, const struct dgram *g, const struct sockaddr_storage *from, uint64_t t4)
 {
     struct rp_udp_meta meta;
     memset(&meta, 0, sizeof meta);
     memcpy(&meta.from, from, sizeof meta.from);
     meta.fromlen = rp_addr_len(SA(*from));
-    meta.rx_ns = rx_ns;
+    meta.rx_mono = mono_0 + (t4 - t1_0);
+    meta.read_mono = meta.rx_mono;
+    meta.rx_ns = t4;
     rp_downrx_on_datagram(d, g->b, g->len, &meta);
+}
+
+static struct rp_downrx *new_downrx_capped(struct fixture *f, size_t rtt_cap)
+{
+    struct rp_downrx *d = rp_downrx_new(new_stream(RP_STREAM_OPEN), SA(f->media_port), 8000, 40, rtt_cap,
+                                        rp_wallclock_at(t1_0, mono_0));
+    assert_non_null(d);
+    return d;
 }
 
 static struct rp_downrx *new_downrx(struct fixture *f)
 {
-    struct rp_downrx *d = rp_downrx_new(new_stream(RP_STREAM_OPEN), SA(f->media_port), 8000, 40, 64);
+    struct rp_downrx *d = new_downrx_capped(f, 64);
     assert_non_null(d);
     return d;
 }
@@ -321,6 +334,7 @@ static void test_host_drops_come_from_the_socket(void **state)
     struct rp_udp_meta meta;
     memset(&meta, 0, sizeof meta);
     memcpy(&meta.from, &f->media_port, sizeof meta.from);
+    meta.rx_mono = meta.read_mono = mono_0;
     meta.rx_ns = t1_0;
     meta.has_drops = true;
     meta.rxq_drops = 17;
@@ -407,8 +421,7 @@ static void test_negative_or_absurd_rtt_and_non_reflections_are_ignored(void **s
 static void test_rtt_samples_stop_at_the_cap(void **state)
 {
     struct fixture *f = *state;
-    struct rp_downrx *d = rp_downrx_new(new_stream(RP_STREAM_OPEN), SA(f->media_port), 8000, 40, 3);
-    assert_non_null(d);
+    struct rp_downrx *d = new_downrx_capped(f, 3);
     for (uint32_t i = 0; i < 6; i++) {
         struct rp_mext_down m = reflection(i, i + 1);
         struct dgram g = seal(f, i, &m);

@@ -24,7 +24,10 @@
 
 #define MS 1000000ull
 #define T0 (1000ull * 1000 * MS) /* an arbitrary monotonic origin */
-#define WALL 1700000000000000000ull /* an arbitrary CLOCK_REALTIME for T3 */
+#define WALL 1700000000000000000ull /* CLOCK_REALTIME when the session was created (at T0) */
+/* How far the wall clock has been stepped since: what a datagram's realtime
+ * stamp says, and what neither T2 nor T3 may follow. */
+#define STEP (3600ull * 1000 * MS)
 
 /* What the session sent, in order. */
 #define MAX_SENT 64
@@ -68,7 +71,8 @@ static struct rp_session *new_session_for(struct fixture *f, bool srtp, unsigned
                                    .duration_s = duration_s, .jitter_buffer_ms = 40, .srtp = srtp,
                                    .suite = RP_SRTP_AES_CM_128_HMAC_SHA1_80 };
     char err[128];
-    struct rp_session *s = rp_session_new(&p, 10000, (struct sockaddr *)&f->probe_addr, T0, capture, f, err, sizeof err);
+    struct rp_session *s =
+        rp_session_new(&p, 10000, (struct sockaddr *)&f->probe_addr, T0, WALL, capture, f, err, sizeof err);
     assert_non_null(s);
     return s;
 }
@@ -144,9 +148,11 @@ static size_t upstream_packet(uint8_t *buf, uint32_t ssrc, uint8_t pt, uint16_t 
     return n;
 }
 
-static void deliver(struct fixture *f, const uint8_t *buf, size_t len, uint64_t rx_ns, uint64_t now)
+/* A datagram that arrived at rx_mono (CLOCK_MONOTONIC), handled at now. Its
+ * realtime stamp comes from a wall clock stepped since the session began. */
+static void deliver(struct fixture *f, const uint8_t *buf, size_t len, uint64_t rx_mono, uint64_t now)
 {
-    struct rp_udp_meta meta = { .rx_ns = rx_ns };
+    struct rp_udp_meta meta = { .rx_mono = rx_mono, .rx_ns = WALL + STEP + (rx_mono - T0), .read_mono = now };
     memcpy(&meta.from, &f->probe_addr, sizeof f->probe_addr);
     meta.fromlen = rp_addr_len((struct sockaddr *)&f->probe_addr);
     rp_session_on_datagram(f->s, buf, len, &meta, now);
@@ -232,34 +238,41 @@ static void test_foreign_and_malformed_packets_are_counted_and_dropped(void **st
     assert_true(rp_session_next_due(f->s) == UINT64_MAX);
 }
 
+/* The measurement element of a downstream packet the session sent. */
+static struct rp_mext_down down_elem(const struct sent *d, struct rp_rtp_pkt *p)
+{
+    const uint8_t *elem;
+    size_t elen;
+    struct rp_mext_down m;
+    assert_int_equal(rp_rtp_parse(d->buf, d->len, p), RP_RTP_OK);
+    assert_int_equal(rp_rtp_ext_find(p, RP_MEXT_ID_DOWN, &elem, &elen), 1);
+    assert_int_equal(rp_mext_down_decode(elem, elen, &m), 0);
+    return m;
+}
+
 static void test_downstream_goes_to_latched_source_with_reflection(void **state)
 {
     struct fixture *f = *state;
     uint8_t pkt[RP_RTP_MAX_PKT];
-    const uint64_t t1 = 1700000000123456789ull, t2 = 1700000000124000000ull;
+    const uint64_t t1 = 1700000000123456789ull;
     size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, 500, 0, t1);
-    deliver(f, pkt, n, t2, T0);
-    assert_true(rp_session_next_due(f->s) == T0);
-    assert_int_equal(rp_session_send_due(f->s, T0, WALL), 1);
+    /* Arrived 4 ms after the session began, handled at 5 ms, sent at 7 ms. */
+    deliver(f, pkt, n, T0 + 4 * MS, T0 + 5 * MS);
+    assert_true(rp_session_next_due(f->s) == T0 + 5 * MS);
+    assert_int_equal(rp_session_send_due(f->s, T0 + 7 * MS), 1);
 
-    const struct sent *d0 = must_send(f);
-    const uint8_t *buf = d0->buf;
-    ssize_t got = (ssize_t)d0->len;
     struct rp_rtp_pkt p;
-    assert_int_equal(rp_rtp_parse(buf, (size_t)got, &p), RP_RTP_OK);
+    struct rp_mext_down d = down_elem(must_send(f), &p);
     assert_int_equal(p.hdr.ssrc, snapshot(f->s).ssrc_down);
     assert_int_equal(p.hdr.pt, 0);
     assert_int_equal(p.payload_len, 160); /* 20 ms of G.711 */
-    const uint8_t *elem;
-    size_t elen;
-    struct rp_mext_down d;
-    assert_int_equal(rp_rtp_ext_find(&p, RP_MEXT_ID_DOWN, &elem, &elen), 1);
-    assert_int_equal(rp_mext_down_decode(elem, elen, &d), 0);
     assert_true(d.flags & RP_MEXT_F_REFLECTION);
     assert_int_equal(d.refl_seq, 0);
     assert_true(d.t1_ns == t1);
-    assert_true(d.t2_ns == t2);
-    assert_true(d.t3_ns == WALL); /* the wall clock the reflector passed in */
+    /* T2 and T3: the session's wall clock at creation plus the monotonic time
+     * since, not the (stepped) realtime stamp of the datagram. */
+    assert_true(d.t2_ns == WALL + 4 * MS);
+    assert_true(d.t3_ns == WALL + 7 * MS);
     assert_int_equal(d.up_received, 1);
     assert_int_equal(d.down_sent, 1);
 }
@@ -268,12 +281,17 @@ static void test_downstream_is_clocked_at_ptime(void **state)
 {
     struct fixture *f = *state;
     rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
-    assert_int_equal(rp_session_send_due(f->s, T0, WALL), 1);
-    assert_int_equal(rp_session_send_due(f->s, T0 + 19 * MS, WALL), 0);
+    assert_int_equal(rp_session_send_due(f->s, T0), 1);
+    assert_int_equal(rp_session_send_due(f->s, T0 + 19 * MS), 0);
     /* Due at 20, 40, 60, 80 and 100 ms. */
-    assert_int_equal(rp_session_send_due(f->s, T0 + 100 * MS, WALL), 5);
+    assert_int_equal(rp_session_send_due(f->s, T0 + 100 * MS), 5);
     assert_true(rp_session_next_due(f->s) == T0 + 120 * MS);
-    assert_int_equal(pending_at_probe(f), 6);
+    /* T3 is when each really left: the first at creation, the five caught up at 100 ms. */
+    struct rp_rtp_pkt p;
+    assert_true(down_elem(must_send(f), &p).t3_ns == WALL);
+    for (int i = 0; i < 5; i++)
+        assert_true(down_elem(must_send(f), &p).t3_ns == WALL + 100 * MS);
+    assert_int_equal(pending_at_probe(f), 0);
 }
 
 static void test_announce_alone_starts_downstream(void **state)
@@ -281,18 +299,9 @@ static void test_announce_alone_starts_downstream(void **state)
     struct fixture *f = *state;
     assert_true(rp_session_next_due(f->s) == UINT64_MAX);
     rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
-    assert_int_equal(rp_session_send_due(f->s, T0, WALL), 1);
-    const struct sent *d0 = must_send(f);
-    const uint8_t *buf = d0->buf;
-    ssize_t got = (ssize_t)d0->len;
+    assert_int_equal(rp_session_send_due(f->s, T0), 1);
     struct rp_rtp_pkt p;
-    const uint8_t *elem;
-    size_t elen;
-    struct rp_mext_down d;
-    assert_int_equal(rp_rtp_parse(buf, (size_t)got, &p), RP_RTP_OK);
-    assert_int_equal(rp_rtp_ext_find(&p, RP_MEXT_ID_DOWN, &elem, &elen), 1);
-    assert_int_equal(rp_mext_down_decode(elem, elen, &d), 0);
-    assert_false(d.flags & RP_MEXT_F_REFLECTION);
+    assert_false(down_elem(must_send(f), &p).flags & RP_MEXT_F_REFLECTION);
 }
 
 static void test_stop_freezes_counters_and_counts_late_input(void **state)
@@ -306,7 +315,7 @@ static void test_stop_freezes_counters_and_counts_late_input(void **state)
         deliver(f, pkt, n, T0 + i * 20 * MS, T0);
     }
     rp_session_stop(f->s, 12); /* the probe sent two more that never came */
-    assert_int_equal(rp_session_send_due(f->s, T0 + 1000 * MS, WALL), 0);
+    assert_int_equal(rp_session_send_due(f->s, T0 + 1000 * MS), 0);
     size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, (uint16_t)(65530 + 10), 10, 1);
     deliver(f, pkt, n, T0, T0);
     assert_int_equal(up_field(f->s, "received"), 9);
@@ -322,7 +331,7 @@ static void test_session_expires_after_its_duration(void **state)
     assert_true(rp_session_expired(f->s, T0 + 71ull * 1000 * MS));
     /* Downstream stops by itself shortly after the duration, even without a stop. */
     rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
-    rp_session_send_due(f->s, T0 + 30ull * 1000 * MS, WALL);
+    rp_session_send_due(f->s, T0 + 30ull * 1000 * MS);
     assert_true(rp_session_next_due(f->s) == UINT64_MAX);
     pending_at_probe(f);
 }
@@ -364,7 +373,7 @@ static void test_upstream_before_downstream_is_not_reply_only(void **state)
     size_t n = rp_stun_build_request(req, sizeof req, txid, 64);
     deliver(f, req, n, T0, T0);
     rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0 + 10 * MS);
-    rp_session_send_due(f->s, T0 + 10 * MS, WALL);
+    rp_session_send_due(f->s, T0 + 10 * MS);
     n = upstream_packet(pkt, ssrc_up(f->s), 0, 1, 0, 1);
     deliver(f, pkt, n, T0 + 20 * MS, T0 + 20 * MS);
     assert_false(up_bool(f->s, "reply_only"));
@@ -376,7 +385,7 @@ static void test_upstream_only_after_downstream_is_reply_only(void **state)
     struct fixture *f = *state;
     uint8_t pkt[RP_RTP_MAX_PKT];
     rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
-    rp_session_send_due(f->s, T0, WALL);
+    rp_session_send_due(f->s, T0);
     size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, 1, 0, 1);
     deliver(f, pkt, n, T0 + 20 * MS, T0 + 20 * MS);
     assert_true(up_bool(f->s, "reply_only"));
@@ -409,7 +418,7 @@ static void test_replayed_packet_from_elsewhere_does_not_move_the_latch(void **s
     size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, 10, 0, 1);
     deliver(f, pkt, n, T0, T0);
     /* The same authentic packet replayed by someone else. */
-    struct rp_udp_meta meta = { .rx_ns = T0 };
+    struct rp_udp_meta meta = { .rx_mono = T0, .rx_ns = WALL + STEP, .read_mono = T0 };
     socklen_t len;
     assert_int_equal(rp_addr_parse("127.0.0.1:9", 0, &meta.from, &len), 0);
     meta.fromlen = len;
@@ -500,7 +509,7 @@ static void test_authentic_packet_from_another_ip_is_foreign_source(void **state
     struct fixture *f = *state;
     uint8_t pkt[RP_RTP_MAX_PKT];
     size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, 1, 0, 1);
-    struct rp_udp_meta meta = { .rx_ns = T0 };
+    struct rp_udp_meta meta = { .rx_mono = T0, .rx_ns = WALL + STEP, .read_mono = T0 };
     socklen_t len;
     assert_int_equal(rp_addr_parse("127.0.0.2:40000", 0, &meta.from, &len), 0);
     meta.fromlen = len;
@@ -557,7 +566,7 @@ static void test_refused_sends_are_counted_and_the_clock_goes_on(void **state)
     struct fixture *f = *state;
     f->refuse = true;
     rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
-    assert_int_equal(rp_session_send_due(f->s, T0 + 40 * MS, WALL), 3);
+    assert_int_equal(rp_session_send_due(f->s, T0 + 40 * MS), 3);
     json_t *j = session_json(f->s);
     json_t *down = json_object_get(j, "downstream");
     assert_int_equal(json_integer_value(json_object_get(down, "send_errors")), 3);
@@ -577,7 +586,7 @@ static unsigned run_clock(struct fixture *f, uint64_t until, bool upstream)
             size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, (uint16_t)i, (uint32_t)i, 1);
             deliver(f, pkt, n, t, t);
         }
-        rp_session_send_due(f->s, t, WALL);
+        rp_session_send_due(f->s, t);
     }
     return f->total - before;
 }
