@@ -26,7 +26,7 @@ ip netns add "$probe_ns" 2>/dev/null || skip "cannot create a network namespace 
 ip netns del "$probe_ns"
 
 missing=""
-for c in ip nft tc jq curl openssl iperf3 tshark; do command -v "$c" >/dev/null || missing="$missing $c"; done
+for c in ip nft tc jq curl openssl iperf3 tshark python3; do command -v "$c" >/dev/null || missing="$missing $c"; done
 [ -x "$BIN/rtpprobed" ] && [ -x "$BIN/rtpprobe" ] || missing="$missing $BIN/rtpprobed,rtpprobe"
 [ -x "$TOOLS/wanbridge" ] || missing="$missing $TOOLS/wanbridge"
 if [ -n "$missing" ]; then
