@@ -751,6 +751,12 @@ s10() {
         within "$(v "$WORK/10.down.truth.json" .transit.rise_p95_ms)" "$STEP_DOWN_MS" 0.05 2
     dir_queue_checks 10 up "$STEP_UP_MS" "the step"
     dir_queue_checks 10 down "$STEP_DOWN_MS" "the step"
+    # A step lifts the floor (lowest transit of 2 s) by exactly the step: the
+    # figure the bufferbloat diagnosis names.
+    local rise_up rise_down
+    rise_up=$(v "$WORK/10.json" ".upstream.$F_DELAY.rise"); rise_down=$(v "$WORK/10.json" ".downstream.$F_DELAY.rise")
+    check "upstream floor rise within 20 % of the step ($rise_up vs $STEP_UP_MS ms)" within "$rise_up" "$STEP_UP_MS" 0.2 0
+    check "downstream floor rise within 20 % of the step ($rise_down vs $STEP_DOWN_MS ms)" within "$rise_down" "$STEP_DOWN_MS" 0.2 0
     dir_jbuf_checks 10 up
     dir_jbuf_checks 10 down
     jqcheck "verdict not fail" "$f" '.verdict != "fail"'
