@@ -2,7 +2,7 @@
  * it decides which packets a receiver that follows slow delay changes would
  * have played out and which it would have found too late. Pure arithmetic on
  * arrival and media times; the algorithm and its parameters are written up in
- * docs/measurements.md ("Adaptive jitter buffer"). */
+ * docs/measurements.md ("Late packets (adaptive jitter buffer ...)"). */
 #ifndef RP_JBUF_H
 #define RP_JBUF_H
 
@@ -23,8 +23,9 @@ struct rp_jbuf_stats {
     uint64_t late;
     double   mean_ms;   /* the target's mean over the packets (the buffer's mean depth) */
     double   max_ms;
-    int64_t  floor_max_ns; /* the highest 2 s floor (lowest transit of the last 2 s), in the
-                              transit's origin: how far a standing queue raised the delay */
+    bool     have_floor;   /* a full window was seen (2 s of stream, >= 20 packets in it) */
+    int64_t  floor_max_ns; /* the highest floor of a full window (lowest transit of the last
+                              2 s), in the transit's origin: how far a standing queue raised it */
 };
 void rp_jbuf_stats(const struct rp_jbuf *j, struct rp_jbuf_stats *out);
 

@@ -25,6 +25,10 @@
  * transits. At most one entry per packet of the last 2 s; should a burst
  * arrive faster, the oldest entry goes first (the minimum only rises). */
 #define QUEUE_CAP       256
+/* A floor speaks for a standing queue only when its window is full: 2 s of
+ * stream behind it, and at least this many packets in it (not the lone
+ * packet after an outage, nor the first few of the run). */
+#define FLOOR_MIN_PACKETS 20
 
 struct sample {
     int64_t arrival_ns, transit_ns;
@@ -33,6 +37,10 @@ struct sample {
 struct rp_jbuf {
     struct sample q[QUEUE_CAP];
     unsigned head, count;
+    int64_t  arrivals[QUEUE_CAP];  /* the last arrivals, to count the window's packets */
+    unsigned arrivals_head, arrivals_count;
+    int64_t  first_arrival_ns;
+    bool     have_floor;
     double   mass[BUCKETS];
     double   total;
     int64_t  target_ns;
@@ -77,6 +85,25 @@ static int64_t window_min(struct rp_jbuf *j, int64_t arrival_ns, int64_t transit
     *at(j, j->count) = (struct sample){ arrival_ns, transit_ns };
     j->count++;
     return at(j, 0)->transit_ns;
+}
+
+/* Counts this arrival in the last 2 s; true when the window is full (see
+ * FLOOR_MIN_PACKETS). A burst beyond QUEUE_CAP drops the oldest: the count
+ * only matters up to FLOOR_MIN_PACKETS. */
+static bool window_full(struct rp_jbuf *j, int64_t arrival_ns)
+{
+    while (j->arrivals_count &&
+           j->arrivals[j->arrivals_head % QUEUE_CAP] <= arrival_ns - WINDOW_NS) {
+        j->arrivals_head = (j->arrivals_head + 1) % QUEUE_CAP;
+        j->arrivals_count--;
+    }
+    if (j->arrivals_count == QUEUE_CAP) {
+        j->arrivals_head = (j->arrivals_head + 1) % QUEUE_CAP;
+        j->arrivals_count--;
+    }
+    j->arrivals[(j->arrivals_head + j->arrivals_count) % QUEUE_CAP] = arrival_ns;
+    j->arrivals_count++;
+    return arrival_ns - j->first_arrival_ns >= WINDOW_NS && j->arrivals_count >= FLOOR_MIN_PACKETS;
 }
 
 /* The histogram's QUANTILE, as the upper edge of its bucket. */
@@ -125,8 +152,12 @@ bool rp_jbuf_add(struct rp_jbuf *j, int64_t arrival_ns, int64_t transit_ns)
 {
     int64_t floor_ns = window_min(j, arrival_ns, transit_ns);
     int64_t rel_ns = transit_ns - floor_ns;
-    if (j->packets == 0 || floor_ns > j->floor_max_ns)
+    if (j->packets == 0)
+        j->first_arrival_ns = arrival_ns;
+    if (window_full(j, arrival_ns) && (!j->have_floor || floor_ns > j->floor_max_ns)) {
         j->floor_max_ns = floor_ns;
+        j->have_floor = true;
+    }
     bool late = rel_ns > j->target_ns;
     learn(j, rel_ns);
     retarget(j, arrival_ns);
@@ -144,5 +175,6 @@ void rp_jbuf_stats(const struct rp_jbuf *j, struct rp_jbuf_stats *out)
     out->late = j->late;
     out->mean_ms = j->packets ? j->target_sum_ns / (double)j->packets / NS_PER_MS : 0;
     out->max_ms = (double)j->target_max_ns / NS_PER_MS;
+    out->have_floor = j->have_floor;
     out->floor_max_ns = j->floor_max_ns;
 }

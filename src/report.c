@@ -349,7 +349,7 @@ static void decide_symmetric(struct decision *d)
 
 /* A standing queue worth naming: the delay's floor rose this far during the run. */
 #define BLOAT_RISE_MS 30.0
-/* One-way delay a call tolerates (G.114 keeps 150 ms for good interactivity). */
+/* Mouth-to-ear delay a call tolerates (G.114 keeps 150 ms for good interactivity). */
 #define CALL_ONE_WAY_MS 150.0
 
 /* The direction whose delay rose most during the run. */
@@ -358,27 +358,30 @@ static enum side most_delayed(const struct rp_report *r)
     return r->up.rx.delay_rise_ms > r->down.rx.delay_rise_ms ? SIDE_UP : SIDE_DOWN;
 }
 
-/* One-way network delay plus what the receiver's jitter buffer holds. */
-static double one_way_ms(const struct rp_report *r, const struct rp_dir_report *d)
+/* Loss or jitter beyond a threshold: then the delay is not the story. */
+static bool loss_or_jitter(const struct findings *fs)
 {
-    return (r->has_rtt ? r->rtt_avg_ms / 2 : 0) +
-           (r->jitter_buffer_adaptive ? d->rx.jb_mean_ms : (double)r->jitter_buffer_ms);
+    for (unsigned i = 0; i < fs->n; i++)
+        if (fs->f[i].metric == METRIC_LOSS || fs->f[i].metric == METRIC_JITTER)
+            return true;
+    return false;
 }
 
-/* Two-way within the thresholds, but the delay rose under load while loss
- * stayed low: name the queue. A pass unless the delay is more than a call
- * tolerates. */
-static void decide_bloat(struct decision *d, const struct rp_report *r)
+/* Media both ways and loss and jitter within the thresholds, but the delay
+ * rose under load: name the queue. A pass unless the mouth-to-ear delay is
+ * more than a call tolerates, or the queue also pushed RTT or MOS over a
+ * threshold (then those follow "also"). */
+static void decide_bloat(struct decision *d, const struct rp_report *r, const struct findings *fs)
 {
     enum side side = most_delayed(r);
     const struct rp_dir_report *dir = side == SIDE_UP ? &r->up : &r->down;
-    if (dir->rx.delay_rise_ms < BLOAT_RISE_MS)
+    if (dir->rx.delay_rise_ms < BLOAT_RISE_MS || loss_or_jitter(fs))
         return;
-    bool too_slow = one_way_ms(r, dir) > CALL_ONE_WAY_MS;
+    bool too_slow = r->mouth_to_ear_ms > CALL_ONE_WAY_MS;
     d->diagnosis = RP_DIAG_BUFFERBLOAT;
     d->verdict = verdict_max(d->verdict, too_slow ? RP_VERDICT_WARN : RP_VERDICT_PASS);
     d->cause[0] = side == SIDE_UP ? P_BLOAT_UP : P_BLOAT_DOWN;
-    d->cause[1] = too_slow ? P_TOO_MUCH_DELAY : P_NONE;
+    d->cause[1] = fs->n ? P_ALSO_FINDINGS : too_slow ? P_TOO_MUCH_DELAY : P_NONE;
     d->remedy = side == SIDE_UP ? P_FIX_BLOAT_UP : P_FIX_BLOAT_DOWN;
 }
 
@@ -398,8 +401,7 @@ static void decide_measured(struct decision *d, const struct rp_report *r, const
 {
     if (up && down) {
         decide_flowing(d, fs, P_NONE);
-        if (d->diagnosis == RP_DIAG_TWO_WAY)
-            decide_bloat(d, r);
+        decide_bloat(d, r, fs);
         if (strcmp(r->nat.type, "symmetric") == 0)
             decide_symmetric(d);
     } else if (down) {
@@ -473,8 +475,8 @@ static const char *const phrase_text[P_COUNT] = {
                    "on the agent's link (bufferbloat); the call's jitter buffer absorbs it as delay",
     [P_BLOAT_DOWN] = "delay rose by {rise} during the test on the way to the agent, with little loss: a queue "
                      "on the agent's link (bufferbloat); the call's jitter buffer absorbs it as delay",
-    [P_TOO_MUCH_DELAY] = "one-way delay with the jitter buffer reaches {oneway}, more than a call tolerates "
-                         "(150 ms)",
+    [P_TOO_MUCH_DELAY] = "mouth-to-ear delay with the jitter buffer reaches {oneway}, more than a call "
+                         "tolerates (150 ms)",
     [P_FIX_NOTHING] = "none needed",
     [P_FIX_CONTROL] = "check the probe's control connection to the daemon (HTTPS, nginx on 443) and run "
                       "again",
@@ -591,7 +593,7 @@ static void fillers_init(struct fillers *v, const struct rp_report *r, const str
     snprintf(v->text[F_COUNT], sizeof v->text[F_COUNT], "%" PRIu64, r->up.foreign_source);
     const struct rp_dir_report *slow = most_delayed(r) == SIDE_UP ? &r->up : &r->down;
     snprintf(v->text[F_RISE], sizeof v->text[F_RISE], "%s ms", num_trim(slow->rx.delay_rise_ms, 0).s);
-    snprintf(v->text[F_ONEWAY], sizeof v->text[F_ONEWAY], "%s ms", num_trim(one_way_ms(r, slow), 0).s);
+    snprintf(v->text[F_ONEWAY], sizeof v->text[F_ONEWAY], "%s ms", num_trim(r->mouth_to_ear_ms, 0).s);
     v->fs = fs;
     v->r = r;
 }
@@ -699,15 +701,15 @@ static void score_rtt(struct rp_report *rep, int64_t *rtt_ns, size_t n)
     rep->rtt_p95_ms = (double)rtt_ns[p95] / 1e6;
 }
 
-/* Bitrate on the wire, and the E-model with the packets the jitter buffer
- * discarded (late) counted as lost. */
-/* The packets a receiver would not play: lost, or late under the MOS basis buffer. */
+/* The packets a receiver would have discarded: late under the MOS basis buffer. */
 uint64_t rp_dir_late(const struct rp_report *r, const struct rp_dir_report *d)
 {
     return r->jitter_buffer_adaptive ? d->rx.late_adaptive : d->rx.late;
 }
 
-/* A deep adaptive buffer costs delay rather than loss, as in a real call. */
+/* Bitrate on the wire, and the E-model with the late packets counted as lost
+ * and the buffer's depth as delay: a deep adaptive buffer costs delay rather
+ * than loss, as in a real call. */
 static void score_dir(struct rp_dir_report *d, const struct rp_score_in *in, double path_ms, uint64_t late)
 {
     d->kbps = d->sent ? (double)d->rx.wire_bytes * 8.0 / (double)(d->sent * in->ptime_ms) : 0;

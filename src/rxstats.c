@@ -408,7 +408,7 @@ static void playout_summary(const struct rp_rxstats *s, struct rp_rxsummary *out
     out->delay_p50_ms = delay_percentile_ms(s, 50);
     out->delay_p95_ms = delay_percentile_ms(s, 95);
     out->delay_max_ms = (s->max_transit_ns - s->min_transit_ns) / NS_PER_MS;
-    out->delay_rise_ms = ((double)jb.floor_max_ns - s->min_transit_ns) / NS_PER_MS;
+    out->delay_rise_ms = jb.have_floor ? ((double)jb.floor_max_ns - s->min_transit_ns) / NS_PER_MS : 0;
     if (out->delay_rise_ms < 0)
         out->delay_rise_ms = 0;
 }

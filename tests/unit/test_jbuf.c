@@ -125,23 +125,68 @@ static void test_a_delay_step_costs_a_few_packets_then_the_buffer_follows(void *
     /* The first packets after the step miss the old target until the
      * histogram's tail passes 5 % (3 samples of 0.017), then the target
      * jumps to 80 ms; 2 s later the floor has caught up. */
-    assert_true(s.late_adaptive >= 1 && s.late_adaptive <= 4);
+    assert_int_equal(s.late_adaptive, 3);
     assert_int_equal(s.late, 250);   /* the fixed buffer: every packet after the step */
     assert_true(fabs(s.delay_rise_ms - 60.0) < 0.01);
-    assert_true(s.jb_max_ms == 80.0);
+    /* Down from 80 ms to 20 ms by packet 300 ... then 80 ms from the step's
+     * third packet, decaying again once the floor caught up. */
+    assert_true(fabs(s.jb_mean_ms - 67.347) < 0.001);
 }
 
-static int64_t none(int k)
+/* Seeded uniform 0-40 ms of extra delay per packet (an LCG: the same every run). */
+static uint32_t lcg = 12345;
+static int64_t jitter40(int k)
 {
     (void)k;
-    return 0;
+    lcg = lcg * 1103515245u + 12345u;
+    return (int64_t)((lcg >> 8) % 40000) * 1000;
 }
 
 static void test_random_jitter_is_not_a_delay_rise(void **state)
 {
     (void)state;
-    struct rp_rxsummary s = run_stream(none, 500);
-    assert_true(s.delay_rise_ms == 0.0 && s.delay_max_ms == 0.0);
+    for (int run = 0; run < 20; run++) {
+        struct rp_rxsummary s = run_stream(jitter40, 500);
+        /* The delay spreads over 0-40 ms (p95 near 38) but its floor, the
+         * lowest of 100 packets, stays near the bottom. */
+        assert_true(s.delay_p95_ms > 30.0);
+        assert_true(s.delay_rise_ms < 5.0);
+    }
+}
+
+/* A 3 s outage, then one slow packet: a window with one packet is no floor. */
+static int64_t outage(int k)
+{
+    return k == 350 ? 35 * MS : 0;
+}
+
+static void test_a_lone_packet_after_an_outage_is_not_a_rise(void **state)
+{
+    (void)state;
+    struct rp_rxstats *rx = rp_rxstats_new(8000, 40);
+    for (int k = 0; k < 500; k++) {
+        if (k >= 200 && k < 350)
+            continue;
+        rp_rxstats_add(rx, (uint16_t)k, (uint32_t)(k * 160), (uint64_t)(1000 * MS + k * PTIME + outage(k)), 200);
+    }
+    struct rp_rxsummary s;
+    rp_rxstats_summary(rx, 500, &s);
+    rp_rxstats_free(rx);
+    assert_true(s.delay_max_ms == 35.0);
+    assert_true(s.delay_rise_ms == 0.0);
+}
+
+/* Decay follows the arrival gap, not the packet count. */
+static void test_the_buffer_shrinks_by_time_not_by_packets(void **state)
+{
+    (void)state;
+    struct rp_jbuf *j = rp_jbuf_new();
+    rp_jbuf_add(j, 0, 0);
+    rp_jbuf_add(j, 1000 * MS, 0);   /* 1 s later: 80 - 10 = 70 ms */
+    struct rp_jbuf_stats s;
+    rp_jbuf_stats(j, &s);
+    assert_true(fabs(s.mean_ms - 75.0) < 1e-9);
+    rp_jbuf_free(j);
 }
 
 int main(void)
@@ -153,6 +198,8 @@ int main(void)
         cmocka_unit_test(test_a_standing_queue_is_delay_not_loss),
         cmocka_unit_test(test_a_delay_step_costs_a_few_packets_then_the_buffer_follows),
         cmocka_unit_test(test_random_jitter_is_not_a_delay_rise),
+        cmocka_unit_test(test_a_lone_packet_after_an_outage_is_not_a_rise),
+        cmocka_unit_test(test_the_buffer_shrinks_by_time_not_by_packets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1364,13 +1364,36 @@ static void test_bufferbloat_beyond_what_a_call_tolerates_warns(void **state)
     r.jitter_buffer_adaptive = true;
     r.up.rx.delay_rise_ms = 120.0;
     r.up.rx.jb_mean_ms = 60.0;
-    r.rtt_avg_ms = 200.0; /* 100 ms one way + 60 ms of buffer */
+    r.rtt_avg_ms = 200.0;
+    r.mouth_to_ear_ms = 180.0; /* 100 ms one way + 20 ptime + 60 ms of buffer */
     evaluate_default(&r);
     assert_string_equal(rp_diagnosis_name(r.diagnosis), "bufferbloat");
     assert_int_equal(r.verdict, RP_VERDICT_WARN);
     assert_non_null(strstr(r.cause, "on the way from the agent"));
-    assert_non_null(strstr(r.cause, "one-way delay with the jitter buffer reaches 160 ms"));
+    assert_non_null(strstr(r.cause, "mouth-to-ear delay with the jitter buffer reaches 180 ms"));
     assert_non_null(strstr(r.remediation, "stop large uploads"));
+}
+
+/* A queue deep enough to push the round trip over its threshold is still named
+ * as the queue, with the crossing after it. */
+static void test_bufferbloat_that_crosses_the_rtt_threshold_is_still_named(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.jitter_buffer_adaptive = true;
+    r.down.rx.delay_rise_ms = 126.0;
+    r.rtt_avg_ms = 320.0;
+    evaluate_default(&r);
+    assert_string_equal(rp_diagnosis_name(r.diagnosis), "bufferbloat");
+    assert_int_equal(r.verdict, RP_VERDICT_WARN);
+    assert_non_null(strstr(r.cause, "delay rose by 126 ms"));
+    assert_non_null(strstr(r.cause, "; also round-trip time 320 ms avg (warn"));
+    assert_non_null(strstr(r.remediation, "SQM/fq_codel"));
+    /* Loss beyond its threshold is another story: degraded, as before. */
+    set_loss(&r.down, 20);
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_DEGRADED);
 }
 
 /* Jitter without a rising floor is not a queue. */
@@ -1404,6 +1427,17 @@ static void test_finish_mos_basis_adaptive_or_fixed(void **state)
     assert_true(fabs(r.down.mouth_to_ear_ms - 126.0) < 1e-9);
     assert_true(fabs(r.down.mos - emodel_mos(RP_CODEC_PCMU, 0.0, 1.0, 126.0)) < 1e-9);
     assert_int_equal(rp_dir_late(&r, &r.down), 0);
+    assert_true(fabs(r.mouth_to_ear_ms - 126.0) < 1e-9); /* the larger direction */
+
+    /* Upstream (the daemon's figures) follows the same basis. */
+    unscored_report(&r);
+    r.up.rx.late = 25;
+    r.up.rx.late_adaptive = 5;
+    r.up.rx.jb_mean_ms = 50.0;
+    in = score_in(RP_CODEC_PCMU, rtt, 3);
+    in.adaptive = true;
+    finish_default(&r, &in);
+    assert_true(fabs(r.up.mos - emodel_mos(RP_CODEC_PCMU, 1.0, 1.0, 76.0)) < 1e-9);
 
     unscored_report(&r);
     r.down.rx.late = 25;
@@ -1417,12 +1451,44 @@ static void test_finish_mos_basis_adaptive_or_fixed(void **state)
     assert_int_equal(rp_dir_late(&r, &r.down), 25);
 }
 
+/* Each late count under its own key, and "late" the basis's. */
+static void test_json_names_each_buffer_and_the_delay_view(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.jitter_buffer_adaptive = true;
+    r.down.rx.late = 371;
+    r.down.rx.late_adaptive = 5;
+    r.down.rx.jb_mean_ms = 78.5;
+    r.down.rx.delay_p95_ms = 81.5;
+    r.down.rx.delay_rise_ms = 59.5;
+    evaluate_default(&r);
+    json_t *j = json_of(&r);
+    json_t *d = json_object_get(j, "downstream");
+    assert_string_equal(json_string_value(json_object_get(j, "jitter_buffer")), "adaptive");
+    assert_int_equal(json_integer_value(json_object_get(d, "late")), 5);
+    assert_int_equal(json_integer_value(json_object_get(d, "late_adaptive")), 5);
+    assert_int_equal(json_integer_value(json_object_get(d, "late_fixed")), 371);
+    assert_true(json_real_value(json_object_get(d, "jitter_buffer_mean_ms")) == 78.5);
+    assert_true(json_real_value(json_object_get(json_object_get(d, "delay_ms"), "p95")) == 81.5);
+    assert_true(json_real_value(json_object_get(json_object_get(d, "delay_ms"), "rise")) == 59.5);
+    json_decref(j);
+    r.jitter_buffer_adaptive = false;
+    j = json_of(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "jitter_buffer")), "fixed");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "downstream"), "late")), 371);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_names_each_buffer_and_the_delay_view),
         cmocka_unit_test(test_finish_mos_basis_adaptive_or_fixed),
         cmocka_unit_test(test_a_standing_queue_is_named_bufferbloat_not_a_failure),
         cmocka_unit_test(test_bufferbloat_beyond_what_a_call_tolerates_warns),
+        cmocka_unit_test(test_bufferbloat_that_crosses_the_rtt_threshold_is_still_named),
         cmocka_unit_test(test_jitter_without_a_rise_is_not_bufferbloat),
         cmocka_unit_test(test_reply_only_upstream_is_blocked_whatever_its_figures),
         cmocka_unit_test(test_upstream_refused_by_the_agents_own_host_says_so),
