@@ -53,6 +53,14 @@ if [ "$FLOODS" = 1 ]; then
     cat > "$WORK/lat-announce.sh" <<EOF
 curl -sk -o /dev/null -w '%{http_code}' -H '$AUTH' -X PATCH -d "{\"peer\":\"\$PEER\"}" '$URL/v1/sessions/$lsid' | grep -q 200
 EOF
+    # The clock is judged against the same run's undisturbed stream (the sanitized
+    # build on a shared 2-core machine has no absolute timings to promise): p99
+    # within 3 x the baseline's largest gap, and no gap of 150 ms (without the
+    # clock's priority the gaps were 200-290 ms; a lone scheduler hiccup of ~100
+    # ms on a loaded machine is not the starvation this guards against).
+    clock_ok() { # MAX P99 BASELINE_MAX SEQ_GAPS
+        awk -v m="$1" -v p="$2" -v b="$3" -v s="$4" 'BEGIN { exit !(m < 150 && p < 3 * b && s == 0) }'
+    }
     # 31 per address: one below the per-address cap (32), so none is cut early.
     flood() { # flood OUT [--handshake]
         local out=$1; shift
@@ -69,8 +77,8 @@ EOF
             read -r bmax fmax fp99 fmean fat sg <<< "$(jq -r '"\(.baseline.gap_ms_max) \(.flood.gap_ms_max) \(.flood.gap_ms_p99) \(.flood.gap_ms_mean) \(.flood.gap_max_at_s) \(.flood.seq_gaps)"' "$J")"
             echo "       $(jq .conns "$J") idle TCP connections (no ClientHello) opened in $(jq -r '.open_s * 1000 | round' "$J") ms," \
                  "all open at once ($(jq .idle_max "$J")), cut by the daemon after $(jq -r '.close_s_min * 100 | round / 100' "$J")-$(jq -r '.close_s_max * 100 | round / 100' "$J") s"
-            check "downstream (20 ms ptime) over $(jq -r '.flood.packets' "$J") packets during the flood: max gap $(printf %.1f "$fmax") ms ($(printf %.2f "$fat") s after the first connect), p99 $(printf %.1f "$fp99"), mean $(printf %.2f "$fmean"), $sg sequence gaps (baseline max $(printf %.1f "$bmax") ms; want max < 60)" \
-                awk -v m="$fmax" -v s="$sg" 'BEGIN { exit !(m < 60 && s == 0) }'
+            check "downstream (20 ms ptime) over $(jq -r '.flood.packets' "$J") packets during the flood: max gap $(printf %.1f "$fmax") ms ($(printf %.2f "$fat") s after the first connect), p99 $(printf %.1f "$fp99"), mean $(printf %.2f "$fmean"), $sg sequence gaps (baseline max $(printf %.1f "$bmax") ms; want p99 < 3 x baseline max, max < 150)" \
+                clock_ok "$fmax" "$fp99" "$bmax" "$sg"
             jcheck "healthz from 127.0.0.250 while all were open: $(jq .probes_while_open_ok "$J")/$(jq .probes_while_open "$J") x 200, max $(jq -r '.probe_ms_max_while_open * 10 | round / 10' "$J") ms; over the whole flood max $(jq -r '.probe_ms_max * 10 | round / 10' "$J") ms (want 200, all but one < 100, max < 1000)" \
                 "$J" ".probes_while_open >= 5 and .probes_while_open_ok == .probes_while_open and all(.probe_status[]; . == 200) and (.probe_ms | $PROMPT)"
         fi
@@ -83,9 +91,9 @@ EOF
         flood "$WORK/flood-tls.json" --handshake
         J=$WORK/flood-tls.json
         if [ -s "$J" ] && ! jq -e .error "$J" >/dev/null 2>&1; then
-            read -r fmax fp99 sg <<< "$(jq -r '"\(.flood.gap_ms_max) \(.flood.gap_ms_p99) \(.flood.seq_gaps)"' "$J")"
-            check "992 connections with a TLS handshake and a partial request (all done $(jq -r '.all_ready_s * 100 | round / 100' "$J") s after the first connect): downstream max gap $(printf %.1f "$fmax") ms, p99 $(printf %.1f "$fp99") ms, $sg sequence gaps (want max < 60)" \
-                awk -v m="$fmax" -v s="$sg" 'BEGIN { exit !(m < 60 && s == 0) }'
+            read -r bmax fmax fp99 sg <<< "$(jq -r '"\(.baseline.gap_ms_max) \(.flood.gap_ms_max) \(.flood.gap_ms_p99) \(.flood.seq_gaps)"' "$J")"
+            check "992 connections with a TLS handshake and a partial request (all done $(jq -r '.all_ready_s * 100 | round / 100' "$J") s after the first connect): downstream max gap $(printf %.1f "$fmax") ms, p99 $(printf %.1f "$fp99") ms, $sg sequence gaps (baseline max $(printf %.1f "$bmax") ms; want p99 < 3 x baseline max, max < 150)" \
+                clock_ok "$fmax" "$fp99" "$bmax" "$sg"
             # The probes' own handshakes queue behind the flood's (CPU work of
             # equal priority): served, not promptly.
             jcheck "  ...healthz from 127.0.0.250 meanwhile: $(jq -c '.probe_status | group_by(.) | map("\(.[0]) x \(length)")' "$J"), max $(jq -r '.probe_ms_max * 10 | round / 10' "$J") ms (want 200, < 2000: they wait behind the flood's handshakes)" \
