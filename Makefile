@@ -9,7 +9,7 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
 CC      ?= cc
-PKGS     = libevent libevent_openssl openssl libsrtp2 libconfig opus jansson
+PKGS     = libevent libevent_openssl openssl libsrtp2 libconfig opus jansson libcurl
 VERSION  = 0.1.0
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -17,11 +17,14 @@ WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
            -Wvla -Wnull-dereference -Wimplicit-fallthrough
 BASEFLAGS = -std=c11 -D_GNU_SOURCE -DRP_VERSION=\"$(VERSION)\" -iquote include $(WARN)
 OPT     ?= -O2 -g
-SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# float-cast-overflow: a number from the network cast to an integer type it does
+# not fit is undefined behaviour; -fsanitize=undefined leaves it out.
+SAN      = -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # pkg-config is evaluated lazily so that `make deps` works before the libraries exist.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# --as-needed: the daemon does not link libcurl (only the probe's client uses it).
+PKG_LIBS   = -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 MAINS    = src/rtpprobed.c src/rtpprobe.c
