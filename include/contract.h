@@ -95,6 +95,18 @@ struct json_t *rp_contract_created_encode(const struct rp_contract_created *c);
  * created decoder also checks the keys (base64 HMAC key, or inline SRTP keys
  * of the suite named). Secrets in *out are the caller's to cleanse. */
 int rp_contract_session_decode(const struct json_t *j, struct rp_contract_session *out, char *err, size_t errlen);
+
+/* What the probe knows itself about the session a final document describes. */
+struct rp_contract_truth {
+    const char *id;
+    uint64_t    up_sent;        /* upstream packets the probe sent */
+    uint64_t    down_received;  /* authentic downstream packets it received (no duplicates) */
+};
+/* A decoded document that contradicts itself or the probe (more upstream
+ * received than sent, fewer downstream sent than received, another session):
+ * -1 with the contradiction in err; its figures must not be used. */
+int rp_contract_session_consistent(const struct rp_contract_session *s, const struct rp_contract_truth *t, char *err,
+                                   size_t errlen);
 int rp_contract_created_decode(const struct json_t *j, struct rp_contract_created *out, char *err, size_t errlen);
 
 #endif

@@ -12,7 +12,8 @@
 
 struct rp_codec_info;
 
-enum rp_verdict { RP_VERDICT_PASS = 0, RP_VERDICT_WARN, RP_VERDICT_FAIL };
+/* UNKNOWN: the media host's final figures could not be trusted (rp_report.host_figures_error). */
+enum rp_verdict { RP_VERDICT_PASS = 0, RP_VERDICT_WARN, RP_VERDICT_FAIL, RP_VERDICT_UNKNOWN };
 
 enum rp_diagnosis {
     RP_DIAG_TWO_WAY = 0,
@@ -66,6 +67,8 @@ struct rp_report {
                                    "" if its answer had none: the remediation then names no number */
     struct rp_dir_report up;    /* agent -> host, measured by the daemon */
     struct rp_dir_report down;  /* host -> agent, measured by the probe */
+    char     host_figures_error[192]; /* why the daemon's final figures were rejected (they broke the
+                                     contract or contradicted themselves or the probe); "" when used */
     bool     has_rtt;
     double   rtt_min_ms, rtt_avg_ms, rtt_p95_ms, rtt_max_ms;
     double   mouth_to_ear_ms;   /* the larger of the two directions' estimates (rp_dir_report) */
@@ -86,7 +89,7 @@ struct rp_report {
     struct rp_thresholds thresholds;     /* the ones evaluated against (Nagios perfdata) */
 };
 
-const char *rp_verdict_name(enum rp_verdict v);     /* "pass" | "warn" | "fail" */
+const char *rp_verdict_name(enum rp_verdict v);     /* "pass" | "warn" | "fail" | "unknown" */
 const char *rp_diagnosis_name(enum rp_diagnosis d); /* "two-way", "one-way-upstream-blocked", ... */
 
 /* Sets nat.type from nat.local, mapped, mapped_stun, announced and latched (RFC 4787
@@ -117,7 +120,7 @@ void rp_report_finish(struct rp_report *rep, const struct rp_score_in *in, const
 #define RP_EXIT_WARN 1
 #define RP_EXIT_CRIT 2
 #define RP_EXIT_UNKNOWN 3
-/* RP_EXIT_OK (pass), RP_EXIT_WARN, RP_EXIT_CRIT (fail). */
+/* RP_EXIT_OK (pass), RP_EXIT_WARN, RP_EXIT_CRIT (fail), RP_EXIT_UNKNOWN (unknown). */
 int  rp_report_exit_code(const struct rp_report *r);
 
 void rp_report_print_text(const struct rp_report *r, FILE *out);

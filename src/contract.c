@@ -3,6 +3,7 @@
  * encoder and the decoder walk the same rows. */
 #include "contract.h"
 
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -35,7 +36,24 @@ struct field {
     unsigned    first; /* F_COUNTS */
     name_fn    *name;  /* F_COUNTS */
     bool        optional; /* absent reads as 0 (never for figures: a missing figure fails) */
+    json_int_t  lo, hi;   /* integers: the field's own bounds when hi > 0, else the type's */
 };
+
+/* Bounds a daemon's answer must respect before any of it is used: what the
+ * daemon itself accepts (ctlreq.c, config.c), so a lying or broken server
+ * cannot push a value into arithmetic it does not fit. */
+#define PORT_MAX 65535
+#define PT_MAX 127
+#define CLOCK_MIN 8000
+#define CLOCK_MAX 48000
+#define PTIME_MIN 10
+#define PTIME_MAX 120
+#define BITRATE_MIN 6000
+#define BITRATE_MAX 510000
+#define DURATION_MAX 86400
+#define JB_MAX 1000
+/* Figures in ms or percent: a day in ms is far beyond any real one. */
+#define FIGURE_MAX 1e8
 
 static const char *drop_name(unsigned i) { return rp_drop_reason_name((enum rp_drop_reason)i); }
 static const char *stun_name(unsigned i) { return rp_stun_verdict_name((enum rp_stun_verdict)i); }
@@ -43,20 +61,21 @@ static const char *rtp_err_name(unsigned i) { return rp_rtp_strerror((enum rp_rt
 static const char *stun_err_name(unsigned i) { return rp_stun_strerror((enum rp_stun_err)i); }
 
 #define S(m) offsetof(struct rp_contract_session, m)
-#define NUM(path, type, m) { path, type, S(m), 0, 0, NULL, false }
-#define STR(path, m) { path, F_STR, S(m), sizeof(((struct rp_contract_session *)0)->m), 0, NULL, false }
-#define STR_OR_NULL(path, m) { path, F_STR_OR_NULL, S(m), sizeof(((struct rp_contract_session *)0)->m), 0, NULL, false }
+#define NUM(path, type, m) { path, type, S(m), 0, 0, NULL, false, 0, 0 }
+#define NUMR(path, type, m, lo, hi) { path, type, S(m), 0, 0, NULL, false, lo, hi }
+#define STR(path, m) { path, F_STR, S(m), sizeof(((struct rp_contract_session *)0)->m), 0, NULL, false, 0, 0 }
+#define STR_OR_NULL(path, m) { path, F_STR_OR_NULL, S(m), sizeof(((struct rp_contract_session *)0)->m), 0, NULL, false, 0, 0 }
 #define COUNTS(path, m, first, fn) \
-    { path, F_COUNTS, S(m), sizeof(((struct rp_contract_session *)0)->m) / sizeof(uint64_t), first, fn, false }
+    { path, F_COUNTS, S(m), sizeof(((struct rp_contract_session *)0)->m) / sizeof(uint64_t), first, fn, false, 0, 0 }
 
 static const struct field session_fields[] = {
     STR("id", id),
     STR("codec", codec),
-    NUM("ptime_ms", F_UINT, ptime_ms),
-    NUM("bitrate_bps", F_UINT, bitrate_bps),
-    NUM("duration_s", F_UINT, duration_s),
-    NUM("jitter_buffer_ms", F_UINT, jitter_buffer_ms),
-    NUM("media_port", F_UINT, media_port),
+    NUMR("ptime_ms", F_UINT, ptime_ms, PTIME_MIN, PTIME_MAX),
+    NUMR("bitrate_bps", F_UINT, bitrate_bps, BITRATE_MIN, BITRATE_MAX),
+    NUMR("duration_s", F_UINT, duration_s, 1, DURATION_MAX),
+    NUMR("jitter_buffer_ms", F_UINT, jitter_buffer_ms, 0, JB_MAX),
+    NUMR("media_port", F_UINT, media_port, 1, PORT_MAX),
     STR("state", state),
     STR("client", client),
     STR_OR_NULL("announced", announced),
@@ -105,31 +124,32 @@ static const struct field session_fields[] = {
 };
 #undef S
 #undef NUM
+#undef NUMR
 #undef STR
 #undef STR_OR_NULL
 #undef COUNTS
 
 #define C(m) offsetof(struct rp_contract_created, m)
-#define CNUM(path, type, m) { path, type, C(m), 0, 0, NULL, false }
-#define CNUM_OPTIONAL(path, type, m) { path, type, C(m), 0, 0, NULL, true }
-#define CSTR(path, m) { path, F_STR, C(m), sizeof(((struct rp_contract_created *)0)->m), 0, NULL, false }
+#define CNUM(path, type, m, lo, hi) { path, type, C(m), 0, 0, NULL, false, lo, hi }
+#define CNUM_OPTIONAL(path, type, m, lo, hi) { path, type, C(m), 0, 0, NULL, true, lo, hi }
+#define CSTR(path, m) { path, F_STR, C(m), sizeof(((struct rp_contract_created *)0)->m), 0, NULL, false, 0, 0 }
 static const struct field created_fields[] = {
     CSTR("id", id),
-    CNUM("media_port", F_UINT, media_port),
-    CNUM("ssrc_up", F_U32, ssrc_up),
-    CNUM("ssrc_down", F_U32, ssrc_down),
-    CNUM("pt", F_UINT, pt),
-    CNUM("clock_rate", F_UINT, clock_rate),
+    CNUM("media_port", F_UINT, media_port, 1, PORT_MAX),
+    CNUM("ssrc_up", F_U32, ssrc_up, 0, 0),
+    CNUM("ssrc_down", F_U32, ssrc_down, 0, 0),
+    CNUM("pt", F_UINT, pt, 0, PT_MAX),
+    CNUM("clock_rate", F_UINT, clock_rate, CLOCK_MIN, CLOCK_MAX),
     CSTR("codec", codec),
-    CNUM("ptime_ms", F_UINT, ptime_ms),
-    CNUM("bitrate_bps", F_UINT, bitrate_bps),
-    CNUM("duration_s", F_UINT, duration_s),
-    CNUM("jitter_buffer_ms", F_UINT, jitter_buffer_ms),
+    CNUM("ptime_ms", F_UINT, ptime_ms, PTIME_MIN, PTIME_MAX),
+    CNUM("bitrate_bps", F_UINT, bitrate_bps, BITRATE_MIN, BITRATE_MAX),
+    CNUM("duration_s", F_UINT, duration_s, 1, DURATION_MAX),
+    CNUM("jitter_buffer_ms", F_UINT, jitter_buffer_ms, 0, JB_MAX),
     CSTR("transport", transport),
     CSTR("client", client),
     /* Optional: without them the report words the range without numbers. */
-    CNUM_OPTIONAL("port_min", F_UINT, port_min),
-    CNUM_OPTIONAL("port_max", F_UINT, port_max),
+    CNUM_OPTIONAL("port_min", F_UINT, port_min, 0, PORT_MAX),
+    CNUM_OPTIONAL("port_max", F_UINT, port_max, 0, PORT_MAX),
 };
 #undef C
 #undef CNUM
@@ -312,7 +332,7 @@ static int decode_number(const struct field *f, const json_t *v, char *at, char 
     if (!json_is_number(v))
         return bad(err, errlen, f->path, v ? "not a number" : "missing");
     double d = json_number_value(v);
-    if (!isfinite(d) || (f->type == F_DBL && d < 0))
+    if (!isfinite(d) || d > FIGURE_MAX || d < (f->type == F_DBL ? 0 : -FIGURE_MAX))
         return bad(err, errlen, f->path, "out of range");
     memcpy(at, &d, sizeof d);
     return 0;
@@ -323,7 +343,8 @@ static int decode_integer(const struct field *f, const json_t *v, char *at, char
     static const json_int_t hi[] = { [F_U64] = INT64_MAX, [F_I64] = INT64_MAX, [F_U32] = UINT32_MAX,
                                      [F_UINT] = UINT_MAX };
     json_int_t x;
-    int rc = decode_int(v, f->type == F_I64 ? INT64_MIN : 0, hi[f->type], &x);
+    json_int_t lo = f->hi > 0 ? f->lo : f->type == F_I64 ? INT64_MIN : 0;
+    int rc = decode_int(v, lo, f->hi > 0 ? f->hi : hi[f->type], &x);
     if (rc < 0)
         return bad(err, errlen, f->path, rc == -2 ? "out of range" : v ? "not an integer" : "missing");
     if (f->type == F_U64) {
@@ -379,10 +400,39 @@ static int decode(const json_t *j, const struct field *fields, size_t n, void *b
     return 0;
 }
 
+/* The id goes into later request lines: only the daemon's own form. */
+static int check_id(const char *id, char *err, size_t errlen)
+{
+    if (strlen(id) != RP_CONTRACT_ID_LEN || strspn(id, "0123456789abcdef") != RP_CONTRACT_ID_LEN)
+        return bad(err, errlen, "id", "not a session id (32 lowercase hex digits)");
+    return 0;
+}
+
 int rp_contract_session_decode(const json_t *j, struct rp_contract_session *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    return decode(j, session_fields, NFIELDS(session_fields), out, err, errlen);
+    if (decode(j, session_fields, NFIELDS(session_fields), out, err, errlen) < 0)
+        return -1;
+    return check_id(out->id, err, errlen);
+}
+
+int rp_contract_session_consistent(const struct rp_contract_session *s, const struct rp_contract_truth *t, char *err,
+                                   size_t errlen)
+{
+    if (strcmp(s->id, t->id) != 0)
+        snprintf(err, errlen, "the figures are for session %.32s, not %.32s", s->id, t->id);
+    else if (s->up.rx.received > t->up_sent)
+        snprintf(err, errlen, "upstream.received %" PRIu64 " is more than the %" PRIu64 " packets the probe sent",
+                 s->up.rx.received, t->up_sent);
+    else if (s->up.rx.received > s->up.accepted)
+        snprintf(err, errlen, "upstream.received %" PRIu64 " is more than upstream.accepted %" PRIu64,
+                 s->up.rx.received, s->up.accepted);
+    else if (s->down.sent < t->down_received)
+        snprintf(err, errlen, "downstream.sent %" PRIu64 " is less than the %" PRIu64 " packets the probe received",
+                 s->down.sent, t->down_received);
+    else
+        return 0;
+    return -1;
 }
 
 static int keys_decode(const json_t *j, struct rp_contract_keys *k, char *err, size_t errlen)
@@ -422,12 +472,5 @@ int rp_contract_created_decode(const json_t *j, struct rp_contract_created *out,
     if (decode(j, created_fields, NFIELDS(created_fields), out, err, errlen) < 0 ||
         keys_decode(j, &out->keys, err, errlen) < 0)
         return -1;
-    if (out->media_port < 1 || out->media_port > 65535)
-        return bad(err, errlen, "media_port", "out of range");
-    if (out->port_min > 65535 || out->port_max > 65535)
-        return bad(err, errlen, out->port_min > 65535 ? "port_min" : "port_max", "out of range");
-    /* The id goes into later request lines: only the daemon's own form. */
-    if (strlen(out->id) != RP_CONTRACT_ID_LEN || strspn(out->id, "0123456789abcdef") != RP_CONTRACT_ID_LEN)
-        return bad(err, errlen, "id", "not a session id (32 lowercase hex digits)");
-    return 0;
+    return check_id(out->id, err, errlen);
 }

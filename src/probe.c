@@ -166,10 +166,16 @@ static void fill_upstream(struct run *r, const json_t *daemon, struct rp_contrac
     up->sent = r->n_sent;
     up->send_errors = r->send_errors;
     struct rp_contract_session doc;
-    char why[160];
-    if (rp_contract_session_decode(daemon, &doc, why, sizeof why) < 0) {
-        fprintf(stderr, "rtpprobe: warning: the daemon's session figures are unreadable (%s): "
-                        "upstream is not measured\n", why);
+    struct rp_downrx_progress seen;
+    rp_downrx_progress(r->down, &seen);
+    struct rp_contract_truth truth = { .id = r->created.id, .up_sent = r->n_sent, .down_received = seen.received };
+    char *why = r->report->host_figures_error;
+    size_t whylen = sizeof r->report->host_figures_error;
+    if (rp_contract_session_decode(daemon, &doc, why, whylen) < 0 ||
+        rp_contract_session_consistent(&doc, &truth, why, whylen) < 0) {
+        /* Nothing the document says is used, downstream.sent included. */
+        fprintf(stderr, "rtpprobe: the daemon's final figures break the contract or contradict themselves (%s): "
+                        "upstream is not measured and there is no verdict\n", why);
         return;
     }
     *down = doc.down;

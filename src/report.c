@@ -32,6 +32,7 @@ const char *rp_verdict_name(enum rp_verdict v)
     case RP_VERDICT_PASS: return "pass";
     case RP_VERDICT_WARN: return "warn";
     case RP_VERDICT_FAIL: return "fail";
+    case RP_VERDICT_UNKNOWN: break;
     }
     return "unknown";
 }
@@ -56,6 +57,7 @@ int rp_report_exit_code(const struct rp_report *r)
     case RP_VERDICT_PASS: return RP_EXIT_OK;
     case RP_VERDICT_WARN: return RP_EXIT_WARN;
     case RP_VERDICT_FAIL: return RP_EXIT_CRIT;
+    case RP_VERDICT_UNKNOWN: break;
     }
     return RP_EXIT_UNKNOWN;
 }
@@ -274,6 +276,7 @@ enum phrase {
     /* remediations */
     P_FIX_NOTHING,
     P_FIX_CONTROL,
+    P_FIX_HOST_FIGURES,
     P_FIX_FORWARD_RANGE,
     P_FIX_INBOUND_REPLIES,
     P_FIX_TURN_OR_VPN,
@@ -480,6 +483,8 @@ static const char *const phrase_text[P_COUNT] = {
     [P_FIX_NOTHING] = "none needed",
     [P_FIX_CONTROL] = "check the probe's control connection to the daemon (HTTPS, nginx on 443) and run "
                       "again",
+    [P_FIX_HOST_FIGURES] = "run the same version of rtpprobed on the media host as of this probe (rtpprobe "
+                           "--version) and check that --server reaches rtpprobed, then run again",
     [P_FIX_FORWARD_RANGE] = "forward {udp_range} to the media host and allow it in firewalld (firewall-cmd "
                             "--permanent --add-port={range}/udp); check the agent's firewall allows "
                             "outbound UDP",
@@ -637,6 +642,19 @@ static void word(struct rp_report *r, const struct decision *d, const struct fin
     append_phrase(r->remediation, sizeof r->remediation, d->remedy, &v);
 }
 
+/* Figures the daemon contradicted are no basis for a verdict: the words say
+ * what was seen, the verdict says nothing can be concluded from it. */
+static void distrust_host(struct rp_report *r)
+{
+    char seen[sizeof r->cause];
+    snprintf(seen, sizeof seen, "%s", r->cause);
+    r->verdict = RP_VERDICT_UNKNOWN;
+    r->cause[0] = '\0';
+    append(r->cause, sizeof r->cause, "the media host's figures are unusable (%.*s); %s",
+           (int)sizeof r->host_figures_error, r->host_figures_error, seen);
+    snprintf(r->remediation, sizeof r->remediation, "%s", phrase_text[P_FIX_HOST_FIGURES]);
+}
+
 void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t)
 {
     struct findings fs;
@@ -647,6 +665,8 @@ void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t)
     r->diagnosis = d.diagnosis;
     r->verdict = d.verdict;
     word(r, &d, &fs);
+    if (r->host_figures_error[0])
+        distrust_host(r);
 }
 
 /* ---- NAT type --------------------------------------------------------------- */
@@ -905,6 +925,7 @@ static json_t *report_json(const struct rp_report *r)
                              ? j_str(r->nat.type, sizeof r->nat.type) : json_string("unknown"), &ok);
     }
     put(o, "nat", nat, &ok);
+    put(o, "host_figures_error", j_str_or_null(r->host_figures_error, sizeof r->host_figures_error), &ok);
     put(o, "verdict", json_string(rp_verdict_name(r->verdict)), &ok);
     put(o, "diagnosis", json_string(rp_diagnosis_name(r->diagnosis)), &ok);
     put(o, "cause", j_str(r->cause, sizeof r->cause), &ok);
@@ -1084,6 +1105,7 @@ static const char *nagios_state(enum rp_verdict v)
     case RP_VERDICT_PASS: return "OK";
     case RP_VERDICT_WARN: return "WARNING";
     case RP_VERDICT_FAIL: return "CRITICAL";
+    case RP_VERDICT_UNKNOWN: break;
     }
     return "UNKNOWN";
 }

@@ -677,6 +677,87 @@ static void test_created_srtp_keys_must_fit_the_suite(void **state)
     expect_created_failure(j, "srtp.suite");
 }
 
+static void test_created_numbers_must_fit_their_field(void **state)
+{
+    (void)state;
+    static const struct { const char *key; json_int_t value; } bad[] = {
+        { "bitrate_bps", 0 },          /* once reported as "out of memory" */
+        { "bitrate_bps", 510001 },
+        { "ptime_ms", 0 },
+        { "ptime_ms", 4294967295LL },
+        { "pt", 128 },
+        { "clock_rate", 0 },
+        { "clock_rate", 96000 },
+        { "duration_s", 0 },
+        { "jitter_buffer_ms", 1001 },
+        { "ssrc_up", (json_int_t)1 << 40 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *j = load(doc_created_rtp);
+        json_object_set_new(j, bad[i].key, json_integer(bad[i].value));
+        char needle[64];
+        snprintf(needle, sizeof needle, "%s: out of range", bad[i].key);
+        expect_created_failure(j, needle);
+    }
+}
+
+static void test_huge_figures_are_out_of_range(void **state)
+{
+    (void)state;
+    json_t *j = load(golden_session);
+    json_object_set_new(upstream(j), "jitter_ms", json_real(1e300));
+    expect_session_failure(j, "upstream.jitter_ms: out of range");
+
+    j = load(golden_session);
+    json_object_set_new(upstream(j), "loss_pct", json_real(-1e300));
+    expect_session_failure(j, "upstream.loss_pct: out of range");
+
+    j = load(golden_session);
+    json_object_set_new(j, "ptime_ms", json_integer(0));
+    expect_session_failure(j, "ptime_ms: out of range");
+}
+
+static void test_session_id_must_be_the_daemons_form(void **state)
+{
+    (void)state;
+    json_t *j = load(golden_session);
+    json_object_set_new(j, "id", json_string("fedcba9876543210fedcba98765432\r\n"));
+    expect_session_failure(j, "id: ");
+}
+
+/* The golden document's figures, against what the probe itself knows. */
+static void expect_contradiction(const struct rp_contract_session *s, const struct rp_contract_truth *t,
+                                 const char *needle)
+{
+    char err[192] = "";
+    assert_int_equal(rp_contract_session_consistent(s, t, err, sizeof err), -1);
+    if (!strstr(err, needle))
+        fail_msg("error \"%s\" does not say \"%s\"", err, needle);
+}
+
+static void test_contradicting_figures_are_refused(void **state)
+{
+    (void)state;
+    struct rp_contract_session s;
+    fill_session(&s);
+    char err[192] = "";
+    /* fill_session: received 1001, accepted 1008, downstream sent 6001. */
+    struct rp_contract_truth ok = { .id = s.id, .up_sent = 1001, .down_received = 6001 };
+    assert_int_equal(rp_contract_session_consistent(&s, &ok, err, sizeof err), 0);
+
+    struct rp_contract_truth t = ok;
+    t.up_sent = 1000;
+    expect_contradiction(&s, &t, "upstream.received 1001 is more than the 1000 packets the probe sent");
+    t = ok;
+    t.down_received = 6002;
+    expect_contradiction(&s, &t, "downstream.sent 6001 is less than the 6002 packets the probe received");
+    t = ok;
+    t.id = "00112233445566778899aabbccddeeff";
+    expect_contradiction(&s, &t, "the figures are for session fedcba98");
+    s.up.accepted = 1000;
+    expect_contradiction(&s, &ok, "upstream.received 1001 is more than upstream.accepted 1000");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -703,6 +784,10 @@ int main(void)
         cmocka_unit_test(test_created_media_port_must_be_a_port),
         cmocka_unit_test(test_created_auth_key_must_be_256_bits),
         cmocka_unit_test(test_created_srtp_keys_must_fit_the_suite),
+        cmocka_unit_test(test_created_numbers_must_fit_their_field),
+        cmocka_unit_test(test_huge_figures_are_out_of_range),
+        cmocka_unit_test(test_session_id_must_be_the_daemons_form),
+        cmocka_unit_test(test_contradicting_figures_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

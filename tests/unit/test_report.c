@@ -760,7 +760,7 @@ static char *nagios_of(const struct rp_report *r)
 static void assert_nagios_format(const char *line)
 {
     static const char pattern[] =
-        "^RTPPROBE (OK|WARNING|CRITICAL) - [^|\n]+ \\|"
+        "^RTPPROBE (OK|WARNING|CRITICAL|UNKNOWN) - [^|\n]+ \\|"
         "( [a-z_]+=(U|-?[0-9]+(\\.[0-9]+)?)(%|ms)?(;[0-9.]*:?){2}(;[0-9.]*){0,2})+\n$";
     regex_t re;
     assert_int_equal(regcomp(&re, pattern, REG_EXTENDED), 0);
@@ -1481,9 +1481,46 @@ static void test_json_names_each_buffer_and_the_delay_view(void **state)
     json_decref(j);
 }
 
+/* The daemon contradicted itself: what was seen is worded, but there is no verdict. */
+static void test_rejected_host_figures_give_no_verdict(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    memset(&r.up, 0, sizeof r.up);
+    block(&r.down);
+    snprintf(r.host_figures_error, sizeof r.host_figures_error,
+             "upstream.received 60 is more than the 50 packets the probe sent");
+    evaluate_default(&r);
+    assert_int_equal(r.verdict, RP_VERDICT_UNKNOWN);
+    assert_int_equal(rp_report_exit_code(&r), RP_EXIT_UNKNOWN);
+    assert_string_equal(rp_verdict_name(r.verdict), "unknown");
+    assert_true(starts_with(r.cause, "the media host's figures are unusable (upstream.received 60 is more than "
+                                     "the 50 packets the probe sent); "));
+    assert_non_null(strstr(r.remediation, "same version of rtpprobed"));
+
+    char *line = nagios_of(&r);
+    assert_nagios_format(line);
+    assert_true(starts_with(line, "RTPPROBE UNKNOWN - "));
+    free(line);
+
+    json_t *j = json_of(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "verdict")), "unknown");
+    assert_string_equal(json_string_value(json_object_get(j, "host_figures_error")), r.host_figures_error);
+    assert_true(json_is_false(json_object_get(json_object_get(j, "upstream"), "measured")));
+    json_decref(j);
+
+    clean_report(&r);
+    evaluate_default(&r);
+    j = json_of(&r);
+    assert_true(json_is_null(json_object_get(j, "host_figures_error")));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rejected_host_figures_give_no_verdict),
         cmocka_unit_test(test_json_names_each_buffer_and_the_delay_view),
         cmocka_unit_test(test_finish_mos_basis_adaptive_or_fixed),
         cmocka_unit_test(test_a_standing_queue_is_named_bufferbloat_not_a_failure),
