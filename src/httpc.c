@@ -138,8 +138,13 @@ enum rp_httpc_cause rp_httpc_classify(const struct rp_httpc_facts *f)
             return RP_HTTPC_PROXY_UNREACHABLE;
         return f->os_errno == ECONNREFUSED ? RP_HTTPC_REFUSED : RP_HTTPC_UNREACHABLE;
     case CURLE_PEER_FAILED_VERIFICATION:
-        /* curl checks the name itself after OpenSSL accepted the chain. */
-        return f->verify_result == 0 ? RP_HTTPC_CERT_MISMATCH : RP_HTTPC_CERT_UNTRUSTED;
+        /* curl checks the name itself after OpenSSL accepted the chain and
+         * then leaves "unspecified" as the verify result: its text tells. */
+        if (f->verify_result == X509_V_ERR_HOSTNAME_MISMATCH || f->verify_result == X509_V_ERR_IP_ADDRESS_MISMATCH ||
+            ((f->verify_result == X509_V_OK || f->verify_result == X509_V_ERR_UNSPECIFIED) &&
+             strstr(eb, "target host name")))
+            return RP_HTTPC_CERT_MISMATCH;
+        return RP_HTTPC_CERT_UNTRUSTED;
     case CURLE_SSL_CACERT_BADFILE: return RP_HTTPC_CACERT_FILE;
     case CURLE_SSL_CONNECT_ERROR:
         return f->verify_result != 0 ? RP_HTTPC_CERT_UNTRUSTED : RP_HTTPC_TLS;
@@ -507,12 +512,12 @@ static void describe(struct rp_httpc *c, enum rp_httpc_cause cause, const struct
     case T_NONE: break;
     }
     char detail[CURL_ERROR_SIZE + 64] = "";
-    if (cause == RP_HTTPC_UNREACHABLE && f->os_errno)
+    if ((cause == RP_HTTPC_UNREACHABLE || cause == RP_HTTPC_PROXY_UNREACHABLE) && f->os_errno)
         snprintf(detail, sizeof detail, "%s", strerror((int)f->os_errno));
     else if (cause == RP_HTTPC_CACERT_FILE)
         snprintf(detail, sizeof detail, "%s", c->cacert ? c->cacert : "");
     else if (cause == RP_HTTPC_TLS || cause == RP_HTTPC_NOT_HTTP || cause == RP_HTTPC_CLOSED ||
-             cause == RP_HTTPC_OTHER || cause == RP_HTTPC_PROXY_UNREACHABLE)
+             cause == RP_HTTPC_OTHER || cause == RP_HTTPC_PROXY_UNREACHABLE || cause == RP_HTTPC_UNREACHABLE)
         snprintf(detail, sizeof detail, "%s", f->errbuf[0] ? f->errbuf : curl_easy_strerror((CURLcode)f->rc));
     snprintf(err, errlen, "%s%s%s%s%s%s", cause_words[cause].lead, target[0] ? " " : "", target,
              detail[0] ? ": " : "", detail, cause_words[cause].hint);
