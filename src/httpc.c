@@ -221,13 +221,15 @@ size_t rp_httpc_redact_line(const char *line, size_t len, char *out, size_t outl
         size_t n = strlen(secret[i]);
         if (len < n || strncasecmp(line, secret[i], n) != 0)
             continue;
-        /* Keep "Authorization: Bearer", drop what follows the scheme. */
+        /* Keep "Authorization: Bearer", drop what follows the scheme (all
+         * of a value that has no scheme). */
         size_t p = n;
         while (p < len && line[p] == ' ')
             p++;
+        size_t scheme = p;
         while (p < len && line[p] != ' ')
             p++;
-        keep = p;
+        keep = p < len ? p : scheme > n ? scheme - 1 : n;
         break;
     }
     size_t w = keep < outlen - 1 ? keep : outlen - 1;
@@ -420,8 +422,8 @@ static const char *proxy_name(const struct rp_httpc *c)
 {
     static const char *const https_env[] = { "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
     static const char *const http_env[] = { "http_proxy", "all_proxy", "ALL_PROXY" };
-    if (c->proxy)
-        return c->proxy;
+    if (c->proxy) /* "" = none, not even the environment's */
+        return c->proxy[0] ? c->proxy : NULL;
     const char *const *env = c->u.tls ? https_env : http_env;
     size_t n = c->u.tls ? sizeof https_env / sizeof *https_env : sizeof http_env / sizeof *http_env;
     for (size_t i = 0; i < n; i++) {
