@@ -191,7 +191,7 @@ static const struct {
     [RP_HTTPC_CERT_MISMATCH] = { "certificate name mismatch", T_SERVER, "wrong certificate at", "" },
     [RP_HTTPC_CERT_UNTRUSTED] = { "certificate not trusted", T_SERVER, "cannot verify the daemon's certificate at",
                                   "" },
-    [RP_HTTPC_CACERT_FILE] = { "bad --cacert", T_NONE, "cannot load the CA certificates of --cacert", "" },
+    [RP_HTTPC_CACERT_FILE] = { "bad --cacert", T_NONE, "cannot load CA certificates from --cacert", "" },
     [RP_HTTPC_TLS] = { "TLS handshake failed", T_SERVER, "TLS handshake with",
                        " (is it an https:// port? a plain HTTP port needs http://)" },
     [RP_HTTPC_NOT_HTTP] = { "not valid HTTP", T_SERVER, "the answer is not valid HTTP from",
