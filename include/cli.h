@@ -8,4 +8,9 @@
 
 int rp_cli_main(int argc, char **argv);
 
+/* --timeout S: whole seconds 1..600; a value >= 100 is the old milliseconds
+ * form, rounded up to seconds, with *ms_form set to it (else 0) for the
+ * deprecation warning. 0, or -1 when out of range. */
+int rp_cli_parse_timeout(const char *s, unsigned *seconds, unsigned *ms_form);
+
 #endif

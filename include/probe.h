@@ -14,8 +14,10 @@ struct rp_probe_opts {
     const char *server;          /* https://HOST:PORT[/prefix] */
     const char *token;
     const char *cacert;
+    const char *proxy;           /* HTTP CONNECT proxy URL; NULL = the environment's (https_proxy...) */
     const char *stun;            /* STUN server HOST[:PORT]; NULL = the media host's 3478; "none" = off */
     bool        insecure;
+    bool        verbose;         /* the control exchange on stderr (token redacted) */
     enum rp_codec_id codec;
     bool        srtp;
     enum rp_srtp_suite srtp_suite;
@@ -25,7 +27,7 @@ struct rp_probe_opts {
     int         dscp;            /* -1 = leave unmarked */
     unsigned    jitter_buffer_ms;    /* the fixed buffer (reported always; the MOS basis unless adaptive) */
     bool        jitter_buffer_adaptive; /* MOS from the adaptive buffer model */
-    unsigned    timeout_ms;      /* control API */
+    unsigned    timeout_s;       /* control API: setup within this, teardown within as much again */
     bool        keep_session;    /* do not DELETE at the end (inspection, tests) */
     bool        progress;        /* live progress on stderr */
     struct rp_thresholds thresholds;

@@ -1,12 +1,15 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <openssl/crypto.h>
 
 #include "cli.h"
@@ -24,7 +27,10 @@
 #define DEFAULT_DURATION_S 10
 #define DEFAULT_PTIME_MS 20
 #define DEFAULT_JB_MS 40
-#define DEFAULT_TIMEOUT_MS 5000
+#define DEFAULT_TIMEOUT_S 10
+#define MAX_TIMEOUT_S 600
+/* --timeout values from here up are the old milliseconds form. */
+#define TIMEOUT_MS_FORM 100
 #define MAX_DURATION_S 86400
 
 static void usage(FILE *out)
@@ -54,7 +60,10 @@ static void usage(FILE *out)
             "  --nagios              Nagios/Icinga status line with perfdata\n"
             "  --cacert FILE         CA certificate(s) to verify the daemon\n"
             "  --insecure            do not verify the daemon's certificate (self-signed tests only)\n"
-            "  --timeout MS          control API timeout (5000)\n"
+            "  --timeout S           seconds for the control exchange before the media (connect, TLS, session,\n"
+            "                        NAT discovery), and as much again after it (10; 1-600)\n"
+            "  --proxy URL           HTTP CONNECT proxy for the control API (default: https_proxy, no_proxy...)\n"
+            "  -v, --verbose         print the control exchange on stderr (the token is not shown)\n"
             "  --keep                do not delete the session at the end (it expires by itself)\n"
             "  --quiet               no live progress\n"
             "  --warn-loss/--crit-loss PCT, --warn-jitter/--crit-jitter MS, --warn-rtt/--crit-rtt MS,\n"
@@ -121,19 +130,69 @@ static int parse_codec(const char *s, enum rp_codec_id *out)
     return 0;
 }
 
+int rp_cli_parse_timeout(const char *s, unsigned *seconds, unsigned *ms_form)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v < 1 || v > MAX_TIMEOUT_S * 1000UL)
+        return -1;
+    *ms_form = 0;
+    if (v >= TIMEOUT_MS_FORM) {
+        *ms_form = (unsigned)v;
+        v = (v + 999) / 1000; /* never shorter than asked */
+    }
+    if (v > MAX_TIMEOUT_S)
+        return -1;
+    *seconds = (unsigned)v;
+    return 0;
+}
+
+static int parse_timeout(const char *s, unsigned *seconds)
+{
+    unsigned ms;
+    if (rp_cli_parse_timeout(s, seconds, &ms) < 0) {
+        fprintf(stderr, "rtpprobe: --timeout: expected whole seconds from 1 to %u, got \"%s\"\n", MAX_TIMEOUT_S, s);
+        return -1;
+    }
+    if (ms)
+        fprintf(stderr, "rtpprobe: warning: --timeout takes seconds now; %u read as %u s (milliseconds are "
+                        "deprecated)\n", ms, *seconds);
+    return 0;
+}
+
+/* The token's first line. A directory or an unreadable file stops the run; a
+ * file others can read is only warned about (it works, but leaks). */
 static int read_token_file(const char *path, char *buf, size_t len)
 {
-    FILE *f = fopen(path, "r");
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        fprintf(stderr, "rtpprobe: --token-file %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "rtpprobe: --token-file %s: is a directory\n", path);
+        close(fd);
+        return -1;
+    }
+    if (S_ISREG(st.st_mode) && (st.st_mode & 077))
+        fprintf(stderr, "rtpprobe: warning: --token-file %s is readable by others (chmod 600 %s)\n", path, path);
+    FILE *f = fdopen(fd, "r");
     if (!f) {
         fprintf(stderr, "rtpprobe: --token-file %s: %s\n", path, strerror(errno));
+        close(fd);
         return -1;
     }
     char *ok = fgets(buf, (int)len, f);
+    int rerr = ferror(f) ? errno : 0;
     fclose(f);
     if (ok)
         buf[strcspn(buf, "\r\n")] = '\0';
     if (!ok || !buf[0]) {
-        fprintf(stderr, "rtpprobe: --token-file %s: no token on the first line\n", path);
+        fprintf(stderr, "rtpprobe: --token-file %s: %s\n", path, rerr ? strerror(rerr) : "no token on the first line");
         return -1;
     }
     return 0;
@@ -181,7 +240,7 @@ enum {
     OPT_SERVER = 256, OPT_TOKEN_FILE, OPT_CODEC, OPT_PTIME, OPT_DURATION, OPT_BITRATE, OPT_DSCP, OPT_JB,
     OPT_JSON, OPT_NAGIOS, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_KEEP, OPT_QUIET, OPT_VERSION,
     OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_WARN_JITTER, OPT_CRIT_JITTER, OPT_WARN_RTT, OPT_CRIT_RTT,
-    OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN, OPT_SRTP,
+    OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN, OPT_SRTP, OPT_PROXY,
 };
 
 static const struct option probe_options[] = {
@@ -198,6 +257,8 @@ static const struct option probe_options[] = {
     { "cacert", required_argument, NULL, OPT_CACERT },
     { "insecure", no_argument, NULL, OPT_INSECURE },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "proxy", required_argument, NULL, OPT_PROXY },
+    { "verbose", no_argument, NULL, 'v' },
     { "keep", no_argument, NULL, OPT_KEEP },
     { "quiet", no_argument, NULL, OPT_QUIET },
     { "warn-loss", required_argument, NULL, OPT_WARN_LOSS },
@@ -235,7 +296,7 @@ static void cli_defaults(struct cli_opts *o)
     o->probe.dscp = RP_DSCP_EF;
     o->probe.jitter_buffer_ms = DEFAULT_JB_MS;
     o->probe.jitter_buffer_adaptive = true;
-    o->probe.timeout_ms = DEFAULT_TIMEOUT_MS;
+    o->probe.timeout_s = DEFAULT_TIMEOUT_S;
     rp_thresholds_default(&o->probe.thresholds);
 }
 
@@ -299,7 +360,9 @@ static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opt
     case OPT_SRTP: bad = parse_srtp(optarg, argc, argv, p); break;
     case OPT_STUN: bad = parse_stun(optarg, p); break;
     case OPT_INSECURE: p->insecure = true; break;
-    case OPT_TIMEOUT: bad = parse_unsigned("--timeout", optarg, 100, 600000, &p->timeout_ms); break;
+    case OPT_TIMEOUT: bad = parse_timeout(optarg, &p->timeout_s); break;
+    case OPT_PROXY: p->proxy = optarg; break;
+    case 'v': p->verbose = true; break;
     case OPT_KEEP: p->keep_session = true; break;
     case OPT_QUIET: o->quiet = true; break;
     case OPT_WARN_LOSS: bad = parse_double("--warn-loss", optarg, 0, 100, &t->warn_loss_pct); break;
@@ -322,7 +385,7 @@ static enum cli_step parse_args(int argc, char **argv, struct cli_opts *o)
 {
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", probe_options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "hv", probe_options, NULL)) != -1) {
         enum cli_step step = parse_option(opt, argc, argv, o);
         if (step != CLI_NEXT)
             return step;
@@ -385,8 +448,14 @@ static int run(const struct cli_opts *o, struct rp_report *rep)
         fprintf(stderr, "rtpprobe: cannot initialise libsrtp2\n");
         return -1;
     }
-    char err[512] = "";
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "rtpprobe: cannot initialise libcurl\n");
+        rp_srtp_global_fini();
+        return -1;
+    }
+    char err[1024] = "";
     int rc = rp_probe_run(&o->probe, rep, err, sizeof err);
+    curl_global_cleanup();
     rp_srtp_global_fini();
     if (rc < 0) {
         if (o->nagios)

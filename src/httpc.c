@@ -1,61 +1,48 @@
-/* Blocking HTTP/1.1 client on OpenSSL. Every failure becomes one line that says
- * what to do about it: unreachable daemon, certificate problem, timeout. */
+/* The control client on libcurl (why: docs/control-client.md). Every failure
+ * becomes one line that names the cause and what to do about it: decided
+ * first (rp_httpc_classify), then put into words (cause_words[]). */
 #include <errno.h>
-#include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
 
 #include "httpc.h"
 #include "netaddr.h"
+#include "timeutil.h"
 
-#define MAX_RESPONSE (1024 * 1024)
-
-struct rp_httpc {
-    bool     tls;
-    char     host[256];
-    char     hostport[300];     /* for messages and the Host header */
-    char     prefix[256];
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
-    struct rp_httpc_opts opts;
-    char    *token;
-    char    *cacert;
-    SSL_CTX *ctx;
+struct body {
+    char  *buf;
+    size_t len, cap;
+    bool   too_large;
 };
 
-static int parse_url(struct rp_httpc *c, const char *url, char *err, size_t errlen)
+struct rp_httpc {
+    CURL    *h;
+    struct rp_httpc_url u;
+    char     base[600];         /* scheme://hostport/prefix */
+    char    *auth;              /* "Authorization: Bearer TOKEN" */
+    char    *cacert;
+    char    *proxy;             /* --proxy, or NULL */
+    bool     insecure;
+    unsigned timeout_ms;
+    uint64_t deadline_ns;       /* 0 = none */
+    struct body body;
+    char     errbuf[CURL_ERROR_SIZE];
+};
+
+/* ---- URL ---- */
+
+static int parse_authority(const char *url, const char *rest, size_t authlen, struct rp_httpc_url *u, char *err,
+                           size_t errlen)
 {
-    const char *rest;
-    unsigned port;
-    if (strncmp(url, "https://", 8) == 0) {
-        c->tls = true;
-        rest = url + 8;
-        port = 443;
-    } else if (strncmp(url, "http://", 7) == 0) {
-        c->tls = false;
-        rest = url + 7;
-        port = 80;
-    } else {
-        snprintf(err, errlen, "--server must start with https:// or http:// (got \"%s\")", url);
-        return -1;
-    }
-    const char *slash = strchr(rest, '/');
-    size_t authlen = slash ? (size_t)(slash - rest) : strlen(rest);
-    const char *portsep = NULL;
-    const char *hstart = rest;
+    const char *portsep = NULL, *hstart = rest;
     size_t hlen;
     if (rest[0] == '[') {
         const char *close = memchr(rest, ']', authlen);
@@ -65,48 +52,287 @@ static int parse_url(struct rp_httpc *c, const char *url, char *err, size_t errl
         }
         hstart = rest + 1;
         hlen = (size_t)(close - rest - 1);
-        if ((size_t)(close + 1 - rest) < authlen && close[1] == ':')
+        if ((size_t)(close + 1 - rest) < authlen) {
+            if (close[1] != ':') {
+                snprintf(err, errlen, "bad IPv6 address in --server \"%s\"", url);
+                return -1;
+            }
             portsep = close + 1;
+        }
     } else {
         portsep = memchr(rest, ':', authlen);
         hlen = portsep ? (size_t)(portsep - rest) : authlen;
     }
-    if (hlen == 0 || hlen >= sizeof c->host) {
+    if (hlen == 0 || hlen >= sizeof u->host || memchr(hstart, '@', hlen)) {
         snprintf(err, errlen, "no host in --server \"%s\"", url);
         return -1;
     }
-    memcpy(c->host, hstart, hlen);
-    c->host[hlen] = '\0';
+    memcpy(u->host, hstart, hlen);
+    u->host[hlen] = '\0';
     if (portsep) {
         char *end;
         unsigned long p = strtoul(portsep + 1, &end, 10);
-        if (end != rest + authlen || p == 0 || p > 65535) {
+        if (end != rest + authlen || end == portsep + 1 || p == 0 || p > 65535) {
             snprintf(err, errlen, "bad port in --server \"%s\"", url);
             return -1;
         }
-        port = (unsigned)p;
+        u->port = (unsigned)p;
     }
-    snprintf(c->prefix, sizeof c->prefix, "%s", slash ? slash : "");
-    size_t pl = strlen(c->prefix);
-    while (pl > 0 && c->prefix[pl - 1] == '/')
-        c->prefix[--pl] = '\0';
+    return 0;
+}
 
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG }, *ai;
-    char portstr[8];
-    snprintf(portstr, sizeof portstr, "%u", port);
-    int rc = getaddrinfo(c->host, portstr, &hints, &ai);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve %s: %s", c->host, gai_strerror(rc));
+int rp_httpc_parse_url(const char *url, struct rp_httpc_url *u, char *err, size_t errlen)
+{
+    const char *rest;
+    memset(u, 0, sizeof *u);
+    if (strncasecmp(url, "https://", 8) == 0) {
+        u->tls = true;
+        rest = url + 8;
+        u->port = 443;
+    } else if (strncasecmp(url, "http://", 7) == 0) {
+        rest = url + 7;
+        u->port = 80;
+    } else {
+        snprintf(err, errlen, "--server must start with https:// or http:// (got \"%s\")", url);
         return -1;
     }
-    memcpy(&c->addr, ai->ai_addr, ai->ai_addrlen);
-    c->addrlen = ai->ai_addrlen;
-    freeaddrinfo(ai);
-    if (strchr(c->host, ':'))
-        snprintf(c->hostport, sizeof c->hostport, "[%s]:%u", c->host, port);
-    else
-        snprintf(c->hostport, sizeof c->hostport, "%s:%u", c->host, port);
+    /* Nothing a request line or header could be built from. */
+    for (const char *p = url; *p; p++) {
+        if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '?' || *p == '#') {
+            snprintf(err, errlen, "--server must be a plain URL without spaces, query or fragment");
+            return -1;
+        }
+    }
+    const char *slash = strchr(rest, '/');
+    size_t authlen = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (parse_authority(url, rest, authlen, u, err, errlen) < 0)
+        return -1;
+    if (slash && strlen(slash) >= sizeof u->prefix) {
+        snprintf(err, errlen, "--server path too long");
+        return -1;
+    }
+    snprintf(u->prefix, sizeof u->prefix, "%s", slash ? slash : "");
+    size_t pl = strlen(u->prefix);
+    while (pl > 0 && u->prefix[pl - 1] == '/')
+        u->prefix[--pl] = '\0';
+    snprintf(u->hostport, sizeof u->hostport, strchr(u->host, ':') ? "[%s]:%u" : "%s:%u", u->host, u->port);
     return 0;
+}
+
+/* ---- Causes and their words ---- */
+
+enum rp_httpc_cause rp_httpc_classify(const struct rp_httpc_facts *f)
+{
+    const char *eb = f->errbuf ? f->errbuf : "";
+    if (f->body_too_large || f->rc == CURLE_FILESIZE_EXCEEDED)
+        return RP_HTTPC_TOO_LARGE;
+    if (f->connect_code >= 300 && f->rc != CURLE_OK)
+        return RP_HTTPC_PROXY_REFUSED;
+    switch (f->rc) {
+    case CURLE_OK: return RP_HTTPC_OK;
+    case CURLE_OPERATION_TIMEDOUT: return RP_HTTPC_TIMEOUT;
+    case CURLE_COULDNT_RESOLVE_HOST: return RP_HTTPC_RESOLVE;
+    case CURLE_COULDNT_RESOLVE_PROXY: return RP_HTTPC_PROXY_RESOLVE;
+    case CURLE_COULDNT_CONNECT:
+        if (f->at_proxy)
+            return RP_HTTPC_PROXY_UNREACHABLE;
+        return f->os_errno == ECONNREFUSED ? RP_HTTPC_REFUSED : RP_HTTPC_UNREACHABLE;
+    case CURLE_PEER_FAILED_VERIFICATION:
+        /* curl checks the name itself after OpenSSL accepted the chain and
+         * then leaves "unspecified" as the verify result: its text tells. */
+        if (f->verify_result == X509_V_ERR_HOSTNAME_MISMATCH || f->verify_result == X509_V_ERR_IP_ADDRESS_MISMATCH ||
+            ((f->verify_result == X509_V_OK || f->verify_result == X509_V_ERR_UNSPECIFIED) &&
+             strstr(eb, "target host name")))
+            return RP_HTTPC_CERT_MISMATCH;
+        return RP_HTTPC_CERT_UNTRUSTED;
+    case CURLE_SSL_CACERT_BADFILE: return RP_HTTPC_CACERT_FILE;
+    case CURLE_SSL_CONNECT_ERROR:
+        return f->verify_result != 0 ? RP_HTTPC_CERT_UNTRUSTED : RP_HTTPC_TLS;
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL: /* "Received HTTP/0.9": a TLS port asked in http:// */
+    case CURLE_BAD_CONTENT_ENCODING:
+        return RP_HTTPC_NOT_HTTP;
+    case CURLE_RECV_ERROR:
+        /* Bad chunking and a giant header end here too; curl's text tells. */
+        if (strstr(eb, "chunk") || strstr(eb, "header") || strstr(eb, "Header"))
+            return RP_HTTPC_NOT_HTTP;
+        return RP_HTTPC_CLOSED;
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+        return RP_HTTPC_CLOSED;
+    case CURLE_OUT_OF_MEMORY: return RP_HTTPC_NOMEM;
+    default: return RP_HTTPC_OTHER;
+    }
+}
+
+/* Who the message is about, and what it says around the detail. */
+enum target { T_SERVER, T_HOST, T_PROXY, T_NONE };
+
+static const struct {
+    const char *name;    /* rp_httpc_cause_name() */
+    enum target target;
+    const char *lead;    /* "<lead> <target>" */
+    const char *hint;    /* after ": <detail>" */
+} cause_words[RP_HTTPC_NCAUSES] = {
+    [RP_HTTPC_OK] = { "ok", T_SERVER, "no error with", "" },
+    [RP_HTTPC_TIMEOUT] = { "timed out", T_SERVER, "timed out talking to",
+                           " (no complete answer before the --timeout deadline: firewall, wrong host or a stalled "
+                           "server?)" },
+    [RP_HTTPC_RESOLVE] = { "cannot resolve", T_HOST, "cannot resolve", " (is the host name in --server right?)" },
+    [RP_HTTPC_REFUSED] = { "connection refused", T_SERVER, "connection refused by",
+                           " (is rtpprobed running and listening there?)" },
+    [RP_HTTPC_UNREACHABLE] = { "unreachable", T_SERVER, "cannot reach the daemon at", " (firewall? wrong host?)" },
+    [RP_HTTPC_PROXY_RESOLVE] = { "proxy unresolvable", T_PROXY, "cannot resolve the proxy",
+                                 " (check --proxy or https_proxy)" },
+    [RP_HTTPC_PROXY_UNREACHABLE] = { "proxy unreachable", T_PROXY, "cannot reach the proxy",
+                                     " (check --proxy or https_proxy; no_proxy lists hosts to reach directly)" },
+    [RP_HTTPC_PROXY_REFUSED] = { "proxy refused", T_PROXY, "the proxy", "" },
+    [RP_HTTPC_CERT_MISMATCH] = { "certificate name mismatch", T_SERVER, "wrong certificate at", "" },
+    [RP_HTTPC_CERT_UNTRUSTED] = { "certificate not trusted", T_SERVER, "cannot verify the daemon's certificate at",
+                                  "" },
+    [RP_HTTPC_CACERT_FILE] = { "bad --cacert", T_NONE, "cannot load CA certificates from --cacert", "" },
+    [RP_HTTPC_TLS] = { "TLS handshake failed", T_SERVER, "TLS handshake with",
+                       " (is it an https:// port? a plain HTTP port needs http://)" },
+    [RP_HTTPC_NOT_HTTP] = { "not valid HTTP", T_SERVER, "the answer is not valid HTTP from",
+                            " (is it the right port and scheme?)" },
+    [RP_HTTPC_CLOSED] = { "connection closed", T_SERVER, "connection closed by",
+                          " (is it the right port and scheme?)" },
+    [RP_HTTPC_TOO_LARGE] = { "answer too large", T_SERVER, "answer too large from",
+                             " (over 1 MiB: not rtpprobed?)" },
+    [RP_HTTPC_NOMEM] = { "out of memory", T_NONE, "out of memory", "" },
+    [RP_HTTPC_OTHER] = { "request failed", T_SERVER, "request to", "" },
+};
+
+const char *rp_httpc_cause_name(enum rp_httpc_cause cause)
+{
+    return cause < RP_HTTPC_NCAUSES ? cause_words[cause].name : "?";
+}
+
+/* ---- Verbose trace ---- */
+
+size_t rp_httpc_redact_line(const char *line, size_t len, char *out, size_t outlen)
+{
+    static const char *const secret[] = { "authorization:", "proxy-authorization:" };
+    if (outlen == 0)
+        return 0;
+    size_t keep = len;
+    for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++) {
+        size_t n = strlen(secret[i]);
+        if (len < n || strncasecmp(line, secret[i], n) != 0)
+            continue;
+        /* Keep "Authorization: Bearer", drop what follows the scheme (all
+         * of a value that has no scheme). */
+        size_t p = n;
+        while (p < len && line[p] == ' ')
+            p++;
+        size_t scheme = p;
+        while (p < len && line[p] != ' ')
+            p++;
+        keep = p < len ? p : scheme > n ? scheme - 1 : n;
+        break;
+    }
+    size_t w = keep < outlen - 1 ? keep : outlen - 1;
+    memcpy(out, line, w);
+    if (keep < len) {
+        int m = snprintf(out + w, outlen - w, " [redacted]");
+        w += m > 0 && (size_t)m < outlen - w ? (size_t)m : outlen - 1 - w;
+    }
+    out[w] = '\0';
+    return w;
+}
+
+static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+    (void)h;
+    (void)arg;
+    const char *mark;
+    switch (type) {
+    case CURLINFO_TEXT: mark = "*"; break;
+    case CURLINFO_HEADER_IN: mark = "<"; break;
+    case CURLINFO_HEADER_OUT: mark = ">"; break;
+    default: return 0; /* bodies: the answer carries the session's keys */
+    }
+    while (size > 0) {
+        const char *nl = memchr(data, '\n', size);
+        size_t n = nl ? (size_t)(nl - data) + 1 : size, len = n;
+        while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+            len--;
+        char line[1024];
+        rp_httpc_redact_line(data, len, line, sizeof line);
+        if (len > 0)
+            fprintf(stderr, "rtpprobe: %s %s\n", mark, line);
+        data += n;
+        size -= n;
+    }
+    return 0;
+}
+
+/* ---- The handle ---- */
+
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct body *b = arg;
+    size_t n = size * nmemb;
+    if (n > RP_HTTPC_MAX_BODY - b->len) {
+        b->too_large = true;
+        return 0; /* CURLE_WRITE_ERROR */
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(b->buf, cap);
+        if (!grown)
+            return 0;
+        b->buf = grown;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, data, n);
+    b->len += n;
+    b->buf[b->len] = '\0';
+    return n;
+}
+
+static char *dup_or_null(const char *s, bool *ok)
+{
+    char *d = s ? strdup(s) : NULL;
+    if (s && !d)
+        *ok = false;
+    return d;
+}
+
+/* What stays the same for every request. */
+static int set_fixed_options(struct rp_httpc *c, bool verbose)
+{
+    CURL *h = c->h;
+    int bad = 0;
+    bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+    bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    bad |= curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, "rtpprobe/" RP_VERSION);
+    /* Our headers (the token) never go to the proxy in its CONNECT. */
+    bad |= curl_easy_setopt(h, CURLOPT_HEADEROPT, (long)CURLHEADER_SEPARATE);
+    bad |= curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
+    bad |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
+    bad |= curl_easy_setopt(h, CURLOPT_CERTINFO, 1L); /* names for a mismatch message */
+    if (c->cacert)
+        bad |= curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
+    /* Without CURLOPT_PROXY curl reads https_proxy, no_proxy... itself. */
+    if (c->proxy)
+        bad |= curl_easy_setopt(h, CURLOPT_PROXY, c->proxy);
+    bad |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RP_HTTPC_MAX_BODY);
+    bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+    bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->body);
+    bad |= curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    if (verbose) {
+        bad |= curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, debug_cb);
+        bad |= curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+    }
+    return bad ? -1 : 0;
 }
 
 struct rp_httpc *rp_httpc_new(const char *url, const struct rp_httpc_opts *opts, char *err, size_t errlen)
@@ -116,31 +342,31 @@ struct rp_httpc *rp_httpc_new(const char *url, const struct rp_httpc_opts *opts,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    c->opts = *opts;
-    c->token = opts->token ? strdup(opts->token) : NULL;
-    c->cacert = opts->cacert ? strdup(opts->cacert) : NULL;
-    c->opts.token = c->token;
-    c->opts.cacert = c->cacert;
-    if (parse_url(c, url, err, errlen) < 0)
+    if (rp_httpc_parse_url(url, &c->u, err, errlen) < 0)
         goto fail;
-    if (c->tls) {
-        c->ctx = SSL_CTX_new(TLS_client_method());
-        if (!c->ctx || SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1) {
-            snprintf(err, errlen, "cannot create TLS context");
-            goto fail;
-        }
-        if (c->opts.insecure) {
-            SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
-        } else {
-            SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
-            int ok = c->cacert ? SSL_CTX_load_verify_locations(c->ctx, c->cacert, NULL)
-                               : SSL_CTX_set_default_verify_paths(c->ctx);
-            if (ok != 1) {
-                snprintf(err, errlen, "cannot load CA certificates%s%s", c->cacert ? " from " : "",
-                         c->cacert ? c->cacert : "");
-                goto fail;
-            }
-        }
+    snprintf(c->base, sizeof c->base, "%s://%s%s", c->u.tls ? "https" : "http", c->u.hostport, c->u.prefix);
+    bool ok = true;
+    c->cacert = dup_or_null(opts->cacert, &ok);
+    c->proxy = dup_or_null(opts->proxy, &ok);
+    c->insecure = opts->insecure;
+    c->timeout_ms = opts->timeout_ms;
+    if (opts->token) {
+        size_t n = strlen("Authorization: Bearer ") + strlen(opts->token) + 1;
+        c->auth = malloc(n);
+        if (c->auth)
+            snprintf(c->auth, n, "Authorization: Bearer %s", opts->token);
+        else
+            ok = false;
+    }
+    c->h = ok ? curl_easy_init() : NULL;
+    if (!c->h) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (set_fixed_options(c, opts->verbose) < 0) {
+        snprintf(err, errlen, "libcurl lacks an option the probe needs (libcurl %s; 7.85 or later)",
+                 curl_version_info(CURLVERSION_NOW)->version);
+        goto fail;
     }
     return c;
 fail:
@@ -152,279 +378,337 @@ void rp_httpc_free(struct rp_httpc *c)
 {
     if (!c)
         return;
-    SSL_CTX_free(c->ctx);
-    if (c->token)
-        OPENSSL_cleanse(c->token, strlen(c->token));
-    free(c->token);
+    if (c->h)
+        curl_easy_cleanup(c->h);
+    if (c->auth) {
+        OPENSSL_cleanse(c->auth, strlen(c->auth));
+        free(c->auth);
+    }
+    if (c->body.buf)
+        OPENSSL_cleanse(c->body.buf, c->body.cap); /* the session's keys */
+    free(c->body.buf);
     free(c->cacert);
+    free(c->proxy);
     free(c);
 }
 
-const struct sockaddr *rp_httpc_server_addr(const struct rp_httpc *c)
+void rp_httpc_set_deadline(struct rp_httpc *c, uint64_t deadline_mono_ns)
 {
-    return (const struct sockaddr *)&c->addr;
+    c->deadline_ns = deadline_mono_ns;
+}
+
+uint64_t rp_httpc_time_left(const struct rp_httpc *c)
+{
+    if (!c->deadline_ns)
+        return UINT64_MAX;
+    uint64_t now = rp_monotonic_ns();
+    return now < c->deadline_ns ? c->deadline_ns - now : 0;
 }
 
 const char *rp_httpc_host(const struct rp_httpc *c)
 {
-    return c->host;
+    return c->u.host;
 }
 
-static int connect_timeout(struct rp_httpc *c, char *err, size_t errlen)
+const char *rp_httpc_base(const struct rp_httpc *c)
 {
-    int fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        snprintf(err, errlen, "socket: %s", strerror(errno));
-        return -1;
+    return c->base;
+}
+
+/* ---- Words for a failure ---- */
+
+/* The proxy curl was given or (probably) took from the environment, for messages. */
+static const char *proxy_name(const struct rp_httpc *c)
+{
+    static const char *const https_env[] = { "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
+    static const char *const http_env[] = { "http_proxy", "all_proxy", "ALL_PROXY" };
+    if (c->proxy) /* "" = none, not even the environment's */
+        return c->proxy[0] ? c->proxy : NULL;
+    const char *const *env = c->u.tls ? https_env : http_env;
+    size_t n = c->u.tls ? sizeof https_env / sizeof *https_env : sizeof http_env / sizeof *http_env;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = getenv(env[i]);
+        if (v && v[0])
+            return v;
     }
-    int rc = connect(fd, (struct sockaddr *)&c->addr, c->addrlen);
-    if (rc < 0 && errno == EINPROGRESS) {
-        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-        rc = poll(&pfd, 1, (int)c->opts.timeout_ms);
-        if (rc == 0) {
-            snprintf(err, errlen, "cannot reach the daemon at %s: no answer within %u ms (firewall? wrong host?)",
-                     c->hostport, c->opts.timeout_ms);
-            close(fd);
-            return -1;
+    return NULL;
+}
+
+/* The leaf certificate's names as curl's CERTINFO lists them: the subject
+ * alternative names (DNS and IP), else the subject's CN. */
+static void cert_names(CURL *h, char *out, size_t outlen)
+{
+    struct curl_certinfo *ci = NULL;
+    out[0] = '\0';
+    if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) != CURLE_OK || !ci || ci->num_of_certs < 1)
+        return;
+    const char *san = NULL, *cn = NULL;
+    for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next) {
+        if (strncmp(s->data, "X509v3 Subject Alternative Name:", 32) == 0)
+            san = s->data + 32;
+        else if (strncmp(s->data, "Subject:", 8) == 0)
+            cn = s->data + 8;
+    }
+    size_t w = 0;
+    for (const char *p = san; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ",");
+        const char *v = strncmp(p, "DNS:", 4) == 0 ? p + 4 : strncmp(p, "IP Address:", 11) == 0 ? p + 11 : NULL;
+        if (v && w < outlen) {
+            int m = snprintf(out + w, outlen - w, "%s%.*s", w ? ", " : "", (int)(n - (size_t)(v - p)), v);
+            w += m > 0 ? (size_t)m : 0;
         }
-        int soerr = 0;
-        socklen_t sl = sizeof soerr;
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-        errno = soerr;
-        rc = soerr ? -1 : 0;
+        p += n;
     }
-    if (rc < 0) {
-        snprintf(err, errlen, "cannot reach the daemon at %s: %s%s", c->hostport, strerror(errno),
-                 errno == ECONNREFUSED ? " (is rtpprobed running and listening there?)" : "");
-        close(fd);
-        return -1;
+    const char *at = cn ? strstr(cn, "CN = ") : NULL;
+    size_t skip = 5;
+    if (cn && !at) {
+        at = strstr(cn, "CN=");
+        skip = 3;
     }
-    int on = 1;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    /* Back to blocking with timeouts: the exchange is a handful of small messages. */
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    struct timeval tv = { .tv_sec = c->opts.timeout_ms / 1000, .tv_usec = (c->opts.timeout_ms % 1000) * 1000 };
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    return fd;
+    if (w == 0 && at)
+        snprintf(out, outlen, "%.*s", (int)strcspn(at + skip, ",/\n"), at + skip);
 }
 
-struct conn {
-    int  fd;
-    SSL *ssl;
-};
-
-static void tls_error(struct rp_httpc *c, SSL *ssl, char *err, size_t errlen)
+/* The words for a certificate problem: the names, or the CA to give. */
+static void cert_detail(struct rp_httpc *c, enum rp_httpc_cause cause, long verify, char *err, size_t errlen)
 {
-    long vr = SSL_get_verify_result(ssl);
-    if (vr != X509_V_OK) {
-        snprintf(err, errlen, "TLS: cannot verify the daemon's certificate at %s: %s (give its CA with --cacert FILE%s)",
-                 c->hostport, X509_verify_cert_error_string(vr),
-                 vr == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || vr == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
-                     ? ", or --insecure for a self-signed test daemon"
-                     : "");
+    if (cause == RP_HTTPC_CERT_MISMATCH) {
+        char names[512];
+        cert_names(c->h, names, sizeof names);
+        snprintf(err, errlen,
+                 "the daemon's certificate for \"%s\" does not match \"%s\" (at %s): put a name the certificate "
+                 "holds in --server, or give the daemon a certificate for \"%s\"",
+                 names[0] ? names : "unknown names", c->u.host, c->u.hostport, c->u.host);
         return;
     }
-    unsigned long e = ERR_peek_last_error();
-    if (e) {
-        char buf[200];
-        ERR_error_string_n(e, buf, sizeof buf);
-        snprintf(err, errlen, "TLS handshake with %s failed: %s (is it an https:// port?)", c->hostport, buf);
+    bool self = verify == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || verify == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN;
+    const char *why = verify ? X509_verify_cert_error_string(verify) : c->errbuf;
+    if (c->cacert)
+        snprintf(err, errlen, "cannot verify the daemon's certificate at %s: %s (is --cacert %s the CA that signed "
+                 "it?)", c->u.hostport, why, c->cacert);
+    else
+        snprintf(err, errlen, "cannot verify the daemon's certificate at %s: %s (give its CA with --cacert FILE%s)",
+                 c->u.hostport, why, self ? ", or --insecure for a self-signed test daemon" : "");
+}
+
+static void describe(struct rp_httpc *c, enum rp_httpc_cause cause, const struct rp_httpc_facts *f, char *err,
+                     size_t errlen)
+{
+    const char *proxy = proxy_name(c);
+    if (cause == RP_HTTPC_CERT_MISMATCH || cause == RP_HTTPC_CERT_UNTRUSTED) {
+        cert_detail(c, cause, f->verify_result, err, errlen);
+        return;
+    }
+    if (cause == RP_HTTPC_PROXY_REFUSED) {
+        snprintf(err, errlen, "the proxy %s refused to connect to %s (HTTP %ld)", proxy ? proxy : "(from the environment)",
+                 c->u.hostport, f->connect_code);
+        return;
+    }
+    const char *target = "";
+    switch (cause_words[cause].target) {
+    case T_SERVER: target = c->u.hostport; break;
+    case T_HOST: target = c->u.host; break;
+    case T_PROXY: target = proxy ? proxy : "(from the environment)"; break;
+    case T_NONE: break;
+    }
+    char detail[CURL_ERROR_SIZE + 64] = "";
+    if ((cause == RP_HTTPC_UNREACHABLE || cause == RP_HTTPC_PROXY_UNREACHABLE) && f->os_errno)
+        snprintf(detail, sizeof detail, "%s", strerror((int)f->os_errno));
+    else if (cause == RP_HTTPC_CACERT_FILE)
+        snprintf(detail, sizeof detail, "%s", c->cacert ? c->cacert : "");
+    else if (cause == RP_HTTPC_TLS || cause == RP_HTTPC_NOT_HTTP || cause == RP_HTTPC_CLOSED ||
+             cause == RP_HTTPC_OTHER || cause == RP_HTTPC_PROXY_UNREACHABLE || cause == RP_HTTPC_UNREACHABLE)
+        snprintf(detail, sizeof detail, "%s", f->errbuf[0] ? f->errbuf : curl_easy_strerror((CURLcode)f->rc));
+    snprintf(err, errlen, "%s%s%s%s%s%s", cause_words[cause].lead, target[0] ? " " : "", target,
+             detail[0] ? ": " : "", detail, cause_words[cause].hint);
+}
+
+/* Gathers what curl knows about the failed transfer. */
+static void facts_of(struct rp_httpc *c, CURLcode rc, struct rp_httpc_facts *f)
+{
+    memset(f, 0, sizeof *f);
+    f->rc = (int)rc;
+    f->errbuf = c->errbuf;
+    f->body_too_large = c->body.too_large;
+    (void)curl_easy_getinfo(c->h, CURLINFO_HTTP_CONNECTCODE, &f->connect_code);
+    (void)curl_easy_getinfo(c->h, CURLINFO_SSL_VERIFYRESULT, &f->verify_result);
+    (void)curl_easy_getinfo(c->h, CURLINFO_OS_ERRNO, &f->os_errno);
+    /* A failed connect names the host it tried: the proxy's when there is one. */
+    long port = 0;
+    (void)curl_easy_getinfo(c->h, CURLINFO_PRIMARY_PORT, &port);
+    f->at_proxy = rc == CURLE_COULDNT_CONNECT && proxy_name(c) && (port == 0 || port != (long)c->u.port);
+}
+
+/* ---- Requests ---- */
+
+static void free_headers(struct curl_slist *l)
+{
+    for (struct curl_slist *s = l; s; s = s->next)
+        OPENSSL_cleanse(s->data, strlen(s->data));
+    curl_slist_free_all(l);
+}
+
+static struct curl_slist *make_headers(const struct rp_httpc *c, bool with_body)
+{
+    struct curl_slist *l = NULL, *n;
+    const char *fixed[] = { "Accept: application/json", "Expect:", with_body ? "Content-Type: application/json" : NULL,
+                            c->auth };
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++) {
+        if (!fixed[i])
+            continue;
+        n = curl_slist_append(l, fixed[i]);
+        if (!n) {
+            free_headers(l);
+            return NULL;
+        }
+        l = n;
+    }
+    return l;
+}
+
+/* Method, URL, headers and time for one request on the reused handle. */
+static int set_request(struct rp_httpc *c, const char *method, const char *url, const char *payload,
+                       struct curl_slist *hdrs, long timeout_ms)
+{
+    CURL *h = c->h;
+    int bad = 0;
+    bad |= curl_easy_setopt(h, CURLOPT_URL, url);
+    bad |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    if (payload || strcmp(method, "POST") == 0) {
+        bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload ? payload : "");
+        bad |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)(payload ? strlen(payload) : 0));
     } else {
-        snprintf(err, errlen, "TLS handshake with %s failed: %s", c->hostport,
-                 errno == EAGAIN ? "timed out" : errno ? strerror(errno) : "connection closed (is it an https:// port?)");
+        bad |= curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
+    bad |= curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") && strcmp(method, "POST") ? method : NULL);
+    return bad ? -1 : 0;
 }
 
-static int conn_open(struct rp_httpc *c, struct conn *k, char *err, size_t errlen)
+/* The request's own limit: what is left before the deadline, rounded up. */
+static long request_timeout_ms(const struct rp_httpc *c)
 {
-    k->ssl = NULL;
-    k->fd = connect_timeout(c, err, errlen);
-    if (k->fd < 0)
-        return -1;
-    if (!c->tls)
-        return 0;
-    ERR_clear_error();
-    k->ssl = SSL_new(c->ctx);
-    if (!k->ssl || SSL_set_fd(k->ssl, k->fd) != 1) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
-    struct sockaddr_storage lit;
-    socklen_t litlen;
-    bool is_ip = rp_addr_from_ip(c->host, 0, &lit, &litlen) == 0;
-    if (!is_ip) /* RFC 6066 §3: no IP literals in SNI */
-        SSL_set_tlsext_host_name(k->ssl, c->host);
-    if (!c->opts.insecure) {
-        /* Check the name (or IP) in the certificate against what the user typed. */
-        X509_VERIFY_PARAM *param = SSL_get0_param(k->ssl);
-        int named = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, c->host) : SSL_set1_host(k->ssl, c->host);
-        if (named != 1) { /* unchecked, any certificate the CA signed would do */
-            snprintf(err, errlen, "TLS: cannot check the daemon's certificate against \"%s\"", c->host);
-            goto fail;
-        }
-    }
-    errno = 0;
-    if (SSL_connect(k->ssl) != 1) {
-        tls_error(c, k->ssl, err, errlen);
-        goto fail;
-    }
-    return 0;
-fail:
-    SSL_free(k->ssl);
-    close(k->fd);
-    return -1;
+    uint64_t left = rp_httpc_time_left(c);
+    if (left == UINT64_MAX)
+        return (long)c->timeout_ms;
+    return (long)((left + NS_PER_MS - 1) / NS_PER_MS);
 }
 
-static void conn_close(struct conn *k)
+static CURLcode perform(struct rp_httpc *c, const char *method, const char *path, json_t *body, char *err,
+                        size_t errlen)
 {
-    if (k->ssl) {
-        SSL_shutdown(k->ssl);
-        SSL_free(k->ssl);
+    char url[sizeof c->base + 512];
+    char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    struct curl_slist *hdrs = make_headers(c, payload != NULL);
+    if (!hdrs || (body && !payload)) {
+        free_headers(hdrs);
+        free(payload);
+        return CURLE_OUT_OF_MEMORY;
     }
-    close(k->fd);
+    snprintf(url, sizeof url, "%s%s", c->base, path);
+    c->errbuf[0] = '\0';
+    c->body.len = 0;
+    c->body.too_large = false;
+    CURLcode rc = CURLE_BAD_FUNCTION_ARGUMENT;
+    if (set_request(c, method, url, payload, hdrs, request_timeout_ms(c)) == 0)
+        rc = curl_easy_perform(c->h);
+    else
+        snprintf(err, errlen, "libcurl refused the request's options");
+    (void)curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
+    (void)curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, NULL);
+    free_headers(hdrs);
+    free(payload);
+    return rc;
 }
 
-static int conn_write(struct conn *k, const char *buf, size_t len)
+static void timed_out(const struct rp_httpc *c, char *err, size_t errlen)
 {
-    while (len > 0) {
-        ssize_t n = k->ssl ? SSL_write(k->ssl, buf, (int)len) : write(k->fd, buf, len);
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Reads until the peer closes (we send Connection: close). */
-static ssize_t conn_read_all(struct conn *k, char **out)
-{
-    size_t cap = 8192, len = 0;
-    char *buf = malloc(cap + 1);
-    if (!buf)
-        return -1;
-    for (;;) {
-        if (len == cap) {
-            if (cap >= MAX_RESPONSE)
-                break;
-            cap *= 2;
-            char *grown = realloc(buf, cap + 1);
-            if (!grown) {
-                free(buf);
-                return -1;
-            }
-            buf = grown;
-        }
-        ssize_t n = k->ssl ? SSL_read(k->ssl, buf + len, (int)(cap - len)) : read(k->fd, buf + len, cap - len);
-        if (n <= 0) {
-            if (n < 0 && len == 0) {
-                free(buf);
-                return -1;
-            }
-            break;
-        }
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
-    *out = buf;
-    return (ssize_t)len;
-}
-
-/* Decodes a chunked body in place; returns its length or -1. */
-static ssize_t dechunk(char *body, size_t len)
-{
-    size_t in = 0, out = 0;
-    for (;;) {
-        char *end;
-        if (in >= len)
-            return -1;
-        unsigned long sz = strtoul(body + in, &end, 16);
-        char *crlf = strstr(body + in, "\r\n");
-        if (!crlf || end > crlf)
-            return -1;
-        in = (size_t)(crlf - body) + 2;
-        if (sz == 0)
-            return (ssize_t)out;
-        if (sz > len - in)
-            return -1;
-        memmove(body + out, body + in, sz);
-        out += sz;
-        in += sz + 2;
-    }
+    snprintf(err, errlen, "%s %s%s", cause_words[RP_HTTPC_TIMEOUT].lead, c->u.hostport,
+             cause_words[RP_HTTPC_TIMEOUT].hint);
 }
 
 int rp_httpc_request(struct rp_httpc *c, const char *method, const char *path, json_t *body,
                      int *status, json_t **resp, char *err, size_t errlen)
 {
     *resp = NULL;
-    char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    size_t plen = payload ? strlen(payload) : 0;
-    size_t hcap = 1024 + (c->token ? strlen(c->token) : 0);
-    char *head = malloc(hcap);
-    if (!head || (body && !payload)) {
-        free(head);
-        free(payload);
-        snprintf(err, errlen, "out of memory");
+    *status = 0;
+    for (const char *p = path; *p; p++) {
+        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+            snprintf(err, errlen, "refusing a request path with spaces or control characters");
+            return -1;
+        }
+    }
+    if (rp_httpc_time_left(c) == 0) {
+        timed_out(c, err, errlen);
         return -1;
     }
-    int hlen = snprintf(head, hcap,
-                        "%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: rtpprobe/%s\r\nAccept: application/json\r\n"
-                        "Connection: close\r\n%s%s%s%s",
-                        method, c->prefix, path, c->hostport, RP_VERSION, c->token ? "Authorization: Bearer " : "",
-                        c->token ? c->token : "", c->token ? "\r\n" : "",
-                        payload ? "Content-Type: application/json\r\n" : "");
-    if (hlen < 0 || (size_t)hlen >= hcap - 40) {
-        free(head);
-        free(payload);
-        snprintf(err, errlen, "request too long");
+    CURLcode rc = perform(c, method, path, body, err, errlen);
+    if (rc != CURLE_OK) {
+        struct rp_httpc_facts f;
+        facts_of(c, rc, &f);
+        describe(c, rp_httpc_classify(&f), &f, err, errlen);
         return -1;
     }
-    hlen += snprintf(head + hlen, hcap - (size_t)hlen, "Content-Length: %zu\r\n\r\n", plen);
+    long code = 0;
+    (void)curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+    *status = (int)code;
+    if (c->body.len > 0)
+        *resp = json_loadb(c->body.buf, c->body.len, 0, NULL);
+    if (c->body.buf)
+        OPENSSL_cleanse(c->body.buf, c->body.len);
+    return 0;
+}
 
-    struct conn k;
-    if (conn_open(c, &k, err, errlen) < 0) {
-        OPENSSL_cleanse(head, (size_t)hlen);
-        free(head);
-        free(payload);
-        return -1;
-    }
-    int wr = conn_write(&k, head, (size_t)hlen);
-    if (wr == 0 && plen)
-        wr = conn_write(&k, payload, plen);
-    OPENSSL_cleanse(head, (size_t)hlen);
-    free(head);
-    free(payload);
-    char *raw = NULL;
-    ssize_t rlen = wr == 0 ? conn_read_all(&k, &raw) : -1;
-    conn_close(&k);
-    if (rlen <= 0) {
-        snprintf(err, errlen, "no HTTP answer from %s%s", c->hostport,
-                 errno == EAGAIN ? " (timed out)" : " (connection closed: is it the right port and scheme?)");
-        free(raw);
-        return -1;
-    }
+/* ---- The media host ---- */
 
-    int code;
-    char *hdr_end = strstr(raw, "\r\n\r\n");
-    if (sscanf(raw, "HTTP/1.%*[01] %3d", &code) != 1 || !hdr_end) {
-        snprintf(err, errlen, "%s did not answer HTTP (is it the right port and scheme?)", c->hostport);
-        free(raw);
+/* HOST resolved here: the first address, or the one equal to `used` if any. */
+static int resolve_host(const struct rp_httpc *c, const struct sockaddr_storage *used, struct sockaddr_storage *out,
+                        bool *matched, char *err, size_t errlen)
+{
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG }, *ai;
+    int rc = getaddrinfo(c->u.host, NULL, &hints, &ai);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot resolve %s for the media: %s", c->u.host, gai_strerror(rc));
         return -1;
     }
-    *status = code;
-    *hdr_end = '\0';
-    char *bodyp = hdr_end + 4;
-    size_t blen = (size_t)rlen - (size_t)(bodyp - raw);
-    for (char *line = strstr(raw, "\r\n"); line; line = strstr(line + 2, "\r\n")) {
-        if (strncasecmp(line + 2, "Transfer-Encoding:", 18) == 0 && strstr(line + 2, "chunked")) {
-            ssize_t d = dechunk(bodyp, blen);
-            blen = d < 0 ? 0 : (size_t)d;
+    *matched = false;
+    memcpy(out, ai->ai_addr, ai->ai_addrlen);
+    for (struct addrinfo *a = ai; used && a; a = a->ai_next) {
+        if (rp_addr_same_ip(a->ai_addr, (const struct sockaddr *)used)) {
+            memcpy(out, a->ai_addr, a->ai_addrlen);
+            *matched = true;
             break;
         }
     }
-    if (blen > 0)
-        *resp = json_loadb(bodyp, blen, 0, NULL);
-    free(raw);
+    freeaddrinfo(ai);
+    return 0;
+}
+
+int rp_httpc_media_host(struct rp_httpc *c, struct sockaddr_storage *out, char *err, size_t errlen)
+{
+    char *ip = NULL;
+    long port = 0, connect_code = 0;
+    struct sockaddr_storage used;
+    socklen_t ulen;
+    (void)curl_easy_getinfo(c->h, CURLINFO_PRIMARY_PORT, &port);
+    (void)curl_easy_getinfo(c->h, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+    bool have = curl_easy_getinfo(c->h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip &&
+                rp_addr_from_ip(ip, 0, &used, &ulen) == 0;
+    /* Direct: curl's peer is the daemon (the CONNECT of a proxy, or another
+     * port than the daemon's, tells a proxy). */
+    bool direct = have && connect_code == 0 && port == (long)c->u.port;
+    bool matched = false;
+    if (!direct || rp_addr_from_ip(c->u.host, 0, out, &ulen) < 0) {
+        if (resolve_host(c, have ? &used : NULL, out, &matched, err, errlen) < 0)
+            return -1;
+        /* A forward proxy on the daemon's port: only a match with HOST's own
+         * addresses says the connection was direct after all. */
+        direct = direct && matched;
+    }
+    if (direct)
+        memcpy(out, &used, ulen);
+    (void)rp_addr_set_port((struct sockaddr *)out, 0);
     return 0;
 }

@@ -34,6 +34,8 @@ struct run {
     const struct rp_probe_opts *opts;
     const struct rp_codec_info *codec;
     struct rp_httpc *http;
+    enum { PHASE_SETUP, PHASE_MEDIA, PHASE_TEARDOWN } phase;  /* which deadline applies */
+    struct sockaddr_storage media_host;  /* where the control connection went (port 0) */
     char session_path[96];
     struct rp_report *report;
     struct rp_contract_created created;  /* the daemon's answer, keys included */
@@ -221,10 +223,21 @@ static const char *json_error_message(json_t *resp)
     return json_is_string(e) ? json_string_value(e) : "no detail";
 }
 
-/* Why the daemon refused the session, in the user's words. */
-static void refused(int status, json_t *resp, char *err, size_t errlen)
+/* The daemon's errors are JSON {"error": ..., "status": ...}; anything else
+ * answering is not rtpprobed (a web server, a proxy in front of the wrong path). */
+static bool daemon_error_body(const json_t *resp)
 {
-    if (status == 403)
+    return json_is_object(resp) && json_is_string(json_object_get(resp, "error")) &&
+           json_is_integer(json_object_get(resp, "status"));
+}
+
+/* Why the daemon refused the session, in the user's words. */
+static void refused(const struct run *r, const char *path, int status, json_t *resp, char *err, size_t errlen)
+{
+    if (status == 404 && !daemon_error_body(resp))
+        snprintf(err, errlen, "HTTP 404 from %s%s: no rtpprobed there; is the URL path right (behind nginx: "
+                 "https://HOST/rtpprobe)?", rp_httpc_base(r->http), path);
+    else if (status == 403)
         snprintf(err, errlen, "the daemon refused (HTTP 403): %s", json_error_message(resp));
     else if (status == 401)
         snprintf(err, errlen, "the daemon rejected the token (HTTP 401): check --token-file or RTPPROBE_TOKEN");
@@ -243,7 +256,11 @@ static int check_created(const struct run *r, const struct rp_contract_created *
                  o->srtp ? " for " : "", o->srtp ? rp_srtp_suite_name(o->srtp_suite) : "");
         return -1;
     }
-    if (c->bitrate_bps == 0 || c->ptime_ms != o->ptime_ms) {
+    if (c->bitrate_bps == 0) {
+        snprintf(err, errlen, "the daemon's answer breaks the contract (bitrate_bps 0)");
+        return -1;
+    }
+    if (c->ptime_ms != o->ptime_ms) {
         snprintf(err, errlen, "the daemon's answer does not match the session asked for (ptime %u ms, bitrate %u)",
                  c->ptime_ms, c->bitrate_bps);
         return -1;
@@ -269,13 +286,16 @@ static int open_session(struct run *r, char *err, size_t errlen)
     char why[160];
     rc = -1;
     if (status != 201) {
-        refused(status, resp, err, errlen);
+        refused(r, "/v1/sessions", status, resp, err, errlen);
     } else if (rp_contract_created_decode(resp, &r->created, why, sizeof why) < 0) {
         snprintf(err, errlen, "the daemon's answer breaks the contract (%s): is it another rtpprobed version?", why);
     } else {
         /* From here on the session exists: it is deleted at the end whatever happens. */
         snprintf(r->session_path, sizeof r->session_path, "/v1/sessions/%s", r->created.id);
         rc = check_created(r, &r->created, err, errlen);
+        /* The media go where the control connection went. */
+        if (rc == 0)
+            rc = rp_httpc_media_host(r->http, &r->media_host, err, errlen);
     }
     json_decref(resp);
     return rc;
@@ -319,6 +339,12 @@ static int control_call(struct run *r, const char *method, json_t *body, json_t 
     int status;
     if (rp_httpc_request(r->http, method, r->session_path, body, &status, resp, err, errlen) < 0)
         return -1;
+    if (status == 404 && !daemon_error_body(*resp)) {
+        refused(r, r->session_path, status, *resp, err, errlen);
+        json_decref(*resp);
+        *resp = NULL;
+        return -1;
+    }
     if (status != 200) {
         snprintf(err, errlen, "%s %s: HTTP %d: %s", method, r->session_path, status, json_error_message(*resp));
         json_decref(*resp);
@@ -349,7 +375,7 @@ static int local_address(struct run *r, const struct sockaddr *srv)
 
 static int open_media(struct run *r, char *err, size_t errlen)
 {
-    const struct sockaddr *srv = rp_httpc_server_addr(r->http);
+    const struct sockaddr *srv = (const struct sockaddr *)&r->media_host;
     struct sockaddr_storage any;
     socklen_t alen;
     memcpy(&r->media_dest, srv, rp_addr_len(srv));
@@ -378,7 +404,7 @@ static bool stun_server(const struct run *r, struct sockaddr_storage *to)
         return false;
     if (spec)
         return rp_addr_resolve(spec, RP_STUN_PORT, to, &len) == 0;
-    const struct sockaddr *srv = rp_httpc_server_addr(r->http);
+    const struct sockaddr *srv = (const struct sockaddr *)&r->media_host;
     memcpy(to, srv, rp_addr_len(srv));
     return rp_addr_set_port((struct sockaddr *)to, RP_STUN_PORT) == 0;
 }
@@ -499,6 +525,13 @@ static void describe_session(struct run *r)
     rep->jitter_buffer_ms = o->jitter_buffer_ms;
 }
 
+/* Teardown (PATCH stop, DELETE) gets a fresh --timeout of its own. */
+static void start_teardown(struct run *r)
+{
+    r->phase = PHASE_TEARDOWN;
+    rp_httpc_set_deadline(r->http, rp_monotonic_ns() + (uint64_t)r->opts->timeout_s * NS_PER_S);
+}
+
 /* Media both ways for the duration, then stop the session and let the tail land. */
 static int stream_media(struct run *r, json_t **final, char *err, size_t errlen)
 {
@@ -510,6 +543,7 @@ static int stream_media(struct run *r, json_t **final, char *err, size_t errlen)
     on_send(-1, 0, r);
     run_loop(r, 0);
 
+    start_teardown(r);
     json_t *stop = json_pack("{s:b, s:I}", "stop", 1, "upstream_sent", (json_int_t)r->n_sent);
     int rc = control_call(r, "PATCH", stop, final, err, errlen);
     json_decref(stop);
@@ -539,29 +573,48 @@ static int measure(struct run *r, char *err, size_t errlen)
         snprintf(err, errlen, "cannot set up the event loop");
         return -1;
     }
-    if (discover_nat(r, err, errlen) < 0 || announce(r, err, errlen) < 0 || stream_media(r, &final, err, errlen) < 0)
+    if (discover_nat(r, err, errlen) < 0 || announce(r, err, errlen) < 0)
+        return -1;
+    r->phase = PHASE_MEDIA; /* the setup deadline no longer applies */
+    if (stream_media(r, &final, err, errlen) < 0)
         return -1;
     build_report(r, final);
     json_decref(final);
     return 0;
 }
 
+/* Deletes the session unless kept. After a failed setup only with the time
+ * left before the setup deadline: the daemon ends abandoned sessions itself. */
+static void delete_session(struct run *r)
+{
+    if (!r->session_path[0] || r->opts->keep_session)
+        return;
+    if (r->phase == PHASE_MEDIA)
+        start_teardown(r);
+    if (rp_httpc_time_left(r->http) == 0)
+        return;
+    char derr[256];
+    json_t *resp = NULL;
+    if (control_call(r, "DELETE", NULL, &resp, derr, sizeof derr) == 0)
+        json_decref(resp);
+}
+
 int rp_probe_run(const struct rp_probe_opts *o, struct rp_report *rep, char *err, size_t errlen)
 {
-    struct run r = { .opts = o, .report = rep, .fd = -1 };
+    /* Setup, from resolving the daemon to telling it our address, within --timeout. */
+    uint64_t setup_deadline = rp_monotonic_ns() + (uint64_t)o->timeout_s * NS_PER_S;
+    struct run r = { .opts = o, .report = rep, .fd = -1, .phase = PHASE_SETUP };
     int rc = -1;
     memset(rep, 0, sizeof *rep);
     r.codec = rp_codec_get(o->codec);
-    struct rp_httpc_opts ho = { .token = o->token, .cacert = o->cacert, .insecure = o->insecure,
-                                .timeout_ms = o->timeout_ms };
+    struct rp_httpc_opts ho = { .token = o->token, .cacert = o->cacert, .proxy = o->proxy,
+                                .insecure = o->insecure, .verbose = o->verbose };
     r.http = rp_httpc_new(o->server, &ho, err, errlen);
-    if (r.http && open_session(&r, err, errlen) == 0)
-        rc = measure(&r, err, errlen);
-    if (r.session_path[0] && !o->keep_session) {
-        char derr[256];
-        json_t *resp = NULL;
-        if (control_call(&r, "DELETE", NULL, &resp, derr, sizeof derr) == 0)
-            json_decref(resp);
+    if (r.http) {
+        rp_httpc_set_deadline(r.http, setup_deadline);
+        if (open_session(&r, err, errlen) == 0)
+            rc = measure(&r, err, errlen);
+        delete_session(&r);
     }
     teardown(&r);
     return rc;

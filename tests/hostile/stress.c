@@ -951,7 +951,10 @@ static json_t *mode_replay(const struct opts *o)
     m.pt = (uint8_t)json_integer_value(json_object_get(created, "pt"));
     uint8_t raw[64];
     socklen_t slen;
-    const struct sockaddr *srv = rp_httpc_server_addr(h);
+    struct sockaddr_storage media_host;
+    const struct sockaddr *srv = (const struct sockaddr *)&media_host;
+    if (rp_httpc_media_host(h, &media_host, err, sizeof err) < 0)
+        memset(&media_host, 0, sizeof media_host);
     char srv_ip[RP_ADDRSTRLEN];
     rp_addr_format_ip(srv, srv_ip, sizeof srv_ip);
     if (!id || !b64 || strlen(b64) != 44 || EVP_DecodeBlock(raw, (const unsigned char *)b64, 44) != 33 ||

@@ -1,0 +1,498 @@
+/* The control client: causes from curl's facts, the words for them, the
+ * --server URL, --timeout, the verbose trace's redaction, and real requests
+ * against a small HTTP server on an ephemeral loopback port (a thread here). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <openssl/x509_vfy.h>
+
+#include "cli.h"
+#include "httpc.h"
+#include "timeutil.h"
+
+/* ---- classifier ---- */
+
+static enum rp_httpc_cause classify(int rc, long connect_code, long verify, long os_errno, bool at_proxy,
+                                    const char *errbuf)
+{
+    struct rp_httpc_facts f = { .rc = rc, .connect_code = connect_code, .verify_result = verify,
+                                .os_errno = os_errno, .at_proxy = at_proxy, .errbuf = errbuf };
+    return rp_httpc_classify(&f);
+}
+
+static void test_classify_connection_failures(void **state)
+{
+    (void)state;
+    assert_int_equal(classify(CURLE_OK, 0, 0, 0, false, ""), RP_HTTPC_OK);
+    assert_int_equal(classify(CURLE_OPERATION_TIMEDOUT, 0, 0, 0, false, ""), RP_HTTPC_TIMEOUT);
+    assert_int_equal(classify(CURLE_COULDNT_RESOLVE_HOST, 0, 0, 0, false, ""), RP_HTTPC_RESOLVE);
+    assert_int_equal(classify(CURLE_COULDNT_CONNECT, 0, 0, ECONNREFUSED, false, ""), RP_HTTPC_REFUSED);
+    assert_int_equal(classify(CURLE_COULDNT_CONNECT, 0, 0, EHOSTUNREACH, false, ""), RP_HTTPC_UNREACHABLE);
+    assert_int_equal(classify(CURLE_GOT_NOTHING, 0, 0, 0, false, ""), RP_HTTPC_CLOSED);
+    assert_int_equal(classify(CURLE_SEND_ERROR, 0, 0, EPIPE, false, ""), RP_HTTPC_CLOSED);
+    assert_int_equal(classify(CURLE_OUT_OF_MEMORY, 0, 0, 0, false, ""), RP_HTTPC_NOMEM);
+    assert_int_equal(classify(CURLE_SSL_CONNECT_ERROR, 0, 0, 0, false, "wrong version number"), RP_HTTPC_TLS);
+}
+
+static void test_classify_proxy_failures(void **state)
+{
+    (void)state;
+    assert_int_equal(classify(CURLE_COULDNT_RESOLVE_PROXY, 0, 0, 0, true, ""), RP_HTTPC_PROXY_RESOLVE);
+    /* A refused connection to the proxy is the proxy's fault, not the daemon's. */
+    assert_int_equal(classify(CURLE_COULDNT_CONNECT, 0, 0, ECONNREFUSED, true, ""), RP_HTTPC_PROXY_UNREACHABLE);
+    /* curl 7.88 ends a refused CONNECT with RECV_ERROR; the status decides. */
+    assert_int_equal(classify(CURLE_RECV_ERROR, 403, 0, 0, true, "CONNECT tunnel failed, response 403"),
+                     RP_HTTPC_PROXY_REFUSED);
+    assert_int_equal(classify(CURLE_COULDNT_CONNECT, 502, 0, 0, true, ""), RP_HTTPC_PROXY_REFUSED);
+    /* A CONNECT that worked says nothing about a later failure. */
+    assert_int_equal(classify(CURLE_OPERATION_TIMEDOUT, 200, 0, 0, false, ""), RP_HTTPC_TIMEOUT);
+}
+
+static void test_classify_certificates(void **state)
+{
+    (void)state;
+    const char *mismatch = "SSL: no alternative certificate subject name matches target host name '127.0.0.1'";
+    assert_int_equal(classify(CURLE_PEER_FAILED_VERIFICATION, 0, X509_V_ERR_UNSPECIFIED, 0, false, mismatch),
+                     RP_HTTPC_CERT_MISMATCH);
+    assert_int_equal(classify(CURLE_PEER_FAILED_VERIFICATION, 0, X509_V_OK, 0, false, mismatch),
+                     RP_HTTPC_CERT_MISMATCH);
+    assert_int_equal(classify(CURLE_PEER_FAILED_VERIFICATION, 0, X509_V_ERR_HOSTNAME_MISMATCH, 0, false, ""),
+                     RP_HTTPC_CERT_MISMATCH);
+    assert_int_equal(classify(CURLE_PEER_FAILED_VERIFICATION, 0, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, 0, false,
+                              "SSL certificate problem: self-signed certificate"),
+                     RP_HTTPC_CERT_UNTRUSTED);
+    assert_int_equal(classify(CURLE_PEER_FAILED_VERIFICATION, 0, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, 0,
+                              false, ""),
+                     RP_HTTPC_CERT_UNTRUSTED);
+    assert_int_equal(classify(CURLE_SSL_CACERT_BADFILE, 0, 0, 0, false, ""), RP_HTTPC_CACERT_FILE);
+}
+
+static void test_classify_bad_answers(void **state)
+{
+    (void)state;
+    assert_int_equal(classify(CURLE_WEIRD_SERVER_REPLY, 0, 0, 0, false, ""), RP_HTTPC_NOT_HTTP);
+    assert_int_equal(classify(CURLE_UNSUPPORTED_PROTOCOL, 0, 0, 0, false, "Received HTTP/0.9 when not allowed"),
+                     RP_HTTPC_NOT_HTTP);
+    assert_int_equal(classify(CURLE_RECV_ERROR, 0, 0, 0, false,
+                              "Illegal or missing hexadecimal sequence in chunked-encoding"),
+                     RP_HTTPC_NOT_HTTP);
+    assert_int_equal(classify(CURLE_RECV_ERROR, 0, 0, 0, false, "Too large response headers: 307864 > 307200"),
+                     RP_HTTPC_NOT_HTTP);
+    assert_int_equal(classify(CURLE_RECV_ERROR, 0, 0, ECONNRESET, false, "Recv failure: Connection reset by peer"),
+                     RP_HTTPC_CLOSED);
+    assert_int_equal(classify(CURLE_FILESIZE_EXCEEDED, 0, 0, 0, false, ""), RP_HTTPC_TOO_LARGE);
+    struct rp_httpc_facts f = { .rc = CURLE_WRITE_ERROR, .body_too_large = true, .errbuf = "" };
+    assert_int_equal(rp_httpc_classify(&f), RP_HTTPC_TOO_LARGE);
+    f.body_too_large = false;
+    assert_int_equal(rp_httpc_classify(&f), RP_HTTPC_OTHER);
+}
+
+/* The phrases the tests of the whole probe grep for (docs/control-client.md). */
+static void test_cause_names_carry_the_documented_words(void **state)
+{
+    (void)state;
+    static const struct { enum rp_httpc_cause c; const char *word; } want[] = {
+        { RP_HTTPC_TIMEOUT, "timed out" },           { RP_HTTPC_RESOLVE, "cannot resolve" },
+        { RP_HTTPC_REFUSED, "refused" },             { RP_HTTPC_PROXY_REFUSED, "proxy" },
+        { RP_HTTPC_PROXY_UNREACHABLE, "proxy" },     { RP_HTTPC_PROXY_RESOLVE, "proxy" },
+        { RP_HTTPC_NOT_HTTP, "not valid http" },     { RP_HTTPC_TOO_LARGE, "too large" },
+        { RP_HTTPC_CERT_MISMATCH, "mismatch" },      { RP_HTTPC_CERT_UNTRUSTED, "not trusted" },
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_non_null(strcasestr(rp_httpc_cause_name(want[i].c), want[i].word));
+    for (int c = 0; c < RP_HTTPC_NCAUSES; c++)
+        assert_non_null(rp_httpc_cause_name((enum rp_httpc_cause)c));
+}
+
+/* ---- URL ---- */
+
+static void test_url_defaults_ports_and_strips_the_prefix_slash(void **state)
+{
+    (void)state;
+    struct rp_httpc_url u;
+    char err[256];
+    assert_int_equal(rp_httpc_parse_url("https://media.example.com", &u, err, sizeof err), 0);
+    assert_true(u.tls);
+    assert_int_equal(u.port, 443);
+    assert_string_equal(u.hostport, "media.example.com:443");
+    assert_string_equal(u.prefix, "");
+    assert_int_equal(rp_httpc_parse_url("http://h:8080/rtpprobe/", &u, err, sizeof err), 0);
+    assert_false(u.tls);
+    assert_int_equal(u.port, 8080);
+    assert_string_equal(u.prefix, "/rtpprobe");
+    assert_int_equal(rp_httpc_parse_url("https://[2001:db8::1]:8443/x", &u, err, sizeof err), 0);
+    assert_string_equal(u.host, "2001:db8::1");
+    assert_string_equal(u.hostport, "[2001:db8::1]:8443");
+    assert_string_equal(u.prefix, "/x");
+    assert_int_equal(rp_httpc_parse_url("HTTPS://h/", &u, err, sizeof err), 0);
+    assert_string_equal(u.prefix, "");
+}
+
+static void test_url_rejects_what_no_request_can_be_built_from(void **state)
+{
+    (void)state;
+    struct rp_httpc_url u;
+    char err[256];
+    static const char *const bad[] = {
+        "ftp://h", "h:8443", "https://", "https://:8443", "https://h:0", "https://h:65536", "https://h:",
+        "https://h:12x", "https://[::1", "https://[::1]x", "https://user@h", "https://h/a b", "https://h/\r\nX: y",
+        "https://h/?q=1", "https://h/#f",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_int_equal(rp_httpc_parse_url(bad[i], &u, err, sizeof err), -1);
+        assert_true(err[0] != '\0');
+    }
+}
+
+/* ---- --timeout ---- */
+
+static void test_timeout_is_seconds_and_takes_the_old_ms_form(void **state)
+{
+    (void)state;
+    unsigned s, ms;
+    assert_int_equal(rp_cli_parse_timeout("10", &s, &ms), 0);
+    assert_int_equal(s, 10);
+    assert_int_equal(ms, 0);
+    assert_int_equal(rp_cli_parse_timeout("99", &s, &ms), 0);
+    assert_int_equal(s, 99);
+    assert_int_equal(ms, 0);
+    assert_int_equal(rp_cli_parse_timeout("5000", &s, &ms), 0);
+    assert_int_equal(s, 5);
+    assert_int_equal(ms, 5000);
+    /* Rounded up: never a shorter deadline than the old form meant. */
+    assert_int_equal(rp_cli_parse_timeout("100", &s, &ms), 0);
+    assert_int_equal(s, 1);
+    assert_int_equal(rp_cli_parse_timeout("1500", &s, &ms), 0);
+    assert_int_equal(s, 2);
+    assert_int_equal(rp_cli_parse_timeout("600000", &s, &ms), 0);
+    assert_int_equal(s, 600);
+    static const char *const bad[] = { "0", "-5", "", "abc", "2.5", "10s", "600001", "99999999999999999999" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(rp_cli_parse_timeout(bad[i], &s, &ms), -1);
+}
+
+/* ---- redaction ---- */
+
+static void test_redaction_hides_the_token_keeps_the_scheme(void **state)
+{
+    (void)state;
+    char out[256];
+    const char *line = "Authorization: Bearer s3cr3t-t0ken";
+    size_t n = rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    assert_string_equal(out, "Authorization: Bearer [redacted]");
+    assert_int_equal(n, strlen(out));
+    line = "authorization:   Bearer s3cr3t";
+    rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    assert_null(strstr(out, "s3cr3t"));
+    line = "Proxy-Authorization: Basic dXNlcjpwYXNz";
+    rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    assert_string_equal(out, "Proxy-Authorization: Basic [redacted]");
+    /* A bare value (no scheme) goes as well. */
+    line = "Authorization: s3cr3t";
+    rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    assert_string_equal(out, "Authorization: [redacted]");
+}
+
+static void test_redaction_leaves_other_lines_and_bounds(void **state)
+{
+    (void)state;
+    char out[256], tiny[12];
+    const char *line = "Content-Type: application/json";
+    rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    assert_string_equal(out, line);
+    /* Only the given length is read: the trace's lines are not NUL-terminated. */
+    rp_httpc_redact_line("Host: a\r\nAuthorization: Bearer x", 7, out, sizeof out);
+    assert_string_equal(out, "Host: a");
+    line = "Authorization: Bearer s3cr3t";
+    size_t n = rp_httpc_redact_line(line, strlen(line), tiny, sizeof tiny);
+    assert_true(n < sizeof tiny);
+    assert_int_equal(strlen(tiny), n);
+    assert_null(strstr(tiny, "s3cr3t"));
+    assert_int_equal(rp_httpc_redact_line(line, strlen(line), out, 0), 0);
+}
+
+/* ---- real requests: a plain HTTP server thread on an ephemeral port ---- */
+
+enum srv_mode { SRV_OK_KEEPALIVE, SRV_SILENT, SRV_BAD_CHUNK, SRV_HUGE_BODY, SRV_NOT_HTTP };
+
+struct srv {
+    int lfd;
+    uint16_t port;
+    enum srv_mode mode;
+    int accepted, requests;
+    pthread_t thread;
+};
+
+/* Reads one request head (and the short body the tests send). */
+static int read_request(int fd)
+{
+    char buf[8192];
+    size_t len = 0;
+    while (len < sizeof buf - 1) {
+        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+        if (n <= 0)
+            return -1;
+        len += (size_t)n;
+        buf[len] = '\0';
+        char *end = strstr(buf, "\r\n\r\n");
+        const char *cl = strcasestr(buf, "Content-Length:");
+        if (end && (!cl || len >= (size_t)(end + 4 - buf) + (size_t)atoi(cl + 15)))
+            return 0;
+    }
+    return -1;
+}
+
+static void write_all(int fd, const char *s, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, s, len);
+        if (n <= 0)
+            return;
+        s += n;
+        len -= (size_t)n;
+    }
+}
+
+static void serve_conn(struct srv *s, int fd)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
+                             "{\"a\": true}";
+    while (read_request(fd) == 0) {
+        s->requests++;
+        if (s->mode == SRV_SILENT) {
+            usleep(1500 * 1000);
+            return;
+        } else if (s->mode == SRV_OK_KEEPALIVE) {
+            write_all(fd, ok, sizeof ok - 1);
+        } else if (s->mode == SRV_BAD_CHUNK) {
+            const char r[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n";
+            write_all(fd, r, sizeof r - 1);
+            return;
+        } else if (s->mode == SRV_NOT_HTTP) {
+            write_all(fd, "SSH-2.0-OpenSSH_9.2\r\n", 21);
+            return;
+        } else {
+            static char chunk[64 * 1024];
+            memset(chunk, 'a', sizeof chunk);
+            const char h[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
+            write_all(fd, h, sizeof h - 1);
+            for (int i = 0; i < 40; i++) /* 2.5 MiB, no length given */
+                write_all(fd, chunk, sizeof chunk);
+            return;
+        }
+    }
+}
+
+static void *srv_main(void *arg)
+{
+    struct srv *s = arg;
+    for (;;) {
+        int fd = accept(s->lfd, NULL, NULL);
+        if (fd < 0)
+            return NULL;
+        s->accepted++;
+        serve_conn(s, fd);
+        close(fd);
+    }
+}
+
+static void srv_start(struct srv *s, enum srv_mode mode)
+{
+    memset(s, 0, sizeof *s);
+    s->mode = mode;
+    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof sin;
+    assert_int_equal(bind(s->lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+    assert_int_equal(listen(s->lfd, 4), 0);
+    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&sin, &sl), 0);
+    s->port = ntohs(sin.sin_port);
+    assert_int_equal(pthread_create(&s->thread, NULL, srv_main, s), 0);
+}
+
+static void srv_stop(struct srv *s)
+{
+    shutdown(s->lfd, SHUT_RDWR);
+    close(s->lfd);
+    pthread_join(s->thread, NULL);
+}
+
+static struct rp_httpc *client_for(const struct srv *s, const char *prefix)
+{
+    char url[128], err[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", s->port, prefix);
+    /* --proxy "" keeps the test's requests off any proxy of the environment. */
+    struct rp_httpc_opts o = { .token = "t0ken", .proxy = "", .timeout_ms = 5000 };
+    struct rp_httpc *c = rp_httpc_new(url, &o, err, sizeof err);
+    assert_non_null(c);
+    return c;
+}
+
+static void test_requests_reuse_one_connection(void **state)
+{
+    (void)state;
+    struct srv s;
+    srv_start(&s, SRV_OK_KEEPALIVE);
+    struct rp_httpc *c = client_for(&s, "/rtpprobe/");
+    char err[512];
+    int status;
+    json_t *resp, *body = json_pack("{s:s}", "peer", "1.2.3.4:5");
+    const char *methods[] = { "POST", "PATCH", "PATCH", "DELETE" };
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(rp_httpc_request(c, methods[i], "/v1/sessions", i < 3 ? body : NULL, &status, &resp, err,
+                                          sizeof err), 0);
+        assert_int_equal(status, 200);
+        assert_true(json_is_true(json_object_get(resp, "a")));
+        json_decref(resp);
+    }
+    struct sockaddr_storage media;
+    assert_int_equal(rp_httpc_media_host(c, &media, err, sizeof err), 0);
+    assert_int_equal(media.ss_family, AF_INET);
+    assert_int_equal(ntohl(((struct sockaddr_in *)&media)->sin_addr.s_addr), INADDR_LOOPBACK);
+    json_decref(body);
+    rp_httpc_free(c);
+    srv_stop(&s);
+    assert_int_equal(s.requests, 4);
+    assert_int_equal(s.accepted, 1);
+}
+
+/* Runs one request against a server in `mode`; returns how long it took, the message in err. */
+static uint64_t fail_one(enum srv_mode mode, uint64_t deadline_in_ns, char *err, size_t errlen)
+{
+    struct srv s;
+    srv_start(&s, mode);
+    struct rp_httpc *c = client_for(&s, "");
+    if (deadline_in_ns)
+        rp_httpc_set_deadline(c, rp_monotonic_ns() + deadline_in_ns);
+    int status;
+    json_t *resp = NULL;
+    uint64_t t0 = rp_monotonic_ns();
+    assert_int_equal(rp_httpc_request(c, "POST", "/v1/sessions", NULL, &status, &resp, err, errlen), -1);
+    uint64_t took = rp_monotonic_ns() - t0;
+    assert_null(resp);
+    rp_httpc_free(c);
+    srv_stop(&s);
+    return took;
+}
+
+static void test_deadline_ends_a_silent_server(void **state)
+{
+    (void)state;
+    char err[512];
+    uint64_t took = fail_one(SRV_SILENT, 300 * NS_PER_MS, err, sizeof err);
+    assert_non_null(strstr(err, "timed out"));
+    assert_non_null(strstr(err, "127.0.0.1:"));
+    assert_true(took < 1400 * NS_PER_MS); /* the server would hold 1.5 s */
+}
+
+static void test_no_time_left_fails_at_once(void **state)
+{
+    (void)state;
+    char err[512];
+    struct srv s;
+    srv_start(&s, SRV_OK_KEEPALIVE);
+    struct rp_httpc *c = client_for(&s, "");
+    rp_httpc_set_deadline(c, rp_monotonic_ns() - 1);
+    assert_int_equal(rp_httpc_time_left(c), 0);
+    int status;
+    json_t *resp;
+    assert_int_equal(rp_httpc_request(c, "DELETE", "/v1/sessions/x", NULL, &status, &resp, err, sizeof err), -1);
+    assert_non_null(strstr(err, "timed out"));
+    rp_httpc_free(c);
+    srv_stop(&s);
+    assert_int_equal(s.requests, 0);
+}
+
+static void test_bad_answers_are_named(void **state)
+{
+    (void)state;
+    char err[512];
+    fail_one(SRV_BAD_CHUNK, 0, err, sizeof err);
+    assert_non_null(strcasestr(err, "not valid http"));
+    fail_one(SRV_HUGE_BODY, 0, err, sizeof err);
+    assert_non_null(strcasestr(err, "too large"));
+    fail_one(SRV_NOT_HTTP, 0, err, sizeof err);
+    assert_non_null(strcasestr(err, "not valid http"));
+}
+
+static void test_refused_port_is_named(void **state)
+{
+    (void)state;
+    /* A port just closed: nothing listens there. */
+    struct srv s;
+    srv_start(&s, SRV_OK_KEEPALIVE);
+    struct rp_httpc *c = client_for(&s, "");
+    srv_stop(&s);
+    char err[512];
+    int status;
+    json_t *resp;
+    assert_int_equal(rp_httpc_request(c, "POST", "/v1/sessions", NULL, &status, &resp, err, sizeof err), -1);
+    assert_non_null(strstr(err, "refused"));
+    rp_httpc_free(c);
+}
+
+static void test_path_with_control_characters_is_refused(void **state)
+{
+    (void)state;
+    struct srv s;
+    srv_start(&s, SRV_OK_KEEPALIVE);
+    struct rp_httpc *c = client_for(&s, "");
+    char err[512];
+    int status;
+    json_t *resp;
+    assert_int_equal(rp_httpc_request(c, "DELETE", "/v1/sessions/a\r\nX-Evil: 1", NULL, &status, &resp, err,
+                                      sizeof err), -1);
+    rp_httpc_free(c);
+    srv_stop(&s);
+    assert_int_equal(s.requests, 0);
+}
+
+static int setup_curl(void **state)
+{
+    (void)state;
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static int teardown_curl(void **state)
+{
+    (void)state;
+    curl_global_cleanup();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_classify_connection_failures),
+        cmocka_unit_test(test_classify_proxy_failures),
+        cmocka_unit_test(test_classify_certificates),
+        cmocka_unit_test(test_classify_bad_answers),
+        cmocka_unit_test(test_cause_names_carry_the_documented_words),
+        cmocka_unit_test(test_url_defaults_ports_and_strips_the_prefix_slash),
+        cmocka_unit_test(test_url_rejects_what_no_request_can_be_built_from),
+        cmocka_unit_test(test_timeout_is_seconds_and_takes_the_old_ms_form),
+        cmocka_unit_test(test_redaction_hides_the_token_keeps_the_scheme),
+        cmocka_unit_test(test_redaction_leaves_other_lines_and_bounds),
+        cmocka_unit_test(test_requests_reuse_one_connection),
+        cmocka_unit_test(test_deadline_ends_a_silent_server),
+        cmocka_unit_test(test_no_time_left_fails_at_once),
+        cmocka_unit_test(test_bad_answers_are_named),
+        cmocka_unit_test(test_refused_port_is_named),
+        cmocka_unit_test(test_path_with_control_characters_is_refused),
+    };
+    return cmocka_run_group_tests(tests, setup_curl, teardown_curl);
+}
