@@ -118,7 +118,7 @@ free=$(rp_free_port 29743)
 rc=0; start=$(date +%s)
 timeout 20 "$BIN/rtpprobe" --server "https://127.0.0.1:$free" --duration 1 2> "$WORK/e2" || rc=$?
 check "daemon absent: exit 3 (got $rc) within 5 s" test "$rc" = 3 -a $(( $(date +%s) - start )) -le 5
-check "daemon absent: says it cannot reach the daemon" grep -q "cannot reach the daemon" "$WORK/e2"
+check "daemon absent: says the connection was refused" grep -q "connection refused by 127.0.0.1:$free (is rtpprobed running" "$WORK/e2"
 rc=0; "$BIN/rtpprobe" --server "$URL" --duration 1 2> "$WORK/e3" || rc=$?
 check "self-signed without --cacert: exit 3, names the certificate problem" \
     grep -q "cannot verify the daemon's certificate.*--insecure" "$WORK/e3"
@@ -128,6 +128,7 @@ rc=0; "$BIN/rtpprobe" --server "$URL" --ptime 0 2> "$WORK/e5" || rc=$?
 check "bad --ptime: exit 3 (got $rc)" test "$rc" = 3
 rc=0; "$BIN/rtpprobe" --server "http://127.0.0.1:$port" --duration 1 2> "$WORK/e6" || rc=$?
 check "plain HTTP to the TLS port: exit 3 (got $rc)" test "$rc" = 3
+check "plain HTTP to the TLS port: asks for the right port and scheme" grep -q "right port and scheme" "$WORK/e6"
 
 echo "== control API status codes"
 code() { api -o "$WORK/body" -w '%{http_code}' "$@"; }
