@@ -64,6 +64,7 @@ enum rp_stun_verdict {
     RP_STUN_DROP_TOO_SMALL,  /* the answer would be larger than the request: no amplification */
     RP_STUN_DROP_UNKNOWN_ATTR,/* comprehension-required attribute we do not know: RFC 8489 wants a
                                  420 error, which could be larger than the request; we stay silent */
+    RP_STUN_DROP_RATE,       /* would be answered, but its source IP is above stun.rate */
     RP_STUN_VERDICTS
 };
 const char *rp_stun_verdict_name(enum rp_stun_verdict v);
@@ -72,5 +73,14 @@ const char *rp_stun_verdict_name(enum rp_stun_verdict v);
  * sets *resp_len, or returns why not. */
 enum rp_stun_verdict rp_stun_answer(const uint8_t *req, size_t len, const struct sockaddr *from,
                                     uint8_t *resp, size_t cap, size_t *resp_len);
+
+struct rp_ratelimit;
+/* rp_stun_answer() within the per-source answer budget `rate` (ratelimit.h;
+ * NULL: no limit) at now_mono: an answer its source IP has no token for is
+ * RP_STUN_DROP_RATE. Only answers take a token: what is not answered costs
+ * the sender nothing here and gets nothing. */
+enum rp_stun_verdict rp_stun_answer_limited(struct rp_ratelimit *rate, uint64_t now_mono, const uint8_t *req,
+                                            size_t len, const struct sockaddr *from, uint8_t *resp, size_t cap,
+                                            size_t *resp_len);
 
 #endif

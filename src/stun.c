@@ -3,6 +3,7 @@
  * Everything here reads untrusted bytes: every offset is checked against the
  * length before the read, and multi-byte fields go through get16/get32. */
 #include "stun.h"
+#include "ratelimit.h"
 #include "wire.h"
 
 #include <netinet/in.h>
@@ -306,7 +307,7 @@ size_t rp_stun_build_response(uint8_t *buf, size_t cap, const uint8_t txid[RP_ST
 }
 
 static const char *const verdict_names[RP_STUN_VERDICTS] = {
-    "answered", "malformed", "not_request", "too_small", "unknown_attribute",
+    "answered", "malformed", "not_request", "too_small", "unknown_attribute", "rate",
 };
 
 const char *rp_stun_verdict_name(enum rp_stun_verdict v)
@@ -335,3 +336,15 @@ enum rp_stun_verdict rp_stun_answer(const uint8_t *req, size_t len, const struct
     return RP_STUN_ANSWERED;
 }
 
+
+enum rp_stun_verdict rp_stun_answer_limited(struct rp_ratelimit *rate, uint64_t now_mono, const uint8_t *req,
+                                            size_t len, const struct sockaddr *from, uint8_t *resp, size_t cap,
+                                            size_t *resp_len)
+{
+    enum rp_stun_verdict v = rp_stun_answer(req, len, from, resp, cap, resp_len);
+    /* Asked after the verdict: junk and refused requests take no token, so a
+     * flood of them cannot use up a real probe's budget behind the same NAT. */
+    if (v == RP_STUN_ANSWERED && rate && !rp_ratelimit_allow(rate, from, now_mono))
+        return RP_STUN_DROP_RATE;
+    return v;
+}
