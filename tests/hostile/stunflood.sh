@@ -20,6 +20,7 @@
 #     from the daemon's queue, counted apart); no other verdict moved
 #   - then a new socket on the victim's address (a probe behind the same NAT)
 #     asks both ports as rtpprobe does (every 100 ms) and gets both answers
+#   - a reload to stun.rate = 5 applies at once (a 1 s flood from a new address)
 #   - the daemon exits cleanly, without a sanitizer report
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -132,6 +133,20 @@ check "session document: upstream.stun.rate $(jq .upstream.stun.rate "$WORK/sess
 read -r from l_ok l_n l_ms s_ok s_n s_ms <<< "$(jq -r '"\(.from) \(.targets[0].answered) \(.targets[0].attempts) \(.targets[0].ms) \(.targets[1].answered) \(.targets[1].attempts) \(.targets[1].ms)"' "$WORK/ask.json")"
 check "after the flood, $from (the victim's address, a new port) is answered: stun.listen $l_ok after $l_n request(s) in $(printf %.1f "$l_ms") ms, session port $s_ok after $s_n in $(printf %.1f "$s_ms") ms" \
     test "$l_ok" = true -a "$s_ok" = true
+
+# A reload applies a new stun.rate at once (5/s, burst 5): a 1 s flood from a
+# fresh address (127.0.0.3) at stun.listen.
+sed -i "s/^stun: .*/stun: { listen=\"127.0.0.1:$stun\"; rate=5; };/" "$WORK/sf.conf"
+nrel=$(grep -c 'configuration reloaded' "$WORK/sf.log")
+kill -HUP "$SF_PID"
+for _ in $(seq 50); do [ "$(grep -c 'configuration reloaded' "$WORK/sf.log")" -gt "$nrel" ] && break; sleep 0.1; done
+"$TOOLS/stunflood" flood --target "127.0.0.1:$stun" --victim 127.0.0.3 --victim-sockets 2 --others 1 \
+    --other-base 127.2.0.1 --pps 2000 --seconds 1 > "$WORK/flood5.json"
+read -r va5 vs5 el5 <<< "$(jq -r '"\(.victim.answered) \(.victim.sent) \(.elapsed_s)"' "$WORK/flood5.json")"
+b5=$(awk -v t="$el5" -v s=$SLACK 'BEGIN { printf "%.1f", 5 * t + 5 + s }')
+v5=0; le "$va5" "$b5" && [ "$va5" -ge 5 ] && v5=1
+check "after a reload to stun.rate = 5: 127.0.0.3 got $va5 answers to $vs5 requests in $(printf %.3f "$el5") s (<= 5/s x t + 5 + $SLACK = $b5)" \
+    test $v5 = 1
 
 curl -s -o /dev/null -H "$AUTH" -X DELETE "$URL/v1/sessions/$sid"
 kill -TERM "$SF_PID" 2>/dev/null
