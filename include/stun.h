@@ -74,13 +74,4 @@ const char *rp_stun_verdict_name(enum rp_stun_verdict v);
 enum rp_stun_verdict rp_stun_answer(const uint8_t *req, size_t len, const struct sockaddr *from,
                                     uint8_t *resp, size_t cap, size_t *resp_len);
 
-struct rp_ratelimit;
-/* rp_stun_answer() within the per-source answer budget `rate` (ratelimit.h;
- * NULL: no limit) at now_mono: an answer its source IP has no token for is
- * RP_STUN_DROP_RATE. Only answers take a token: what is not answered costs
- * the sender nothing here and gets nothing. */
-enum rp_stun_verdict rp_stun_answer_limited(struct rp_ratelimit *rate, uint64_t now_mono, const uint8_t *req,
-                                            size_t len, const struct sockaddr *from, uint8_t *resp, size_t cap,
-                                            size_t *resp_len);
-
 #endif

@@ -13,6 +13,7 @@
 #include "rxstats.h"
 #include "session.h"
 #include "stun.h"
+#include "stunrate.h"
 #include "timeutil.h"
 
 /* Downstream keeps going this long past the requested duration, so that a probe
@@ -271,7 +272,7 @@ static void on_stun(struct rp_session *s, const uint8_t *buf, size_t len, const 
     uint8_t resp[256];
     size_t rlen;
     const struct sockaddr *src = (const struct sockaddr *)&meta->from;
-    enum rp_stun_verdict v = rp_stun_answer_limited(s->stun_rate, now_mono, buf, len, src, resp, sizeof resp, &rlen);
+    enum rp_stun_verdict v = rp_stunrate_answer(s->stun_rate, now_mono, buf, len, src, resp, sizeof resp, &rlen);
     s->stun[v]++;
     if (v == RP_STUN_DROP_MALFORMED) {
         struct rp_stun_msg msg;

@@ -3,7 +3,6 @@
  * Everything here reads untrusted bytes: every offset is checked against the
  * length before the read, and multi-byte fields go through get16/get32. */
 #include "stun.h"
-#include "ratelimit.h"
 #include "wire.h"
 
 #include <netinet/in.h>
@@ -336,15 +335,3 @@ enum rp_stun_verdict rp_stun_answer(const uint8_t *req, size_t len, const struct
     return RP_STUN_ANSWERED;
 }
 
-
-enum rp_stun_verdict rp_stun_answer_limited(struct rp_ratelimit *rate, uint64_t now_mono, const uint8_t *req,
-                                            size_t len, const struct sockaddr *from, uint8_t *resp, size_t cap,
-                                            size_t *resp_len)
-{
-    enum rp_stun_verdict v = rp_stun_answer(req, len, from, resp, cap, resp_len);
-    /* Asked after the verdict: junk and refused requests take no token, so a
-     * flood of them cannot use up a real probe's budget behind the same NAT. */
-    if (v == RP_STUN_ANSWERED && rate && !rp_ratelimit_allow(rate, from, now_mono))
-        return RP_STUN_DROP_RATE;
-    return v;
-}

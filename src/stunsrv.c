@@ -9,8 +9,8 @@
 
 #include "log.h"
 #include "netaddr.h"
-#include "ratelimit.h"
 #include "stun.h"
+#include "stunrate.h"
 #include "stunsrv.h"
 #include "timeutil.h"
 #include "udp.h"
@@ -29,8 +29,7 @@ static void stun_datagram(void *arg, uint8_t *buf, size_t len, const struct rp_u
     uint8_t resp[256];
     size_t rlen;
     const struct sockaddr *from = (const struct sockaddr *)&meta->from;
-    enum rp_stun_verdict v =
-        rp_stun_answer_limited(s->rate, rp_monotonic_ns(), buf, len, from, resp, sizeof resp, &rlen);
+    enum rp_stun_verdict v = rp_stunrate_answer(s->rate, rp_monotonic_ns(), buf, len, from, resp, sizeof resp, &rlen);
     s->counts[v]++;
     if (v == RP_STUN_ANSWERED)
         (void)rp_udp_send(s->fd, resp, rlen, from, meta->fromlen);

@@ -11,6 +11,7 @@
 #include "netaddr.h"
 #include "ratelimit.h"
 #include "stun.h"
+#include "stunrate.h"
 #include "stunsrv.h"
 
 #define MS 1000000ull
@@ -107,7 +108,7 @@ static enum rp_stun_verdict ask(struct rp_ratelimit *rl, uint64_t now, const cha
     uint8_t req[128], resp[256];
     size_t n = rp_stun_build_request(req, sizeof req, txid, 64), rlen = 0;
     enum rp_stun_verdict v =
-        rp_stun_answer_limited(rl, now, req, n, (struct sockaddr *)&from, resp, sizeof resp, &rlen);
+        rp_stunrate_answer(rl, now, req, n, (struct sockaddr *)&from, resp, sizeof resp, &rlen);
     if (v == RP_STUN_ANSWERED) {
         struct rp_stun_msg msg;
         assert_true(rlen > 0 && rlen <= n);
@@ -167,11 +168,11 @@ static void test_requests_not_answered_take_no_token(void **state)
     memset(junk, 0x01, sizeof junk);
     size_t rlen;
     for (unsigned i = 0; i < 1000; i++) {
-        assert_int_equal(rp_stun_answer_limited(rl, T0, bare, sizeof bare, (struct sockaddr *)&from, resp,
-                                                sizeof resp, &rlen),
+        assert_int_equal(rp_stunrate_answer(rl, T0, bare, sizeof bare, (struct sockaddr *)&from, resp, sizeof resp,
+                                            &rlen),
                          RP_STUN_DROP_TOO_SMALL);
-        assert_int_equal(rp_stun_answer_limited(rl, T0, junk, sizeof junk, (struct sockaddr *)&from, resp,
-                                                sizeof resp, &rlen),
+        assert_int_equal(rp_stunrate_answer(rl, T0, junk, sizeof junk, (struct sockaddr *)&from, resp, sizeof resp,
+                                            &rlen),
                          RP_STUN_DROP_MALFORMED);
     }
     for (unsigned i = 0; i < RATE; i++)
