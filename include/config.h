@@ -31,6 +31,8 @@ struct rp_config {
     bool     allow_foreign_peer;            /* false: a probe may announce only its own (control) IP */
     char     stun_listen[128];              /* "0.0.0.0:3478"; "" = off. Skipped with a notice when
                                                another process (coturn) holds the port. */
+    unsigned stun_rate;                     /* STUN answers per second per source IP (stun.listen and
+                                               session ports together; burst the same), 20 */
     unsigned max_sessions;                  /* 100 */
     unsigned max_duration;                  /* seconds, 3600 */
     unsigned max_body;                      /* control request body limit, bytes, 16384 */

@@ -17,7 +17,11 @@ struct rp_reflector;
  * RP_PRIORITIES): the media clock first, everything else after it. */
 enum { RP_PRIO_MEDIA_CLOCK = 0, RP_PRIO_DEFAULT = 1, RP_PRIORITIES = 2 };
 
-struct rp_reflector *rp_reflector_new(struct event_base *base, const struct rp_config *cfg);
+struct rp_ratelimit;
+/* stun_rate: the daemon's STUN answer limit, handed to every session it
+ * creates (rp_session_set_stun_rate); not owned, may be NULL (no limit). */
+struct rp_reflector *rp_reflector_new(struct event_base *base, const struct rp_config *cfg,
+                                     struct rp_ratelimit *stun_rate);
 void rp_reflector_free(struct rp_reflector *r);
 /* After a reload: cfg is the configuration now running. Limits and the port
  * range apply to sessions created from then on; running sessions carry on. */

@@ -47,6 +47,12 @@ struct rp_session *rp_session_new(const struct rp_session_params *p, uint16_t po
                                   const struct sockaddr *client, uint64_t now_mono, uint64_t now_real,
                                   rp_session_send_fn *send, void *send_ctx, char *err, size_t errlen);
 void rp_session_free(struct rp_session *s);
+/* The daemon's STUN answer limit (stun.rate), shared with stun.listen and
+ * every other session: a flood spread over ports gets no more answers. The
+ * session asks it with its own now_mono (no clock of its own); it does not
+ * own it. Without one (NULL, the default) every Binding request is answered. */
+struct rp_ratelimit;
+void rp_session_set_stun_rate(struct rp_session *s, struct rp_ratelimit *rate);
 
 const char *rp_session_id(const struct rp_session *s);
 uint16_t rp_session_port(const struct rp_session *s);
@@ -57,7 +63,8 @@ bool     rp_session_expired(const struct rp_session *s, uint64_t now_mono);
 /* An upstream datagram arrived on the session's port (its arrival: meta->rx_mono,
  * CLOCK_MONOTONIC, as rp_udp_arrival checks it). RTP never produces a reply:
  * the downstream stream is clocked, so input cannot amplify output. A STUN
- * Binding request gets one answer, no larger than the request. */
+ * Binding request gets one answer, no larger than the request, within the
+ * source's share of stun.rate (rp_session_set_stun_rate). */
 void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len,
                             const struct rp_udp_meta *meta, uint64_t now_mono);
 

@@ -64,6 +64,7 @@ enum rp_stun_verdict {
     RP_STUN_DROP_TOO_SMALL,  /* the answer would be larger than the request: no amplification */
     RP_STUN_DROP_UNKNOWN_ATTR,/* comprehension-required attribute we do not know: RFC 8489 wants a
                                  420 error, which could be larger than the request; we stay silent */
+    RP_STUN_DROP_RATE,       /* would be answered, but its source IP is above stun.rate */
     RP_STUN_VERDICTS
 };
 const char *rp_stun_verdict_name(enum rp_stun_verdict v);

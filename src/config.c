@@ -58,6 +58,7 @@ static const struct rp_config_key keys[] = {
     NUMBER("limits", "bitrate_max", RP_CONFIG_UINT, bitrate_max, 6000, 510000, 128000, RP_APPLY_LIVE),
     NUMBER("log", "level", RP_CONFIG_LOG_LEVEL, log_level, RP_LOG_ERR, RP_LOG_DEBUG, RP_LOG_INFO, RP_APPLY_LIVE),
     TEXT("stun", "listen", RP_CONFIG_LISTEN_OFF, stun_listen, "0.0.0.0:" RP_PORT_TEXT(RP_STUN_PORT), RP_APPLY_RESTART),
+    NUMBER("stun", "rate", RP_CONFIG_UINT, stun_rate, 1, 100000, 20, RP_APPLY_LIVE),
     LIST("echo", "ports", RP_CONFIG_PORTS, echo_ports, necho_ports, 1024, 65535, RP_APPLY_RESTART),
     LIST("echo", "allow", RP_CONFIG_PREFIXES, echo_allow, necho_allow, 0, 0, RP_APPLY_LIVE),
     NUMBER("echo", "rate", RP_CONFIG_UINT, echo_rate, 1, 1000, 100, RP_APPLY_LIVE),

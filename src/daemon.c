@@ -12,11 +12,17 @@
 #include "echo.h"
 #include "log.h"
 #include "notify.h"
+#include "ratelimit.h"
 #include "reflector.h"
 #include "srtp.h"
 #include "stunsrv.h"
 
 #define DAEMON_SIGNALS 3
+/* Sources the STUN limiter remembers, as for the echo ports and the control
+ * API: fixed memory, the least recently seen recycled. To get a flooded
+ * address a fresh bucket, a flood must show 256 other addresses between two
+ * of its requests: the victim then gets fewer than 1 in 257 of them. */
+#define STUN_RATE_SOURCES 256
 
 struct daemon {
     const char *config_path;
@@ -25,6 +31,7 @@ struct daemon {
     struct rp_reflector *refl;
     struct rp_control *control;
     struct rp_stunsrv *stun;
+    struct rp_ratelimit *stun_rate; /* stun.rate: one for stun.listen and every session port */
     struct rp_echo *echo;
     struct event *sigs[DAEMON_SIGNALS]; /* SIGTERM, SIGINT, SIGHUP */
 };
@@ -60,6 +67,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         if (rp_control_reload(d->control, &d->cfg, err, sizeof err) < 0)
             rp_log_err("reload: keeping the old TLS certificate: %s", err);
         rp_echo_reload(d->echo, &d->cfg);
+        rp_ratelimit_set(d->stun_rate, d->cfg.stun_rate, d->cfg.stun_rate);
         rp_log_info("configuration reloaded: %u token(s), max %u sessions", d->cfg.ntokens, d->cfg.max_sessions);
     }
     rp_notify("READY=1");
@@ -94,7 +102,7 @@ static void open_stun(struct daemon *d)
 
     if (!d->cfg.stun_listen[0])
         return;
-    d->stun = rp_stunsrv_new(d->base, d->cfg.stun_listen, err, sizeof err);
+    d->stun = rp_stunsrv_new(d->base, d->cfg.stun_listen, d->stun_rate, err, sizeof err);
     if (!d->stun && errno == EADDRINUSE)
         rp_log_info("%s is held by another process (coturn?): it answers STUN there, not rtpprobed",
                     d->cfg.stun_listen);
@@ -113,7 +121,9 @@ static int start(struct daemon *d)
         return -1;
     }
     signal(SIGPIPE, SIG_IGN);
-    d->refl = rp_reflector_new(d->base, &d->cfg);
+    /* Burst = one second's worth: stun.rate is the one knob (docs/configuration.md). */
+    d->stun_rate = rp_ratelimit_new(STUN_RATE_SOURCES, d->cfg.stun_rate, d->cfg.stun_rate);
+    d->refl = d->stun_rate ? rp_reflector_new(d->base, &d->cfg, d->stun_rate) : NULL;
     if (!d->refl) {
         rp_log_err("out of memory");
         return -1;
@@ -161,6 +171,7 @@ static void stop(struct daemon *d)
     rp_stunsrv_free(d->stun);
     rp_control_free(d->control);
     rp_reflector_free(d->refl);
+    rp_ratelimit_free(d->stun_rate);
     /* Freed bufferevents finish in deferred callbacks: let them run, or their
      * TLS state outlives the event base (a leak ASan sees at exit). */
     if (d->base) {

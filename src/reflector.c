@@ -27,6 +27,7 @@ struct slot {
 struct rp_reflector {
     struct event_base *base;
     const struct rp_config *cfg;
+    struct rp_ratelimit *stun_rate; /* handed to every session; the daemon owns it */
     struct event *tick;
     struct slot **slots;
     unsigned nslots;
@@ -118,13 +119,15 @@ void rp_reflector_reschedule(struct rp_reflector *r)
     r->armed_for = due;
 }
 
-struct rp_reflector *rp_reflector_new(struct event_base *base, const struct rp_config *cfg)
+struct rp_reflector *rp_reflector_new(struct event_base *base, const struct rp_config *cfg,
+                                     struct rp_ratelimit *stun_rate)
 {
     struct rp_reflector *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
     r->base = base;
     r->cfg = cfg;
+    r->stun_rate = stun_rate;
     r->tick = evtimer_new(base, on_tick, r);
     /* Before other work: downstream packets leave on time in a burst of
      * control work (see rp_reflector_reschedule for overload). */
@@ -202,6 +205,11 @@ struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_s
     sl->owner = r;
     sl->fd = fd;
     sl->session = rp_session_new(p, port, client, rp_monotonic_ns(), rp_realtime_ns(), slot_send, sl, err, errlen);
+    /* The session decides on STUN itself, with the clock we hand it: the limit
+     * is one more input to that decision, like its keys, not a filter here
+     * that would have to parse STUN a second time and keep its own counts. */
+    if (sl->session)
+        rp_session_set_stun_rate(sl->session, r->stun_rate);
     sl->ev = sl->session ? event_new(r->base, fd, EV_READ | EV_PERSIST, on_readable, sl) : NULL;
     if (!sl->ev || event_add(sl->ev, NULL) < 0) {
         if (sl->session)

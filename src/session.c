@@ -13,6 +13,7 @@
 #include "rxstats.h"
 #include "session.h"
 #include "stun.h"
+#include "stunrate.h"
 #include "timeutil.h"
 
 /* Downstream keeps going this long past the requested duration, so that a probe
@@ -48,6 +49,7 @@ struct rp_session {
     struct sockaddr_storage client;
     rp_session_send_fn *send;
     void    *send_ctx;
+    struct rp_ratelimit *stun_rate; /* the daemon's, shared; NULL: no limit */
 
     bool     announced;
     struct sockaddr_storage announced_addr;
@@ -210,6 +212,11 @@ void rp_session_free(struct rp_session *s)
     free(s);
 }
 
+void rp_session_set_stun_rate(struct rp_session *s, struct rp_ratelimit *rate)
+{
+    s->stun_rate = rate;
+}
+
 const char *rp_session_id(const struct rp_session *s) { return s->id; }
 uint16_t rp_session_port(const struct rp_session *s) { return s->port; }
 const struct rp_session_params *rp_session_params(const struct rp_session *s) { return &s->params; }
@@ -257,20 +264,22 @@ static void drop(struct rp_session *s, enum rp_drop_reason r)
         rp_log_debug("session %s: first upstream datagram dropped for %s", s->id, rp_drop_reason_name(r));
 }
 
-/* A STUN message on the media port: at most one answer, no larger than it. */
+/* A STUN message on the media port: at most one answer, no larger than it,
+ * and only within the source's share of stun.rate. */
 static void on_stun(struct rp_session *s, const uint8_t *buf, size_t len, const struct rp_udp_meta *meta,
                     uint64_t now_mono)
 {
     uint8_t resp[256];
     size_t rlen;
     const struct sockaddr *src = (const struct sockaddr *)&meta->from;
-    enum rp_stun_verdict v = rp_stun_answer(buf, len, src, resp, sizeof resp, &rlen);
+    enum rp_stun_verdict v = rp_stunrate_answer(s->stun_rate, now_mono, buf, len, src, resp, sizeof resp, &rlen);
     s->stun[v]++;
     if (v == RP_STUN_DROP_MALFORMED) {
         struct rp_stun_msg msg;
         s->stun_errors[rp_stun_parse(buf, len, &msg)]++;
     }
-    if (v == RP_STUN_ANSWERED || v == RP_STUN_DROP_TOO_SMALL)
+    /* A Binding request came, answered or not: someone is there. */
+    if (v == RP_STUN_ANSWERED || v == RP_STUN_DROP_TOO_SMALL || v == RP_STUN_DROP_RATE)
         note_upstream(s, now_mono);
     if (v == RP_STUN_ANSWERED)
         (void)s->send(s->send_ctx, resp, rlen, src);

@@ -306,7 +306,7 @@ size_t rp_stun_build_response(uint8_t *buf, size_t cap, const uint8_t txid[RP_ST
 }
 
 static const char *const verdict_names[RP_STUN_VERDICTS] = {
-    "answered", "malformed", "not_request", "too_small", "unknown_attribute",
+    "answered", "malformed", "not_request", "too_small", "unknown_attribute", "rate",
 };
 
 const char *rp_stun_verdict_name(enum rp_stun_verdict v)

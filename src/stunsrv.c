@@ -10,13 +10,16 @@
 #include "log.h"
 #include "netaddr.h"
 #include "stun.h"
+#include "stunrate.h"
 #include "stunsrv.h"
+#include "timeutil.h"
 #include "udp.h"
 
 
 struct rp_stunsrv {
     int fd;
     struct event *ev;
+    struct rp_ratelimit *rate; /* the daemon's, shared with the session ports */
     uint64_t counts[RP_STUN_VERDICTS];
 };
 
@@ -26,7 +29,7 @@ static void stun_datagram(void *arg, uint8_t *buf, size_t len, const struct rp_u
     uint8_t resp[256];
     size_t rlen;
     const struct sockaddr *from = (const struct sockaddr *)&meta->from;
-    enum rp_stun_verdict v = rp_stun_answer(buf, len, from, resp, sizeof resp, &rlen);
+    enum rp_stun_verdict v = rp_stunrate_answer(s->rate, rp_monotonic_ns(), buf, len, from, resp, sizeof resp, &rlen);
     s->counts[v]++;
     if (v == RP_STUN_ANSWERED)
         (void)rp_udp_send(s->fd, resp, rlen, from, meta->fromlen);
@@ -39,7 +42,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     rp_udp_drain(fd, buf, sizeof buf, stun_datagram, NULL, arg);
 }
 
-struct rp_stunsrv *rp_stunsrv_new(struct event_base *base, const char *listen, char *err, size_t errlen)
+struct rp_stunsrv *rp_stunsrv_new(struct event_base *base, const char *listen, struct rp_ratelimit *rate, char *err,
+                                  size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t len;
@@ -63,6 +67,7 @@ struct rp_stunsrv *rp_stunsrv_new(struct event_base *base, const char *listen, c
         return NULL;
     }
     s->fd = fd;
+    s->rate = rate;
     s->ev = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, s);
     if (!s->ev || event_add(s->ev, NULL) < 0) {
         snprintf(err, errlen, "stun.listen: cannot watch the socket");

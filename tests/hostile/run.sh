@@ -5,7 +5,7 @@
 #
 # BIN: directory with rtpprobed (default build; build/asan lets the sanitizers
 # watch the daemon). TOOLS: directory with the C tools built from
-# tests/hostile/*.c (amplify, slowcli, stress; default build/tools).
+# tests/hostile/*.c (amplify, slowcli, stress, stunflood; default build/tools).
 #
 #   1. control API: bad bodies, methods, paths and tokens get the right 4xx
 #      (JSON error body from the API itself) and the daemon keeps serving
@@ -22,6 +22,10 @@
 #      flood, memory after a refused body, table-full eviction fairness, 403 for
 #      /v1 over plain HTTP from a non-loopback peer (network namespace),
 #      replayed and spoofed authentic RTP, malformed-datagram counters
+#  13. (tests/hostile/stunflood.sh: its own daemon, runnable alone) STUN floods
+#      from many addresses at stun.listen and a session port: answers per
+#      source address within stun.rate, counted in /metrics, and a probe behind
+#      the flooded address answered once the flood stops
 #
 # Every check prints what it measured. "KNOWN LIMIT" lines report a weakness
 # that is understood and not (yet) fixed; they do not fail the run. Exit
@@ -87,7 +91,9 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
 # ---------------------------------------------------------------- daemon A
 # TLS, small request timeout, a generous rate limit (so that checks 1-5 are
-# not throttled), stun.listen on loopback.
+# not throttled), stun.listen on loopback. stun.rate at its maximum: section 4
+# wants every well-formed request of its 5000/s flood answered once (the
+# limit itself is section 13's).
 # Below the ephemeral range (32768-60999): a client socket of this run in
 # TIME_WAIT on the same port would make the daemon's bind fail.
 port=$(rp_free_port 31743)
@@ -97,7 +103,7 @@ rp_make_config "$WORK/a.conf" "$port" 44000 44199 tls
 set_conf "$WORK/a.conf" \
     "limits: { max_sessions = 20; max_sessions_per_source = 20; max_duration = 600; max_body = 16384;" \
     "          requests_per_second = 1000; request_burst = 1000; request_timeout = 2; };" \
-    "stun: { listen=\"127.0.0.1:$stun_port\"; };" # no spaces: rp_start_daemon reads the first 'listen = '
+    "stun: { listen=\"127.0.0.1:$stun_port\"; rate=100000; };" # no spaces: rp_start_daemon reads the first 'listen = '
 rp_start_daemon "$WORK/a.conf" "$WORK/a.log" || exit 1
 A_PID=$RP_PID
 TOKEN=$(cat "$WORK/token")
@@ -754,6 +760,14 @@ for d in A B; do
         check "daemon $d: SIGTERM, exit status $rc" test "$rc" = 0
     fi
 done
+
+# ---------------------------------------------------------------- 13. STUN rate
+BIN=$BIN TOOLS=$TOOLS tests/hostile/stunflood.sh > "$WORK/stunflood.out" 2>&1
+sf_rc=$?
+cat "$WORK/stunflood.out"
+read -r sf_p sf_f <<< "$(sed -n 's/^stunflood: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$WORK/stunflood.out")"
+pass=$((pass + ${sf_p:-0})) fail=$((fail + ${sf_f:-0}))
+[ "$sf_rc" = 0 ] || [ "${sf_f:-0}" -gt 0 ] || bad "tests/hostile/stunflood.sh: exit status $sf_rc without a failed check"
 
 echo "hostile: $pass passed, $fail failed, $known known limits, $skipped skipped"
 [ "$fail" = 0 ]

@@ -131,6 +131,7 @@ static void assert_documented_defaults(const struct rp_config *cfg)
     assert_int_equal(cfg->max_duration, 3600);
     assert_int_equal(cfg->max_body, 16384);
     assert_int_equal(cfg->log_level, RP_LOG_INFO);
+    assert_int_equal(cfg->stun_rate, 20);
 }
 
 static void test_absent_keys_take_documented_defaults(void **state)
@@ -757,6 +758,34 @@ static void test_shipped_config_needs_a_token_and_documents_the_defaults(void **
     assert_memory_equal(cfg.tokens[0], abc_digest, RP_TOKEN_HASH_LEN);
 }
 
+/* stun.rate: STUN answers per second per source IP, 1..100000, default 20,
+ * applied by a reload (the daemon's limiter takes it at once). */
+static void test_stun_rate_parses_is_bounded_and_reloads(void **state)
+{
+    (void)state;
+    struct rp_config cfg, fresh;
+    char restart[256];
+
+    expect_ok(TOKENS_ONLY "stun = { listen = \"127.0.0.1:3479\"; };\n", &cfg);
+    assert_int_equal(cfg.stun_rate, 20);
+    expect_ok(TOKENS_ONLY "stun = { rate = 1; };\n", &cfg);
+    assert_int_equal(cfg.stun_rate, 1);
+    expect_ok(TOKENS_ONLY "stun = { rate = 100000; };\n", &cfg);
+    assert_int_equal(cfg.stun_rate, 100000);
+    expect_error(TOKENS_ONLY "stun = { rate = 0; };\n", 2, "stun.rate: 0 is out of range 1..100000");
+    expect_error(TOKENS_ONLY "stun = {\n  rate = 100001;\n};\n", 3, "stun.rate: 100001 is out of range 1..100000");
+    expect_error(TOKENS_ONLY "stun = { rate = -20; };\n", 2, "stun.rate: -20 is out of range");
+    expect_error(TOKENS_ONLY "stun = { rate = 2.5; };\n", 2, "stun.rate: expected an integer");
+    expect_error(TOKENS_ONLY "stun = { rate = \"20\"; };\n", 2, "stun.rate: expected an integer");
+    expect_error(TOKENS_ONLY "stun = { rates = 20; };\n", 2, "unknown setting stun.rates");
+
+    expect_ok(TOKENS_ONLY, &cfg);
+    expect_ok(TOKENS_ONLY "stun = { rate = 5; };\n", &fresh);
+    assert_int_equal(rp_config_reload(&cfg, &fresh, restart, sizeof restart), 0);
+    assert_string_equal(restart, "");
+    assert_int_equal(cfg.stun_rate, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -785,6 +814,7 @@ int main(void)
         cmocka_unit_test(test_reload_applies_live_keys_and_names_restart_only_ones),
         cmocka_unit_test(test_reload_keeps_listen_and_echo_ports_and_applies_the_rest),
         cmocka_unit_test(test_reload_applies_new_tls_files_but_not_tls_on_or_off),
+        cmocka_unit_test(test_stun_rate_parses_is_bounded_and_reloads),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

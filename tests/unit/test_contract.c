@@ -34,7 +34,7 @@ static const char golden_session[] =
     "\"wire_bytes\":345678,\"host_drops\":8,\"dropped\":{\"bad_rtp\":11,\"wrong_ssrc\":12,"
     "\"wrong_pt\":13,\"bad_extension\":14,\"after_stop\":17,\"auth_failure\":15,\"replay\":16,"
     "\"oversized\":18,\"foreign_source\":19},\"reply_only\":true,\"stun\":{\"answered\":21,"
-    "\"malformed\":22,\"not_request\":23,\"too_small\":24,\"unknown_attribute\":25},"
+    "\"malformed\":22,\"not_request\":23,\"too_small\":24,\"unknown_attribute\":25,\"rate\":27},"
     "\"malformed\":{\"rtp\":{\"too_short\":31,\"bad_version\":32,\"bad_csrc\":33,\"bad_extension\":34,"
     "\"bad_padding\":35},\"stun\":{\"too_short\":41,\"not_stun\":42,\"bad_length\":43,"
     "\"bad_attribute\":44,\"bad_fingerprint\":45}},\"auth_failures\":26,\"primed\":9},"
@@ -54,7 +54,8 @@ static const char doc_patch_answer[] =
     "\"delay_ms\":{\"p50\":0.0,\"p95\":0.0,\"max\":0.0,\"rise\":0.0},\"wire_bytes\":0,\"host_drops\":0,"
     "\"dropped\":{\"bad_rtp\":0,\"wrong_ssrc\":0,\"wrong_pt\":0,\"bad_extension\":0,\"after_stop\":0,"
     "\"auth_failure\":0,\"replay\":0,\"oversized\":0,\"foreign_source\":0},\"reply_only\":false,"
-    "\"stun\":{\"answered\":0,\"malformed\":0,\"not_request\":0,\"too_small\":0,\"unknown_attribute\":0},"
+    "\"stun\":{\"answered\":0,\"malformed\":0,\"not_request\":0,\"too_small\":0,\"unknown_attribute\":0,"
+    "\"rate\":0},"
     "\"malformed\":{\"rtp\":{\"too_short\":0,\"bad_version\":0,\"bad_csrc\":0,\"bad_extension\":0,"
     "\"bad_padding\":0},\"stun\":{\"too_short\":0,\"not_stun\":0,\"bad_length\":0,\"bad_attribute\":0,"
     "\"bad_fingerprint\":0}},\"auth_failures\":0,\"primed\":0},\"downstream\":{\"sent\":0,"
@@ -344,6 +345,7 @@ static void assert_golden_fields(const struct rp_contract_session *s)
     assert_int_equal(u->stun[RP_STUN_DROP_NOT_REQUEST], 23);
     assert_int_equal(u->stun[RP_STUN_DROP_TOO_SMALL], 24);
     assert_int_equal(u->stun[RP_STUN_DROP_UNKNOWN_ATTR], 25);
+    assert_int_equal(u->stun[RP_STUN_DROP_RATE], 27);
     assert_int_equal(u->malformed_rtp[RP_RTP_ETOOSHORT], 31);
     assert_int_equal(u->malformed_rtp[RP_RTP_EVERSION], 32);
     assert_int_equal(u->malformed_rtp[RP_RTP_ECSRC], 33);

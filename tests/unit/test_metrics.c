@@ -19,6 +19,8 @@ static void test_samples_carry_the_snapshot_values(void **state)
     m.media.drops[RP_DROP_AUTH] = 7;
     m.media.drops[RP_DROP_BAD_RTP] = 2;
     m.stun_listener[RP_STUN_DROP_TOO_SMALL] = 9;
+    m.stun_listener[RP_STUN_DROP_RATE] = 13;
+    m.media.stun[RP_STUN_DROP_RATE] = 14;
     m.http_responses[4] = 11;
     char buf[8192];
     size_t n = rp_metrics_render(&m, buf, sizeof buf);
@@ -31,6 +33,9 @@ static void test_samples_carry_the_snapshot_values(void **state)
     assert_non_null(strstr(buf, "\nrtpprobed_auth_failures_total{plane=\"media\"} 7\n"));
     assert_non_null(strstr(buf, "\nrtpprobed_auth_failures_total{plane=\"control\"} 5\n"));
     assert_non_null(strstr(buf, "\nrtpprobed_stun_total{port=\"listen\",verdict=\"too_small\"} 9\n"));
+    /* answers refused for stun.rate */
+    assert_non_null(strstr(buf, "\nrtpprobed_stun_total{port=\"listen\",verdict=\"rate\"} 13\n"));
+    assert_non_null(strstr(buf, "\nrtpprobed_stun_total{port=\"session\",verdict=\"rate\"} 14\n"));
     assert_non_null(strstr(buf, "\nrtpprobed_http_responses_total{code=\"4xx\"} 11\n"));
     /* Every line is a comment or "name[{...}] integer". */
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {

@@ -16,6 +16,7 @@
 #include "contract.h"
 #include "mext.h"
 #include "netaddr.h"
+#include "ratelimit.h"
 #include "rtp.h"
 #include "session.h"
 #include "srtp.h"
@@ -365,6 +366,52 @@ static void test_stun_on_the_media_port_gets_one_answer_no_larger(void **state)
     assert_true(rp_session_next_due(f->s) == UINT64_MAX);
 }
 
+/* Two sessions share the daemon's STUN limiter (20/s, burst 20): a flood
+ * from one address spread over both ports (1000 requests/s for 2 s) gets no
+ * more answers in all than one port would, nothing is sent for a refused one,
+ * and each session counts its refusals as the verdict "rate". */
+static void test_stun_flood_spread_over_session_ports_shares_one_budget(void **state)
+{
+    (void)state;
+    static struct fixture f1, f2;
+    memset(&f1, 0, sizeof f1);
+    memset(&f2, 0, sizeof f2);
+    struct rp_ratelimit *rl = rp_ratelimit_new(256, 20, 20);
+    assert_non_null(rl);
+    f1.s = new_session(&f1, false);
+    f2.s = new_session(&f2, false);
+    rp_session_set_stun_rate(f1.s, rl);
+    rp_session_set_stun_rate(f2.s, rl);
+    static const uint8_t txid[RP_STUN_TXID_LEN] = { 7 };
+    uint8_t req[128];
+    size_t n = rp_stun_build_request(req, sizeof req, txid, 64);
+    for (uint64_t ms = 0; ms < 2000; ms++) {
+        struct fixture *f = ms % 2 ? &f2 : &f1;
+        deliver(f, req, n, T0 + ms * MS, T0 + ms * MS);
+        assert_true((uint64_t)(f1.total + f2.total) * 1000 <= 20 * 1000 + 20 * ms);
+    }
+    unsigned answered = f1.total + f2.total;
+    assert_in_range(answered, 20 + 40 - 2, 20 + 40);
+    struct rp_contract_session d1 = snapshot(f1.s), d2 = snapshot(f2.s);
+    assert_int_equal(d1.up.stun[RP_STUN_ANSWERED], f1.total);
+    assert_int_equal(d2.up.stun[RP_STUN_ANSWERED], f2.total);
+    assert_int_equal(d1.up.stun[RP_STUN_DROP_RATE] + d2.up.stun[RP_STUN_DROP_RATE], 2000 - answered);
+    assert_int_equal(d1.up.stun[RP_STUN_ANSWERED] + d1.up.stun[RP_STUN_DROP_RATE], 1000);
+    struct rp_session_counters c = { 0 };
+    rp_session_add_counters(f1.s, &c);
+    rp_session_add_counters(f2.s, &c);
+    assert_int_equal(c.stun[RP_STUN_DROP_RATE], 2000 - answered);
+    json_t *j = session_json(f1.s);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(j, "upstream"), "stun"), "rate")),
+                     d1.up.stun[RP_STUN_DROP_RATE]);
+    json_decref(j);
+    /* STUN, answered or refused, starts no stream */
+    assert_true(rp_session_next_due(f1.s) == UINT64_MAX);
+    rp_session_free(f1.s);
+    rp_session_free(f2.s);
+    rp_ratelimit_free(rl);
+}
+
 static void test_upstream_before_downstream_is_not_reply_only(void **state)
 {
     struct fixture *f = *state;
@@ -628,6 +675,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_input_alone_never_sends_anything, setup, teardown),
+        cmocka_unit_test(test_stun_flood_spread_over_session_ports_shares_one_budget),
         cmocka_unit_test_setup_teardown(test_foreign_and_malformed_packets_are_counted_and_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_downstream_goes_to_latched_source_with_reflection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_downstream_is_clocked_at_ptime, setup, teardown),
