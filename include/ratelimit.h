@@ -1,4 +1,4 @@
-/* Per-source request rate limit (token bucket per IP) for the control API.
+/* Per-source rate limit (token bucket per IP): control API requests, echo and STUN answers.
  * Fixed memory: a bounded table, the least recently seen source is recycled. */
 #ifndef RP_RATELIMIT_H
 #define RP_RATELIMIT_H
