@@ -22,6 +22,10 @@
 #      flood, memory after a refused body, table-full eviction fairness, 403 for
 #      /v1 over plain HTTP from a non-loopback peer (network namespace),
 #      replayed and spoofed authentic RTP, malformed-datagram counters
+#   13-16 (tests/hostile/ctlclient.sh, also runs on its own): the probe's
+#      control client against a hostile server (tests/tools/fakectl.py), token
+#      files, an HTTP CONNECT proxy (tinyproxy) and a name whose first address
+#      is dead (network namespaces)
 #
 # Every check prints what it measured. "KNOWN LIMIT" lines report a weakness
 # that is understood and not (yet) fixed; they do not fail the run. Exit
@@ -754,6 +758,14 @@ for d in A B; do
         check "daemon $d: SIGTERM, exit status $rc" test "$rc" = 0
     fi
 done
+
+# ---------------------------------------------------------------- 13-16
+# The probe's side (it needs no daemon of this script): its counts join ours.
+BIN=$BIN tests/hostile/ctlclient.sh | tee "$WORK/ctlclient.out"
+ctl_rc=${PIPESTATUS[0]}
+read -r cp cf cs <<< "$(sed -n 's/^ctlclient: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$WORK/ctlclient.out")"
+pass=$((pass + ${cp:-0})) fail=$((fail + ${cf:-0})) skipped=$((skipped + ${cs:-0}))
+[ "$ctl_rc" = 0 ] || [ "${cf:-0}" -gt 0 ] || bad "tests/hostile/ctlclient.sh: exit status $ctl_rc"
 
 echo "hostile: $pass passed, $fail failed, $known known limits, $skipped skipped"
 [ "$fail" = 0 ]
