@@ -457,6 +457,11 @@ EOF
     if [ "${order%% *}" != 198.18.77.5 ]; then
         bad "the dead address 198.18.77.5 does not come first ($order): the fall-through is not tested"
     else
+        # The harness itself: curl in the namespace falls through to the daemon.
+        hz=$(ip netns exec "$NSC" curl -s --max-time 8 --connect-timeout 4 --cacert "$WORK/cert.pem" -o /dev/null -w '%{http_code} %{remote_ip} %{time_total}' \
+            "https://rpct-fall.test:$CTL/healthz")
+        check "harness: curl in $NSC: /healthz $hz (status, address used, seconds)" test "${hz% *}" = "200 198.18.77.1"
+        ip netns exec "$NS" nft reset counters table inet rpct >/dev/null
         T6=6
         probe fall --in "$NSC" --timeout "$(targ $T6)" --duration "$DUR" --stun none --cacert "$WORK/cert.pem" --json \
             --server "https://rpct-fall.test:$CTL"
