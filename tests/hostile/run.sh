@@ -26,6 +26,10 @@
 #      from many addresses at stun.listen and a session port: answers per
 #      source address within stun.rate, counted in /metrics, and a probe behind
 #      the flooded address answered once the flood stops
+#  14-17 (tests/hostile/ctlclient.sh, also runs on its own): the probe's
+#      control client against a hostile server (tests/tools/fakectl.py), token
+#      files, an HTTP CONNECT proxy (tinyproxy) and a name whose first address
+#      is dead (network namespaces)
 #
 # Every check prints what it measured. "KNOWN LIMIT" lines report a weakness
 # that is understood and not (yet) fixed; they do not fail the run. Exit
@@ -761,6 +765,7 @@ for d in A B; do
     fi
 done
 
+<<<<<<< HEAD
 # ---------------------------------------------------------------- 13. STUN rate
 BIN=$BIN TOOLS=$TOOLS tests/hostile/stunflood.sh > "$WORK/stunflood.out" 2>&1
 sf_rc=$?
@@ -768,6 +773,15 @@ cat "$WORK/stunflood.out"
 read -r sf_p sf_f <<< "$(sed -n 's/^stunflood: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$WORK/stunflood.out")"
 pass=$((pass + ${sf_p:-0})) fail=$((fail + ${sf_f:-0}))
 [ "$sf_rc" = 0 ] || [ "${sf_f:-0}" -gt 0 ] || bad "tests/hostile/stunflood.sh: exit status $sf_rc without a failed check"
+=======
+# ---------------------------------------------------------------- 13-16
+# The probe's side (it needs no daemon of this script): its counts join ours.
+BIN=$BIN tests/hostile/ctlclient.sh | tee "$WORK/ctlclient.out"
+ctl_rc=${PIPESTATUS[0]}
+read -r cp cf cs <<< "$(sed -n 's/^ctlclient: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$WORK/ctlclient.out")"
+pass=$((pass + ${cp:-0})) fail=$((fail + ${cf:-0})) skipped=$((skipped + ${cs:-0}))
+[ "$ctl_rc" = 0 ] || [ "${cf:-0}" -gt 0 ] || bad "tests/hostile/ctlclient.sh: exit status $ctl_rc"
+>>>>>>> h-ctltests
 
 echo "hostile: $pass passed, $fail failed, $known known limits, $skipped skipped"
 [ "$fail" = 0 ]
