@@ -86,6 +86,7 @@ struct rp_httpc_facts {
     long        connect_code;  /* CURLINFO_HTTP_CONNECTCODE: the proxy's answer to CONNECT, 0 = none */
     long        verify_result; /* CURLINFO_SSL_VERIFYRESULT (X509_V_*) */
     long        os_errno;      /* CURLINFO_OS_ERRNO */
+    long        response_code; /* CURLINFO_RESPONSE_CODE: a status line arrived when > 0 */
     bool        at_proxy;      /* the failing connection was to the proxy */
     bool        body_too_large;/* our write callback refused the body */
     const char *errbuf;        /* CURLOPT_ERRORBUFFER text ("" if none) */

@@ -161,7 +161,10 @@ enum rp_httpc_cause rp_httpc_classify(const struct rp_httpc_facts *f)
     case CURLE_SEND_ERROR:
     case CURLE_PARTIAL_FILE:
         return RP_HTTPC_CLOSED;
-    case CURLE_OUT_OF_MEMORY: return RP_HTTPC_NOMEM;
+    case CURLE_OUT_OF_MEMORY:
+        /* curl's header buffer has a size limit (100 KB a line) and says "out
+         * of memory" when an answer's header passes it. */
+        return f->response_code > 0 ? RP_HTTPC_NOT_HTTP : RP_HTTPC_NOMEM;
     default: return RP_HTTPC_OTHER;
     }
 }
@@ -520,7 +523,10 @@ static void describe(struct rp_httpc *c, enum rp_httpc_cause cause, const struct
         snprintf(detail, sizeof detail, "%s", c->cacert ? c->cacert : "");
     else if (cause == RP_HTTPC_TLS || cause == RP_HTTPC_NOT_HTTP || cause == RP_HTTPC_CLOSED ||
              cause == RP_HTTPC_OTHER || cause == RP_HTTPC_PROXY_UNREACHABLE || cause == RP_HTTPC_UNREACHABLE)
-        snprintf(detail, sizeof detail, "%s", f->errbuf[0] ? f->errbuf : curl_easy_strerror((CURLcode)f->rc));
+        snprintf(detail, sizeof detail, "%s",
+                 f->errbuf[0]                      ? f->errbuf
+                 : f->rc == CURLE_OUT_OF_MEMORY ? "a header larger than curl takes (100 KB)"
+                                                   : curl_easy_strerror((CURLcode)f->rc));
     snprintf(err, errlen, "%s%s%s%s%s%s", cause_words[cause].lead, target[0] ? " " : "", target,
              detail[0] ? ": " : "", detail, cause_words[cause].hint);
 }
@@ -535,6 +541,7 @@ static void facts_of(struct rp_httpc *c, CURLcode rc, struct rp_httpc_facts *f)
     (void)curl_easy_getinfo(c->h, CURLINFO_HTTP_CONNECTCODE, &f->connect_code);
     (void)curl_easy_getinfo(c->h, CURLINFO_SSL_VERIFYRESULT, &f->verify_result);
     (void)curl_easy_getinfo(c->h, CURLINFO_OS_ERRNO, &f->os_errno);
+    (void)curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &f->response_code);
     /* A failed connect names the host it tried: the proxy's when there is one. */
     long port = 0;
     (void)curl_easy_getinfo(c->h, CURLINFO_PRIMARY_PORT, &port);

@@ -173,11 +173,15 @@ static void fill_upstream(struct run *r, const json_t *daemon, struct rp_contrac
     struct rp_contract_truth truth = { .id = r->created.id, .up_sent = r->n_sent, .down_received = seen.received };
     char *why = r->report->host_figures_error;
     size_t whylen = sizeof r->report->host_figures_error;
-    if (rp_contract_session_decode(daemon, &doc, why, whylen) < 0 ||
-        rp_contract_session_consistent(&doc, &truth, why, whylen) < 0) {
-        /* Nothing the document says is used, downstream.sent included. */
-        fprintf(stderr, "rtpprobe: the daemon's final figures break the contract or contradict themselves (%s): "
-                        "upstream is not measured and there is no verdict\n", why);
+    /* A rejected document is not used at all, downstream.sent included. */
+    if (rp_contract_session_decode(daemon, &doc, why, whylen) < 0) {
+        fprintf(stderr, "rtpprobe: the daemon's final figures break the contract (%s): upstream is not measured "
+                        "and there is no verdict (is it another rtpprobed version?)\n", why);
+        return;
+    }
+    if (rp_contract_session_consistent(&doc, &truth, why, whylen) < 0) {
+        fprintf(stderr, "rtpprobe: the daemon's final figures contradict themselves (%s): upstream is not "
+                        "measured and there is no verdict\n", why);
         return;
     }
     *down = doc.down;

@@ -91,7 +91,7 @@ def session_doc(s, state, up_sent, received, down_sent):
             "dropped": zero_counts("bad_rtp wrong_ssrc wrong_pt bad_extension after_stop auth_failure replay "
                                    "oversized foreign_source".split()),
             "reply_only": False,
-            "stun": zero_counts("answered malformed not_request too_small unknown_attribute".split()),
+            "stun": zero_counts("answered malformed not_request too_small unknown_attribute rate".split()),
             "malformed": {
                 "rtp": zero_counts("too_short bad_version bad_csrc bad_extension bad_padding".split()),
                 "stun": zero_counts("too_short not_stun bad_length bad_attribute bad_fingerprint".split()),
