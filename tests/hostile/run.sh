@@ -765,7 +765,6 @@ for d in A B; do
     fi
 done
 
-<<<<<<< HEAD
 # ---------------------------------------------------------------- 13. STUN rate
 BIN=$BIN TOOLS=$TOOLS tests/hostile/stunflood.sh > "$WORK/stunflood.out" 2>&1
 sf_rc=$?
@@ -773,15 +772,14 @@ cat "$WORK/stunflood.out"
 read -r sf_p sf_f <<< "$(sed -n 's/^stunflood: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$WORK/stunflood.out")"
 pass=$((pass + ${sf_p:-0})) fail=$((fail + ${sf_f:-0}))
 [ "$sf_rc" = 0 ] || [ "${sf_f:-0}" -gt 0 ] || bad "tests/hostile/stunflood.sh: exit status $sf_rc without a failed check"
-=======
-# ---------------------------------------------------------------- 13-16
+
+# ---------------------------------------------------------------- 14-17
 # The probe's side (it needs no daemon of this script): its counts join ours.
 BIN=$BIN tests/hostile/ctlclient.sh | tee "$WORK/ctlclient.out"
 ctl_rc=${PIPESTATUS[0]}
 read -r cp cf cs <<< "$(sed -n 's/^ctlclient: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$WORK/ctlclient.out")"
 pass=$((pass + ${cp:-0})) fail=$((fail + ${cf:-0})) skipped=$((skipped + ${cs:-0}))
 [ "$ctl_rc" = 0 ] || [ "${cf:-0}" -gt 0 ] || bad "tests/hostile/ctlclient.sh: exit status $ctl_rc"
->>>>>>> h-ctltests
 
 echo "hostile: $pass passed, $fail failed, $known known limits, $skipped skipped"
 [ "$fail" = 0 ]
