@@ -96,15 +96,22 @@ struct json_t *rp_contract_created_encode(const struct rp_contract_created *c);
  * of the suite named). Secrets in *out are the caller's to cleanse. */
 int rp_contract_session_decode(const struct json_t *j, struct rp_contract_session *out, char *err, size_t errlen);
 
+/* The most downstream packets a session of duration_s at ptime_ms sends (the
+ * daemon's limit, and the probe's check of the daemon's count). */
+uint64_t rp_contract_down_budget(unsigned duration_s, unsigned ptime_ms);
+
 /* What the probe knows itself about the session a final document describes. */
 struct rp_contract_truth {
     const char *id;
     uint64_t    up_sent;        /* upstream packets the probe sent */
     uint64_t    down_received;  /* authentic downstream packets it received (no duplicates) */
+    uint64_t    down_sent_seen; /* the highest "sent so far" count they carried */
+    uint64_t    down_budget;    /* most downstream packets the session may send (rp_session_down_budget) */
 };
 /* A decoded document that contradicts itself or the probe (more upstream
  * received than sent, fewer downstream sent than received, another session):
- * -1 with the contradiction in err; its figures must not be used. */
+ * or claims more downstream than the session may send, or fewer than its own
+ * packets counted: -1 with the contradiction in err; its figures must not be used. */
 int rp_contract_session_consistent(const struct rp_contract_session *s, const struct rp_contract_truth *t, char *err,
                                    size_t errlen);
 int rp_contract_created_decode(const struct json_t *j, struct rp_contract_created *out, char *err, size_t errlen);

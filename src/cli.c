@@ -29,8 +29,7 @@
 #define DEFAULT_JB_MS 40
 #define DEFAULT_TIMEOUT_S 10
 #define MAX_TIMEOUT_S 600
-/* --timeout values from here up are the old milliseconds form. */
-#define TIMEOUT_MS_FORM 100
+/* --timeout values above MAX_TIMEOUT_S are the old milliseconds form. */
 #define MAX_DURATION_S 86400
 
 static void usage(FILE *out)
@@ -130,6 +129,17 @@ static int parse_codec(const char *s, enum rp_codec_id *out)
     return 0;
 }
 
+void rp_cli_clean_line(char *s, bool nagios)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            *s = '?';
+        else if (nagios && c == '|')
+            *s = '/';
+    }
+}
+
 int rp_cli_parse_timeout(const char *s, unsigned *seconds, unsigned *ms_form)
 {
     char *end;
@@ -138,7 +148,7 @@ int rp_cli_parse_timeout(const char *s, unsigned *seconds, unsigned *ms_form)
     if (errno || end == s || *end || s[0] == '-' || v < 1 || v > MAX_TIMEOUT_S * 1000UL)
         return -1;
     *ms_form = 0;
-    if (v >= TIMEOUT_MS_FORM) {
+    if (v > MAX_TIMEOUT_S) {
         *ms_form = (unsigned)v;
         v = (v + 999) / 1000; /* never shorter than asked */
     }
@@ -161,38 +171,43 @@ static int parse_timeout(const char *s, unsigned *seconds)
     return 0;
 }
 
-/* The token's first line. A directory or an unreadable file stops the run; a
- * file others can read is only warned about (it works, but leaks). */
+/* RFC 6750 b64token: what a bearer token may hold, so that it cannot add
+ * header lines; `openssl rand -hex` and -base64 tokens fit. */
+bool rp_cli_token_valid(const char *t)
+{
+    size_t n = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/");
+    return n > 0 && strspn(t + n, "=") == strlen(t + n);
+}
+
+/* The token's first line. Anything but a regular file (a directory, a FIFO
+ * that would block before any deadline) or an unreadable one stops the run;
+ * a file others can read is only warned about (it works, but leaks). */
 static int read_token_file(const char *path, char *buf, size_t len)
 {
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0 || fstat(fd, &st) < 0) {
         fprintf(stderr, "rtpprobe: --token-file %s: %s\n", path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
     }
-    if (S_ISDIR(st.st_mode)) {
-        fprintf(stderr, "rtpprobe: --token-file %s: is a directory\n", path);
+    if (!S_ISREG(st.st_mode)) {
+        fprintf(stderr, "rtpprobe: --token-file %s: %s\n", path,
+                S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
         close(fd);
         return -1;
     }
-    if (S_ISREG(st.st_mode) && (st.st_mode & 077))
+    if (st.st_mode & 044)
         fprintf(stderr, "rtpprobe: warning: --token-file %s is readable by others (chmod 600 %s)\n", path, path);
-    FILE *f = fdopen(fd, "r");
-    if (!f) {
-        fprintf(stderr, "rtpprobe: --token-file %s: %s\n", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    char *ok = fgets(buf, (int)len, f);
-    int rerr = ferror(f) ? errno : 0;
-    fclose(f);
-    if (ok)
-        buf[strcspn(buf, "\r\n")] = '\0';
-    if (!ok || !buf[0]) {
-        fprintf(stderr, "rtpprobe: --token-file %s: %s\n", path, rerr ? strerror(rerr) : "no token on the first line");
+    /* read(2) into buf itself: no stdio buffer keeps a copy of the token. */
+    ssize_t n = read(fd, buf, len - 1);
+    int rerr = errno;
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (n < 0 || !buf[0]) {
+        fprintf(stderr, "rtpprobe: --token-file %s: %s\n", path, n < 0 ? strerror(rerr) : "no token on the first line");
         return -1;
     }
     return 0;
@@ -436,6 +451,11 @@ static int load_token(struct cli_opts *o)
         fprintf(stderr, "rtpprobe: no token: give --token-file FILE or set RTPPROBE_TOKEN\n");
         return -1;
     }
+    if (!rp_cli_token_valid(o->token)) {
+        fprintf(stderr, "rtpprobe: the token (%s) holds characters a bearer token cannot (RFC 6750: letters, "
+                        "digits, -._~+/ and = at the end)\n", o->token_file ? o->token_file : "RTPPROBE_TOKEN");
+        return -1;
+    }
     o->probe.token = o->token;
     return 0;
 }
@@ -458,6 +478,9 @@ static int run(const struct cli_opts *o, struct rp_report *rep)
     curl_global_cleanup();
     rp_srtp_global_fini();
     if (rc < 0) {
+        /* err may quote the server (its error text, certificate names): one
+         * line, no terminal controls, and no '|' before Nagios perfdata. */
+        rp_cli_clean_line(err, o->nagios);
         if (o->nagios)
             printf("RTPPROBE UNKNOWN - %s\n", err);
         else

@@ -323,6 +323,10 @@ static int decode_text(const struct field *f, const json_t *v, char *at, char *e
     size_t n = json_string_length(v);
     if (n >= f->size || strlen(s) != n)
         return bad(err, errlen, f->path, "too long or not text");
+    /* Printed in the report and on terminals: no control characters. */
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return bad(err, errlen, f->path, "holds control characters");
     memcpy(at, s, n + 1);
     return 0;
 }
@@ -400,6 +404,14 @@ static int decode(const json_t *j, const struct field *fields, size_t n, void *b
     return 0;
 }
 
+/* Downstream packets beyond duration / ptime that a session may send. */
+#define DOWN_SLACK_MS 5000
+
+uint64_t rp_contract_down_budget(unsigned duration_s, unsigned ptime_ms)
+{
+    return ptime_ms ? ((uint64_t)duration_s * 1000 + DOWN_SLACK_MS) / ptime_ms : 0;
+}
+
 /* The id goes into later request lines: only the daemon's own form. */
 static int check_id(const char *id, char *err, size_t errlen)
 {
@@ -427,9 +439,13 @@ int rp_contract_session_consistent(const struct rp_contract_session *s, const st
     else if (s->up.rx.received > s->up.accepted)
         snprintf(err, errlen, "upstream.received %" PRIu64 " is more than upstream.accepted %" PRIu64,
                  s->up.rx.received, s->up.accepted);
-    else if (s->down.sent < t->down_received)
-        snprintf(err, errlen, "downstream.sent %" PRIu64 " is less than the %" PRIu64 " packets the probe received",
-                 s->down.sent, t->down_received);
+    else if (s->down.sent < t->down_received || s->down.sent < t->down_sent_seen)
+        snprintf(err, errlen, "downstream.sent %" PRIu64 " is less than the %" PRIu64 " packets the probe %s",
+                 s->down.sent, s->down.sent < t->down_received ? t->down_received : t->down_sent_seen,
+                 s->down.sent < t->down_received ? "received" : "saw counted in them");
+    else if (s->down.sent > t->down_budget)
+        snprintf(err, errlen, "downstream.sent %" PRIu64 " is more than the %" PRIu64 " packets a session of %u s "
+                 "at %u ms may send", s->down.sent, t->down_budget, s->duration_s, s->ptime_ms);
     else
         return 0;
     return -1;

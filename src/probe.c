@@ -170,7 +170,11 @@ static void fill_upstream(struct run *r, const json_t *daemon, struct rp_contrac
     struct rp_contract_session doc;
     struct rp_downrx_progress seen;
     rp_downrx_progress(r->down, &seen);
-    struct rp_contract_truth truth = { .id = r->created.id, .up_sent = r->n_sent, .down_received = seen.received };
+    struct rp_contract_truth truth = {
+        .id = r->created.id, .up_sent = r->n_sent, .down_received = seen.received,
+        .down_sent_seen = seen.down_sent_seen,
+        .down_budget = rp_contract_down_budget(r->created.duration_s, r->created.ptime_ms),
+    };
     char *why = r->report->host_figures_error;
     size_t whylen = sizeof r->report->host_figures_error;
     /* A rejected document is not used at all, downstream.sent included. */

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "contract.h"
 #include "log.h"
 #include "mext.h"
 #include "netaddr.h"
@@ -19,8 +20,6 @@
 /* Downstream keeps going this long past the requested duration, so that a probe
  * that started late still gets a full stream; then it stops by itself. */
 #define SEND_GRACE_NS (10 * NS_PER_S)
-/* Downstream packets beyond duration / ptime that a session may send. */
-#define DOWN_SLACK_MS 5000
 /* A stream that no authenticated upstream ever answered stops after this
  * long: an announced address alone does not buy a full-length stream. */
 #define UNANSWERED_NS (30 * NS_PER_S)
@@ -184,7 +183,7 @@ struct rp_session *rp_session_new(const struct rp_session_params *p, uint16_t po
     s->expires_mono = now_mono + p->duration_s * NS_PER_S + LINGER_NS;
     /* The stream never carries more than the session asked for, plus the slack a
      * probe needs around it (STUN, control calls, draining). */
-    s->down_budget = (uint32_t)(((uint64_t)p->duration_s * 1000 + DOWN_SLACK_MS) / p->ptime_ms);
+    s->down_budget = (uint32_t)rp_contract_down_budget(p->duration_s, p->ptime_ms);
     memcpy(&s->client, client, rp_addr_len(client));
     s->up_stats = rp_rxstats_new(s->codec->clock_rate, p->jitter_buffer_ms);
     if (!s->up_stats) {

@@ -719,6 +719,18 @@ static void test_huge_figures_are_out_of_range(void **state)
     expect_session_failure(j, "ptime_ms: out of range");
 }
 
+static void test_strings_with_control_characters_are_refused(void **state)
+{
+    (void)state;
+    json_t *j = load(golden_session);
+    json_object_set_new(j, "latched", json_string("203.0.113.4:5004\x1b[2J"));
+    expect_session_failure(j, "latched: holds control characters");
+
+    j = load(doc_created_rtp);
+    json_object_set_new(j, "client", json_string("198.51.100.7:443\r\nX: 1"));
+    expect_created_failure(j, "client: holds control characters");
+}
+
 static void test_session_id_must_be_the_daemons_form(void **state)
 {
     (void)state;
@@ -744,7 +756,11 @@ static void test_contradicting_figures_are_refused(void **state)
     fill_session(&s);
     char err[192] = "";
     /* fill_session: received 1001, accepted 1008, downstream sent 6001. */
-    struct rp_contract_truth ok = { .id = s.id, .up_sent = 1001, .down_received = 6001 };
+    /* Long enough a session for its 6001 downstream packets: (200000 + 5000) / 30. */
+    s.duration_s = 200;
+    assert_int_equal(rp_contract_down_budget(200, 30), 6833);
+    struct rp_contract_truth ok = { .id = s.id, .up_sent = 1001, .down_received = 6001, .down_sent_seen = 6001,
+                                    .down_budget = rp_contract_down_budget(200, 30) };
     assert_int_equal(rp_contract_session_consistent(&s, &ok, err, sizeof err), 0);
 
     struct rp_contract_truth t = ok;
@@ -753,6 +769,14 @@ static void test_contradicting_figures_are_refused(void **state)
     t = ok;
     t.down_received = 6002;
     expect_contradiction(&s, &t, "downstream.sent 6001 is less than the 6002 packets the probe received");
+    t = ok;
+    t.down_received = 6000;
+    t.down_sent_seen = 6002;
+    expect_contradiction(&s, &t, "downstream.sent 6001 is less than the 6002 packets the probe saw counted in them");
+    t = ok;
+    t.down_budget = 6000;
+    expect_contradiction(&s, &t, "downstream.sent 6001 is more than the 6000 packets a session of 200 s at 30 ms "
+                                 "may send");
     t = ok;
     t.id = "00112233445566778899aabbccddeeff";
     expect_contradiction(&s, &t, "the figures are for session fedcba98");
@@ -789,6 +813,7 @@ int main(void)
         cmocka_unit_test(test_created_numbers_must_fit_their_field),
         cmocka_unit_test(test_huge_figures_are_out_of_range),
         cmocka_unit_test(test_session_id_must_be_the_daemons_form),
+        cmocka_unit_test(test_strings_with_control_characters_are_refused),
         cmocka_unit_test(test_contradicting_figures_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

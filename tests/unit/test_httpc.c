@@ -161,33 +161,6 @@ static void test_url_rejects_what_no_request_can_be_built_from(void **state)
     }
 }
 
-/* ---- --timeout ---- */
-
-static void test_timeout_is_seconds_and_takes_the_old_ms_form(void **state)
-{
-    (void)state;
-    unsigned s, ms;
-    assert_int_equal(rp_cli_parse_timeout("10", &s, &ms), 0);
-    assert_int_equal(s, 10);
-    assert_int_equal(ms, 0);
-    assert_int_equal(rp_cli_parse_timeout("99", &s, &ms), 0);
-    assert_int_equal(s, 99);
-    assert_int_equal(ms, 0);
-    assert_int_equal(rp_cli_parse_timeout("5000", &s, &ms), 0);
-    assert_int_equal(s, 5);
-    assert_int_equal(ms, 5000);
-    /* Rounded up: never a shorter deadline than the old form meant. */
-    assert_int_equal(rp_cli_parse_timeout("100", &s, &ms), 0);
-    assert_int_equal(s, 1);
-    assert_int_equal(rp_cli_parse_timeout("1500", &s, &ms), 0);
-    assert_int_equal(s, 2);
-    assert_int_equal(rp_cli_parse_timeout("600000", &s, &ms), 0);
-    assert_int_equal(s, 600);
-    static const char *const bad[] = { "0", "-5", "", "abc", "2.5", "10s", "600001", "99999999999999999999" };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(rp_cli_parse_timeout(bad[i], &s, &ms), -1);
-}
-
 /* ---- redaction ---- */
 
 static void test_redaction_hides_the_token_keeps_the_scheme(void **state)
@@ -487,7 +460,6 @@ int main(void)
         cmocka_unit_test(test_cause_names_carry_the_documented_words),
         cmocka_unit_test(test_url_defaults_ports_and_strips_the_prefix_slash),
         cmocka_unit_test(test_url_rejects_what_no_request_can_be_built_from),
-        cmocka_unit_test(test_timeout_is_seconds_and_takes_the_old_ms_form),
         cmocka_unit_test(test_redaction_hides_the_token_keeps_the_scheme),
         cmocka_unit_test(test_redaction_leaves_other_lines_and_bounds),
         cmocka_unit_test(test_requests_reuse_one_connection),

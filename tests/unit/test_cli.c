@@ -1,0 +1,77 @@
+/* The command line's pure parts: --timeout, the token's form, the error line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli.h"
+
+static void test_timeout_is_seconds_and_takes_the_old_ms_form(void **state)
+{
+    (void)state;
+    unsigned s, ms;
+    assert_int_equal(rp_cli_parse_timeout("10", &s, &ms), 0);
+    assert_int_equal(s, 10);
+    assert_int_equal(ms, 0);
+    assert_int_equal(rp_cli_parse_timeout("99", &s, &ms), 0);
+    assert_int_equal(s, 99);
+    assert_int_equal(ms, 0);
+    /* Every documented value in seconds is seconds. */
+    assert_int_equal(rp_cli_parse_timeout("120", &s, &ms), 0);
+    assert_int_equal(s, 120);
+    assert_int_equal(ms, 0);
+    assert_int_equal(rp_cli_parse_timeout("600", &s, &ms), 0);
+    assert_int_equal(s, 600);
+    assert_int_equal(ms, 0);
+    assert_int_equal(rp_cli_parse_timeout("5000", &s, &ms), 0);
+    assert_int_equal(s, 5);
+    assert_int_equal(ms, 5000);
+    /* Rounded up: never a shorter deadline than the old form meant. */
+    assert_int_equal(rp_cli_parse_timeout("601", &s, &ms), 0);
+    assert_int_equal(s, 1);
+    assert_int_equal(ms, 601);
+    assert_int_equal(rp_cli_parse_timeout("1500", &s, &ms), 0);
+    assert_int_equal(s, 2);
+    assert_int_equal(rp_cli_parse_timeout("600000", &s, &ms), 0);
+    assert_int_equal(s, 600);
+    static const char *const bad[] = { "0", "-5", "", "abc", "2.5", "10s", "600001", "99999999999999999999" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(rp_cli_parse_timeout(bad[i], &s, &ms), -1);
+}
+
+static void test_token_must_be_a_bearer_token(void **state)
+{
+    (void)state;
+    assert_true(rp_cli_token_valid("0123456789abcdef0123456789abcdef0123456789abcdef")); /* openssl rand -hex */
+    assert_true(rp_cli_token_valid("Zm9v+YmFy/YmF6LX5fLg=="));                         /* -base64, padded */
+    static const char *const bad[] = { "", "tok en", "tok\r\nX-Injected: 1", "tok\tx", "=abc", "ab=c",
+                                       "t\xc3\xa9", "tok;x" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (rp_cli_token_valid(bad[i]))
+            fail_msg("token \"%s\" accepted", bad[i]);
+}
+
+static void test_error_line_is_one_printable_line(void **state)
+{
+    (void)state;
+    char s[] = "the daemon refused (HTTP 400): \x1b[31mred\x1b[0m\r\nRTPPROBE OK | up=1";
+    char n[sizeof s];
+    memcpy(n, s, sizeof s);
+    rp_cli_clean_line(s, false);
+    assert_string_equal(s, "the daemon refused (HTTP 400): ?[31mred?[0m??RTPPROBE OK | up=1");
+    rp_cli_clean_line(n, true);
+    assert_string_equal(n, "the daemon refused (HTTP 400): ?[31mred?[0m??RTPPROBE OK / up=1");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_timeout_is_seconds_and_takes_the_old_ms_form),
+        cmocka_unit_test(test_token_must_be_a_bearer_token),
+        cmocka_unit_test(test_error_line_is_one_printable_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
