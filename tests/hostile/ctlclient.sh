@@ -253,6 +253,14 @@ TARGET=(--timeout "$(targ $TO)" --duration "$DUR" --stun none --server "https://
 mkdir "$WORK/tokdir"
 probe tokdir --token-file "$WORK/tokdir" "${TARGET[@]}"
 expect_fail tokdir "token file is a directory" "$SETUP" "is a directory"
+# A FIFO nobody writes to: refused at once, not read (that would block before any deadline).
+mkfifo "$WORK/tokfifo"
+probe tokfifo --token-file "$WORK/tokfifo" "${TARGET[@]}"
+expect_fail tokfifo "token file is a FIFO" "$SETUP" "not a regular file"
+# A token that is no bearer token (a space, an escape) is refused before anything is sent.
+printf 'tok en\033[31m\n' > "$WORK/tokbad"; chmod 600 "$WORK/tokbad"
+probe tokbad --token-file "$WORK/tokbad" "${TARGET[@]}"
+expect_fail tokbad "token with a space and an escape" "$SETUP" "RFC 6750"
 install -m 0000 "$WORK/token" "$WORK/tok000"
 # root reads a mode-0000 file anyway: the check drops to nobody.
 RUNAS=() RUNAS_WHY=
