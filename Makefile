@@ -105,7 +105,7 @@ bench: all $(TOOLS)
 
 build/tools/%: tests/tools/%.c $(PLAIN_LIB) | build/tools
 	$(CC) $(BASEFLAGS) $(OPT) $(PKG_CFLAGS) $< $(PLAIN_LIB) $(PKG_LIBS) -o $@
-build/tools/%: tests/hostile/%.c tests/hostile/tconn.h $(PLAIN_LIB) | build/tools
+build/tools/%: tests/hostile/%.c tests/hostile/tconn.h tests/hostile/udpsock.h $(PLAIN_LIB) | build/tools
 	$(CC) $(BASEFLAGS) $(OPT) $(PKG_CFLAGS) $< $(PLAIN_LIB) $(PKG_LIBS) -o $@
 
 # make fuzz [FUZZ_SECONDS=N]: every target for N seconds from its seed corpus

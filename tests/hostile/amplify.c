@@ -40,6 +40,10 @@
 #include "netaddr.h"
 #include "rtp.h"
 #include "stun.h"
+#include "timeutil.h"
+#include "wire.h"
+
+#include "udpsock.h"
 
 #define NJUNK 3
 #define RCVBUF_BYTES (8 * 1024 * 1024)
@@ -147,32 +151,6 @@ static void rnd_fill(struct tool *t, uint8_t *p, size_t n)
         p[i] = (uint8_t)(rnd(t) >> 32);
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* CRC-32 (ISO-HDLC) as RFC 8489 §14.7 uses, written out independently of src/stun.c. */
 static uint32_t crc32_bitwise(const uint8_t *p, size_t n)
 {
@@ -187,8 +165,8 @@ static uint32_t crc32_bitwise(const uint8_t *p, size_t n)
 
 static void make_txid(uint8_t txid[RP_STUN_TXID_LEN], uint32_t idx, enum target tg, unsigned sock)
 {
-    put32(txid, TXID_TAG);
-    put32(txid + 4, idx);
+    rp_put32(txid, TXID_TAG);
+    rp_put32(txid + 4, idx);
     txid[8] = (uint8_t)tg;
     txid[9] = (uint8_t)sock;
     txid[10] = 0x5a;
@@ -201,23 +179,23 @@ static size_t stun_msg(uint8_t *buf, size_t size, uint16_t type, const uint8_t t
                        bool fingerprint, bool corrupt_fp)
 {
     memset(buf, 0, size);
-    put16(buf, type);
-    put16(buf + 2, (uint16_t)(size - RP_STUN_HDR_LEN));
-    put32(buf + 4, RP_STUN_MAGIC);
+    rp_put16(buf, type);
+    rp_put16(buf + 2, (uint16_t)(size - RP_STUN_HDR_LEN));
+    rp_put32(buf + 4, RP_STUN_MAGIC);
     memcpy(buf + 8, txid, RP_STUN_TXID_LEN);
     size_t off = RP_STUN_HDR_LEN;
     size_t room = size - off - (fingerprint ? 8 : 0);
     if (room >= 4) {
-        put16(buf + off, STUN_ATTR_SOFTWARE);
-        put16(buf + off + 2, (uint16_t)(room - 4));
+        rp_put16(buf + off, STUN_ATTR_SOFTWARE);
+        rp_put16(buf + off + 2, (uint16_t)(room - 4));
         memset(buf + off + 4, 'x', room - 4);
         off += room;
     }
     if (fingerprint) {
-        put16(buf + off, STUN_ATTR_FINGERPRINT);
-        put16(buf + off + 2, 4);
+        rp_put16(buf + off, STUN_ATTR_FINGERPRINT);
+        rp_put16(buf + off + 2, 4);
         uint32_t fp = crc32_bitwise(buf, off) ^ 0x5354554eu;
-        put32(buf + off + 4, corrupt_fp ? fp ^ 0x00010000u : fp);
+        rp_put32(buf + off + 4, corrupt_fp ? fp ^ 0x00010000u : fp);
         off += 8;
     }
     return off;
@@ -279,7 +257,7 @@ static size_t build(struct tool *t, enum kind k, uint8_t *buf, size_t cap, uint3
         rnd_fill(t, buf, n);
         buf[0] = 0x80;
         buf[1] = (uint8_t)(200 + rnd(t) % 5);
-        put16(buf + 2, (uint16_t)(n / 4 - 1));
+        rp_put16(buf + 2, (uint16_t)(n / 4 - 1));
         return n;
     }
     case K_STUN_SIZE: {
@@ -294,7 +272,7 @@ static size_t build(struct tool *t, enum kind k, uint8_t *buf, size_t cap, uint3
             /* Length field not a multiple of 4: malformed. */
             stun_msg(buf, size - (size - RP_STUN_HDR_LEN) % 4, RP_STUN_BINDING_REQUEST, txid, false, false);
             memset(buf + size - (size - RP_STUN_HDR_LEN) % 4, 0, (size - RP_STUN_HDR_LEN) % 4);
-            put16(buf + 2, (uint16_t)(size - RP_STUN_HDR_LEN));
+            rp_put16(buf + 2, (uint16_t)(size - RP_STUN_HDR_LEN));
             return size;
         }
         bool fp = size >= 28 && (c / 101) % 2 == 0;
@@ -316,16 +294,16 @@ static size_t build(struct tool *t, enum kind k, uint8_t *buf, size_t cap, uint3
     case K_STUN_BAD_LEN: {
         size_t n = stun_msg(buf, 64, RP_STUN_BINDING_REQUEST, txid, false, false);
         if (c % 2)
-            put16(buf + 2, 0xFFFC); /* message longer than the datagram */
+            rp_put16(buf + 2, 0xFFFC); /* message longer than the datagram */
         else
-            put16(buf + 22, 0x1000); /* SOFTWARE runs past the message */
+            rp_put16(buf + 22, 0x1000); /* SOFTWARE runs past the message */
         return n;
     }
     case K_STUN_CLASSIC: {
         /* RFC 3489: no magic cookie, 16-byte transaction id. */
         size_t n = stun_msg(buf, 64, RP_STUN_BINDING_REQUEST, txid, false, false);
         rnd_fill(t, buf + 4, 4);
-        if (get32(buf + 4) == RP_STUN_MAGIC)
+        if (rp_get32(buf + 4) == RP_STUN_MAGIC)
             buf[4] ^= 1;
         return n;
     }
@@ -333,7 +311,7 @@ static size_t build(struct tool *t, enum kind k, uint8_t *buf, size_t cap, uint3
         /* RFC 8489 wants a 420 here; answering with a success no larger than the
          * request is also harmless. Either way it must not be larger. */
         size_t n = stun_msg(buf, 64, RP_STUN_BINDING_REQUEST, txid, false, false);
-        put16(buf + 20, STUN_ATTR_PRIORITY);
+        rp_put16(buf + 20, STUN_ATTR_PRIORITY);
         *expect = EXPECT_MAYBE;
         return n;
     }
@@ -350,39 +328,11 @@ static size_t build(struct tool *t, enum kind k, uint8_t *buf, size_t cap, uint3
     return 0;
 }
 
+/* A loopback socket of the family: our own queue must not drop answers,
+ * that would hide amplification. */
 static int udp_socket(struct sockaddr_storage *local, int family)
 {
-    int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    int big = RCVBUF_BYTES, on = 1;
-    /* Our own queue must not drop answers: that would hide amplification. */
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) < 0)
-        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-    (void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
-    (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
-    struct sockaddr_storage any;
-    memset(&any, 0, sizeof any);
-    socklen_t len;
-    if (family == AF_INET6) {
-        struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-        memcpy(&any, &s6, sizeof s6);
-        len = sizeof s6;
-    } else {
-        struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        memcpy(&any, &s4, sizeof s4);
-        len = sizeof s4;
-    }
-    if (bind(fd, (struct sockaddr *)&any, len) < 0) {
-        close(fd);
-        return -1;
-    }
-    socklen_t ll = sizeof *local;
-    if (getsockname(fd, (struct sockaddr *)local, &ll) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
+    return udpsock_open(family == AF_INET6 ? "::1" : "127.0.0.1", RCVBUF_BYTES, true, local);
 }
 
 static int reqlog_init(struct reqlog *l, uint32_t cap)
@@ -463,8 +413,8 @@ static void on_junk_reply(struct tool *t, unsigned sock, const uint8_t *buf, siz
         }
         return;
     }
-    uint32_t idx = get32(m.txid + 4);
-    if (get32(m.txid) != TXID_TAG || idx >= l->n || m.txid[8] != tg) {
+    uint32_t idx = rp_get32(m.txid + 4);
+    if (rp_get32(m.txid) != TXID_TAG || idx >= l->n || m.txid[8] != tg) {
         s->reply_unmatched++;
         return;
     }
@@ -550,11 +500,8 @@ static void drain(struct tool *t)
                     rx_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
                 }
             }
-            if (rx_ns == 0) {
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                rx_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-            }
+            if (rx_ns == 0)
+                rx_ns = rp_realtime_ns();
             if (i < NJUNK)
                 on_junk_reply(t, i, buf, (size_t)n, (const struct sockaddr *)&from);
             else
@@ -567,7 +514,7 @@ static void sleep_until(uint64_t deadline_ns, struct tool *t)
 {
     for (;;) {
         drain(t);
-        uint64_t now = mono_ns();
+        uint64_t now = rp_monotonic_ns();
         if (now >= deadline_ns)
             return;
         struct pollfd p[NJUNK + 1];
@@ -583,7 +530,7 @@ static void sleep_until(uint64_t deadline_ns, struct tool *t)
 
 static void flood(struct tool *t)
 {
-    uint64_t start = mono_ns();
+    uint64_t start = rp_monotonic_ns();
     unsigned ntargets = t->o.has_dst[T_STUN] ? 2 : 1;
     uint64_t total = (uint64_t)t->o.count * ntargets, sent = 0;
     for (unsigned i = 0; i < t->o.count; i++) {
@@ -598,7 +545,7 @@ static void flood(struct tool *t)
         if (sent % 16 == 0 || sent == total)
             sleep_until(start + sent * 1000000000ull / t->o.rate, t);
     }
-    sleep_until(mono_ns() + DRAIN_MS * 1000000ull, t);
+    sleep_until(rp_monotonic_ns() + DRAIN_MS * 1000000ull, t);
 }
 
 static pid_t run_announce(struct tool *t)
@@ -619,27 +566,27 @@ static pid_t run_announce(struct tool *t)
 static void phase_two(struct tool *t, int *announce_status)
 {
     t->phase2 = true;
-    t->announce_ns = mono_ns();
+    t->announce_ns = rp_monotonic_ns();
     pid_t pid = run_announce(t);
     *announce_status = -1;
     uint64_t step = 1000000000ull / PHASE2_PPS;
-    uint64_t next = mono_ns();
+    uint64_t next = rp_monotonic_ns();
     uint64_t end = UINT64_MAX;
     unsigned i = 0;
     uint64_t hook_deadline = t->announce_ns + 30000000000ull;
-    while (mono_ns() < end) {
-        if (pid > 0 && mono_ns() > hook_deadline) {
+    while (rp_monotonic_ns() < end) {
+        if (pid > 0 && rp_monotonic_ns() > hook_deadline) {
             kill(pid, SIGKILL);
             (void)waitpid(pid, NULL, 0);
             pid = 0;
-            end = mono_ns();
+            end = rp_monotonic_ns();
         }
         if (pid > 0) {
             int st;
             if (waitpid(pid, &st, WNOHANG) == pid) {
                 *announce_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
                 pid = 0;
-                end = mono_ns() + (uint64_t)t->o.listen_ms * 1000000ull;
+                end = rp_monotonic_ns() + (uint64_t)t->o.listen_ms * 1000000ull;
             }
         }
         send_one(t, T_SESSION, mix2[i % (sizeof mix2 / sizeof mix2[0])], i % NJUNK);
@@ -649,7 +596,7 @@ static void phase_two(struct tool *t, int *announce_status)
         if (pid < 0)
             break;
     }
-    sleep_until(mono_ns() + DRAIN_MS * 1000000ull, t);
+    sleep_until(rp_monotonic_ns() + DRAIN_MS * 1000000ull, t);
 }
 
 static json_t *tstats_json(const struct tool *t, enum target tg)
@@ -757,9 +704,9 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = rp_monotonic_ns();
     flood(&t);
-    uint64_t flood_ms = (mono_ns() - t0) / 1000000;
+    uint64_t flood_ms = (rp_monotonic_ns() - t0) / 1000000;
 
     json_t *out = json_object();
     json_t *p1 = json_object();

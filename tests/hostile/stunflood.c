@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -40,6 +39,10 @@
 
 #include "netaddr.h"
 #include "stun.h"
+#include "timeutil.h"
+#include "wire.h"
+
+#include "udpsock.h"
 
 #define MAX_TARGETS 2
 #define MAX_VICTIM_SOCKETS 16
@@ -67,57 +70,20 @@ struct flood {
     uint64_t t0, last_send, last_answer;
 };
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* A UDP socket bound to ip (any port), with a queue deep enough for every answer. */
 static int bound_socket(const char *ip, struct sockaddr_storage *local)
 {
-    struct sockaddr_storage a;
-    socklen_t len;
-    if (rp_addr_from_ip(ip, 0, &a, &len) < 0)
-        return -1;
-    int fd = socket(a.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    int big = RCVBUF_BYTES, on = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) < 0)
-        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-    (void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
-    socklen_t ll = sizeof *local;
-    if (bind(fd, (struct sockaddr *)&a, len) < 0 || getsockname(fd, (struct sockaddr *)local, &ll) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
+    return udpsock_open(ip, RCVBUF_BYTES, false, local);
 }
 
-/* Our transaction id: tag, socket index, target index, a sequence number. */
 static void make_txid(uint8_t txid[RP_STUN_TXID_LEN], unsigned sock, unsigned target, uint32_t seq)
 {
-    put32(txid, TXID_TAG);
+    rp_put32(txid, TXID_TAG);
     txid[4] = (uint8_t)(sock >> 8);
     txid[5] = (uint8_t)sock;
     txid[6] = (uint8_t)target;
     txid[7] = 0;
-    put32(txid + 8, seq);
+    rp_put32(txid + 8, seq);
 }
 
 /* The answer to one of our requests from socket `sock`: which target it
@@ -129,7 +95,7 @@ static int match_answer(const struct sockaddr_storage *targets, unsigned ntarget
     struct rp_stun_msg msg;
     if (rp_stun_parse(buf, len, &msg) != RP_STUN_OK || msg.type != RP_STUN_BINDING_SUCCESS || !msg.has_mapped)
         return -1;
-    if (get32(msg.txid) != TXID_TAG || ((unsigned)msg.txid[4] << 8 | msg.txid[5]) != sock)
+    if (rp_get32(msg.txid) != TXID_TAG || ((unsigned)msg.txid[4] << 8 | msg.txid[5]) != sock)
         return -1;
     unsigned t = msg.txid[6];
     if (t >= ntargets || !rp_addr_equal(from, (const struct sockaddr *)&targets[t]) ||
@@ -169,7 +135,7 @@ static unsigned drain_socket(struct flood *f, unsigned i)
             continue;
         }
         f->s[i].answered[t]++;
-        f->last_answer = now_ns();
+        f->last_answer = rp_monotonic_ns();
         got++;
     }
 }
@@ -217,21 +183,21 @@ static void wait_readable(struct flood *f, int timeout_ms)
 static void run_flood(struct flood *f, uint64_t pps, double seconds)
 {
     uint64_t total = (uint64_t)((double)pps * seconds), i = 0;
-    f->t0 = now_ns();
+    f->t0 = rp_monotonic_ns();
     while (i < total) {
-        uint64_t due = (now_ns() - f->t0) * pps / 1000000000ull + 1;
+        uint64_t due = (rp_monotonic_ns() - f->t0) * pps / 1000000000ull + 1;
         while (i < due && i < total)
             send_one(f, i++);
-        f->last_send = now_ns();
+        f->last_send = rp_monotonic_ns();
         drain_all(f);
         wait_readable(f, 1);
     }
     /* Answers still on their way, or requests still queued at the daemon. */
-    uint64_t quiet_from = now_ns(), stop = quiet_from + DRAIN_MAX_MS * 1000000ull;
-    while (now_ns() - quiet_from < QUIET_MS * 1000000ull && now_ns() < stop) {
+    uint64_t quiet_from = rp_monotonic_ns(), stop = quiet_from + DRAIN_MAX_MS * 1000000ull;
+    while (rp_monotonic_ns() - quiet_from < QUIET_MS * 1000000ull && rp_monotonic_ns() < stop) {
         wait_readable(f, 50);
         if (drain_all(f))
-            quiet_from = now_ns();
+            quiet_from = rp_monotonic_ns();
     }
 }
 
@@ -427,16 +393,16 @@ static int mode_ask(const struct opts *o)
         fprintf(stderr, "stunflood: cannot bind %s: %s\n", o->from, strerror(errno));
         return 1;
     }
-    uint64_t t0 = now_ns(), answered_at[MAX_TARGETS] = { 0 }, next = t0;
+    uint64_t t0 = rp_monotonic_ns(), answered_at[MAX_TARGETS] = { 0 }, next = t0;
     uint32_t seq = 0;
     for (;;) {
         bool pending = false;
         for (unsigned t = 0; t < f.ntargets; t++) {
             if (f.s[0].answered[t] && !answered_at[t])
-                answered_at[t] = now_ns();
+                answered_at[t] = rp_monotonic_ns();
             pending |= f.s[0].answered[t] == 0;
         }
-        uint64_t now = now_ns();
+        uint64_t now = rp_monotonic_ns();
         if (!pending || now - t0 >= (uint64_t)o->timeout_ms * 1000000ull)
             break;
         if (now >= next) {
