@@ -145,6 +145,10 @@ enum rp_httpc_cause rp_httpc_classify(const struct rp_httpc_facts *f)
              strstr(eb, "target host name")))
             return RP_HTTPC_CERT_MISMATCH;
         return RP_HTTPC_CERT_UNTRUSTED;
+#if LIBCURL_VERSION_NUM < 0x073e00
+    /* Before 7.62 an untrusted chain had its own code (60; 51 was the name). */
+    case CURLE_SSL_CACERT: return RP_HTTPC_CERT_UNTRUSTED;
+#endif
     case CURLE_SSL_CACERT_BADFILE: return RP_HTTPC_CACERT_FILE;
     case CURLE_SSL_CONNECT_ERROR:
         return f->verify_result != 0 ? RP_HTTPC_CERT_UNTRUSTED : RP_HTTPC_TLS;
@@ -312,7 +316,14 @@ static int set_fixed_options(struct rp_httpc *c, bool verbose)
     int bad = 0;
     bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
     bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85: CURLOPT_PROTOCOLS is deprecated there */
     bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+#if LIBCURL_VERSION_NUM >= 0x074000 /* 7.64; the default from 7.66, earlier ones take any bytes as a body */
+    bad |= curl_easy_setopt(h, CURLOPT_HTTP09_ALLOWED, 0L);
+#endif
     bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     bad |= curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, "rtpprobe/" RP_VERSION);
@@ -367,7 +378,7 @@ struct rp_httpc *rp_httpc_new(const char *url, const struct rp_httpc_opts *opts,
         goto fail;
     }
     if (set_fixed_options(c, opts->verbose) < 0) {
-        snprintf(err, errlen, "libcurl lacks an option the probe needs (libcurl %s; 7.85 or later)",
+        snprintf(err, errlen, "libcurl lacks an option the probe needs (libcurl %s; 7.61 or later)",
                  curl_version_info(CURLVERSION_NOW)->version);
         goto fail;
     }
@@ -660,6 +671,12 @@ int rp_httpc_request(struct rp_httpc *c, const char *method, const char *path, j
     }
     long code = 0;
     (void)curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+    if (code < 100 || code > 999) {
+        /* No status line: libcurl before 7.66 takes any bytes as an HTTP/0.9 body. */
+        snprintf(err, errlen, "%s %s: no HTTP status line%s", cause_words[RP_HTTPC_NOT_HTTP].lead, c->u.hostport,
+                 cause_words[RP_HTTPC_NOT_HTTP].hint);
+        return -1;
+    }
     *status = (int)code;
     if (c->body.len > 0)
         *resp = json_loadb(c->body.buf, c->body.len, 0, NULL);
