@@ -43,10 +43,12 @@ const char *rp_httpc_host(const struct rp_httpc *c);
 /* "https://HOST:PORT/PREFIX" as requests go to (path appended), for messages. */
 const char *rp_httpc_base(const struct rp_httpc *c);
 
-/* The daemon's media host: the address the control connection really used
- * (curl's primary IP) when it went direct; through a proxy, HOST resolved
- * here (its first address). Port 0. Call after a successful request. 0, or
- * -1 with a one-line message. */
+/* The daemon's media host: the address the first control connection used
+ * (curl's primary IP, no second lookup) when it went direct; through a proxy
+ * (a CONNECT was answered), HOST resolved here (its first address) within the
+ * time left before the deadline. Port 0. Call after a completed request. 0,
+ * or -1 with a one-line message. Later requests are pinned to that first
+ * direct address (CURLOPT_RESOLVE) when curl has to reconnect. */
 int rp_httpc_media_host(struct rp_httpc *c, struct sockaddr_storage *out, char *err, size_t errlen);
 
 /* Sends METHOD PREFIX+path with an optional JSON body. Returns 0 when an HTTP
@@ -55,6 +57,10 @@ int rp_httpc_media_host(struct rp_httpc *c, struct sockaddr_storage *out, char *
  * the deadline passed. */
 int rp_httpc_request(struct rp_httpc *c, const char *method, const char *path, json_t *body,
                      int *status, json_t **resp, char *err, size_t errlen);
+
+/* The CURLOPT_RESOLVE entry later connections are pinned with
+ * ("HOST:PORT:ADDRESS"), or NULL (none yet, proxied, or an address in --server). */
+const char *rp_httpc_pin(const struct rp_httpc *c);
 
 /* --- Pure parts, exposed for the unit tests --- */
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -33,6 +34,12 @@ struct rp_httpc {
     bool     insecure;
     unsigned timeout_ms;
     uint64_t deadline_ns;       /* 0 = none */
+    /* The first connection, as told after the first completed request. */
+    bool     connected;
+    bool     proxied;           /* it went through a CONNECT tunnel */
+    bool     have_peer;         /* direct, and curl told its address: */
+    struct sockaddr_storage peer;
+    struct curl_slist *pin;     /* CURLOPT_RESOLVE: later connections go to `peer` too */
     struct body body;
     char     errbuf[CURL_ERROR_SIZE];
 };
@@ -338,6 +345,9 @@ static int set_fixed_options(struct rp_httpc *c, bool verbose)
     /* Without CURLOPT_PROXY curl reads https_proxy, no_proxy... itself. */
     if (c->proxy)
         bad |= curl_easy_setopt(h, CURLOPT_PROXY, c->proxy);
+    /* A CONNECT tunnel for http:// too: a forward proxy would see the request,
+     * token included. So "proxied" is exactly "a CONNECT was answered". */
+    bad |= curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
     bad |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RP_HTTPC_MAX_BODY);
     bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
     bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->body);
@@ -394,6 +404,7 @@ void rp_httpc_free(struct rp_httpc *c)
         return;
     if (c->h)
         curl_easy_cleanup(c->h);
+    curl_slist_free_all(c->pin);
     if (c->auth) {
         OPENSSL_cleanse(c->auth, strlen(c->auth));
         free(c->auth);
@@ -641,6 +652,55 @@ static CURLcode perform(struct rp_httpc *c, const char *method, const char *path
     return rc;
 }
 
+/* Later connections (curl reconnects when the daemon closed the idle one,
+ * rtpprobed does after limits.request_timeout) go to the address the first
+ * one used, not to another host behind round-robin DNS. "-HOST:PORT" first:
+ * libcurl before 7.64 keeps a name already cached and ignores the new entry. */
+static void pin_address(struct rp_httpc *c, const char *ip)
+{
+    struct sockaddr_storage lit;
+    socklen_t len;
+    if (rp_addr_from_ip(c->u.host, 0, &lit, &len) == 0)
+        return; /* an address in --server: nothing is resolved */
+    char drop[300], add[400];
+    snprintf(drop, sizeof drop, "-%s:%u", c->u.host, c->u.port);
+#if LIBCURL_VERSION_NUM >= 0x073900 /* 7.57: [brackets] around an IPv6 address */
+    if (strchr(ip, ':'))
+        snprintf(add, sizeof add, "%s:%u:[%s]", c->u.host, c->u.port, ip);
+    else
+#endif
+        snprintf(add, sizeof add, "%s:%u:%s", c->u.host, c->u.port, ip);
+    struct curl_slist *l = curl_slist_append(NULL, drop), *n = l ? curl_slist_append(l, add) : NULL;
+    if (!n || curl_easy_setopt(c->h, CURLOPT_RESOLVE, n) != CURLE_OK) {
+        curl_slist_free_all(n ? n : l); /* unpinned: curl resolves again, as before */
+        return;
+    }
+    c->pin = n;
+}
+
+const char *rp_httpc_pin(const struct rp_httpc *c)
+{
+    return c->pin && c->pin->next ? c->pin->next->data : NULL;
+}
+
+/* After the first completed request: was it proxied, and where did it go? */
+static void note_connection(struct rp_httpc *c)
+{
+    long connects = 0, connect_code = 0;
+    char *ip = NULL;
+    socklen_t len;
+    if (c->connected || curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK || connects == 0)
+        return;
+    c->connected = true;
+    (void)curl_easy_getinfo(c->h, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+    c->proxied = connect_code != 0;
+    if (c->proxied || curl_easy_getinfo(c->h, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK || !ip ||
+        rp_addr_from_ip(ip, 0, &c->peer, &len) < 0)
+        return;
+    c->have_peer = true;
+    pin_address(c, ip);
+}
+
 static void timed_out(const struct rp_httpc *c, char *err, size_t errlen)
 {
     snprintf(err, errlen, "%s %s%s", cause_words[RP_HTTPC_TIMEOUT].lead, c->u.hostport,
@@ -669,6 +729,7 @@ int rp_httpc_request(struct rp_httpc *c, const char *method, const char *path, j
         describe(c, rp_httpc_classify(&f), &f, err, errlen);
         return -1;
     }
+    note_connection(c);
     long code = 0;
     (void)curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
     if (code < 100 || code > 999) {
@@ -687,52 +748,112 @@ int rp_httpc_request(struct rp_httpc *c, const char *method, const char *path, j
 
 /* ---- The media host ---- */
 
-/* HOST resolved here: the first address, or the one equal to `used` if any. */
-static int resolve_host(const struct rp_httpc *c, const struct sockaddr_storage *used, struct sockaddr_storage *out,
-                        bool *matched, char *err, size_t errlen)
+/* One lookup of HOST by getaddrinfo_a: glibc's resolver thread writes into
+ * all of it until the lookup ends. */
+struct lookup {
+    struct gaicb    cb;
+    struct addrinfo hints;
+    char            name[256];
+};
+
+static void lookup_free(struct lookup *l)
 {
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG }, *ai;
-    int rc = getaddrinfo(c->u.host, NULL, &hints, &ai);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve %s for the media: %s", c->u.host, gai_strerror(rc));
+    if (l->cb.ar_result)
+        freeaddrinfo(l->cb.ar_result);
+    free(l);
+}
+
+/* A lookup still running when its time is up cannot be freed under the
+ * resolver thread: it is left here, reachable (so no leak report), and freed
+ * by the next abandon once done. The process ends soon after anyway. */
+static void lookup_abandon(struct lookup *l)
+{
+    static struct lookup *left_behind;
+    if (gai_cancel(&l->cb) != EAI_NOTCANCELED) {
+        lookup_free(l);
+        return;
+    }
+    if (left_behind && gai_error(&left_behind->cb) != EAI_INPROGRESS)
+        lookup_free(left_behind);
+    left_behind = l;
+}
+
+/* Waits for the lookup until end_ns (0 = no limit): its gai_error(), or
+ * EAI_INPROGRESS when the time is up. */
+static int lookup_wait(struct lookup *l, uint64_t end_ns)
+{
+    const struct gaicb *list[1] = { &l->cb };
+    for (;;) {
+        int e = gai_error(&l->cb);
+        if (e != EAI_INPROGRESS)
+            return e;
+        uint64_t now = rp_monotonic_ns();
+        if (end_ns && now >= end_ns)
+            return EAI_INPROGRESS;
+        struct timespec ts = { 0, 0 };
+        if (end_ns) {
+            ts.tv_sec = (time_t)((end_ns - now) / NS_PER_S);
+            ts.tv_nsec = (long)((end_ns - now) % NS_PER_S);
+        }
+        (void)gai_suspend(list, 1, end_ns ? &ts : NULL); /* done, timed out or a signal: look again */
+    }
+}
+
+/* Through a proxy: HOST resolved here, its first address, within the time
+ * left (a resolver that does not answer must not outlast --timeout). */
+static int resolve_for_media(const struct rp_httpc *c, struct sockaddr_storage *out, char *err, size_t errlen)
+{
+    uint64_t left = rp_httpc_time_left(c);
+    if (left == UINT64_MAX)
+        left = c->timeout_ms ? (uint64_t)c->timeout_ms * NS_PER_MS : 0;
+    uint64_t end = left ? rp_monotonic_ns() + left : 0;
+    struct lookup *l = calloc(1, sizeof *l);
+    if (!l) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
-    *matched = false;
-    memcpy(out, ai->ai_addr, ai->ai_addrlen);
-    for (struct addrinfo *a = ai; used && a; a = a->ai_next) {
-        if (rp_addr_same_ip(a->ai_addr, (const struct sockaddr *)used)) {
-            memcpy(out, a->ai_addr, a->ai_addrlen);
-            *matched = true;
-            break;
-        }
+    snprintf(l->name, sizeof l->name, "%s", c->u.host);
+    l->hints.ai_socktype = SOCK_STREAM;
+    l->hints.ai_flags = AI_ADDRCONFIG;
+    l->cb.ar_name = l->name;
+    l->cb.ar_request = &l->hints;
+    struct gaicb *list[1] = { &l->cb };
+    int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+    if (rc == 0)
+        rc = lookup_wait(l, end);
+    if (rc == EAI_INPROGRESS) {
+        lookup_abandon(l);
+        snprintf(err, errlen, "timed out resolving %s for the media (the proxy carried the control calls)",
+                 c->u.host);
+        return -1;
     }
-    freeaddrinfo(ai);
-    return 0;
+    if (rc == 0 && l->cb.ar_result && l->cb.ar_result->ai_addrlen <= sizeof *out)
+        memcpy(out, l->cb.ar_result->ai_addr, l->cb.ar_result->ai_addrlen);
+    else
+        snprintf(err, errlen, "cannot resolve %s for the media (the proxy carried the control calls): %s",
+                 c->u.host, rc ? gai_strerror(rc) : "no address");
+    lookup_free(l);
+    return rc == 0 ? 0 : -1;
 }
 
 int rp_httpc_media_host(struct rp_httpc *c, struct sockaddr_storage *out, char *err, size_t errlen)
 {
-    char *ip = NULL;
-    long port = 0, connect_code = 0;
-    struct sockaddr_storage used;
-    socklen_t ulen;
-    (void)curl_easy_getinfo(c->h, CURLINFO_PRIMARY_PORT, &port);
-    (void)curl_easy_getinfo(c->h, CURLINFO_HTTP_CONNECTCODE, &connect_code);
-    bool have = curl_easy_getinfo(c->h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip &&
-                rp_addr_from_ip(ip, 0, &used, &ulen) == 0;
-    /* Direct: curl's peer is the daemon (the CONNECT of a proxy, or another
-     * port than the daemon's, tells a proxy). */
-    bool direct = have && connect_code == 0 && port == (long)c->u.port;
-    bool matched = false;
-    if (!direct || rp_addr_from_ip(c->u.host, 0, out, &ulen) < 0) {
-        if (resolve_host(c, have ? &used : NULL, out, &matched, err, errlen) < 0)
-            return -1;
-        /* A forward proxy on the daemon's port: only a match with HOST's own
-         * addresses says the connection was direct after all. */
-        direct = direct && matched;
+    socklen_t len;
+    if (!c->connected) {
+        snprintf(err, errlen, "no control connection to %s yet", c->u.hostport);
+        return -1;
     }
-    if (direct)
-        memcpy(out, &used, ulen);
+    if (!c->proxied) {
+        /* The address the control connection used: no second lookup that
+         * could block or, behind round-robin DNS, pick another host. */
+        if (!c->have_peer) {
+            snprintf(err, errlen, "libcurl did not tell the address of %s", c->u.hostport);
+            return -1;
+        }
+        memcpy(out, &c->peer, sizeof *out);
+    } else if (rp_addr_from_ip(c->u.host, 0, out, &len) < 0 && resolve_for_media(c, out, err, errlen) < 0) {
+        return -1;
+    }
     (void)rp_addr_set_port((struct sockaddr *)out, 0);
     return 0;
 }

@@ -230,7 +230,7 @@ static void test_redaction_leaves_other_lines_and_bounds(void **state)
 
 /* ---- real requests: a plain HTTP server thread on an ephemeral port ---- */
 
-enum srv_mode { SRV_OK_KEEPALIVE, SRV_SILENT, SRV_BAD_CHUNK, SRV_HUGE_BODY, SRV_NOT_HTTP };
+enum srv_mode { SRV_OK_KEEPALIVE, SRV_CLOSE_AFTER, SRV_SILENT, SRV_BAD_CHUNK, SRV_HUGE_BODY, SRV_NOT_HTTP };
 
 struct srv {
     int lfd;
@@ -281,6 +281,11 @@ static void serve_conn(struct srv *s, int fd)
             return;
         } else if (s->mode == SRV_OK_KEEPALIVE) {
             write_all(fd, ok, sizeof ok - 1);
+        } else if (s->mode == SRV_CLOSE_AFTER) {
+            /* Kept alive by its headers, closed after each answer: as
+             * rtpprobed closes an idle connection. */
+            write_all(fd, ok, sizeof ok - 1);
+            return;
         } else if (s->mode == SRV_BAD_CHUNK) {
             const char r[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n";
             write_all(fd, r, sizeof r - 1);
@@ -313,18 +318,33 @@ static void *srv_main(void *arg)
     }
 }
 
-static void srv_start(struct srv *s, enum srv_mode mode)
+/* On ::1 or 127.0.0.1 at `port` (0 = any); -1 if it cannot bind. */
+static int srv_start_on(struct srv *s, enum srv_mode mode, int family, uint16_t port)
 {
     memset(s, 0, sizeof *s);
     s->mode = mode;
-    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t sl = sizeof sin;
-    assert_int_equal(bind(s->lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+    s->lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    struct sockaddr *sa = family == AF_INET6 ? (struct sockaddr *)&sin6 : (struct sockaddr *)&sin;
+    socklen_t sl = family == AF_INET6 ? sizeof sin6 : sizeof sin;
+    int one = 1;
+    (void)setsockopt(s->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (s->lfd < 0 || bind(s->lfd, sa, sl) < 0) {
+        if (s->lfd >= 0)
+            close(s->lfd);
+        return -1;
+    }
     assert_int_equal(listen(s->lfd, 4), 0);
-    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&sin, &sl), 0);
-    s->port = ntohs(sin.sin_port);
+    assert_int_equal(getsockname(s->lfd, sa, &sl), 0);
+    s->port = ntohs(family == AF_INET6 ? sin6.sin6_port : sin.sin_port);
     assert_int_equal(pthread_create(&s->thread, NULL, srv_main, s), 0);
+    return 0;
+}
+
+static void srv_start(struct srv *s, enum srv_mode mode)
+{
+    assert_int_equal(srv_start_on(s, mode, AF_INET, 0), 0);
 }
 
 static void srv_stop(struct srv *s)
@@ -366,11 +386,54 @@ static void test_requests_reuse_one_connection(void **state)
     assert_int_equal(rp_httpc_media_host(c, &media, err, sizeof err), 0);
     assert_int_equal(media.ss_family, AF_INET);
     assert_int_equal(ntohl(((struct sockaddr_in *)&media)->sin_addr.s_addr), INADDR_LOOPBACK);
+    assert_null(rp_httpc_pin(c)); /* an address in --server: nothing to pin */
     json_decref(body);
     rp_httpc_free(c);
     srv_stop(&s);
     assert_int_equal(s.requests, 4);
     assert_int_equal(s.accepted, 1);
+}
+
+/* The daemon closes the idle connection; curl reconnects, and must go to the
+ * address it used first, not to another one of the name (here: "localhost"
+ * is 127.0.0.1 where the daemon is, and ::1 where another server comes up
+ * after the first request, which curl would try first). */
+static void test_reconnect_is_pinned_to_the_first_address(void **state)
+{
+    (void)state;
+    struct srv a, b;
+    srv_start(&a, SRV_CLOSE_AFTER);
+    char url[128], err[512];
+    snprintf(url, sizeof url, "http://localhost:%u", a.port);
+    struct rp_httpc_opts o = { .token = "t0ken", .proxy = "", .timeout_ms = 5000 };
+    struct rp_httpc *c = rp_httpc_new(url, &o, err, sizeof err);
+    assert_non_null(c);
+    int status;
+    json_t *resp;
+    assert_int_equal(rp_httpc_request(c, "POST", "/v1/sessions", NULL, &status, &resp, err, sizeof err), 0);
+    json_decref(resp);
+    struct sockaddr_storage media;
+    assert_int_equal(rp_httpc_media_host(c, &media, err, sizeof err), 0);
+    assert_int_equal(media.ss_family, AF_INET);
+    assert_int_equal(ntohl(((struct sockaddr_in *)&media)->sin_addr.s_addr), INADDR_LOOPBACK);
+    char pin[300];
+    snprintf(pin, sizeof pin, "localhost:%u:127.0.0.1", a.port);
+    assert_non_null(rp_httpc_pin(c));
+    assert_string_equal(rp_httpc_pin(c), pin);
+    /* Where "localhost" is not ::1 too (/etc/hosts), this part proves nothing more. */
+    bool other = srv_start_on(&b, SRV_OK_KEEPALIVE, AF_INET6, a.port) == 0;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(rp_httpc_request(c, "PATCH", "/v1/sessions/x", NULL, &status, &resp, err, sizeof err), 0);
+        json_decref(resp);
+    }
+    rp_httpc_free(c);
+    srv_stop(&a);
+    if (other) {
+        srv_stop(&b);
+        assert_int_equal(b.accepted, 0);
+    }
+    assert_int_equal(a.requests, 3);
+    assert_int_equal(a.accepted, 3);
 }
 
 /* Runs one request against a server in `mode`; returns how long it took, the message in err. */
@@ -491,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_redaction_hides_the_token_keeps_the_scheme),
         cmocka_unit_test(test_redaction_leaves_other_lines_and_bounds),
         cmocka_unit_test(test_requests_reuse_one_connection),
+        cmocka_unit_test(test_reconnect_is_pinned_to_the_first_address),
         cmocka_unit_test(test_deadline_ends_a_silent_server),
         cmocka_unit_test(test_no_time_left_fails_at_once),
         cmocka_unit_test(test_bad_answers_are_named),
