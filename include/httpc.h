@@ -102,11 +102,17 @@ enum rp_httpc_cause rp_httpc_classify(const struct rp_httpc_facts *f);
 /* A short fixed phrase for the cause ("timed out", "connection refused", ...). */
 const char *rp_httpc_cause_name(enum rp_httpc_cause cause);
 
-/* The verbose trace's line filter: copies one header line (without its line
- * end) into out, the value of Authorization/Proxy-Authorization replaced by
- * its scheme and "[redacted]". Returns the length written (out is always
- * NUL-terminated when outlen > 0). */
+/* The verbose trace's line filter: copies one line (without its line end)
+ * into out, the value of Authorization/Proxy-Authorization replaced by its
+ * scheme and "[redacted]", and a URL's user:password (curl names the proxy
+ * variable it uses, credentials and all) by "[redacted]". Returns the length
+ * written (out is always NUL-terminated when outlen > 0). */
 size_t rp_httpc_redact_line(const char *line, size_t len, char *out, size_t outlen);
+
+/* url without the user:password@ of its authority ("http://u:p@h:3128" ->
+ * "http://h:3128"; also without a scheme), for messages. Returns the length
+ * written; out is always NUL-terminated when outlen > 0. */
+size_t rp_httpc_strip_userinfo(const char *url, char *out, size_t outlen);
 
 /* The pieces of --server. */
 struct rp_httpc_url {

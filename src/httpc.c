@@ -225,6 +225,60 @@ const char *rp_httpc_cause_name(enum rp_httpc_cause cause)
 
 /* ---- Verbose trace ---- */
 
+size_t rp_httpc_strip_userinfo(const char *url, char *out, size_t outlen)
+{
+    if (outlen == 0)
+        return 0;
+    const char *auth = url, *sep = strstr(url, "://");
+    if (sep && !memchr(url, '/', (size_t)(sep - url)))
+        auth = sep + 3;
+    size_t authlen = strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (const char *p = auth; p < auth + authlen; p++)
+        if (*p == '@')
+            at = p; /* the last one: a password may hold '@' */
+    int n = at ? snprintf(out, outlen, "%.*s%s", (int)(auth - url), url, at + 1) : snprintf(out, outlen, "%s", url);
+    return n < 0 ? 0 : (size_t)n < outlen ? (size_t)n : outlen - 1;
+}
+
+/* Where `at` ('@' in line[0..at]) ends a URL's user:password: the start of
+ * the user part, or SIZE_MAX when it is no such thing. */
+static size_t userinfo_start(const char *line, size_t at)
+{
+    size_t start = at;
+    while (start > 0 && !strchr(" '\"<>(=,", line[start - 1]))
+        start--;
+    for (size_t i = start; i + 3 <= at; i++)
+        if (memcmp(line + i, "://", 3) == 0)
+            return i + 3 < at && !memchr(line + i + 3, '/', at - i - 3) ? i + 3 : SIZE_MAX;
+    /* No scheme (curl takes "user:pass@host:port" as a proxy too): a colon tells. */
+    return at > start && memchr(line + start, ':', at - start) && !memchr(line + start, '/', at - start) ? start
+                                                                                                         : SIZE_MAX;
+}
+
+/* Copies line[0..len) into out with every URL's user:password as "[redacted]"
+ * (curl's "Uses proxy env variable https_proxy == 'http://u:p@h:3128'"). */
+static size_t redact_userinfo(const char *line, size_t len, char *out, size_t outlen)
+{
+    size_t w = 0, from = 0;
+    for (size_t i = 0; i <= len && w + 1 < outlen; i++) {
+        size_t start = i < len && line[i] == '@' ? userinfo_start(line, i) : SIZE_MAX;
+        if (i < len && (start == SIZE_MAX || start < from))
+            continue;
+        size_t upto = i < len ? start : len;
+        size_t n = upto - from < outlen - 1 - w ? upto - from : outlen - 1 - w;
+        memcpy(out + w, line + from, n);
+        w += n;
+        if (i < len) {
+            int m = snprintf(out + w, outlen - w, "[redacted]");
+            w += m > 0 && (size_t)m < outlen - w ? (size_t)m : outlen - 1 - w;
+            from = i;
+        }
+    }
+    out[w] = '\0';
+    return w;
+}
+
 size_t rp_httpc_redact_line(const char *line, size_t len, char *out, size_t outlen)
 {
     static const char *const secret[] = { "authorization:", "proxy-authorization:" };
@@ -246,8 +300,7 @@ size_t rp_httpc_redact_line(const char *line, size_t len, char *out, size_t outl
         keep = p < len ? p : scheme > n ? scheme - 1 : n;
         break;
     }
-    size_t w = keep < outlen - 1 ? keep : outlen - 1;
-    memcpy(out, line, w);
+    size_t w = redact_userinfo(line, keep, out, outlen);
     if (keep < len) {
         int m = snprintf(out + w, outlen - w, " [redacted]");
         w += m > 0 && (size_t)m < outlen - w ? (size_t)m : outlen - 1 - w;
@@ -442,8 +495,8 @@ const char *rp_httpc_base(const struct rp_httpc *c)
 
 /* ---- Words for a failure ---- */
 
-/* The proxy curl was given or (probably) took from the environment, for messages. */
-static const char *proxy_name(const struct rp_httpc *c)
+/* The proxy curl was given or (probably) took from the environment, as set. */
+static const char *proxy_raw(const struct rp_httpc *c)
 {
     static const char *const https_env[] = { "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
     static const char *const http_env[] = { "http_proxy", "all_proxy", "ALL_PROXY" };
@@ -457,6 +510,34 @@ static const char *proxy_name(const struct rp_httpc *c)
             return v;
     }
     return NULL;
+}
+
+/* The same for messages: without its user:password. NULL if none. */
+static const char *proxy_name(const struct rp_httpc *c, char *buf, size_t buflen)
+{
+    const char *raw = proxy_raw(c);
+    if (!raw)
+        return NULL;
+    rp_httpc_strip_userinfo(raw, buf, buflen);
+    return buf;
+}
+
+/* A refused CONNECT; 407 = the proxy wants (other) credentials (tinyproxy
+ * answers wrong ones with 401). */
+static void proxy_refusal(const struct rp_httpc *c, long code, char *err, size_t errlen)
+{
+    char buf[512];
+    const char *proxy = proxy_name(c, buf, sizeof buf), *raw = proxy_raw(c);
+    const char *name = proxy ? proxy : "(from the environment)";
+    bool auth = code == 407 || code == 401, had_user = raw && proxy && strlen(raw) != strlen(proxy);
+    if (auth && had_user)
+        snprintf(err, errlen, "the proxy %s rejected the user:password in its URL to connect to %s (HTTP %ld)", name,
+                 c->u.hostport, code);
+    else if (auth)
+        snprintf(err, errlen, "the proxy %s asks for authentication to connect to %s (HTTP %ld): put user:password "
+                 "in the proxy URL (http://USER:PASSWORD@HOST:PORT)", name, c->u.hostport, code);
+    else
+        snprintf(err, errlen, "the proxy %s refused to connect to %s (HTTP %ld)", name, c->u.hostport, code);
 }
 
 /* The leaf certificate's names as curl's CERTINFO lists them: the subject
@@ -521,14 +602,14 @@ static void cert_detail(struct rp_httpc *c, enum rp_httpc_cause cause, long veri
 static void describe(struct rp_httpc *c, enum rp_httpc_cause cause, const struct rp_httpc_facts *f, char *err,
                      size_t errlen)
 {
-    const char *proxy = proxy_name(c);
+    char buf[512];
+    const char *proxy = proxy_name(c, buf, sizeof buf);
     if (cause == RP_HTTPC_CERT_MISMATCH || cause == RP_HTTPC_CERT_UNTRUSTED) {
         cert_detail(c, cause, f->verify_result, err, errlen);
         return;
     }
     if (cause == RP_HTTPC_PROXY_REFUSED) {
-        snprintf(err, errlen, "the proxy %s refused to connect to %s (HTTP %ld)", proxy ? proxy : "(from the environment)",
-                 c->u.hostport, f->connect_code);
+        proxy_refusal(c, f->connect_code, err, errlen);
         return;
     }
     const char *target = "";
@@ -567,7 +648,7 @@ static void facts_of(struct rp_httpc *c, CURLcode rc, struct rp_httpc_facts *f)
     /* A failed connect names the host it tried: the proxy's when there is one. */
     long port = 0;
     (void)curl_easy_getinfo(c->h, CURLINFO_PRIMARY_PORT, &port);
-    f->at_proxy = rc == CURLE_COULDNT_CONNECT && proxy_name(c) && (port == 0 || port != (long)c->u.port);
+    f->at_proxy = rc == CURLE_COULDNT_CONNECT && proxy_raw(c) && (port == 0 || port != (long)c->u.port);
 }
 
 /* ---- Requests ---- */

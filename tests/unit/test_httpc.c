@@ -228,6 +228,44 @@ static void test_redaction_leaves_other_lines_and_bounds(void **state)
     assert_int_equal(rp_httpc_redact_line(line, strlen(line), out, 0), 0);
 }
 
+static void test_proxy_credentials_are_cut_from_urls(void **state)
+{
+    (void)state;
+    char out[128], tiny[8];
+    rp_httpc_strip_userinfo("http://user:pa@ss@proxy.corp:3128/x", out, sizeof out);
+    assert_string_equal(out, "http://proxy.corp:3128/x");
+    rp_httpc_strip_userinfo("user:secret@10.0.0.1:3128", out, sizeof out);
+    assert_string_equal(out, "10.0.0.1:3128");
+    rp_httpc_strip_userinfo("http://[::1]:3128", out, sizeof out);
+    assert_string_equal(out, "http://[::1]:3128");
+    /* An '@' after the authority is not a user's. */
+    rp_httpc_strip_userinfo("http://proxy:3128/a@b", out, sizeof out);
+    assert_string_equal(out, "http://proxy:3128/a@b");
+    size_t n = rp_httpc_strip_userinfo("http://u:p@h:1", tiny, sizeof tiny);
+    assert_int_equal(n, strlen(tiny));
+    assert_null(strstr(tiny, "p@"));
+    assert_int_equal(rp_httpc_strip_userinfo("x", out, 0), 0);
+}
+
+static void test_redaction_hides_proxy_credentials_in_curls_text(void **state)
+{
+    (void)state;
+    char out[256];
+    const char *line = "Uses proxy env variable https_proxy == 'http://alice:s3cr3t@proxy.corp:3128'";
+    rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    assert_string_equal(out, "Uses proxy env variable https_proxy == 'http://[redacted]@proxy.corp:3128'");
+    line = "Uses proxy env variable HTTPS_PROXY == 'alice:s3cr3t@proxy.corp:3128'";
+    rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    assert_string_equal(out, "Uses proxy env variable HTTPS_PROXY == '[redacted]@proxy.corp:3128'");
+    line = "Proxy-Authorization: Basic YWxpY2U6czNjcjN0";
+    rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    assert_string_equal(out, "Proxy-Authorization: Basic [redacted]");
+    /* Not credentials: left alone. */
+    line = "Link: <http://h/a@b>; x=mail@example.org";
+    rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    assert_string_equal(out, line);
+}
+
 /* ---- real requests: a plain HTTP server thread on an ephemeral port ---- */
 
 enum srv_mode { SRV_OK_KEEPALIVE, SRV_CLOSE_AFTER, SRV_SILENT, SRV_BAD_CHUNK, SRV_HUGE_BODY, SRV_NOT_HTTP };
@@ -553,6 +591,8 @@ int main(void)
         cmocka_unit_test(test_timeout_is_seconds_and_takes_the_old_ms_form),
         cmocka_unit_test(test_redaction_hides_the_token_keeps_the_scheme),
         cmocka_unit_test(test_redaction_leaves_other_lines_and_bounds),
+        cmocka_unit_test(test_proxy_credentials_are_cut_from_urls),
+        cmocka_unit_test(test_redaction_hides_proxy_credentials_in_curls_text),
         cmocka_unit_test(test_requests_reuse_one_connection),
         cmocka_unit_test(test_reconnect_is_pinned_to_the_first_address),
         cmocka_unit_test(test_deadline_ends_a_silent_server),
