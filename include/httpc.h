@@ -109,6 +109,12 @@ const char *rp_httpc_cause_name(enum rp_httpc_cause cause);
  * written (out is always NUL-terminated when outlen > 0). */
 size_t rp_httpc_redact_line(const char *line, size_t len, char *out, size_t outlen);
 
+/* Replaces every control character (bytes below 0x20, NUL included, and
+ * 0x7f) in s[0..len) by '?': text from the server (its header lines, its
+ * {"error": ...}, certificate names, curl's words about them) reaches a
+ * terminal without escapes. Returns how many were replaced. */
+size_t rp_httpc_clean_text(char *s, size_t len);
+
 /* url without the user:password@ of its authority ("http://u:p@h:3128" ->
  * "http://h:3128"; also without a scheme), for messages. Returns the length
  * written; out is always NUL-terminated when outlen > 0. */

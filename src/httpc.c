@@ -225,6 +225,18 @@ const char *rp_httpc_cause_name(enum rp_httpc_cause cause)
 
 /* ---- Verbose trace ---- */
 
+size_t rp_httpc_clean_text(char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+            s[i] = '?';
+            n++;
+        }
+    }
+    return n;
+}
+
 size_t rp_httpc_strip_userinfo(const char *url, char *out, size_t outlen)
 {
     if (outlen == 0)
@@ -326,7 +338,8 @@ static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *
         while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
             len--;
         char line[1024];
-        rp_httpc_redact_line(data, len, line, sizeof line);
+        /* The server's header lines as they came: no terminal escapes from it. */
+        rp_httpc_clean_text(line, rp_httpc_redact_line(data, len, line, sizeof line));
         if (len > 0)
             fprintf(stderr, "rtpprobe: %s %s\n", mark, line);
         data += n;
@@ -808,6 +821,7 @@ int rp_httpc_request(struct rp_httpc *c, const char *method, const char *path, j
         struct rp_httpc_facts f;
         facts_of(c, rc, &f);
         describe(c, rp_httpc_classify(&f), &f, err, errlen);
+        rp_httpc_clean_text(err, strlen(err)); /* curl's text, certificate names */
         return -1;
     }
     note_connection(c);

@@ -175,11 +175,13 @@ static void fill_upstream(struct run *r, const json_t *daemon, struct rp_contrac
     size_t whylen = sizeof r->report->host_figures_error;
     /* A rejected document is not used at all, downstream.sent included. */
     if (rp_contract_session_decode(daemon, &doc, why, whylen) < 0) {
+        rp_httpc_clean_text(why, strlen(why)); /* may quote the daemon */
         fprintf(stderr, "rtpprobe: the daemon's final figures break the contract (%s): upstream is not measured "
                         "and there is no verdict (is it another rtpprobed version?)\n", why);
         return;
     }
     if (rp_contract_session_consistent(&doc, &truth, why, whylen) < 0) {
+        rp_httpc_clean_text(why, strlen(why));
         fprintf(stderr, "rtpprobe: the daemon's final figures contradict themselves (%s): upstream is not "
                         "measured and there is no verdict\n", why);
         return;
@@ -621,5 +623,9 @@ int rp_probe_run(const struct rp_probe_opts *o, struct rp_report *rep, char *err
         delete_session(&r);
     }
     teardown(&r);
+    /* The daemon's {"error": ...} and the like are in there: no terminal
+     * escapes from a hostile server (cli.c cleans again where it prints). */
+    if (rc < 0)
+        rp_httpc_clean_text(err, strlen(err));
     return rc;
 }

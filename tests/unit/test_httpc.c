@@ -266,6 +266,24 @@ static void test_redaction_hides_proxy_credentials_in_curls_text(void **state)
     assert_string_equal(out, line);
 }
 
+static void test_control_characters_from_the_server_become_question_marks(void **state)
+{
+    (void)state;
+    char s[] = "HTTP 403: \x1b]0;owned\x07 \x1b[2J\r\nX\x7f\t\xc3\xa9";
+    size_t len = sizeof s - 1;
+    assert_int_equal(rp_httpc_clean_text(s, len), 7);
+    assert_string_equal(s, "HTTP 403: ?]0;owned? ?[2J??X??\xc3\xa9"); /* UTF-8 stays */
+    char nul[] = { 'a', '\0', 'b', '\0' };
+    assert_int_equal(rp_httpc_clean_text(nul, 3), 1);
+    assert_string_equal(nul, "a?b");
+    /* The trace's lines go through the redaction, then the cleaning. */
+    char out[64];
+    const char *line = "X-Evil: \x1b[31mred";
+    size_t n = rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    rp_httpc_clean_text(out, n);
+    assert_string_equal(out, "X-Evil: ?[31mred");
+}
+
 /* ---- real requests: a plain HTTP server thread on an ephemeral port ---- */
 
 enum srv_mode { SRV_OK_KEEPALIVE, SRV_CLOSE_AFTER, SRV_SILENT, SRV_BAD_CHUNK, SRV_HUGE_BODY, SRV_NOT_HTTP };
@@ -592,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_redaction_hides_the_token_keeps_the_scheme),
         cmocka_unit_test(test_redaction_leaves_other_lines_and_bounds),
         cmocka_unit_test(test_proxy_credentials_are_cut_from_urls),
+        cmocka_unit_test(test_control_characters_from_the_server_become_question_marks),
         cmocka_unit_test(test_redaction_hides_proxy_credentials_in_curls_text),
         cmocka_unit_test(test_requests_reuse_one_connection),
         cmocka_unit_test(test_reconnect_is_pinned_to_the_first_address),
