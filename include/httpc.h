@@ -93,12 +93,20 @@ struct rp_httpc_facts {
     long        verify_result; /* CURLINFO_SSL_VERIFYRESULT (X509_V_*) */
     long        os_errno;      /* CURLINFO_OS_ERRNO */
     long        response_code; /* CURLINFO_RESPONSE_CODE: a status line arrived when > 0 */
-    bool        at_proxy;      /* the failing connection was to the proxy */
+    bool        at_proxy;      /* the failing connection was to the proxy (rp_httpc_failed_at_proxy) */
     bool        body_too_large;/* our write callback refused the body */
     const char *errbuf;        /* CURLOPT_ERRORBUFFER text ("" if none) */
 };
 
 enum rp_httpc_cause rp_httpc_classify(const struct rp_httpc_facts *f);
+
+/* Whether a failed connect was to the proxy, from facts only (a proxy set
+ * is not used for a no_proxy host): the port curl last tried
+ * (CURLINFO_PRIMARY_PORT; 0 = not known) is the proxy URL's and not the
+ * daemon's, or curl's error text names the proxy's host and port. proxy_url
+ * is --proxy or the variable curl reads for the scheme, NULL if none. */
+bool rp_httpc_failed_at_proxy(const char *proxy_url, long primary_port, const char *server_host, unsigned server_port,
+                              const char *errbuf);
 /* A short fixed phrase for the cause ("timed out", "connection refused", ...). */
 const char *rp_httpc_cause_name(enum rp_httpc_cause cause);
 

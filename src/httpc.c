@@ -647,6 +647,64 @@ static void describe(struct rp_httpc *c, enum rp_httpc_cause cause, const struct
              detail[0] ? ": " : "", detail, cause_words[cause].hint);
 }
 
+/* The proxy URL's host and port (curl's defaults: 1080, 443 for https://). */
+static int proxy_hostport(const char *url, char *host, size_t hostlen, unsigned *port)
+{
+    char buf[512];
+    rp_httpc_strip_userinfo(url, buf, sizeof buf);
+    const char *p = buf, *sep = strstr(buf, "://");
+    *port = 1080;
+    if (sep) {
+        if (strncasecmp(buf, "https://", 8) == 0)
+            *port = 443;
+        p = sep + 3;
+    }
+    size_t n;
+    if (*p == '[') {
+        n = strcspn(++p, "]");
+        if (p[n] != ']')
+            return -1;
+    } else {
+        n = strcspn(p, ":/");
+    }
+    if (n == 0 || n >= hostlen)
+        return -1;
+    memcpy(host, p, n);
+    host[n] = '\0';
+    p += n + (p[n] == ']');
+    if (*p == ':') {
+        char *end;
+        unsigned long v = strtoul(p + 1, &end, 10);
+        if (end == p + 1 || v == 0 || v > 65535)
+            return -1;
+        *port = (unsigned)v;
+    }
+    return 0;
+}
+
+bool rp_httpc_failed_at_proxy(const char *proxy_url, long primary_port, const char *server_host, unsigned server_port,
+                              const char *errbuf)
+{
+    char phost[256], needle[300];
+    unsigned pport;
+    if (!proxy_url || !proxy_url[0] || proxy_hostport(proxy_url, phost, sizeof phost, &pport) < 0)
+        return false;
+    /* The port curl last tried (0: not known, which says nothing). */
+    if (primary_port > 0 && primary_port == (long)pport && pport != server_port)
+        return true;
+    /* curl's "Failed to connect to HOST port PORT...": unless the proxy and the
+     * daemon are the same host:port, naming the proxy's tells. */
+    if (pport == server_port && strcasecmp(phost, server_host) == 0)
+        return false;
+    snprintf(needle, sizeof needle, "to %s port %u", phost, pport);
+    for (const char *m = errbuf ? strstr(errbuf, needle) : NULL; m; m = strstr(m + 1, needle)) {
+        char next = m[strlen(needle)];
+        if (next < '0' || next > '9')
+            return true;
+    }
+    return false;
+}
+
 /* Gathers what curl knows about the failed transfer. */
 static void facts_of(struct rp_httpc *c, CURLcode rc, struct rp_httpc_facts *f)
 {
@@ -658,10 +716,10 @@ static void facts_of(struct rp_httpc *c, CURLcode rc, struct rp_httpc_facts *f)
     (void)curl_easy_getinfo(c->h, CURLINFO_SSL_VERIFYRESULT, &f->verify_result);
     (void)curl_easy_getinfo(c->h, CURLINFO_OS_ERRNO, &f->os_errno);
     (void)curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &f->response_code);
-    /* A failed connect names the host it tried: the proxy's when there is one. */
     long port = 0;
     (void)curl_easy_getinfo(c->h, CURLINFO_PRIMARY_PORT, &port);
-    f->at_proxy = rc == CURLE_COULDNT_CONNECT && proxy_raw(c) && (port == 0 || port != (long)c->u.port);
+    f->at_proxy = rc == CURLE_COULDNT_CONNECT &&
+                  rp_httpc_failed_at_proxy(proxy_raw(c), port, c->u.host, c->u.port, c->errbuf);
 }
 
 /* ---- Requests ---- */

@@ -64,6 +64,33 @@ static void test_classify_proxy_failures(void **state)
     assert_int_equal(classify(CURLE_OPERATION_TIMEDOUT, 200, 0, 0, false, ""), RP_HTTPC_TIMEOUT);
 }
 
+static void test_failed_connect_is_at_the_proxy_only_by_facts(void **state)
+{
+    (void)state;
+    const char *px = "http://alice:pw@proxy.corp:3128";
+    /* curl tried the proxy's port. */
+    assert_true(rp_httpc_failed_at_proxy(px, 3128, "daemon.example", 8743, ""));
+    /* Port not known: only curl's text can tell. */
+    assert_false(rp_httpc_failed_at_proxy(px, 0, "daemon.example", 8743, ""));
+    assert_true(rp_httpc_failed_at_proxy(px, 0, "daemon.example", 8743,
+                                         "Failed to connect to proxy.corp port 3128 after 0 ms: Connection refused"));
+    /* no_proxy sent it straight to the daemon: its refusal is the daemon's. */
+    assert_false(rp_httpc_failed_at_proxy(px, 8743, "daemon.example", 8743,
+                                          "Failed to connect to daemon.example port 8743 after 0 ms: Connection refused"));
+    assert_false(rp_httpc_failed_at_proxy(px, 0, "daemon.example", 8743,
+                                          "Failed to connect to proxy.corp port 31280 after 0 ms"));
+    /* No proxy at all, default ports, brackets. */
+    assert_false(rp_httpc_failed_at_proxy(NULL, 3128, "d", 8743, ""));
+    assert_false(rp_httpc_failed_at_proxy("", 3128, "d", 8743, ""));
+    assert_true(rp_httpc_failed_at_proxy("proxy.corp", 1080, "d", 8743, ""));
+    assert_true(rp_httpc_failed_at_proxy("https://proxy.corp", 443, "d", 8743, ""));
+    assert_true(rp_httpc_failed_at_proxy("http://[fd00::1]:3128", 0, "d", 8743,
+                                         "Failed to connect to fd00::1 port 3128 after 1 ms: No route to host"));
+    /* Proxy and daemon on the same port: the port alone says nothing. */
+    assert_false(rp_httpc_failed_at_proxy("http://p:443", 443, "d", 443, ""));
+    assert_true(rp_httpc_failed_at_proxy("http://p:443", 443, "d", 443, "Failed to connect to p port 443 after 3 ms"));
+}
+
 static void test_classify_certificates(void **state)
 {
     (void)state;
@@ -601,6 +628,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify_connection_failures),
         cmocka_unit_test(test_classify_proxy_failures),
+        cmocka_unit_test(test_failed_connect_is_at_the_proxy_only_by_facts),
         cmocka_unit_test(test_classify_certificates),
         cmocka_unit_test(test_classify_bad_answers),
         cmocka_unit_test(test_cause_names_carry_the_documented_words),
