@@ -95,6 +95,7 @@ struct rp_httpc_facts {
     long        response_code; /* CURLINFO_RESPONSE_CODE: a status line arrived when > 0 */
     bool        at_proxy;      /* the failing connection was to the proxy (rp_httpc_failed_at_proxy) */
     bool        body_too_large;/* our write callback refused the body */
+    bool        body_nomem;    /* our write callback could not grow its buffer */
     const char *errbuf;        /* CURLOPT_ERRORBUFFER text ("" if none) */
 };
 

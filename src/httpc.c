@@ -22,6 +22,7 @@ struct body {
     char  *buf;
     size_t len, cap;
     bool   too_large;
+    bool   nomem;       /* realloc failed */
 };
 
 struct rp_httpc {
@@ -131,6 +132,8 @@ int rp_httpc_parse_url(const char *url, struct rp_httpc_url *u, char *err, size_
 enum rp_httpc_cause rp_httpc_classify(const struct rp_httpc_facts *f)
 {
     const char *eb = f->errbuf ? f->errbuf : "";
+    if (f->body_nomem)
+        return RP_HTTPC_NOMEM;
     if (f->body_too_large || f->rc == CURLE_FILESIZE_EXCEEDED)
         return RP_HTTPC_TOO_LARGE;
     if (f->connect_code >= 300 && f->rc != CURLE_OK)
@@ -363,8 +366,10 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
         while (cap < b->len + n + 1)
             cap *= 2;
         char *grown = realloc(b->buf, cap);
-        if (!grown)
-            return 0;
+        if (!grown) {
+            b->nomem = true;
+            return 0; /* CURLE_WRITE_ERROR */
+        }
         b->buf = grown;
         b->cap = cap;
     }
@@ -712,6 +717,7 @@ static void facts_of(struct rp_httpc *c, CURLcode rc, struct rp_httpc_facts *f)
     f->rc = (int)rc;
     f->errbuf = c->errbuf;
     f->body_too_large = c->body.too_large;
+    f->body_nomem = c->body.nomem;
     (void)curl_easy_getinfo(c->h, CURLINFO_HTTP_CONNECTCODE, &f->connect_code);
     (void)curl_easy_getinfo(c->h, CURLINFO_SSL_VERIFYRESULT, &f->verify_result);
     (void)curl_easy_getinfo(c->h, CURLINFO_OS_ERRNO, &f->os_errno);
@@ -792,6 +798,7 @@ static CURLcode perform(struct rp_httpc *c, const char *method, const char *path
     c->errbuf[0] = '\0';
     c->body.len = 0;
     c->body.too_large = false;
+    c->body.nomem = false;
     CURLcode rc = CURLE_BAD_FUNCTION_ARGUMENT;
     if (set_request(c, method, url, payload, hdrs, request_timeout_ms(c)) == 0)
         rc = curl_easy_perform(c->h);

@@ -266,6 +266,8 @@ static int check_created(const struct run *r, const struct rp_contract_created *
                  o->srtp ? " for " : "", o->srtp ? rp_srtp_suite_name(o->srtp_suite) : "");
         return -1;
     }
+    /* Defensive only: the contract's decoder takes 6000 and up (an Opus rate),
+     * and the stream cannot be built for 0. */
     if (c->bitrate_bps == 0) {
         snprintf(err, errlen, "the daemon's answer breaks the contract (bitrate_bps 0)");
         return -1;
@@ -476,6 +478,10 @@ static int announce(struct run *r, char *err, size_t errlen)
     int status;
     int rc = rp_httpc_request(r->http, "PATCH", r->session_path, patch, &status, &resp, err, errlen);
     json_decref(patch);
+    if (rc == 0 && status == 404 && !daemon_error_body(resp)) {
+        refused(r, r->session_path, status, resp, err, errlen); /* the URL path hint */
+        rc = -1;
+    }
     json_decref(resp);
     if (rc < 0)
         return -1;

@@ -44,6 +44,9 @@ static void test_classify_connection_failures(void **state)
     assert_int_equal(classify(CURLE_GOT_NOTHING, 0, 0, 0, false, ""), RP_HTTPC_CLOSED);
     assert_int_equal(classify(CURLE_SEND_ERROR, 0, 0, EPIPE, false, ""), RP_HTTPC_CLOSED);
     assert_int_equal(classify(CURLE_OUT_OF_MEMORY, 0, 0, 0, false, ""), RP_HTTPC_NOMEM);
+    /* Our write callback's realloc failed: curl says only "write error". */
+    struct rp_httpc_facts wr = { .rc = CURLE_WRITE_ERROR, .response_code = 201, .body_nomem = true, .errbuf = "" };
+    assert_int_equal(rp_httpc_classify(&wr), RP_HTTPC_NOMEM);
     /* After a status line: a header over curl's 100 KB line limit. */
     struct rp_httpc_facts big = { .rc = CURLE_OUT_OF_MEMORY, .response_code = 201, .errbuf = "" };
     assert_int_equal(rp_httpc_classify(&big), RP_HTTPC_NOT_HTTP);
