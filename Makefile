@@ -24,7 +24,7 @@ SAN      = -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recove
 # pkg-config is evaluated lazily so that `make deps` works before the libraries exist.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # --as-needed: the daemon does not link libcurl (only the probe's client uses it).
-PKG_LIBS   = -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+PKG_LIBS   = -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lanl -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 MAINS    = src/rtpprobed.c src/rtpprobe.c

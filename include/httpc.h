@@ -43,10 +43,12 @@ const char *rp_httpc_host(const struct rp_httpc *c);
 /* "https://HOST:PORT/PREFIX" as requests go to (path appended), for messages. */
 const char *rp_httpc_base(const struct rp_httpc *c);
 
-/* The daemon's media host: the address the control connection really used
- * (curl's primary IP) when it went direct; through a proxy, HOST resolved
- * here (its first address). Port 0. Call after a successful request. 0, or
- * -1 with a one-line message. */
+/* The daemon's media host: the address the first control connection used
+ * (curl's primary IP, no second lookup) when it went direct; through a proxy
+ * (a CONNECT was answered), HOST resolved here (its first address) within the
+ * time left before the deadline. Port 0. Call after a completed request. 0,
+ * or -1 with a one-line message. Later requests are pinned to that first
+ * direct address (CURLOPT_RESOLVE) when curl has to reconnect. */
 int rp_httpc_media_host(struct rp_httpc *c, struct sockaddr_storage *out, char *err, size_t errlen);
 
 /* Sends METHOD PREFIX+path with an optional JSON body. Returns 0 when an HTTP
@@ -55,6 +57,10 @@ int rp_httpc_media_host(struct rp_httpc *c, struct sockaddr_storage *out, char *
  * the deadline passed. */
 int rp_httpc_request(struct rp_httpc *c, const char *method, const char *path, json_t *body,
                      int *status, json_t **resp, char *err, size_t errlen);
+
+/* The CURLOPT_RESOLVE entry later connections are pinned with
+ * ("HOST:PORT:ADDRESS"), or NULL (none yet, proxied, or an address in --server). */
+const char *rp_httpc_pin(const struct rp_httpc *c);
 
 /* --- Pure parts, exposed for the unit tests --- */
 
@@ -87,20 +93,41 @@ struct rp_httpc_facts {
     long        verify_result; /* CURLINFO_SSL_VERIFYRESULT (X509_V_*) */
     long        os_errno;      /* CURLINFO_OS_ERRNO */
     long        response_code; /* CURLINFO_RESPONSE_CODE: a status line arrived when > 0 */
-    bool        at_proxy;      /* the failing connection was to the proxy */
+    bool        at_proxy;      /* the failing connection was to the proxy (rp_httpc_failed_at_proxy) */
     bool        body_too_large;/* our write callback refused the body */
+    bool        body_nomem;    /* our write callback could not grow its buffer */
     const char *errbuf;        /* CURLOPT_ERRORBUFFER text ("" if none) */
 };
 
 enum rp_httpc_cause rp_httpc_classify(const struct rp_httpc_facts *f);
+
+/* Whether a failed connect was to the proxy, from facts only (a proxy set
+ * is not used for a no_proxy host): the port curl last tried
+ * (CURLINFO_PRIMARY_PORT; 0 = not known) is the proxy URL's and not the
+ * daemon's, or curl's error text names the proxy's host and port. proxy_url
+ * is --proxy or the variable curl reads for the scheme, NULL if none. */
+bool rp_httpc_failed_at_proxy(const char *proxy_url, long primary_port, const char *server_host, unsigned server_port,
+                              const char *errbuf);
 /* A short fixed phrase for the cause ("timed out", "connection refused", ...). */
 const char *rp_httpc_cause_name(enum rp_httpc_cause cause);
 
-/* The verbose trace's line filter: copies one header line (without its line
- * end) into out, the value of Authorization/Proxy-Authorization replaced by
- * its scheme and "[redacted]". Returns the length written (out is always
- * NUL-terminated when outlen > 0). */
+/* The verbose trace's line filter: copies one line (without its line end)
+ * into out, the value of Authorization/Proxy-Authorization replaced by its
+ * scheme and "[redacted]", and a URL's user:password (curl names the proxy
+ * variable it uses, credentials and all) by "[redacted]". Returns the length
+ * written (out is always NUL-terminated when outlen > 0). */
 size_t rp_httpc_redact_line(const char *line, size_t len, char *out, size_t outlen);
+
+/* Replaces every control character (bytes below 0x20, NUL included, and
+ * 0x7f) in s[0..len) by '?': text from the server (its header lines, its
+ * {"error": ...}, certificate names, curl's words about them) reaches a
+ * terminal without escapes. Returns how many were replaced. */
+size_t rp_httpc_clean_text(char *s, size_t len);
+
+/* url without the user:password@ of its authority ("http://u:p@h:3128" ->
+ * "http://h:3128"; also without a scheme), for messages. Returns the length
+ * written; out is always NUL-terminated when outlen > 0. */
+size_t rp_httpc_strip_userinfo(const char *url, char *out, size_t outlen);
 
 /* The pieces of --server. */
 struct rp_httpc_url {

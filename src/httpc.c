@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -21,6 +22,7 @@ struct body {
     char  *buf;
     size_t len, cap;
     bool   too_large;
+    bool   nomem;       /* realloc failed */
 };
 
 struct rp_httpc {
@@ -33,6 +35,12 @@ struct rp_httpc {
     bool     insecure;
     unsigned timeout_ms;
     uint64_t deadline_ns;       /* 0 = none */
+    /* The first connection, as told after the first completed request. */
+    bool     connected;
+    bool     proxied;           /* it went through a CONNECT tunnel */
+    bool     have_peer;         /* direct, and curl told its address: */
+    struct sockaddr_storage peer;
+    struct curl_slist *pin;     /* CURLOPT_RESOLVE: later connections go to `peer` too */
     struct body body;
     char     errbuf[CURL_ERROR_SIZE];
 };
@@ -124,6 +132,8 @@ int rp_httpc_parse_url(const char *url, struct rp_httpc_url *u, char *err, size_
 enum rp_httpc_cause rp_httpc_classify(const struct rp_httpc_facts *f)
 {
     const char *eb = f->errbuf ? f->errbuf : "";
+    if (f->body_nomem)
+        return RP_HTTPC_NOMEM;
     if (f->body_too_large || f->rc == CURLE_FILESIZE_EXCEEDED)
         return RP_HTTPC_TOO_LARGE;
     if (f->connect_code >= 300 && f->rc != CURLE_OK)
@@ -145,6 +155,10 @@ enum rp_httpc_cause rp_httpc_classify(const struct rp_httpc_facts *f)
              strstr(eb, "target host name")))
             return RP_HTTPC_CERT_MISMATCH;
         return RP_HTTPC_CERT_UNTRUSTED;
+#if LIBCURL_VERSION_NUM < 0x073e00
+    /* Before 7.62 an untrusted chain had its own code (60; 51 was the name). */
+    case CURLE_SSL_CACERT: return RP_HTTPC_CERT_UNTRUSTED;
+#endif
     case CURLE_SSL_CACERT_BADFILE: return RP_HTTPC_CACERT_FILE;
     case CURLE_SSL_CONNECT_ERROR:
         return f->verify_result != 0 ? RP_HTTPC_CERT_UNTRUSTED : RP_HTTPC_TLS;
@@ -214,6 +228,72 @@ const char *rp_httpc_cause_name(enum rp_httpc_cause cause)
 
 /* ---- Verbose trace ---- */
 
+size_t rp_httpc_clean_text(char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+            s[i] = '?';
+            n++;
+        }
+    }
+    return n;
+}
+
+size_t rp_httpc_strip_userinfo(const char *url, char *out, size_t outlen)
+{
+    if (outlen == 0)
+        return 0;
+    const char *auth = url, *sep = strstr(url, "://");
+    if (sep && !memchr(url, '/', (size_t)(sep - url)))
+        auth = sep + 3;
+    size_t authlen = strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (const char *p = auth; p < auth + authlen; p++)
+        if (*p == '@')
+            at = p; /* the last one: a password may hold '@' */
+    int n = at ? snprintf(out, outlen, "%.*s%s", (int)(auth - url), url, at + 1) : snprintf(out, outlen, "%s", url);
+    return n < 0 ? 0 : (size_t)n < outlen ? (size_t)n : outlen - 1;
+}
+
+/* Where `at` ('@' in line[0..at]) ends a URL's user:password: the start of
+ * the user part, or SIZE_MAX when it is no such thing. */
+static size_t userinfo_start(const char *line, size_t at)
+{
+    size_t start = at;
+    while (start > 0 && !strchr(" '\"<>(=,", line[start - 1]))
+        start--;
+    for (size_t i = start; i + 3 <= at; i++)
+        if (memcmp(line + i, "://", 3) == 0)
+            return i + 3 < at && !memchr(line + i + 3, '/', at - i - 3) ? i + 3 : SIZE_MAX;
+    /* No scheme (curl takes "user:pass@host:port" as a proxy too): a colon tells. */
+    return at > start && memchr(line + start, ':', at - start) && !memchr(line + start, '/', at - start) ? start
+                                                                                                         : SIZE_MAX;
+}
+
+/* Copies line[0..len) into out with every URL's user:password as "[redacted]"
+ * (curl's "Uses proxy env variable https_proxy == 'http://u:p@h:3128'"). */
+static size_t redact_userinfo(const char *line, size_t len, char *out, size_t outlen)
+{
+    size_t w = 0, from = 0;
+    for (size_t i = 0; i <= len && w + 1 < outlen; i++) {
+        size_t start = i < len && line[i] == '@' ? userinfo_start(line, i) : SIZE_MAX;
+        if (i < len && (start == SIZE_MAX || start < from))
+            continue;
+        size_t upto = i < len ? start : len;
+        size_t n = upto - from < outlen - 1 - w ? upto - from : outlen - 1 - w;
+        memcpy(out + w, line + from, n);
+        w += n;
+        if (i < len) {
+            int m = snprintf(out + w, outlen - w, "[redacted]");
+            w += m > 0 && (size_t)m < outlen - w ? (size_t)m : outlen - 1 - w;
+            from = i;
+        }
+    }
+    out[w] = '\0';
+    return w;
+}
+
 size_t rp_httpc_redact_line(const char *line, size_t len, char *out, size_t outlen)
 {
     static const char *const secret[] = { "authorization:", "proxy-authorization:" };
@@ -235,8 +315,7 @@ size_t rp_httpc_redact_line(const char *line, size_t len, char *out, size_t outl
         keep = p < len ? p : scheme > n ? scheme - 1 : n;
         break;
     }
-    size_t w = keep < outlen - 1 ? keep : outlen - 1;
-    memcpy(out, line, w);
+    size_t w = redact_userinfo(line, keep, out, outlen);
     if (keep < len) {
         int m = snprintf(out + w, outlen - w, " [redacted]");
         w += m > 0 && (size_t)m < outlen - w ? (size_t)m : outlen - 1 - w;
@@ -262,7 +341,8 @@ static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *
         while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
             len--;
         char line[1024];
-        rp_httpc_redact_line(data, len, line, sizeof line);
+        /* The server's header lines as they came: no terminal escapes from it. */
+        rp_httpc_clean_text(line, rp_httpc_redact_line(data, len, line, sizeof line));
         if (len > 0)
             fprintf(stderr, "rtpprobe: %s %s\n", mark, line);
         data += n;
@@ -286,8 +366,10 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
         while (cap < b->len + n + 1)
             cap *= 2;
         char *grown = realloc(b->buf, cap);
-        if (!grown)
-            return 0;
+        if (!grown) {
+            b->nomem = true;
+            return 0; /* CURLE_WRITE_ERROR */
+        }
         b->buf = grown;
         b->cap = cap;
     }
@@ -312,7 +394,14 @@ static int set_fixed_options(struct rp_httpc *c, bool verbose)
     int bad = 0;
     bad |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
     bad |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85: CURLOPT_PROTOCOLS is deprecated there */
     bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    bad |= curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+#if LIBCURL_VERSION_NUM >= 0x074000 /* 7.64; the default from 7.66, earlier ones take any bytes as a body */
+    bad |= curl_easy_setopt(h, CURLOPT_HTTP09_ALLOWED, 0L);
+#endif
     bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     bad |= curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     bad |= curl_easy_setopt(h, CURLOPT_USERAGENT, "rtpprobe/" RP_VERSION);
@@ -327,6 +416,9 @@ static int set_fixed_options(struct rp_httpc *c, bool verbose)
     /* Without CURLOPT_PROXY curl reads https_proxy, no_proxy... itself. */
     if (c->proxy)
         bad |= curl_easy_setopt(h, CURLOPT_PROXY, c->proxy);
+    /* A CONNECT tunnel for http:// too: a forward proxy would see the request,
+     * token included. So "proxied" is exactly "a CONNECT was answered". */
+    bad |= curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
     bad |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RP_HTTPC_MAX_BODY);
     bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
     bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->body);
@@ -367,7 +459,7 @@ struct rp_httpc *rp_httpc_new(const char *url, const struct rp_httpc_opts *opts,
         goto fail;
     }
     if (set_fixed_options(c, opts->verbose) < 0) {
-        snprintf(err, errlen, "libcurl lacks an option the probe needs (libcurl %s; 7.85 or later)",
+        snprintf(err, errlen, "libcurl lacks an option the probe needs (libcurl %s; 7.61 or later)",
                  curl_version_info(CURLVERSION_NOW)->version);
         goto fail;
     }
@@ -383,6 +475,7 @@ void rp_httpc_free(struct rp_httpc *c)
         return;
     if (c->h)
         curl_easy_cleanup(c->h);
+    curl_slist_free_all(c->pin);
     if (c->auth) {
         OPENSSL_cleanse(c->auth, strlen(c->auth));
         free(c->auth);
@@ -420,8 +513,8 @@ const char *rp_httpc_base(const struct rp_httpc *c)
 
 /* ---- Words for a failure ---- */
 
-/* The proxy curl was given or (probably) took from the environment, for messages. */
-static const char *proxy_name(const struct rp_httpc *c)
+/* The proxy curl was given or (probably) took from the environment, as set. */
+static const char *proxy_raw(const struct rp_httpc *c)
 {
     static const char *const https_env[] = { "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
     static const char *const http_env[] = { "http_proxy", "all_proxy", "ALL_PROXY" };
@@ -435,6 +528,34 @@ static const char *proxy_name(const struct rp_httpc *c)
             return v;
     }
     return NULL;
+}
+
+/* The same for messages: without its user:password. NULL if none. */
+static const char *proxy_name(const struct rp_httpc *c, char *buf, size_t buflen)
+{
+    const char *raw = proxy_raw(c);
+    if (!raw)
+        return NULL;
+    rp_httpc_strip_userinfo(raw, buf, buflen);
+    return buf;
+}
+
+/* A refused CONNECT; 407 = the proxy wants (other) credentials (tinyproxy
+ * answers wrong ones with 401). */
+static void proxy_refusal(const struct rp_httpc *c, long code, char *err, size_t errlen)
+{
+    char buf[512];
+    const char *proxy = proxy_name(c, buf, sizeof buf), *raw = proxy_raw(c);
+    const char *name = proxy ? proxy : "(from the environment)";
+    bool auth = code == 407 || code == 401, had_user = raw && proxy && strlen(raw) != strlen(proxy);
+    if (auth && had_user)
+        snprintf(err, errlen, "the proxy %s rejected the user:password in its URL to connect to %s (HTTP %ld)", name,
+                 c->u.hostport, code);
+    else if (auth)
+        snprintf(err, errlen, "the proxy %s asks for authentication to connect to %s (HTTP %ld): put user:password "
+                 "in the proxy URL (http://USER:PASSWORD@HOST:PORT)", name, c->u.hostport, code);
+    else
+        snprintf(err, errlen, "the proxy %s refused to connect to %s (HTTP %ld)", name, c->u.hostport, code);
 }
 
 /* The leaf certificate's names as curl's CERTINFO lists them: the subject
@@ -499,14 +620,14 @@ static void cert_detail(struct rp_httpc *c, enum rp_httpc_cause cause, long veri
 static void describe(struct rp_httpc *c, enum rp_httpc_cause cause, const struct rp_httpc_facts *f, char *err,
                      size_t errlen)
 {
-    const char *proxy = proxy_name(c);
+    char buf[512];
+    const char *proxy = proxy_name(c, buf, sizeof buf);
     if (cause == RP_HTTPC_CERT_MISMATCH || cause == RP_HTTPC_CERT_UNTRUSTED) {
         cert_detail(c, cause, f->verify_result, err, errlen);
         return;
     }
     if (cause == RP_HTTPC_PROXY_REFUSED) {
-        snprintf(err, errlen, "the proxy %s refused to connect to %s (HTTP %ld)", proxy ? proxy : "(from the environment)",
-                 c->u.hostport, f->connect_code);
+        proxy_refusal(c, f->connect_code, err, errlen);
         return;
     }
     const char *target = "";
@@ -531,6 +652,64 @@ static void describe(struct rp_httpc *c, enum rp_httpc_cause cause, const struct
              detail[0] ? ": " : "", detail, cause_words[cause].hint);
 }
 
+/* The proxy URL's host and port (curl's defaults: 1080, 443 for https://). */
+static int proxy_hostport(const char *url, char *host, size_t hostlen, unsigned *port)
+{
+    char buf[512];
+    rp_httpc_strip_userinfo(url, buf, sizeof buf);
+    const char *p = buf, *sep = strstr(buf, "://");
+    *port = 1080;
+    if (sep) {
+        if (strncasecmp(buf, "https://", 8) == 0)
+            *port = 443;
+        p = sep + 3;
+    }
+    size_t n;
+    if (*p == '[') {
+        n = strcspn(++p, "]");
+        if (p[n] != ']')
+            return -1;
+    } else {
+        n = strcspn(p, ":/");
+    }
+    if (n == 0 || n >= hostlen)
+        return -1;
+    memcpy(host, p, n);
+    host[n] = '\0';
+    p += n + (p[n] == ']');
+    if (*p == ':') {
+        char *end;
+        unsigned long v = strtoul(p + 1, &end, 10);
+        if (end == p + 1 || v == 0 || v > 65535)
+            return -1;
+        *port = (unsigned)v;
+    }
+    return 0;
+}
+
+bool rp_httpc_failed_at_proxy(const char *proxy_url, long primary_port, const char *server_host, unsigned server_port,
+                              const char *errbuf)
+{
+    char phost[256], needle[300];
+    unsigned pport;
+    if (!proxy_url || !proxy_url[0] || proxy_hostport(proxy_url, phost, sizeof phost, &pport) < 0)
+        return false;
+    /* The port curl last tried (0: not known, which says nothing). */
+    if (primary_port > 0 && primary_port == (long)pport && pport != server_port)
+        return true;
+    /* curl's "Failed to connect to HOST port PORT...": unless the proxy and the
+     * daemon are the same host:port, naming the proxy's tells. */
+    if (pport == server_port && strcasecmp(phost, server_host) == 0)
+        return false;
+    snprintf(needle, sizeof needle, "to %s port %u", phost, pport);
+    for (const char *m = errbuf ? strstr(errbuf, needle) : NULL; m; m = strstr(m + 1, needle)) {
+        char next = m[strlen(needle)];
+        if (next < '0' || next > '9')
+            return true;
+    }
+    return false;
+}
+
 /* Gathers what curl knows about the failed transfer. */
 static void facts_of(struct rp_httpc *c, CURLcode rc, struct rp_httpc_facts *f)
 {
@@ -538,14 +717,15 @@ static void facts_of(struct rp_httpc *c, CURLcode rc, struct rp_httpc_facts *f)
     f->rc = (int)rc;
     f->errbuf = c->errbuf;
     f->body_too_large = c->body.too_large;
+    f->body_nomem = c->body.nomem;
     (void)curl_easy_getinfo(c->h, CURLINFO_HTTP_CONNECTCODE, &f->connect_code);
     (void)curl_easy_getinfo(c->h, CURLINFO_SSL_VERIFYRESULT, &f->verify_result);
     (void)curl_easy_getinfo(c->h, CURLINFO_OS_ERRNO, &f->os_errno);
     (void)curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &f->response_code);
-    /* A failed connect names the host it tried: the proxy's when there is one. */
     long port = 0;
     (void)curl_easy_getinfo(c->h, CURLINFO_PRIMARY_PORT, &port);
-    f->at_proxy = rc == CURLE_COULDNT_CONNECT && proxy_name(c) && (port == 0 || port != (long)c->u.port);
+    f->at_proxy = rc == CURLE_COULDNT_CONNECT &&
+                  rp_httpc_failed_at_proxy(proxy_raw(c), port, c->u.host, c->u.port, c->errbuf);
 }
 
 /* ---- Requests ---- */
@@ -618,6 +798,7 @@ static CURLcode perform(struct rp_httpc *c, const char *method, const char *path
     c->errbuf[0] = '\0';
     c->body.len = 0;
     c->body.too_large = false;
+    c->body.nomem = false;
     CURLcode rc = CURLE_BAD_FUNCTION_ARGUMENT;
     if (set_request(c, method, url, payload, hdrs, request_timeout_ms(c)) == 0)
         rc = curl_easy_perform(c->h);
@@ -628,6 +809,55 @@ static CURLcode perform(struct rp_httpc *c, const char *method, const char *path
     free_headers(hdrs);
     free(payload);
     return rc;
+}
+
+/* Later connections (curl reconnects when the daemon closed the idle one,
+ * rtpprobed does after limits.request_timeout) go to the address the first
+ * one used, not to another host behind round-robin DNS. "-HOST:PORT" first:
+ * libcurl before 7.64 keeps a name already cached and ignores the new entry. */
+static void pin_address(struct rp_httpc *c, const char *ip)
+{
+    struct sockaddr_storage lit;
+    socklen_t len;
+    if (rp_addr_from_ip(c->u.host, 0, &lit, &len) == 0)
+        return; /* an address in --server: nothing is resolved */
+    char drop[300], add[400];
+    snprintf(drop, sizeof drop, "-%s:%u", c->u.host, c->u.port);
+#if LIBCURL_VERSION_NUM >= 0x073900 /* 7.57: [brackets] around an IPv6 address */
+    if (strchr(ip, ':'))
+        snprintf(add, sizeof add, "%s:%u:[%s]", c->u.host, c->u.port, ip);
+    else
+#endif
+        snprintf(add, sizeof add, "%s:%u:%s", c->u.host, c->u.port, ip);
+    struct curl_slist *l = curl_slist_append(NULL, drop), *n = l ? curl_slist_append(l, add) : NULL;
+    if (!n || curl_easy_setopt(c->h, CURLOPT_RESOLVE, n) != CURLE_OK) {
+        curl_slist_free_all(n ? n : l); /* unpinned: curl resolves again, as before */
+        return;
+    }
+    c->pin = n;
+}
+
+const char *rp_httpc_pin(const struct rp_httpc *c)
+{
+    return c->pin && c->pin->next ? c->pin->next->data : NULL;
+}
+
+/* After the first completed request: was it proxied, and where did it go? */
+static void note_connection(struct rp_httpc *c)
+{
+    long connects = 0, connect_code = 0;
+    char *ip = NULL;
+    socklen_t len;
+    if (c->connected || curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK || connects == 0)
+        return;
+    c->connected = true;
+    (void)curl_easy_getinfo(c->h, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+    c->proxied = connect_code != 0;
+    if (c->proxied || curl_easy_getinfo(c->h, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK || !ip ||
+        rp_addr_from_ip(ip, 0, &c->peer, &len) < 0)
+        return;
+    c->have_peer = true;
+    pin_address(c, ip);
 }
 
 static void timed_out(const struct rp_httpc *c, char *err, size_t errlen)
@@ -656,10 +886,18 @@ int rp_httpc_request(struct rp_httpc *c, const char *method, const char *path, j
         struct rp_httpc_facts f;
         facts_of(c, rc, &f);
         describe(c, rp_httpc_classify(&f), &f, err, errlen);
+        rp_httpc_clean_text(err, strlen(err)); /* curl's text, certificate names */
         return -1;
     }
+    note_connection(c);
     long code = 0;
     (void)curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+    if (code < 100 || code > 999) {
+        /* No status line: libcurl before 7.66 takes any bytes as an HTTP/0.9 body. */
+        snprintf(err, errlen, "%s %s: no HTTP status line%s", cause_words[RP_HTTPC_NOT_HTTP].lead, c->u.hostport,
+                 cause_words[RP_HTTPC_NOT_HTTP].hint);
+        return -1;
+    }
     *status = (int)code;
     if (c->body.len > 0)
         *resp = json_loadb(c->body.buf, c->body.len, 0, NULL);
@@ -670,52 +908,112 @@ int rp_httpc_request(struct rp_httpc *c, const char *method, const char *path, j
 
 /* ---- The media host ---- */
 
-/* HOST resolved here: the first address, or the one equal to `used` if any. */
-static int resolve_host(const struct rp_httpc *c, const struct sockaddr_storage *used, struct sockaddr_storage *out,
-                        bool *matched, char *err, size_t errlen)
+/* One lookup of HOST by getaddrinfo_a: glibc's resolver thread writes into
+ * all of it until the lookup ends. */
+struct lookup {
+    struct gaicb    cb;
+    struct addrinfo hints;
+    char            name[256];
+};
+
+static void lookup_free(struct lookup *l)
 {
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG }, *ai;
-    int rc = getaddrinfo(c->u.host, NULL, &hints, &ai);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve %s for the media: %s", c->u.host, gai_strerror(rc));
+    if (l->cb.ar_result)
+        freeaddrinfo(l->cb.ar_result);
+    free(l);
+}
+
+/* A lookup still running when its time is up cannot be freed under the
+ * resolver thread: it is left here, reachable (so no leak report), and freed
+ * by the next abandon once done. The process ends soon after anyway. */
+static void lookup_abandon(struct lookup *l)
+{
+    static struct lookup *left_behind;
+    if (gai_cancel(&l->cb) != EAI_NOTCANCELED) {
+        lookup_free(l);
+        return;
+    }
+    if (left_behind && gai_error(&left_behind->cb) != EAI_INPROGRESS)
+        lookup_free(left_behind);
+    left_behind = l;
+}
+
+/* Waits for the lookup until end_ns (0 = no limit): its gai_error(), or
+ * EAI_INPROGRESS when the time is up. */
+static int lookup_wait(struct lookup *l, uint64_t end_ns)
+{
+    const struct gaicb *list[1] = { &l->cb };
+    for (;;) {
+        int e = gai_error(&l->cb);
+        if (e != EAI_INPROGRESS)
+            return e;
+        uint64_t now = rp_monotonic_ns();
+        if (end_ns && now >= end_ns)
+            return EAI_INPROGRESS;
+        struct timespec ts = { 0, 0 };
+        if (end_ns) {
+            ts.tv_sec = (time_t)((end_ns - now) / NS_PER_S);
+            ts.tv_nsec = (long)((end_ns - now) % NS_PER_S);
+        }
+        (void)gai_suspend(list, 1, end_ns ? &ts : NULL); /* done, timed out or a signal: look again */
+    }
+}
+
+/* Through a proxy: HOST resolved here, its first address, within the time
+ * left (a resolver that does not answer must not outlast --timeout). */
+static int resolve_for_media(const struct rp_httpc *c, struct sockaddr_storage *out, char *err, size_t errlen)
+{
+    uint64_t left = rp_httpc_time_left(c);
+    if (left == UINT64_MAX)
+        left = c->timeout_ms ? (uint64_t)c->timeout_ms * NS_PER_MS : 0;
+    uint64_t end = left ? rp_monotonic_ns() + left : 0;
+    struct lookup *l = calloc(1, sizeof *l);
+    if (!l) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
-    *matched = false;
-    memcpy(out, ai->ai_addr, ai->ai_addrlen);
-    for (struct addrinfo *a = ai; used && a; a = a->ai_next) {
-        if (rp_addr_same_ip(a->ai_addr, (const struct sockaddr *)used)) {
-            memcpy(out, a->ai_addr, a->ai_addrlen);
-            *matched = true;
-            break;
-        }
+    snprintf(l->name, sizeof l->name, "%s", c->u.host);
+    l->hints.ai_socktype = SOCK_STREAM;
+    l->hints.ai_flags = AI_ADDRCONFIG;
+    l->cb.ar_name = l->name;
+    l->cb.ar_request = &l->hints;
+    struct gaicb *list[1] = { &l->cb };
+    int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+    if (rc == 0)
+        rc = lookup_wait(l, end);
+    if (rc == EAI_INPROGRESS) {
+        lookup_abandon(l);
+        snprintf(err, errlen, "timed out resolving %s for the media (the proxy carried the control calls)",
+                 c->u.host);
+        return -1;
     }
-    freeaddrinfo(ai);
-    return 0;
+    if (rc == 0 && l->cb.ar_result && l->cb.ar_result->ai_addrlen <= sizeof *out)
+        memcpy(out, l->cb.ar_result->ai_addr, l->cb.ar_result->ai_addrlen);
+    else
+        snprintf(err, errlen, "cannot resolve %s for the media (the proxy carried the control calls): %s",
+                 c->u.host, rc ? gai_strerror(rc) : "no address");
+    lookup_free(l);
+    return rc == 0 ? 0 : -1;
 }
 
 int rp_httpc_media_host(struct rp_httpc *c, struct sockaddr_storage *out, char *err, size_t errlen)
 {
-    char *ip = NULL;
-    long port = 0, connect_code = 0;
-    struct sockaddr_storage used;
-    socklen_t ulen;
-    (void)curl_easy_getinfo(c->h, CURLINFO_PRIMARY_PORT, &port);
-    (void)curl_easy_getinfo(c->h, CURLINFO_HTTP_CONNECTCODE, &connect_code);
-    bool have = curl_easy_getinfo(c->h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip &&
-                rp_addr_from_ip(ip, 0, &used, &ulen) == 0;
-    /* Direct: curl's peer is the daemon (the CONNECT of a proxy, or another
-     * port than the daemon's, tells a proxy). */
-    bool direct = have && connect_code == 0 && port == (long)c->u.port;
-    bool matched = false;
-    if (!direct || rp_addr_from_ip(c->u.host, 0, out, &ulen) < 0) {
-        if (resolve_host(c, have ? &used : NULL, out, &matched, err, errlen) < 0)
-            return -1;
-        /* A forward proxy on the daemon's port: only a match with HOST's own
-         * addresses says the connection was direct after all. */
-        direct = direct && matched;
+    socklen_t len;
+    if (!c->connected) {
+        snprintf(err, errlen, "no control connection to %s yet", c->u.hostport);
+        return -1;
     }
-    if (direct)
-        memcpy(out, &used, ulen);
+    if (!c->proxied) {
+        /* The address the control connection used: no second lookup that
+         * could block or, behind round-robin DNS, pick another host. */
+        if (!c->have_peer) {
+            snprintf(err, errlen, "libcurl did not tell the address of %s", c->u.hostport);
+            return -1;
+        }
+        memcpy(out, &c->peer, sizeof *out);
+    } else if (rp_addr_from_ip(c->u.host, 0, out, &len) < 0 && resolve_for_media(c, out, err, errlen) < 0) {
+        return -1;
+    }
     (void)rp_addr_set_port((struct sockaddr *)out, 0);
     return 0;
 }

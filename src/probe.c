@@ -26,6 +26,10 @@
  * and after stopping downstream before counting ours: in-flight packets land. */
 #define DRAIN_MIN_NS (250 * NS_PER_MS)
 #define DRAIN_MAX_NS (3000 * NS_PER_MS)
+/* The DELETE after the media gets min(--timeout, this) of its own: it is
+ * best effort (the daemon ends sessions itself) and the run's bound stays
+ * duration + 2 S + 2 s + both drains. */
+#define DELETE_MAX_NS (2000 * NS_PER_MS)
 #define PAYLOAD_LOOP_MS 2000
 /* Priming RTP packets sent when the media port gave no STUN answer. */
 #define PRIME_PACKETS 5
@@ -179,11 +183,13 @@ static void fill_upstream(struct run *r, const json_t *daemon, struct rp_contrac
     size_t whylen = sizeof r->report->host_figures_error;
     /* A rejected document is not used at all, downstream.sent included. */
     if (rp_contract_session_decode(daemon, &doc, why, whylen) < 0) {
+        rp_httpc_clean_text(why, strlen(why)); /* may quote the daemon */
         fprintf(stderr, "rtpprobe: the daemon's final figures break the contract (%s): upstream is not measured "
                         "and there is no verdict (is it another rtpprobed version?)\n", why);
         return;
     }
     if (rp_contract_session_consistent(&doc, &truth, why, whylen) < 0) {
+        rp_httpc_clean_text(why, strlen(why));
         fprintf(stderr, "rtpprobe: the daemon's final figures contradict themselves (%s): upstream is not "
                         "measured and there is no verdict\n", why);
         return;
@@ -264,6 +270,8 @@ static int check_created(const struct run *r, const struct rp_contract_created *
                  o->srtp ? " for " : "", o->srtp ? rp_srtp_suite_name(o->srtp_suite) : "");
         return -1;
     }
+    /* Defensive only: the contract's decoder takes 6000 and up (an Opus rate),
+     * and the stream cannot be built for 0. */
     if (c->bitrate_bps == 0) {
         snprintf(err, errlen, "the daemon's answer breaks the contract (bitrate_bps 0)");
         return -1;
@@ -274,6 +282,16 @@ static int check_created(const struct run *r, const struct rp_contract_created *
         return -1;
     }
     return 0;
+}
+
+/* Exactly RP_CONTRACT_ID_LEN lowercase hex digits, as the contract has it. */
+static bool valid_session_id(const char *id)
+{
+    size_t n = 0;
+    for (; id && id[n]; n++)
+        if (!((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
+            return false;
+    return id && n == RP_CONTRACT_ID_LEN;
 }
 
 static int open_session(struct run *r, char *err, size_t errlen)
@@ -297,6 +315,11 @@ static int open_session(struct run *r, char *err, size_t errlen)
         refused(r, "/v1/sessions", status, resp, err, errlen);
     } else if (rp_contract_created_decode(resp, &r->created, why, sizeof why) < 0) {
         snprintf(err, errlen, "the daemon's answer breaks the contract (%s): is it another rtpprobed version?", why);
+        /* A session may exist all the same: delete it (within the setup
+         * deadline) if its id is one that can go into a path. */
+        const char *id = json_string_value(json_object_get(resp, "id"));
+        if (valid_session_id(id))
+            snprintf(r->session_path, sizeof r->session_path, "/v1/sessions/%s", id);
     } else {
         /* From here on the session exists: it is deleted at the end whatever happens. */
         snprintf(r->session_path, sizeof r->session_path, "/v1/sessions/%s", r->created.id);
@@ -459,6 +482,10 @@ static int announce(struct run *r, char *err, size_t errlen)
     int status;
     int rc = rp_httpc_request(r->http, "PATCH", r->session_path, patch, &status, &resp, err, errlen);
     json_decref(patch);
+    if (rc == 0 && status == 404 && !daemon_error_body(resp)) {
+        refused(r, r->session_path, status, resp, err, errlen); /* the URL path hint */
+        rc = -1;
+    }
     json_decref(resp);
     if (rc < 0)
         return -1;
@@ -533,7 +560,7 @@ static void describe_session(struct run *r)
     rep->jitter_buffer_ms = o->jitter_buffer_ms;
 }
 
-/* Teardown (PATCH stop, DELETE) gets a fresh --timeout of its own. */
+/* The PATCH stop gets a fresh --timeout of its own. */
 static void start_teardown(struct run *r)
 {
     r->phase = PHASE_TEARDOWN;
@@ -591,14 +618,18 @@ static int measure(struct run *r, char *err, size_t errlen)
     return 0;
 }
 
-/* Deletes the session unless kept. After a failed setup only with the time
- * left before the setup deadline: the daemon ends abandoned sessions itself. */
+/* Deletes the session unless kept. After the media with a deadline of its
+ * own (the drain after the stop cannot eat it); after a failed setup only
+ * with the time left before the setup deadline: the daemon ends abandoned
+ * sessions itself. */
 static void delete_session(struct run *r)
 {
     if (!r->session_path[0] || r->opts->keep_session)
         return;
-    if (r->phase == PHASE_MEDIA)
-        start_teardown(r);
+    if (r->phase != PHASE_SETUP) {
+        uint64_t s = (uint64_t)r->opts->timeout_s * NS_PER_S;
+        rp_httpc_set_deadline(r->http, rp_monotonic_ns() + (s < DELETE_MAX_NS ? s : DELETE_MAX_NS));
+    }
     if (rp_httpc_time_left(r->http) == 0)
         return;
     char derr[256];
@@ -625,5 +656,9 @@ int rp_probe_run(const struct rp_probe_opts *o, struct rp_report *rep, char *err
         delete_session(&r);
     }
     teardown(&r);
+    /* The daemon's {"error": ...} and the like are in there: no terminal
+     * escapes from a hostile server (cli.c cleans again where it prints). */
+    if (rc < 0)
+        rp_httpc_clean_text(err, strlen(err));
     return rc;
 }

@@ -13,7 +13,7 @@
 #       chunking, not HTTP, CR LF in the id, 5000-digit id, out-of-range
 #       numbers, bitrate 0, nginx's 404, certificate name mismatch, untrusted
 #       certificate, refused port, PATCH peer or stop never answered; each: exit
-#       3 within --timeout + 1 s (setup) or duration + 2 x --timeout + 3 s
+#       3 within --timeout + 1 s (setup) or duration + 2 x --timeout + min(--timeout, 2 s) + 6 s
 #       (teardown), one line naming the cause, no sanitizer report. A good
 #       session on ONE kept-alive connection; received > sent is unmeasured,
 #       never negative; -v redacts the token
@@ -148,7 +148,9 @@ hostile() {
 }
 
 echo "== 14. the probe against a hostile control server (--timeout $TO, --duration $DUR)"
-SETUP=$((TO + 1)) ALL=$((DUR + 2 * TO + 3))
+# The bound rtpprobe(1) --timeout states: setup S, duration, drain <= 3 s,
+# PATCH stop S, drain <= 3 s, DELETE min(S, 2 s).
+SETUP=$((TO + 1)) ALL=$((DUR + 2 * TO + (TO < 2 ? TO : 2) + 6))
 hostile trickle "$SETUP" "timed out"
 hostile never "$SETUP" "timed out"
 hostile stall "$SETUP" "timed out"

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -930,6 +931,7 @@ static json_t *mode_replay(const struct opts *o)
     }
     fclose(tf);
     token[strcspn(token, "\r\n")] = '\0';
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* httpc needs it; once per process is enough, more is harmless */
     struct rp_httpc_opts ho = { .token = token, .insecure = true, .timeout_ms = 5000 };
     struct rp_httpc *h = rp_httpc_new(o->url, &ho, err, sizeof err);
     if (!h)

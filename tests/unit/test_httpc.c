@@ -44,6 +44,9 @@ static void test_classify_connection_failures(void **state)
     assert_int_equal(classify(CURLE_GOT_NOTHING, 0, 0, 0, false, ""), RP_HTTPC_CLOSED);
     assert_int_equal(classify(CURLE_SEND_ERROR, 0, 0, EPIPE, false, ""), RP_HTTPC_CLOSED);
     assert_int_equal(classify(CURLE_OUT_OF_MEMORY, 0, 0, 0, false, ""), RP_HTTPC_NOMEM);
+    /* Our write callback's realloc failed: curl says only "write error". */
+    struct rp_httpc_facts wr = { .rc = CURLE_WRITE_ERROR, .response_code = 201, .body_nomem = true, .errbuf = "" };
+    assert_int_equal(rp_httpc_classify(&wr), RP_HTTPC_NOMEM);
     /* After a status line: a header over curl's 100 KB line limit. */
     struct rp_httpc_facts big = { .rc = CURLE_OUT_OF_MEMORY, .response_code = 201, .errbuf = "" };
     assert_int_equal(rp_httpc_classify(&big), RP_HTTPC_NOT_HTTP);
@@ -62,6 +65,33 @@ static void test_classify_proxy_failures(void **state)
     assert_int_equal(classify(CURLE_COULDNT_CONNECT, 502, 0, 0, true, ""), RP_HTTPC_PROXY_REFUSED);
     /* A CONNECT that worked says nothing about a later failure. */
     assert_int_equal(classify(CURLE_OPERATION_TIMEDOUT, 200, 0, 0, false, ""), RP_HTTPC_TIMEOUT);
+}
+
+static void test_failed_connect_is_at_the_proxy_only_by_facts(void **state)
+{
+    (void)state;
+    const char *px = "http://alice:pw@proxy.corp:3128";
+    /* curl tried the proxy's port. */
+    assert_true(rp_httpc_failed_at_proxy(px, 3128, "daemon.example", 8743, ""));
+    /* Port not known: only curl's text can tell. */
+    assert_false(rp_httpc_failed_at_proxy(px, 0, "daemon.example", 8743, ""));
+    assert_true(rp_httpc_failed_at_proxy(px, 0, "daemon.example", 8743,
+                                         "Failed to connect to proxy.corp port 3128 after 0 ms: Connection refused"));
+    /* no_proxy sent it straight to the daemon: its refusal is the daemon's. */
+    assert_false(rp_httpc_failed_at_proxy(px, 8743, "daemon.example", 8743,
+                                          "Failed to connect to daemon.example port 8743 after 0 ms: Connection refused"));
+    assert_false(rp_httpc_failed_at_proxy(px, 0, "daemon.example", 8743,
+                                          "Failed to connect to proxy.corp port 31280 after 0 ms"));
+    /* No proxy at all, default ports, brackets. */
+    assert_false(rp_httpc_failed_at_proxy(NULL, 3128, "d", 8743, ""));
+    assert_false(rp_httpc_failed_at_proxy("", 3128, "d", 8743, ""));
+    assert_true(rp_httpc_failed_at_proxy("proxy.corp", 1080, "d", 8743, ""));
+    assert_true(rp_httpc_failed_at_proxy("https://proxy.corp", 443, "d", 8743, ""));
+    assert_true(rp_httpc_failed_at_proxy("http://[fd00::1]:3128", 0, "d", 8743,
+                                         "Failed to connect to fd00::1 port 3128 after 1 ms: No route to host"));
+    /* Proxy and daemon on the same port: the port alone says nothing. */
+    assert_false(rp_httpc_failed_at_proxy("http://p:443", 443, "d", 443, ""));
+    assert_true(rp_httpc_failed_at_proxy("http://p:443", 443, "d", 443, "Failed to connect to p port 443 after 3 ms"));
 }
 
 static void test_classify_certificates(void **state)
@@ -201,9 +231,65 @@ static void test_redaction_leaves_other_lines_and_bounds(void **state)
     assert_int_equal(rp_httpc_redact_line(line, strlen(line), out, 0), 0);
 }
 
+static void test_proxy_credentials_are_cut_from_urls(void **state)
+{
+    (void)state;
+    char out[128], tiny[8];
+    rp_httpc_strip_userinfo("http://user:pa@ss@proxy.corp:3128/x", out, sizeof out);
+    assert_string_equal(out, "http://proxy.corp:3128/x");
+    rp_httpc_strip_userinfo("user:secret@10.0.0.1:3128", out, sizeof out);
+    assert_string_equal(out, "10.0.0.1:3128");
+    rp_httpc_strip_userinfo("http://[::1]:3128", out, sizeof out);
+    assert_string_equal(out, "http://[::1]:3128");
+    /* An '@' after the authority is not a user's. */
+    rp_httpc_strip_userinfo("http://proxy:3128/a@b", out, sizeof out);
+    assert_string_equal(out, "http://proxy:3128/a@b");
+    size_t n = rp_httpc_strip_userinfo("http://u:p@h:1", tiny, sizeof tiny);
+    assert_int_equal(n, strlen(tiny));
+    assert_null(strstr(tiny, "p@"));
+    assert_int_equal(rp_httpc_strip_userinfo("x", out, 0), 0);
+}
+
+static void test_redaction_hides_proxy_credentials_in_curls_text(void **state)
+{
+    (void)state;
+    char out[256];
+    const char *line = "Uses proxy env variable https_proxy == 'http://alice:s3cr3t@proxy.corp:3128'";
+    rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    assert_string_equal(out, "Uses proxy env variable https_proxy == 'http://[redacted]@proxy.corp:3128'");
+    line = "Uses proxy env variable HTTPS_PROXY == 'alice:s3cr3t@proxy.corp:3128'";
+    rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    assert_string_equal(out, "Uses proxy env variable HTTPS_PROXY == '[redacted]@proxy.corp:3128'");
+    line = "Proxy-Authorization: Basic YWxpY2U6czNjcjN0";
+    rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    assert_string_equal(out, "Proxy-Authorization: Basic [redacted]");
+    /* Not credentials: left alone. */
+    line = "Link: <http://h/a@b>; x=mail@example.org";
+    rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    assert_string_equal(out, line);
+}
+
+static void test_control_characters_from_the_server_become_question_marks(void **state)
+{
+    (void)state;
+    char s[] = "HTTP 403: \x1b]0;owned\x07 \x1b[2J\r\nX\x7f\t\xc3\xa9";
+    size_t len = sizeof s - 1;
+    assert_int_equal(rp_httpc_clean_text(s, len), 7);
+    assert_string_equal(s, "HTTP 403: ?]0;owned? ?[2J??X??\xc3\xa9"); /* UTF-8 stays */
+    char nul[] = { 'a', '\0', 'b', '\0' };
+    assert_int_equal(rp_httpc_clean_text(nul, 3), 1);
+    assert_string_equal(nul, "a?b");
+    /* The trace's lines go through the redaction, then the cleaning. */
+    char out[64];
+    const char *line = "X-Evil: \x1b[31mred";
+    size_t n = rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    rp_httpc_clean_text(out, n);
+    assert_string_equal(out, "X-Evil: ?[31mred");
+}
+
 /* ---- real requests: a plain HTTP server thread on an ephemeral port ---- */
 
-enum srv_mode { SRV_OK_KEEPALIVE, SRV_SILENT, SRV_BAD_CHUNK, SRV_HUGE_BODY, SRV_NOT_HTTP };
+enum srv_mode { SRV_OK_KEEPALIVE, SRV_CLOSE_AFTER, SRV_SILENT, SRV_BAD_CHUNK, SRV_HUGE_BODY, SRV_NOT_HTTP };
 
 struct srv {
     int lfd;
@@ -254,6 +340,11 @@ static void serve_conn(struct srv *s, int fd)
             return;
         } else if (s->mode == SRV_OK_KEEPALIVE) {
             write_all(fd, ok, sizeof ok - 1);
+        } else if (s->mode == SRV_CLOSE_AFTER) {
+            /* Kept alive by its headers, closed after each answer: as
+             * rtpprobed closes an idle connection. */
+            write_all(fd, ok, sizeof ok - 1);
+            return;
         } else if (s->mode == SRV_BAD_CHUNK) {
             const char r[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n";
             write_all(fd, r, sizeof r - 1);
@@ -286,18 +377,33 @@ static void *srv_main(void *arg)
     }
 }
 
-static void srv_start(struct srv *s, enum srv_mode mode)
+/* On ::1 or 127.0.0.1 at `port` (0 = any); -1 if it cannot bind. */
+static int srv_start_on(struct srv *s, enum srv_mode mode, int family, uint16_t port)
 {
     memset(s, 0, sizeof *s);
     s->mode = mode;
-    s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t sl = sizeof sin;
-    assert_int_equal(bind(s->lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+    s->lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    struct sockaddr *sa = family == AF_INET6 ? (struct sockaddr *)&sin6 : (struct sockaddr *)&sin;
+    socklen_t sl = family == AF_INET6 ? sizeof sin6 : sizeof sin;
+    int one = 1;
+    (void)setsockopt(s->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (s->lfd < 0 || bind(s->lfd, sa, sl) < 0) {
+        if (s->lfd >= 0)
+            close(s->lfd);
+        return -1;
+    }
     assert_int_equal(listen(s->lfd, 4), 0);
-    assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&sin, &sl), 0);
-    s->port = ntohs(sin.sin_port);
+    assert_int_equal(getsockname(s->lfd, sa, &sl), 0);
+    s->port = ntohs(family == AF_INET6 ? sin6.sin6_port : sin.sin_port);
     assert_int_equal(pthread_create(&s->thread, NULL, srv_main, s), 0);
+    return 0;
+}
+
+static void srv_start(struct srv *s, enum srv_mode mode)
+{
+    assert_int_equal(srv_start_on(s, mode, AF_INET, 0), 0);
 }
 
 static void srv_stop(struct srv *s)
@@ -339,11 +445,54 @@ static void test_requests_reuse_one_connection(void **state)
     assert_int_equal(rp_httpc_media_host(c, &media, err, sizeof err), 0);
     assert_int_equal(media.ss_family, AF_INET);
     assert_int_equal(ntohl(((struct sockaddr_in *)&media)->sin_addr.s_addr), INADDR_LOOPBACK);
+    assert_null(rp_httpc_pin(c)); /* an address in --server: nothing to pin */
     json_decref(body);
     rp_httpc_free(c);
     srv_stop(&s);
     assert_int_equal(s.requests, 4);
     assert_int_equal(s.accepted, 1);
+}
+
+/* The daemon closes the idle connection; curl reconnects, and must go to the
+ * address it used first, not to another one of the name (here: "localhost"
+ * is 127.0.0.1 where the daemon is, and ::1 where another server comes up
+ * after the first request, which curl would try first). */
+static void test_reconnect_is_pinned_to_the_first_address(void **state)
+{
+    (void)state;
+    struct srv a, b;
+    srv_start(&a, SRV_CLOSE_AFTER);
+    char url[128], err[512];
+    snprintf(url, sizeof url, "http://localhost:%u", a.port);
+    struct rp_httpc_opts o = { .token = "t0ken", .proxy = "", .timeout_ms = 5000 };
+    struct rp_httpc *c = rp_httpc_new(url, &o, err, sizeof err);
+    assert_non_null(c);
+    int status;
+    json_t *resp;
+    assert_int_equal(rp_httpc_request(c, "POST", "/v1/sessions", NULL, &status, &resp, err, sizeof err), 0);
+    json_decref(resp);
+    struct sockaddr_storage media;
+    assert_int_equal(rp_httpc_media_host(c, &media, err, sizeof err), 0);
+    assert_int_equal(media.ss_family, AF_INET);
+    assert_int_equal(ntohl(((struct sockaddr_in *)&media)->sin_addr.s_addr), INADDR_LOOPBACK);
+    char pin[300];
+    snprintf(pin, sizeof pin, "localhost:%u:127.0.0.1", a.port);
+    assert_non_null(rp_httpc_pin(c));
+    assert_string_equal(rp_httpc_pin(c), pin);
+    /* Where "localhost" is not ::1 too (/etc/hosts), this part proves nothing more. */
+    bool other = srv_start_on(&b, SRV_OK_KEEPALIVE, AF_INET6, a.port) == 0;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(rp_httpc_request(c, "PATCH", "/v1/sessions/x", NULL, &status, &resp, err, sizeof err), 0);
+        json_decref(resp);
+    }
+    rp_httpc_free(c);
+    srv_stop(&a);
+    if (other) {
+        srv_stop(&b);
+        assert_int_equal(b.accepted, 0);
+    }
+    assert_int_equal(a.requests, 3);
+    assert_int_equal(a.accepted, 3);
 }
 
 /* Runs one request against a server in `mode`; returns how long it took, the message in err. */
@@ -455,6 +604,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify_connection_failures),
         cmocka_unit_test(test_classify_proxy_failures),
+        cmocka_unit_test(test_failed_connect_is_at_the_proxy_only_by_facts),
         cmocka_unit_test(test_classify_certificates),
         cmocka_unit_test(test_classify_bad_answers),
         cmocka_unit_test(test_cause_names_carry_the_documented_words),
@@ -462,7 +612,11 @@ int main(void)
         cmocka_unit_test(test_url_rejects_what_no_request_can_be_built_from),
         cmocka_unit_test(test_redaction_hides_the_token_keeps_the_scheme),
         cmocka_unit_test(test_redaction_leaves_other_lines_and_bounds),
+        cmocka_unit_test(test_proxy_credentials_are_cut_from_urls),
+        cmocka_unit_test(test_control_characters_from_the_server_become_question_marks),
+        cmocka_unit_test(test_redaction_hides_proxy_credentials_in_curls_text),
         cmocka_unit_test(test_requests_reuse_one_connection),
+        cmocka_unit_test(test_reconnect_is_pinned_to_the_first_address),
         cmocka_unit_test(test_deadline_ends_a_silent_server),
         cmocka_unit_test(test_no_time_left_fails_at_once),
         cmocka_unit_test(test_bad_answers_are_named),
