@@ -987,13 +987,14 @@ static int resolve_for_media(const struct rp_httpc *c, struct sockaddr_storage *
                  c->u.host);
         return -1;
     }
-    if (rc == 0 && l->cb.ar_result && l->cb.ar_result->ai_addrlen <= sizeof *out)
+    bool found = rc == 0 && l->cb.ar_result && l->cb.ar_result->ai_addrlen <= sizeof *out;
+    if (found)
         memcpy(out, l->cb.ar_result->ai_addr, l->cb.ar_result->ai_addrlen);
     else
         snprintf(err, errlen, "cannot resolve %s for the media (the proxy carried the control calls): %s",
                  c->u.host, rc ? gai_strerror(rc) : "no address");
     lookup_free(l);
-    return rc == 0 ? 0 : -1;
+    return found ? 0 : -1;
 }
 
 int rp_httpc_media_host(struct rp_httpc *c, struct sockaddr_storage *out, char *err, size_t errlen)
