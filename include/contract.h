@@ -20,6 +20,9 @@
 
 #define RP_CONTRACT_ID_LEN 32 /* hex chars of a session id */
 
+/* 32 lowercase hex digits: the daemon's form, safe in a request line (NULL: false). */
+bool rp_contract_id_valid(const char *id);
+
 /* The upstream direction as the daemon measured it. rx.expected, first and
  * last arrival are not part of the contract (the probe knows what it sent). */
 struct rp_contract_up {
@@ -106,12 +109,13 @@ struct rp_contract_truth {
     uint64_t    up_sent;        /* upstream packets the probe sent */
     uint64_t    down_received;  /* authentic downstream packets it received (no duplicates) */
     uint64_t    down_sent_seen; /* the highest "sent so far" count they carried */
-    uint64_t    down_budget;    /* most downstream packets the session may send (rp_session_down_budget) */
+    uint64_t    down_budget;    /* most downstream packets the session may send (rp_contract_down_budget) */
 };
-/* A decoded document that contradicts itself or the probe (more upstream
- * received than sent, fewer downstream sent than received, another session):
- * or claims more downstream than the session may send, or fewer than its own
- * packets counted: -1 with the contradiction in err; its figures must not be used. */
+/* A decoded document that contradicts itself or the probe: another session's
+ * id, more upstream received than sent (or than accepted), fewer downstream
+ * sent than the probe received or than its packets counted, more downstream
+ * sent than the session may send. -1 with the contradiction in err: its
+ * figures must not be used. */
 int rp_contract_session_consistent(const struct rp_contract_session *s, const struct rp_contract_truth *t, char *err,
                                    size_t errlen);
 int rp_contract_created_decode(const struct json_t *j, struct rp_contract_created *out, char *err, size_t errlen);

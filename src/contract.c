@@ -412,12 +412,15 @@ uint64_t rp_contract_down_budget(unsigned duration_s, unsigned ptime_ms)
     return ptime_ms ? ((uint64_t)duration_s * 1000 + DOWN_SLACK_MS) / ptime_ms : 0;
 }
 
+bool rp_contract_id_valid(const char *id)
+{
+    return id && strlen(id) == RP_CONTRACT_ID_LEN && strspn(id, "0123456789abcdef") == RP_CONTRACT_ID_LEN;
+}
+
 /* The id goes into later request lines: only the daemon's own form. */
 static int check_id(const char *id, char *err, size_t errlen)
 {
-    if (strlen(id) != RP_CONTRACT_ID_LEN || strspn(id, "0123456789abcdef") != RP_CONTRACT_ID_LEN)
-        return bad(err, errlen, "id", "not a session id (32 lowercase hex digits)");
-    return 0;
+    return rp_contract_id_valid(id) ? 0 : bad(err, errlen, "id", "not a session id (32 lowercase hex digits)");
 }
 
 int rp_contract_session_decode(const json_t *j, struct rp_contract_session *out, char *err, size_t errlen)
@@ -444,8 +447,8 @@ int rp_contract_session_consistent(const struct rp_contract_session *s, const st
                  s->down.sent, s->down.sent < t->down_received ? t->down_received : t->down_sent_seen,
                  s->down.sent < t->down_received ? "received" : "saw counted in them");
     else if (s->down.sent > t->down_budget)
-        snprintf(err, errlen, "downstream.sent %" PRIu64 " is more than the %" PRIu64 " packets a session of %u s "
-                 "at %u ms may send", s->down.sent, t->down_budget, s->duration_s, s->ptime_ms);
+        snprintf(err, errlen, "downstream.sent %" PRIu64 " is more than the %" PRIu64 " packets the session may send",
+                 s->down.sent, t->down_budget);
     else
         return 0;
     return -1;

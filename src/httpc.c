@@ -278,7 +278,11 @@ static size_t redact_userinfo(const char *line, size_t len, char *out, size_t ou
     size_t w = 0, from = 0;
     for (size_t i = 0; i <= len && w + 1 < outlen; i++) {
         size_t start = i < len && line[i] == '@' ? userinfo_start(line, i) : SIZE_MAX;
-        if (i < len && (start == SIZE_MAX || start < from))
+        if (i < len && start != SIZE_MAX && start < from) {
+            from = i; /* a later '@' of the password redacted already ("u:pa@ss@host") */
+            continue;
+        }
+        if (i < len && start == SIZE_MAX)
             continue;
         size_t upto = i < len ? start : len;
         size_t n = upto - from < outlen - 1 - w ? upto - from : outlen - 1 - w;
@@ -417,7 +421,8 @@ static int set_fixed_options(struct rp_httpc *c, bool verbose)
     if (c->proxy)
         bad |= curl_easy_setopt(h, CURLOPT_PROXY, c->proxy);
     /* A CONNECT tunnel for http:// too: a forward proxy would see the request,
-     * token included. So "proxied" is exactly "a CONNECT was answered". */
+     * token included. An HTTP proxy then answers a CONNECT; a SOCKS one (from
+     * all_proxy) does not, but curl's peer port is then the proxy's. */
     bad |= curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
     bad |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RP_HTTPC_MAX_BODY);
     bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
@@ -845,14 +850,15 @@ const char *rp_httpc_pin(const struct rp_httpc *c)
 /* After the first completed request: was it proxied, and where did it go? */
 static void note_connection(struct rp_httpc *c)
 {
-    long connects = 0, connect_code = 0;
+    long connects = 0, connect_code = 0, port = 0;
     char *ip = NULL;
     socklen_t len;
     if (c->connected || curl_easy_getinfo(c->h, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK || connects == 0)
         return;
     c->connected = true;
     (void)curl_easy_getinfo(c->h, CURLINFO_HTTP_CONNECTCODE, &connect_code);
-    c->proxied = connect_code != 0;
+    (void)curl_easy_getinfo(c->h, CURLINFO_PRIMARY_PORT, &port);
+    c->proxied = connect_code != 0 || port != (long)c->u.port;
     if (c->proxied || curl_easy_getinfo(c->h, CURLINFO_PRIMARY_IP, &ip) != CURLE_OK || !ip ||
         rp_addr_from_ip(ip, 0, &c->peer, &len) < 0)
         return;
@@ -924,8 +930,11 @@ static void lookup_free(struct lookup *l)
 }
 
 /* A lookup still running when its time is up cannot be freed under the
- * resolver thread: it is left here, reachable (so no leak report), and freed
- * by the next abandon once done. The process ends soon after anyway. */
+ * resolver thread, and outlives its only owner. This static is the one
+ * deliberate exception to "no globals outside the daemon's top level": an
+ * anchor that keeps it reachable (no leak report) until the process ends,
+ * which it does soon after (there is one media lookup per run). A second
+ * abandon frees the first once that one is done. */
 static void lookup_abandon(struct lookup *l)
 {
     static struct lookup *left_behind;
@@ -964,6 +973,11 @@ static int lookup_wait(struct lookup *l, uint64_t end_ns)
 static int resolve_for_media(const struct rp_httpc *c, struct sockaddr_storage *out, char *err, size_t errlen)
 {
     uint64_t left = rp_httpc_time_left(c);
+    if (left == 0) { /* the deadline has passed: no wait at all, not an unbounded one */
+        snprintf(err, errlen, "timed out resolving %s for the media (the proxy carried the control calls)",
+                 c->u.host);
+        return -1;
+    }
     if (left == UINT64_MAX)
         left = c->timeout_ms ? (uint64_t)c->timeout_ms * NS_PER_MS : 0;
     uint64_t end = left ? rp_monotonic_ns() + left : 0;

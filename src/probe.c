@@ -28,7 +28,7 @@
 #define DRAIN_MAX_NS (3000 * NS_PER_MS)
 /* The DELETE after the media gets min(--timeout, this) of its own: it is
  * best effort (the daemon ends sessions itself) and the run's bound stays
- * duration + 2 S + 2 s + both drains. */
+ * duration + 2 S + min(S, 2 s) + both drains. */
 #define DELETE_MAX_NS (2000 * NS_PER_MS)
 #define PAYLOAD_LOOP_MS 2000
 /* Priming RTP packets sent when the media port gave no STUN answer. */
@@ -284,16 +284,6 @@ static int check_created(const struct run *r, const struct rp_contract_created *
     return 0;
 }
 
-/* Exactly RP_CONTRACT_ID_LEN lowercase hex digits, as the contract has it. */
-static bool valid_session_id(const char *id)
-{
-    size_t n = 0;
-    for (; id && id[n]; n++)
-        if (!((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
-            return false;
-    return id && n == RP_CONTRACT_ID_LEN;
-}
-
 static int open_session(struct run *r, char *err, size_t errlen)
 {
     const struct rp_probe_opts *o = r->opts;
@@ -318,7 +308,7 @@ static int open_session(struct run *r, char *err, size_t errlen)
         /* A session may exist all the same: delete it (within the setup
          * deadline) if its id is one that can go into a path. */
         const char *id = json_string_value(json_object_get(resp, "id"));
-        if (valid_session_id(id))
+        if (rp_contract_id_valid(id))
             snprintf(r->session_path, sizeof r->session_path, "/v1/sessions/%s", id);
     } else {
         /* From here on the session exists: it is deleted at the end whatever happens. */

@@ -20,9 +20,11 @@
 
 #include "contract.h"
 
-/* The session of the docs/control-api.md examples, 150 packets up, 51 down. */
+/* The session of the docs/control-api.md examples (30 s at 20 ms), 150
+ * packets up, 51 down; the budget is rp_contract_down_budget(30, 20). */
 static const struct rp_contract_truth truth = {
     .id = "c6bcaa90775c902ff8f653567e41ad66", .up_sent = 150, .down_received = 51,
+    .down_sent_seen = 51, .down_budget = 1750,
 };
 
 /* The session document's figures in ms or percent: the encoder writes them
@@ -119,7 +121,7 @@ static void check_consistent(const struct rp_contract_session *s)
         return;
     }
     if (strcmp(s->id, truth.id) != 0 || s->up.rx.received > truth.up_sent || s->up.rx.received > s->up.accepted ||
-        s->down.sent < truth.down_received)
+        s->down.sent < truth.down_received || s->down.sent < truth.down_sent_seen || s->down.sent > truth.down_budget)
         fail("a contradiction passed as consistent", NULL);
 }
 

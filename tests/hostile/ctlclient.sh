@@ -19,7 +19,8 @@
 #       never negative; -v redacts the token
 #  15. --token-file: a directory, an unreadable file (as nobody), a file others
 #      can read (warning, the run goes on)
-#  16. HTTP CONNECT proxy (tinyproxy) to a real rtpprobed in a network namespace:
+#  16. HTTP CONNECT proxy (tinyproxy) to a real rtpprobed in a network namespace
+#      (also one that wants a user: 407, then user:password in the URL, never shown):
 #      https_proxy, --proxy over the environment, no_proxy, a refusing proxy, an
 #      unreachable one; ground truth from tinyproxy's log and nftables counters
 #      of the SYNs to the daemon by socket owner (the proxy runs as nobody)
@@ -176,6 +177,23 @@ fake_start nginx404 && {
     line=$(head -n 1 "$WORK/nginx404-nagios.out")
     nagios_ok() { [ "$RC" = 3 ] && grep -qiE '^RTPPROBE UNKNOWN - .*path' "$WORK/nginx404-nagios.out" && [ "$(wc -l < "$WORK/nginx404-nagios.out")" = 1 ]; }
     check "nginx404 --nagios: exit $RC, stdout '${line:0:160}'" nagios_ok
+    fake_stop
+}
+# The daemon's error text is the server's: no escape, no second line, no '|'
+# before Nagios perfdata may come through.
+fake_start escape && {
+    # shellcheck disable=SC2046
+    probe escape $(FARGS)
+    # shellcheck disable=SC2046
+    probe escape-nagios $(FARGS) --nagios
+    clean_ok() {
+        ! grep -q $'\x1b' "$WORK/escape.err" "$WORK/escape-nagios.out" &&
+            [ "$(wc -l < "$WORK/escape-nagios.out")" = 1 ] &&
+            grep -q '^RTPPROBE UNKNOWN - .*no?\[2J?\]0;owned???RTPPROBE OK - fine / up_loss=0%' "$WORK/escape-nagios.out" &&
+            [ "$(msglines "$WORK/escape.err" | wc -l)" = 1 ] && [ "$RC" = 3 ]
+    }
+    check "escape (ESC, BEL, CR LF, '|' in the daemon's error): one clean line each: $(msglines "$WORK/escape.err" | head -n 1 | cut -c 1-120 | cat -v); nagios: $(head -n 1 "$WORK/escape-nagios.out" | cut -c 1-120 | cat -v)" \
+        clean_ok
     fake_stop
 }
 # The certificate names other.test and 198.18.9.9; its CA (itself) is given.
@@ -336,9 +354,10 @@ DARGS=(--timeout "$(targ $TO)" --duration "$DUR" --stun none --cacert "$WORK/cer
 
 # ---------------------------------------------------------------- 16. proxy
 echo "== 16. HTTP CONNECT proxy (tinyproxy) to rtpprobed at 198.18.77.1:${CTL:-?} (namespace $NS)"
-# proxy_start NAME PORT CONNECTPORT: a tinyproxy in the foreground (-d) as nobody.
+# proxy_start NAME PORT CONNECTPORT [LINE]: a tinyproxy in the foreground (-d)
+# as nobody; LINE is one more line of its configuration.
 proxy_start() {
-    local name=$1 port=$2 allow=$3 dir=$WORK/$1
+    local name=$1 port=$2 allow=$3 extra=${4:-} dir=$WORK/$1
     mkdir -p "$dir" && chown nobody "$dir"
     cat > "$dir/conf" <<EOF
 User nobody
@@ -352,6 +371,7 @@ PidFile "$dir/pid"
 MaxClients 20
 Allow 127.0.0.1
 ConnectPort $allow
+$extra
 EOF
     tinyproxy -d -c "$dir/conf" > "$dir/stdout" 2>&1 &
     PPID_LAST=$!
@@ -435,7 +455,21 @@ EOF
         check "no_proxy=198.18.77.1 (https_proxy the refusing one): $(summary proxy-noproxy); $(( $(connects proxy-no) - c0 )) CONNECT at the proxy; $(truth)" \
             direct_ok
 
-        dead=$(rp_free_port $((P2 + 1)))
+        # A proxy that wants a user: without one the message says so; with it
+        # the run goes through, and the password shows nowhere, not even in -v.
+        P3=$(rp_free_port $((P2 + 1)))
+        if proxy_start proxy-auth "$P3" "$CTL" "BasicAuth alice s3cr3t"; then
+            probe proxy-noauth --proxy "http://127.0.0.1:$P3" --server "https://198.18.77.1:$CTL" "${DARGS[@]}"
+            expect_fail proxy-noauth "a proxy that wants a user (tinyproxy BasicAuth)" "$SETUP" "asks for authentication" "user:password"
+            nreset; c0=$(connects proxy-auth)
+            probe proxy-authok -v --proxy "http://alice:s3cr3t@127.0.0.1:$P3" --server "https://198.18.77.1:$CTL" "${DARGS[@]}"
+            auth_ok() { report_ok proxy-authok && [ $(( $(connects proxy-auth) - c0 )) -ge 1 ] && viaproxy_only &&
+                        ! grep -q s3cr3t "$WORK/proxy-authok.err" "$WORK/proxy-authok.out"; }
+            check "--proxy http://alice:s3cr3t@...: $(summary proxy-authok); $(( $(connects proxy-auth) - c0 )) CONNECT logged; the password $(grep -c s3cr3t "$WORK/proxy-authok.err") x in the -v trace (want 0); $(truth)" \
+                auth_ok
+        fi
+
+        dead=$(rp_free_port $((P3 + 1)))
         probe proxy-dead --proxy "http://127.0.0.1:$dead" --server "https://198.18.77.1:$CTL" "${DARGS[@]}"
         expect_fail proxy-dead "--proxy http://127.0.0.1:$dead (nobody listens)" "$SETUP" "proxy"
     fi

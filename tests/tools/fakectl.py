@@ -32,6 +32,8 @@ Modes (what the answer to the first request, the POST, looks like):
     range-float 201 with bitrate_bps = 1e300 (a float far beyond any integer)
     bitrate0    201 with bitrate_bps = 0
     nginx404    nginx's 404 HTML page
+    escape      400 whose JSON "error" holds terminal escapes, CR LF and a
+                forged Nagios line with '|'
     good        a whole well-formed session (201, 200 on PATCH peer, 200 with
                 the final document on PATCH stop, 200 on DELETE), keep-alive
     rxgtsent    as good, but the final document has upstream received =
@@ -57,7 +59,7 @@ import threading
 import time
 
 MODES = ("trickle never stall bighead bigbody badchunk nothttp crlfid bigid range-ssrc range-port range-float "
-         "bitrate0 nginx404 good rxgtsent final-float patchnever stopnever").split()
+         "bitrate0 nginx404 escape good rxgtsent final-float patchnever stopnever").split()
 STUN_MAGIC = 0x2112A442
 
 NGINX_404 = (b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
@@ -320,6 +322,11 @@ class Server:
             tls.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
             wait_closed(tls)
             return False
+        if mode == "escape":
+            self.send(tls, "400 Bad Request",
+                      {"error": "no\x1b[2J\x1b]0;owned\x07\r\nRTPPROBE OK - fine | up_loss=0%", "status": 400},
+                      close=close)
+            return True
         if mode == "nginx404":
             self.send(tls, "404 Not Found", NGINX_404, ctype="text/html", extra="Server: nginx/1.22.1\r\n",
                       close=close)

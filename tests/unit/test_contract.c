@@ -607,6 +607,8 @@ static void test_wrong_types_fail_naming_the_key(void **state)
 static void test_created_id_must_be_the_daemons_form(void **state)
 {
     (void)state;
+    assert_true(rp_contract_id_valid("c6bcaa90775c902ff8f653567e41ad66"));
+    assert_false(rp_contract_id_valid(NULL));
     static const char *const bad_ids[] = {
         "c6bcaa90775c902ff8f653567e41ad\r\n",  /* 32 bytes ending in CR LF */
         "c6bcaa90775c902ff8f653567e41ad661",   /* 33 hex digits */
@@ -775,8 +777,7 @@ static void test_contradicting_figures_are_refused(void **state)
     expect_contradiction(&s, &t, "downstream.sent 6001 is less than the 6002 packets the probe saw counted in them");
     t = ok;
     t.down_budget = 6000;
-    expect_contradiction(&s, &t, "downstream.sent 6001 is more than the 6000 packets a session of 200 s at 30 ms "
-                                 "may send");
+    expect_contradiction(&s, &t, "downstream.sent 6001 is more than the 6000 packets the session may send");
     t = ok;
     t.id = "00112233445566778899aabbccddeeff";
     expect_contradiction(&s, &t, "the figures are for session fedcba98");

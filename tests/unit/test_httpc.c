@@ -260,6 +260,10 @@ static void test_redaction_hides_proxy_credentials_in_curls_text(void **state)
     line = "Uses proxy env variable HTTPS_PROXY == 'alice:s3cr3t@proxy.corp:3128'";
     rp_httpc_redact_line(line, strlen(line), out, sizeof out);
     assert_string_equal(out, "Uses proxy env variable HTTPS_PROXY == '[redacted]@proxy.corp:3128'");
+    /* An '@' inside the password: nothing of it shows. */
+    line = "Uses proxy env variable https_proxy == 'http://u:pa@ss@proxy:3128'";
+    rp_httpc_redact_line(line, strlen(line), out, sizeof out);
+    assert_string_equal(out, "Uses proxy env variable https_proxy == 'http://[redacted]@proxy:3128'");
     line = "Proxy-Authorization: Basic YWxpY2U6czNjcjN0";
     rp_httpc_redact_line(line, strlen(line), out, sizeof out);
     assert_string_equal(out, "Proxy-Authorization: Basic [redacted]");
