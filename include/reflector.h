@@ -34,8 +34,8 @@ struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_s
                                        char *err, size_t errlen);
 struct rp_session *rp_reflector_find(struct rp_reflector *r, const char *id);
 void rp_reflector_destroy(struct rp_reflector *r, struct rp_session *s);
-/* Call after changing a session's sending state (announce, stop). */
-void rp_reflector_reschedule(struct rp_reflector *r);
+/* Call after changing s's sending state (announce, stop). */
+void rp_reflector_reschedule(struct rp_reflector *r, struct rp_session *s);
 unsigned rp_reflector_count(const struct rp_reflector *r);
 /* Totals over every session since start (live and gone), and how many were created. */
 void rp_reflector_counters(const struct rp_reflector *r, struct rp_session_counters *out, uint64_t *created);

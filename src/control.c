@@ -339,7 +339,7 @@ static void handle_patch(struct rp_control *c, struct evhttp_request *req, struc
     }
     if (p.stop)
         rp_session_stop(s, p.has_upstream_sent ? p.upstream_sent : 0);
-    rp_reflector_reschedule(c->refl);
+    rp_reflector_reschedule(c->refl, s);
     reply_json(c, req, 200, session_json(s));
 }
 
