@@ -37,13 +37,19 @@ ssize_t rp_udp_recv(int fd, uint8_t *buf, size_t cap, struct rp_udp_meta *meta);
  * cannot starve the others on the same event loop. */
 #define RP_UDP_READ_BUDGET 64
 
+/* Datagrams read per recvmmsg call, and the largest taken (more than any
+ * MTU: bigger ones are truncated and dropped). */
+#define RP_UDP_BATCH 8
+#define RP_UDP_DGRAM_CAP 2048
+
 typedef void rp_udp_datagram_fn(void *arg, uint8_t *buf, size_t len, const struct rp_udp_meta *meta);
-/* Reads up to RP_UDP_READ_BUDGET datagrams into buf (cap bytes), calling
- * on_datagram for each, and on_oversized (may be NULL) for each one larger
- * than cap (dropped); stops early when the socket is drained. Other receive
- * errors (ICMP reports from a closed peer port) are skipped. */
-void rp_udp_drain(int fd, uint8_t *buf, size_t cap, rp_udp_datagram_fn *on_datagram,
-                  void (*on_oversized)(void *arg), void *arg);
+/* Reads up to RP_UDP_READ_BUDGET datagrams with recvmmsg, RP_UDP_BATCH a
+ * call (so the read that finds the queue empty costs no call of its own),
+ * calling on_datagram for each (buf is its own, writable until it returns),
+ * and on_oversized (may be NULL) for each one larger than RP_UDP_DGRAM_CAP
+ * (dropped); stops when the socket is drained. Other receive errors (ICMP
+ * reports from a closed peer port) are skipped. */
+void rp_udp_drain(int fd, rp_udp_datagram_fn *on_datagram, void (*on_oversized)(void *arg), void *arg);
 
 /* The arrival to measure with: rx_mono, unless it maps before *last, the
  * arrival of the socket's previous datagram (updated). One socket's datagrams

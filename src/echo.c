@@ -65,9 +65,8 @@ static void echo_datagram(void *arg, uint8_t *buf, size_t len, const struct rp_u
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct echo_port *p = arg;
-    uint8_t buf[2048];
     (void)what;
-    rp_udp_drain(fd, buf, sizeof buf, echo_datagram, NULL, p);
+    rp_udp_drain(fd, echo_datagram, NULL, p);
 }
 
 struct rp_echo *rp_echo_new(struct event_base *base, const struct rp_config *cfg)

@@ -138,9 +138,8 @@ static void session_oversized(void *arg)
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct slot *sl = arg;
-    uint8_t buf[2048]; /* larger than any MTU: bigger datagrams are truncated and dropped */
     (void)what;
-    rp_udp_drain(fd, buf, sizeof buf, session_datagram, session_oversized, sl);
+    rp_udp_drain(fd, session_datagram, session_oversized, sl);
     /* The first upstream packet may have started (or consent ended) this
      * session's stream. */
     if (rp_session_next_due(sl->session) != sl->due) {

@@ -37,9 +37,8 @@ static void stun_datagram(void *arg, uint8_t *buf, size_t len, const struct rp_u
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
-    uint8_t buf[2048];
     (void)what;
-    rp_udp_drain(fd, buf, sizeof buf, stun_datagram, NULL, arg);
+    rp_udp_drain(fd, stun_datagram, NULL, arg);
 }
 
 struct rp_stunsrv *rp_stunsrv_new(struct event_base *base, const char *listen, struct rp_ratelimit *rate, char *err,
