@@ -527,6 +527,25 @@ static void test_ipdv_percentiles_on_a_constructed_delay_pattern(void **state)
     rp_rxstats_free(s);
 }
 
+/* The per-packet paths (the daemon's downstream counter, the probe's progress)
+ * read `received` and `wire_bytes` without the summary's walk of the window. */
+static void test_received_accessors_agree_with_the_summary(void **state)
+{
+    (void)state;
+    struct rp_rxstats *s = new_stats();
+    struct rp_rxsummary sum;
+    assert_int_equal(rp_rxstats_received(s), 0);
+    for (uint32_t i = 0; i < 50; i++)
+        if (i % 7 != 3)
+            send_pkt(s, 100, 0, i, 10.0);
+    send_pkt(s, 100, 0, 20, 10.0);   /* a duplicate counts in neither */
+    rp_rxstats_summary(s, 0, &sum);
+    assert_int_equal(rp_rxstats_received(s), sum.received);
+    assert_int_equal(rp_rxstats_wire_bytes(s), sum.wire_bytes);
+    assert_int_equal(sum.received, 43);
+    rp_rxstats_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +569,7 @@ int main(void)
         cmocka_unit_test(test_packet_delayed_beyond_the_jitter_buffer_is_late),
         cmocka_unit_test(test_lateness_is_measured_from_the_fastest_packet_so_far),
         cmocka_unit_test(test_ipdv_percentiles_on_a_constructed_delay_pattern),
+        cmocka_unit_test(test_received_accessors_agree_with_the_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
