@@ -16,21 +16,44 @@
 #define DUP_WINDOW      1024u
 #define DUP_WORDS       (DUP_WINDOW / 64u)
 
-/* |IPDV| histogram: 0.1 ms bins up to 100 ms, then 1 ms bins up to 2 s; anything
- * above lands in an overflow bin and is represented by the maximum. */
-#define FINE_BIN_NS     100000
-#define FINE_BINS       1000u                     /* 0 .. 100 ms */
-#define COARSE_BIN_NS   1000000
-#define COARSE_BINS     1900u                     /* 100 ms .. 2 s */
-#define HIST_BINS       (FINE_BINS + COARSE_BINS + 1u) /* + overflow */
-#define FINE_LIMIT_NS   ((uint64_t)FINE_BINS * FINE_BIN_NS)
-#define COARSE_LIMIT_NS (FINE_LIMIT_NS + (uint64_t)COARSE_BINS * COARSE_BIN_NS)
+/* The histograms are log-linear: exact (linear) bins for the values real runs
+ * produce, then each octave split into SUB buckets, so a bucket is at most 1/SUB
+ * of its values wide. Quantiles in the exact part are the same as with linear bins
+ * throughout (see docs/measurements.md, "Compact histograms"). */
 
-/* Transit above the first packet's, for the delay view: 2 ms bins from -1 s
- * to +3 s (clamped at both ends); the minimum and maximum are kept exactly. */
+/* |IPDV|, in 0.1 ms units: exact to 51.2 ms, then 32 buckets an octave to 2 s;
+ * anything above lands in an overflow bin and is represented by the maximum. */
+#define IPDV_UNIT_NS    100000
+#define IPDV_EXACT      512u
+#define IPDV_SUB        32u
+#define IPDV_OCTAVES    6u                        /* 51.2 ms .. 3.2768 s > 2 s */
+#define IPDV_LIMIT_NS   (2000 * (uint64_t)NS_PER_MS)
+#define IPDV_BINS       (IPDV_EXACT + IPDV_OCTAVES * IPDV_SUB + 1u) /* + overflow */
+
+/* Transit above the first packet's, for the delay view: 2 ms steps from -1 s to
+ * +3.096 s (clamped at both ends), counted by their signed distance d in steps
+ * from the first packet: exact within 256 ms either side, log-linear beyond. The
+ * minimum and maximum are kept exactly. */
 #define DELAY_BIN_NS    2000000
-#define DELAY_BINS      2048u
+#define DELAY_STEPS     2048u
 #define DELAY_FLOOR_NS  (-1000 * (int64_t)NS_PER_MS)
+#define DELAY_ZERO      500                       /* the step holding the first packet */
+#define DELAY_UP_EXACT  128u
+#define DELAY_UP_SUB    32u
+#define DELAY_UP_OCT    4u                        /* 256 ms .. 4.096 s */
+#define DELAY_DN_EXACT  128u
+#define DELAY_DN_SUB    32u
+#define DELAY_DN_OCT    2u                        /* 256 ms .. 1.024 s */
+#define DELAY_DN_BINS   (DELAY_DN_EXACT + DELAY_DN_OCT * DELAY_DN_SUB)
+#define DELAY_UP_BINS   (DELAY_UP_EXACT + DELAY_UP_OCT * DELAY_UP_SUB)
+#define DELAY_BINS      (DELAY_DN_BINS + DELAY_UP_BINS)
+
+_Static_assert(((uint64_t)IPDV_EXACT << (IPDV_OCTAVES - 1u)) * IPDV_UNIT_NS < IPDV_LIMIT_NS &&
+               ((uint64_t)IPDV_EXACT << IPDV_OCTAVES) * IPDV_UNIT_NS >= IPDV_LIMIT_NS,
+               "the IPDV octaves end just above the overflow limit");
+_Static_assert((DELAY_UP_EXACT << DELAY_UP_OCT) >= DELAY_STEPS - DELAY_ZERO &&
+               (DELAY_DN_EXACT << DELAY_DN_OCT) >= DELAY_ZERO,
+               "the delay octaves reach both clamps");
 
 /* Runs of missing sequence numbers, fed in sequence order. */
 struct run_tracker {
@@ -71,12 +94,12 @@ struct rp_rxstats {
 
     uint64_t ipdv_count;
     uint64_t ipdv_max_ns;
-    uint32_t ipdv_hist[HIST_BINS];
+    uint32_t ipdv_hist[IPDV_BINS];
 
     struct rp_jbuf *jbuf;    /* the adaptive buffer's view of the same arrivals */
     double   max_transit_ns;
     uint64_t delay_count;
-    uint32_t delay_hist[DELAY_BINS];
+    uint32_t delay_hist[DELAY_BINS]; /* DELAY_DN_BINS below the first packet, then at or above */
 };
 
 struct rp_rxstats *rp_rxstats_new(unsigned clock_rate, unsigned jb_ms)
@@ -215,17 +238,35 @@ static void window_advance(struct rp_rxstats *s, int64_t new_ext)
     s->highest_ext = new_ext;
 }
 
+/* Log-linear bucket of v >= 0: v itself below `exact`, then octave k (from
+ * exact * 2^k) in `sub` equal buckets. */
+static size_t loglin_bin(uint64_t v, unsigned exact, unsigned sub)
+{
+    unsigned k = 0;
+    if (v < exact)
+        return (size_t)v;
+    while (v >= (uint64_t)exact << (k + 1u))
+        k++;
+    uint64_t lo = (uint64_t)exact << k;
+    return exact + (size_t)k * sub + (size_t)((v - lo) / (lo / sub));
+}
+
+/* The lowest value of bucket `bin` (the inverse of loglin_bin); bin + 1 gives the
+ * bucket's exclusive upper edge. */
+static uint64_t loglin_low(size_t bin, unsigned exact, unsigned sub)
+{
+    if (bin < exact)
+        return bin;
+    size_t k = (bin - exact) / sub, j = (bin - exact) % sub;
+    uint64_t lo = (uint64_t)exact << k;
+    return lo + j * (lo / sub);
+}
+
 static void ipdv_record(struct rp_rxstats *s, double ipdv_ns)
 {
     uint64_t mag = (uint64_t)llround(fabs(ipdv_ns));
-    size_t bin;
+    size_t bin = mag < IPDV_LIMIT_NS ? loglin_bin(mag / IPDV_UNIT_NS, IPDV_EXACT, IPDV_SUB) : IPDV_BINS - 1u;
 
-    if (mag < FINE_LIMIT_NS)
-        bin = (size_t)(mag / FINE_BIN_NS);
-    else if (mag < COARSE_LIMIT_NS)
-        bin = FINE_BINS + (size_t)((mag - FINE_LIMIT_NS) / COARSE_BIN_NS);
-    else
-        bin = HIST_BINS - 1u;
     if (s->ipdv_hist[bin] < UINT32_MAX)
         s->ipdv_hist[bin]++;
     s->ipdv_count++;
@@ -233,17 +274,39 @@ static void ipdv_record(struct rp_rxstats *s, double ipdv_ns)
         s->ipdv_max_ns = mag;
 }
 
+/* Where step b (0 .. DELAY_STEPS - 1, DELAY_ZERO the first packet's) is counted. */
+static size_t delay_bin(int64_t b)
+{
+    int64_t d = b - DELAY_ZERO;
+    if (d >= 0)
+        return DELAY_DN_BINS + loglin_bin((uint64_t)d, DELAY_UP_EXACT, DELAY_UP_SUB);
+    return DELAY_DN_BINS - 1u - loglin_bin((uint64_t)(-d - 1), DELAY_DN_EXACT, DELAY_DN_SUB);
+}
+
+/* The highest step that delay bin i holds (the inverse of delay_bin). */
+static int64_t delay_top_step(size_t i)
+{
+    int64_t top;
+    if (i >= DELAY_DN_BINS)
+        top = DELAY_ZERO + (int64_t)loglin_low(i - DELAY_DN_BINS + 1u, DELAY_UP_EXACT, DELAY_UP_SUB) - 1;
+    else
+        top = DELAY_ZERO - 1 - (int64_t)loglin_low(DELAY_DN_BINS - 1u - i, DELAY_DN_EXACT, DELAY_DN_SUB);
+    return top < (int64_t)DELAY_STEPS - 1 ? top : (int64_t)DELAY_STEPS - 1;
+}
+
 /* What a receiver would make of this arrival: late under the adaptive buffer,
  * and how far its transit lies above the first packet's (the delay view). */
 static void playout_record(struct rp_rxstats *s, int64_t arrival_ns, double transit_ns)
 {
     int64_t t = (int64_t)llround(transit_ns);
-    int64_t bin = (t - DELAY_FLOOR_NS) / DELAY_BIN_NS;
+    int64_t b = (t - DELAY_FLOOR_NS) / DELAY_BIN_NS;
+    size_t bin;
     (void)rp_jbuf_add(s->jbuf, arrival_ns, t);
-    if (bin < 0)
-        bin = 0;
-    if (bin >= (int64_t)DELAY_BINS)
-        bin = DELAY_BINS - 1;
+    if (b < 0)
+        b = 0;
+    if (b >= (int64_t)DELAY_STEPS)
+        b = DELAY_STEPS - 1;
+    bin = delay_bin(b);
     if (s->delay_hist[bin] < UINT32_MAX)
         s->delay_hist[bin]++;
     s->delay_count++;
@@ -368,15 +431,13 @@ static double ipdv_percentile_ms(const struct rp_rxstats *s, unsigned pct)
     rank = (s->ipdv_count * pct + 99u) / 100u;
     if (rank == 0)
         rank = 1;
-    for (bin = 0; bin < HIST_BINS; bin++) {
+    for (bin = 0; bin < IPDV_BINS; bin++) {
         cum += s->ipdv_hist[bin];
         if (cum >= rank)
             break;
     }
-    if (bin < FINE_BINS)
-        edge_ns = (double)(bin + 1u) * FINE_BIN_NS;
-    else if (bin < FINE_BINS + COARSE_BINS)
-        edge_ns = (double)FINE_LIMIT_NS + (double)(bin - FINE_BINS + 1u) * COARSE_BIN_NS;
+    if (bin < IPDV_BINS - 1u)
+        edge_ns = (double)loglin_low(bin + 1u, IPDV_EXACT, IPDV_SUB) * IPDV_UNIT_NS;
     else
         edge_ns = max_ns;
     return (edge_ns < max_ns ? edge_ns : max_ns) / NS_PER_MS;
@@ -393,7 +454,7 @@ static double delay_percentile_ms(const struct rp_rxstats *s, unsigned pct)
         if (cum >= (rank ? rank : 1))
             break;
     }
-    double edge_ns = (double)DELAY_FLOOR_NS + (double)(bin + 1u) * DELAY_BIN_NS - s->min_transit_ns;
+    double edge_ns = (double)DELAY_FLOOR_NS + (double)(delay_top_step(bin) + 1) * DELAY_BIN_NS - s->min_transit_ns;
     double top_ns = s->max_transit_ns - s->min_transit_ns;
     return (edge_ns < 0 ? 0 : edge_ns < top_ns ? edge_ns : top_ns) / NS_PER_MS;
 }

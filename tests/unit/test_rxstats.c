@@ -8,6 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "rxstats.h"
@@ -519,12 +522,254 @@ static void test_ipdv_percentiles_on_a_constructed_delay_pattern(void **state)
 
     rp_rxstats_summary(s, 0, &sum);
     assert_int_equal(sum.reordered, 0);
-    /* Bins are 0.1 ms wide below 100 ms and 1 ms wide up to 2 s. */
+    /* Bins are 0.1 ms wide below 51.2 ms, then 1/32 of an octave up to 2 s. */
     assert_true(sum.ipdv_p50_ms >= 0.5 && sum.ipdv_p50_ms <= 0.6);
     assert_true(sum.ipdv_p95_ms >= 3.0 && sum.ipdv_p95_ms <= 3.1);
     assert_true(sum.ipdv_p99_ms >= 150.0 && sum.ipdv_p99_ms <= 151.0);
     assert_near(sum.ipdv_max_ms, 2500.0, 1e-9);
     rp_rxstats_free(s);
+}
+
+/* The per-packet paths (the daemon's downstream counter, the probe's progress)
+ * read `received` and `wire_bytes` without the summary's walk of the window. */
+static void test_received_accessors_agree_with_the_summary(void **state)
+{
+    (void)state;
+    struct rp_rxstats *s = new_stats();
+    struct rp_rxsummary sum;
+    assert_int_equal(rp_rxstats_received(s), 0);
+    for (uint32_t i = 0; i < 50; i++)
+        if (i % 7 != 3)
+            send_pkt(s, 100, 0, i, 10.0);
+    send_pkt(s, 100, 0, 20, 10.0);   /* a duplicate counts in neither */
+    rp_rxstats_summary(s, 0, &sum);
+    assert_int_equal(rp_rxstats_received(s), sum.received);
+    assert_int_equal(rp_rxstats_wire_bytes(s), sum.wire_bytes);
+    assert_int_equal(sum.received, 43);
+    rp_rxstats_free(s);
+}
+
+/* ---- compact histograms against the exact ones they replaced --------------- */
+
+/* The reference: the linear histograms rxstats had before the log-linear ones
+ * (|IPDV| in 0.1 ms bins to 100 ms, 1 ms bins to 2 s, an overflow bin; transit in
+ * 2 ms bins from 1 s below to 3.096 s above the first packet's), fed the same
+ * IPDV and transit values, read the same way (nearest rank, upper edge, capped). */
+#define REF_FINE_NS     100000
+#define REF_FINE_BINS   1000u
+#define REF_COARSE_NS   1000000
+#define REF_HIST_BINS   (REF_FINE_BINS + 1900u + 1u)
+#define REF_FINE_LIMIT  ((uint64_t)REF_FINE_BINS * REF_FINE_NS)
+#define REF_LIMIT       (REF_FINE_LIMIT + 1900ull * REF_COARSE_NS)
+#define REF_DELAY_NS    2000000
+#define REF_DELAY_BINS  2048u
+#define REF_DELAY_FLOOR (-1000000000LL)
+#define CMP_PACKETS     3000u
+
+struct ref_hist {
+    uint32_t ipdv[REF_HIST_BINS];
+    uint64_t ipdv_n, ipdv_max;
+    uint32_t delay[REF_DELAY_BINS];
+    uint64_t delay_n;
+    int64_t  min, max;               /* transit above the first packet's, ns */
+    uint64_t sorted_ipdv[CMP_PACKETS];
+    int64_t  sorted_transit[CMP_PACKETS];
+};
+
+static void ref_ipdv(struct ref_hist *r, int64_t d)
+{
+    uint64_t mag = (uint64_t)(d < 0 ? -d : d);
+    size_t bin = mag < REF_FINE_LIMIT ? mag / REF_FINE_NS
+               : mag < REF_LIMIT ? REF_FINE_BINS + (mag - REF_FINE_LIMIT) / REF_COARSE_NS
+               : REF_HIST_BINS - 1u;
+    r->ipdv[bin]++;
+    r->sorted_ipdv[r->ipdv_n++] = mag;
+    if (mag > r->ipdv_max)
+        r->ipdv_max = mag;
+}
+
+static void ref_transit(struct ref_hist *r, int64_t t)
+{
+    int64_t bin = (t - REF_DELAY_FLOOR) / REF_DELAY_NS;
+    bin = bin < 0 ? 0 : bin >= (int64_t)REF_DELAY_BINS ? REF_DELAY_BINS - 1 : bin;
+    r->delay[bin]++;
+    r->sorted_transit[r->delay_n++] = t;
+    r->min = t < r->min ? t : r->min;
+    r->max = t > r->max ? t : r->max;
+}
+
+static uint64_t ref_rank(uint64_t n, unsigned pct)
+{
+    uint64_t rank = (n * pct + 99u) / 100u;
+    return rank ? rank : 1;
+}
+
+static double ref_ipdv_ms(const struct ref_hist *r, unsigned pct)
+{
+    uint64_t cum = 0, rank = ref_rank(r->ipdv_n, pct);
+    size_t bin;
+    double edge, max = (double)r->ipdv_max;
+    for (bin = 0; bin < REF_HIST_BINS; bin++)
+        if ((cum += r->ipdv[bin]) >= rank)
+            break;
+    if (bin < REF_FINE_BINS)
+        edge = (double)(bin + 1u) * REF_FINE_NS;
+    else if (bin < REF_HIST_BINS - 1u)
+        edge = (double)REF_FINE_LIMIT + (double)(bin - REF_FINE_BINS + 1u) * REF_COARSE_NS;
+    else
+        edge = max;
+    return (edge < max ? edge : max) / MS;
+}
+
+static double ref_delay_ms(const struct ref_hist *r, unsigned pct)
+{
+    uint64_t cum = 0, rank = ref_rank(r->delay_n, pct);
+    size_t bin;
+    for (bin = 0; bin < REF_DELAY_BINS - 1u; bin++)
+        if ((cum += r->delay[bin]) >= rank)
+            break;
+    double edge = (double)REF_DELAY_FLOOR + (double)(bin + 1u) * REF_DELAY_NS - (double)r->min;
+    double top = (double)(r->max - r->min);
+    return (edge < 0 ? 0 : edge < top ? edge : top) / MS;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Feed delay_ns[i] (one-way delay of packet i; lost when negative) to rxstats and
+ * to the reference. In order, so IPDV is taken between consecutive packets. */
+static void feed_both(const int64_t *delay_ns, size_t n, struct rp_rxsummary *sum, struct ref_hist *r)
+{
+    struct rp_rxstats *s = new_stats();
+    int64_t first = -1, prev = -1;
+    memset(r, 0, sizeof *r);
+    for (size_t i = 0; i < n; i++) {
+        if (delay_ns[i] < 0) {
+            prev = -1;
+            continue;
+        }
+        uint64_t arrival = T0_NS + (uint64_t)i * PERIOD_NS + (uint64_t)delay_ns[i];
+        assert_int_equal(rp_rxstats_add(s, (uint16_t)(7 + i), (uint32_t)(i * TICKS), arrival, WIRE), RP_RX_IN_ORDER);
+        if (first < 0)
+            first = delay_ns[i];
+        ref_transit(r, delay_ns[i] - first);
+        if (prev >= 0)
+            ref_ipdv(r, delay_ns[i] - prev);
+        prev = delay_ns[i];
+    }
+    rp_rxstats_summary(s, 0, sum);
+    rp_rxstats_free(s);
+    qsort(r->sorted_ipdv, r->ipdv_n, sizeof r->sorted_ipdv[0], cmp_u64);
+    qsort(r->sorted_transit, r->delay_n, sizeof r->sorted_transit[0], cmp_i64);
+}
+
+/* Identical where the value at the rank lies in the exact part (|IPDV| below
+ * 51.2 ms; transit within 256 ms either side of the first packet's); beyond,
+ * at least the true value and at most 1/32 of the value (IPDV) or 2 ms + 1/32 of the distance
+ * from the first packet (delay) above it. The maxima are exact. */
+static void assert_compact_matches(const struct rp_rxsummary *sum, const struct ref_hist *r, const char *what)
+{
+    static const unsigned ipdv_pct[3] = { 50, 95, 99 }, delay_pct[2] = { 50, 95 };
+    const double ipdv_got[3] = { sum->ipdv_p50_ms, sum->ipdv_p95_ms, sum->ipdv_p99_ms };
+    const double delay_got[2] = { sum->delay_p50_ms, sum->delay_p95_ms };
+    unsigned exact = 0;
+    if (sum->ipdv_max_ms != (double)r->ipdv_max / MS || sum->delay_max_ms != (double)(r->max - r->min) / MS)
+        fail_msg("%s: maxima differ", what);
+    for (unsigned k = 0; k < 3; k++) {
+        double truth = (double)r->sorted_ipdv[ref_rank(r->ipdv_n, ipdv_pct[k]) - 1u] / MS;
+        double ref = ref_ipdv_ms(r, ipdv_pct[k]), got = ipdv_got[k];
+        if (truth < 51.2 || truth >= 2000.0)
+            exact++;
+        if ((truth < 51.2 || truth >= 2000.0) ? got != ref : got < truth || got > truth * (1 + 1.0 / 32) + 1e-9)
+            fail_msg("%s: IPDV p%u %.6f ms, exact histogram %.6f, true %.6f", what, ipdv_pct[k], got, ref, truth);
+    }
+    for (unsigned k = 0; k < 2; k++) {
+        int64_t t = r->sorted_transit[ref_rank(r->delay_n, delay_pct[k]) - 1u];
+        double truth = (double)(t - r->min) / MS, ref = ref_delay_ms(r, delay_pct[k]), got = delay_got[k];
+        bool in_exact = t >= -256000000 && t < 256000000;
+        exact += in_exact;
+        if (in_exact ? got != ref : got < truth || got > truth + 2.0 + fabs((double)t / MS) / 32)
+            fail_msg("%s: delay p%u %.6f ms, exact histogram %.6f, true %.6f", what, delay_pct[k], got, ref, truth);
+    }
+    print_message("%-44s IPDV p50/p95/p99 %.3f/%.3f/%.3f (exact %.3f/%.3f/%.3f), delay p50/p95 %.3f/%.3f (%.3f/%.3f), %u of 5 in the exact part\n",
+                  what, sum->ipdv_p50_ms, sum->ipdv_p95_ms, sum->ipdv_p99_ms, ref_ipdv_ms(r, 50), ref_ipdv_ms(r, 95),
+                  ref_ipdv_ms(r, 99), sum->delay_p50_ms, sum->delay_p95_ms, ref_delay_ms(r, 50), ref_delay_ms(r, 95), exact);
+}
+
+/* Delay profiles (ns per packet, -1 = lost): what the net tests and real paths make. */
+enum profile { P_JITTER40, P_STEPS, P_BURSTS, P_JITTER400, P_BLOAT, P_SLOW_FIRST, P_SLOWER_FIRST, P_COUNT };
+
+static int64_t profile_delay(enum profile p, size_t i, uint64_t *rng)
+{
+    uint64_t r = splitmix64(rng);
+    int64_t base = 10000000;   /* 10 ms */
+    if (p != P_BURSTS && r % 100u == 0)
+        return -1;   /* 1 % loss: IPDV skips the pair */
+    switch (p) {
+    case P_JITTER40:   return base + (int64_t)(r % 40000001u);
+    case P_STEPS:      return base + (i >= 1000 ? 50000000 : 0) + (i >= 2000 ? 70000000 : 0) + (int64_t)(r % 3000001u);
+    case P_BURSTS:     /* every 5 s a 300 ms stall released at once */
+        return base + (int64_t)(r % 2000001u) + (i % 250u >= 100u && i % 250u < 115u ? 300000000 - (int64_t)(i % 250u - 100u) * 20000000 : 0);
+    case P_JITTER400:  return base + (int64_t)(r % 400000001u);
+    case P_BLOAT:      /* a queue filling to 1.5 s, then draining */
+        return base + (int64_t)(i < 1500 ? i : 3000 - i) * 1000000 + (int64_t)(r % 5000001u);
+    case P_SLOW_FIRST: return base + (i == 0 ? 150000000 : (int64_t)(r % 20000001u));
+    case P_SLOWER_FIRST: return base + (i == 0 ? 400000000 : (int64_t)(r % 20000001u));
+    case P_COUNT:      break;
+    }
+    return base;
+}
+
+static void test_compact_histograms_match_the_exact_ones(void **state)
+{
+    (void)state;
+    static const char *const names[P_COUNT] = {
+        "jitter 0-40 ms, 1 % loss", "steps +50 ms, +70 ms", "300 ms stalls every 5 s",
+        "jitter 0-400 ms", "a queue rising to 1.5 s and draining", "first packet 150 ms slow", "first packet 400 ms slow",
+    };
+    static int64_t delay[CMP_PACKETS];
+    static struct ref_hist ref;
+    struct rp_rxsummary sum;
+    char what[80];
+    for (unsigned p = 0; p < P_COUNT; p++)
+        for (uint64_t seed = 1; seed <= 5; seed++) {
+            uint64_t rng = seed * 7919u + p;
+            for (size_t i = 0; i < CMP_PACKETS; i++)
+                delay[i] = profile_delay((enum profile)p, i, &rng);
+            delay[0] = delay[0] < 0 ? 10000000 : delay[0];
+            feed_both(delay, CMP_PACKETS, &sum, &ref);
+            snprintf(what, sizeof what, "%s (seed %u)", names[p], (unsigned)seed);
+            assert_compact_matches(&sum, &ref, what);
+        }
+}
+
+/* The exact part covers what the jitter 0-40 ms of the network tests makes. */
+static void test_compact_histograms_are_exact_for_40_ms_of_jitter(void **state)
+{
+    (void)state;
+    static int64_t delay[CMP_PACKETS];
+    static struct ref_hist ref;
+    struct rp_rxsummary sum;
+    for (uint64_t seed = 100; seed < 140; seed++) {
+        uint64_t rng = seed;
+        for (size_t i = 0; i < CMP_PACKETS; i++)
+            delay[i] = profile_delay(P_JITTER40, i, &rng);
+        delay[0] = 10000000;
+        feed_both(delay, CMP_PACKETS, &sum, &ref);
+        assert_true(sum.ipdv_p50_ms == ref_ipdv_ms(&ref, 50) && sum.ipdv_p95_ms == ref_ipdv_ms(&ref, 95) &&
+                    sum.ipdv_p99_ms == ref_ipdv_ms(&ref, 99));
+        assert_true(sum.delay_p50_ms == ref_delay_ms(&ref, 50) && sum.delay_p95_ms == ref_delay_ms(&ref, 95));
+        assert_true(sum.ipdv_p99_ms > 30.0);   /* the exact part was reached */
+    }
 }
 
 int main(void)
@@ -550,6 +795,9 @@ int main(void)
         cmocka_unit_test(test_packet_delayed_beyond_the_jitter_buffer_is_late),
         cmocka_unit_test(test_lateness_is_measured_from_the_fastest_packet_so_far),
         cmocka_unit_test(test_ipdv_percentiles_on_a_constructed_delay_pattern),
+        cmocka_unit_test(test_received_accessors_agree_with_the_summary),
+        cmocka_unit_test(test_compact_histograms_match_the_exact_ones),
+        cmocka_unit_test(test_compact_histograms_are_exact_for_40_ms_of_jitter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
