@@ -5,15 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 struct rp_stream {
     struct rp_stream_cfg cfg;
     const struct rp_codec_info *codec;
     unsigned samples_per_packet;
     struct rp_payloads *payloads;   /* seal only */
     struct rp_srtp *srtp;           /* SRTP: protects (seal) or unprotects (open) */
-    uint8_t auth_key[RP_MEXT_AUTH_KEY_LEN];
+    struct rp_mext_auth *auth;      /* plain RTP: the HMAC keyed once, reset per packet */
 };
 
 static const char *const drop_names[RP_DROP_COUNT] = {
@@ -44,8 +42,10 @@ struct rp_stream *rp_stream_new(const struct rp_stream_cfg *cfg, char *err, size
             rp_stream_free(s);
             return NULL;
         }
-    } else {
-        memcpy(s->auth_key, cfg->key, sizeof s->auth_key);
+    } else if (!(s->auth = rp_mext_auth_new(cfg->key))) {
+        snprintf(err, errlen, "out of memory for the HMAC context");
+        rp_stream_free(s);
+        return NULL;
     }
     if (cfg->role == RP_STREAM_SEAL) {
         s->payloads = rp_payloads_new(cfg->codec, cfg->ptime_ms, cfg->bitrate_bps, cfg->loop_frames,
@@ -64,7 +64,7 @@ void rp_stream_free(struct rp_stream *s)
         return;
     rp_payloads_free(s->payloads);
     rp_srtp_free(s->srtp);
-    OPENSSL_cleanse(s->auth_key, sizeof s->auth_key);
+    rp_mext_auth_free(s->auth);
     free(s);
 }
 
@@ -99,7 +99,7 @@ size_t rp_stream_seal(struct rp_stream *s, int64_t index, const struct rp_stream
     size_t n = rp_rtp_build_elems(buf, rtp_cap, &h, elems, s->srtp ? 1 : 2, payload, plen);
     if (n == 0)
         return 0;
-    if (s->srtp ? rp_srtp_protect(s->srtp, buf, &n, cap) != RP_SRTP_OK : rp_mext_auth_sign(buf, n, s->auth_key) != 0)
+    if (s->srtp ? rp_srtp_protect(s->srtp, buf, &n, cap) != RP_SRTP_OK : rp_mext_auth_seal(s->auth, buf, n) != 0)
         return 0;
     return n;
 }
@@ -183,7 +183,7 @@ enum rp_drop_reason rp_stream_open(struct rp_stream *s, const uint8_t *buf, size
     if (pkt.hdr.pt != s->codec->pt)
         return RP_DROP_WRONG_PT;
     if (!s->srtp) {
-        int a = rp_mext_auth_verify(rtp, len, s->auth_key);
+        int a = rp_mext_auth_check(s->auth, rtp, len);
         if (a != 0)
             return a == -2 ? RP_DROP_AUTH : RP_DROP_BAD_EXT;
     }

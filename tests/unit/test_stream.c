@@ -521,9 +521,39 @@ static void test_drop_reason_names_are_the_documented_ones(void **state)
     assert_string_equal(rp_drop_reason_name(RP_DROP_COUNT), "unknown");
 }
 
+static void test_sealed_tag_is_the_one_sealed_before_the_keyed_context(void **state)
+{
+    (void)state;
+    /* Captured from rp_stream_seal as it was when it called HMAC() per packet
+     * (commit 4a69adb): the keyed context must not change one bit. The tag
+     * covers the whole packet, so this also pins the private payload loop. */
+    static const uint8_t tag_then[RP_MEXT_AUTH_LEN] = { 0xc3, 0xe7, 0xe8, 0xdf, 0x2e, 0x0e, 0x4e, 0xe1, 0xdf, 0x6a };
+    struct rp_stream *tx = new_stream(RP_STREAM_SEAL, false, RP_MEXT_ID_DOWN, false);
+    struct rp_stream *rx = new_stream(RP_STREAM_OPEN, false, RP_MEXT_ID_DOWN, false);
+    struct rp_stream_elem e = { .down = { .flags = 1, .refl_seq = 7, .t1_ns = 0x0102030405060708ull, .t2_ns = 2,
+                                          .t3_ns = 3, .up_received = 4, .down_sent = 5 } };
+    uint8_t buf[RP_STREAM_MAX_PKT];
+    size_t tag_off = 12 + 4 + 2 + RP_MEXT_DOWN_LEN + 2;
+    size_t n = rp_stream_seal(tx, 0, &e, buf, sizeof buf);
+    assert_int_equal(n, 12 + 4 + 64 + 160);
+    assert_memory_equal(buf + tag_off, tag_then, sizeof tag_then);
+    /* And packet after packet, the tag the per-key function computes. */
+    for (int64_t i = 1; i < 4; i++) {
+        struct rp_stream_rx got;
+        n = rp_stream_seal(tx, i, &e, buf, sizeof buf);
+        assert_int_equal(rp_mext_auth_verify(buf, n, hmac_key), 0);
+        assert_int_equal(rp_stream_open(rx, buf, n, &got), RP_DROP_NONE);
+        buf[n - 1] ^= 0x01;
+        assert_int_equal(rp_stream_open(rx, buf, n, &got), RP_DROP_AUTH);
+    }
+    rp_stream_free(tx);
+    rp_stream_free(rx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sealed_tag_is_the_one_sealed_before_the_keyed_context),
         cmocka_unit_test(test_signing_fills_only_the_tag_bytes),
         cmocka_unit_test(test_literal_packet_opens_with_its_fields),
         cmocka_unit_test(test_eleven_bytes_are_bad_rtp_too_short),
