@@ -9,7 +9,10 @@ struct rp_stream {
     struct rp_stream_cfg cfg;
     const struct rp_codec_info *codec;
     unsigned samples_per_packet;
-    struct rp_payloads *payloads;   /* seal only */
+    /* seal only: the loop, private (own) or held from cfg.payload_cache */
+    const struct rp_payloads *payloads;
+    struct rp_payloads *own_payloads;
+    uint32_t loop_offset;           /* frame of the loop that packet 0 carries */
     struct rp_srtp *srtp;           /* SRTP: protects (seal) or unprotects (open) */
     struct rp_mext_auth *auth;      /* plain RTP: the HMAC keyed once, reset per packet */
 };
@@ -22,6 +25,19 @@ static const char *const drop_names[RP_DROP_COUNT] = {
 const char *rp_drop_reason_name(enum rp_drop_reason r)
 {
     return (unsigned)r < RP_DROP_COUNT ? drop_names[r] : "unknown";
+}
+
+static int take_loop(struct rp_stream *s, const struct rp_stream_cfg *cfg, char *err, size_t errlen)
+{
+    if (cfg->payload_cache) {
+        s->payloads = rp_payload_cache_get(cfg->payload_cache, cfg->codec, cfg->ptime_ms, cfg->bitrate_bps,
+                                           cfg->loop_frames, err, errlen);
+        s->loop_offset = cfg->loop_frames ? cfg->payload_seed % cfg->loop_frames : 0;
+    } else {
+        s->payloads = s->own_payloads = rp_payloads_new(cfg->codec, cfg->ptime_ms, cfg->bitrate_bps,
+                                                        cfg->loop_frames, cfg->payload_seed, err, errlen);
+    }
+    return s->payloads ? 0 : -1;
 }
 
 struct rp_stream *rp_stream_new(const struct rp_stream_cfg *cfg, char *err, size_t errlen)
@@ -47,13 +63,9 @@ struct rp_stream *rp_stream_new(const struct rp_stream_cfg *cfg, char *err, size
         rp_stream_free(s);
         return NULL;
     }
-    if (cfg->role == RP_STREAM_SEAL) {
-        s->payloads = rp_payloads_new(cfg->codec, cfg->ptime_ms, cfg->bitrate_bps, cfg->loop_frames,
-                                      cfg->payload_seed, err, errlen);
-        if (!s->payloads) {
-            rp_stream_free(s);
-            return NULL;
-        }
+    if (cfg->role == RP_STREAM_SEAL && take_loop(s, cfg, err, errlen) < 0) {
+        rp_stream_free(s);
+        return NULL;
     }
     return s;
 }
@@ -62,7 +74,10 @@ void rp_stream_free(struct rp_stream *s)
 {
     if (!s)
         return;
-    rp_payloads_free(s->payloads);
+    if (s->own_payloads)
+        rp_payloads_free(s->own_payloads);
+    else if (s->payloads)
+        rp_payload_cache_put(s->cfg.payload_cache, s->payloads);
     rp_srtp_free(s->srtp);
     rp_mext_auth_free(s->auth);
     free(s);
@@ -73,11 +88,16 @@ uint32_t rp_stream_ssrc(const struct rp_stream *s)
     return s->cfg.ssrc;
 }
 
+const struct rp_payloads *rp_stream_loop(const struct rp_stream *s)
+{
+    return s->payloads;
+}
+
 size_t rp_stream_seal(struct rp_stream *s, int64_t index, const struct rp_stream_elem *elem, uint8_t *buf,
                       size_t cap)
 {
     size_t plen;
-    const uint8_t *payload = rp_payloads_get(s->payloads, (uint32_t)index, &plen);
+    const uint8_t *payload = rp_payloads_get(s->payloads, (uint32_t)index + s->loop_offset, &plen);
     struct rp_rtp_hdr h = {
         .pt = s->codec->pt,
         .marker = index == 0,
