@@ -40,4 +40,19 @@ const uint8_t *rp_payloads_get(const struct rp_payloads *p, uint32_t idx, size_t
 unsigned rp_payloads_count(const struct rp_payloads *p);
 void rp_payloads_free(struct rp_payloads *p);
 
+/* Loops shared read-only by the streams that ask for the same codec, ptime,
+ * bitrate and length: one per kind instead of one per stream (a 2 s PCMU
+ * loop is 16 KiB). Owned by the daemon's top level; all shared loops come
+ * from one seed. get: the loop (made on first use), counted as held, or NULL
+ * with a message as rp_payloads_new. put: releases one hold; the last
+ * holder's put frees the loop. Free the cache after every stream using it. */
+struct rp_payload_cache;
+struct rp_payload_cache *rp_payload_cache_new(uint32_t seed);
+void rp_payload_cache_free(struct rp_payload_cache *c);
+const struct rp_payloads *rp_payload_cache_get(struct rp_payload_cache *c, enum rp_codec_id id, unsigned ptime_ms,
+                                               unsigned bitrate_bps, unsigned nframes, char *err, size_t errlen);
+void rp_payload_cache_put(struct rp_payload_cache *c, const struct rp_payloads *loop);
+/* Loops held now (tests, metrics). */
+unsigned rp_payload_cache_loops(const struct rp_payload_cache *c);
+
 #endif

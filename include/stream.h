@@ -57,6 +57,12 @@ struct rp_stream_cfg {
     unsigned bitrate_bps;
     unsigned loop_frames;      /* payload loop length in packets */
     uint32_t payload_seed;
+    /* NULL: a private loop of the test signal from payload_seed (the probe).
+     * Else the cache's loop for this codec, ptime, bitrate and length, shared
+     * read-only with other streams and entered at frame payload_seed %
+     * loop_frames, so that concurrent streams do not carry the same frames at
+     * the same time (the daemon). The cache must outlive the stream. */
+    struct rp_payload_cache *payload_cache;
     /* protection: SRTP master key + salt for `suite`, else the 32-byte HMAC key */
     bool     srtp;
     enum rp_srtp_suite suite;
@@ -95,5 +101,7 @@ struct rp_stream_rx {
 enum rp_drop_reason rp_stream_open(struct rp_stream *s, const uint8_t *buf, size_t len, struct rp_stream_rx *out);
 
 uint32_t rp_stream_ssrc(const struct rp_stream *s);
+/* The payload loop a seal stream sends from (private or shared); NULL for open. */
+const struct rp_payloads *rp_stream_loop(const struct rp_stream *s);
 
 #endif

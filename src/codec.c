@@ -297,3 +297,94 @@ void rp_payloads_free(struct rp_payloads *p)
 {
     free(p);
 }
+
+/* One shared loop: what it was made for, and how many streams hold it. */
+struct cache_entry {
+    struct cache_entry *next;
+    enum rp_codec_id id;
+    unsigned ptime_ms, bitrate_bps, nframes;
+    unsigned refs;
+    struct rp_payloads *loop;
+};
+
+/* A list: a daemon sees a handful of (codec, ptime, bitrate) kinds, and a
+ * lookup happens once per session, never per packet. */
+struct rp_payload_cache {
+    uint32_t seed;
+    unsigned loops;
+    struct cache_entry *head;
+};
+
+struct rp_payload_cache *rp_payload_cache_new(uint32_t seed)
+{
+    struct rp_payload_cache *c = calloc(1, sizeof *c);
+    if (c != NULL)
+        c->seed = seed;
+    return c;
+}
+
+void rp_payload_cache_free(struct rp_payload_cache *c)
+{
+    if (c == NULL)
+        return;
+    while (c->head != NULL) {
+        struct cache_entry *e = c->head;
+        c->head = e->next;
+        rp_payloads_free(e->loop);
+        free(e);
+    }
+    free(c);
+}
+
+const struct rp_payloads *rp_payload_cache_get(struct rp_payload_cache *c, enum rp_codec_id id, unsigned ptime_ms,
+                                               unsigned bitrate_bps, unsigned nframes, char *err, size_t errlen)
+{
+    for (struct cache_entry *e = c->head; e != NULL; e = e->next) {
+        if (e->id == id && e->ptime_ms == ptime_ms && e->bitrate_bps == bitrate_bps && e->nframes == nframes) {
+            e->refs++;
+            return e->loop;
+        }
+    }
+    struct cache_entry *e = calloc(1, sizeof *e);
+    if (e == NULL) {
+        set_err(err, errlen, "out of memory for a payload loop");
+        return NULL;
+    }
+    e->loop = rp_payloads_new(id, ptime_ms, bitrate_bps, nframes, c->seed, err, errlen);
+    if (e->loop == NULL) {
+        free(e);
+        return NULL;
+    }
+    e->id = id;
+    e->ptime_ms = ptime_ms;
+    e->bitrate_bps = bitrate_bps;
+    e->nframes = nframes;
+    e->refs = 1;
+    e->next = c->head;
+    c->head = e;
+    c->loops++;
+    return e->loop;
+}
+
+void rp_payload_cache_put(struct rp_payload_cache *c, const struct rp_payloads *loop)
+{
+    for (struct cache_entry **pe = &c->head; *pe != NULL; pe = &(*pe)->next) {
+        struct cache_entry *e = *pe;
+        if (e->loop != loop)
+            continue;
+        /* The last holder frees it: Opus takes any bitrate from 6 to 510
+         * kbit/s, so kept loops would let clients grow the cache unbounded. */
+        if (--e->refs == 0) {
+            *pe = e->next;
+            rp_payloads_free(e->loop);
+            free(e);
+            c->loops--;
+        }
+        return;
+    }
+}
+
+unsigned rp_payload_cache_loops(const struct rp_payload_cache *c)
+{
+    return c != NULL ? c->loops : 0;
+}

@@ -5,15 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 struct rp_stream {
     struct rp_stream_cfg cfg;
     const struct rp_codec_info *codec;
     unsigned samples_per_packet;
-    struct rp_payloads *payloads;   /* seal only */
+    /* seal only: the loop, private (own) or held from cfg.payload_cache */
+    const struct rp_payloads *payloads;
+    struct rp_payloads *own_payloads;
+    uint32_t loop_offset;           /* frame of the loop that packet 0 carries */
     struct rp_srtp *srtp;           /* SRTP: protects (seal) or unprotects (open) */
-    uint8_t auth_key[RP_MEXT_AUTH_KEY_LEN];
+    struct rp_mext_auth *auth;      /* plain RTP: the HMAC keyed once, reset per packet */
 };
 
 static const char *const drop_names[RP_DROP_COUNT] = {
@@ -24,6 +25,19 @@ static const char *const drop_names[RP_DROP_COUNT] = {
 const char *rp_drop_reason_name(enum rp_drop_reason r)
 {
     return (unsigned)r < RP_DROP_COUNT ? drop_names[r] : "unknown";
+}
+
+static int take_loop(struct rp_stream *s, const struct rp_stream_cfg *cfg, char *err, size_t errlen)
+{
+    if (cfg->payload_cache) {
+        s->payloads = rp_payload_cache_get(cfg->payload_cache, cfg->codec, cfg->ptime_ms, cfg->bitrate_bps,
+                                           cfg->loop_frames, err, errlen);
+        s->loop_offset = cfg->loop_frames ? cfg->payload_seed % cfg->loop_frames : 0;
+    } else {
+        s->payloads = s->own_payloads = rp_payloads_new(cfg->codec, cfg->ptime_ms, cfg->bitrate_bps,
+                                                        cfg->loop_frames, cfg->payload_seed, err, errlen);
+    }
+    return s->payloads ? 0 : -1;
 }
 
 struct rp_stream *rp_stream_new(const struct rp_stream_cfg *cfg, char *err, size_t errlen)
@@ -44,16 +58,14 @@ struct rp_stream *rp_stream_new(const struct rp_stream_cfg *cfg, char *err, size
             rp_stream_free(s);
             return NULL;
         }
-    } else {
-        memcpy(s->auth_key, cfg->key, sizeof s->auth_key);
+    } else if (!(s->auth = rp_mext_auth_new(cfg->key))) {
+        snprintf(err, errlen, "out of memory for the HMAC context");
+        rp_stream_free(s);
+        return NULL;
     }
-    if (cfg->role == RP_STREAM_SEAL) {
-        s->payloads = rp_payloads_new(cfg->codec, cfg->ptime_ms, cfg->bitrate_bps, cfg->loop_frames,
-                                      cfg->payload_seed, err, errlen);
-        if (!s->payloads) {
-            rp_stream_free(s);
-            return NULL;
-        }
+    if (cfg->role == RP_STREAM_SEAL && take_loop(s, cfg, err, errlen) < 0) {
+        rp_stream_free(s);
+        return NULL;
     }
     return s;
 }
@@ -62,9 +74,12 @@ void rp_stream_free(struct rp_stream *s)
 {
     if (!s)
         return;
-    rp_payloads_free(s->payloads);
+    if (s->own_payloads)
+        rp_payloads_free(s->own_payloads);
+    else if (s->payloads)
+        rp_payload_cache_put(s->cfg.payload_cache, s->payloads);
     rp_srtp_free(s->srtp);
-    OPENSSL_cleanse(s->auth_key, sizeof s->auth_key);
+    rp_mext_auth_free(s->auth);
     free(s);
 }
 
@@ -73,11 +88,16 @@ uint32_t rp_stream_ssrc(const struct rp_stream *s)
     return s->cfg.ssrc;
 }
 
+const struct rp_payloads *rp_stream_loop(const struct rp_stream *s)
+{
+    return s->payloads;
+}
+
 size_t rp_stream_seal(struct rp_stream *s, int64_t index, const struct rp_stream_elem *elem, uint8_t *buf,
                       size_t cap)
 {
     size_t plen;
-    const uint8_t *payload = rp_payloads_get(s->payloads, (uint32_t)index, &plen);
+    const uint8_t *payload = rp_payloads_get(s->payloads, (uint32_t)index + s->loop_offset, &plen);
     struct rp_rtp_hdr h = {
         .pt = s->codec->pt,
         .marker = index == 0,
@@ -99,7 +119,7 @@ size_t rp_stream_seal(struct rp_stream *s, int64_t index, const struct rp_stream
     size_t n = rp_rtp_build_elems(buf, rtp_cap, &h, elems, s->srtp ? 1 : 2, payload, plen);
     if (n == 0)
         return 0;
-    if (s->srtp ? rp_srtp_protect(s->srtp, buf, &n, cap) != RP_SRTP_OK : rp_mext_auth_sign(buf, n, s->auth_key) != 0)
+    if (s->srtp ? rp_srtp_protect(s->srtp, buf, &n, cap) != RP_SRTP_OK : rp_mext_auth_seal(s->auth, buf, n) != 0)
         return 0;
     return n;
 }
@@ -183,7 +203,7 @@ enum rp_drop_reason rp_stream_open(struct rp_stream *s, const uint8_t *buf, size
     if (pkt.hdr.pt != s->codec->pt)
         return RP_DROP_WRONG_PT;
     if (!s->srtp) {
-        int a = rp_mext_auth_verify(rtp, len, s->auth_key);
+        int a = rp_mext_auth_check(s->auth, rtp, len);
         if (a != 0)
             return a == -2 ? RP_DROP_AUTH : RP_DROP_BAD_EXT;
     }

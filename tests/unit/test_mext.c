@@ -7,6 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+
 #include "mext.h"
 #include "rtp.h"
 
@@ -326,11 +328,80 @@ static void test_auth_rejects_tampering_wrong_key_and_missing_tag(void **state)
     assert_int_equal(rp_mext_auth_verify(plain, 5, key), -1);
 }
 
+/* HMAC-SHA-256 of pkt with its tag bytes zeroed, by OpenSSL's one-shot EVP_Q_mac:
+ * a computation that shares nothing with mext.c's. */
+static void independent_tag(const uint8_t *pkt, size_t n, size_t tag_off, const uint8_t *key, uint8_t out[10])
+{
+    uint8_t copy[RP_RTP_MAX_PKT], md[32];
+    size_t mdlen = 0;
+    memcpy(copy, pkt, n);
+    memset(copy + tag_off, 0, RP_MEXT_AUTH_LEN);
+    assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, RP_MEXT_AUTH_KEY_LEN, copy, n, md,
+                              sizeof md, &mdlen));
+    assert_int_equal(mdlen, 32);
+    memcpy(out, md, RP_MEXT_AUTH_LEN);
+}
+
+static void test_keyed_context_gives_the_same_tags_packet_after_packet(void **state)
+{
+    (void)state;
+    uint8_t key[RP_MEXT_AUTH_KEY_LEN], pkt[RP_RTP_MAX_PKT], again[RP_RTP_MAX_PKT], want[RP_MEXT_AUTH_LEN];
+    for (unsigned i = 0; i < sizeof key; i++)
+        key[i] = (uint8_t)(0xa0 ^ i);
+    struct rp_mext_auth *a = rp_mext_auth_new(key);
+    assert_non_null(a);
+    size_t n = signed_fixture(pkt, sizeof pkt), tag_off = 12 + 4 + 18 + 2;
+    /* The context is reset, not re-keyed, between packets: each of these
+     * must come out as a fresh HMAC over its own bytes. */
+    for (unsigned k = 0; k < 5; k++) {
+        pkt[3] = (uint8_t)k;          /* sequence number */
+        pkt[n - 1] = (uint8_t)(k * 7); /* payload */
+        memset(pkt + tag_off, 0xee, RP_MEXT_AUTH_LEN); /* whatever was there is not hashed */
+        memcpy(again, pkt, n);
+        assert_int_equal(rp_mext_auth_seal(a, pkt, n), 0);
+        assert_int_equal(rp_mext_auth_sign(again, n, key), 0);
+        assert_memory_equal(pkt, again, n);
+        independent_tag(pkt, n, tag_off, key, want);
+        assert_memory_equal(pkt + tag_off, want, sizeof want);
+        assert_int_equal(rp_mext_auth_check(a, pkt, n), 0);
+        assert_int_equal(rp_mext_auth_verify(pkt, n, key), 0);
+    }
+    rp_mext_auth_free(a);
+}
+
+static void test_keyed_context_rejects_what_the_key_rejects(void **state)
+{
+    (void)state;
+    uint8_t key[RP_MEXT_AUTH_KEY_LEN] = { 1 }, other[RP_MEXT_AUTH_KEY_LEN] = { 2 }, pkt[RP_RTP_MAX_PKT];
+    struct rp_mext_auth *a = rp_mext_auth_new(key), *b = rp_mext_auth_new(other);
+    assert_non_null(a);
+    assert_non_null(b);
+    size_t n = signed_fixture(pkt, sizeof pkt);
+    assert_int_equal(rp_mext_auth_seal(a, pkt, n), 0);
+    assert_int_equal(rp_mext_auth_check(b, pkt, n), -2);
+    assert_int_equal(rp_mext_auth_check(a, pkt, n), 0); /* b's failure left a as it was */
+    pkt[n - 1] ^= 1;
+    assert_int_equal(rp_mext_auth_check(a, pkt, n), -2);
+    pkt[n - 1] ^= 1;
+    assert_int_equal(rp_mext_auth_check(a, pkt, n), 0);
+    uint8_t plain[RP_RTP_MAX_PKT], elem[RP_MEXT_UP_LEN] = { RP_MEXT_VERSION };
+    struct rp_rtp_hdr h = { .pt = 0, .seq = 1 };
+    size_t m = rp_rtp_build(plain, sizeof plain, &h, RP_MEXT_ID_UP, elem, sizeof elem, NULL, 0);
+    assert_int_equal(rp_mext_auth_check(a, plain, m), -1);
+    assert_int_equal(rp_mext_auth_seal(a, plain, m), -1);
+    assert_int_equal(rp_mext_auth_check(a, plain, 5), -1);
+    rp_mext_auth_free(a);
+    rp_mext_auth_free(b);
+    rp_mext_auth_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_auth_tag_matches_independent_hmac_sha256),
         cmocka_unit_test(test_auth_rejects_tampering_wrong_key_and_missing_tag),
+        cmocka_unit_test(test_keyed_context_gives_the_same_tags_packet_after_packet),
+        cmocka_unit_test(test_keyed_context_rejects_what_the_key_rejects),
         cmocka_unit_test(test_up_element_has_documented_byte_layout),
         cmocka_unit_test(test_up_element_hand_written_bytes_decode),
         cmocka_unit_test(test_up_element_round_trips_extreme_values),

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <malloc.h>
 
+#include "codec.h"
 #include "mext.h"
 #include "rtp.h"
 #include "srtp.h"
@@ -521,9 +523,144 @@ static void test_drop_reason_names_are_the_documented_ones(void **state)
     assert_string_equal(rp_drop_reason_name(RP_DROP_COUNT), "unknown");
 }
 
+static void test_sealed_tag_is_the_one_sealed_before_the_keyed_context(void **state)
+{
+    (void)state;
+    /* Captured from rp_stream_seal as it was when it called HMAC() per packet
+     * (commit 4a69adb): the keyed context must not change one bit. The tag
+     * covers the whole packet, so this also pins the private payload loop. */
+    static const uint8_t tag_then[RP_MEXT_AUTH_LEN] = { 0xc3, 0xe7, 0xe8, 0xdf, 0x2e, 0x0e, 0x4e, 0xe1, 0xdf, 0x6a };
+    struct rp_stream *tx = new_stream(RP_STREAM_SEAL, false, RP_MEXT_ID_DOWN, false);
+    struct rp_stream *rx = new_stream(RP_STREAM_OPEN, false, RP_MEXT_ID_DOWN, false);
+    struct rp_stream_elem e = { .down = { .flags = 1, .refl_seq = 7, .t1_ns = 0x0102030405060708ull, .t2_ns = 2,
+                                          .t3_ns = 3, .up_received = 4, .down_sent = 5 } };
+    uint8_t buf[RP_STREAM_MAX_PKT];
+    size_t tag_off = 12 + 4 + 2 + RP_MEXT_DOWN_LEN + 2;
+    size_t n = rp_stream_seal(tx, 0, &e, buf, sizeof buf);
+    assert_int_equal(n, 12 + 4 + 64 + 160);
+    assert_memory_equal(buf + tag_off, tag_then, sizeof tag_then);
+    /* And packet after packet, the tag the per-key function computes. */
+    for (int64_t i = 1; i < 4; i++) {
+        struct rp_stream_rx got;
+        n = rp_stream_seal(tx, i, &e, buf, sizeof buf);
+        assert_int_equal(rp_mext_auth_verify(buf, n, hmac_key), 0);
+        assert_int_equal(rp_stream_open(rx, buf, n, &got), RP_DROP_NONE);
+        buf[n - 1] ^= 0x01;
+        assert_int_equal(rp_stream_open(rx, buf, n, &got), RP_DROP_AUTH);
+    }
+    rp_stream_free(tx);
+    rp_stream_free(rx);
+}
+
+static struct rp_stream *cached_stream(struct rp_payload_cache *c, unsigned ptime_ms, uint32_t seed)
+{
+    struct rp_stream_cfg cfg = {
+        .role = RP_STREAM_SEAL, .codec = RP_CODEC_PCMU, .ptime_ms = ptime_ms, .ssrc = SSRC,
+        .elem_id = RP_MEXT_ID_DOWN, .bitrate_bps = 64000, .loop_frames = 10, .payload_seed = seed,
+        .payload_cache = c, .key = hmac_key,
+    };
+    char err[128] = "";
+    struct rp_stream *s = rp_stream_new(&cfg, err, sizeof err);
+    if (!s)
+        fail_msg("rp_stream_new: %s", err);
+    return s;
+}
+
+/* The payload of packet `index`: the last `plen` bytes of the sealed packet. */
+static const uint8_t *sealed_payload(struct rp_stream *s, int64_t index, uint8_t *buf, size_t plen)
+{
+    struct rp_stream_elem e = { .down = { .refl_seq = 1 } };
+    size_t n = rp_stream_seal(s, index, &e, buf, RP_STREAM_MAX_PKT);
+    assert_true(n > plen);
+    return buf + n - plen;
+}
+
+static void test_streams_with_a_cache_send_from_one_shared_loop(void **state)
+{
+    (void)state;
+    struct rp_payload_cache *c = rp_payload_cache_new(9);
+    assert_non_null(c);
+    struct rp_stream *a = cached_stream(c, 20, 42);
+    const struct rp_payloads *loop = rp_stream_loop(a);
+    assert_non_null(loop);
+    assert_int_equal(rp_payload_cache_loops(c), 1);
+    /* A second stream of the same kind takes the loop without making one:
+     * the same block, and far less memory than a 16 KiB loop. */
+    struct mallinfo2 before = mallinfo2();
+    struct rp_stream *b = cached_stream(c, 20, 43);
+    struct mallinfo2 after = mallinfo2();
+    assert_ptr_equal(rp_stream_loop(b), loop);
+    assert_int_equal(rp_payload_cache_loops(c), 1);
+    assert_true((long long)after.uordblks - (long long)before.uordblks < 4096); /* 0 under ASan (own allocator) */
+    /* Each enters the loop at its seed: a at frame 2, b at frame 3. */
+    uint8_t ba[RP_STREAM_MAX_PKT], bb[RP_STREAM_MAX_PKT];
+    size_t flen;
+    const uint8_t *f2 = rp_payloads_get(loop, 2, &flen), *f3 = rp_payloads_get(loop, 3, NULL);
+    assert_int_equal(flen, 160);
+    assert_memory_equal(sealed_payload(a, 0, ba, flen), f2, flen);
+    assert_memory_equal(sealed_payload(b, 0, bb, flen), f3, flen);
+    assert_memory_equal(sealed_payload(a, 1, ba, flen), f3, flen);
+    assert_memory_equal(sealed_payload(a, 8, ba, flen), rp_payloads_get(loop, 0, NULL), flen); /* wraps */
+    assert_memory_equal(sealed_payload(a, -2, ba, flen), rp_payloads_get(loop, 0, NULL), flen); /* priming */
+    assert_true(memcmp(f2, f3, flen) != 0);
+    /* Another ptime is another loop; a loop goes with its last stream. */
+    struct rp_stream *d = cached_stream(c, 40, 42);
+    assert_ptr_not_equal(rp_stream_loop(d), loop);
+    assert_int_equal(rp_payload_cache_loops(c), 2);
+    rp_stream_free(a);
+    assert_int_equal(rp_payload_cache_loops(c), 2);
+    rp_stream_free(b);
+    assert_int_equal(rp_payload_cache_loops(c), 1);
+    rp_stream_free(d);
+    assert_int_equal(rp_payload_cache_loops(c), 0);
+    rp_payload_cache_free(c);
+}
+
+static void test_a_cached_loop_that_cannot_be_made_fails_the_stream(void **state)
+{
+    (void)state;
+    struct rp_payload_cache *c = rp_payload_cache_new(9);
+    struct rp_stream_cfg cfg = {
+        .role = RP_STREAM_SEAL, .codec = RP_CODEC_PCMU, .ptime_ms = 25, .ssrc = SSRC, .elem_id = RP_MEXT_ID_DOWN,
+        .bitrate_bps = 64000, .loop_frames = 10, .payload_cache = c, .key = hmac_key,
+    };
+    char err[128] = "";
+    assert_null(rp_stream_new(&cfg, err, sizeof err));
+    assert_string_equal(err, "ptime 25 ms is not valid for pcmu");
+    assert_int_equal(rp_payload_cache_loops(c), 0);
+    /* An open stream takes no loop from the cache. */
+    cfg.role = RP_STREAM_OPEN;
+    struct rp_stream *s = rp_stream_new(&cfg, err, sizeof err);
+    assert_non_null(s);
+    assert_null(rp_stream_loop(s));
+    assert_int_equal(rp_payload_cache_loops(c), 0);
+    rp_stream_free(s);
+    rp_payload_cache_free(c);
+}
+
+static void test_private_loops_belong_to_their_stream(void **state)
+{
+    (void)state;
+    struct rp_stream *a = new_stream(RP_STREAM_SEAL, false, RP_MEXT_ID_UP, false);
+    struct rp_stream *b = new_stream(RP_STREAM_SEAL, false, RP_MEXT_ID_UP, false);
+    assert_non_null(rp_stream_loop(a));
+    assert_ptr_not_equal(rp_stream_loop(a), rp_stream_loop(b));
+    /* Packet i carries frame i of its own loop (no offset without a cache). */
+    uint8_t buf[RP_STREAM_MAX_PKT];
+    size_t flen;
+    const uint8_t *f4 = rp_payloads_get(rp_stream_loop(a), 4, &flen);
+    assert_memory_equal(sealed_payload(a, 4, buf, flen), f4, flen);
+    rp_stream_free(a);
+    rp_stream_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sealed_tag_is_the_one_sealed_before_the_keyed_context),
+        cmocka_unit_test(test_streams_with_a_cache_send_from_one_shared_loop),
+        cmocka_unit_test(test_a_cached_loop_that_cannot_be_made_fails_the_stream),
+        cmocka_unit_test(test_private_loops_belong_to_their_stream),
         cmocka_unit_test(test_signing_fills_only_the_tag_bytes),
         cmocka_unit_test(test_literal_packet_opens_with_its_fields),
         cmocka_unit_test(test_eleven_bytes_are_bad_rtp_too_short),
