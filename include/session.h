@@ -22,6 +22,8 @@
 
 struct rp_session;
 
+struct rp_payload_cache;
+
 struct rp_session_params {
     enum rp_codec_id codec;
     unsigned ptime_ms;
@@ -33,6 +35,7 @@ struct rp_session_params {
     bool     has_key_up;         /* the client chose the upstream SRTP key (e.g. an ffmpeg sender) */
     bool     allow_foreign_peer; /* media.allow_foreign_peer: latch/announce other IPs than the client's */
     uint8_t  key_up[RP_SRTP_MAX_KEY_LEN];
+    struct rp_payload_cache *payload_cache; /* the daemon's shared payload loops; NULL: a private one */
 };
 
 /* Sends one datagram from the session's port. 0, or -1 when the host refused

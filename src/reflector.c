@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "log.h"
 #include "netaddr.h"
 #include "portalloc.h"
@@ -37,6 +38,7 @@ struct rp_reflector {
     struct event_base *base;
     const struct rp_config *cfg;
     struct rp_ratelimit *stun_rate; /* handed to every session; the daemon owns it */
+    struct rp_payload_cache *loops; /* downstream payload loops, shared read-only by the sessions */
     struct event *tick;
     struct slot **slots;
     unsigned nslots;
@@ -234,12 +236,15 @@ struct rp_reflector *rp_reflector_new(struct event_base *base, const struct rp_c
     r->base = base;
     r->cfg = cfg;
     r->stun_rate = stun_rate;
-    r->tick = evtimer_new(base, on_tick, r);
+    /* Any seed: each session starts the loop at a frame of its own (stream.h). */
+    r->loops = rp_payload_cache_new(1);
+    r->tick = r->loops ? evtimer_new(base, on_tick, r) : NULL;
     /* Before other work: downstream packets leave on time in a burst of
      * control work (see arm() for overload). */
     if (!r->tick || event_priority_set(r->tick, RP_PRIO_MEDIA_CLOCK) < 0) {
         if (r->tick)
             event_free(r->tick);
+        rp_payload_cache_free(r->loops);
         free(r);
         return NULL;
     }
@@ -255,6 +260,7 @@ void rp_reflector_free(struct rp_reflector *r)
         return;
     while (r->nslots)
         remove_slot(r, r->nslots - 1);
+    rp_payload_cache_free(r->loops); /* after every session let go of its loop */
     free(r->slots);
     free(r->heap);
     event_free(r->tick);
@@ -316,7 +322,10 @@ struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_s
     }
     sl->owner = r;
     sl->fd = fd;
-    sl->session = rp_session_new(p, port, client, rp_monotonic_ns(), rp_realtime_ns(), slot_send, sl, err, errlen);
+    struct rp_session_params shared = *p;
+    shared.payload_cache = r->loops;
+    sl->session = rp_session_new(&shared, port, client, rp_monotonic_ns(), rp_realtime_ns(), slot_send, sl, err,
+                                 errlen);
     /* The session decides on STUN itself, with the clock we hand it: the limit
      * is one more input to that decision, like its keys, not a filter here
      * that would have to parse STUN a second time and keep its own counts. */

@@ -146,6 +146,7 @@ static int make_streams(struct rp_session *s, const struct randoms *rnd, char *e
         .role = RP_STREAM_SEAL, .codec = p->codec, .ptime_ms = p->ptime_ms, .ssrc = s->ssrc_down,
         .elem_id = RP_MEXT_ID_DOWN, .seq0 = (uint16_t)rnd->seq, .ts0 = rnd->ts, .bitrate_bps = p->bitrate_bps,
         .loop_frames = PAYLOAD_LOOP_MS / p->ptime_ms, .payload_seed = rnd->payload_seed,
+        .payload_cache = p->payload_cache,
         .srtp = p->srtp, .suite = p->suite, .key = p->srtp ? s->key_down : s->auth_key,
     };
     s->up = rp_stream_new(&up, err, errlen);
