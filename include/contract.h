@@ -40,7 +40,8 @@ struct rp_contract_up {
 };
 
 struct rp_contract_down {
-    uint64_t sent;
+    uint64_t sent;           /* packets sent */
+    uint64_t skipped;        /* slots of the media clock the overloaded daemon skipped (gaps, lost) */
     uint64_t wire_bytes;
     uint64_t send_errors;    /* sends the daemon's host refused (still counted as sent) */
 };
@@ -99,8 +100,8 @@ struct json_t *rp_contract_created_encode(const struct rp_contract_created *c);
  * of the suite named). Secrets in *out are the caller's to cleanse. */
 int rp_contract_session_decode(const struct json_t *j, struct rp_contract_session *out, char *err, size_t errlen);
 
-/* The most downstream packets a session of duration_s at ptime_ms sends (the
- * daemon's limit, and the probe's check of the daemon's count). */
+/* The most downstream slots (packets sent + skipped) a session of duration_s
+ * at ptime_ms uses (the daemon's limit, and the probe's check of its count). */
 uint64_t rp_contract_down_budget(unsigned duration_s, unsigned ptime_ms);
 
 /* What the probe knows itself about the session a final document describes. */
@@ -108,13 +109,13 @@ struct rp_contract_truth {
     const char *id;
     uint64_t    up_sent;        /* upstream packets the probe sent */
     uint64_t    down_received;  /* authentic downstream packets it received (no duplicates) */
-    uint64_t    down_sent_seen; /* the highest "sent so far" count they carried */
-    uint64_t    down_budget;    /* most downstream packets the session may send (rp_contract_down_budget) */
+    uint64_t    down_sent_seen; /* the highest "slots so far" count they carried (sent + skipped) */
+    uint64_t    down_budget;    /* most downstream slots the session may use (rp_contract_down_budget) */
 };
 /* A decoded document that contradicts itself or the probe: another session's
  * id, more upstream received than sent (or than accepted), fewer downstream
- * sent than the probe received or than its packets counted, more downstream
- * sent than the session may send. -1 with the contradiction in err: its
+ * sent than the probe received, fewer downstream slots (sent + skipped) than
+ * its packets counted, more slots than the session may use. -1 with the contradiction in err: its
  * figures must not be used. */
 int rp_contract_session_consistent(const struct rp_contract_session *s, const struct rp_contract_truth *t, char *err,
                                    size_t errlen);

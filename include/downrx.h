@@ -39,7 +39,7 @@ void rp_downrx_on_datagram(struct rp_downrx *d, const uint8_t *buf, size_t len, 
 /* What the stream said so far: the daemon's counters as of its newest packet. */
 struct rp_downrx_progress {
     uint64_t received;           /* downstream packets we took */
-    uint32_t down_sent_seen;     /* downstream packets the daemon had sent */
+    uint32_t down_sent_seen;     /* downstream slots the daemon had used (sent + skipped) */
     uint32_t up_received_seen;   /* upstream packets the daemon had taken */
     uint32_t up_highest_seen;    /* upstream packets up to its latest reflection */
     uint64_t host_drops;         /* our socket's queue overflows */

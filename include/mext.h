@@ -34,7 +34,7 @@ struct rp_mext_down {
     uint64_t t2_ns;        /* daemon receive time of it (kernel timestamp) */
     uint64_t t3_ns;        /* daemon transmit time of this downstream packet */
     uint32_t up_received;  /* upstream packets the daemon accepted so far */
-    uint32_t down_sent;    /* downstream packets sent so far, this one included */
+    uint32_t down_sent;    /* downstream slots so far, this one included: sent + skipped (overload) */
     uint32_t up_host_drops;/* datagrams the daemon's socket dropped (SO_RXQ_OVFL) */
 };
 

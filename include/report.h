@@ -28,8 +28,10 @@ enum rp_diagnosis {
 struct rp_dir_report {
     bool     measured;      /* false: this side's figures are unavailable */
     uint64_t sent;
-    struct rp_rxsummary rx; /* receiver's view; rx.expected == sent when sent is known */
+    struct rp_rxsummary rx; /* receiver's view; rx.expected == sent + host_skipped when sent is known */
     uint64_t host_drops;    /* datagrams the receiving host dropped (socket queue), not network loss */
+    uint64_t host_skipped;  /* downstream: packets the overloaded media host skipped (its clock called
+                               for them, it never sent them): counted lost, not the network's */
     double   kbps;          /* on the wire (IP+UDP+RTP) */
     double   mouth_to_ear_ms; /* one-way estimate the E-model used: RTT/2 + ptime + this direction's
                                  jitter buffer (adaptive mean or fixed) + codec look-ahead */

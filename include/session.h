@@ -83,7 +83,11 @@ bool rp_session_stopped(const struct rp_session *s);
 /* Downstream scheduling: monotonic ns of the next packet due, or UINT64_MAX if none. */
 uint64_t rp_session_next_due(const struct rp_session *s);
 /* Send every downstream packet due at now_mono, which is also their transmit
- * time T3 (on the session's steady wall clock). Returns packets sent. */
+ * time T3 (on the session's steady wall clock). Returns packets sent. The
+ * packet index (RTP seq and timestamp) is the slot of the media clock: after
+ * a stall of more than 5 periods the overdue slots are skipped and counted
+ * (downstream.skipped), leaving a gap the probe sees as loss; a shorter one
+ * is caught up at once. */
 unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono);
 
 /* Counters for the daemon-wide totals (/metrics). */
@@ -91,6 +95,7 @@ struct rp_session_counters {
     uint64_t up_packets;            /* accepted upstream RTP */
     uint64_t up_bytes;              /* on the wire, accepted */
     uint64_t down_packets;
+    uint64_t down_skipped;          /* downstream slots skipped after stalls (overload) */
     uint64_t down_bytes;
     uint64_t drops[RP_DROP_COUNT];  /* [RP_DROP_NONE] unused */
     uint64_t stun[RP_STUN_VERDICTS];

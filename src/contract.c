@@ -117,6 +117,7 @@ static const struct field session_fields[] = {
     NUM("upstream.auth_failures", F_U64, up.auth_failures),
     NUM("upstream.primed", F_U64, up.primed),
     NUM("downstream.sent", F_U64, down.sent),
+    NUM("downstream.skipped", F_U64, down.skipped),
     NUM("downstream.wire_bytes", F_U64, down.wire_bytes),
     NUM("downstream.send_errors", F_U64, down.send_errors),
     STR("transport", transport),
@@ -434,6 +435,13 @@ int rp_contract_session_decode(const json_t *j, struct rp_contract_session *out,
 int rp_contract_session_consistent(const struct rp_contract_session *s, const struct rp_contract_truth *t, char *err,
                                    size_t errlen)
 {
+    /* The media clock's slots: the in-band count and the budget include the skipped ones. */
+    uint64_t slots = s->down.sent > UINT64_MAX - s->down.skipped ? UINT64_MAX : s->down.sent + s->down.skipped;
+    char down[80];
+    if (s->down.skipped)
+        snprintf(down, sizeof down, "downstream.sent %" PRIu64 " + skipped %" PRIu64, s->down.sent, s->down.skipped);
+    else
+        snprintf(down, sizeof down, "downstream.sent %" PRIu64, s->down.sent);
     if (strcmp(s->id, t->id) != 0)
         snprintf(err, errlen, "the figures are for session %.32s, not %.32s", s->id, t->id);
     else if (s->up.rx.received > t->up_sent)
@@ -442,13 +450,14 @@ int rp_contract_session_consistent(const struct rp_contract_session *s, const st
     else if (s->up.rx.received > s->up.accepted)
         snprintf(err, errlen, "upstream.received %" PRIu64 " is more than upstream.accepted %" PRIu64,
                  s->up.rx.received, s->up.accepted);
-    else if (s->down.sent < t->down_received || s->down.sent < t->down_sent_seen)
-        snprintf(err, errlen, "downstream.sent %" PRIu64 " is less than the %" PRIu64 " packets the probe %s",
-                 s->down.sent, s->down.sent < t->down_received ? t->down_received : t->down_sent_seen,
-                 s->down.sent < t->down_received ? "received" : "saw counted in them");
-    else if (s->down.sent > t->down_budget)
-        snprintf(err, errlen, "downstream.sent %" PRIu64 " is more than the %" PRIu64 " packets the session may send",
-                 s->down.sent, t->down_budget);
+    else if (s->down.sent < t->down_received)
+        snprintf(err, errlen, "downstream.sent %" PRIu64 " is less than the %" PRIu64 " packets the probe received",
+                 s->down.sent, t->down_received);
+    else if (slots < t->down_sent_seen)
+        snprintf(err, errlen, "%s is less than the %" PRIu64 " packets the probe saw counted in them", down,
+                 t->down_sent_seen);
+    else if (slots > t->down_budget)
+        snprintf(err, errlen, "%s is more than the %" PRIu64 " packets the session may send", down, t->down_budget);
     else
         return 0;
     return -1;

@@ -34,7 +34,7 @@ enum rp_drop_reason rp_downrx_classify(struct rp_stream *stream, const uint8_t *
     if (!rp_addr_equal(from, media_port))
         return RP_DROP_FOREIGN_SOURCE;
     enum rp_drop_reason why = rp_stream_open(stream, buf, len, rx);
-    /* down_sent counts the packet that carries it: never 0 from a real daemon. */
+    /* down_sent counts the slots up to the packet that carries it: never 0 from a real daemon. */
     if (why == RP_DROP_NONE && rx->elem.down.down_sent == 0)
         return RP_DROP_BAD_EXT;
     return why;
@@ -93,7 +93,7 @@ static void take(struct rp_downrx *d, const struct rp_stream_rx *rx, size_t len,
 {
     const struct rp_mext_down *m = &rx->elem.down;
     if (!d->first) {
-        /* down_sent counts this packet: the stream began down_sent - 1 packets earlier. */
+        /* down_sent counts slots up to this packet (its index + 1): slot 0 was down_sent - 1 earlier. */
         rp_rxstats_set_first_seq(d->stats, (uint16_t)(rx->hdr.seq - (uint16_t)(m->down_sent - 1)));
         d->first = true;
     }

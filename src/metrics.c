@@ -49,6 +49,9 @@ size_t rp_metrics_render(const struct rp_metrics_snapshot *m, char *buf, size_t 
     family(&o, "rtpprobed_packets_total", "counter", "Media packets accepted upstream or sent downstream.");
     emit(&o, "rtpprobed_packets_total{direction=\"upstream\"} %" PRIu64 "\n", m->media.up_packets);
     emit(&o, "rtpprobed_packets_total{direction=\"downstream\"} %" PRIu64 "\n", m->media.down_packets);
+    family(&o, "rtpprobed_downstream_skipped_total", "counter",
+           "Downstream packets the media clock called for but an overloaded daemon skipped (the probe counts them lost).");
+    emit(&o, "rtpprobed_downstream_skipped_total %" PRIu64 "\n", m->media.down_skipped);
     family(&o, "rtpprobed_bytes_total", "counter", "Media bytes on the wire (IP and UDP headers included).");
     emit(&o, "rtpprobed_bytes_total{direction=\"upstream\"} %" PRIu64 "\n", m->media.up_bytes);
     emit(&o, "rtpprobed_bytes_total{direction=\"downstream\"} %" PRIu64 "\n", m->media.down_bytes);

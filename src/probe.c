@@ -213,11 +213,15 @@ static void build_report(struct run *r, const json_t *daemon_final)
     const struct rp_probe_opts *o = r->opts;
     struct rp_downrx_progress seen;
     rp_downrx_progress(r->down, &seen);
+    /* Without the daemon's figures, its in-band count of slots (sent + skipped). */
     struct rp_contract_down down = { .sent = seen.down_sent_seen };
     fill_upstream(r, daemon_final, &down);
     rep->down.measured = true;
     rep->down.sent = down.sent;
-    rp_downrx_summary(r->down, down.sent, &rep->down.rx);
+    /* Expected: every slot of the daemon's media clock, the ones it skipped
+     * under overload included, so that those count as lost. */
+    rep->down.host_skipped = down.skipped;
+    rp_downrx_summary(r->down, down.sent + down.skipped, &rep->down.rx);
     rep->down.host_drops = seen.host_drops;
     rep->down.auth_failures = seen.drops[RP_DROP_AUTH];
     rep->down.send_errors = down.send_errors;

@@ -273,6 +273,7 @@ enum phrase {
     P_BLOAT_UP,             /* the delay rose: a queue on the path */
     P_BLOAT_DOWN,
     P_TOO_MUCH_DELAY,
+    P_HOST_SKIPPED,         /* the media host skipped downstream packets: overloaded */
     /* remediations */
     P_FIX_NOTHING,
     P_FIX_CONTROL,
@@ -289,6 +290,7 @@ enum phrase {
     P_FIX_DOWNLINK_MOS,
     P_FIX_BLOAT_UP,
     P_FIX_BLOAT_DOWN,
+    P_FIX_HOST_LOAD,
     P_COUNT
 };
 
@@ -398,6 +400,28 @@ static enum phrase up_blocked_cause(const struct rp_dir_report *up)
     return up->reply_only ? P_UP_REPLY_ONLY : P_UP_NOT_ARRIVED;
 }
 
+/* The media host skipped downstream packets (it fell behind its own clock).
+ * When those are most of a downstream loss that crossed a threshold, the
+ * host is the story: named first, with its own remedy. Otherwise they are
+ * said after the first cause, if there is room. */
+static void decide_overload(struct decision *d, const struct rp_report *r, const struct findings *fs)
+{
+    uint64_t skipped = r->down.host_skipped;
+    if (skipped == 0)
+        return;
+    bool loss_finding = false;
+    for (unsigned i = 0; i < fs->n; i++)
+        loss_finding |= fs->f[i].metric == METRIC_LOSS && fs->f[i].side == SIDE_DOWN;
+    bool most_of_loss = r->down.rx.lost <= 0 || skipped * 2 >= (uint64_t)r->down.rx.lost;
+    if (loss_finding && most_of_loss) {
+        d->cause[0] = P_HOST_SKIPPED;
+        d->cause[1] = P_FINDINGS;
+        d->remedy = P_FIX_HOST_LOAD;
+    } else if (d->cause[1] == P_NONE) {
+        d->cause[1] = P_HOST_SKIPPED;
+    }
+}
+
 /* Both sides' figures are known. */
 static void decide_measured(struct decision *d, const struct rp_report *r, const struct findings *fs,
                             bool up, bool down)
@@ -423,6 +447,8 @@ static void decide_measured(struct decision *d, const struct rp_report *r, const
         d->cause[1] = P_NONE;
         d->remedy = P_FIX_SAME_ADDRESS;
     }
+    if (down)
+        decide_overload(d, r, fs);
 }
 
 static void decide(struct decision *d, const struct rp_report *r, const struct findings *fs)
@@ -450,7 +476,8 @@ static void decide(struct decision *d, const struct rp_report *r, const struct f
 
 /* In braces, what word_phrase() fills in: {port} the session's media port,
  * {udp_range} and {range} the daemon's media port range, {count} the packets
- * refused for their source, {findings} the threshold crossings. */
+ * refused for their source, {skipped} the downstream packets the media host
+ * skipped, {findings} the threshold crossings. */
 static const char *const phrase_text[P_COUNT] = {
     [P_NONE] = "",
     [P_NOTHING_MEASURED] = "neither direction was measured",
@@ -480,6 +507,7 @@ static const char *const phrase_text[P_COUNT] = {
                      "on the agent's link (bufferbloat); the call's jitter buffer absorbs it as delay",
     [P_TOO_MUCH_DELAY] = "mouth-to-ear delay with the jitter buffer reaches {oneway}, more than a call "
                          "tolerates (150 ms)",
+    [P_HOST_SKIPPED] = "the media host skipped {skipped} packets: it is overloaded",
     [P_FIX_NOTHING] = "none needed",
     [P_FIX_CONTROL] = "check the probe's control connection to the daemon (HTTPS, nginx on 443) and run "
                       "again",
@@ -507,6 +535,8 @@ static const char *const phrase_text[P_COUNT] = {
     [P_FIX_BLOAT_UP] = "enable SQM/fq_codel on the agent's router, or stop large uploads (backups, cloud sync) "
                        "during calls",
     [P_FIX_BLOAT_DOWN] = "enable SQM/fq_codel on the agent's router, or stop large downloads during calls",
+    [P_FIX_HOST_LOAD] = "give rtpprobed on the media host more CPU or run fewer probe sessions at once "
+                        "(rtpprobed_downstream_skipped_total in its /metrics), then run again",
 };
 
 /* How each metric reads in a finding: "upstream loss 3.2 % (warn ≥ 1 %)",
@@ -558,6 +588,9 @@ static void append_findings(char *buf, size_t size, const struct findings *fs, c
         if (d->host_drops > 0)
             append(buf, size, ", %" PRIu64 " of them dropped by the receiving host, not the network",
                    d->host_drops);
+        if (d->host_skipped > 0)
+            append(buf, size, ", %" PRIu64 " of them skipped by the media host, not the network",
+                   d->host_skipped);
     }
     for (unsigned i = 1; i < fs->n; i++) {
         describe_short(what, sizeof what, &fs->f[i]);
@@ -566,11 +599,11 @@ static void append_findings(char *buf, size_t size, const struct findings *fs, c
 }
 
 /* What the braces in phrase_text[] name, and their values. */
-enum filler { F_PORT = 0, F_UDP_RANGE, F_RANGE, F_COUNT, F_RISE, F_ONEWAY, F_FINDINGS, F_N };
+enum filler { F_PORT = 0, F_UDP_RANGE, F_RANGE, F_COUNT, F_SKIPPED, F_RISE, F_ONEWAY, F_FINDINGS, F_N };
 
 static const char *const filler_name[F_N] = {
     [F_PORT] = "port", [F_UDP_RANGE] = "udp_range", [F_RANGE] = "range", [F_COUNT] = "count",
-    [F_RISE] = "rise", [F_ONEWAY] = "oneway", [F_FINDINGS] = "findings",
+    [F_SKIPPED] = "skipped", [F_RISE] = "rise", [F_ONEWAY] = "oneway", [F_FINDINGS] = "findings",
 };
 
 struct fillers {
@@ -596,6 +629,7 @@ static void fillers_init(struct fillers *v, const struct rp_report *r, const str
         snprintf(v->text[F_RANGE], sizeof v->text[F_RANGE], "<media.port_min>-<media.port_max>");
     }
     snprintf(v->text[F_COUNT], sizeof v->text[F_COUNT], "%" PRIu64, r->up.foreign_source);
+    snprintf(v->text[F_SKIPPED], sizeof v->text[F_SKIPPED], "%" PRIu64, r->down.host_skipped);
     const struct rp_dir_report *slow = most_delayed(r) == SIDE_UP ? &r->up : &r->down;
     snprintf(v->text[F_RISE], sizeof v->text[F_RISE], "%s ms", num_trim(slow->rx.delay_rise_ms, 0).s);
     snprintf(v->text[F_ONEWAY], sizeof v->text[F_ONEWAY], "%s ms", num_trim(r->mouth_to_ear_ms, 0).s);
@@ -873,6 +907,8 @@ static json_t *dir_json(const struct rp_report *r, const struct rp_dir_report *d
     put(o, "r_factor", got ? j_real(d->r_factor, 2) : json_null(), ok);
     put(o, "mos", got ? j_real(d->mos, 2) : json_null(), ok);
     put(o, "host_drops", m ? j_u64(d->host_drops) : json_null(), ok);
+    /* Only the media host's skips are known: the probe counts none of its own. */
+    put(o, "host_skipped", m && !is_up ? j_u64(d->host_skipped) : json_null(), ok);
     put(o, "auth_failures", m ? j_u64(d->auth_failures) : json_null(), ok);
     put(o, "send_errors", j_u64(d->send_errors), ok);
     put(o, "foreign_source", m && is_up ? j_u64(d->foreign_source) : json_null(), ok);
@@ -1063,6 +1099,7 @@ void rp_report_print_text(const struct rp_report *r, FILE *out)
     row(out, "R-factor", cell_real(ug, u->r_factor, 1, "").s, cell_real(dg, d->r_factor, 1, "").s);
     row(out, "MOS", cell_real(ug, u->mos, 2, "").s, cell_real(dg, d->mos, 2, "").s);
     row(out, "host drops", cell_u64(um, u->host_drops).s, cell_u64(dm, d->host_drops).s);
+    row(out, "host skipped", cell_u64(false, 0).s, cell_u64(dm, d->host_skipped).s);
     row(out, "auth failures", cell_u64(um, u->auth_failures).s, cell_u64(dm, d->auth_failures).s);
     fputc('\n', out);
 

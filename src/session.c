@@ -1,4 +1,5 @@
 /* A probe session on the daemon. See include/session.h. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,14 @@
 #define LINGER_NS (60 * NS_PER_S)
 /* Payload loop length: two seconds of signal, long enough not to look periodic to a codec. */
 #define PAYLOAD_LOOP_MS 2000
+/* Downstream catch-up after a stall (overload, a descheduled daemon): up to
+ * this many overdue slots go out at once, late but not lost, as a sender's
+ * burst that the receiver's jitter buffer absorbs or counts late; behind by
+ * more, the overdue slots are skipped (a gap in seq and timestamp, counted in
+ * down_skipped) and the stream resumes with the slot due now. The same bound
+ * as before the media clock numbered the packets, so an unstalled stream
+ * sends exactly as it did. */
+#define CATCHUP_SLOTS 5
 
 struct rp_session {
     char     id[RP_SESSION_ID_LEN + 1];
@@ -91,9 +100,11 @@ struct rp_session {
 
     bool     stopped;
     bool     sending;          /* peer known, stream running */
-    uint64_t next_send_mono;
-    uint32_t down_sent;
-    uint32_t down_budget;      /* most downstream packets this session may send */
+    uint64_t next_send_mono;   /* when slot down_slot is due */
+    uint32_t down_slot;        /* next slot of the media clock: the packet index it is sent as */
+    uint32_t down_sent;        /* packets sent */
+    uint32_t down_skipped;     /* slots skipped after a stall: gaps the probe counts as lost */
+    uint32_t down_budget;      /* most downstream slots this session may use */
     uint64_t down_started_mono;
     uint64_t down_wire_bytes;
     uint64_t down_send_errors;
@@ -231,9 +242,11 @@ bool rp_session_expired(const struct rp_session *s, uint64_t now_mono)
     return now_mono >= s->expires_mono;
 }
 
+/* A stream that stopped (consent, no answer) and starts again resumes with
+ * the next slot now: the pause was no slot anyone called for. */
 static void start_sending(struct rp_session *s, uint64_t now_mono)
 {
-    if (s->sending || s->stopped || s->down_sent >= s->down_budget)
+    if (s->sending || s->stopped || s->down_slot >= s->down_budget)
         return;
     s->sending = true;
     s->next_send_mono = now_mono;
@@ -433,12 +446,14 @@ static void send_one(struct rp_session *s, uint64_t now_mono)
             .t2_ns = s->refl_t2,
             .t3_ns = rp_wallclock_ns(&s->wall, now_mono),
             .up_received = u32_sat(rp_rxstats_received(s->up_stats)),
-            .down_sent = s->down_sent + 1,
+            /* The slots so far, this one included: skipped ones count, so
+             * that the probe's expected count has them as lost. */
+            .down_sent = s->down_slot + 1,
             .up_host_drops = u32_sat(s->up_host_drops),
         },
     };
     uint8_t pkt[RP_STREAM_MAX_PKT];
-    size_t n = rp_stream_seal(s->down, s->down_sent, &e, pkt, sizeof pkt);
+    size_t n = rp_stream_seal(s->down, s->down_slot, &e, pkt, sizeof pkt);
     if (n == 0)
         return;
     if (s->send(s->send_ctx, pkt, n, dest) < 0) {
@@ -456,15 +471,35 @@ static void send_one(struct rp_session *s, uint64_t now_mono)
 static bool stream_over(const struct rp_session *s)
 {
     uint64_t t = s->next_send_mono;
-    return t >= s->send_until_mono || s->down_sent >= s->down_budget ||
+    return t >= s->send_until_mono || s->down_slot >= s->down_budget ||
            (s->up_accepted == 0 && t >= s->down_started_mono + UNANSWERED_NS) ||
            (s->last_up_mono && t >= s->last_up_mono + CONSENT_NS);
+}
+
+/* Behind by more than CATCHUP_SLOTS: skip the overdue slots up to the one
+ * due now (never past the stream's end or budget), counting them. */
+static void skip_stalled(struct rp_session *s, uint64_t now_mono, uint64_t period)
+{
+    uint64_t behind = (now_mono - s->next_send_mono) / period;
+    if (behind <= CATCHUP_SLOTS)
+        return;
+    uint64_t to_end = s->next_send_mono < s->send_until_mono
+                          ? (s->send_until_mono - s->next_send_mono + period - 1) / period : 0;
+    uint64_t budget = s->down_budget > s->down_slot ? s->down_budget - s->down_slot : 0;
+    uint64_t n = behind < to_end ? behind : to_end;
+    n = n < budget ? n : budget;
+    s->down_slot += (uint32_t)n;
+    s->down_skipped += (uint32_t)n;
+    s->next_send_mono += n * period;
+    rp_log_debug("session %s: %" PRIu64 " downstream slots skipped after a stall", s->id, n);
 }
 
 unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono)
 {
     unsigned sent = 0;
     uint64_t period = (uint64_t)s->params.ptime_ms * NS_PER_MS;
+    if (s->sending && s->next_send_mono <= now_mono)
+        skip_stalled(s, now_mono, period);
     while (s->sending && s->next_send_mono <= now_mono) {
         if (stream_over(s)) {
             s->sending = false;
@@ -472,10 +507,8 @@ unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono)
         }
         send_one(s, now_mono);
         sent++;
+        s->down_slot++;
         s->next_send_mono += period;
-        /* After a long stall (suspend, overload), resynchronise instead of bursting. */
-        if (now_mono > s->next_send_mono + 5 * period)
-            s->next_send_mono = now_mono + period;
     }
     if (s->sending && s->next_send_mono >= s->send_until_mono)
         s->sending = false;
@@ -490,6 +523,7 @@ void rp_session_add_counters(const struct rp_session *s, struct rp_session_count
     acc->up_packets += s->up_accepted;
     acc->up_bytes += rp_rxstats_wire_bytes(s->up_stats);
     acc->down_packets += s->down_sent;
+    acc->down_skipped += s->down_skipped;
     acc->down_bytes += s->down_wire_bytes;
     for (unsigned r = 0; r < RP_DROP_COUNT; r++)
         acc->drops[r] += s->drops[r];
@@ -557,6 +591,7 @@ void rp_session_snapshot(const struct rp_session *s, struct rp_contract_session 
         snprintf(out->cipher, sizeof out->cipher, "%s", rp_srtp_suite_name(s->params.suite));
     snapshot_upstream(s, &out->up);
     out->down.sent = s->down_sent;
+    out->down.skipped = s->down_skipped;
     out->down.wire_bytes = s->down_wire_bytes;
     out->down.send_errors = s->down_send_errors;
 }

@@ -113,6 +113,12 @@ static void check_session_round_trip(const struct rp_contract_session *s)
         fail("a session document does not survive a round trip", NULL);
 }
 
+/* Downstream slots of the media clock: sent + skipped, saturated. */
+static uint64_t slots(const struct rp_contract_session *s)
+{
+    return s->down.sent > UINT64_MAX - s->down.skipped ? UINT64_MAX : s->down.sent + s->down.skipped;
+}
+
 static void check_consistent(const struct rp_contract_session *s)
 {
     char err[256] = "";
@@ -121,7 +127,7 @@ static void check_consistent(const struct rp_contract_session *s)
         return;
     }
     if (strcmp(s->id, truth.id) != 0 || s->up.rx.received > truth.up_sent || s->up.rx.received > s->up.accepted ||
-        s->down.sent < truth.down_received || s->down.sent < truth.down_sent_seen || s->down.sent > truth.down_budget)
+        s->down.sent < truth.down_received || slots(s) < truth.down_sent_seen || slots(s) > truth.down_budget)
         fail("a contradiction passed as consistent", NULL);
 }
 

@@ -236,6 +236,42 @@ else
     echo "  skip ffmpeg SRTP interop: ffmpeg not installed (RHEL: enable RPM Fusion)"
 fi
 
+# --- overload block (self-contained: needs BIN, WORK, URL, RP_PID, api, check, jqcheck) ---
+echo "== overload is never silent: the daemon descheduled for 600 ms mid-run"
+# SIGSTOP is a CPU-starved daemon at its worst: its media clock runs on while it
+# sends nothing. The slots it missed must come out as skipped (session document,
+# /metrics), as the probe's downstream loss, and as the host's fault in the cause.
+out="$WORK/overload.json"
+"$BIN/rtpprobe" --server "$URL" --cacert "$WORK/cert.pem" --duration 6 --json --keep \
+    > "$out" 2> "$WORK/overload.err" &
+ov_pid=$!
+sleep 2.5
+kill -STOP "$RP_PID"
+sleep 0.6
+kill -CONT "$RP_PID"
+rc=0; wait "$ov_pid" || rc=$?
+check "overload: the probe finished with a verdict (exit $rc)" test "$rc" -le 2
+id=$(jq -r .session_id "$out")
+api "$URL/v1/sessions/$id" > "$WORK/overload.daemon.json"
+skipped=$(jq '.downstream.skipped' "$WORK/overload.daemon.json")
+jq -c '{verdict, diagnosis, cause, down: {sent: .downstream.sent, received: .downstream.received, lost: .downstream.lost,
+        host_skipped: .downstream.host_skipped}}' "$out" | sed 's/^/       /'
+echo "       daemon: downstream.sent $(jq .downstream.sent "$WORK/overload.daemon.json"), skipped $skipped"
+check "overload: the daemon skipped slots (600 ms is 30 slots; got $skipped)" test "${skipped:-0}" -gt 20
+check "overload: probe's downstream lost == daemon's downstream.skipped ($skipped)" jq -e --argjson k "${skipped:-0}" \
+    '.downstream.lost == $k and .downstream.host_skipped == $k' "$out"
+jqcheck "overload: expected = sent + skipped, nothing else lost" "$out" \
+    '.downstream.received == .downstream.sent and .upstream.lost == 0'
+jqcheck "overload: the cause names the media host" "$out" \
+    '. as $r | .cause | startswith("the media host skipped \($r.downstream.host_skipped) packets: it is overloaded")'
+check "overload: --json validates against docs/report.schema.json" /usr/bin/python3 -c \
+    'import json, sys; from jsonschema import Draft202012Validator as V; V(json.load(open(sys.argv[2]))).validate(json.load(open(sys.argv[1])))' \
+    "$out" docs/report.schema.json
+metric=$(curl -sk "$URL/metrics" | sed -n 's/^rtpprobed_downstream_skipped_total //p')
+check "overload: /metrics rtpprobed_downstream_skipped_total ($metric) counts them" test "${metric:-0}" -ge "${skipped:-1}"
+check "overload: DELETE session" test "$(api -o /dev/null -w '%{http_code}' -X DELETE "$URL/v1/sessions/$id")" = 200
+# --- end of overload block ---
+
 echo "== rtpprobed command line"
 check "--check-config reports file:line" bash -c "! '$BIN/rtpprobed' -c '$WORK/broken.conf' --check-config 2>&1 | grep -q 'broken.conf:[0-9]' && exit 1 || exit 0"
 check "--version" bash -c "'$BIN/rtpprobed' --version | grep -q '^rtpprobed '"

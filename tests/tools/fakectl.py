@@ -100,7 +100,7 @@ def session_doc(s, state, up_sent, received, down_sent):
             },
             "auth_failures": 0, "primed": 0,
         },
-        "downstream": {"sent": down_sent, "wire_bytes": down_sent * 268, "send_errors": 0},
+        "downstream": {"sent": down_sent, "skipped": 0, "wire_bytes": down_sent * 268, "send_errors": 0},
         "transport": "rtp", "cipher": None,
     }
 

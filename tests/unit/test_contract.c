@@ -38,7 +38,7 @@ static const char golden_session[] =
     "\"malformed\":{\"rtp\":{\"too_short\":31,\"bad_version\":32,\"bad_csrc\":33,\"bad_extension\":34,"
     "\"bad_padding\":35},\"stun\":{\"too_short\":41,\"not_stun\":42,\"bad_length\":43,"
     "\"bad_attribute\":44,\"bad_fingerprint\":45}},\"auth_failures\":26,\"primed\":9},"
-    "\"downstream\":{\"sent\":1650,\"wire_bytes\":440550,\"send_errors\":10},\"transport\":\"srtp\","
+    "\"downstream\":{\"sent\":1650,\"skipped\":12,\"wire_bytes\":440550,\"send_errors\":10},\"transport\":\"srtp\","
     "\"cipher\":\"AES_CM_128_HMAC_SHA1_80\"}";
 
 /* Answers copied verbatim from docs/control-api.md. */
@@ -59,7 +59,7 @@ static const char doc_patch_answer[] =
     "\"malformed\":{\"rtp\":{\"too_short\":0,\"bad_version\":0,\"bad_csrc\":0,\"bad_extension\":0,"
     "\"bad_padding\":0},\"stun\":{\"too_short\":0,\"not_stun\":0,\"bad_length\":0,\"bad_attribute\":0,"
     "\"bad_fingerprint\":0}},\"auth_failures\":0,\"primed\":0},\"downstream\":{\"sent\":0,"
-    "\"wire_bytes\":0,\"send_errors\":0},\"transport\":\"rtp\",\"cipher\":null}";
+    "\"skipped\":0,\"wire_bytes\":0,\"send_errors\":0},\"transport\":\"rtp\",\"cipher\":null}";
 
 static const char doc_created_rtp[] =
     "{\"id\":\"c6bcaa90775c902ff8f653567e41ad66\",\"media_port\":36138,\"ssrc_up\":3694866393,"
@@ -195,6 +195,7 @@ static void test_session_round_trips_every_field(void **state)
     assert_true(out.up.rx.loss_pct == -0.125);
     assert_true(out.up.rx.ipdv_max_ms == 7.001);
     assert_true(out.down.wire_bytes == (uint64_t)1 << 40);
+    assert_int_equal(out.down.skipped, 0);
     for (unsigned i = RP_DROP_FIRST; i < RP_DROP_COUNT; i++)
         assert_int_equal(out.up.dropped[i], 2000 + i);
     for (unsigned i = 0; i < RP_STUN_VERDICTS; i++)
@@ -359,6 +360,7 @@ static void assert_golden_fields(const struct rp_contract_session *s)
     assert_int_equal(u->auth_failures, 26);
     assert_int_equal(u->primed, 9);
     assert_int_equal(s->down.sent, 1650);
+    assert_int_equal(s->down.skipped, 12);
     assert_int_equal(s->down.wire_bytes, 440550);
     assert_int_equal(s->down.send_errors, 10);
     assert_string_equal(s->transport, "srtp");
@@ -785,9 +787,52 @@ static void test_contradicting_figures_are_refused(void **state)
     expect_contradiction(&s, &ok, "upstream.received 1001 is more than upstream.accepted 1000");
 }
 
+/* downstream.skipped travels both ways and is required (a figure, not an option). */
+static void test_skipped_round_trips_and_is_required(void **state)
+{
+    (void)state;
+    struct rp_contract_session in, out;
+    fill_session(&in);
+    in.down.skipped = 812;
+    json_t *j = rp_contract_session_encode(&in);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "downstream"), "skipped")), 812);
+    decode_session_ok(j, &out);
+    assert_int_equal(out.down.skipped, 812);
+    assert_memory_equal(&out, &in, sizeof in);
+    json_object_del(json_object_get(j, "downstream"), "skipped");
+    expect_session_failure(j, "downstream.skipped");
+}
+
+/* Skipped slots count with the sent ones against the in-band count and the budget. */
+static void test_skipped_slots_count_in_the_consistency_checks(void **state)
+{
+    (void)state;
+    struct rp_contract_session s;
+    fill_session(&s);
+    s.duration_s = 200;
+    s.down.sent = 5000;
+    s.down.skipped = 1001;
+    char err[192] = "";
+    struct rp_contract_truth ok = { .id = s.id, .up_sent = 1001, .down_received = 5000, .down_sent_seen = 6001,
+                                    .down_budget = rp_contract_down_budget(200, 30) };
+    assert_int_equal(rp_contract_session_consistent(&s, &ok, err, sizeof err), 0);
+    struct rp_contract_truth t = ok;
+    t.down_sent_seen = 6002;
+    expect_contradiction(&s, &t, "downstream.sent 5000 + skipped 1001 is less than the 6002 packets the probe saw");
+    t = ok;
+    t.down_budget = 6000;
+    expect_contradiction(&s, &t, "downstream.sent 5000 + skipped 1001 is more than the 6000 packets the session may");
+    t = ok;
+    t.down_received = 5001;
+    expect_contradiction(&s, &t, "downstream.sent 5000 is less than the 5001 packets the probe received");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_skipped_round_trips_and_is_required),
+        cmocka_unit_test(test_skipped_slots_count_in_the_consistency_checks),
         cmocka_unit_test(test_session_round_trips_every_field),
         cmocka_unit_test(test_unset_addresses_travel_as_null),
         cmocka_unit_test(test_created_round_trips_with_hmac_key),

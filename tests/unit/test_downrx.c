@@ -325,6 +325,31 @@ static void test_leading_losses_count_from_down_sent(void **state)
     rp_downrx_free(d);
 }
 
+/* An overloaded daemon skipped slots 4..8 (the media clock's index: seq and
+ * the in-band count jump together); the first packet after the gap counts
+ * them, and with expected = sent + skipped they are lost like any other. */
+static void test_skipped_slots_count_as_lost(void **state)
+{
+    struct fixture *f = *state;
+    struct rp_downrx *d = new_downrx(f);
+    static const uint32_t slots[] = { 0, 1, 2, 3, 9, 10, 11 };
+    for (size_t k = 0; k < sizeof slots / sizeof slots[0]; k++) {
+        struct rp_mext_down m = reflection((uint32_t)k, slots[k] + 1);
+        struct dgram g = seal(f, slots[k], &m);
+        feed(d, &g, &f->media_port, m.t1_ns + 34 * MS);
+    }
+    struct rp_downrx_progress p;
+    rp_downrx_progress(d, &p);
+    assert_int_equal(p.received, 7);
+    assert_int_equal(p.down_sent_seen, 12);     /* slots, the 5 skipped included */
+    struct rp_rxsummary s;
+    rp_downrx_summary(d, 7 + 5, &s);            /* downstream.sent 7 + skipped 5 */
+    assert_int_equal(s.expected, 12);
+    assert_true(s.lost == 5);
+    assert_int_equal(s.max_burst, 5);
+    rp_downrx_free(d);
+}
+
 static void test_host_drops_come_from_the_socket(void **state)
 {
     struct fixture *f = *state;
@@ -448,6 +473,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_progress_counts_packets_and_drops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary_counts_the_missing_packet_as_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leading_losses_count_from_down_sent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_skipped_slots_count_as_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_drops_come_from_the_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rtt_samples_are_30_ms_one_per_reflection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeated_reflection_adds_no_sample, setup, teardown),

@@ -16,6 +16,7 @@ static void test_samples_carry_the_snapshot_values(void **state)
     struct rp_metrics_snapshot m = { .sessions_active = 3, .sessions_max = 100, .sessions_created = 17,
                                      .port_min = 10000, .port_max = 20000, .auth_failures_control = 5 };
     m.media.up_packets = 12345;
+    m.media.down_skipped = 812;
     m.media.drops[RP_DROP_AUTH] = 7;
     m.media.drops[RP_DROP_BAD_RTP] = 2;
     m.stun_listener[RP_STUN_DROP_TOO_SMALL] = 9;
@@ -30,6 +31,9 @@ static void test_samples_carry_the_snapshot_values(void **state)
     assert_non_null(strstr(buf, "\nrtpprobed_media_ports 5001\n"));
     assert_non_null(strstr(buf, "\nrtpprobed_packets_total{direction=\"upstream\"} 12345\n"));
     assert_non_null(strstr(buf, "\nrtpprobed_dropped_total{reason=\"bad_rtp\"} 2\n"));
+    /* slots an overloaded daemon skipped */
+    assert_non_null(strstr(buf, "\n# TYPE rtpprobed_downstream_skipped_total counter\n"));
+    assert_non_null(strstr(buf, "\nrtpprobed_downstream_skipped_total 812\n"));
     assert_non_null(strstr(buf, "\nrtpprobed_auth_failures_total{plane=\"media\"} 7\n"));
     assert_non_null(strstr(buf, "\nrtpprobed_auth_failures_total{plane=\"control\"} 5\n"));
     assert_non_null(strstr(buf, "\nrtpprobed_stun_total{port=\"listen\",verdict=\"too_small\"} 9\n"));

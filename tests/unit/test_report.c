@@ -506,12 +506,65 @@ static void test_json_carries_every_figure(void **state)
     json_decref(j);
 }
 
+/* Downstream packets the overloaded media host skipped: part of the loss (the
+ * expected count has them), told apart from the network's and named first
+ * when they are most of a loss that crossed a threshold. */
+static void test_host_skipped_packets_are_attributed_to_the_overloaded_host(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.down.sent = 470;
+    r.down.host_skipped = 30;
+    set_loss(&r.down, 30); /* 6 % of the 500 slots */
+    evaluate_default(&r);
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+    assert_int_equal(r.diagnosis, RP_DIAG_DEGRADED);
+    assert_string_equal(r.cause, "the media host skipped 30 packets: it is overloaded; downstream loss 6 % "
+                                 "(fail \u2265 5 %), 30 of them skipped by the media host, not the network");
+    assert_string_equal(r.remediation, "give rtpprobed on the media host more CPU or run fewer probe sessions at "
+                                       "once (rtpprobed_downstream_skipped_total in its /metrics), then run again");
+    json_t *j = json_of(&r);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "downstream"), "host_skipped")), 30);
+    assert_true(json_is_null(json_object_get(json_object_get(j, "upstream"), "host_skipped")));
+    json_decref(j);
+    struct capture c;
+    rp_report_print_text(&r, capture_open(&c));
+    char *text = capture_close(&c);
+    assert_non_null(strstr(text, "\n  host skipped                        -             30\n"));
+    free(text);
+}
+
+/* Skips within the thresholds are still said; network loss stays the story
+ * when it is most of the loss. */
+static void test_host_skipped_packets_are_never_silent(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.down.host_skipped = 3;
+    set_loss(&r.down, 3);
+    evaluate_default(&r);
+    assert_int_equal(r.verdict, RP_VERDICT_PASS);
+    assert_string_equal(r.cause, "media flows both ways within the thresholds; the media host skipped 3 packets: "
+                                 "it is overloaded");
+    clean_report(&r);
+    r.down.host_skipped = 5;
+    set_loss(&r.down, 40); /* 8 %, 35 of them the network's */
+    evaluate_default(&r);
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+    assert_string_equal(r.cause, "downstream loss 8 % (fail \u2265 5 %), 5 of them skipped by the media host, not "
+                                 "the network; the media host skipped 5 packets: it is overloaded");
+    assert_non_null(strstr(r.remediation, "check the agent's downlink"));
+}
+
 static void test_json_unmeasured_direction_has_null_figures(void **state)
 {
     (void)state;
     static const char *const figures[] = {
         "received", "lost", "loss_pct", "duplicates", "reordered", "late", "bursts", "max_burst",
         "burst_ratio", "jitter_ms", "ipdv_ms", "kbps", "r_factor", "mos", "host_drops",
+        "host_skipped",
     };
     struct rp_report r;
     clean_report(&r);
@@ -1554,6 +1607,8 @@ int main(void)
         cmocka_unit_test(test_loss_warns_at_1_pct_and_fails_at_5_pct),
         cmocka_unit_test(test_degraded_cause_names_direction_figure_and_threshold),
         cmocka_unit_test(test_host_drops_are_told_apart_from_network_loss),
+        cmocka_unit_test(test_host_skipped_packets_are_attributed_to_the_overloaded_host),
+        cmocka_unit_test(test_host_skipped_packets_are_never_silent),
         cmocka_unit_test(test_jitter_warns_at_30_ms_and_fails_at_60_ms),
         cmocka_unit_test(test_rtt_warns_at_300_ms_and_fails_at_600_ms),
         cmocka_unit_test(test_mos_warns_below_4_0_and_fails_below_3_6),

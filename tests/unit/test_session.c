@@ -671,6 +671,99 @@ static void test_stream_never_exceeds_its_packet_budget(void **state)
     assert_true(rp_session_next_due(f->s) == UINT64_MAX);
 }
 
+static json_int_t down_field(struct rp_session *s, const char *key)
+{
+    json_t *j = session_json(s);
+    json_int_t v = json_integer_value(json_object_get(json_object_get(j, "downstream"), key));
+    json_decref(j);
+    return v;
+}
+
+/* The daemon stalled (descheduled, overloaded) for 10 periods: the slots it
+ * missed are skipped and counted, and the next packet's seq and timestamp
+ * jump past them, so the probe counts them lost; the in-band count has them. */
+static void test_stall_beyond_catch_up_skips_slots_and_leaves_a_gap(void **state)
+{
+    struct fixture *f = *state;
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
+    assert_int_equal(rp_session_send_due(f->s, T0), 1);
+    /* Slot 1 was due at 20 ms; at 220 ms slots 1..10 are 10 periods overdue. */
+    assert_int_equal(rp_session_send_due(f->s, T0 + 220 * MS), 1);
+    assert_true(rp_session_next_due(f->s) == T0 + 240 * MS);
+    assert_int_equal(rp_session_send_due(f->s, T0 + 240 * MS), 1);
+    struct rp_rtp_pkt p0, p1, p2;
+    struct rp_mext_down d0 = down_elem(must_send(f), &p0);
+    struct rp_mext_down d1 = down_elem(must_send(f), &p1);
+    struct rp_mext_down d2 = down_elem(must_send(f), &p2);
+    assert_int_equal((uint16_t)(p1.hdr.seq - p0.hdr.seq), 11);
+    assert_int_equal(p1.hdr.ts - p0.hdr.ts, 11 * 160);
+    assert_int_equal((uint16_t)(p2.hdr.seq - p1.hdr.seq), 1);
+    assert_int_equal(d0.down_sent, 1);
+    assert_int_equal(d1.down_sent, 12);
+    assert_int_equal(d2.down_sent, 13);
+    assert_true(d1.t3_ns == WALL + 220 * MS);
+    assert_int_equal(down_field(f->s, "sent"), 3);
+    assert_int_equal(down_field(f->s, "skipped"), 10);
+    struct rp_session_counters c = { 0 };
+    rp_session_add_counters(f->s, &c);
+    assert_int_equal(c.down_packets, 3);
+    assert_int_equal(c.down_skipped, 10);
+}
+
+/* Late by up to 5 periods: the overdue packets go out at once (late, not
+ * lost), numbered without a gap, nothing skipped. */
+static void test_short_stall_is_caught_up_not_skipped(void **state)
+{
+    struct fixture *f = *state;
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
+    assert_int_equal(rp_session_send_due(f->s, T0), 1);
+    /* Slots 1..6 due at 20..120 ms: 5 periods behind at 120 ms. */
+    assert_int_equal(rp_session_send_due(f->s, T0 + 120 * MS), 6);
+    struct rp_rtp_pkt p;
+    uint16_t seq0 = 0;
+    for (uint32_t i = 0; i < 7; i++) {
+        struct rp_mext_down d = down_elem(must_send(f), &p);
+        if (i == 0)
+            seq0 = p.hdr.seq;
+        assert_int_equal((uint16_t)(p.hdr.seq - seq0), i);
+        assert_int_equal(d.down_sent, i + 1);
+    }
+    assert_int_equal(down_field(f->s, "skipped"), 0);
+    /* One more period behind: skipped. Slot 7 was due at 140 ms, now 260 ms. */
+    assert_int_equal(rp_session_send_due(f->s, T0 + 260 * MS), 1);
+    assert_int_equal(down_field(f->s, "skipped"), 6);
+    assert_int_equal(down_elem(must_send(f), &p).down_sent, 14);
+    assert_int_equal((uint16_t)(p.hdr.seq - seq0), 13);
+}
+
+/* Skipped slots use the budget too, and a stall past the stream's end skips
+ * only what the stream would have sent. */
+static void test_skipped_slots_count_against_the_budget(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
+    for (uint64_t t = T0, i = 0; t <= T0 + 25000 * MS; t += 20 * MS, i++) {
+        size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, (uint16_t)i, (uint32_t)i, 1);
+        deliver(f, pkt, n, t, t);
+        if (t <= T0 + 3000 * MS || t > T0 + 4000 * MS) /* a 1 s stall */
+            rp_session_send_due(f->s, t);
+    }
+    assert_int_equal(down_field(f->s, "skipped"), 50);
+    assert_int_equal(down_field(f->s, "sent") + down_field(f->s, "skipped"), 750);
+    rp_session_free(f->s);
+    /* Stalled from 1 s to 60 s: the stream (10 s + 5 s of slack) ends in the stall. */
+    f->s = new_session(f, false);
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
+    f->total = 0;
+    for (uint64_t t = T0; t <= T0 + 1000 * MS; t += 20 * MS)
+        rp_session_send_due(f->s, t);
+    rp_session_send_due(f->s, T0 + 60000 * MS);
+    assert_int_equal(down_field(f->s, "sent"), 51);
+    assert_int_equal(down_field(f->s, "sent") + down_field(f->s, "skipped"), 750);
+    assert_true(rp_session_next_due(f->s) == UINT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -695,6 +788,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unanswered_stream_stops_after_thirty_seconds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_never_exceeds_its_packet_budget, setup, teardown),
         cmocka_unit_test(test_unreadable_srtp_is_counted_per_reason),
+        cmocka_unit_test_setup_teardown(test_stall_beyond_catch_up_skips_slots_and_leaves_a_gap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_stall_is_caught_up_not_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_skipped_slots_count_against_the_budget, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
