@@ -28,7 +28,7 @@ SECONDS_=${BENCH_SECONDS:-10}
 MEDIA_MIN=48000 MEDIA_MAX=52999 SRC_BASE=53000 ECHO_BASE=57000
 HZ=$(getconf CLK_TCK)
 WORK=$(mktemp -d /tmp/rtpprobe-capacity.XXXXXX)
-RP_PID= GEN_PID= ECHO_PID=
+RP_PID='' GEN_PID='' ECHO_PID=''
 cleanup() {
     set +e
     for p in $GEN_PID $ECHO_PID; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
@@ -145,7 +145,8 @@ daemon_round() { # N TRANSPORT -> one line of figures in $WORK/daemon.$N.$T
         up_sent: (map(.upstream.sent_by_probe) | add), up_received: (map(.upstream.received) | add),
         up_host_drops: (map(.upstream.host_drops) | add),
         down_sent: (map(.downstream.sent) | add), down_received: $gen.received, down_bad: $gen.bad,
-        rate: ($gen.received_window / $gen.nominal_window),
+        rate: (if $gen.daemon_slots > 0 then $gen.daemon_sent / $gen.daemon_slots else 0 end),
+        gen_window_rate: ($gen.received_window / $gen.nominal_window),
         skipped: $skipped, rss_per_session_kib: ((($rss1 | tonumber) - ($rss0 | tonumber)) / $n),
         gen_cpu: $gen.cpu_pct, states: (map(.state) | unique) }' "$WORK/final.jsonl" \
         >> "$WORK/daemon.$n.$tr"
@@ -180,7 +181,7 @@ echo_round() { # N TRANSPORT -> one line in $WORK/echo.$N.$T
 
 REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 echo "capacity bench: rtpprobed $REV on $(uname -n), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "PCMU 20 ms both ways, one UDP socket per session, loopback; ${WARMUP} s warm-up + ${SECONDS_} s measured per round; $ROUNDS ABBA pair(s) per row"
+echo "PCMU 20 ms both ways, one UDP socket per session, loopback; ${WARMUP} s warm-up + ${SECONDS_} s measured per round; $ROUNDS rounds per row (daemon and echo alternating, ABBA)"
 printf '\n%-6s %-5s %8s %8s %6s %8s %9s %9s %8s %9s %8s  %s\n' N tr daemon echo ratio up_loss down_loss down_rate skipped KiB/sess gen_cpu note
 for tr in $TRANSPORTS; do
     for n in $SESSIONS; do
@@ -202,6 +203,7 @@ for tr in $TRANSPORTS; do
             def pct(a; b): if b > 0 then (a / b * 100) else 0 end;
             def r2: . * 100 | round / 100;
             (map(.cpu) | add / length) as $d | ($e | map(.cpu) | add / length) as $x |
+            (if (map(.gen_cpu) | max) > 90 then "; generator saturated" else "" end) as $sat |
             (map(.up_sent) | add) as $us | (map(.up_received) | add) as $ur |
             (map(.down_sent) | add) as $ds | (map(.down_received) | add) as $dr |
             [ $n, $tr, "\($d | r2)%", "\($x | r2)%", (if $x > 0 then "\($d / $x | r2)x" else "-" end),
@@ -209,7 +211,7 @@ for tr in $TRANSPORTS; do
               "\(map(.rate) | add / length * 100 | r2)%",
               (if any(.[]; .skipped == "n/a") then "n/a" else (map(.skipped | tonumber) | add | tostring) end),
               "\(map(.rss_per_session_kib) | add / length | . * 10 | round / 10)",
-              "\(map(.gen_cpu) | add / length | r2)%", $note ] | @tsv' "$WORK/daemon.$n.$tr" |
+              "\(map(.gen_cpu) | add / length | r2)%", "\($note)\($sat)" ] | @tsv' "$WORK/daemon.$n.$tr" |
             awk -F'\t' '{ printf "%-6s %-5s %8s %8s %6s %8s %9s %9s %8s %9s %8s  %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }'
         if [ -n "${BENCH_RAW:-}" ]; then cat "$WORK/daemon.$n.$tr" "$WORK/echo.$n.$tr" >&2; fi
     done

@@ -14,7 +14,11 @@
  * stdout; SIGUSR1 starts the traffic (warmup + seconds); then FILE gets
  * "id sent" a line (for PATCH stop's upstream_sent) and "sent" goes to
  * stdout; the sockets keep receiving until a second SIGUSR1, then 300 ms of
- * drain and one JSON line with the counts and the generator's own CPU.
+ * drain and one JSON line with the counts and the generator's own CPU in
+ * the send phase. daemon_sent / daemon_slots: downstream packets the daemon
+ * sent against the 20 ms slots of its own clock between the first and the
+ * latest packet seen (from the elements' down_sent and t3), summed over the
+ * sessions: its send rate, whatever the generator's own delays.
  * One thread: epoll over every socket (drained with recvmmsg), one timerfd
  * stepped over the sessions in phase order (session i is due at
  * t0 + k * 20 ms + i * 20 ms / N), quantised to 1 ms ticks. */
@@ -49,12 +53,18 @@ struct sess {
     struct sockaddr_in dest;
     struct rp_stream *up, *down; /* down NULL in echo mode */
     uint64_t sent, received, received_window, bad;
+    /* the first and latest downstream element seen: the daemon's transmit
+     * time and its count sent, for its send rate on its own clock */
+    bool seen;
+    uint64_t t3_first, t3_last;
+    uint32_t cnt_first, cnt_last;
 };
 
 struct gen {
     struct sess *s;
     size_t n;
     uint64_t t0, warmup_ns, window_ns, send_ns;
+    uint64_t send_cpu_ns, send_wall_ns; /* of the send phase, as it ran */
     uint64_t k;   /* packet index of the cursor's round */
     size_t cur;   /* next session due */
     uint64_t send_errors, foreign;
@@ -209,6 +219,17 @@ static void take(struct gen *g, struct sess *s, uint8_t *buf, size_t len, const 
         return;
     }
     s->received++;
+    if (s->down && rx.has_elem && rx.elem.down.t3_ns) {
+        if (!s->seen) {
+            s->seen = true;
+            s->t3_first = rx.elem.down.t3_ns;
+            s->cnt_first = rx.elem.down.down_sent;
+        }
+        if (rx.elem.down.t3_ns > s->t3_last) {
+            s->t3_last = rx.elem.down.t3_ns;
+            s->cnt_last = rx.elem.down.down_sent;
+        }
+    }
     uint64_t now = rp_monotonic_ns();
     if (g->t0 && now >= g->t0 + g->warmup_ns && now < g->t0 + g->warmup_ns + g->window_ns)
         s->received_window++;
@@ -255,21 +276,28 @@ static void write_counts(const struct gen *g, const char *path)
         die("cannot write --counts");
 }
 
-static void report(const struct gen *g, uint64_t cpu, uint64_t wall)
+static void report(const struct gen *g)
 {
-    uint64_t sent = 0, recv = 0, win = 0, bad = 0;
+    uint64_t cpu = g->send_cpu_ns, wall = g->send_wall_ns;
+    uint64_t sent = 0, recv = 0, win = 0, bad = 0, dsent = 0;
+    double slots = 0;
     for (size_t i = 0; i < g->n; i++) {
+        if (g->s[i].seen) {
+            dsent += (uint32_t)(g->s[i].cnt_last - g->s[i].cnt_first);
+            slots += (double)(g->s[i].t3_last - g->s[i].t3_first) / (double)PERIOD_NS;
+        }
         sent += g->s[i].sent;
         recv += g->s[i].received;
         win += g->s[i].received_window;
         bad += g->s[i].bad;
     }
     printf("{\"sessions\":%zu,\"sent\":%llu,\"received\":%llu,\"received_window\":%llu,\"nominal_window\":%llu,"
-           "\"bad\":%llu,\"foreign\":%llu,\"send_errors\":%llu,\"cpu_s\":%.3f,\"send_s\":%.3f,\"cpu_pct\":%.2f}\n",
+           "\"bad\":%llu,\"foreign\":%llu,\"send_errors\":%llu,\"cpu_s\":%.3f,\"send_s\":%.3f,\"cpu_pct\":%.2f,"
+           "\"daemon_sent\":%llu,\"daemon_slots\":%.1f}\n",
            g->n, (unsigned long long)sent, (unsigned long long)recv, (unsigned long long)win,
            (unsigned long long)(g->n * (g->window_ns / PERIOD_NS)), (unsigned long long)bad,
            (unsigned long long)g->foreign, (unsigned long long)g->send_errors, cpu / 1e9, wall / 1e9,
-           wall ? 100.0 * (double)cpu / (double)wall : 0.0);
+           wall ? 100.0 * (double)cpu / (double)wall : 0.0, (unsigned long long)dsent, slots);
     fflush(stdout);
 }
 
@@ -293,9 +321,10 @@ static void run(struct gen *g, int ep, int tfd, int sfd, const char *counts)
                 uint64_t x;
                 (void)!read(tfd, &x, sizeof x);
                 if (ph == SENDING && !send_due(g, rp_monotonic_ns())) {
-                    uint64_t c = cpu_ns() - cpu0;
+                    g->send_cpu_ns = cpu_ns() - cpu0;
+                    g->send_wall_ns = rp_monotonic_ns() - g->t0;
                     write_counts(g, counts);
-                    printf("sent %.3f\n", c / 1e9);
+                    printf("sent %.3f\n", g->send_cpu_ns / 1e9);
                     fflush(stdout);
                     ph = HOLDING;
                 } else if (ph == SENDING) {
@@ -316,7 +345,7 @@ static void run(struct gen *g, int ep, int tfd, int sfd, const char *counts)
             }
         }
         if (ph == DRAINING && rp_monotonic_ns() >= drain_end) {
-            report(g, cpu_ns() - cpu0, g->send_ns);
+            report(g);
             return;
         }
     }
