@@ -15,10 +15,10 @@
  * "id sent" a line (for PATCH stop's upstream_sent) and "sent" goes to
  * stdout; the sockets keep receiving until a second SIGUSR1, then 300 ms of
  * drain and one JSON line with the counts and the generator's own CPU in
- * the send phase. daemon_sent / daemon_slots: downstream packets the daemon
- * sent against the 20 ms slots of its own clock between the first and the
- * latest packet seen (from the elements' down_sent and t3), summed over the
- * sessions: its send rate, whatever the generator's own delays.
+ * the send phase. daemon_sent / daemon_slots: downstream packets received
+ * (after the first) against the 20 ms slots of the daemon's own clock
+ * between the first and the latest one's transmit time (t3), summed over the
+ * sessions: the daemon's send rate, whatever the generator's own delays.
  * One thread: epoll over every socket (drained with recvmmsg), one timerfd
  * stepped over the sessions in phase order (session i is due at
  * t0 + k * 20 ms + i * 20 ms / N), quantised to 1 ms ticks. */
@@ -53,11 +53,11 @@ struct sess {
     struct sockaddr_in dest;
     struct rp_stream *up, *down; /* down NULL in echo mode */
     uint64_t sent, received, received_window, bad;
-    /* the first and latest downstream element seen: the daemon's transmit
-     * time and its count sent, for its send rate on its own clock */
+    /* the daemon's transmit times (t3) of the first and latest downstream
+     * packet, and the packets received with an element: its send rate on its
+     * own clock (its in-band count may count skipped slots too) */
     bool seen;
-    uint64_t t3_first, t3_last;
-    uint32_t cnt_first, cnt_last;
+    uint64_t t3_first, t3_last, with_elem;
 };
 
 struct gen {
@@ -223,12 +223,10 @@ static void take(struct gen *g, struct sess *s, uint8_t *buf, size_t len, const 
         if (!s->seen) {
             s->seen = true;
             s->t3_first = rx.elem.down.t3_ns;
-            s->cnt_first = rx.elem.down.down_sent;
         }
-        if (rx.elem.down.t3_ns > s->t3_last) {
+        if (rx.elem.down.t3_ns > s->t3_last)
             s->t3_last = rx.elem.down.t3_ns;
-            s->cnt_last = rx.elem.down.down_sent;
-        }
+        s->with_elem++;
     }
     uint64_t now = rp_monotonic_ns();
     if (g->t0 && now >= g->t0 + g->warmup_ns && now < g->t0 + g->warmup_ns + g->window_ns)
@@ -283,7 +281,7 @@ static void report(const struct gen *g)
     double slots = 0;
     for (size_t i = 0; i < g->n; i++) {
         if (g->s[i].seen) {
-            dsent += (uint32_t)(g->s[i].cnt_last - g->s[i].cnt_first);
+            dsent += g->s[i].with_elem - 1;
             slots += (double)(g->s[i].t3_last - g->s[i].t3_first) / (double)PERIOD_NS;
         }
         sent += g->s[i].sent;
