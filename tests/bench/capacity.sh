@@ -180,7 +180,7 @@ echo_round() { # N TRANSPORT -> one line in $WORK/echo.$N.$T
 }
 
 REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-echo "capacity bench: rtpprobed $REV on $(uname -n), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "capacity bench: $BIN/rtpprobed, tree $REV, on $(uname -n), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "PCMU 20 ms both ways, one UDP socket per session, loopback; ${WARMUP} s warm-up + ${SECONDS_} s measured per round; $ROUNDS rounds per row (daemon and echo alternating, ABBA)"
 printf '\n%-6s %-5s %8s %8s %6s %8s %9s %9s %8s %9s %8s  %s\n' N tr daemon echo ratio up_loss down_loss down_rate skipped KiB/sess gen_cpu note
 for tr in $TRANSPORTS; do
