@@ -68,7 +68,7 @@ FUZZ_OBJS     = $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRCS))
 $(eval $(call flavour,PLAIN,build,$(OPT)))
 $(eval $(call flavour,ASAN,build/asan,-O1 -g $(SAN)))
 
-.PHONY: all deps test-deps check unit unit-asan integration hostile net bench fuzz fuzz-build systemd-verify demo install clean
+.PHONY: all deps test-deps check unit unit-asan integration hostile net bench bench-capacity fuzz fuzz-build systemd-verify demo install clean
 all: $(PLAIN_BINS)
 
 deps:
@@ -98,10 +98,18 @@ hostile: $(ASAN_BINS) $(TOOLS)
 net: all $(TOOLS)
 	BIN=build tests/net/run.sh
 
-# Performance, as ratios measured in one run (tests/bench/run.sh); not part of
-# check. BENCH_BASELINE=<git rev> measures that revision alongside.
+# Performance, as ratios measured in one run; not part of check.
+# BENCH_MODE=clock (default): the media clock under a control-plane flood
+# (tests/bench/run.sh; BENCH_BASELINE=<git rev> measures that revision alongside).
+# BENCH_MODE=capacity (or make bench-capacity): N sessions against a bare echo
+# (tests/bench/capacity.sh, docs/bench.md). BENCH_MODE=all: both.
+BENCH_MODE ?= clock
 bench: all $(TOOLS)
-	BIN=build TOOLS=build/tools tests/bench/run.sh
+	@case "$(BENCH_MODE)" in clock|capacity|all) ;; *) echo "BENCH_MODE must be clock, capacity or all"; exit 2;; esac
+	@if [ "$(BENCH_MODE)" != capacity ]; then BIN=build TOOLS=build/tools tests/bench/run.sh; fi
+	@if [ "$(BENCH_MODE)" != clock ]; then BIN=build TOOLS=build/tools tests/bench/capacity.sh; fi
+bench-capacity: all build/tools/loadgen build/tools/bareecho
+	BIN=build TOOLS=build/tools tests/bench/capacity.sh
 
 build/tools/%: tests/tools/%.c $(PLAIN_LIB) | build/tools
 	$(CC) $(BASEFLAGS) $(OPT) $(PKG_CFLAGS) $< $(PLAIN_LIB) $(PKG_LIBS) -o $@
