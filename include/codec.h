@@ -42,7 +42,7 @@ void rp_payloads_free(struct rp_payloads *p);
 
 /* Loops shared read-only by the streams that ask for the same codec, ptime,
  * bitrate and length: one per kind instead of one per stream (a 2 s PCMU
- * loop is 16 KiB). Owned by the daemon's top level; all shared loops come
+ * loop is 16 KiB). Owned by the daemon's reflector; all shared loops come
  * from one seed. get: the loop (made on first use), counted as held, or NULL
  * with a message as rp_payloads_new. put: releases one hold; the last
  * holder's put frees the loop. Free the cache after every stream using it. */

@@ -3,6 +3,7 @@
 #ifndef RP_REFLECTOR_H
 #define RP_REFLECTOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -36,6 +37,10 @@ struct rp_session *rp_reflector_find(struct rp_reflector *r, const char *id);
 void rp_reflector_destroy(struct rp_reflector *r, struct rp_session *s);
 /* Call after changing s's sending state (announce, stop). */
 void rp_reflector_reschedule(struct rp_reflector *r, struct rp_session *s);
+/* For tests: the heap of sending sessions is consistent (every sending
+ * session queued once at its next due time, heap order, the timer armed no
+ * later than the earliest). */
+bool rp_reflector_heap_ok(const struct rp_reflector *r);
 unsigned rp_reflector_count(const struct rp_reflector *r);
 /* Totals over every session since start (live and gone), and how many were created. */
 void rp_reflector_counters(const struct rp_reflector *r, struct rp_session_counters *out, uint64_t *created);

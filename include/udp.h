@@ -21,11 +21,12 @@ struct rp_udp_meta {
     struct sockaddr_storage from;
     socklen_t fromlen;
     /* Arrival: the kernel's stamp (SO_TIMESTAMPNS, CLOCK_REALTIME), or the
-     * clock read right after recvmsg when there is none. rx_mono is the one to
+     * clock read right after the read (recvmsg, or the recvmmsg batch) when
+     * there is none. rx_mono is the one to
      * measure with: rx_ns moves with every step of the wall clock. */
     uint64_t  rx_mono;    /* CLOCK_MONOTONIC ns (rp_mono_of_real of the stamp) */
     uint64_t  rx_ns;      /* CLOCK_REALTIME ns, as stamped */
-    uint64_t  read_mono;  /* CLOCK_MONOTONIC ns when recvmsg returned it */
+    uint64_t  read_mono;  /* CLOCK_MONOTONIC ns when the read (its batch) returned it */
     bool      has_drops;
     uint32_t  rxq_drops;  /* cumulative SO_RXQ_OVFL count of this socket */
 };

@@ -123,7 +123,7 @@ static void heap_update(struct rp_reflector *r, struct slot *sl)
     heap_down(r, sl->heap_pos);
 }
 
-static void arm(struct rp_reflector *r);
+static void arm(struct rp_reflector *r, bool from_tick);
 
 static void session_datagram(void *arg, uint8_t *buf, size_t len, const struct rp_udp_meta *meta)
 {
@@ -147,7 +147,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     if (rp_session_next_due(sl->session) != sl->due) {
         heap_update(sl->owner, sl);
         if (sl->due < sl->owner->armed_for)
-            arm(sl->owner);
+            arm(sl->owner, false);
     }
 }
 
@@ -194,23 +194,26 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     if (now >= r->housekeeping_at)
         expire(r, now);
     r->armed_for = UINT64_MAX;
-    arm(r);
+    arm(r, true);
 }
 
 /* The timer at the earliest of the next packet and the next expiry check. */
-static void arm(struct rp_reflector *r)
+static void arm(struct rp_reflector *r, bool from_tick)
 {
     uint64_t now = rp_monotonic_ns();
     uint64_t due = r->housekeeping_at;
     if (r->nheap > 0 && r->heap[0]->due < due)
         due = r->heap[0]->due;
     uint64_t wait = due > now ? due - now : 0;
-    /* Already due again: the media plane is behind (more streams than the CPU
-     * clocks). At its usual priority the clock would then run on every pass and
-     * nothing else ever would (control, upstream reads): take turns instead.
-     * The tick is never active here (timers turn active only at the start of
-     * a pass, and it runs first), so the change is allowed. */
-    (void)event_priority_set(r->tick, wait ? RP_PRIO_MEDIA_CLOCK : RP_PRIO_DEFAULT);
+    /* Due again right after a tick: the media plane is behind (more streams
+     * than the CPU clocks). At its usual priority the clock would then run on
+     * every pass and nothing else ever would (control, upstream reads): take
+     * turns instead. Only the tick tells: a stream just started (announce,
+     * first upstream) is due at once without anything being behind. The tick
+     * is never active when it arms itself (timers turn active only at the
+     * start of a pass, and it runs first), so the change is allowed. */
+    if (from_tick)
+        (void)event_priority_set(r->tick, wait ? RP_PRIO_MEDIA_CLOCK : RP_PRIO_DEFAULT);
     struct timeval tv = rp_timeval_of_ns(wait);
     evtimer_add(r->tick, &tv);
     r->armed_for = due;
@@ -219,12 +222,33 @@ static void arm(struct rp_reflector *r)
 void rp_reflector_reschedule(struct rp_reflector *r, struct rp_session *s)
 {
     for (unsigned i = 0; i < r->nslots; i++) {
-        if (r->slots[i]->session == s) {
-            heap_update(r, r->slots[i]);
-            break;
-        }
+        struct slot *sl = r->slots[i];
+        if (sl->session != s)
+            continue;
+        heap_update(r, sl);
+        /* Only an earlier time re-arms: re-adding a pending or active tick
+         * would push the clock back by a pass. */
+        if (sl->due < r->armed_for)
+            arm(r, false);
+        return;
     }
-    arm(r);
+}
+
+bool rp_reflector_heap_ok(const struct rp_reflector *r)
+{
+    unsigned queued = 0;
+    for (unsigned i = 0; i < r->nslots; i++) {
+        const struct slot *sl = r->slots[i];
+        uint64_t due = rp_session_next_due(sl->session);
+        bool sending = due != UINT64_MAX;
+        if (sending != (sl->heap_pos != NOT_QUEUED) || (sending && (sl->due != due || r->heap[sl->heap_pos] != sl)))
+            return false;
+        queued += sending;
+    }
+    for (unsigned i = 1; i < r->nheap; i++)
+        if (r->heap[(i - 1) / 2]->due > r->heap[i]->due)
+            return false;
+    return queued == r->nheap && (r->nheap == 0 || r->armed_for <= r->heap[0]->due);
 }
 
 struct rp_reflector *rp_reflector_new(struct event_base *base, const struct rp_config *cfg,
@@ -250,7 +274,7 @@ struct rp_reflector *rp_reflector_new(struct event_base *base, const struct rp_c
     }
     r->armed_for = UINT64_MAX;
     r->housekeeping_at = rp_monotonic_ns() + HOUSEKEEPING_NS;
-    arm(r);
+    arm(r, false);
     return r;
 }
 

@@ -401,9 +401,11 @@ static enum phrase up_blocked_cause(const struct rp_dir_report *up)
 }
 
 /* The media host skipped downstream packets (it fell behind its own clock).
- * When those are most of a downstream loss that crossed a threshold, the
- * host is the story: named first, with its own remedy. Otherwise they are
- * said after the first cause, if there is room. */
+ * When those are most of a downstream loss that crossed a threshold on a
+ * line that otherwise flows both ways, the host is the story: named first,
+ * with its own remedy. A blocked direction or a NAT keeps its cause and
+ * remedy (forwarding a port range beats more CPU); the skips are then said
+ * after the first cause, if there is room. */
 static void decide_overload(struct decision *d, const struct rp_report *r, const struct findings *fs)
 {
     uint64_t skipped = r->down.host_skipped;
@@ -413,7 +415,8 @@ static void decide_overload(struct decision *d, const struct rp_report *r, const
     for (unsigned i = 0; i < fs->n; i++)
         loss_finding |= fs->f[i].metric == METRIC_LOSS && fs->f[i].side == SIDE_DOWN;
     bool most_of_loss = r->down.rx.lost <= 0 || skipped * 2 >= (uint64_t)r->down.rx.lost;
-    if (loss_finding && most_of_loss) {
+    bool flowing = d->diagnosis == RP_DIAG_DEGRADED || d->diagnosis == RP_DIAG_TWO_WAY;
+    if (loss_finding && most_of_loss && flowing) {
         d->cause[0] = P_HOST_SKIPPED;
         d->cause[1] = P_FINDINGS;
         d->remedy = P_FIX_HOST_LOAD;
@@ -907,8 +910,9 @@ static json_t *dir_json(const struct rp_report *r, const struct rp_dir_report *d
     put(o, "r_factor", got ? j_real(d->r_factor, 2) : json_null(), ok);
     put(o, "mos", got ? j_real(d->mos, 2) : json_null(), ok);
     put(o, "host_drops", m ? j_u64(d->host_drops) : json_null(), ok);
-    /* Only the media host's skips are known: the probe counts none of its own. */
-    put(o, "host_skipped", m && !is_up ? j_u64(d->host_skipped) : json_null(), ok);
+    /* Only the media host's skips are known, and only from its final figures
+     * (up.measured): the probe counts none of its own. */
+    put(o, "host_skipped", m && !is_up && r->up.measured ? j_u64(d->host_skipped) : json_null(), ok);
     put(o, "auth_failures", m ? j_u64(d->auth_failures) : json_null(), ok);
     put(o, "send_errors", j_u64(d->send_errors), ok);
     put(o, "foreign_source", m && is_up ? j_u64(d->foreign_source) : json_null(), ok);
@@ -1099,7 +1103,7 @@ void rp_report_print_text(const struct rp_report *r, FILE *out)
     row(out, "R-factor", cell_real(ug, u->r_factor, 1, "").s, cell_real(dg, d->r_factor, 1, "").s);
     row(out, "MOS", cell_real(ug, u->mos, 2, "").s, cell_real(dg, d->mos, 2, "").s);
     row(out, "host drops", cell_u64(um, u->host_drops).s, cell_u64(dm, d->host_drops).s);
-    row(out, "host skipped", cell_u64(false, 0).s, cell_u64(dm, d->host_skipped).s);
+    row(out, "host skipped", cell_u64(false, 0).s, cell_u64(dm && um, d->host_skipped).s);
     row(out, "auth failures", cell_u64(um, u->auth_failures).s, cell_u64(dm, d->auth_failures).s);
     fputc('\n', out);
 

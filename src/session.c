@@ -454,9 +454,9 @@ static void send_one(struct rp_session *s, uint64_t now_mono)
     };
     uint8_t pkt[RP_STREAM_MAX_PKT];
     size_t n = rp_stream_seal(s->down, s->down_slot, &e, pkt, sizeof pkt);
-    if (n == 0)
-        return;
-    if (s->send(s->send_ctx, pkt, n, dest) < 0) {
+    /* A packet that could not be built uses up its slot like one the host
+     * refused: sent and a send error, so that the counts stay consistent. */
+    if (n == 0 || s->send(s->send_ctx, pkt, n, dest) < 0) {
         /* A blocked path (ICMP unreachable) must not stop the clock: the packet
          * still counts as sent, so the probe sees it as lost. */
         s->down_send_errors++;
@@ -464,7 +464,8 @@ static void send_one(struct rp_session *s, uint64_t now_mono)
     if (!s->first_down_mono)
         s->first_down_mono = s->next_send_mono;
     s->down_sent++;
-    s->down_wire_bytes += n + rp_addr_udp_overhead(dest);
+    if (n)
+        s->down_wire_bytes += n + rp_addr_udp_overhead(dest);
 }
 
 /* Why the stream stops at its next packet, if it does. */
@@ -483,8 +484,14 @@ static void skip_stalled(struct rp_session *s, uint64_t now_mono, uint64_t perio
     uint64_t behind = (now_mono - s->next_send_mono) / period;
     if (behind <= CATCHUP_SLOTS)
         return;
-    uint64_t to_end = s->next_send_mono < s->send_until_mono
-                          ? (s->send_until_mono - s->next_send_mono + period - 1) / period : 0;
+    /* The stream's end: its duration, or a consent or unanswered stop that
+     * would have come first (slots past it were never to be sent). */
+    uint64_t end = s->send_until_mono;
+    if (s->last_up_mono && s->last_up_mono + CONSENT_NS < end)
+        end = s->last_up_mono + CONSENT_NS;
+    if (s->up_accepted == 0 && s->down_started_mono + UNANSWERED_NS < end)
+        end = s->down_started_mono + UNANSWERED_NS;
+    uint64_t to_end = s->next_send_mono < end ? (end - s->next_send_mono + period - 1) / period : 0;
     uint64_t budget = s->down_budget > s->down_slot ? s->down_budget - s->down_slot : 0;
     uint64_t n = behind < to_end ? behind : to_end;
     n = n < budget ? n : budget;

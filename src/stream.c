@@ -48,7 +48,7 @@ struct rp_stream *rp_stream_new(const struct rp_stream_cfg *cfg, char *err, size
         return NULL;
     }
     s->cfg = *cfg;
-    s->cfg.key = NULL; /* copied below; the caller's buffer may go */
+    s->cfg.key = NULL; /* keyed into the HMAC or SRTP context below; the caller's buffer may go */
     s->codec = rp_codec_get(cfg->codec);
     s->samples_per_packet = rp_codec_samples_per_packet(cfg->codec, cfg->ptime_ms);
     if (cfg->srtp) {

@@ -535,6 +535,33 @@ static void test_host_skipped_packets_are_attributed_to_the_overloaded_host(void
     free(text);
 }
 
+/* A blocked direction keeps its cause and remedy (forward the range, not
+ * "more CPU"); the skips are said after it. And without the host's final
+ * figures its skips are unknown, not 0. */
+static void test_host_skips_do_not_hide_a_blocked_direction(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    block(&r.up);
+    r.down.host_skipped = 30;
+    set_loss(&r.down, 30);
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED);
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+    assert_non_null(strstr(r.remediation, "forward"));
+    assert_null(strstr(r.remediation, "more CPU"));
+    assert_non_null(strstr(r.cause, "; the media host skipped 30 packets: it is overloaded"));
+
+    clean_report(&r);
+    memset(&r.up, 0, sizeof r.up); /* the host's figures rejected */
+    snprintf(r.host_figures_error, sizeof r.host_figures_error, "downstream.sent: missing");
+    evaluate_default(&r);
+    json_t *j = json_of(&r);
+    assert_true(json_is_null(json_object_get(json_object_get(j, "downstream"), "host_skipped")));
+    json_decref(j);
+}
+
 /* Skips within the thresholds are still said; network loss stays the story
  * when it is most of the loss. */
 static void test_host_skipped_packets_are_never_silent(void **state)
@@ -1609,6 +1636,7 @@ int main(void)
         cmocka_unit_test(test_host_drops_are_told_apart_from_network_loss),
         cmocka_unit_test(test_host_skipped_packets_are_attributed_to_the_overloaded_host),
         cmocka_unit_test(test_host_skipped_packets_are_never_silent),
+        cmocka_unit_test(test_host_skips_do_not_hide_a_blocked_direction),
         cmocka_unit_test(test_jitter_warns_at_30_ms_and_fails_at_60_ms),
         cmocka_unit_test(test_rtt_warns_at_300_ms_and_fails_at_600_ms),
         cmocka_unit_test(test_mos_warns_below_4_0_and_fails_below_3_6),

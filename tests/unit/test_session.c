@@ -764,6 +764,25 @@ static void test_skipped_slots_count_against_the_budget(void **state)
     assert_true(rp_session_next_due(f->s) == UINT64_MAX);
 }
 
+/* A stall across the consent deadline (no upstream for 5 s) skips only the
+ * slots before it: the stream would have stopped there anyway. */
+static void test_stall_across_consent_skips_only_what_would_have_been_sent(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
+    for (uint64_t t = T0, i = 0; t <= T0 + 1000 * MS; t += 20 * MS, i++) {
+        size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, (uint16_t)i, (uint32_t)i, 1);
+        deliver(f, pkt, n, t, t);
+        rp_session_send_due(f->s, t);
+    }
+    /* Upstream ends at 1 s (consent until 6 s); the daemon stalls until 8 s. */
+    rp_session_send_due(f->s, T0 + 8000 * MS);
+    assert_int_equal(down_field(f->s, "sent"), 51);
+    assert_int_equal(down_field(f->s, "skipped"), 249); /* slots due 1.02 s .. 5.98 s */
+    assert_true(rp_session_next_due(f->s) == UINT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -791,6 +810,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stall_beyond_catch_up_skips_slots_and_leaves_a_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_stall_is_caught_up_not_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skipped_slots_count_against_the_budget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stall_across_consent_skips_only_what_would_have_been_sent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
