@@ -28,6 +28,8 @@
  * spirit of RFC 7675 consent freshness): a probe stops its upstream and then
  * the stream within about a second; 5 s of silence means nobody is there. */
 #define CONSENT_NS (5 * NS_PER_S)
+/* Downstream streams start on multiples of this (see start_sending). */
+#define PHASE_GRID_NS (2 * NS_PER_MS)
 /* Packets this far behind the newest are replays, not reordering (20 s at 20 ms). */
 #define REPLAY_WINDOW 1024
 /* The session stays readable this long after its duration for the final GET. */
@@ -249,7 +251,11 @@ static void start_sending(struct rp_session *s, uint64_t now_mono)
     if (s->sending || s->stopped || s->down_slot >= s->down_budget)
         return;
     s->sending = true;
-    s->next_send_mono = now_mono;
+    /* On a 2 ms grid: streams share ten phases of a 20 ms period, so that one
+     * tick of the daemon's clock sends for many sessions at once (a thousand
+     * streams at random phases would each need a wakeup of their own). The
+     * first packet is at most 2 ms later; the period itself is exact. */
+    s->next_send_mono = (now_mono + PHASE_GRID_NS - 1) / PHASE_GRID_NS * PHASE_GRID_NS;
     if (!s->down_started_mono)
         s->down_started_mono = now_mono;
 }

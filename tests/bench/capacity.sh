@@ -205,7 +205,8 @@ for tr in $TRANSPORTS; do
             (map(.cpu) | add / length) as $d | ($e | map(.cpu) | add / length) as $x |
             (if (map(.gen_cpu) | max) > 90 then "; generator saturated" else "" end) as $sat |
             (map(.up_sent) | add) as $us | (map(.up_received) | add) as $ur |
-            (map(.down_sent) | add) as $ds | (map(.down_received) | add) as $dr |
+            (map(.down_sent + (if .skipped == "n/a" then 0 else (.skipped | tonumber) end)) | add) as $ds |
+            (map(.down_received) | add) as $dr |
             [ $n, $tr, "\($d | r2)%", "\($x | r2)%", (if $x > 0 then "\($d / $x | r2)x" else "-" end),
               "\(pct($us - $ur; $us) | r2)%", "\(pct($ds - $dr; $ds) | r2)%",
               "\(map(.rate) | add / length * 100 | r2)%",

@@ -257,9 +257,10 @@ static void test_downstream_goes_to_latched_source_with_reflection(void **state)
     uint8_t pkt[RP_RTP_MAX_PKT];
     const uint64_t t1 = 1700000000123456789ull;
     size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, 500, 0, t1);
-    /* Arrived 4 ms after the session began, handled at 5 ms, sent at 7 ms. */
+    /* Arrived 4 ms after the session began, handled at 5 ms, sent at 7 ms;
+     * the stream starts on the daemon's 2 ms phase grid, at 6 ms. */
     deliver(f, pkt, n, T0 + 4 * MS, T0 + 5 * MS);
-    assert_true(rp_session_next_due(f->s) == T0 + 5 * MS);
+    assert_true(rp_session_next_due(f->s) == T0 + 6 * MS);
     assert_int_equal(rp_session_send_due(f->s, T0 + 7 * MS), 1);
 
     struct rp_rtp_pkt p;
