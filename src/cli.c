@@ -16,6 +16,7 @@
 #include "codec.h"
 #include "config.h"
 #include "emodel.h"
+#include "httpc.h"
 #include "log.h"
 #include "netaddr.h"
 #include "probe.h"
@@ -132,13 +133,10 @@ static int parse_codec(const char *s, enum rp_codec_id *out)
 
 void rp_cli_clean_line(char *s, bool nagios)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7f)
-            *s = '?';
-        else if (nagios && c == '|')
+    rp_httpc_clean_text(s, strlen(s));
+    for (; nagios && *s; s++)
+        if (*s == '|')
             *s = '/';
-    }
 }
 
 int rp_cli_parse_timeout(const char *s, unsigned *seconds, unsigned *ms_form)
