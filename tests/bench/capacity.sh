@@ -28,10 +28,10 @@ SECONDS_=${BENCH_SECONDS:-10}
 MEDIA_MIN=48000 MEDIA_MAX=52999 SRC_BASE=53000 ECHO_BASE=57000
 HZ=$(getconf CLK_TCK)
 WORK=$(mktemp -d /tmp/rtpprobe-capacity.XXXXXX)
-RP_PID='' GEN_PID='' ECHO_PID=''
+RP_PID='' GEN_PID='' ECHO_PID='' HZ_PID=''
 cleanup() {
     set +e
-    for p in $GEN_PID $ECHO_PID; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    for p in $HZ_PID $GEN_PID $ECHO_PID; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     [ -n "$RP_PID" ] && kill -TERM "$RP_PID" 2>/dev/null && wait "$RP_PID" 2>/dev/null
     rm -rf "$WORK"
 }
@@ -83,6 +83,15 @@ window_cpu() {
     awk -v a="$t1" -v b="$t2" -v hz="$HZ" -v s="$SECONDS_" 'BEGIN { printf "%.1f", (b - a) / hz / s * 100 }'
 }
 
+# GET /healthz once a second on a fresh TLS connection, as a monitor would,
+# until killed; one line per request: the seconds curl took ("x" on failure).
+healthz_probe() {
+    while :; do
+        curl -sk -o /dev/null -m 5 -w '%{time_total}\n' "$1/healthz" || echo x
+        sleep 1
+    done
+}
+
 # curl -K blocks: METHOD URL BODY per line of stdin, one keep-alive connection.
 curl_batch() {
     local cfg=$WORK/curl.cfg auth method url body first=1
@@ -122,7 +131,11 @@ daemon_round() { # N TRANSPORT -> one line of figures in $WORK/daemon.$N.$T
         '{ printf "PATCH %s/v1/sessions/%s {\"peer\":\"127.0.0.1:%d\"}\n", u, $1, b + NR - 1 }' |
         curl_batch > "$WORK/announced.jsonl"
     kill -USR1 "$GEN_PID"
+    healthz_probe "$url" > "$WORK/healthz" &
+    HZ_PID=$!
     cpu=$(window_cpu "$RP_PID")
+    kill "$HZ_PID"; wait "$HZ_PID" 2>/dev/null || true
+    HZ_PID=
     rss1=$(rss_kib "$RP_PID")
     wait_line "$WORK/gen.out" '^sent' "$GEN_PID" || exit 1
     awk -v u="$url" '{ printf "PATCH %s/v1/sessions/%s {\"stop\":true,\"upstream_sent\":%s}\n", u, $1, $2 }' \
@@ -133,14 +146,17 @@ daemon_round() { # N TRANSPORT -> one line of figures in $WORK/daemon.$N.$T
     GEN_PID=
     rp_stop_daemon || { echo "capacity: rtpprobed failed:"; tail -5 "$WORK/d.log"; exit 1; }
     gen=$(tail -n 1 "$WORK/gen.out")
-    local skipped
+    local skipped healthz
+    # The slowest /healthz of the window in ms; "fail" if one did not answer.
+    healthz=$(awk '$1 == "x" {f = 1} $1 != "x" && $1 * 1000 > m {m = $1 * 1000}
+        END {print f ? "\"fail\"" : (NR ? sprintf("%.0f", m) : "null")}' "$WORK/healthz")
     skipped=$(jq -s 'if all(.[]; .downstream.skipped != null) then (map(.downstream.skipped) | add) else "n/a" end' \
         "$WORK/final.jsonl")
     if [ "$skipped" = '"n/a"' ]; then
         skipped=$(awk '/^rtpprobed_downstream_skipped_total/ {s += $NF; f = 1} END {print f ? s : "n/a"}' "$WORK/metrics")
     fi
     jq -s -c --argjson gen "$gen" --arg cpu "$cpu" --arg rss0 "$rss0" --arg rss1 "$rss1" --arg skipped "$skipped" \
-        --argjson n "$n" '{
+        --argjson healthz "$healthz" --argjson n "$n" '{
         cpu: ($cpu | tonumber),
         up_sent: (map(.upstream.sent_by_probe) | add), up_received: (map(.upstream.received) | add),
         up_host_drops: (map(.upstream.host_drops) | add),
@@ -148,7 +164,7 @@ daemon_round() { # N TRANSPORT -> one line of figures in $WORK/daemon.$N.$T
         rate: (if $gen.daemon_slots > 0 then $gen.daemon_sent / $gen.daemon_slots else 0 end),
         gen_window_rate: ($gen.received_window / $gen.nominal_window),
         skipped: $skipped, rss_per_session_kib: ((($rss1 | tonumber) - ($rss0 | tonumber)) / $n),
-        gen_cpu: $gen.cpu_pct, states: (map(.state) | unique) }' "$WORK/final.jsonl" \
+        gen_cpu: $gen.cpu_pct, healthz_ms: $healthz, states: (map(.state) | unique) }' "$WORK/final.jsonl" \
         >> "$WORK/daemon.$n.$tr"
     sleep 0.5
 }
@@ -182,7 +198,7 @@ echo_round() { # N TRANSPORT -> one line in $WORK/echo.$N.$T
 REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 echo "capacity bench: $BIN/rtpprobed, tree $REV, on $(uname -n), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "PCMU 20 ms both ways, one UDP socket per session, loopback; ${WARMUP} s warm-up + ${SECONDS_} s measured per round; $ROUNDS rounds per row (daemon and echo alternating, ABBA)"
-printf '\n%-6s %-5s %8s %8s %6s %8s %9s %9s %8s %9s %8s  %s\n' N tr daemon echo ratio up_loss down_loss down_rate skipped KiB/sess gen_cpu note
+printf '\n%-6s %-5s %8s %8s %6s %8s %9s %9s %8s %9s %8s %9s  %s\n' N tr daemon echo ratio up_loss down_loss down_rate skipped KiB/sess gen_cpu healthz note
 for tr in $TRANSPORTS; do
     for n in $SESSIONS; do
         load=$(other_load)
@@ -212,8 +228,10 @@ for tr in $TRANSPORTS; do
               "\(map(.rate) | add / length * 100 | r2)%",
               (if any(.[]; .skipped == "n/a") then "n/a" else (map(.skipped | tonumber) | add | tostring) end),
               "\(map(.rss_per_session_kib) | add / length | . * 10 | round / 10)",
-              "\(map(.gen_cpu) | add / length | r2)%", "\($note)\($sat)" ] | @tsv' "$WORK/daemon.$n.$tr" |
-            awk -F'\t' '{ printf "%-6s %-5s %8s %8s %6s %8s %9s %9s %8s %9s %8s  %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }'
+              "\(map(.gen_cpu) | add / length | r2)%",
+              (if any(.[]; .healthz_ms == "fail") then "fail" elif any(.[]; .healthz_ms == null) then "-"
+               else "\(map(.healthz_ms) | max)ms" end), "\($note)\($sat)" ] | @tsv' "$WORK/daemon.$n.$tr" |
+            awk -F'\t' '{ printf "%-6s %-5s %8s %8s %6s %8s %9s %9s %8s %9s %8s %9s  %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }'
         if [ -n "${BENCH_RAW:-}" ]; then cat "$WORK/daemon.$n.$tr" "$WORK/echo.$n.$tr" >&2; fi
     done
 done
