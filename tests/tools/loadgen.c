@@ -321,7 +321,8 @@ static void run(struct gen *g, int ep, int tfd, int sfd, const char *counts)
                 if (ph == SENDING && !send_due(g, rp_monotonic_ns())) {
                     g->send_cpu_ns = cpu_ns() - cpu0;
                     g->send_wall_ns = rp_monotonic_ns() - g->t0;
-                    write_counts(g, counts);
+                    if (counts) /* written beside and renamed: never onto a device */
+                        write_counts(g, counts);
                     printf("sent %.3f\n", g->send_cpu_ns / 1e9);
                     fflush(stdout);
                     ph = HOLDING;
@@ -360,7 +361,7 @@ static unsigned num(const char *s)
 
 int main(int argc, char **argv)
 {
-    const char *created = NULL, *counts = "/dev/null";
+    const char *created = NULL, *counts = NULL;
     unsigned echo_n = 0, echo_base = 0, src_base = 0, warmup = 2, seconds = 10;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *o = argv[i], *v = argv[i + 1];
