@@ -21,10 +21,31 @@ OPT     ?= -O2 -g
 # not fit is undefined behaviour; -fsanitize=undefined leaves it out.
 SAN      = -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 
+# LIBSRTP2_PREFIX=<dir>: link the static libsrtp2 that `make srtp-openssl` builds
+# there (OpenSSL crypto; docs/srtp-crypto.md) instead of the system's. Empty: the
+# system's libsrtp2, as before. The choice is recorded in build/.libsrtp2-prefix,
+# which every object depends on, so changing it rebuilds without `make clean`.
+LIBSRTP2_PREFIX ?=
+SRTP_STAMP = build/.libsrtp2-prefix
+PKG_CONFIG_RUN = pkg-config
+ifneq ($(LIBSRTP2_PREFIX),)
+override LIBSRTP2_PREFIX := $(abspath $(LIBSRTP2_PREFIX))
+PKG_CONFIG_RUN = PKG_CONFIG_PATH='$(LIBSRTP2_PREFIX)/lib/pkgconfig'$${PKG_CONFIG_PATH:+:$$PKG_CONFIG_PATH} pkg-config
+# A static libsrtp2 needs its own libraries (-lcrypto) after it on the line.
+SRTP_STATIC_LIBS = $(shell $(PKG_CONFIG_RUN) --static --libs libsrtp2 2>/dev/null)
+ifeq ($(filter srtp-openssl clean,$(MAKECMDGOALS)),)
+ifeq ($(wildcard $(LIBSRTP2_PREFIX)/lib/pkgconfig/libsrtp2.pc),)
+$(error LIBSRTP2_PREFIX=$(LIBSRTP2_PREFIX) has no lib/pkgconfig/libsrtp2.pc: run make srtp-openssl LIBSRTP2_PREFIX=$(LIBSRTP2_PREFIX) first)
+endif
+endif
+endif
+$(shell mkdir -p build && { [ -f $(SRTP_STAMP) ] && [ "$$(cat $(SRTP_STAMP))" = '$(LIBSRTP2_PREFIX)' ] || \
+    printf '%s\n' '$(LIBSRTP2_PREFIX)' > $(SRTP_STAMP); })
+
 # pkg-config is evaluated lazily so that `make deps` works before the libraries exist.
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell $(PKG_CONFIG_RUN) --cflags $(PKGS) 2>/dev/null)
 # --as-needed: the daemon does not link libcurl (only the probe's client uses it).
-PKG_LIBS   = -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lanl -lm
+PKG_LIBS   = -Wl,--as-needed $(shell $(PKG_CONFIG_RUN) --libs $(PKGS) 2>/dev/null)$(if $(SRTP_STATIC_LIBS), $(SRTP_STATIC_LIBS)) -lanl -lm
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 MAINS    = src/rtpprobed.c src/rtpprobe.c
@@ -38,9 +59,9 @@ $(1)_LIB   = $(2)/librtpprobe.a
 $(1)_BINS  = $(2)/rtpprobed $(2)/rtpprobe
 $(1)_TESTS = $$(patsubst tests/unit/%.c,$(2)/tests/%,$$(UNIT_SRCS))
 
-$(2)/obj/%.o: src/%.c $$(wildcard include/*.h) | $(2)/obj
+$(2)/obj/%.o: src/%.c $$(wildcard include/*.h) $$(SRTP_STAMP) | $(2)/obj
 	$$(CC) $$(BASEFLAGS) $(3) $$(PKG_CFLAGS) -c $$< -o $$@
-$(2)/obj/main_%.o: src/%.c $$(wildcard include/*.h) | $(2)/obj
+$(2)/obj/main_%.o: src/%.c $$(wildcard include/*.h) $$(SRTP_STAMP) | $(2)/obj
 	$$(CC) $$(BASEFLAGS) $(3) $$(PKG_CFLAGS) -c $$< -o $$@
 $$($(1)_LIB): $$($(1)_OBJS)
 	rm -f $$@ && ar rcs $$@ $$^
@@ -68,11 +89,15 @@ FUZZ_OBJS     = $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRCS))
 $(eval $(call flavour,PLAIN,build,$(OPT)))
 $(eval $(call flavour,ASAN,build/asan,-O1 -g $(SAN)))
 
-.PHONY: all deps test-deps check unit unit-asan integration hostile net bench bench-capacity fuzz fuzz-build systemd-verify demo install clean
+.PHONY: all srtp-openssl deps test-deps check unit unit-asan integration hostile net bench bench-capacity fuzz fuzz-build systemd-verify demo install clean
 all: $(PLAIN_BINS)
 
 deps:
 	scripts/install-deps
+# libsrtp2 with OpenSSL crypto, static, in build/libsrtp2-openssl or LIBSRTP2_PREFIX
+# (docs/srtp-crypto.md); then build with make LIBSRTP2_PREFIX=build/libsrtp2-openssl.
+srtp-openssl:
+	scripts/build-libsrtp2-openssl $(LIBSRTP2_PREFIX)
 test-deps:
 	scripts/install-deps --test
 
@@ -133,7 +158,7 @@ fuzz: $(FUZZERS)
 	    fi; \
 	    grep -E '^stat::number_of_executed_units|^Done' build/fuzz/$$t.log || true; \
 	done
-build/fuzz/obj/%.o: src/%.c $(wildcard include/*.h) | build/fuzz/obj
+build/fuzz/obj/%.o: src/%.c $(wildcard include/*.h) $(SRTP_STAMP) | build/fuzz/obj
 	$(FUZZ_CC) $(BASEFLAGS) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(PKG_CFLAGS) -c $< -o $@
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | build/fuzz/obj
 	$(FUZZ_CC) $(BASEFLAGS) -Wno-missing-prototypes -g -O1 -fsanitize=fuzzer $(FUZZ_SAN) $(PKG_CFLAGS) $< $(FUZZ_OBJS) $(PKG_LIBS) -o $@
@@ -173,5 +198,6 @@ install: all
 	    chmod 0750 $(SYSCONFDIR)/rtpprobe; \
 	fi
 
+# Keeps build/libsrtp2-openssl (a library, not rtpprobe's output; rm -rf it to rebuild).
 clean:
-	rm -rf build
+	if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name libsrtp2-openssl -exec rm -rf {} +; fi
