@@ -54,15 +54,15 @@ int rp_mext_auth_sign(uint8_t *pkt, size_t len, const uint8_t key[RP_MEXT_AUTH_K
 int rp_mext_auth_verify(const uint8_t *pkt, size_t len, const uint8_t key[RP_MEXT_AUTH_KEY_LEN]);
 
 /* The same tag from a context keyed once (a stream keeps one for its life):
- * the per-packet cost is a hash-state reset, not a key schedule. The context
- * changes with every packet, so one per stream, not shared between threads.
- * new: NULL when OpenSSL fails (no memory). seal and check return as
- * rp_mext_auth_sign and rp_mext_auth_verify with the context's key. */
+ * the per-packet cost is a copy of the key's hashed pads, not a key schedule.
+ * The context is read-only after new. new: NULL when out of memory. seal and
+ * check return as rp_mext_auth_sign and rp_mext_auth_verify (which stay as the
+ * one-shot form, the tests' reference) with the context's key. */
 struct rp_mext_auth;
 struct rp_mext_auth *rp_mext_auth_new(const uint8_t key[RP_MEXT_AUTH_KEY_LEN]);
 void rp_mext_auth_free(struct rp_mext_auth *a);
-int  rp_mext_auth_seal(struct rp_mext_auth *a, uint8_t *pkt, size_t len);
-int  rp_mext_auth_check(struct rp_mext_auth *a, const uint8_t *pkt, size_t len);
+int  rp_mext_auth_seal(const struct rp_mext_auth *a, uint8_t *pkt, size_t len);
+int  rp_mext_auth_check(const struct rp_mext_auth *a, const uint8_t *pkt, size_t len);
 
 /* Encoders return bytes written (RP_MEXT_*_LEN) or 0 if cap is too small.
  * Decoders return 0 on success, -1 on bad length or unknown version. */

@@ -161,7 +161,7 @@ void rp_mext_auth_free(struct rp_mext_auth *a)
     free(a);
 }
 
-static int keyed_tag(struct rp_mext_auth *a, const uint8_t *pkt, size_t len, size_t off,
+static int keyed_tag(const struct rp_mext_auth *a, const uint8_t *pkt, size_t len, size_t off,
                      uint8_t out[RP_MEXT_AUTH_LEN])
 {
     static const uint8_t zero[RP_MEXT_AUTH_LEN];
@@ -183,7 +183,7 @@ static int keyed_tag(struct rp_mext_auth *a, const uint8_t *pkt, size_t len, siz
     return 0;
 }
 
-int rp_mext_auth_seal(struct rp_mext_auth *a, uint8_t *pkt, size_t len)
+int rp_mext_auth_seal(const struct rp_mext_auth *a, uint8_t *pkt, size_t len)
 {
     long off = auth_offset(pkt, len);
     uint8_t tag[RP_MEXT_AUTH_LEN];
@@ -193,7 +193,7 @@ int rp_mext_auth_seal(struct rp_mext_auth *a, uint8_t *pkt, size_t len)
     return 0;
 }
 
-int rp_mext_auth_check(struct rp_mext_auth *a, const uint8_t *pkt, size_t len)
+int rp_mext_auth_check(const struct rp_mext_auth *a, const uint8_t *pkt, size_t len)
 {
     long off = auth_offset(pkt, len);
     uint8_t tag[RP_MEXT_AUTH_LEN];

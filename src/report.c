@@ -274,6 +274,7 @@ enum phrase {
     P_BLOAT_DOWN,
     P_TOO_MUCH_DELAY,
     P_HOST_SKIPPED,         /* the media host skipped downstream packets: overloaded */
+    P_HOST_DROPPED,         /* the media host's socket queue dropped upstream packets: overloaded */
     /* remediations */
     P_FIX_NOTHING,
     P_FIX_CONTROL,
@@ -400,27 +401,34 @@ static enum phrase up_blocked_cause(const struct rp_dir_report *up)
     return up->reply_only ? P_UP_REPLY_ONLY : P_UP_NOT_ARRIVED;
 }
 
-/* The media host skipped downstream packets (it fell behind its own clock).
- * When those are most of a downstream loss that crossed a threshold on a
- * line that otherwise flows both ways, the host is the story: named first,
- * with its own remedy. A blocked direction or a NAT keeps its cause and
- * remedy (forwarding a port range beats more CPU); the skips are then said
- * after the first cause, if there is room. */
-static void decide_overload(struct decision *d, const struct rp_report *r, const struct findings *fs)
+/* A side's loss that crossed a threshold, mostly the media host's own: the
+ * slots it skipped downstream (it fell behind its own clock), or the
+ * datagrams its socket queue dropped upstream (it did not read in time). */
+static bool host_made_loss(const struct rp_dir_report *dir, uint64_t host, const struct findings *fs,
+                           enum side side)
 {
-    uint64_t skipped = r->down.host_skipped;
-    if (skipped == 0)
-        return;
     bool loss_finding = false;
     for (unsigned i = 0; i < fs->n; i++)
-        loss_finding |= fs->f[i].metric == METRIC_LOSS && fs->f[i].side == SIDE_DOWN;
-    bool most_of_loss = r->down.rx.lost <= 0 || skipped * 2 >= (uint64_t)r->down.rx.lost;
+        loss_finding |= fs->f[i].metric == METRIC_LOSS && fs->f[i].side == side;
+    return host > 0 && loss_finding && (dir->rx.lost <= 0 || host * 2 >= (uint64_t)dir->rx.lost);
+}
+
+/* On a line that otherwise flows both ways, a loss that is mostly the media
+ * host's is the story: named first, with its own remedy. A blocked direction
+ * or a NAT keeps its cause and remedy (forwarding a port range beats more
+ * CPU); downstream skips are then said after the first cause, if there is
+ * room. */
+static void decide_overload(struct decision *d, const struct rp_report *r, const struct findings *fs,
+                            bool down_arrived)
+{
     bool flowing = d->diagnosis == RP_DIAG_DEGRADED || d->diagnosis == RP_DIAG_TWO_WAY;
-    if (loss_finding && most_of_loss && flowing) {
-        d->cause[0] = P_HOST_SKIPPED;
+    bool down = host_made_loss(&r->down, r->down.host_skipped, fs, SIDE_DOWN);
+    bool up = host_made_loss(&r->up, r->up.host_drops, fs, SIDE_UP);
+    if (flowing && (down || up)) {
+        d->cause[0] = down ? P_HOST_SKIPPED : P_HOST_DROPPED;
         d->cause[1] = P_FINDINGS;
         d->remedy = P_FIX_HOST_LOAD;
-    } else if (d->cause[1] == P_NONE) {
+    } else if (down_arrived && r->down.host_skipped > 0 && d->cause[1] == P_NONE) {
         d->cause[1] = P_HOST_SKIPPED;
     }
 }
@@ -450,8 +458,7 @@ static void decide_measured(struct decision *d, const struct rp_report *r, const
         d->cause[1] = P_NONE;
         d->remedy = P_FIX_SAME_ADDRESS;
     }
-    if (down)
-        decide_overload(d, r, fs);
+    decide_overload(d, r, fs, down);
 }
 
 static void decide(struct decision *d, const struct rp_report *r, const struct findings *fs)
@@ -511,6 +518,8 @@ static const char *const phrase_text[P_COUNT] = {
     [P_TOO_MUCH_DELAY] = "mouth-to-ear delay with the jitter buffer reaches {oneway}, more than a call "
                          "tolerates (150 ms)",
     [P_HOST_SKIPPED] = "the media host skipped {skipped} packets: it is overloaded",
+    [P_HOST_DROPPED] = "the media host dropped {hostdrops} upstream packets unread from its socket queue: it is "
+                       "overloaded",
     [P_FIX_NOTHING] = "none needed",
     [P_FIX_CONTROL] = "check the probe's control connection to the daemon (HTTPS, nginx on 443) and run "
                       "again",
@@ -539,7 +548,7 @@ static const char *const phrase_text[P_COUNT] = {
                        "during calls",
     [P_FIX_BLOAT_DOWN] = "enable SQM/fq_codel on the agent's router, or stop large downloads during calls",
     [P_FIX_HOST_LOAD] = "give rtpprobed on the media host more CPU or run fewer probe sessions at once "
-                        "(rtpprobed_downstream_skipped_total in its /metrics), then run again",
+                        "(rtpprobed_downstream_skipped_total and rtpprobed_socket_drops in its /metrics), then run again",
 };
 
 /* How each metric reads in a finding: "upstream loss 3.2 % (warn ≥ 1 %)",
@@ -602,11 +611,11 @@ static void append_findings(char *buf, size_t size, const struct findings *fs, c
 }
 
 /* What the braces in phrase_text[] name, and their values. */
-enum filler { F_PORT = 0, F_UDP_RANGE, F_RANGE, F_COUNT, F_SKIPPED, F_RISE, F_ONEWAY, F_FINDINGS, F_N };
+enum filler { F_PORT = 0, F_UDP_RANGE, F_RANGE, F_COUNT, F_SKIPPED, F_HOSTDROPS, F_RISE, F_ONEWAY, F_FINDINGS, F_N };
 
 static const char *const filler_name[F_N] = {
     [F_PORT] = "port", [F_UDP_RANGE] = "udp_range", [F_RANGE] = "range", [F_COUNT] = "count",
-    [F_SKIPPED] = "skipped", [F_RISE] = "rise", [F_ONEWAY] = "oneway", [F_FINDINGS] = "findings",
+    [F_SKIPPED] = "skipped", [F_HOSTDROPS] = "hostdrops", [F_RISE] = "rise", [F_ONEWAY] = "oneway", [F_FINDINGS] = "findings",
 };
 
 struct fillers {
@@ -633,6 +642,7 @@ static void fillers_init(struct fillers *v, const struct rp_report *r, const str
     }
     snprintf(v->text[F_COUNT], sizeof v->text[F_COUNT], "%" PRIu64, r->up.foreign_source);
     snprintf(v->text[F_SKIPPED], sizeof v->text[F_SKIPPED], "%" PRIu64, r->down.host_skipped);
+    snprintf(v->text[F_HOSTDROPS], sizeof v->text[F_HOSTDROPS], "%" PRIu64, r->up.host_drops);
     const struct rp_dir_report *slow = most_delayed(r) == SIDE_UP ? &r->up : &r->down;
     snprintf(v->text[F_RISE], sizeof v->text[F_RISE], "%s ms", num_trim(slow->rx.delay_rise_ms, 0).s);
     snprintf(v->text[F_ONEWAY], sizeof v->text[F_ONEWAY], "%s ms", num_trim(r->mouth_to_ear_ms, 0).s);

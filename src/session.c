@@ -474,29 +474,31 @@ static void send_one(struct rp_session *s, uint64_t now_mono)
         s->down_wire_bytes += n + rp_addr_udp_overhead(dest);
 }
 
-/* Why the stream stops at its next packet, if it does. */
-static bool stream_over(const struct rp_session *s)
+/* Why the stream stops at its next packet, if it does. Right after a stall
+ * the consent and unanswered deadlines are not judged: upstream that came
+ * during the stall waits unread in the socket (the clock runs before the
+ * reads), so last_up_mono says nothing yet; the next tick judges them. */
+static bool stream_over(const struct rp_session *s, bool stalled)
 {
     uint64_t t = s->next_send_mono;
-    return t >= s->send_until_mono || s->down_slot >= s->down_budget ||
-           (s->up_accepted == 0 && t >= s->down_started_mono + UNANSWERED_NS) ||
-           (s->last_up_mono && t >= s->last_up_mono + CONSENT_NS);
+    if (t >= s->send_until_mono || s->down_slot >= s->down_budget)
+        return true;
+    return !stalled && ((s->up_accepted == 0 && t >= s->down_started_mono + UNANSWERED_NS) ||
+                        (s->last_up_mono && t >= s->last_up_mono + CONSENT_NS));
 }
 
 /* Behind by more than CATCHUP_SLOTS: skip the overdue slots up to the one
- * due now (never past the stream's end or budget), counting them. */
-static void skip_stalled(struct rp_session *s, uint64_t now_mono, uint64_t period)
+ * due now (never past the stream's end or budget), counting them; true when
+ * it did. A stall that outlasts the consent deadline skips up to now too:
+ * whether upstream stopped is known only after the reads, and a stream that
+ * then stops has a few skips too many (the host did stall) rather than a
+ * silent gap if upstream had gone on. */
+static bool skip_stalled(struct rp_session *s, uint64_t now_mono, uint64_t period)
 {
     uint64_t behind = (now_mono - s->next_send_mono) / period;
     if (behind <= CATCHUP_SLOTS)
-        return;
-    /* The stream's end: its duration, or a consent or unanswered stop that
-     * would have come first (slots past it were never to be sent). */
+        return false;
     uint64_t end = s->send_until_mono;
-    if (s->last_up_mono && s->last_up_mono + CONSENT_NS < end)
-        end = s->last_up_mono + CONSENT_NS;
-    if (s->up_accepted == 0 && s->down_started_mono + UNANSWERED_NS < end)
-        end = s->down_started_mono + UNANSWERED_NS;
     uint64_t to_end = s->next_send_mono < end ? (end - s->next_send_mono + period - 1) / period : 0;
     uint64_t budget = s->down_budget > s->down_slot ? s->down_budget - s->down_slot : 0;
     uint64_t n = behind < to_end ? behind : to_end;
@@ -505,16 +507,18 @@ static void skip_stalled(struct rp_session *s, uint64_t now_mono, uint64_t perio
     s->down_skipped += (uint32_t)n;
     s->next_send_mono += n * period;
     rp_log_debug("session %s: %" PRIu64 " downstream slots skipped after a stall", s->id, n);
+    return true;
 }
 
 unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono)
 {
     unsigned sent = 0;
     uint64_t period = (uint64_t)s->params.ptime_ms * NS_PER_MS;
+    bool stalled = false;
     if (s->sending && s->next_send_mono <= now_mono)
-        skip_stalled(s, now_mono, period);
+        stalled = skip_stalled(s, now_mono, period);
     while (s->sending && s->next_send_mono <= now_mono) {
-        if (stream_over(s)) {
+        if (stream_over(s, stalled)) {
             s->sending = false;
             break;
         }

@@ -14,7 +14,7 @@ struct rp_stream {
     struct rp_payloads *own_payloads;
     uint32_t loop_offset;           /* frame of the loop that packet 0 carries */
     struct rp_srtp *srtp;           /* SRTP: protects (seal) or unprotects (open) */
-    struct rp_mext_auth *auth;      /* plain RTP: the HMAC keyed once, reset per packet */
+    struct rp_mext_auth *auth;      /* plain RTP: the HMAC keyed once (hashed pads) */
 };
 
 static const char *const drop_names[RP_DROP_COUNT] = {

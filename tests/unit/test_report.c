@@ -523,7 +523,8 @@ static void test_host_skipped_packets_are_attributed_to_the_overloaded_host(void
     assert_string_equal(r.cause, "the media host skipped 30 packets: it is overloaded; downstream loss 6 % "
                                  "(fail \u2265 5 %), 30 of them skipped by the media host, not the network");
     assert_string_equal(r.remediation, "give rtpprobed on the media host more CPU or run fewer probe sessions at "
-                                       "once (rtpprobed_downstream_skipped_total in its /metrics), then run again");
+                                       "once (rtpprobed_downstream_skipped_total and rtpprobed_socket_drops in its /metrics), "
+                                       "then run again");
     json_t *j = json_of(&r);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "downstream"), "host_skipped")), 30);
     assert_true(json_is_null(json_object_get(json_object_get(j, "upstream"), "host_skipped")));
@@ -533,6 +534,35 @@ static void test_host_skipped_packets_are_attributed_to_the_overloaded_host(void
     char *text = capture_close(&c);
     assert_non_null(strstr(text, "\n  host skipped                        -             30\n"));
     free(text);
+}
+
+/* Upstream datagrams the media host's socket queue dropped unread (it did not
+ * read in time): the host's, not the agent's uplink, when they are most of an
+ * upstream loss that crossed a threshold; the network's loss stays the story
+ * when it is most of it. */
+static void test_upstream_host_drops_are_attributed_to_the_overloaded_host(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.up.host_drops = 30;
+    set_loss(&r.up, 30); /* 6 % */
+    evaluate_default(&r);
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+    assert_int_equal(r.diagnosis, RP_DIAG_DEGRADED);
+    assert_string_equal(r.cause, "the media host dropped 30 upstream packets unread from its socket queue: it is "
+                                 "overloaded; upstream loss 6 % (fail \u2265 5 %), 30 of them dropped by the "
+                                 "receiving host, not the network");
+    assert_non_null(strstr(r.remediation, "give rtpprobed on the media host more CPU"));
+    assert_null(strstr(r.remediation, "uplink"));
+
+    clean_report(&r);
+    r.up.host_drops = 5;
+    set_loss(&r.up, 40); /* 8 %, 35 of them the network's */
+    evaluate_default(&r);
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+    assert_null(strstr(r.cause, "socket queue"));
+    assert_non_null(strstr(r.remediation, "check the agent's uplink"));
 }
 
 /* A blocked direction keeps its cause and remedy (forward the range, not
@@ -1635,6 +1665,7 @@ int main(void)
         cmocka_unit_test(test_degraded_cause_names_direction_figure_and_threshold),
         cmocka_unit_test(test_host_drops_are_told_apart_from_network_loss),
         cmocka_unit_test(test_host_skipped_packets_are_attributed_to_the_overloaded_host),
+        cmocka_unit_test(test_upstream_host_drops_are_attributed_to_the_overloaded_host),
         cmocka_unit_test(test_host_skipped_packets_are_never_silent),
         cmocka_unit_test(test_host_skips_do_not_hide_a_blocked_direction),
         cmocka_unit_test(test_jitter_warns_at_30_ms_and_fails_at_60_ms),

@@ -765,22 +765,57 @@ static void test_skipped_slots_count_against_the_budget(void **state)
     assert_true(rp_session_next_due(f->s) == UINT64_MAX);
 }
 
-/* A stall across the consent deadline (no upstream for 5 s) skips only the
- * slots before it: the stream would have stopped there anyway. */
-static void test_stall_across_consent_skips_only_what_would_have_been_sent(void **state)
+/* Upstream every 20 ms up to `until` (sending on the clock as it comes). */
+static void stream_both_ways(struct fixture *f, uint64_t from, uint64_t until, uint16_t *seq)
 {
-    struct fixture *f = *state;
     uint8_t pkt[RP_RTP_MAX_PKT];
-    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
-    for (uint64_t t = T0, i = 0; t <= T0 + 1000 * MS; t += 20 * MS, i++) {
-        size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, (uint16_t)i, (uint32_t)i, 1);
+    for (uint64_t t = from; t <= until; t += 20 * MS, (*seq)++) {
+        size_t n = upstream_packet(pkt, ssrc_up(f->s), 0, *seq, (uint32_t)*seq * 160, 1);
         deliver(f, pkt, n, t, t);
         rp_session_send_due(f->s, t);
     }
-    /* Upstream ends at 1 s (consent until 6 s); the daemon stalls until 8 s. */
-    rp_session_send_due(f->s, T0 + 8000 * MS);
+}
+
+/* The daemon stalls for 7 s (longer than consent) while upstream goes on
+ * arriving: the tick after the stall runs before the queued upstream is read,
+ * so it must not take the stale last arrival for a lapsed consent. The stream
+ * goes on and the missed slots are skipped, never a silent gap. */
+static void test_stall_longer_than_consent_with_upstream_queued_is_not_silent(void **state)
+{
+    struct fixture *f = *state;
+    rp_session_free(f->s);
+    f->s = new_session_for(f, false, 30);
+    load_session_key(f->s);
+    uint16_t seq = 0;
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
+    stream_both_ways(f, T0, T0 + 1000 * MS, &seq);
     assert_int_equal(down_field(f->s, "sent"), 51);
-    assert_int_equal(down_field(f->s, "skipped"), 249); /* slots due 1.02 s .. 5.98 s */
+    /* Stalled from 1 s to 8 s: the tick first, then the queued upstream. */
+    assert_int_equal(rp_session_send_due(f->s, T0 + 8000 * MS), 1);
+    uint8_t pkt[RP_RTP_MAX_PKT];
+    for (uint64_t t = T0 + 1020 * MS; t <= T0 + 8000 * MS; t += 20 * MS, seq++)
+        deliver(f, pkt, upstream_packet(pkt, ssrc_up(f->s), 0, seq, (uint32_t)seq * 160, 1), t,
+                T0 + 8000 * MS);
+    assert_int_equal(down_field(f->s, "skipped"), 349); /* slots due 1.02 s .. 7.98 s */
+    stream_both_ways(f, T0 + 8020 * MS, T0 + 10000 * MS, &seq);
+    assert_int_equal(down_field(f->s, "sent"), 51 + 1 + 100);
+    assert_int_equal(down_field(f->s, "sent") + down_field(f->s, "skipped"), 501);
+    assert_true(rp_session_next_due(f->s) == T0 + 10020 * MS);
+}
+
+/* Upstream really ended at 1 s (consent until 6 s) and the daemon stalled
+ * until 8 s: the stall skips up to now (whether upstream stopped is known
+ * only after the reads), the next tick finds consent gone and stops. */
+static void test_stall_across_consent_with_upstream_gone_stops_at_the_next_tick(void **state)
+{
+    struct fixture *f = *state;
+    uint16_t seq = 0;
+    rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0);
+    stream_both_ways(f, T0, T0 + 1000 * MS, &seq);
+    assert_int_equal(rp_session_send_due(f->s, T0 + 8000 * MS), 1);
+    assert_int_equal(rp_session_send_due(f->s, T0 + 8020 * MS), 0);
+    assert_int_equal(down_field(f->s, "sent"), 52);
+    assert_int_equal(down_field(f->s, "skipped"), 349);
     assert_true(rp_session_next_due(f->s) == UINT64_MAX);
 }
 
@@ -811,7 +846,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stall_beyond_catch_up_skips_slots_and_leaves_a_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_stall_is_caught_up_not_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skipped_slots_count_against_the_budget, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stall_across_consent_skips_only_what_would_have_been_sent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stall_longer_than_consent_with_upstream_queued_is_not_silent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stall_across_consent_with_upstream_gone_stops_at_the_next_tick, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
