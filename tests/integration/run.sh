@@ -8,6 +8,8 @@ WORK=$(mktemp -d /tmp/rtpprobe-it.XXXXXX)
 . scripts/lib-daemon.sh
 pass=0 fail=0
 cleanup() {
+    # A run cut short inside the overload check's stop must not leave it stopped.
+    [ -n "${RP_PID:-}" ] && kill -CONT "$RP_PID" 2>/dev/null
     rp_stop_daemon >/dev/null 2>&1 || true
     [ -n "${OTHER_PID:-}" ] && kill "$OTHER_PID" 2>/dev/null
     rm -rf "$WORK"
@@ -242,10 +244,21 @@ echo "== overload is never silent: the daemon descheduled for 600 ms mid-run"
 # sends nothing. The slots it missed must come out as skipped (session document,
 # /metrics), as the probe's downstream loss, and as the host's fault in the cause.
 out="$WORK/overload.json"
-"$BIN/rtpprobe" --server "$URL" --cacert "$WORK/cert.pem" --duration 6 --json --keep \
+n0=$(grep -c ' created for ' "$WORK/rtpprobed.log" || true)
+"$BIN/rtpprobe" --server "$URL" --cacert "$WORK/cert.pem" --duration 8 --json --keep \
     > "$out" 2> "$WORK/overload.err" &
 ov_pid=$!
-sleep 2.5
+# The stop must fall inside the stream, whatever the machine's load: wait for
+# a second of this session's downstream (50 packets), not for a time.
+sent=0
+for _ in $(seq 1 300); do
+    id=$(grep ' created for ' "$WORK/rtpprobed.log" | sed -n "$((n0 + 1))s/.*session \([^ ]*\) created for .*/\1/p" || true)
+    [ -n "$id" ] && sent=$(api "$URL/v1/sessions/$id" | jq '.downstream.sent // 0')
+    [ "${sent:-0}" -ge 50 ] && break
+    kill -0 "$ov_pid" 2>/dev/null || break
+    sleep 0.1
+done
+check "overload: the probe's session streamed downstream before the stop ($sent packets)" test "${sent:-0}" -ge 50
 kill -STOP "$RP_PID"
 sleep 0.6
 kill -CONT "$RP_PID"
