@@ -1,4 +1,7 @@
 # rtpprobe — GNU make. `make demo` and `make check` are the two set-up commands.
+# Plain `make` builds both programs (otherwise the first rule the flavour macro
+# defines below would be the default goal).
+.DEFAULT_GOAL := all
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR   = $(PREFIX)/bin
@@ -89,11 +92,15 @@ FUZZ_OBJS     = $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRCS))
 $(eval $(call flavour,PLAIN,build,$(OPT)))
 $(eval $(call flavour,ASAN,build/asan,-O1 -g $(SAN)))
 
-.PHONY: all srtp-openssl deps test-deps check unit unit-asan integration hostile net bench bench-capacity fuzz fuzz-build systemd-verify demo install clean
+.PHONY: all default-goal srtp-openssl deps test-deps check unit unit-asan integration hostile net bench bench-capacity fuzz fuzz-build systemd-verify demo install clean
 all: $(PLAIN_BINS)
 
 deps:
 	scripts/install-deps
+# make check: plain `make` must stay `make all` (make -p prints the default goal).
+default-goal:
+	@$(MAKE) -pnq -f $(firstword $(MAKEFILE_LIST)) all 2>/dev/null | grep -qx '.DEFAULT_GOAL := all' || \
+	    { echo "Makefile: the default goal is not 'all'"; exit 1; }
 # libsrtp2 with OpenSSL crypto, static, in build/libsrtp2-openssl or LIBSRTP2_PREFIX
 # (docs/srtp-crypto.md); then build with make LIBSRTP2_PREFIX=build/libsrtp2-openssl.
 srtp-openssl:
@@ -103,7 +110,7 @@ test-deps:
 
 # check: unit tests (plain and sanitized), then integration on loopback with the
 # sanitized daemon and probe, then the unit file.
-check: test-deps
+check: test-deps default-goal
 	$(MAKE) all $(PLAIN_TESTS) $(ASAN_BINS) $(ASAN_TESTS) $(TOOLS)
 	$(MAKE) unit unit-asan integration hostile net systemd-verify
 	$(MAKE) fuzz FUZZ_SECONDS=30
