@@ -112,7 +112,7 @@ test-deps:
 # sanitized daemon and probe, then the unit file.
 check: test-deps default-goal
 	$(MAKE) all $(PLAIN_TESTS) $(ASAN_BINS) $(ASAN_TESTS) $(TOOLS)
-	$(MAKE) unit unit-asan integration hostile net systemd-verify
+	$(MAKE) links unit unit-asan integration hostile net systemd-verify
 	$(MAKE) fuzz FUZZ_SECONDS=30
 
 unit: $(PLAIN_TESTS)
@@ -178,6 +178,10 @@ build/tools:
 
 systemd-verify:
 	tests/integration/systemd-verify.sh systemd/rtpprobed.service
+
+# Every relative link and #anchor in the *.md files resolves (docs/testing.md).
+links:
+	scripts/check-links
 
 demo: deps
 	$(MAKE) all
