@@ -92,7 +92,7 @@ FUZZ_OBJS     = $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRCS))
 $(eval $(call flavour,PLAIN,build,$(OPT)))
 $(eval $(call flavour,ASAN,build/asan,-O1 -g $(SAN)))
 
-.PHONY: all default-goal srtp-openssl deps test-deps check unit unit-asan integration hostile net bench bench-capacity fuzz fuzz-build systemd-verify demo install clean
+.PHONY: all default-goal links srtp-openssl deps test-deps check unit unit-asan integration hostile net bench bench-capacity fuzz fuzz-build systemd-verify demo install clean
 all: $(PLAIN_BINS)
 
 deps:

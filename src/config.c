@@ -34,7 +34,7 @@
 
 /* In the order of conf/rtpprobed.conf, which is also the order the "unknown
  * setting" message lists them in. The three places that document each key
- * (that file, docs/rtpprobed.8, README) must agree with its row. */
+ * (that file, docs/rtpprobed.8, docs/configuration.md) must agree with its row. */
 static const struct rp_config_key keys[] = {
     TEXT("control", "listen", RP_CONFIG_LISTEN, control_listen, "127.0.0.1:" RP_PORT_TEXT(RP_CONTROL_PORT), RP_APPLY_RESTART),
     TEXT("control", "tls_cert", RP_CONFIG_PATH, tls_cert, NULL, RP_APPLY_ONOFF),

@@ -5,7 +5,7 @@
 #   BIN=build/asan tests/hostile/ctlclient.sh
 #
 # BIN: directory with rtpprobe and rtpprobed (build/asan lets the sanitizers
-# watch the probe). The messages it greps for are the contract in the README's
+# watch the probe). The messages it greps for are the contract in docs/usage.md's
 # error table: exit 3 and ONE line "rtpprobe: <message>" on stderr.
 #
 #   14. hostile control server (tests/tools/fakectl.py, HTTPS on loopback):

@@ -656,7 +656,7 @@ static void test_reload_applies_live_keys_and_names_restart_only_ones(void **sta
             *count_at(k, &fresh) = count_of(k, &running);
         assert_memory_equal(&running, &fresh, sizeof running);
     }
-    /* as README, docs/rtpprobed.8 and conf/rtpprobed.conf say */
+    /* as docs/configuration.md, docs/rtpprobed.8 and conf/rtpprobed.conf say */
     assert_string_equal(all, "control.listen, control.tls_cert (on/off), control.tls_key (on/off), media.bind, "
                              "stun.listen, echo.ports");
 }

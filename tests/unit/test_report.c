@@ -1123,7 +1123,7 @@ static void test_unknown_port_range_is_named_without_a_number(void **state)
                         "range");
 }
 
-/* Every cause and remediation as printed (docs/report.md, README): the tests
+/* Every cause and remediation as printed (docs/report.md): the tests
  * of the real network grep some of them, so they must not drift. */
 static void test_causes_and_remediations_word_for_word(void **state)
 {
