@@ -25,7 +25,9 @@ static void client_for(const char *peer_text, const char *xff, bool used, const 
     struct sockaddr_storage peer, client;
     addr(peer_text, &peer);
     memset(&client, 0x5A, sizeof client);
-    assert_int_equal(rp_fwdfor_client(&peer, xff, &client), used);
+    if (rp_fwdfor_client(&peer, xff, &client) != used)
+        fail_msg("peer %s, X-Forwarded-For \"%.80s\": header %s", peer_text, xff ? xff : "(none)",
+                 used ? "not used" : "used");
     char buf[RP_ADDRSTRLEN];
     rp_addr_format((const struct sockaddr *)&client, buf, sizeof buf);
     assert_string_equal(buf, expect);
