@@ -23,6 +23,7 @@
 #include "contract.h"
 #include "control.h"
 #include "ctlreq.h"
+#include "fwdfor.h"
 #include "metrics.h"
 #include "stunsrv.h"
 #include "log.h"
@@ -158,26 +159,8 @@ static bool client_of(struct evhttp_request *req, struct sockaddr_storage *peer,
 {
     if (!peer_of(req, peer))
         return false;
-    memcpy(client, peer, sizeof *client);
-    if (!rp_addr_is_loopback((struct sockaddr *)peer))
-        return true;
-    const char *xff = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Forwarded-For");
-    if (!xff)
-        return true;
-    const char *last = strrchr(xff, ',');
-    last = last ? last + 1 : xff;
-    while (*last == ' ')
-        last++;
-    char ip[RP_ADDRSTRLEN];
-    size_t n = strcspn(last, " ");
-    if (n == 0 || n >= sizeof ip)
-        return true;
-    memcpy(ip, last, n);
-    ip[n] = '\0';
-    struct sockaddr_storage fwd;
-    socklen_t len;
-    if (rp_addr_from_ip(ip, 0, &fwd, &len) == 0)
-        memcpy(client, &fwd, sizeof fwd);
+    (void)rp_fwdfor_client(peer, evhttp_find_header(evhttp_request_get_input_headers(req), "X-Forwarded-For"),
+                           client);
     return true;
 }
 
