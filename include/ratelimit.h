@@ -10,6 +10,7 @@
 struct rp_ratelimit;
 
 /* rate: requests per second refilled; burst: bucket size. */
+/* NULL when out of memory or nsources is 0. */
 struct rp_ratelimit *rp_ratelimit_new(unsigned nsources, double rate, double burst);
 void rp_ratelimit_set(struct rp_ratelimit *rl, double rate, double burst);
 void rp_ratelimit_free(struct rp_ratelimit *rl);

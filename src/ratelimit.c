@@ -21,6 +21,8 @@ struct rp_ratelimit {
 
 struct rp_ratelimit *rp_ratelimit_new(unsigned nsources, double rate, double burst)
 {
+    if (nsources == 0) /* a table with no slot could not hold the source it checks */
+        return NULL;
     struct rp_ratelimit *rl = calloc(1, sizeof *rl);
     if (!rl)
         return NULL;

@@ -225,10 +225,18 @@ static void test_free_accepts_null(void **state)
     rp_ratelimit_free(NULL);
 }
 
+/* A table of no slot is refused, not indexed out of bounds. */
+static void test_a_table_of_no_slot_is_refused(void **state)
+{
+    (void)state;
+    assert_null(rp_ratelimit_new(0, 10, 10));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_new_source_gets_exactly_the_burst),
+        cmocka_unit_test(test_a_table_of_no_slot_is_refused),
         cmocka_unit_test(test_tokens_come_back_at_the_rate),
         cmocka_unit_test(test_refill_stops_at_the_burst),
         cmocka_unit_test(test_sustained_rate_is_the_configured_rate),
