@@ -105,7 +105,7 @@ test-deps:
 # sanitized daemon and probe, then the unit file.
 check: test-deps
 	$(MAKE) all $(PLAIN_TESTS) $(ASAN_BINS) $(ASAN_TESTS) $(TOOLS)
-	$(MAKE) unit unit-asan integration hostile net systemd-verify
+	$(MAKE) unit unit-asan integration hostile net systemd-verify rpm-check
 	$(MAKE) fuzz FUZZ_SECONDS=30
 
 unit: $(PLAIN_TESTS)
