@@ -202,12 +202,13 @@ install: all
 clean:
 	if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name libsrtp2-openssl -exec rm -rf {} +; fi
 
-# Packages (docs/packaging.md). make dist: build/rtpprobe-$(VERSION).tar.gz, the
-# files git tracks as they are in the tree (not a stray token or key; outside git:
-# every file but build/ and run/). make rpm: the RPM from
-# rpm/rtpprobe.spec in build/rpm/RPMS/<arch>/; RPMBUILD_FLAGS=--nodeps where the
-# build dependencies have other names (Debian). make rpm-check (in make check):
-# rpmlint, rpmbuild and the package's contents, then install-deps' package lists.
+# Packages (docs/packaging.md).
+# make dist: build/rtpprobe-$(VERSION).tar.gz, the files git tracks as they are in
+#   the tree (not a stray token or key; outside git: all but build/ and run/).
+# make rpm: rpm/rtpprobe.spec built into build/rpm/RPMS/<arch>/; RPMBUILD_FLAGS=--nodeps
+#   where the build dependencies have other names (Debian).
+# make rpm-check (in make check): make rpm, then rpmlint and the package's contents
+#   (tests/pkg/check-rpm.sh), then install-deps' package lists.
 DIST_TAR       = build/rtpprobe-$(VERSION).tar.gz
 RPM_TOP        = $(CURDIR)/build/rpm
 RPMBUILD_FLAGS ?=
