@@ -112,7 +112,7 @@ test-deps:
 # sanitized daemon and probe, then the unit file.
 check: test-deps default-goal
 	$(MAKE) all $(PLAIN_TESTS) $(ASAN_BINS) $(ASAN_TESTS) $(TOOLS)
-	$(MAKE) links unit unit-asan integration hostile net systemd-verify
+	$(MAKE) links unit unit-asan integration hostile net systemd-verify rpm-check
 	$(MAKE) fuzz FUZZ_SECONDS=30
 
 unit: $(PLAIN_TESTS)
@@ -212,3 +212,35 @@ install: all
 # Keeps build/libsrtp2-openssl (a library, not rtpprobe's output; rm -rf it to rebuild).
 clean:
 	if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name libsrtp2-openssl -exec rm -rf {} +; fi
+
+# Packages (docs/packaging.md).
+# make dist: build/rtpprobe-$(VERSION).tar.gz, the files git tracks as they are in
+#   the tree (not a stray token or key; outside git: all but build/ and run/).
+# make rpm: rpm/rtpprobe.spec built into build/rpm/RPMS/<arch>/; RPMBUILD_FLAGS=--nodeps
+#   where the build dependencies have other names (Debian).
+# make rpm-check (in make check): make rpm, then rpmlint and the package's contents
+#   (tests/pkg/check-rpm.sh), then install-deps' package lists.
+DIST_TAR       = build/rtpprobe-$(VERSION).tar.gz
+RPM_TOP        = $(CURDIR)/build/rpm
+RPMBUILD_FLAGS ?=
+# Without dnf or yum the rpm database knows no build dependency: only --nodeps.
+RPM_CHECK_FLAGS ?= $(if $(wildcard /usr/bin/dnf /usr/bin/yum),,--nodeps)
+# Debian's rpm lacks EL's systemd macros (and more): rpm/macros.debian, only there.
+RPM_MACROS     = $(if $(shell rpm --eval '%{?systemd_post:y}' 2>/dev/null),,--load $(CURDIR)/rpm/macros.debian)
+.PHONY: dist rpm rpm-check
+dist:
+	mkdir -p build && rm -f $(DIST_TAR)
+	{ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then git ls-files -z; \
+	  else find . \( -path ./build -o -path ./run \) -prune -o -type f -printf '%P\0'; fi; } | \
+	tar --create --gzip --file $(DIST_TAR) --null --files-from=- --sort=name \
+	    --owner=0 --group=0 --numeric-owner --transform 's|^|rtpprobe-$(VERSION)/|S'
+# MAKEFLAGS unset: this make's variables and jobserver stay out of the package build.
+rpm: dist
+	mkdir -p $(RPM_TOP)/SOURCES
+	cp $(DIST_TAR) systemd/rtpprobe.sysusers $(RPM_TOP)/SOURCES/
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL rpmbuild -bb $(RPMBUILD_FLAGS) $(RPM_MACROS) \
+	    --define '_topdir $(RPM_TOP)' rpm/rtpprobe.spec
+rpm-check:
+	$(MAKE) rpm RPMBUILD_FLAGS='$(RPM_CHECK_FLAGS)'
+	RPM_TOP=$(RPM_TOP) RPM_MACROS='$(RPM_MACROS)' tests/pkg/check-rpm.sh
+	tests/pkg/check-install-deps.sh
