@@ -80,8 +80,8 @@ for codec in pcmu pcma opus; do
     for dir in upstream downstream; do
         read -r m lt ex bu de <<< "$(jq -r --arg d "$dir" '.[$d] | "\(.mos) \(.late) \(.received + .lost) \(if .burst_ratio >= 1 then .burst_ratio else 1 end) \(.mouth_to_ear_ms)"' "$out")"
         e_all=$("$BIN/rtpprobe" emodel --codec "$codec" --loss "$(awk -v l="$lt" -v e="$ex" 'BEGIN { printf "%.6f", 100 * l / e }')" \
-            --burst-ratio "$bu" --delay "$de" | sed -n 's/.*MOS \([0-9.]*\)$/\1/p')
-        e_clean=$("$BIN/rtpprobe" emodel --codec "$codec" --loss 0 --delay "$de" | sed -n 's/.*MOS \([0-9.]*\)$/\1/p')
+            --burst-ratio "$bu" --delay "$de" | sed -n 's/.*MOS \([0-9.]*\)$/\1/p' || true)
+        e_clean=$("$BIN/rtpprobe" emodel --codec "$codec" --loss 0 --delay "$de" | sed -n 's/.*MOS \([0-9.]*\)$/\1/p' || true)
         echo "       $dir: MOS $m, late $lt of $ex; E-model of it $e_all, without the late packets $e_clean"
         awk -v m="$m" -v a="$e_all" -v c="$e_clean" -v f="$floor" -v l="$lt" -v e="$ex" \
             'BEGIN { exit !(m - a <= 0.01 && a - m <= 0.01 && c >= f && l <= 0.05 * e) }' || mos_ok=0
@@ -206,7 +206,7 @@ n0=$(grep -c ' created for ' "$WORK/rtpprobed.log" || true)
 nrel=$(grep -c 'configuration reloaded' "$WORK/rtpprobed.log" || true)
 "$BIN/rtpprobe" --server "$URL" --cacert "$WORK/cert.pem" --duration 5 --json > "$WORK/hup.json" 2>/dev/null &
 probe=$!
-wait_streaming "$n0" "$probe"
+wait_streaming "$n0" "$probe" || true # judged below
 newtoken=$(openssl rand -hex 16)
 newhash=$(printf %s "$newtoken" | "$BIN/rtpprobed" --hash-token)
 sed -i "s|tokens = ( \"\(sha256:[0-9a-f]*\)\" );|tokens = ( \"\1\", \"$newhash\" );|" "$WORK/rtpprobed.conf"
