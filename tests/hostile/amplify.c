@@ -50,6 +50,7 @@
 #define OVERSIZED_LEN 4000          /* above the daemon's 2048-byte receive buffer */
 #define OVERSIZED_EVERY 1000        /* one datagram in this many */
 #define PHASE2_PPS 100              /* forged upstream while the stream runs */
+#define PEER_GAPS_MAX 4096          /* downstream gaps kept for the median */
 #define DRAIN_MS 300                /* quiet time after the flood, for late answers */
 #define MAX_DOWN 100000
 #define STUN_ATTR_SOFTWARE 0x8022u
@@ -134,7 +135,18 @@ struct tool {
     bool peer_have_seq;
     uint16_t peer_last_seq;
     uint64_t peer_down_sent_last;
+    /* Inter-arrival gaps of consecutive downstream packets (seq + 1): their
+     * median is the pacing, which scheduling delay on a loaded machine moves
+     * symmetrically (a late packet's gap grows, the next one's shrinks). */
+    double peer_gap_ms[PEER_GAPS_MAX];
+    size_t peer_ngaps;
 };
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
 
 /* xorshift64*: reproducible junk from --seed. */
 static uint64_t rnd(struct tool *t)
@@ -450,6 +462,8 @@ static void on_peer_packet(struct tool *t, const uint8_t *buf, size_t n, const s
         t->peer_wrong_pt++;
     if (t->peer_have_seq && p.hdr.seq != (uint16_t)(t->peer_last_seq + 1))
         t->peer_seq_gaps++;
+    else if (t->peer_have_seq && t->peer_ngaps < PEER_GAPS_MAX)
+        t->peer_gap_ms[t->peer_ngaps++] = (double)(rx_ns - t->peer_last_ns) / 1e6;
     t->peer_have_seq = true;
     t->peer_last_seq = p.hdr.seq;
     if (!t->peer_first_ns)
@@ -730,6 +744,11 @@ int main(int argc, char **argv)
         rp_addr_format((const struct sockaddr *)&t.peer_addr, peer, sizeof peer);
         double span_s = t.peer_last_ns > t.peer_first_ns ? (double)(t.peer_last_ns - t.peer_first_ns) / 1e9 : 0;
         double pps = span_s > 0 ? (double)(t.peer_rtp - 1) / span_s : 0;
+        double gap_median = 0;
+        if (t.peer_ngaps) {
+            qsort(t.peer_gap_ms, t.peer_ngaps, sizeof t.peer_gap_ms[0], cmp_double);
+            gap_median = t.peer_gap_ms[t.peer_ngaps / 2];
+        }
         json_t *p2 = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I}",
                                "peer", peer, "announce_status", status,
                                "peer_rtp", (json_int_t)t.peer_rtp, "peer_bytes", (json_int_t)t.peer_bytes,
@@ -742,6 +761,7 @@ int main(int argc, char **argv)
                                "junk_rtp", (json_int_t)t.junk_rtp_phase2,
                                "junk_replies", (json_int_t)t.junk_replies_phase2,
                                "from_unknown", (json_int_t)t.from_unknown);
+        json_object_set_new(p2, "peer_gap_ms_median", json_real(gap_median));
         json_object_set_new(out, "phase2", p2);
     }
     /* Totals over both phases, per target. */

@@ -58,8 +58,11 @@ EOF
     # within 3 x the baseline's largest gap, and no gap of 150 ms (without the
     # clock's priority the gaps were 200-290 ms; a lone scheduler hiccup of ~100
     # ms on a loaded machine is not the starvation this guards against).
+    # The 150 ms grows with the baseline when the machine is that slow: max <
+    # max(150, 6 x baseline max) (a loaded machine's baseline max of 40-60 ms
+    # is 2-3 periods; the starvation this guards against was 10-15).
     clock_ok() { # MAX P99 BASELINE_MAX SEQ_GAPS
-        awk -v m="$1" -v p="$2" -v b="$3" -v s="$4" 'BEGIN { exit !(m < 150 && p < 3 * b && s == 0) }'
+        awk -v m="$1" -v p="$2" -v b="$3" -v s="$4" 'BEGIN { exit !(m < (6 * b > 150 ? 6 * b : 150) && p < 3 * b && s == 0) }'
     }
     # 31 per address: one below the per-address cap (32), so none is cut early.
     flood() { # flood OUT [--handshake]
@@ -77,7 +80,7 @@ EOF
             read -r bmax fmax fp99 fmean fat sg <<< "$(jq -r '"\(.baseline.gap_ms_max) \(.flood.gap_ms_max) \(.flood.gap_ms_p99) \(.flood.gap_ms_mean) \(.flood.gap_max_at_s) \(.flood.seq_gaps)"' "$J")"
             echo "       $(jq .conns "$J") idle TCP connections (no ClientHello) opened in $(jq -r '.open_s * 1000 | round' "$J") ms," \
                  "all open at once ($(jq .idle_max "$J")), cut by the daemon after $(jq -r '.close_s_min * 100 | round / 100' "$J")-$(jq -r '.close_s_max * 100 | round / 100' "$J") s"
-            check "downstream (20 ms ptime) over $(jq -r '.flood.packets' "$J") packets during the flood: max gap $(printf %.1f "$fmax") ms ($(printf %.2f "$fat") s after the first connect), p99 $(printf %.1f "$fp99"), mean $(printf %.2f "$fmean"), $sg sequence gaps (baseline max $(printf %.1f "$bmax") ms; want p99 < 3 x baseline max, max < 150)" \
+            check "downstream (20 ms ptime) over $(jq -r '.flood.packets' "$J") packets during the flood: max gap $(printf %.1f "$fmax") ms ($(printf %.2f "$fat") s after the first connect), p99 $(printf %.1f "$fp99"), mean $(printf %.2f "$fmean"), $sg sequence gaps (baseline max $(printf %.1f "$bmax") ms; want p99 < 3 x baseline max, max < max(150, 6 x baseline max))" \
                 clock_ok "$fmax" "$fp99" "$bmax" "$sg"
             jcheck "healthz from 127.0.0.250 while all were open: $(jq .probes_while_open_ok "$J")/$(jq .probes_while_open "$J") x 200, max $(jq -r '.probe_ms_max_while_open * 10 | round / 10' "$J") ms; over the whole flood max $(jq -r '.probe_ms_max * 10 | round / 10' "$J") ms (want 200, all but one < 100, max < 1000)" \
                 "$J" ".probes_while_open >= 5 and .probes_while_open_ok == .probes_while_open and all(.probe_status[]; . == 200) and (.probe_ms | $PROMPT)"
@@ -92,7 +95,7 @@ EOF
         J=$WORK/flood-tls.json
         if [ -s "$J" ] && ! jq -e .error "$J" >/dev/null 2>&1; then
             read -r bmax fmax fp99 sg <<< "$(jq -r '"\(.baseline.gap_ms_max) \(.flood.gap_ms_max) \(.flood.gap_ms_p99) \(.flood.seq_gaps)"' "$J")"
-            check "992 connections with a TLS handshake and a partial request (all done $(jq -r '.all_ready_s * 100 | round / 100' "$J") s after the first connect): downstream max gap $(printf %.1f "$fmax") ms, p99 $(printf %.1f "$fp99") ms, $sg sequence gaps (baseline max $(printf %.1f "$bmax") ms; want p99 < 3 x baseline max, max < 150)" \
+            check "992 connections with a TLS handshake and a partial request (all done $(jq -r '.all_ready_s * 100 | round / 100' "$J") s after the first connect): downstream max gap $(printf %.1f "$fmax") ms, p99 $(printf %.1f "$fp99") ms, $sg sequence gaps (baseline max $(printf %.1f "$bmax") ms; want p99 < 3 x baseline max, max < max(150, 6 x baseline max))" \
                 clock_ok "$fmax" "$fp99" "$bmax" "$sg"
             # The probes' own handshakes queue behind the flood's (CPU work of
             # equal priority): served, not promptly.
@@ -267,7 +270,15 @@ if [ -n "$msid" ] && [ -n "$ssid" ]; then
     N=7
     "$TOOLS/stress" malformed --session "127.0.0.1:$mport" --count $N > "$WORK/mal-sent.json"
     "$TOOLS/stress" malformed --session "127.0.0.1:$sport" --count $N > "$WORK/mal-sent-srtp.json"
-    sleep 0.3
+    # Until both sessions have accounted for the 10 x N datagrams sent (drop
+    # reason or STUN verdict; 10 s at most): a loaded daemon reads them later.
+    for _ in $(seq 1 100); do
+        curl -sk -H "$AUTH" "$URL/v1/sessions/$msid" > "$WORK/mal-get.json"
+        curl -sk -H "$AUTH" "$URL/v1/sessions/$ssid" > "$WORK/mal-get-srtp.json"
+        jq -se --argjson n $N 'all(.[]; .upstream | ([.dropped[]] | add) + ([.stun[]] | add) >= 10 * $n)' \
+            "$WORK/mal-get.json" "$WORK/mal-get-srtp.json" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
     metric_vals > "$WORK/mal-m1"
     curl -sk -H "$AUTH" "$URL/v1/sessions/$msid" > "$WORK/mal-get.json"
     curl -sk -H "$AUTH" "$URL/v1/sessions/$ssid" > "$WORK/mal-get-srtp.json"

@@ -65,10 +65,22 @@ jcheck() {
     local what=$1 file=$2 filter=$3; shift 3
     if [ -s "$file" ] && jq -e "$@" "$filter" "$file" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi
 }
-# "Others are served promptly", judged on a series of probes: all under 100 ms
-# but one, and that one under 1 s (one probe may meet a scheduler hiccup of a
-# loaded 2-core machine; a blocked loop or a lock-out fails both).
+# "Others are served promptly", judged on a series of probes: all under LIM ms
+# but one, and that one under 10 x LIM (one probe may meet a scheduler hiccup;
+# a blocked loop or a lock-out fails both). LIM is 100 ms, or 4 x the median
+# /healthz time of the same daemon undisturbed, measured by set_prompt at that
+# moment of the run when the machine is slower than that (the sanitized build
+# beside other work: a TLS handshake alone can take tens of ms).
+PROMPT_LIM=100
 PROMPT='(map(select(. >= 100)) | length) <= 1 and max < 1000'
+set_prompt() {
+    local i h ms=()
+    for i in 1 2 3 4 5; do h=$(hz); ms+=("$(awk -v t="${h#* }" 'BEGIN { printf "%d", t * 1000 }')"); done
+    PROMPT_BASE=$(printf '%s\n' "${ms[@]}" | sort -n | sed -n 3p)
+    PROMPT_LIM=$(( 4 * PROMPT_BASE > 100 ? 4 * PROMPT_BASE : 100 ))
+    PROMPT="(map(select(. >= $PROMPT_LIM)) | length) <= 1 and max < $((10 * PROMPT_LIM))"
+    echo "       promptly: under $PROMPT_LIM ms (healthz undisturbed: median $PROMPT_BASE ms of ${ms[*]})"
+}
 
 # stress (sections 7-12) is newer than the usual build line: (re)built here
 # when it is missing or older than its source (a failed build keeps the old one).
@@ -532,9 +544,14 @@ jcheck "before the PATCH: session waiting, nothing sent downstream, nothing latc
     "$WORK/amp-before.json" '.state == "waiting" and .downstream.sent == 0 and .latched == null'
 echo "       phase 2: PATCH peer $(jq -r .phase2.peer "$A1"), forged upstream from the junk sockets at 100 pps meanwhile"
 jcheck "PATCH peer accepted" "$A1" '.phase2.announce_status == 0'
-read -r prtp pps span gaps <<< "$(jq -r '.phase2 | "\(.peer_rtp) \(.peer_pps) \(.peer_span_s) \(.peer_seq_gaps)"' "$A1")"
-check "downstream reached the announced socket: $prtp RTP packets over $(printf %.2f "$span") s = $(printf %.2f "$pps") pps (want 50 +- 2.5: 20 ms ptime, not 25 or 33), $gaps sequence gaps" \
-    bash -c "[ '$prtp' -ge 100 ] && [ '$gaps' = 0 ] && awk -v r='$pps' 'BEGIN { exit !(r > 47.5 && r < 52.5) }'"
+read -r prtp pps span gaps gmed <<< "$(jq -r '.phase2 | "\(.peer_rtp) \(.peer_pps) \(.peer_span_s) \(.peer_seq_gaps) \(.peer_gap_ms_median)"' "$A1")"
+# The pacing from the median gap between consecutive packets: scheduling delay
+# on a loaded machine lengthens one gap and shortens the next, the median
+# stays on the period (the span's rate moves with the first and last packet).
+# A sequence gap is allowed only where the daemon counted a skipped slot.
+askip=$(jq '.downstream.skipped // 0' "$WORK/amp-after.json" 2>/dev/null); askip=${askip:-0}
+check "downstream reached the announced socket: $prtp RTP packets over $(printf %.2f "$span") s ($(printf %.2f "$pps") pps), median gap $(printf %.2f "$gmed") ms (want 20 +- 1: 20 ms ptime, not 25 or 33), $gaps sequence gaps (want <= the daemon's skipped slots, $askip)" \
+    bash -c "[ '$prtp' -ge 100 ] && [ '$gaps' -le '$askip' ] && awk -v g='$gmed' 'BEGIN { exit !(g > 19 && g < 21) }'"
 jcheck "downstream: the session's SSRC and payload type on every packet, nothing else there" \
     "$A1" '.phase2 | .peer_wrong_ssrc == 0 and .peer_wrong_pt == 0 and .peer_other == 0'
 jcheck "junk sockets got no RTP while the stream ran ($(jq .phase2.junk_rtp "$A1") packets; $(jq .phase2.junk_replies "$A1") STUN answers to their STUN requests)" \
@@ -568,6 +585,7 @@ h=$(hz); check "daemon serving after the flood (healthz ${h%% *} in ${h#* } s)" 
 
 # ---------------------------------------------------------------- 5. slow clients
 echo "== 5. slow clients (limits.request_timeout = 2 s)"
+set_prompt
 # Two tricklers in the background: one trickles its first request, one
 # trickles the second request of a keep-alive connection.
 # They come from 127.0.0.6, so that the crowd below (127.0.0.1) alone meets
@@ -586,14 +604,19 @@ read -r opened closed cmin cmed cmax still <<< "$(jq -r '"\(.opened) \(.closed_b
 # One address may hold 32 connections that have not delivered a request
 # (MAX_PENDING_PER_SOURCE in src/control.c): the other 18 are cut at the next
 # sweep, the 32 at the deadline.
-check "50 stalled TLS requests (partial headers): $closed of $opened closed by the daemon after $(printf '%.2f/%.2f/%.2f' "$cmin" "$cmed" "$cmax") s (min/median/max; want 18 cut at once by the per-address cap, the rest at 2-3.5)" \
-    bash -c "[ '$opened' = 50 ] && [ '$closed' = 50 ] && awk -v a='$cmin' -v m='$cmed' -v b='$cmax' 'BEGIN { exit !(a < 1 && m >= 1.9 && b <= 3.5) }'"
+# A close can only come later on a loaded machine, never earlier: the lower
+# bounds are exact; the upper ones (timeout 2 + sweep 0.25 + 1 s) grow by the
+# slowest /healthz the probes from 127.0.0.2 met meanwhile (the daemon's loop
+# as late as it was for others; --max-s 8 catches a deadline not enforced).
+late=$(jq '[.probe_ms[]] | max / 1000 // 0' "$S" 2>/dev/null); late=${late:-0}
+check "50 stalled TLS requests (partial headers): $closed of $opened closed by the daemon after $(printf '%.2f/%.2f/%.2f' "$cmin" "$cmed" "$cmax") s (min/median/max; want 18 cut at once by the per-address cap, the rest at 2-$(awk -v l="$late" 'BEGIN { printf "%.2f", 3.5 + l }'): 3.5 + the slowest probe meanwhile)" \
+    bash -c "[ '$opened' = 50 ] && [ '$closed' = 50 ] && awk -v a='$cmin' -v m='$cmed' -v b='$cmax' -v l='$late' 'BEGIN { exit !(a < 1 + l && m >= 1.9 && b <= 3.5 + l) }'"
 probes=$(jq -r '[.probe_ms[] | (. * 10 | round / 10)] | map(tostring) | join(", ")' "$S")
 jcheck "healthz from another address (127.0.0.2) on fresh connections while $(jq .open_during_probes_min "$S") stalled ones were open: statuses $(jq -c .probe_status "$S"), ms [$probes] (want 200, all but one < 100, max < 1000)" \
     "$S" "(.probe_status | length) >= 3 and all(.probe_status[]; . == 200) and (.probe_ms | $PROMPT) and .open_during_probes_min >= 30"
 wait "$idle_pid"
-jcheck "TCP connection that never starts TLS: closed after $(jq -r '.close_s | . * 100 | round / 100' "$WORK/idle.json") s (want 2-3.5)" \
-    "$WORK/idle.json" '.closed_by_server and .close_s >= 1.9 and .close_s <= 3.5'
+jcheck "TCP connection that never starts TLS: closed after $(jq -r '.close_s | . * 100 | round / 100' "$WORK/idle.json") s (want 2-3.5 + the slowest probe meanwhile, $late)" \
+    "$WORK/idle.json" '.closed_by_server and .close_s >= 1.9 and .close_s <= 3.5 + $l' --argjson l "$late"
 # Connection slots: src/control.c keeps at most 1024 connections that have not
 # delivered a request yet, over all clients (MAX_PENDING_CONNS). Fill them
 # from one address and look at what a newcomer gets, over TLS and in plain HTTP.
@@ -618,8 +641,9 @@ if [ "$(ulimit -n)" -ge 2200 ] 2>/dev/null; then
               "one address can take all 1024 pending-connection slots and lock everyone out until limits.request_timeout" \
               "(default 10 s) cuts them, then reconnect; there is no per-address connection cap"
     fi
-    jcheck "  ...all $(jq .opened "$F") opened closed by the daemon ($(jq .closed_by_server "$F")) after $(jq -r '.close_s_max * 100 | round / 100' "$F") s at most (want <= 3.5)" \
-        "$F" '.closed_by_server == .opened and .opened >= 1000 and .close_s_max <= 3.5'
+    flate=$(jq '[.probe_ms[]] | max / 1000 // 0' "$F" 2>/dev/null); flate=${flate:-0}
+    jcheck "  ...all $(jq .opened "$F") opened closed by the daemon ($(jq .closed_by_server "$F")) after $(jq -r '.close_s_max * 100 | round / 100' "$F") s at most (want <= 3.5 + the slowest probe meanwhile, $flate)" \
+        "$F" '.closed_by_server == .opened and .opened >= 1000 and .close_s_max <= 3.5 + $l' --argjson l "$flate"
 else
     skip "connection-slot exhaustion: ulimit -n $(ulimit -n) is below 2200"
 fi
