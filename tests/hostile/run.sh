@@ -613,11 +613,13 @@ if [ "$(ulimit -n)" -ge 2200 ] 2>/dev/null; then
             "makes a plain socket bufferevent (evhttp_connection_base_bufferevent_new): cleartext HTTP, tokens and" \
             "session keys included, on the TLS port, without the first-request deadline"
     fi
-    # At least 3 probes, all 200: no probe at all must not pass.
-    if jq -e '(.probe_status | length) >= 3 and all(.probe_status[]; . == 200)' "$F" >/dev/null 2>&1; then
+    # At least two probes, all 200: with none nothing was checked, and a probe
+    # locked out until the flood's deadline is then served alone (the tool
+    # probes only while some of the flood is open).
+    if jq -e '(.probe_status | length) >= 2 and all(.probe_status[]; . == 200)' "$F" >/dev/null 2>&1; then
         ok "$what: healthz over TLS from elsewhere still served ($(jq -c .probe_status "$F"))"
     else
-        bad "$what: $nfail of $(jq '.probe_status | length' "$F") TLS healthz probes from elsewhere failed ($(jq -c .probe_status "$F"))." \
+        bad "$what: TLS healthz probes from elsewhere: $nfail failed, statuses $(jq -c .probe_status "$F") (want at least 2, all 200)." \
             "One address must not take the 1024 pending-connection slots: src/control.c cuts an address's" \
             "connections beyond MAX_PENDING_PER_SOURCE at each sweep and, when the table is full, the newest of" \
             "the largest address (cut_crowds)"
