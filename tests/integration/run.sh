@@ -334,7 +334,12 @@ check "overload: DELETE session" test "$(api -o /dev/null -w '%{http_code}' -X D
 # --- end of overload block ---
 
 echo "== rtpprobed command line"
-check "--check-config reports file:line" bash -c "! '$BIN/rtpprobed' -c '$WORK/broken.conf' --check-config 2>&1 | grep -q 'broken.conf:[0-9]' && exit 1 || exit 0"
+# A broken file: non-zero exit and file:line; the daemon's own file: exit 0.
+ccrc=0; "$BIN/rtpprobed" -c "$WORK/broken.conf" --check-config > "$WORK/cc-broken.out" 2>&1 || ccrc=$?
+check "--check-config on a broken file: exit status $ccrc (want non-zero), says file:line ($(head -c 100 "$WORK/cc-broken.out"))" \
+    bash -c "[ '$ccrc' != 0 ] && grep -q 'broken.conf:[0-9]' '$WORK/cc-broken.out'"
+ccrc=0; "$BIN/rtpprobed" -c "$WORK/rtpprobed.conf" --check-config > "$WORK/cc-good.out" 2>&1 || ccrc=$?
+check "--check-config on the running daemon's file: exit status $ccrc (want 0)" test "$ccrc" = 0
 check "--version" bash -c "'$BIN/rtpprobed' --version | grep -q '^rtpprobed '"
 check "--hash-token matches sha256" test "$(printf abc | "$BIN/rtpprobed" --hash-token)" = \
     "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -413,6 +413,9 @@ static void test_stun_flood_spread_over_session_ports_shares_one_budget(void **s
     rp_ratelimit_free(rl);
 }
 
+/* reply_only is also false when nothing was recorded at all: the STUN request
+ * must have been answered, downstream sent and the RTP packet accepted, or
+ * the final assertion proves nothing. */
 static void test_upstream_before_downstream_is_not_reply_only(void **state)
 {
     struct fixture *f = *state;
@@ -420,10 +423,20 @@ static void test_upstream_before_downstream_is_not_reply_only(void **state)
     uint8_t req[128], pkt[RP_RTP_MAX_PKT];
     size_t n = rp_stun_build_request(req, sizeof req, txid, 64);
     deliver(f, req, n, T0, T0);
+    const struct sent *d = must_send(f);
+    struct rp_stun_msg msg;
+    assert_int_equal(rp_stun_parse(d->buf, d->len, &msg), RP_STUN_OK);
+    assert_int_equal(msg.type, RP_STUN_BINDING_SUCCESS);
+    assert_memory_equal(msg.txid, txid, sizeof txid);
+    assert_true(rp_addr_equal((struct sockaddr *)&msg.mapped, (struct sockaddr *)&f->probe_addr));
+    assert_int_equal(snapshot(f->s).up.stun[RP_STUN_ANSWERED], 1);
     rp_session_announce(f->s, (struct sockaddr *)&f->probe_addr, T0 + 10 * MS);
     rp_session_send_due(f->s, T0 + 10 * MS);
+    assert_int_equal(snapshot(f->s).down.sent, 1);
     n = upstream_packet(pkt, ssrc_up(f->s), 0, 1, 0, 1);
     deliver(f, pkt, n, T0 + 20 * MS, T0 + 20 * MS);
+    assert_int_equal(up_field(f->s, "accepted"), 1);
+    assert_int_equal(up_field(f->s, "received"), 1);
     assert_false(up_bool(f->s, "reply_only"));
     pending_at_probe(f);
 }
