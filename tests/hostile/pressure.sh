@@ -60,7 +60,10 @@ EOF
     # ms on a loaded machine is not the starvation this guards against).
     # The 150 ms grows with the baseline when the machine is that slow: max <
     # max(150, 6 x baseline max) (a loaded machine's baseline max of 40-60 ms
-    # is 2-3 periods; the starvation this guards against was 10-15).
+    # is 2-3 periods; the starvation this guards against was 10-15). That
+    # starvation cannot hide behind a slow baseline: a clock more than 5
+    # periods late skips the slots it missed (issue 13), and a skipped slot is a
+    # sequence gap, which must be 0 whatever the baseline.
     clock_ok() { # MAX P99 BASELINE_MAX SEQ_GAPS
         awk -v m="$1" -v p="$2" -v b="$3" -v s="$4" 'BEGIN { exit !(m < (6 * b > 150 ? 6 * b : 150) && p < 3 * b && s == 0) }'
     }

@@ -185,19 +185,24 @@ static json_t *mode_stall(const struct opts *o, SSL_CTX *ctx)
     unsigned n = o->conns, opened = 0;
     double open_start = now_s();
     for (unsigned i = 0; i < n; i++) {
+        /* Timed from before the connect: the daemon's deadline runs from its
+         * accept, so a handshake slowed by load can only lengthen close_s,
+         * never shorten it below the deadline. */
+        double connect_at = now_s();
         int r = open_conn(o, o->idle ? NULL : ctx, own_source(o), &conns[i]);
         if (r == -2 || (r == 0 && !o->idle && conn_write(&conns[i], PARTIAL, strlen(PARTIAL)) < 0)) {
             /* Connected, then cut by the daemon before the request could start
              * (its per-address cap also applies to connections in mid-handshake). */
             double t = now_s();
             close_conn(&conns[i]);
-            conns[i].sent_at = conns[i].closed_at = t;
+            conns[i].sent_at = connect_at;
+            conns[i].closed_at = t;
             opened++;
             continue;
         }
         if (r < 0)
             continue;
-        conns[i].sent_at = now_s();
+        conns[i].sent_at = connect_at;
         set_nonblocking(conns[i].fd);
         opened++;
         /* Let the daemon accept: a full listen queue drops SYNs, and the
@@ -275,10 +280,10 @@ static json_t *mode_stall(const struct opts *o, SSL_CTX *ctx)
 static json_t *mode_idle(const struct opts *o)
 {
     struct conn c;
+    double start = now_s(); /* before the connect: see mode_stall */
     if (open_conn(o, NULL, own_source(o), &c) < 0)
         return json_pack("{s:s}", "error", "cannot connect");
     set_nonblocking(c.fd);
-    double start = now_s();
     c.sent_at = start;
     while (c.open && now_s() - start < o->max_s) {
         struct pollfd p = { .fd = c.fd, .events = POLLIN };

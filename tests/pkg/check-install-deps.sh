@@ -61,9 +61,12 @@ same() {
 
 run_script dnf
 same "dnf build packages are EL 9's" "$(words "$EL9_BUILD")" "$(installed_by libevent-devel)"
-# EPEL (libsrtp, cmocka, ShellCheck...) must be there before the main install.
-if [ "$(head -1 "$tmp/calls")" = "install -y epel-release" ]; then ok "dnf: epel-release first"
+# EPEL (libsrtp, cmocka, ShellCheck...) must be there before the main install,
+# and CRB (EL 9) or PowerTools (EL 8) enabled, which EPEL's packages need.
+if [ "$(head -1 "$tmp/calls")" = "install -y epel-release dnf-plugins-core" ]; then ok "dnf: epel-release first"
 else fail "dnf: epel-release is not installed first: $(cat "$tmp/calls")"; fi
+if sed -n 2p "$tmp/calls" | grep -qx 'config-manager --set-enabled crb'; then ok "dnf: CRB enabled before the install"
+else fail "dnf: CRB is not enabled before the install: $(cat "$tmp/calls")"; fi
 
 run_script dnf --test
 same "dnf build + test packages are EL 9's" "$(words "$EL9_BUILD $EL9_TEST")" "$(installed_by libevent-devel)"
