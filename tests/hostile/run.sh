@@ -10,7 +10,9 @@
 #   1. control API: bad bodies, methods, paths and tokens get the right 4xx
 #      (JSON error body from the API itself) and the daemon keeps serving
 #   2. TLS: 1.0 and 1.1 refused by the server, 1.2 and 1.3 negotiated
-#   3. fail2ban: conf/fail2ban filter matches every real auth failure, nothing else
+#   3. fail2ban: conf/fail2ban filter matches every real auth failure, nothing else;
+#      3b (tests/hostile/f2b-journal.sh: its own daemon, runnable alone) the
+#      journal's level prefixes (JOURNAL_STREAM) and the filter on those lines
 #   4. no amplification: UDP junk at a session port and stun.listen; answers
 #      only to STUN Binding requests and never larger; no RTP without an
 #      announced peer; then downstream only to the announced peer at 50 pps
@@ -485,6 +487,13 @@ else
         skip "fail2ban-client not installed: jail not parsed"
     fi
 fi
+# 3b: the same filter on the lines a daemon under systemd writes (level prefixes).
+BIN=$BIN tests/hostile/f2b-journal.sh > "$WORK/f2bj.out" 2>&1
+fj_rc=$?
+cat "$WORK/f2bj.out"
+read -r fj_p fj_f fj_s <<< "$(sed -n 's/^f2b-journal: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$WORK/f2bj.out")"
+pass=$((pass + ${fj_p:-0})) fail=$((fail + ${fj_f:-0})) skipped=$((skipped + ${fj_s:-0}))
+[ "$fj_rc" = 0 ] || [ "${fj_f:-0}" -gt 0 ] || bad "tests/hostile/f2b-journal.sh: exit status $fj_rc without a failed check"
 
 # ---------------------------------------------------------------- 4. amplification
 echo "== 4. no amplification: junk at a session port and at stun.listen"
