@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -505,6 +506,75 @@ static int print_report(const struct cli_opts *o, const struct rp_report *rep)
     return rp_report_exit_code(rep);
 }
 
+/* --nagios anywhere on the line (before "--"): wanted before the options are
+ * parsed, since a usage error may come before it. */
+static bool wants_nagios(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--nagios") == 0)
+            return true;
+    return false;
+}
+
+/* Under --nagios a usage error must reach Nagios, which reads only stdout
+ * ("(No output on stdout)" otherwise): the messages the setup writes to stderr
+ * are caught in a memory file and passed on, and the first one also goes to
+ * stdout as the plugin's UNKNOWN line. */
+struct err_capture {
+    int saved, mem;
+};
+
+static void capture_begin(struct err_capture *c, bool on)
+{
+    c->saved = c->mem = -1;
+    if (!on)
+        return;
+    fflush(stderr);
+    c->mem = memfd_create("rtpprobe-usage", MFD_CLOEXEC);
+    c->saved = c->mem >= 0 ? dup(STDERR_FILENO) : -1;
+    if (c->saved < 0 || dup2(c->mem, STDERR_FILENO) < 0) {
+        if (c->mem >= 0)
+            close(c->mem);
+        if (c->saved >= 0)
+            close(c->saved);
+        c->saved = c->mem = -1;
+    }
+}
+
+/* Restores stderr, passes the caught text on; with failed, prints the first
+ * line as "RTPPROBE UNKNOWN - ..." on stdout. */
+static void capture_end(struct err_capture *c, bool failed)
+{
+    if (c->mem < 0)
+        return;
+    fflush(stderr);
+    (void)dup2(c->saved, STDERR_FILENO);
+    close(c->saved);
+    char buf[2048];
+    ssize_t n = pread(c->mem, buf, sizeof buf - 1, 0);
+    close(c->mem);
+    buf[n > 0 ? n : 0] = '\0';
+    fputs(buf, stderr);
+    if (!failed)
+        return;
+    char *line = buf;
+    if (strncmp(line, "rtpprobe: ", 10) == 0)
+        line += 10;
+    line[strcspn(line, "\n")] = '\0';
+    rp_cli_clean_line(line, true);
+    printf("RTPPROBE UNKNOWN - %s\n", line[0] ? line : "usage error (see rtpprobe --help)");
+    fflush(stdout);
+}
+
+/* Options, their checks and the token: a usage error gives exit 3. */
+static enum cli_step setup(int argc, char **argv, struct cli_opts *o)
+{
+    enum cli_step step = parse_args(argc, argv, o);
+    if (step == CLI_NEXT && (validate(o) < 0 || load_token(o) < 0))
+        step = CLI_BAD;
+    return step;
+}
+
 int rp_cli_main(int argc, char **argv)
 {
     rp_log_init("rtpprobe", RP_LOG_WARN);
@@ -515,14 +585,16 @@ int rp_cli_main(int argc, char **argv)
 
     struct cli_opts o;
     cli_defaults(&o);
-    switch (parse_args(argc, argv, &o)) {
+    struct err_capture cap;
+    capture_begin(&cap, wants_nagios(argc, argv));
+    enum cli_step step = setup(argc, argv, &o);
+    capture_end(&cap, step == CLI_BAD);
+    switch (step) {
     case CLI_NEXT: break;
     case CLI_BAD: return RP_EXIT_UNKNOWN;
     case CLI_HELP: usage(stdout); return RP_EXIT_OK;
     case CLI_VERSION: printf("rtpprobe %s\n", RP_VERSION); return RP_EXIT_OK;
     }
-    if (validate(&o) < 0 || load_token(&o) < 0)
-        return RP_EXIT_UNKNOWN;
     o.probe.progress = !o.quiet && !o.json && !o.nagios && isatty(STDERR_FILENO);
 
     struct rp_report rep;

@@ -3,7 +3,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -66,12 +69,60 @@ static void test_error_line_is_one_printable_line(void **state)
     assert_string_equal(n, "the daemon refused (HTTP 400): ?[31mred?[0m??RTPPROBE OK / up=1");
 }
 
+/* Runs rp_cli_main with argv; its stdout and stderr land in out and err. */
+static int run_cli(char **argv, int argc, char *out, size_t outlen, char *err, size_t errlen)
+{
+    FILE *o = tmpfile(), *e = tmpfile();
+    assert_non_null(o);
+    assert_non_null(e);
+    fflush(stdout);
+    fflush(stderr);
+    int so = dup(STDOUT_FILENO), se = dup(STDERR_FILENO);
+    assert_true(dup2(fileno(o), STDOUT_FILENO) >= 0 && dup2(fileno(e), STDERR_FILENO) >= 0);
+    int rc = rp_cli_main(argc, argv);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(so, STDOUT_FILENO);
+    dup2(se, STDERR_FILENO);
+    close(so);
+    close(se);
+    size_t n = (rewind(o), fread(out, 1, outlen - 1, o));
+    out[n] = '\0';
+    n = (rewind(e), fread(err, 1, errlen - 1, e));
+    err[n] = '\0';
+    fclose(o);
+    fclose(e);
+    return rc;
+}
+
+/* Under --nagios a usage error is the plugin's one UNKNOWN line on stdout
+ * (Nagios reads nothing else), wherever --nagios stands; stderr keeps the
+ * message; without --nagios stdout stays empty. */
+static void test_usage_error_under_nagios_is_an_unknown_line_on_stdout(void **state)
+{
+    (void)state;
+    char out[1024], err[1024];
+    char *before[] = { "rtpprobe", "--ptime", "x", "--nagios", NULL };
+    assert_int_equal(run_cli(before, 4, out, sizeof out, err, sizeof err), 3);
+    assert_string_equal(out, "RTPPROBE UNKNOWN - --ptime: expected a whole number from 10 to 60, got \"x\"\n");
+    assert_non_null(strstr(err, "rtpprobe: --ptime: expected"));
+    char *missing[] = { "rtpprobe", "--nagios", NULL };
+    assert_int_equal(run_cli(missing, 2, out, sizeof out, err, sizeof err), 3);
+    assert_non_null(strstr(out, "RTPPROBE UNKNOWN - --server is required"));
+    assert_ptr_equal(strchr(out, '\n'), out + strlen(out) - 1); /* one line */
+    char *plain[] = { "rtpprobe", "--ptime", "x", NULL };
+    assert_int_equal(run_cli(plain, 3, out, sizeof out, err, sizeof err), 3);
+    assert_string_equal(out, "");
+    assert_non_null(strstr(err, "rtpprobe: --ptime: expected"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timeout_is_seconds_and_takes_the_old_ms_form),
         cmocka_unit_test(test_token_must_be_a_bearer_token),
         cmocka_unit_test(test_error_line_is_one_printable_line),
+        cmocka_unit_test(test_usage_error_under_nagios_is_an_unknown_line_on_stdout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
