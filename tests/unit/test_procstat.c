@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 
 #include "procstat.h"
 
@@ -78,6 +79,10 @@ static void test_reads_this_process(void **state)
     assert_true(p.have_cpu && p.have_rss && p.have_fds && p.have_max_fds && p.have_start);
     assert_true(p.rss_bytes > 100 * 1024);
     assert_true(p.open_fds >= 3 && p.open_fds <= p.max_fds);
+    unsigned open_now = 0; /* counted another way: the descriptors fcntl knows */
+    for (int fd = 0; fd < 4096; fd++)
+        open_now += fcntl(fd, F_GETFD) >= 0;
+    assert_int_equal(p.open_fds, open_now);
     FILE *f = fopen("/dev/null", "r"); /* one more descriptor is seen */
     assert_non_null(f);
     struct rp_procstat q;
