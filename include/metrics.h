@@ -3,10 +3,13 @@
 #ifndef RP_METRICS_H
 #define RP_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec.h"
 #include "echo.h"
+#include "procstat.h"
 #include "session.h"
 #include "stunsrv.h"
 
@@ -16,7 +19,11 @@ struct rp_metrics_snapshot {
     unsigned sessions_active;
     unsigned sessions_max;
     uint64_t sessions_created;
+    unsigned sessions_by_codec[RP_CODEC_COUNT]; /* open now */
     unsigned port_min, port_max;
+    bool     have_ports_bound;         /* /proc/self/net/udp{,6} could be read */
+    unsigned media_ports_bound;        /* even ports of the range bound by anyone */
+    struct rp_procstat proc;           /* process_*: families it lacks are left out */
     struct rp_session_counters media;          /* all sessions, live and gone */
     uint64_t stun_listener[RP_STUN_VERDICTS];  /* the stun.listen socket; 0 when off */
     uint64_t echo[RP_ECHO_VERDICTS];           /* echo ports; 0 when none */

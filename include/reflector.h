@@ -42,6 +42,8 @@ void rp_reflector_reschedule(struct rp_reflector *r, struct rp_session *s);
  * later than the earliest). */
 bool rp_reflector_heap_ok(const struct rp_reflector *r);
 unsigned rp_reflector_count(const struct rp_reflector *r);
+/* Sessions open now, by codec (out[RP_CODEC_COUNT]). */
+void rp_reflector_count_by_codec(const struct rp_reflector *r, unsigned *out);
 /* Totals over every session since start (live and gone), and how many were created. */
 void rp_reflector_counters(const struct rp_reflector *r, struct rp_session_counters *out, uint64_t *created);
 /* Sessions created by clients at this IP address. */

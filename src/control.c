@@ -25,6 +25,7 @@
 #include "ctlreq.h"
 #include "fwdfor.h"
 #include "metrics.h"
+#include "procstat.h"
 #include "stunsrv.h"
 #include "log.h"
 #include "netaddr.h"
@@ -562,13 +563,23 @@ static void reply_metrics(struct rp_control *c, struct evhttp_request *req)
         .slow_clients_dropped = c->slow_dropped,
     };
     rp_reflector_counters(c->refl, &m.media, &m.sessions_created);
+    rp_reflector_count_by_codec(c->refl, m.sessions_by_codec);
+    rp_procstat_read(&m.proc);
+    /* The whole host's sockets, read on each scrape (scrapes are seconds apart). */
+    static const char *const udp_paths[] = RP_PROC_UDP_PATHS;
+    struct rp_portbits *bound = calloc(1, sizeof *bound);
+    if (bound && rp_proc_read_udp(udp_paths, sizeof udp_paths / sizeof *udp_paths, RP_PROC_UDP_CAP, bound) > 0) {
+        m.have_ports_bound = true;
+        m.media_ports_bound = rp_portbits_count(bound, m.port_min, m.port_max, true);
+    }
+    free(bound);
     for (unsigned v = 0; v < RP_STUN_VERDICTS; v++)
         m.stun_listener[v] = c->stun ? rp_stunsrv_count(c->stun, v) : 0;
     for (unsigned v = 0; v < RP_ECHO_VERDICTS; v++)
         m.echo[v] = c->echo ? rp_echo_count(c->echo, v) : 0;
     c->http_responses[2]++; /* this answer */
     memcpy(m.http_responses, c->http_responses, sizeof m.http_responses);
-    char text[8192];
+    char text[16384];
     size_t n = rp_metrics_render(&m, text, sizeof text);
     struct evbuffer *out = evbuffer_new();
     if (out)

@@ -31,6 +31,44 @@ static void family(struct out *o, const char *name, const char *type, const char
     emit(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* Sessions by codec, port usage, build and process: figures of the host and
+ * the process rather than of the media plane. */
+static void render_host(struct out *o, const struct rp_metrics_snapshot *m)
+{
+    family(o, "rtpprobed_sessions_by_codec", "gauge", "Probe sessions open now, by codec.");
+    for (unsigned c = 0; c < RP_CODEC_COUNT; c++)
+        emit(o, "rtpprobed_sessions_by_codec{codec=\"%s\"} %u\n", rp_codec_get(c)->name, m->sessions_by_codec[c]);
+    if (m->have_ports_bound) {
+        family(o, "rtpprobed_media_ports_bound", "gauge",
+               "Even media ports in the configured range bound by any process of the host's network namespace "
+               "(/proc/net/udp and udp6): port usage is this over rtpprobed_media_ports.");
+        emit(o, "rtpprobed_media_ports_bound %u\n", m->media_ports_bound);
+    }
+    family(o, "rtpprobed_build_info", "gauge", "Always 1; the version of rtpprobed in a label.");
+    emit(o, "rtpprobed_build_info{version=\"%s\"} 1\n", RP_VERSION);
+    const struct rp_procstat *p = &m->proc;
+    if (p->have_cpu) {
+        family(o, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+        emit(o, "process_cpu_seconds_total %.6f\n", p->cpu_seconds);
+    }
+    if (p->have_rss) {
+        family(o, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+        emit(o, "process_resident_memory_bytes %" PRIu64 "\n", p->rss_bytes);
+    }
+    if (p->have_fds) {
+        family(o, "process_open_fds", "gauge", "Number of open file descriptors.");
+        emit(o, "process_open_fds %" PRIu64 "\n", p->open_fds);
+    }
+    if (p->have_max_fds) {
+        family(o, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+        emit(o, "process_max_fds %" PRIu64 "\n", p->max_fds);
+    }
+    if (p->have_start) {
+        family(o, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+        emit(o, "process_start_time_seconds %.2f\n", p->start_time_seconds);
+    }
+}
+
 size_t rp_metrics_render(const struct rp_metrics_snapshot *m, char *buf, size_t cap)
 {
     struct out o = { .buf = buf, .cap = cap };
@@ -45,6 +83,7 @@ size_t rp_metrics_render(const struct rp_metrics_snapshot *m, char *buf, size_t 
     emit(&o, "rtpprobed_sessions_created_total %" PRIu64 "\n", m->sessions_created);
     family(&o, "rtpprobed_media_ports", "gauge", "Even media ports in the configured range (port usage: sessions / ports).");
     emit(&o, "rtpprobed_media_ports %u\n", (m->port_max - ((m->port_min + 1) & ~1u)) / 2 + 1);
+    render_host(&o, m);
 
     family(&o, "rtpprobed_packets_total", "counter", "Media packets accepted upstream or sent downstream.");
     emit(&o, "rtpprobed_packets_total{direction=\"upstream\"} %" PRIu64 "\n", m->media.up_packets);
@@ -69,9 +108,9 @@ size_t rp_metrics_render(const struct rp_metrics_snapshot *m, char *buf, size_t 
            "Media packets whose SRTP or HMAC tag failed, and control requests with a bad token.");
     emit(&o, "rtpprobed_auth_failures_total{plane=\"media\"} %" PRIu64 "\n", m->media.drops[RP_DROP_AUTH]);
     emit(&o, "rtpprobed_auth_failures_total{plane=\"control\"} %" PRIu64 "\n", m->auth_failures_control);
-    family(&o, "rtpprobed_socket_drops", "gauge",
+    family(&o, "rtpprobed_socket_drops_total", "counter",
            "Datagrams the kernel dropped on session sockets (SO_RXQ_OVFL), summed over sessions.");
-    emit(&o, "rtpprobed_socket_drops %" PRIu64 "\n", m->media.host_drops);
+    emit(&o, "rtpprobed_socket_drops_total %" PRIu64 "\n", m->media.host_drops);
     family(&o, "rtpprobed_stun_total", "counter", "STUN datagrams by verdict, on session ports and on stun.listen.");
     for (unsigned v = 0; v < RP_STUN_VERDICTS; v++) {
         emit(&o, "rtpprobed_stun_total{port=\"session\",verdict=\"%s\"} %" PRIu64 "\n", rp_stun_verdict_name(v),

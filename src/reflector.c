@@ -296,6 +296,16 @@ unsigned rp_reflector_count(const struct rp_reflector *r)
     return r->nslots;
 }
 
+void rp_reflector_count_by_codec(const struct rp_reflector *r, unsigned *out)
+{
+    memset(out, 0, RP_CODEC_COUNT * sizeof *out);
+    for (unsigned i = 0; i < r->nslots; i++) {
+        unsigned c = rp_session_params(r->slots[i]->session)->codec;
+        if (c < RP_CODEC_COUNT)
+            out[c]++;
+    }
+}
+
 /* Room in the table and a zeroed slot, or NULL when out of memory. */
 static struct slot *reserve_slot(struct rp_reflector *r)
 {

@@ -548,7 +548,8 @@ static const char *const phrase_text[P_COUNT] = {
                        "during calls",
     [P_FIX_BLOAT_DOWN] = "enable SQM/fq_codel on the agent's router, or stop large downloads during calls",
     [P_FIX_HOST_LOAD] = "give rtpprobed on the media host more CPU or run fewer probe sessions at once "
-                        "(rtpprobed_downstream_skipped_total and rtpprobed_socket_drops in its /metrics), then run again",
+                        "(rtpprobed_downstream_skipped_total and rtpprobed_socket_drops_total in its /metrics), "
+                        "then run again",
 };
 
 /* How each metric reads in a finding: "upstream loss 3.2 % (warn ≥ 1 %)",

@@ -107,7 +107,7 @@ metrics_snap() { # URL FILE
         /^rtpprobed_packets_total\{direction="downstream"\}/ {print "down", $NF}
         /^rtpprobed_packets_total\{direction="upstream"\}/ {print "up", $NF}
         /^rtpprobed_downstream_skipped_total / {print "skipped", $NF}
-        /^rtpprobed_socket_drops / {print "sockdrops", $NF}' "$2.raw" >> "$2"
+        /^rtpprobed_socket_drops_total / {print "sockdrops", $NF}' "$2.raw" >> "$2"
 }
 window_metrics() { metrics_snap "$ROUND_URL" "$WORK/metrics.$1"; }
 

@@ -523,8 +523,8 @@ static void test_host_skipped_packets_are_attributed_to_the_overloaded_host(void
     assert_string_equal(r.cause, "the media host skipped 30 packets: it is overloaded; downstream loss 6 % "
                                  "(fail \u2265 5 %), 30 of them skipped by the media host, not the network");
     assert_string_equal(r.remediation, "give rtpprobed on the media host more CPU or run fewer probe sessions at "
-                                       "once (rtpprobed_downstream_skipped_total and rtpprobed_socket_drops in its /metrics), "
-                                       "then run again");
+                                       "once (rtpprobed_downstream_skipped_total and "
+                                       "rtpprobed_socket_drops_total in its /metrics), then run again");
     json_t *j = json_of(&r);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "downstream"), "host_skipped")), 30);
     assert_true(json_is_null(json_object_get(json_object_get(j, "upstream"), "host_skipped")));
