@@ -81,7 +81,7 @@ size_t rp_metrics_render(const struct rp_metrics_snapshot *m, char *buf, size_t 
     emit(&o, "rtpprobed_sessions_max %u\n", m->sessions_max);
     family(&o, "rtpprobed_sessions_created_total", "counter", "Probe sessions created since start.");
     emit(&o, "rtpprobed_sessions_created_total %" PRIu64 "\n", m->sessions_created);
-    family(&o, "rtpprobed_media_ports", "gauge", "Even media ports in the configured range (the range a session takes its RTP port from; rtpprobed_media_ports_bound counts those in use by anyone).");
+    family(&o, "rtpprobed_media_ports", "gauge", "Even media ports in the configured range (the range a session takes its RTP port from; the _bound gauge counts those in use by anyone).");
     emit(&o, "rtpprobed_media_ports %u\n", (m->port_max - ((m->port_min + 1) & ~1u)) / 2 + 1);
     render_host(&o, m);
 
