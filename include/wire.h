@@ -5,6 +5,18 @@
 
 #include <stdint.h>
 
+/* A hex digit's value (either case), or -1: for hex text on the wire and in /proc. */
+static inline int rp_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 static inline uint16_t rp_get16(const uint8_t *p)
 {
     return (uint16_t)((unsigned)p[0] << 8 | p[1]);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "procstat.h"
+#include "wire.h"
 
 /* A decimal number at buf[*i], advancing *i. 0, or -1 if none or too large. */
 static int dec_u64(const char *buf, size_t len, size_t *i, uint64_t *out)
@@ -162,17 +163,6 @@ void rp_procstat_read(struct rp_procstat *out)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* "  12: 0100007F:1F90 00000000:0000 07 ..." (udp6: 32 hex digits of address).
  * The local port, or -1 if the line is not a socket line. */
 static int udp_line_port(const char *l, size_t len)
@@ -185,16 +175,16 @@ static int udp_line_port(const char *l, size_t len)
     i++;
     skip_spaces(l, len, &i);
     size_t a = i;
-    while (i < len && hexval(l[i]) >= 0)
+    while (i < len && rp_hex_digit(l[i]) >= 0)
         i++;
     if ((i - a != 8 && i - a != 32) || i >= len || l[i] != ':')
         return -1;
     i++;
     int port = 0;
     for (unsigned k = 0; k < 4; k++, i++) {
-        if (i >= len || hexval(l[i]) < 0)
+        if (i >= len || rp_hex_digit(l[i]) < 0)
             return -1;
-        port = port * 16 + hexval(l[i]);
+        port = port * 16 + rp_hex_digit(l[i]);
     }
     if (i >= len || l[i] != ' ')
         return -1;

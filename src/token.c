@@ -2,6 +2,7 @@
  * (or a leaked copy) does not give API access; tokens must be high-entropy for
  * that to hold, since an unsalted hash of a guessable word is easily reversed. */
 #include "token.h"
+#include "wire.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,17 +30,6 @@ void rp_token_hash(const char *token, size_t len, uint8_t out[RP_TOKEN_HASH_LEN]
         abort();
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int rp_token_parse_hash(const char *s, uint8_t out[RP_TOKEN_HASH_LEN])
 {
     uint8_t h[RP_TOKEN_HASH_LEN];
@@ -51,8 +41,8 @@ int rp_token_parse_hash(const char *s, uint8_t out[RP_TOKEN_HASH_LEN])
     if (strnlen(s, 2 * RP_TOKEN_HASH_LEN + 1) != 2 * RP_TOKEN_HASH_LEN)
         return -1;
     for (size_t i = 0; i < RP_TOKEN_HASH_LEN; i++) {
-        int hi = hex_value(s[2 * i]);
-        int lo = hex_value(s[2 * i + 1]);
+        int hi = rp_hex_digit(s[2 * i]);
+        int lo = rp_hex_digit(s[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         h[i] = (uint8_t)(hi << 4 | lo);
