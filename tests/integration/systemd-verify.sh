@@ -11,6 +11,7 @@
 # been built. A template (NAME@.service) cannot be verified bare: its copy
 # NAME@test.service is, as an instance would be. A timer must have its service
 # beside it (same name, .service) and is verified together with it.
+# For the monitor service, its example environment file is checked too.
 # Fails on a non-zero exit or on any output line about a unit; skips, saying
 # why, when systemd-analyze is absent or cannot verify even a trivial unit here.
 set -euo pipefail
@@ -97,8 +98,36 @@ check() {
     echo "systemd-verify: ok: $unit"
 }
 
+# check_env_example: the monitor unit runs the probe with $RTPPROBE_ARGS from its
+# environment file; conf/rtpprobe-monitor.env.example must set it, with options
+# the probe has (rtpprobe --help, when build/rtpprobe is built).
+check_env_example() {
+    local example=$root/conf/rtpprobe-monitor.env.example args opt help bad=0
+    args=$(sed -n 's/^RTPPROBE_ARGS="\(.*\)"$/\1/p' "$example")
+    if [ -z "$args" ]; then
+        echo "systemd-verify: FAIL: $example sets no RTPPROBE_ARGS=\"...\"" >&2
+        return 1
+    fi
+    if [ ! -x "$root/build/rtpprobe" ]; then
+        echo "systemd-verify: $example: options not checked (build/rtpprobe not built)"
+        return 0
+    fi
+    help=$("$root/build/rtpprobe" --help 2>&1 || true)
+    for opt in $args; do
+        [[ $opt == --* ]] || continue
+        grep -qE -- "(^|[ /])$opt( |\$)" <<<"$help" && continue
+        echo "systemd-verify: FAIL: $example: rtpprobe --help has no $opt" >&2
+        bad=1
+    done
+    [ $bad -eq 0 ] && echo "systemd-verify: ok: $example (its options are rtpprobe's)"
+    return $bad
+}
+
 fails=0
 for unit in "$@"; do
     check "$unit" || fails=$((fails + 1))
+    if [[ $unit == */rtpprobe-monitor@.service ]]; then
+        check_env_example || fails=$((fails + 1))
+    fi
 done
 [ $fails -eq 0 ] || { echo "systemd-verify: $fails unit(s) failed" >&2; exit 1; }
