@@ -182,7 +182,8 @@ build/tools:
 	mkdir -p $@
 
 systemd-verify:
-	tests/integration/systemd-verify.sh systemd/rtpprobed.service
+	tests/integration/systemd-verify.sh systemd/rtpprobed.service systemd/rtpprobe-monitor@.service \
+	    systemd/rtpprobe-monitor@.timer
 
 # Every relative link and #anchor in the *.md files resolves (docs/testing.md).
 links:
@@ -203,6 +204,10 @@ install: all
 	    install -m 0640 conf/rtpprobed.conf $(DESTDIR)$(SYSCONFDIR)/rtpprobe/rtpprobed.conf
 	sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/rtpprobed.service \
 	    > $(DESTDIR)$(UNITDIR)/rtpprobed.service
+	# The probe on a timer (docs/monitoring.md); instances read /etc/rtpprobe/monitor-NAME.env.
+	sed 's|@BINDIR@|$(BINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/rtpprobe-monitor@.service \
+	    > $(DESTDIR)$(UNITDIR)/rtpprobe-monitor@.service
+	install -m 0644 systemd/rtpprobe-monitor@.timer $(DESTDIR)$(UNITDIR)/rtpprobe-monitor@.timer
 	install -d $(DESTDIR)$(SYSUSERSDIR)
 	printf 'g rtpprobe -\n' > $(DESTDIR)$(SYSUSERSDIR)/rtpprobe.conf
 	# On the real system (not a package staging DESTDIR): the group the unit

@@ -13,8 +13,10 @@ EL9_BUILD="gcc make pkgconf-pkg-config openssl libevent-devel openssl-devel libs
            libconfig-devel opus-devel jansson-devel libcurl-devel"
 EL9_TEST="libcmocka-devel jq curl iproute nftables iperf3 wireshark-cli clang compiler-rt fail2ban
           python3-jsonschema tinyproxy rpm-build rpmlint ShellCheck /usr/lib/rpm/macros.d/macros.systemd"
-# What make rpm-check needs on Debian, on top of what was there before.
-DEBIAN_TEST_NEW="rpm rpmlint shellcheck"
+# What make rpm-check and tests/monitoring need on Debian, on top of what was there before.
+DEBIAN_TEST_NEW="rpm rpmlint shellcheck prometheus libmonitoring-plugin-perl chromium chromium-driver python3-selenium"
+# tests/monitoring on EL: a separate, best-effort install (EPEL has some of them).
+EL9_MONITORING="golang-github-prometheus perl-Monitoring-Plugin chromium chromedriver python3-selenium"
 
 fails=0
 fail() { echo "check-install-deps: FAIL: $*" >&2; fails=$((fails + 1)); }
@@ -70,6 +72,10 @@ else fail "dnf: CRB is not enabled before the install: $(cat "$tmp/calls")"; fi
 
 run_script dnf --test
 same "dnf build + test packages are EL 9's" "$(words "$EL9_BUILD $EL9_TEST")" "$(installed_by libevent-devel)"
+# Not all of them exist on EL: a name dnf does not know must not stop the install.
+same "dnf --test: tests/monitoring packages" "$(words "$EL9_MONITORING")" "$(installed_by perl-Monitoring-Plugin)"
+if grep -q -- '--setopt=strict=0 .*perl-Monitoring-Plugin' "$tmp/calls"; then ok "dnf: tests/monitoring packages with strict=0"
+else fail "dnf: tests/monitoring packages installed without --setopt=strict=0: $(cat "$tmp/calls")"; fi
 
 # The spec's BuildRequires (those outside %if: the rest are EL-version or
 # --with check choices) are the script's build list less the openssl command.
@@ -83,6 +89,38 @@ debian=$(installed_by libevent-dev)
 missing=$(comm -23 <(words "$DEBIAN_TEST_NEW") <(echo "$debian") | tr '\n' ' ')
 if [ -z "$missing" ]; then ok "apt-get --test installs $DEBIAN_TEST_NEW"
 else fail "apt-get --test does not install: $missing"; fi
+
+# "Already installed?" (pkgs_ok) asks for each test tool on Debian: with all of
+# them there install-deps --test installs nothing; without one it runs apt-get.
+# Stubs stand for every tool (pkg-config finds everything); /usr/bin/python3 is
+# the real one (its jsonschema and selenium are checked on this machine as is).
+# debian_pkgs_ok MISSING: install-deps --test ran no apt-get with the tool MISSING
+# taken away (perl: a perl without Monitoring::Plugin); "" for none.
+debian_pkgs_ok() {
+    local c
+    rm -rf "${tmp:?}/bin"; mkdir "$tmp/bin"; : > "$tmp/calls"
+    for c in pkg-config cc make jq curl openssl ip nft iperf3 tshark tc clang fail2ban-regex tinyproxy \
+             rpmbuild rpmlint shellcheck ffmpeg promtool chromium chromedriver; do
+        [ "$c" = "$1" ] || stub "$c" 'exit 0'
+    done
+    if [ "$1" = perl ]; then stub perl 'exit 2'; else stub perl 'exit 0'; fi
+    stub apt-get "printf '%s\\n' \"\$*\" >> '$tmp/calls'"
+    stub id 'echo 0'
+    stub sudo 'exec "$@"'
+    PATH=$tmp/bin "$BASH" scripts/install-deps --test > "$tmp/out" 2>&1 || true
+    ! grep -q '^install' "$tmp/calls"
+}
+if ! /usr/bin/python3 -c 'import selenium, jsonschema' 2>/dev/null; then
+    echo "check-install-deps: skipped the pkgs_ok checks: /usr/bin/python3 lacks selenium or jsonschema here"
+elif debian_pkgs_ok ""; then
+    ok "apt-get: --test installs nothing when every tool is there"
+    for missing in promtool chromium chromedriver perl; do
+        if debian_pkgs_ok "$missing"; then fail "apt-get: --test without $missing installs nothing"
+        else ok "apt-get: --test without $missing installs"; fi
+    done
+else
+    fail "apt-get: --test with every tool there still installs: $(cat "$tmp/calls" "$tmp/out")"
+fi
 
 if [ $fails -ne 0 ]; then echo "check-install-deps: $fails check(s) failed" >&2; exit 1; fi
 echo "check-install-deps: all passed"
