@@ -36,14 +36,19 @@ check() {
 
 port=$(rp_free_port 18950)
 rp_make_config "$WORK/rtpprobed.conf" "$port" 36100 36199 plain
-# No STUN listener (3478 may be anyone's); two agents at most.
+# No STUN listener (3478 may be anyone's); two agents at most; no request
+# rate limit in the way of the polling scrapes and the pushes.
 printf 'stun: { listen = ""; };\nreports: { max_agents = 2; };\n' >> "$WORK/rtpprobed.conf"
+sed -i 's/^limits: {/limits: { requests_per_second = 100000; request_burst = 100000;/' "$WORK/rtpprobed.conf"
+grep -q 'request_burst = 100000' "$WORK/rtpprobed.conf"
 rp_start_daemon "$WORK/rtpprobed.conf" "$WORK/rtpprobed.log"
 URL="http://127.0.0.1:$port"
 RTPPROBE_TOKEN=$(cat "$WORK/token")
 export RTPPROBE_TOKEN
 
 scrape() { curl -sf -m 10 "$URL/metrics" > "$1"; }
+# must_scrape FILE: a scrape that has to work (a 500 is a failed render)
+must_scrape() { scrape "$1" || { bad "GET /metrics into $1"; exit 1; }; }
 # value FILE SAMPLE: the value of one sample (name{labels} exactly as written)
 value() { awk -v k="$2" '$1 == k { print $2; found = 1 } END { exit !found }' "$1"; }
 # near A B TOLERANCE
@@ -70,7 +75,7 @@ counts() {
 # (polling for it, not sleeping a guess) into NAME.during, after into NAME.after.
 run() {
     local codec=$1 name=$2 rc=0 seen=0 before
-    scrape "$WORK/$name.before"
+    must_scrape "$WORK/$name.before"
     before=$(value "$WORK/$name.before" 'rtpprobed_packets_total{direction="upstream"}')
     "$BIN/rtpprobe" --server "$URL" --codec "$codec" --duration 3 --stun none --json --quiet \
         > "$WORK/$name.json" 2> "$WORK/$name.err" &
@@ -94,7 +99,7 @@ run() {
         bad "$name: probe exit $rc"
         cat "$WORK/$name.err"
     fi
-    scrape "$WORK/$name.after"
+    must_scrape "$WORK/$name.after"
 }
 
 # ---- run 1: PCMU over RTP ----
@@ -141,7 +146,7 @@ post_raw() { # BODY: prints the HTTP status
         --data-binary "$1" "$URL/v1/reports"
 }
 check "a1's report is accepted (204)" [ "$(post '"a1"' "$WORK/run1.json")" = 204 ]
-scrape "$WORK/agents1"
+must_scrape "$WORK/agents1"
 check "promtool accepts the scrape with an agent" promtool_ok "$WORK/agents1"
 mos=$(jq -r .upstream.mos "$WORK/run1.json")
 got=$(value "$WORK/agents1" 'rtpprobed_agent_mos{agent="a1",direction="upstream"}' || echo none)
@@ -163,7 +168,7 @@ check "one report accepted" is "$WORK/agents1" 'rtpprobed_reports_total{result="
 
 check "a2's report is accepted" [ "$(post '"a2"' "$WORK/run2.json")" = 204 ]
 check "a3's report is accepted" [ "$(post '"a3"' "$WORK/run1.json")" = 204 ]
-scrape "$WORK/agents2"
+must_scrape "$WORK/agents2"
 check "promtool accepts the scrape after an eviction" promtool_ok "$WORK/agents2"
 check "a third agent evicts one" is "$WORK/agents2" rtpprobed_agent_evictions_total 1
 check "two agents held" is "$WORK/agents2" rtpprobed_agents 2
@@ -189,13 +194,42 @@ head -c 20000 /dev/zero | tr '\0' ' ' > "$WORK/big"
 code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $RTPPROBE_TOKEN" \
     --data-binary "@$WORK/big" "$URL/v1/reports")
 check "a body beyond limits.max_body: 413" [ "$code" = 413 ]
-scrape "$WORK/agents3"
+must_scrape "$WORK/agents3"
 check "five reports rejected (not JSON, quote, newline, no report, mistyped)" \
     is "$WORK/agents3" 'rtpprobed_reports_total{result="rejected"}' 5
 check "still three accepted, two agents" bash -c "grep -qx 'rtpprobed_reports_total{result=\"accepted\"} 3' '$WORK/agents3' &&
     grep -qx 'rtpprobed_agents 2' '$WORK/agents3'"
 check "no agent label from a refused body" bash -c "! grep -q 'agent=\"a4\"' '$WORK/agents3'"
 check "promtool accepts the last scrape" promtool_ok "$WORK/agents3"
+
+# A full store of the default size: 1000 agents (and one more), on one
+# keep-alive connection; /metrics then is about a megabyte, still whole.
+sed -i 's/max_agents = 2;/max_agents = 1000;/' "$WORK/rtpprobed.conf"
+kill -HUP "$RP_PID"
+for _ in $(seq 1 100); do
+    scrape "$WORK/reload" && is "$WORK/reload" rtpprobed_agents_max 1000 > /dev/null && break
+    sleep 0.1
+done
+jq -c . "$WORK/run2.json" > "$WORK/report.json"
+: > "$WORK/many.curl"
+for i in $(seq 1 1001); do
+    printf '{"agent":"agent-%04d","report":' "$i" > "$WORK/b$i.json"
+    cat "$WORK/report.json" >> "$WORK/b$i.json"
+    printf '}' >> "$WORK/b$i.json"
+    printf 'url = "%s/v1/reports"\nheader = "Authorization: Bearer %s"\ndata-binary = "@%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
+        "$URL" "$RTPPROBE_TOKEN" "$WORK/b$i.json" >> "$WORK/many.curl"
+    [ "$i" = 1001 ] || echo next >> "$WORK/many.curl"
+done
+curl -s -m 300 -K "$WORK/many.curl" > "$WORK/many.codes" || true
+check "1001 reports accepted" [ "$(grep -c '^204$' "$WORK/many.codes")" = 1001 ]
+must_scrape "$WORK/many"
+check "a full store: 1000 agents held" is "$WORK/many" rtpprobed_agents 1000
+check "agent-0001, the oldest, evicted" bash -c "! grep -q 'agent=\"agent-0001\"' '$WORK/many'"
+check "agent-1001 is there" grep -q 'rtpprobed_agent_mos{agent="agent-1001",direction="upstream"}' "$WORK/many"
+check "evictions: a1, then a2 and a3 and agent-0001 (as 1000 + 1 pushed after 2 held)" \
+    is "$WORK/many" rtpprobed_agent_evictions_total 4
+check "the scrape is whole ($(wc -c < "$WORK/many") bytes)" grep -q '^rtpprobed_agent_report_timestamp_seconds{agent="agent-1001"} ' "$WORK/many"
+check "promtool accepts the scrape with 1000 agents" promtool_ok "$WORK/many"
 
 rc=0
 rp_stop_daemon || rc=$?
