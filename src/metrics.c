@@ -98,7 +98,8 @@ static void render_quality(struct out *o, const struct rp_quality *q)
                 snprintf(labels, sizeof labels, "codec=\"%s\",transport=\"%s\"", rp_codec_get(c)->name,
                          rp_transport_name(t));
                 for (unsigned b = 0; b < fi->nbounds; b++)
-                    emit(o, "%s_bucket{%s,le=\"%g\"} %" PRIu64 "\n", fi->name, labels, fi->bounds[b], h->bucket[b]);
+                    emit(o, "%s_bucket{%s,le=\"%g\"} %" PRIu64 "\n", fi->name, labels, fi->bounds[b],
+                         h->bucket[b]);
                 emit(o, "%s_bucket{%s,le=\"+Inf\"} %" PRIu64 "\n", fi->name, labels, h->count);
                 emit(o, "%s_sum{%s} %.6f\n", fi->name, labels, h->sum);
                 emit(o, "%s_count{%s} %" PRIu64 "\n", fi->name, labels, h->count);
@@ -128,6 +129,36 @@ static void render_agent_dir_family(struct out *o, const struct rp_agents *a, co
     }
 }
 
+/* The per-agent figures that have no direction: RTT, verdict, report time. */
+static void render_agent_gauges(struct out *o, const struct rp_agents *a)
+{
+    unsigned n = rp_agents_count(a);
+    bool header = false;
+    for (unsigned i = 0; i < n; i++) {
+        const struct rp_agent_figures *f = rp_agents_figures(a, i, NULL);
+        if (isnan(f->rtt_s))
+            continue;
+        if (!header)
+            family(o, "rtpprobed_agent_rtt_seconds", "gauge", "Mean round-trip time of the agent's latest report.");
+        header = true;
+        emit(o, "rtpprobed_agent_rtt_seconds{agent=\"%s\"} %.6f\n", rp_agents_name(a, i), f->rtt_s);
+    }
+    if (n == 0)
+        return;
+    family(o, "rtpprobed_agent_verdict", "gauge",
+           "Verdict of the agent's latest report: 0 pass, 1 warn, 2 fail, 3 unknown.");
+    for (unsigned i = 0; i < n; i++)
+        emit(o, "rtpprobed_agent_verdict{agent=\"%s\"} %u\n", rp_agents_name(a, i),
+             rp_agents_figures(a, i, NULL)->verdict);
+    family(o, "rtpprobed_agent_report_timestamp_seconds", "gauge",
+           "When the daemon accepted the agent's latest report (its own clock), Unix seconds.");
+    for (unsigned i = 0; i < n; i++) {
+        double when;
+        (void)rp_agents_figures(a, i, &when);
+        emit(o, "rtpprobed_agent_report_timestamp_seconds{agent=\"%s\"} %.3f\n", rp_agents_name(a, i), when);
+    }
+}
+
 static void render_agents(struct out *o, const struct rp_agents *a)
 {
     unsigned n = rp_agents_count(a);
@@ -150,28 +181,7 @@ static void render_agents(struct out *o, const struct rp_agents *a)
     render_agent_dir_family(o, a, "rtpprobed_agent_delay_rise_seconds",
                             "Queueing delay that built up during the agent's latest run.",
                             offsetof(struct rp_agent_figures, delay_rise_s));
-    bool header = false;
-    for (unsigned i = 0; i < n; i++) {
-        const struct rp_agent_figures *f = rp_agents_figures(a, i, NULL);
-        if (isnan(f->rtt_s))
-            continue;
-        if (!header)
-            family(o, "rtpprobed_agent_rtt_seconds", "gauge", "Mean round-trip time of the agent's latest report.");
-        header = true;
-        emit(o, "rtpprobed_agent_rtt_seconds{agent=\"%s\"} %.6f\n", rp_agents_name(a, i), f->rtt_s);
-    }
-    if (n)
-        family(o, "rtpprobed_agent_verdict", "gauge", "Verdict of the agent's latest report: 0 pass, 1 warn, 2 fail, 3 unknown.");
-    for (unsigned i = 0; i < n; i++)
-        emit(o, "rtpprobed_agent_verdict{agent=\"%s\"} %u\n", rp_agents_name(a, i), rp_agents_figures(a, i, NULL)->verdict);
-    if (n)
-        family(o, "rtpprobed_agent_report_timestamp_seconds", "gauge",
-               "When the daemon accepted the agent's latest report (its own clock), Unix seconds.");
-    for (unsigned i = 0; i < n; i++) {
-        double when;
-        (void)rp_agents_figures(a, i, &when);
-        emit(o, "rtpprobed_agent_report_timestamp_seconds{agent=\"%s\"} %.3f\n", rp_agents_name(a, i), when);
-    }
+    render_agent_gauges(o, a);
 }
 
 char *rp_metrics_render(const struct rp_metrics_snapshot *m, size_t *len)
