@@ -49,6 +49,7 @@ struct rp_config {
     unsigned necho_allow;                   /* sources allowed to use them; none = nobody */
     struct rp_cidr echo_allow[RP_CONFIG_MAX_ECHO_ALLOW];
     unsigned echo_rate;                     /* packets per second per source, 100 */
+    unsigned max_agents;                    /* agents whose latest report (POST /v1/reports) is kept, 1000 */
 };
 
 /* One row per key (the table is in config.c): where its value lives in

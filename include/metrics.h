@@ -7,9 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agents.h"
 #include "codec.h"
 #include "echo.h"
 #include "procstat.h"
+#include "quality.h"
 #include "session.h"
 #include "stunsrv.h"
 
@@ -30,10 +32,13 @@ struct rp_metrics_snapshot {
     uint64_t http_responses[RP_HTTP_STATUS_CLASSES];
     uint64_t auth_failures_control;            /* 401s */
     uint64_t slow_clients_dropped;             /* no complete request within limits.request_timeout */
+    const struct rp_quality *quality;          /* finished sessions' histograms; NULL: left out */
+    const struct rp_agents *agents;            /* POST /v1/reports; NULL: left out */
 };
 
-/* Writes the exposition into buf (NUL-terminated). Returns its length, or 0 if
- * it does not fit. */
-size_t rp_metrics_render(const struct rp_metrics_snapshot *m, char *buf, size_t cap);
+/* The exposition (NUL-terminated) in a buffer from malloc, as large as it
+ * needs (a thousand agents are about a megabyte); its length in *len. NULL
+ * when out of memory. The caller frees it. */
+char *rp_metrics_render(const struct rp_metrics_snapshot *m, size_t *len);
 
 #endif

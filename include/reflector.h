@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "quality.h"
 #include "session.h"
 
 struct rp_reflector;
@@ -35,6 +36,13 @@ struct rp_session *rp_reflector_create(struct rp_reflector *r, const struct rp_s
                                        char *err, size_t errlen);
 struct rp_session *rp_reflector_find(struct rp_reflector *r, const char *id);
 void rp_reflector_destroy(struct rp_reflector *r, struct rp_session *s);
+/* The probe stops s (PATCH "stop"): rp_session_stop, and the session's
+ * upstream quality joins the histograms if this is its first stop. A session
+ * never stopped joins them when it is destroyed or expires: each session
+ * that received media is observed exactly once. */
+void rp_reflector_stop(struct rp_reflector *r, struct rp_session *s, uint64_t upstream_sent);
+/* The histograms of finished sessions (/metrics). */
+const struct rp_quality *rp_reflector_quality(const struct rp_reflector *r);
 /* Call after changing s's sending state (announce, stop). */
 void rp_reflector_reschedule(struct rp_reflector *r, struct rp_session *s);
 /* For tests: the heap of sending sessions is consistent (every sending

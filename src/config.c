@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents.h" /* RP_AGENTS_LIMIT, RP_AGENTS_DEFAULT */
 #include "netaddr.h"
 #include "stun.h" /* RP_STUN_PORT */
 
@@ -62,6 +63,7 @@ static const struct rp_config_key keys[] = {
     LIST("echo", "ports", RP_CONFIG_PORTS, echo_ports, necho_ports, 1024, 65535, RP_APPLY_RESTART),
     LIST("echo", "allow", RP_CONFIG_PREFIXES, echo_allow, necho_allow, 0, 0, RP_APPLY_LIVE),
     NUMBER("echo", "rate", RP_CONFIG_UINT, echo_rate, 1, 1000, 100, RP_APPLY_LIVE),
+    NUMBER("reports", "max_agents", RP_CONFIG_UINT, max_agents, 1, RP_AGENTS_LIMIT, RP_AGENTS_DEFAULT, RP_APPLY_LIVE),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

@@ -20,6 +20,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "agents.h"
 #include "contract.h"
 #include "control.h"
 #include "ctlreq.h"
@@ -34,6 +35,7 @@
 #include "token.h"
 
 #define API_PREFIX "/v1/sessions"
+#define REPORTS_PATH "/v1/reports"
 #define MAX_HEADERS_BYTES 8192
 #define RATE_SOURCES 1024
 /* Control connections tracked against their request deadline; when full, the
@@ -54,6 +56,7 @@ struct rp_control {
     struct rp_ratelimit *rate;
     const struct rp_stunsrv *stun;
     const struct rp_echo *echo;
+    struct rp_agents *agents; /* latest report per agent (POST /v1/reports) */
     uint64_t http_responses[RP_HTTP_STATUS_CLASSES];
     uint64_t auth_failures;
     /* evhttp's timeout restarts with every byte, so a client trickling its
@@ -322,7 +325,7 @@ static void handle_patch(struct rp_control *c, struct evhttp_request *req, struc
         rp_session_announce(s, (struct sockaddr *)&p.peer, rp_monotonic_ns());
     }
     if (p.stop)
-        rp_session_stop(s, p.has_upstream_sent ? p.upstream_sent : 0);
+        rp_reflector_stop(c->refl, s, p.has_upstream_sent ? p.upstream_sent : 0);
     rp_reflector_reschedule(c->refl, s);
     reply_json(c, req, 200, session_json(s));
 }
@@ -363,6 +366,36 @@ static void handle_sessions(struct rp_control *c, struct evhttp_request *req, co
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, PATCH, DELETE");
         reply_error(c, req, 405, "use GET, PATCH or DELETE on a session");
     }
+}
+
+/* POST /v1/reports: an agent's finished report, kept as its latest figures
+ * for /metrics. The time is ours, not the agent's. */
+static void handle_report(struct rp_control *c, struct evhttp_request *req)
+{
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+        reply_error(c, req, 405, "use POST on " REPORTS_PATH);
+        return;
+    }
+    struct rp_agent_report r;
+    char err[256];
+    size_t len;
+    const char *body = body_of(req, &len);
+    if (rp_agents_parse(body, len, &r, err, sizeof err) < 0) {
+        rp_agents_note_rejected(c->agents);
+        make_printable(err);
+        rp_log_info("report refused: %s", err);
+        reply_error(c, req, 400, "%s", err);
+        return;
+    }
+    if (rp_agents_put(c->agents, &r, (double)rp_realtime_ns() / 1e9) < 0) {
+        reply_error(c, req, 500, "out of memory");
+        return;
+    }
+    rp_log_debug("report from agent %s", r.agent);
+    c->http_responses[2]++;
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+    evhttp_send_reply(req, 204, "No Content", NULL);
 }
 
 static void forget_pending(struct rp_control *c, unsigned i)
@@ -552,6 +585,13 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
     return bev;
 }
 
+static void free_text(const void *data, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    free((void *)(uintptr_t)data);
+}
+
 static void reply_metrics(struct rp_control *c, struct evhttp_request *req)
 {
     struct rp_metrics_snapshot m = {
@@ -561,6 +601,8 @@ static void reply_metrics(struct rp_control *c, struct evhttp_request *req)
         .port_max = c->cfg->port_max,
         .auth_failures_control = c->auth_failures,
         .slow_clients_dropped = c->slow_dropped,
+        .quality = rp_reflector_quality(c->refl),
+        .agents = c->agents,
     };
     rp_reflector_counters(c->refl, &m.media, &m.sessions_created);
     rp_reflector_count_by_codec(c->refl, m.sessions_by_codec);
@@ -579,11 +621,15 @@ static void reply_metrics(struct rp_control *c, struct evhttp_request *req)
         m.echo[v] = c->echo ? rp_echo_count(c->echo, v) : 0;
     c->http_responses[2]++; /* this answer */
     memcpy(m.http_responses, c->http_responses, sizeof m.http_responses);
-    char text[16384];
-    size_t n = rp_metrics_render(&m, text, sizeof text);
+    size_t n = 0;
+    char *text = rp_metrics_render(&m, &n);
     struct evbuffer *out = evbuffer_new();
-    if (out)
-        evbuffer_add(out, text, n);
+    /* The evbuffer takes the text as it is (a megabyte with many agents), no copy. */
+    if (out && text && evbuffer_add_reference(out, text, n, free_text, NULL) == 0)
+        text = NULL;
+    else
+        n = 0;
+    free(text);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4");
     evhttp_send_reply(req, n ? 200 : 500, NULL, out);
     if (out)
@@ -637,8 +683,9 @@ static void on_request(struct evhttp_request *req, void *arg)
                                        (int)rp_reflector_count(c->refl)));
         return;
     }
-    if (strncmp(path, API_PREFIX, strlen(API_PREFIX)) != 0 ||
-        (path[strlen(API_PREFIX)] != '\0' && path[strlen(API_PREFIX)] != '/')) {
+    bool reports = strcmp(path, REPORTS_PATH) == 0;
+    if (!reports && (strncmp(path, API_PREFIX, strlen(API_PREFIX)) != 0 ||
+                     (path[strlen(API_PREFIX)] != '\0' && path[strlen(API_PREFIX)] != '/'))) {
         reply_error(c, req, 404, "no such resource");
         return;
     }
@@ -650,7 +697,10 @@ static void on_request(struct evhttp_request *req, void *arg)
     }
     if (!authorized(c, req, path))
         return;
-    handle_sessions(c, req, path);
+    if (reports)
+        handle_report(c, req);
+    else
+        handle_sessions(c, req, path);
 }
 
 static SSL_CTX *load_tls(const struct rp_config *cfg, char *err, size_t errlen)
@@ -697,8 +747,9 @@ struct rp_control *rp_control_new(struct event_base *base, const struct rp_confi
     c->cfg = cfg;
     c->refl = refl;
     c->rate = rp_ratelimit_new(RATE_SOURCES, cfg->requests_per_second, cfg->request_burst);
+    c->agents = rp_agents_new(cfg->max_agents);
     c->http = evhttp_new(base);
-    if (!c->rate || !c->http) {
+    if (!c->rate || !c->agents || !c->http) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -746,6 +797,7 @@ int rp_control_reload(struct rp_control *c, const struct rp_config *cfg, char *e
 {
     c->cfg = cfg;
     rp_ratelimit_set(c->rate, cfg->requests_per_second, cfg->request_burst);
+    rp_agents_set_max(c->agents, cfg->max_agents);
     evhttp_set_max_body_size(c->http, cfg->max_body);
     evhttp_set_timeout(c->http, (int)cfg->request_timeout);
     if (!c->ssl_ctx || !cfg->tls_cert[0])
@@ -770,5 +822,6 @@ void rp_control_free(struct rp_control *c)
         forget_pending(c, c->npending - 1);
     SSL_CTX_free(c->ssl_ctx);
     rp_ratelimit_free(c->rate);
+    rp_agents_free(c->agents);
     free(c);
 }

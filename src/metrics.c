@@ -1,29 +1,44 @@
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "metrics.h"
 
+/* A buffer that grows: the size of the exposition depends on the agents held. */
 struct out {
     char  *buf;
     size_t cap, len;
-    int    full;
+    int    failed;
 };
 
 static void emit(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void emit(struct out *o, const char *fmt, ...)
 {
-    if (o->full)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= o->cap - o->len)
-        o->full = 1;
-    else
-        o->len += (size_t)n;
+    for (int attempt = 0; !o->failed && attempt < 2; attempt++) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            o->failed = 1;
+            return;
+        }
+        if ((size_t)n < o->cap - o->len) {
+            o->len += (size_t)n;
+            return;
+        }
+        size_t cap = o->cap * 2 > o->len + (size_t)n + 1 ? o->cap * 2 : o->len + (size_t)n + 1;
+        char *grown = realloc(o->buf, cap);
+        if (!grown) {
+            o->failed = 1;
+            return;
+        }
+        o->buf = grown;
+        o->cap = cap;
+    }
 }
 
 static void family(struct out *o, const char *name, const char *type, const char *help)
@@ -69,12 +84,113 @@ static void render_host(struct out *o, const struct rp_metrics_snapshot *m)
     }
 }
 
-size_t rp_metrics_render(const struct rp_metrics_snapshot *m, char *buf, size_t cap)
+/* Upstream quality of finished sessions: one histogram per codec and
+ * transport, every combination listed (zero until a session ends). */
+static void render_quality(struct out *o, const struct rp_quality *q)
 {
-    struct out o = { .buf = buf, .cap = cap };
-    if (cap == 0)
-        return 0;
-    buf[0] = '\0';
+    for (unsigned f = 0; f < RP_QF_COUNT; f++) {
+        const struct rp_quality_family_info *fi = rp_quality_family(f);
+        family(o, fi->name, "histogram", fi->help);
+        for (unsigned c = 0; c < RP_CODEC_COUNT; c++) {
+            for (unsigned t = 0; t < RP_TRANSPORT_COUNT; t++) {
+                const struct rp_histogram *h = &q->h[f][c][t];
+                char labels[64];
+                snprintf(labels, sizeof labels, "codec=\"%s\",transport=\"%s\"", rp_codec_get(c)->name,
+                         rp_transport_name(t));
+                for (unsigned b = 0; b < fi->nbounds; b++)
+                    emit(o, "%s_bucket{%s,le=\"%g\"} %" PRIu64 "\n", fi->name, labels, fi->bounds[b],
+                         h->bucket[b]);
+                emit(o, "%s_bucket{%s,le=\"+Inf\"} %" PRIu64 "\n", fi->name, labels, h->count);
+                emit(o, "%s_sum{%s} %.6f\n", fi->name, labels, h->sum);
+                emit(o, "%s_count{%s} %" PRIu64 "\n", fi->name, labels, h->count);
+            }
+        }
+    }
+}
+
+/* One per-agent gauge family; a figure the report did not have (NaN) has no
+ * sample, and a family without samples is left out. */
+static void render_agent_dir_family(struct out *o, const struct rp_agents *a, const char *name, const char *help,
+                                    size_t field)
+{
+    static const char *const dirs[RP_AGENT_DIRS] = { "upstream", "downstream" };
+    bool header = false;
+    for (unsigned i = 0; i < rp_agents_count(a); i++) {
+        const struct rp_agent_figures *f = rp_agents_figures(a, i, NULL);
+        const double *v = (const double *)(const void *)((const char *)f + field);
+        for (unsigned d = 0; d < RP_AGENT_DIRS; d++) {
+            if (isnan(v[d]))
+                continue;
+            if (!header)
+                family(o, name, "gauge", help);
+            header = true;
+            emit(o, "%s{agent=\"%s\",direction=\"%s\"} %.6f\n", name, rp_agents_name(a, i), dirs[d], v[d]);
+        }
+    }
+}
+
+/* The per-agent figures that have no direction: RTT, verdict, report time. */
+static void render_agent_gauges(struct out *o, const struct rp_agents *a)
+{
+    unsigned n = rp_agents_count(a);
+    bool header = false;
+    for (unsigned i = 0; i < n; i++) {
+        const struct rp_agent_figures *f = rp_agents_figures(a, i, NULL);
+        if (isnan(f->rtt_s))
+            continue;
+        if (!header)
+            family(o, "rtpprobed_agent_rtt_seconds", "gauge", "Mean round-trip time of the agent's latest report.");
+        header = true;
+        emit(o, "rtpprobed_agent_rtt_seconds{agent=\"%s\"} %.6f\n", rp_agents_name(a, i), f->rtt_s);
+    }
+    if (n == 0)
+        return;
+    family(o, "rtpprobed_agent_verdict", "gauge",
+           "Verdict of the agent's latest report: 0 pass, 1 warn, 2 fail, 3 unknown.");
+    for (unsigned i = 0; i < n; i++)
+        emit(o, "rtpprobed_agent_verdict{agent=\"%s\"} %u\n", rp_agents_name(a, i),
+             rp_agents_figures(a, i, NULL)->verdict);
+    family(o, "rtpprobed_agent_report_timestamp_seconds", "gauge",
+           "When the daemon accepted the agent's latest report (its own clock), Unix seconds.");
+    for (unsigned i = 0; i < n; i++) {
+        double when;
+        (void)rp_agents_figures(a, i, &when);
+        emit(o, "rtpprobed_agent_report_timestamp_seconds{agent=\"%s\"} %.3f\n", rp_agents_name(a, i), when);
+    }
+}
+
+static void render_agents(struct out *o, const struct rp_agents *a)
+{
+    unsigned n = rp_agents_count(a);
+    family(o, "rtpprobed_agents", "gauge", "Agents whose latest report (POST /v1/reports) is held.");
+    emit(o, "rtpprobed_agents %u\n", n);
+    family(o, "rtpprobed_agents_max", "gauge", "reports.max_agents: agents held at most.");
+    emit(o, "rtpprobed_agents_max %u\n", rp_agents_max(a));
+    family(o, "rtpprobed_agent_evictions_total", "counter",
+           "Agents dropped, oldest report first, to make room for a new one (or after a reload lowered the bound).");
+    emit(o, "rtpprobed_agent_evictions_total %" PRIu64 "\n", rp_agents_evictions(a));
+    family(o, "rtpprobed_reports_total", "counter", "POST /v1/reports by result (rejected: bad body).");
+    emit(o, "rtpprobed_reports_total{result=\"accepted\"} %" PRIu64 "\n", rp_agents_reports(a, true));
+    emit(o, "rtpprobed_reports_total{result=\"rejected\"} %" PRIu64 "\n", rp_agents_reports(a, false));
+    render_agent_dir_family(o, a, "rtpprobed_agent_mos", "E-model MOS of the agent's latest report.",
+                            offsetof(struct rp_agent_figures, mos));
+    render_agent_dir_family(o, a, "rtpprobed_agent_loss_ratio", "Packet loss (0-1) of the agent's latest report.",
+                            offsetof(struct rp_agent_figures, loss_ratio));
+    render_agent_dir_family(o, a, "rtpprobed_agent_jitter_seconds", "Mean jitter of the agent's latest report.",
+                            offsetof(struct rp_agent_figures, jitter_s));
+    render_agent_dir_family(o, a, "rtpprobed_agent_delay_rise_seconds",
+                            "Queueing delay that built up during the agent's latest run.",
+                            offsetof(struct rp_agent_figures, delay_rise_s));
+    render_agent_gauges(o, a);
+}
+
+char *rp_metrics_render(const struct rp_metrics_snapshot *m, size_t *len)
+{
+    struct out o = { .cap = 16384 };
+    o.buf = malloc(o.cap);
+    if (!o.buf)
+        return NULL;
+    o.buf[0] = '\0';
     family(&o, "rtpprobed_sessions", "gauge", "Probe sessions open now.");
     emit(&o, "rtpprobed_sessions %u\n", m->sessions_active);
     family(&o, "rtpprobed_sessions_max", "gauge", "limits.max_sessions.");
@@ -127,5 +243,14 @@ size_t rp_metrics_render(const struct rp_metrics_snapshot *m, char *buf, size_t 
     family(&o, "rtpprobed_http_responses_total", "counter", "Control API responses by status class.");
     for (unsigned c = 1; c < RP_HTTP_STATUS_CLASSES; c++)
         emit(&o, "rtpprobed_http_responses_total{code=\"%uxx\"} %" PRIu64 "\n", c, m->http_responses[c]);
-    return o.full ? 0 : o.len;
+    if (m->quality)
+        render_quality(&o, m->quality);
+    if (m->agents)
+        render_agents(&o, m->agents);
+    if (o.failed) {
+        free(o.buf);
+        return NULL;
+    }
+    *len = o.len;
+    return o.buf;
 }

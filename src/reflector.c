@@ -49,6 +49,7 @@ struct rp_reflector {
     uint64_t housekeeping_at; /* next expiry check */
     uint64_t created;    /* sessions ever created */
     struct rp_session_counters retired; /* counters of sessions already gone */
+    struct rp_quality quality;           /* upstream quality of finished sessions */
 };
 
 static int slot_send(void *arg, const uint8_t *pkt, size_t len, const struct sockaddr *to)
@@ -151,9 +152,39 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* A session's end for the histograms: its stop, or its removal when it was
+ * never stopped (rp_session_stopped is the "observed" mark, so the session
+ * carries nothing extra). Only a session that measured upstream media counts. */
+static void observe_end(struct rp_reflector *r, const struct rp_session *s)
+{
+    struct rp_contract_session doc;
+    rp_session_snapshot(s, &doc);
+    if (doc.up.rx.received == 0)
+        return;
+    const struct rp_session_params *p = rp_session_params(s);
+    struct rp_quality_sample q;
+    rp_quality_score(&doc.up.rx, p->codec, p->ptime_ms, p->jitter_buffer_ms, &q);
+    rp_quality_observe(&r->quality, p->codec, p->srtp ? RP_TRANSPORT_SRTP : RP_TRANSPORT_RTP, &q);
+}
+
+void rp_reflector_stop(struct rp_reflector *r, struct rp_session *s, uint64_t upstream_sent)
+{
+    bool first = !rp_session_stopped(s);
+    rp_session_stop(s, upstream_sent);
+    if (first)
+        observe_end(r, s);
+}
+
+const struct rp_quality *rp_reflector_quality(const struct rp_reflector *r)
+{
+    return &r->quality;
+}
+
 static void remove_slot(struct rp_reflector *r, unsigned i)
 {
     struct slot *sl = r->slots[i];
+    if (!rp_session_stopped(sl->session))
+        observe_end(r, sl->session);
     heap_remove(r, sl);
     rp_session_add_counters(sl->session, &r->retired);
     event_free(sl->ev);

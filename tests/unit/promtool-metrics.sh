@@ -1,8 +1,8 @@
 #!/bin/bash
 # A live /metrics checked by promtool (Debian package prometheus): a plain
 # rtpprobed on loopback, two UDP ports of its media range bound by another
-# process (as Asterisk would), one PCMA session. Not part of make check (it
-# needs promtool): run it by hand, tests/unit/promtool-metrics.sh [BIN].
+# process (as Asterisk would), one PCMA session. tests/monitoring/t-metrics-live.sh
+# runs it last (make monitoring); by hand: tests/unit/promtool-metrics.sh [BIN].
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${1:-build}

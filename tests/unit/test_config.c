@@ -132,6 +132,7 @@ static void assert_documented_defaults(const struct rp_config *cfg)
     assert_int_equal(cfg->max_body, 16384);
     assert_int_equal(cfg->log_level, RP_LOG_INFO);
     assert_int_equal(cfg->stun_rate, 20);
+    assert_int_equal(cfg->max_agents, 1000);
 }
 
 static void test_absent_keys_take_documented_defaults(void **state)
@@ -758,6 +759,29 @@ static void test_shipped_config_needs_a_token_and_documents_the_defaults(void **
     assert_memory_equal(cfg.tokens[0], abc_digest, RP_TOKEN_HASH_LEN);
 }
 
+/* reports.max_agents: agents whose latest report the daemon keeps, 1..10000,
+ * default 1000, applied by a reload (the store evicts down to a lower one). */
+static void test_reports_max_agents_parses_is_bounded_and_reloads(void **state)
+{
+    (void)state;
+    struct rp_config cfg, fresh;
+    char restart[256];
+
+    expect_ok(TOKENS_ONLY "reports = { };\n", &cfg);
+    assert_int_equal(cfg.max_agents, 1000);
+    expect_ok(TOKENS_ONLY "reports = { max_agents = 1; };\n", &cfg);
+    assert_int_equal(cfg.max_agents, 1);
+    expect_ok(TOKENS_ONLY "reports = { max_agents = 10000; };\n", &fresh);
+    assert_int_equal(fresh.max_agents, 10000);
+    assert_int_equal(rp_config_reload(&cfg, &fresh, restart, sizeof restart), 0);
+    assert_int_equal(cfg.max_agents, 10000);
+    expect_error(TOKENS_ONLY "reports = { max_agents = 0; };\n", 2, "reports.max_agents: 0 is out of range 1..10000");
+    expect_error(TOKENS_ONLY "reports = {\n  max_agents = 10001;\n};\n", 3,
+                 "reports.max_agents: 10001 is out of range 1..10000");
+    expect_error(TOKENS_ONLY "reports = { max_agents = \"5\"; };\n", 2, "reports.max_agents: expected an integer");
+    expect_error(TOKENS_ONLY "reports = { agents = 5; };\n", 2, "unknown setting reports.agents");
+}
+
 /* stun.rate: STUN answers per second per source IP, 1..100000, default 20,
  * applied by a reload (the daemon's limiter takes it at once). */
 static void test_stun_rate_parses_is_bounded_and_reloads(void **state)
@@ -815,6 +839,7 @@ int main(void)
         cmocka_unit_test(test_reload_keeps_listen_and_echo_ports_and_applies_the_rest),
         cmocka_unit_test(test_reload_applies_new_tls_files_but_not_tls_on_or_off),
         cmocka_unit_test(test_stun_rate_parses_is_bounded_and_reloads),
+        cmocka_unit_test(test_reports_max_agents_parses_is_bounded_and_reloads),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -1,9 +1,13 @@
 /* Prometheus exposition: every sample line is "name{labels} value" with the
- * snapshot's numbers, every family has HELP and TYPE, and a small buffer fails. */
+ * snapshot's numbers, every family has HELP and TYPE, histograms are cumulative,
+ * and the output grows to what the agents need. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -32,8 +36,9 @@ static void test_samples_carry_the_snapshot_values(void **state)
     m.proc = (struct rp_procstat){ .have_cpu = true, .have_rss = true, .have_fds = true, .have_max_fds = true,
                                    .have_start = true, .cpu_seconds = 12.5, .rss_bytes = 7340032, .open_fds = 23,
                                    .max_fds = 1024, .start_time_seconds = 1733480000.25 };
-    char buf[16384];
-    size_t n = rp_metrics_render(&m, buf, sizeof buf);
+    size_t n;
+    char *buf = rp_metrics_render(&m, &n);
+    assert_non_null(buf);
     assert_true(n > 0 && n == strlen(buf));
     assert_non_null(strstr(buf, "\nrtpprobed_sessions 3\n"));
     assert_non_null(strstr(buf, "\nrtpprobed_sessions_created_total 17\n"));
@@ -78,7 +83,11 @@ static void test_samples_carry_the_snapshot_values(void **state)
         snprintf(want, sizeof want, "\n# TYPE %s %s\n", families[i].name, families[i].type);
         assert_non_null(strstr(buf, want));
     }
+    /* no quality or agents in the snapshot: their families are left out */
+    assert_null(strstr(buf, "rtpprobed_session_"));
+    assert_null(strstr(buf, "rtpprobed_agent"));
     every_line_is_a_comment_or_a_sample(buf);
+    free(buf);
 }
 
 /* A comment is HELP or TYPE; a sample "name[{...}] number" with a name of ours
@@ -97,7 +106,7 @@ static void every_line_is_a_comment_or_a_sample(char *buf)
         const char *sp = strrchr(line, ' ');
         assert_non_null(sp);
         unsigned dots = 0;
-        for (const char *d = sp + 1; *d; d++) {
+        for (const char *d = sp + 1 + (sp[1] == '-'); *d; d++) {
             dots += *d == '.';
             assert_true((*d >= '0' && *d <= '9') || *d == '.');
         }
@@ -113,8 +122,9 @@ static void test_unread_figures_are_left_out(void **state)
     struct rp_metrics_snapshot m = { .port_min = 10000, .port_max = 20000 };
     m.proc.have_rss = true;
     m.proc.rss_bytes = 4096;
-    char buf[16384];
-    assert_true(rp_metrics_render(&m, buf, sizeof buf) > 0);
+    size_t n;
+    char *buf = rp_metrics_render(&m, &n);
+    assert_non_null(buf);
     assert_non_null(strstr(buf, "\nprocess_resident_memory_bytes 4096\n"));
     assert_null(strstr(buf, "process_start_time_seconds"));
     assert_null(strstr(buf, "process_cpu_seconds_total"));
@@ -123,14 +133,130 @@ static void test_unread_figures_are_left_out(void **state)
     assert_null(strstr(buf, "rtpprobed_media_ports_bound"));
     /* known codecs are listed with no session */
     assert_non_null(strstr(buf, "\nrtpprobed_sessions_by_codec{codec=\"pcmu\"} 0\n"));
+    free(buf);
 }
 
-static void test_too_small_a_buffer_gives_zero(void **state)
+static bool has_line(const char *buf, const char *line)
+{
+    char want[320];
+    int n = snprintf(want, sizeof want, "\n%s\n", line);
+    assert_true(n > 0 && (size_t)n < sizeof want);
+    return strstr(buf, want) != NULL;
+}
+
+/* Histograms: cumulative buckets ending in +Inf = _count, a _sum, one HELP and
+ * TYPE per family, every codec x transport listed. */
+static void test_quality_histograms_are_cumulative_with_inf_sum_and_count(void **state)
 {
     (void)state;
-    struct rp_metrics_snapshot m = { .port_min = 10000, .port_max = 20000 };
-    char buf[64];
-    assert_int_equal(rp_metrics_render(&m, buf, sizeof buf), 0);
+    struct rp_quality q;
+    memset(&q, 0, sizeof q);
+    struct rp_quality_sample a = { .loss_ratio = 0.004, .jitter_s = 0.0025, .mos = 4.35, .r_factor = 88.5 };
+    struct rp_quality_sample b = { .loss_ratio = 0.3, .jitter_s = 0.04, .mos = 2.5, .r_factor = -3.25 };
+    rp_quality_observe(&q, RP_CODEC_PCMA, RP_TRANSPORT_SRTP, &a);
+    rp_quality_observe(&q, RP_CODEC_PCMA, RP_TRANSPORT_SRTP, &b);
+    rp_quality_observe(&q, RP_CODEC_OPUS, RP_TRANSPORT_RTP, &a);
+    struct rp_metrics_snapshot m = { .port_min = 10000, .port_max = 20000, .quality = &q };
+    size_t n;
+    char *buf = rp_metrics_render(&m, &n);
+    assert_non_null(buf);
+#define PS "codec=\"pcma\",transport=\"srtp\""
+    assert_true(has_line(buf, "# TYPE rtpprobed_session_loss_ratio histogram"));
+    assert_true(has_line(buf, "rtpprobed_session_loss_ratio_bucket{" PS ",le=\"0.001\"} 0"));
+    assert_true(has_line(buf, "rtpprobed_session_loss_ratio_bucket{" PS ",le=\"0.005\"} 1"));
+    assert_true(has_line(buf, "rtpprobed_session_loss_ratio_bucket{" PS ",le=\"0.2\"} 1"));
+    assert_true(has_line(buf, "rtpprobed_session_loss_ratio_bucket{" PS ",le=\"0.5\"} 2"));
+    assert_true(has_line(buf, "rtpprobed_session_loss_ratio_bucket{" PS ",le=\"1\"} 2"));
+    assert_true(has_line(buf, "rtpprobed_session_loss_ratio_bucket{" PS ",le=\"+Inf\"} 2"));
+    assert_true(has_line(buf, "rtpprobed_session_loss_ratio_sum{" PS "} 0.304000"));
+    assert_true(has_line(buf, "rtpprobed_session_loss_ratio_count{" PS "} 2"));
+    assert_true(has_line(buf, "rtpprobed_session_jitter_seconds_bucket{" PS ",le=\"0.005\"} 1"));
+    assert_true(has_line(buf, "rtpprobed_session_jitter_seconds_bucket{" PS ",le=\"0.03\"} 1"));
+    assert_true(has_line(buf, "rtpprobed_session_jitter_seconds_bucket{" PS ",le=\"0.05\"} 2"));
+    assert_true(has_line(buf, "rtpprobed_session_mos_bucket{" PS ",le=\"3.6\"} 1"));
+    assert_true(has_line(buf, "rtpprobed_session_mos_bucket{" PS ",le=\"4.4\"} 2"));
+    assert_true(has_line(buf, "rtpprobed_session_r_factor_bucket{" PS ",le=\"50\"} 1"));
+    assert_true(has_line(buf, "rtpprobed_session_r_factor_bucket{" PS ",le=\"93.2\"} 2"));
+    assert_true(has_line(buf, "rtpprobed_session_r_factor_sum{" PS "} 85.250000"));
+#undef PS
+    assert_true(has_line(buf, "rtpprobed_session_mos_count{codec=\"opus\",transport=\"rtp\"} 1"));
+    assert_true(has_line(buf, "rtpprobed_session_mos_count{codec=\"pcmu\",transport=\"srtp\"} 0"));
+    /* one HELP and one TYPE per family */
+    const char *fams[] = { "rtpprobed_session_loss_ratio", "rtpprobed_session_jitter_seconds",
+                           "rtpprobed_session_mos", "rtpprobed_session_r_factor" };
+    for (size_t i = 0; i < 4; i++) {
+        char want[128];
+        snprintf(want, sizeof want, "# TYPE %s histogram\n", fams[i]);
+        const char *at = strstr(buf, want);
+        assert_non_null(at);
+        assert_null(strstr(at + 1, want));
+    }
+    every_line_is_a_comment_or_a_sample(buf);
+    free(buf);
+}
+
+/* The largest store (RP_AGENTS_LIMIT agents with the longest names and every
+ * figure) renders whole: far beyond any fixed buffer. */
+static void test_a_full_agent_store_renders_whole(void **state)
+{
+    (void)state;
+    struct rp_agents *a = rp_agents_new(RP_AGENTS_LIMIT);
+    assert_non_null(a);
+    struct rp_agent_report r = { .f = { .mos = { 4.41, 4.2 }, .loss_ratio = { 0.01, 0 }, .jitter_s = { 0.002, 0.003 },
+                                        .delay_rise_s = { 0.001, 0.0005 }, .rtt_s = 0.0301, .verdict = 1 } };
+    for (unsigned i = 0; i < RP_AGENTS_LIMIT; i++) {
+        snprintf(r.agent, sizeof r.agent, "%064u", i);
+        assert_int_equal(rp_agents_put(a, &r, 1733480000.5 + i), 0);
+    }
+    struct rp_metrics_snapshot m = { .port_min = 10000, .port_max = 20000, .agents = a };
+    size_t n;
+    char *buf = rp_metrics_render(&m, &n);
+    assert_non_null(buf);
+    assert_true(n > 1000000 && n == strlen(buf));
+    char line[256];
+    snprintf(line, sizeof line, "rtpprobed_agent_mos{agent=\"%064u\",direction=\"upstream\"} 4.410000",
+             RP_AGENTS_LIMIT - 1);
+    assert_true(has_line(buf, line));
+    snprintf(line, sizeof line, "rtpprobed_agent_verdict{agent=\"%064u\"} 1", 0u);
+    assert_true(has_line(buf, line));
+    snprintf(line, sizeof line, "rtpprobed_agents %u", RP_AGENTS_LIMIT);
+    assert_true(has_line(buf, line));
+    /* the last family is there: nothing was cut */
+    snprintf(line, sizeof line, "rtpprobed_agent_report_timestamp_seconds{agent=\"%064u\"} %.3f",
+             RP_AGENTS_LIMIT - 1, 1733480000.5 + RP_AGENTS_LIMIT - 1);
+    assert_true(has_line(buf, line));
+    every_line_is_a_comment_or_a_sample(buf);
+    free(buf);
+    rp_agents_free(a);
+}
+
+/* Figures a report did not have are no samples, and a family with none is
+ * left out; the store's counters are always there. */
+static void test_unmeasured_agent_figures_have_no_sample(void **state)
+{
+    (void)state;
+    struct rp_agents *a = rp_agents_new(2);
+    struct rp_agent_report r = { .agent = "a1", .f = { .mos = { 4.1, NAN }, .loss_ratio = { 0, NAN },
+                                                       .jitter_s = { NAN, NAN }, .delay_rise_s = { NAN, NAN },
+                                                       .rtt_s = NAN, .verdict = 3 } };
+    assert_int_equal(rp_agents_put(a, &r, 100), 0);
+    rp_agents_note_rejected(a);
+    struct rp_metrics_snapshot m = { .port_min = 10000, .port_max = 20000, .agents = a };
+    size_t n;
+    char *buf = rp_metrics_render(&m, &n);
+    assert_non_null(buf);
+    assert_true(has_line(buf, "rtpprobed_agent_mos{agent=\"a1\",direction=\"upstream\"} 4.100000"));
+    assert_null(strstr(buf, "agent=\"a1\",direction=\"downstream\""));
+    assert_null(strstr(buf, "rtpprobed_agent_jitter_seconds"));
+    assert_null(strstr(buf, "rtpprobed_agent_rtt_seconds"));
+    assert_true(has_line(buf, "rtpprobed_agent_verdict{agent=\"a1\"} 3"));
+    assert_true(has_line(buf, "rtpprobed_agents_max 2"));
+    assert_true(has_line(buf, "rtpprobed_agent_evictions_total 0"));
+    assert_true(has_line(buf, "rtpprobed_reports_total{result=\"accepted\"} 1"));
+    assert_true(has_line(buf, "rtpprobed_reports_total{result=\"rejected\"} 1"));
+    every_line_is_a_comment_or_a_sample(buf);
+    free(buf);
+    rp_agents_free(a);
 }
 
 int main(void)
@@ -138,7 +264,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_samples_carry_the_snapshot_values),
         cmocka_unit_test(test_unread_figures_are_left_out),
-        cmocka_unit_test(test_too_small_a_buffer_gives_zero),
+        cmocka_unit_test(test_quality_histograms_are_cumulative_with_inf_sum_and_count),
+        cmocka_unit_test(test_a_full_agent_store_renders_whole),
+        cmocka_unit_test(test_unmeasured_agent_figures_have_no_sample),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

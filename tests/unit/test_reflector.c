@@ -141,6 +141,14 @@ static void test_heap_keeps_every_stream_going(void **state)
         if (w.state[i] != RUNNING && w.got[i] != frozen[i])
             fail_msg("session %u sent %u packets after it was %s", i, w.got[i] - frozen[i],
                      w.state[i] == STOPPED ? "stopped" : "destroyed");
+    /* Stopped and destroyed, but none received upstream media: no quality
+     * observation (an empty session would read as perfect or as lost). */
+    rp_reflector_stop(w.r, w.s[0], 100);
+    const struct rp_quality *q = rp_reflector_quality(w.r);
+    for (unsigned f = 0; f < RP_QF_COUNT; f++)
+        for (unsigned c = 0; c < RP_CODEC_COUNT; c++)
+            for (unsigned t = 0; t < RP_TRANSPORT_COUNT; t++)
+                assert_int_equal(q->h[f][c][t].count, 0);
     rp_reflector_free(w.r);
     close(w.sink);
     event_base_free(w.base);
