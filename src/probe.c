@@ -378,8 +378,11 @@ static int make_streams(struct run *r, const struct sockaddr *media_port, char *
     if (!opener)
         return -1;
     r->down = rp_downrx_new(opener, media_port, r->codec->clock_rate, o->jitter_buffer_ms, r->n_total, r->wall);
-    /* Per-second figures of downstream and the RTT: the duration and a second more. */
-    if (!r->down || rp_downrx_series_enable(r->down, o->ptime_ms, o->duration_s + 1) < 0) {
+    /* Per-second figures of downstream and the RTT. Downstream may run up to
+     * its budget, the duration and 5 s (rp_contract_down_budget): that many
+     * seconds, so that every slot it may use has its second. */
+    unsigned seconds = (unsigned)((rp_contract_down_budget(o->duration_s, o->ptime_ms) * o->ptime_ms + 999) / 1000);
+    if (!r->down || rp_downrx_series_enable(r->down, o->ptime_ms, seconds) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
