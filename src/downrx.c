@@ -87,17 +87,19 @@ static void record_rtt(struct rp_downrx *d, const struct rp_mext_down *m, uint64
     d->have_refl = true;
     d->last_refl_seq = m->refl_seq;
     int64_t rtt = (int64_t)(t4 - m->t1_ns) - (int64_t)(m->t3_ns - m->t2_ns);
-    if (rtt < 0 || (uint64_t)rtt > RTT_SANE_NS || d->nrtt == d->rtt_cap)
+    if (rtt < 0 || (uint64_t)rtt > RTT_SANE_NS)
         return;
-    d->rtt_ns[d->nrtt++] = rtt;
-    if (rtt > d->rtt_max_ns)
-        d->rtt_max_ns = rtt;
     /* The reflected counter is the upstream packet's index: its send second. */
     uint64_t t = d->rtt_bins ? (uint64_t)m->refl_seq * d->rtt_ptime_ms / 1000u : UINT64_MAX;
     if (t < d->rtt_seconds) {
         d->rtt_bins[t].sum_ns += rtt;
         d->rtt_bins[t].n++;
     }
+    if (d->nrtt == d->rtt_cap)
+        return;
+    d->rtt_ns[d->nrtt++] = rtt;
+    if (rtt > d->rtt_max_ns)
+        d->rtt_max_ns = rtt;
 }
 
 static void take(struct rp_downrx *d, const struct rp_stream_rx *rx, size_t len, uint64_t rx_mono)
