@@ -37,6 +37,16 @@ struct rp_contract_up {
     uint64_t stun[RP_STUN_VERDICTS];
     uint64_t malformed_rtp[RP_RTP_NERR];     /* [RP_RTP_OK] unused */
     uint64_t malformed_stun[RP_STUN_NERR];   /* [RP_STUN_OK] unused */
+    /* upstream.per_second: only in the document of a session created with
+     * "series": true (an optional key: older daemons and probes do without).
+     * Encoding writes the seconds of `series` (the daemon's own statistics,
+     * borrowed; `sent_by_probe` packets), else per_second when has_per_second.
+     * Decoding sets has_per_second and per_second, which the caller owns:
+     * rp_contract_session_release(). */
+    const struct rp_rxstats *series;
+    bool     has_per_second;
+    struct rp_second *per_second;
+    size_t   nseconds;
 };
 
 struct rp_contract_down {
@@ -97,8 +107,11 @@ struct json_t *rp_contract_created_encode(const struct rp_contract_created *c);
 
 /* 0, or -1 with "KEY: missing" / "KEY: not an integer" / ... in err. The
  * created decoder also checks the keys (base64 HMAC key, or inline SRTP keys
- * of the suite named). Secrets in *out are the caller's to cleanse. */
+ * of the suite named). Secrets in *out are the caller's to cleanse. A decoded
+ * session may own its upstream.per_second: rp_contract_session_release() it
+ * (also after a failed decode; harmless when it owns nothing). */
 int rp_contract_session_decode(const struct json_t *j, struct rp_contract_session *out, char *err, size_t errlen);
+void rp_contract_session_release(struct rp_contract_session *s);
 
 /* The most downstream slots (packets sent + skipped) a session of duration_s
  * at ptime_ms uses (the daemon's limit, and the probe's check of its count). */

@@ -48,6 +48,18 @@ struct rp_downrx_progress {
 void rp_downrx_progress(const struct rp_downrx *d, struct rp_downrx_progress *out);
 /* sent: downstream packets the daemon says it sent (0 = unknown). */
 void rp_downrx_summary(const struct rp_downrx *d, uint64_t sent, struct rp_rxsummary *out);
+/* Keep per-second figures of the downstream stream and of the RTT, up to
+ * `seconds` (series.h) at ptime_ms; call before the first datagram. 0, or -1
+ * when out of memory. */
+int rp_downrx_series_enable(struct rp_downrx *d, unsigned ptime_ms, unsigned seconds);
+/* The downstream seconds (sent as in rp_downrx_summary) into a new array the
+ * caller frees; see rp_rxstats_seconds(). */
+int rp_downrx_seconds(const struct rp_downrx *d, uint64_t sent, struct rp_second **out, size_t *n);
+/* The RTT per second of the upstream stream whose `up_sent` packets were
+ * reflected (a sample counts in the second its upstream packet was sent), into
+ * a new array the caller frees; NULL and 0 without a series. 0, or -1 when
+ * out of memory. */
+int rp_downrx_rtt_seconds(const struct rp_downrx *d, uint64_t up_sent, struct rp_rtt_second **out, size_t *n);
 /* The RTT samples, in arrival order until the caller reorders them (the
  * report sorts them in place at the end); largest one in *max_ns (0 if none). */
 int64_t *rp_downrx_rtts(struct rp_downrx *d, size_t *n, int64_t *max_ns);

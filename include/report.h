@@ -43,6 +43,9 @@ struct rp_dir_report {
                                than the control connection (media.allow_foreign_peer off) */
     bool     reply_only;    /* upstream: arrived only after the host had sent to the agent (stateful
                                firewall/NAT let it in as a reply: the port is not open or forwarded) */
+    struct rp_second *per_second; /* the stream second by second (series.h), owned: rp_report_release();
+                                     NULL and 0 when not recorded (an older daemon, not measured) */
+    size_t   nseconds;
 };
 
 struct rp_thresholds {
@@ -73,6 +76,8 @@ struct rp_report {
                                      contract or contradicted themselves or the probe); "" when used */
     bool     has_rtt;
     double   rtt_min_ms, rtt_avg_ms, rtt_p95_ms, rtt_max_ms;
+    struct rp_rtt_second *rtt_per_second; /* by the upstream packets' send second; owned like per_second */
+    size_t   nrtt_seconds;
     double   mouth_to_ear_ms;   /* the larger of the two directions' estimates (rp_dir_report) */
     struct {
         char local[64];         /* the probe's media socket */
@@ -90,6 +95,9 @@ struct rp_report {
     char remediation[256];
     struct rp_thresholds thresholds;     /* the ones evaluated against (Nagios perfdata) */
 };
+
+/* Frees what the report owns (the per-second arrays); the report stays valid, without them. */
+void rp_report_release(struct rp_report *r);
 
 const char *rp_verdict_name(enum rp_verdict v);     /* "pass" | "warn" | "fail" | "unknown" */
 const char *rp_diagnosis_name(enum rp_diagnosis d); /* "two-way", "one-way-upstream-blocked", ... */

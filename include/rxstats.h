@@ -4,8 +4,11 @@
 #ifndef RP_RXSTATS_H
 #define RP_RXSTATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "series.h"
 
 struct rp_rxstats;
 
@@ -68,5 +71,17 @@ uint64_t rp_rxstats_wire_bytes(const struct rp_rxstats *s);
 
 /* sent: packets the sender says it sent (0 = unknown, fall back to RFC 3550 expected). */
 void rp_rxstats_summary(const struct rp_rxstats *s, uint64_t sent, struct rp_rxsummary *out);
+
+/* Also keep per-second figures (series.h) of up to `seconds` seconds of the
+ * stream at ptime_ms; call before the first rp_rxstats_add(). 0, or -1 when
+ * out of memory or too late. Only on request: they cost 16 bytes a second. */
+int  rp_rxstats_series_enable(struct rp_rxstats *s, unsigned ptime_ms, unsigned seconds);
+bool rp_rxstats_has_series(const struct rp_rxstats *s);
+/* The per-second figures, with `sent` as in rp_rxstats_summary(), into a new
+ * array (*out, *n; NULL and 0 without a series or a second; the caller frees
+ * it): the packets and lost of the seconds sum to the summary's received and
+ * lost, unless the stream outlasted the series' capacity. 0, or -1 when out
+ * of memory. */
+int  rp_rxstats_seconds(const struct rp_rxstats *s, uint64_t sent, struct rp_second **out, size_t *n);
 
 #endif

@@ -34,6 +34,7 @@ struct rp_session_params {
     enum rp_srtp_suite suite;
     bool     has_key_up;         /* the client chose the upstream SRTP key (e.g. an ffmpeg sender) */
     bool     allow_foreign_peer; /* media.allow_foreign_peer: latch/announce other IPs than the client's */
+    bool     series;             /* keep upstream per-second figures (the document's upstream.per_second) */
     uint8_t  key_up[RP_SRTP_MAX_KEY_LEN];
     struct rp_payload_cache *payload_cache; /* the daemon's shared payload loops; NULL: a private one */
 };

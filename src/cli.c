@@ -597,8 +597,10 @@ int rp_cli_main(int argc, char **argv)
     }
     o.probe.progress = !o.quiet && !o.json && !o.nagios && isatty(STDERR_FILENO);
 
-    struct rp_report rep;
+    struct rp_report rep = { 0 };
     int rc = run(&o, &rep);
     OPENSSL_cleanse(o.token, sizeof o.token);
-    return rc < 0 ? RP_EXIT_UNKNOWN : print_report(&o, &rep);
+    rc = rc < 0 ? RP_EXIT_UNKNOWN : print_report(&o, &rep);
+    rp_report_release(&rep); /* the per-second arrays */
+    return rc;
 }

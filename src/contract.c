@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <stdlib.h>
 
 enum ftype {
     F_U64,     /* uint64_t, JSON integer >= 0 */
@@ -159,6 +160,21 @@ static const struct field created_fields[] = {
 
 #define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
 
+/* One entry of upstream.per_second: {"t": i, these keys}. Counts are uint32_t,
+ * figures double; delay_ms is null for a second without packets (NAN). */
+static const struct second_field {
+    const char *name;
+    size_t      off;
+    bool        figure;
+} second_fields[] = {
+    { "packets", offsetof(struct rp_second, packets), false },
+    { "lost", offsetof(struct rp_second, lost), false },
+    { "late", offsetof(struct rp_second, late), false },
+    { "late_adaptive", offsetof(struct rp_second, late_adaptive), false },
+    { "jitter_ms", offsetof(struct rp_second, jitter_ms), true },
+    { "delay_ms", offsetof(struct rp_second, delay_ms), true },
+};
+
 /* ---- paths ---- */
 
 /* The object that holds the path's last key, created on the way when `make`;
@@ -241,9 +257,71 @@ static json_t *encode(const struct field *fields, size_t n, const void *base)
     return root;
 }
 
+static json_t *encode_second(const struct rp_second *v, size_t t)
+{
+    json_t *o = json_object();
+    if (!o || json_object_set_new(o, "t", json_integer((json_int_t)t)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    for (size_t i = 0; i < NFIELDS(second_fields); i++) {
+        const struct second_field *f = &second_fields[i];
+        const char *at = (const char *)v + f->off;
+        double d;
+        uint32_t u;
+        json_t *x;
+        if (f->figure) {
+            memcpy(&d, at, sizeof d);
+            x = isfinite(d) ? json_real(round3(d)) : json_null();
+        } else {
+            memcpy(&u, at, sizeof u);
+            x = json_integer((json_int_t)u);
+        }
+        if (!x || json_object_set_new(o, f->name, x) < 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static json_t *encode_seconds(const struct rp_second *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t t = 0; a && t < n; t++)
+        if (json_array_append_new(a, encode_second(&v[t], t)) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+/* upstream.per_second, when the session has one (see contract.h). */
+static int encode_per_second(json_t *root, const struct rp_contract_up *up)
+{
+    struct rp_second *own = NULL;
+    const struct rp_second *v = up->per_second;
+    size_t n = up->nseconds;
+    if (!up->series && !up->has_per_second)
+        return 0;
+    if (up->series) {
+        if (rp_rxstats_seconds(up->series, up->sent_by_probe, &own, &n) < 0)
+            return -1;
+        v = own;
+    }
+    json_t *a = encode_seconds(v, n);
+    free(own);
+    return a && json_object_set_new(json_object_get(root, "upstream"), "per_second", a) == 0 ? 0 : -1;
+}
+
 json_t *rp_contract_session_encode(const struct rp_contract_session *s)
 {
-    return encode(session_fields, NFIELDS(session_fields), s);
+    json_t *j = encode(session_fields, NFIELDS(session_fields), s);
+    if (j && encode_per_second(j, &s->up) < 0) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
 }
 
 static json_t *keys_encode(const struct rp_contract_keys *k)
@@ -424,12 +502,88 @@ static int check_id(const char *id, char *err, size_t errlen)
     return rp_contract_id_valid(id) ? 0 : bad(err, errlen, "id", "not a session id (32 lowercase hex digits)");
 }
 
+static int decode_second(const json_t *o, size_t t, struct rp_second *v, char *err, size_t errlen)
+{
+    json_int_t x;
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "upstream.per_second[%zu]: not an object", t);
+        return -1;
+    }
+    if (decode_int(json_object_get(o, "t"), (json_int_t)t, (json_int_t)t, &x) < 0) {
+        snprintf(err, errlen, "upstream.per_second[%zu].t: missing or not %zu", t, t);
+        return -1;
+    }
+    for (size_t i = 0; i < NFIELDS(second_fields); i++) {
+        const struct second_field *f = &second_fields[i];
+        const json_t *e = json_object_get(o, f->name);
+        char *at = (char *)v + f->off;
+        double d = NAN;
+        bool good;
+        if (f->figure) {
+            /* Only delay_ms may be null (a second without packets). */
+            good = (json_is_null(e) && strcmp(f->name, "delay_ms") == 0) ||
+                   (json_is_number(e) && isfinite(d = json_number_value(e)) && d >= 0 && d <= FIGURE_MAX);
+            memcpy(at, &d, sizeof d);
+        } else {
+            good = decode_int(e, 0, UINT32_MAX, &x) == 0;
+            uint32_t u = good ? (uint32_t)x : 0;
+            memcpy(at, &u, sizeof u);
+        }
+        if (!good) {
+            snprintf(err, errlen, "upstream.per_second[%zu].%s: %s", t, f->name, e ? "not a valid value" : "missing");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Optional: absent in the document of a session created without "series". */
+static int decode_per_second(const json_t *root, struct rp_contract_up *up, char *err, size_t errlen)
+{
+    const json_t *a = json_object_get(json_object_get(root, "upstream"), "per_second");
+    if (!a)
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > RP_SERIES_MAX_SECONDS)
+        return bad(err, errlen, "upstream.per_second", "not an array of at most 3600 seconds");
+    up->has_per_second = true;
+    up->nseconds = json_array_size(a);
+    if (up->nseconds == 0)
+        return 0;
+    up->per_second = calloc(up->nseconds, sizeof *up->per_second);
+    if (!up->per_second)
+        return bad(err, errlen, "upstream.per_second", "out of memory");
+    for (size_t t = 0; t < up->nseconds; t++)
+        if (decode_second(json_array_get(a, t), t, &up->per_second[t], err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
 int rp_contract_session_decode(const json_t *j, struct rp_contract_session *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    if (decode(j, session_fields, NFIELDS(session_fields), out, err, errlen) < 0)
+    if (decode(j, session_fields, NFIELDS(session_fields), out, err, errlen) < 0 ||
+        decode_per_second(j, &out->up, err, errlen) < 0)
         return -1;
     return check_id(out->id, err, errlen);
+}
+
+void rp_contract_session_release(struct rp_contract_session *s)
+{
+    free(s->up.per_second);
+    s->up.per_second = NULL;
+    s->up.nseconds = 0;
+    s->up.has_per_second = false;
+}
+
+/* The seconds count each packet once at most: more than the totals is a lie. */
+static bool seconds_exceed(const struct rp_contract_up *up)
+{
+    uint64_t packets = 0, lost = 0;
+    for (size_t t = 0; t < up->nseconds; t++) {
+        packets += up->per_second[t].packets;
+        lost += up->per_second[t].lost;
+    }
+    return packets > up->rx.received || lost > (uint64_t)(up->rx.lost > 0 ? up->rx.lost : 0);
 }
 
 int rp_contract_session_consistent(const struct rp_contract_session *s, const struct rp_contract_truth *t, char *err,
@@ -447,6 +601,9 @@ int rp_contract_session_consistent(const struct rp_contract_session *s, const st
     else if (s->up.rx.received > t->up_sent)
         snprintf(err, errlen, "upstream.received %" PRIu64 " is more than the %" PRIu64 " packets the probe sent",
                  s->up.rx.received, t->up_sent);
+    else if (seconds_exceed(&s->up))
+        snprintf(err, errlen, "upstream.per_second counts more packets or losses than upstream.received %" PRIu64
+                 " and upstream.lost %" PRId64, s->up.rx.received, s->up.rx.lost);
     else if (s->up.rx.received > s->up.accepted)
         snprintf(err, errlen, "upstream.received %" PRIu64 " is more than upstream.accepted %" PRIu64,
                  s->up.rx.received, s->up.accepted);

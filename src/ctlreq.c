@@ -112,7 +112,7 @@ int rp_ctlreq_parse_create(const char *body, size_t len, const struct rp_ctl_bou
                            struct rp_session_params *p, char *err, size_t errlen)
 {
     static const char *const allowed[] = { "codec", "ptime_ms", "duration_s", "bitrate_bps", "transport",
-                                           "jitter_buffer_ms", "srtp_suite", "srtp_key_up", NULL };
+                                           "jitter_buffer_ms", "srtp_suite", "srtp_key_up", "series", NULL };
     int rc = -1;
     json_t *root = load_object(body, len, err, errlen);
     if (!root)
@@ -173,6 +173,12 @@ int rp_ctlreq_parse_create(const char *body, size_t len, const struct rp_ctl_bou
     }
     if (parse_transport(root, p, err, errlen) < 0)
         goto out;
+    json_t *series = json_object_get(root, "series");
+    if (series && !json_is_boolean(series)) {
+        snprintf(err, errlen, "series must be true or false");
+        goto out;
+    }
+    p->series = series && json_is_true(series);
     rc = 0;
 out:
     json_decref(root);

@@ -1,6 +1,7 @@
 /* The probe's receiving end of the downstream stream. See include/downrx.h. */
 #include "downrx.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,9 @@ struct rp_downrx {
     int64_t rtt_max_ns;
     bool have_refl;
     uint32_t last_refl_seq;
+    /* RTT per second of upstream (on request): sum and count of its samples. */
+    struct rtt_bin { int64_t sum_ns; uint32_t n; } *rtt_bins;
+    unsigned rtt_ptime_ms, rtt_seconds;
 };
 
 enum rp_drop_reason rp_downrx_classify(struct rp_stream *stream, const uint8_t *buf, size_t len,
@@ -69,6 +73,7 @@ void rp_downrx_free(struct rp_downrx *d)
     rp_stream_free(d->stream);
     rp_rxstats_free(d->stats);
     free(d->rtt_ns);
+    free(d->rtt_bins);
     free(d);
 }
 
@@ -82,7 +87,15 @@ static void record_rtt(struct rp_downrx *d, const struct rp_mext_down *m, uint64
     d->have_refl = true;
     d->last_refl_seq = m->refl_seq;
     int64_t rtt = (int64_t)(t4 - m->t1_ns) - (int64_t)(m->t3_ns - m->t2_ns);
-    if (rtt < 0 || (uint64_t)rtt > RTT_SANE_NS || d->nrtt == d->rtt_cap)
+    if (rtt < 0 || (uint64_t)rtt > RTT_SANE_NS)
+        return;
+    /* The reflected counter is the upstream packet's index: its send second. */
+    uint64_t t = d->rtt_bins ? (uint64_t)m->refl_seq * d->rtt_ptime_ms / 1000u : UINT64_MAX;
+    if (t < d->rtt_seconds) {
+        d->rtt_bins[t].sum_ns += rtt;
+        d->rtt_bins[t].n++;
+    }
+    if (d->nrtt == d->rtt_cap)
         return;
     d->rtt_ns[d->nrtt++] = rtt;
     if (rtt > d->rtt_max_ns)
@@ -138,4 +151,44 @@ int64_t *rp_downrx_rtts(struct rp_downrx *d, size_t *n, int64_t *max_ns)
     *n = d->nrtt;
     *max_ns = d->rtt_max_ns;
     return d->rtt_ns;
+}
+
+int rp_downrx_series_enable(struct rp_downrx *d, unsigned ptime_ms, unsigned seconds)
+{
+    if (seconds > RP_SERIES_MAX_SECONDS)
+        seconds = RP_SERIES_MAX_SECONDS;
+    if (ptime_ms == 0 || d->rtt_bins || rp_rxstats_series_enable(d->stats, ptime_ms, seconds) < 0)
+        return -1;
+    d->rtt_bins = calloc(seconds ? seconds : 1, sizeof *d->rtt_bins);
+    d->rtt_ptime_ms = ptime_ms;
+    d->rtt_seconds = seconds;
+    return d->rtt_bins ? 0 : -1;
+}
+
+int rp_downrx_seconds(const struct rp_downrx *d, uint64_t sent, struct rp_second **out, size_t *n)
+{
+    return rp_rxstats_seconds(d->stats, sent, out, n);
+}
+
+int rp_downrx_rtt_seconds(const struct rp_downrx *d, uint64_t up_sent, struct rp_rtt_second **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!d->rtt_bins || up_sent == 0)
+        return 0;
+    uint64_t len = (up_sent - 1) * d->rtt_ptime_ms / 1000u + 1u;
+    if (len > d->rtt_seconds)
+        len = d->rtt_seconds;
+    if (len == 0)
+        return 0;
+    struct rp_rtt_second *v = calloc((size_t)len, sizeof *v);
+    if (!v)
+        return -1;
+    for (size_t t = 0; t < len; t++) {
+        v[t].samples = d->rtt_bins[t].n;
+        v[t].rtt_ms = v[t].samples ? (double)d->rtt_bins[t].sum_ns / v[t].samples / NS_PER_MS : NAN;
+    }
+    *out = v;
+    *n = (size_t)len;
+    return 0;
 }

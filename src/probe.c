@@ -183,17 +183,24 @@ static void fill_upstream(struct run *r, const json_t *daemon, struct rp_contrac
     size_t whylen = sizeof r->report->host_figures_error;
     /* A rejected document is not used at all, downstream.sent included. */
     if (rp_contract_session_decode(daemon, &doc, why, whylen) < 0) {
+        rp_contract_session_release(&doc);
         rp_httpc_clean_text(why, strlen(why)); /* may quote the daemon */
         fprintf(stderr, "rtpprobe: the daemon's final figures break the contract (%s): upstream is not measured "
                         "and there is no verdict (is it another rtpprobed version?)\n", why);
         return;
     }
     if (rp_contract_session_consistent(&doc, &truth, why, whylen) < 0) {
+        rp_contract_session_release(&doc);
         rp_httpc_clean_text(why, strlen(why));
         fprintf(stderr, "rtpprobe: the daemon's final figures contradict themselves (%s): upstream is not "
                         "measured and there is no verdict\n", why);
         return;
     }
+    /* The seconds move into the report (absent from an older daemon: none). */
+    up->per_second = doc.up.per_second;
+    up->nseconds = doc.up.nseconds;
+    doc.up.per_second = NULL;
+    rp_contract_session_release(&doc);
     *down = doc.down;
     up->measured = true;
     up->rx = doc.up.rx;
@@ -225,6 +232,10 @@ static void build_report(struct run *r, const json_t *daemon_final)
     rep->down.host_drops = seen.host_drops;
     rep->down.auth_failures = seen.drops[RP_DROP_AUTH];
     rep->down.send_errors = down.send_errors;
+    /* Per-second figures; without memory for them the report goes without. */
+    if (rp_downrx_seconds(r->down, down.sent + down.skipped, &rep->down.per_second, &rep->down.nseconds) < 0 ||
+        rp_downrx_rtt_seconds(r->down, r->n_sent, &rep->rtt_per_second, &rep->nrtt_seconds) < 0)
+        fprintf(stderr, "rtpprobe: out of memory for the per-second figures\n");
 
     size_t nrtt;
     int64_t rtt_max;
@@ -288,7 +299,8 @@ static int check_created(const struct run *r, const struct rp_contract_created *
     return 0;
 }
 
-static int open_session(struct run *r, char *err, size_t errlen)
+/* POST /v1/sessions; with series, the daemon keeps upstream's per-second figures. */
+static int post_session(struct run *r, bool series, int *status, json_t **resp, char *err, size_t errlen)
 {
     const struct rp_probe_opts *o = r->opts;
     json_t *req = json_pack("{s:s, s:i, s:i, s:i, s:i, s:s}", "codec", r->codec->name, "ptime_ms", (int)o->ptime_ms,
@@ -297,14 +309,28 @@ static int open_session(struct run *r, char *err, size_t errlen)
                             (int)o->jitter_buffer_ms, "transport", o->srtp ? "srtp" : "rtp");
     if (o->srtp)
         json_object_set_new(req, "srtp_suite", json_string(rp_srtp_suite_name(o->srtp_suite)));
+    if (series)
+        json_object_set_new(req, "series", json_true());
+    int rc = rp_httpc_request(r->http, "POST", "/v1/sessions", req, status, resp, err, errlen);
+    json_decref(req);
+    return rc;
+}
+
+static int open_session(struct run *r, char *err, size_t errlen)
+{
     int status;
     json_t *resp;
-    int rc = rp_httpc_request(r->http, "POST", "/v1/sessions", req, &status, &resp, err, errlen);
-    json_decref(req);
-    if (rc < 0)
+    if (post_session(r, true, &status, &resp, err, errlen) < 0)
         return -1;
+    /* A daemon older than "series" refuses the unknown field (400, no session
+     * made): ask again without it; upstream then has no per-second figures. */
+    if (status == 400 && strstr(json_error_message(resp), "\"series\"")) {
+        json_decref(resp);
+        if (post_session(r, false, &status, &resp, err, errlen) < 0)
+            return -1;
+    }
     char why[160];
-    rc = -1;
+    int rc = -1;
     if (status != 201) {
         refused(r, "/v1/sessions", status, resp, err, errlen);
     } else if (rp_contract_created_decode(resp, &r->created, why, sizeof why) < 0) {
@@ -352,7 +378,11 @@ static int make_streams(struct run *r, const struct sockaddr *media_port, char *
     if (!opener)
         return -1;
     r->down = rp_downrx_new(opener, media_port, r->codec->clock_rate, o->jitter_buffer_ms, r->n_total, r->wall);
-    if (!r->down) {
+    /* Per-second figures of downstream and the RTT. Downstream may run up to
+     * its budget, the duration and 5 s (rp_contract_down_budget): that many
+     * seconds, so that every slot it may use has its second. */
+    unsigned seconds = (unsigned)((rp_contract_down_budget(o->duration_s, o->ptime_ms) * o->ptime_ms + 999) / 1000);
+    if (!r->down || rp_downrx_series_enable(r->down, o->ptime_ms, seconds) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

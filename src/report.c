@@ -931,6 +931,52 @@ static json_t *dir_json(const struct rp_report *r, const struct rp_dir_report *d
     return o;
 }
 
+/* The direction's seconds ([] when not recorded); late under the MOS's buffer. */
+static json_t *seconds_json(const struct rp_report *r, const struct rp_dir_report *d, bool *ok)
+{
+    json_t *a = json_array();
+    for (size_t t = 0; a && t < d->nseconds; t++) {
+        const struct rp_second *v = &d->per_second[t];
+        json_t *o = json_object();
+        put(o, "t", j_u64(t), ok);
+        put(o, "packets", j_u64(v->packets), ok);
+        put(o, "lost", j_u64(v->lost), ok);
+        put(o, "late", j_u64(r->jitter_buffer_adaptive ? v->late_adaptive : v->late), ok);
+        put(o, "jitter_ms", j_real(v->jitter_ms, 3), ok);
+        put(o, "delay_ms", j_real(v->delay_ms, 3), ok); /* NAN (no packet): null */
+        if (!o || json_array_append_new(a, o) != 0)
+            *ok = false;
+    }
+    if (!a)
+        *ok = false;
+    return a;
+}
+
+static json_t *rtt_seconds_json(const struct rp_report *r, bool *ok)
+{
+    json_t *a = json_array();
+    for (size_t t = 0; a && t < r->nrtt_seconds; t++) {
+        json_t *o = json_object();
+        put(o, "t", j_u64(t), ok);
+        put(o, "rtt_ms", j_real(r->rtt_per_second[t].rtt_ms, 3), ok); /* NAN (no sample): null */
+        if (!o || json_array_append_new(a, o) != 0)
+            *ok = false;
+    }
+    if (!a)
+        *ok = false;
+    return a;
+}
+
+void rp_report_release(struct rp_report *r)
+{
+    free(r->up.per_second);
+    free(r->down.per_second);
+    free(r->rtt_per_second);
+    r->up.per_second = r->down.per_second = NULL;
+    r->rtt_per_second = NULL;
+    r->up.nseconds = r->down.nseconds = r->nrtt_seconds = 0;
+}
+
 static json_t *report_json(const struct rp_report *r)
 {
     bool ok = true;
@@ -949,8 +995,13 @@ static json_t *report_json(const struct rp_report *r)
     put(o, "jitter_buffer_ms", json_integer(r->jitter_buffer_ms), &ok);
     put(o, "media_port", r->media_port ? json_integer(r->media_port) : json_null(), &ok);
     put(o, "jitter_buffer", json_string(r->jitter_buffer_adaptive ? "adaptive" : "fixed"), &ok);
-    put(o, "upstream", dir_json(r, &r->up, true, &ok), &ok);
-    put(o, "downstream", dir_json(r, &r->down, false, &ok), &ok);
+    json_t *up = dir_json(r, &r->up, true, &ok), *down = dir_json(r, &r->down, false, &ok);
+    if (up)
+        put(up, "per_second", seconds_json(r, &r->up, &ok), &ok);
+    if (down)
+        put(down, "per_second", seconds_json(r, &r->down, &ok), &ok);
+    put(o, "upstream", up, &ok);
+    put(o, "downstream", down, &ok);
     if (r->has_rtt) {
         json_t *rtt = json_object();
         if (rtt) {
@@ -963,6 +1014,7 @@ static json_t *report_json(const struct rp_report *r)
     } else {
         put(o, "rtt_ms", json_null(), &ok);
     }
+    put(o, "rtt_per_second", rtt_seconds_json(r, &ok), &ok);
     put(o, "mouth_to_ear_ms", j_real(r->mouth_to_ear_ms, 3), &ok);
     json_t *nat = json_object();
     if (nat) {

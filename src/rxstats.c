@@ -97,6 +97,8 @@ struct rp_rxstats {
     uint32_t ipdv_hist[IPDV_BINS];
 
     struct rp_jbuf *jbuf;    /* the adaptive buffer's view of the same arrivals */
+    struct rp_series *series;/* per-second figures, when asked for; NULL otherwise */
+    int64_t  series_origin;  /* the extended sequence number of index 0 in it */
     double   max_transit_ns;
     uint64_t delay_count;
     uint32_t delay_hist[DELAY_BINS]; /* DELAY_DN_BINS below the first packet, then at or above */
@@ -126,6 +128,7 @@ void rp_rxstats_free(struct rp_rxstats *s)
     if (s == NULL)
         return;
     rp_jbuf_free(s->jbuf);
+    rp_series_free(s->series);
     free(s);
 }
 
@@ -294,14 +297,14 @@ static int64_t delay_top_step(size_t i)
     return top < (int64_t)DELAY_STEPS - 1 ? top : (int64_t)DELAY_STEPS - 1;
 }
 
-/* What a receiver would make of this arrival: late under the adaptive buffer,
- * and how far its transit lies above the first packet's (the delay view). */
-static void playout_record(struct rp_rxstats *s, int64_t arrival_ns, double transit_ns)
+/* What a receiver would make of this arrival: late under the adaptive buffer
+ * (returned), and how far its transit lies above the first packet's (the delay view). */
+static bool playout_record(struct rp_rxstats *s, int64_t arrival_ns, double transit_ns)
 {
     int64_t t = (int64_t)llround(transit_ns);
     int64_t b = (t - DELAY_FLOOR_NS) / DELAY_BIN_NS;
     size_t bin;
-    (void)rp_jbuf_add(s->jbuf, arrival_ns, t);
+    bool late = rp_jbuf_add(s->jbuf, arrival_ns, t);
     if (b < 0)
         b = 0;
     if (b >= (int64_t)DELAY_STEPS)
@@ -312,6 +315,7 @@ static void playout_record(struct rp_rxstats *s, int64_t arrival_ns, double tran
     s->delay_count++;
     if (transit_ns > s->max_transit_ns)
         s->max_transit_ns = transit_ns;
+    return late;
 }
 
 /* Extended sequence number of the first arrival: ahead of the announced first
@@ -338,7 +342,12 @@ static void start(struct rp_rxstats *s, int64_t ext, uint32_t rtp_ts, uint64_t a
     s->min_transit_ns = 0.0;
     s->first_arrival_ns = arrival_ns;
     s->last_arrival_ns = arrival_ns;
-    playout_record(s, 0, 0.0);
+    bool late_adaptive = playout_record(s, 0, 0.0);
+    /* Index 0 is the announced first packet, else this one (a reordered
+     * earlier one then counts in second 0). */
+    s->series_origin = s->base_ext;
+    if (s->series)
+        rp_series_add(s->series, ext - s->series_origin, 0.0, 0.0, false, late_adaptive);
 }
 
 enum rp_rx_class rp_rxstats_add(struct rp_rxstats *s, uint16_t seq, uint32_t rtp_ts,
@@ -400,9 +409,12 @@ enum rp_rx_class rp_rxstats_add(struct rp_rxstats *s, uint16_t seq, uint32_t rtp
 
     if (transit_ns < s->min_transit_ns)
         s->min_transit_ns = transit_ns;
-    if (transit_ns - s->min_transit_ns > s->jb_ns)
+    bool late = transit_ns - s->min_transit_ns > s->jb_ns;
+    if (late)
         s->late++;
-    playout_record(s, ns_diff(s->t0_arrival_ns, arrival_ns), transit_ns);
+    bool late_adaptive = playout_record(s, ns_diff(s->t0_arrival_ns, arrival_ns), transit_ns);
+    if (s->series)
+        rp_series_add(s->series, ext - s->series_origin, transit_ns, s->jitter_ns, late, late_adaptive);
 
     if (cls == RP_RX_IN_ORDER) {
         /* RFC 5481 IPDV between consecutive packets: D itself when seq = ref + 1. */
@@ -543,4 +555,34 @@ void rp_rxstats_summary(const struct rp_rxstats *s, uint64_t sent, struct rp_rxs
     out->first_arrival_ns = s->first_arrival_ns;
     out->last_arrival_ns = s->last_arrival_ns;
     playout_summary(s, out);
+}
+
+int rp_rxstats_series_enable(struct rp_rxstats *s, unsigned ptime_ms, unsigned seconds)
+{
+    if (s->started || s->series)
+        return -1;
+    s->series = rp_series_new(ptime_ms, seconds);
+    return s->series ? 0 : -1;
+}
+
+bool rp_rxstats_has_series(const struct rp_rxstats *s)
+{
+    return s->series != NULL;
+}
+
+/* The packets the summary expects are the indices lo..hi-1 of the series:
+ * from the stream's first (base_ext), `sent` of them when known, else up to
+ * the highest seen. */
+int rp_rxstats_seconds(const struct rp_rxstats *s, uint64_t sent, struct rp_second **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!s->series)
+        return 0;
+    if (!s->started)
+        return rp_series_seconds(s->series, 0, sent > INT64_MAX ? INT64_MAX : (int64_t)sent, 0, out, n);
+    int64_t lo = s->base_ext - s->series_origin;
+    int64_t hi = sent > 0 ? lo + (int64_t)(sent < (uint64_t)INT32_MAX ? sent : INT32_MAX)
+                          : s->highest_ext - s->series_origin + 1;
+    return rp_series_seconds(s->series, lo, hi, s->min_transit_ns, out, n);
 }

@@ -8,8 +8,10 @@
  * lowercase hex digits, a figure out of its range), or when a decoded document,
  * encoded as the daemon encodes it, printed and loaded again, does not decode
  * back to the same struct: the encoder and the decoder walk one key table, and
- * this is what holds them to it. */
+ * this is what holds them to it. upstream.per_second (optional) is compared
+ * apart, entry by entry: the decoded array is owned, released after each input. */
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -94,13 +96,44 @@ static void session_again(const struct rp_contract_session *s, struct rp_contrac
     json_decref(j);
 }
 
+/* Equal per-second entries: counts exactly, figures within the rounding
+ * (exactly with tol 0), a null delay_ms (NAN) only against another. */
+static bool seconds_equal(const struct rp_contract_up *a, const struct rp_contract_up *b, double tol)
+{
+    if (a->has_per_second != b->has_per_second || a->nseconds != b->nseconds)
+        return false;
+    for (size_t t = 0; t < a->nseconds; t++) {
+        const struct rp_second *x = &a->per_second[t], *y = &b->per_second[t];
+        if (x->packets != y->packets || x->lost != y->lost || x->late != y->late ||
+            x->late_adaptive != y->late_adaptive || !(fabs(x->jitter_ms - y->jitter_ms) <= tol) ||
+            isnan(x->delay_ms) != isnan(y->delay_ms) ||
+            (!isnan(x->delay_ms) && !(fabs(x->delay_ms - y->delay_ms) <= tol)))
+            return false;
+    }
+    return true;
+}
+
+/* The struct without its owned array, for memcmp. */
+static struct rp_contract_session detached(const struct rp_contract_session *s)
+{
+    struct rp_contract_session d = *s;
+    d.up.per_second = NULL;
+    return d;
+}
+
 static void check_session_round_trip(const struct rp_contract_session *s)
 {
     struct rp_contract_session once, twice;
     session_again(s, &once);
     session_again(&once, &twice);
-    if (memcmp(&once, &twice, sizeof once) != 0)
+    struct rp_contract_session once_d = detached(&once), twice_d = detached(&twice), s_d = detached(s);
+    if (memcmp(&once_d, &twice_d, sizeof once) != 0 || !seconds_equal(&once.up, &twice.up, 0))
         fail("a session document changes on its second round trip", NULL);
+    if (!seconds_equal(&s->up, &once.up, 0.0005))
+        fail("upstream.per_second does not survive a round trip", NULL);
+    rp_contract_session_release(&twice);
+    rp_contract_session_release(&once);
+    once = once_d;
     /* Against the first decode: every figure within the rounding, and with
      * the first decode's figures put back, the same struct. */
     for (size_t i = 0; i < NFIGURES; i++) {
@@ -109,7 +142,7 @@ static void check_session_round_trip(const struct rp_contract_session *s)
             fail("a figure moved by more than its rounding", NULL);
         memcpy((char *)&once + figures[i], &a, sizeof a);
     }
-    if (memcmp(s, &once, sizeof once) != 0)
+    if (memcmp(&s_d, &once, sizeof once) != 0)
         fail("a session document does not survive a round trip", NULL);
 }
 
@@ -126,6 +159,13 @@ static void check_consistent(const struct rp_contract_session *s)
         check_reason(err, sizeof err);
         return;
     }
+    uint64_t packets = 0, lost = 0;
+    for (size_t t = 0; t < s->up.nseconds; t++) {
+        packets += s->up.per_second[t].packets;
+        lost += s->up.per_second[t].lost;
+    }
+    if (packets > s->up.rx.received || lost > (uint64_t)(s->up.rx.lost > 0 ? s->up.rx.lost : 0))
+        fail("per-second figures beyond the totals passed as consistent", NULL);
     if (strcmp(s->id, truth.id) != 0 || s->up.rx.received > truth.up_sent || s->up.rx.received > s->up.accepted ||
         s->down.sent < truth.down_received || slots(s) < truth.down_sent_seen || slots(s) > truth.down_budget)
         fail("a contradiction passed as consistent", NULL);
@@ -136,6 +176,7 @@ static void check_session(const json_t *j)
     struct rp_contract_session s;
     char err[256] = "";
     if (rp_contract_session_decode(j, &s, err, sizeof err) < 0) {
+        rp_contract_session_release(&s);
         check_reason(err, sizeof err);
         return;
     }
@@ -145,6 +186,7 @@ static void check_session(const json_t *j)
             fail("accepted a figure out of range", NULL);
     check_consistent(&s);
     check_session_round_trip(&s);
+    rp_contract_session_release(&s);
 }
 
 static void check_created(const json_t *j)

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <math.h>
 
 #include "contract.h"
 
@@ -828,6 +829,150 @@ static void test_skipped_slots_count_in_the_consistency_checks(void **state)
     expect_contradiction(&s, &t, "downstream.sent 5000 is less than the 5001 packets the probe received");
 }
 
+/* ---- upstream.per_second (optional) ---- */
+
+static struct rp_second three_seconds[3] = {
+    { .packets = 50, .lost = 0, .late = 1, .late_adaptive = 2, .jitter_ms = 0.375, .delay_ms = 0.125 },
+    { .packets = 0, .lost = 50, .late = 0, .late_adaptive = 0, .jitter_ms = 0.375, .delay_ms = NAN },
+    { .packets = 49, .lost = 1, .late = 3, .late_adaptive = 4, .jitter_ms = 1.5, .delay_ms = 12.25 },
+};
+
+static void assert_seconds_equal(const struct rp_second *a, const struct rp_second *b, size_t n)
+{
+    for (size_t t = 0; t < n; t++) {
+        assert_int_equal(a[t].packets, b[t].packets);
+        assert_int_equal(a[t].lost, b[t].lost);
+        assert_int_equal(a[t].late, b[t].late);
+        assert_int_equal(a[t].late_adaptive, b[t].late_adaptive);
+        assert_true(a[t].jitter_ms == b[t].jitter_ms);
+        assert_true(isnan(a[t].delay_ms) ? isnan(b[t].delay_ms) : a[t].delay_ms == b[t].delay_ms);
+    }
+}
+
+static void test_per_second_round_trips_and_is_optional(void **state)
+{
+    (void)state;
+    struct rp_contract_session in, out;
+    fill_session(&in);
+    json_t *j = rp_contract_session_encode(&in);
+    assert_null(json_object_get(json_object_get(j, "upstream"), "per_second")); /* not asked for: no key */
+    decode_session_ok(j, &out);
+    assert_false(out.up.has_per_second);
+    assert_null(out.up.per_second);
+    json_decref(j);
+
+    in.up.has_per_second = true;
+    in.up.per_second = three_seconds;
+    in.up.nseconds = 3;
+    j = rp_contract_session_encode(&in);
+    json_t *a = json_object_get(json_object_get(j, "upstream"), "per_second");
+    assert_int_equal(json_array_size(a), 3);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 2), "t")), 2);
+    assert_true(json_is_null(json_object_get(json_array_get(a, 1), "delay_ms")));
+    decode_session_ok(j, &out);
+    assert_true(out.up.has_per_second);
+    assert_int_equal(out.up.nseconds, 3);
+    assert_seconds_equal(out.up.per_second, three_seconds, 3);
+    rp_contract_session_release(&out);
+    assert_null(out.up.per_second);
+    json_decref(j);
+
+    /* An empty series is a key with [], not no key. */
+    in.up.nseconds = 0;
+    j = rp_contract_session_encode(&in);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(j, "upstream"), "per_second")), 0);
+    decode_session_ok(j, &out);
+    assert_true(out.up.has_per_second);
+    rp_contract_session_release(&out);
+    json_decref(j);
+}
+
+static void test_per_second_is_written_from_the_daemons_statistics(void **state)
+{
+    (void)state;
+    struct rp_rxstats *rx = rp_rxstats_new(8000, 40);
+    assert_non_null(rx);
+    assert_int_equal(rp_rxstats_series_enable(rx, 20, 10), 0);
+    rp_rxstats_set_first_seq(rx, 500);
+    for (uint32_t i = 0; i < 120; i++)
+        if (i != 70)
+            rp_rxstats_add(rx, (uint16_t)(500 + i), i * 160u, 1000000000ull + i * 20000000ull, 214);
+    struct rp_contract_session in, out;
+    fill_session(&in);
+    in.up.series = rx;
+    in.up.sent_by_probe = 150; /* 30 more sent and lost at the end */
+    json_t *j = rp_contract_session_encode(&in);
+    assert_non_null(j);
+    decode_session_ok(j, &out);
+    assert_int_equal(out.up.nseconds, 3);
+    assert_int_equal(out.up.per_second[0].packets, 50);
+    assert_int_equal(out.up.per_second[1].packets, 49);
+    assert_int_equal(out.up.per_second[1].lost, 1);
+    assert_int_equal(out.up.per_second[2].packets, 20);
+    assert_int_equal(out.up.per_second[2].lost, 30);
+    rp_contract_session_release(&out);
+    json_decref(j);
+    rp_rxstats_free(rx);
+}
+
+/* A broken entry fails the document, naming it; nothing leaks (ASan). */
+static void expect_bad_second(const char *key, json_t *value, const char *needle)
+{
+    struct rp_contract_session in, out;
+    fill_session(&in);
+    in.up.has_per_second = true;
+    in.up.per_second = three_seconds;
+    in.up.nseconds = 3;
+    json_t *j = rp_contract_session_encode(&in);
+    json_t *a = json_object_get(json_object_get(j, "upstream"), "per_second");
+    if (key)
+        json_object_set_new(json_array_get(a, 1), key, value);
+    else
+        json_object_set_new(json_object_get(j, "upstream"), "per_second", value);
+    char err[160] = "";
+    assert_int_equal(rp_contract_session_decode(j, &out, err, sizeof err), -1);
+    rp_contract_session_release(&out);
+    if (!strstr(err, needle))
+        fail_msg("error \"%s\" does not say \"%s\"", err, needle);
+    json_decref(j);
+}
+
+static void test_broken_per_second_fails_naming_the_entry(void **state)
+{
+    (void)state;
+    expect_bad_second("t", json_integer(2), "upstream.per_second[1].t");
+    expect_bad_second("lost", json_integer(-1), "upstream.per_second[1].lost");
+    expect_bad_second("packets", json_real(1.5), "upstream.per_second[1].packets");
+    expect_bad_second("jitter_ms", json_null(), "upstream.per_second[1].jitter_ms");
+    expect_bad_second("delay_ms", json_string("0"), "upstream.per_second[1].delay_ms");
+    expect_bad_second(NULL, json_object(), "upstream.per_second: not an array");
+    json_t *big = json_array();
+    for (int i = 0; i < 3601; i++)
+        json_array_append_new(big, json_object());
+    expect_bad_second(NULL, big, "at most 3600");
+}
+
+static void test_per_second_beyond_the_totals_is_a_contradiction(void **state)
+{
+    (void)state;
+    struct rp_contract_session s;
+    fill_session(&s);
+    s.duration_s = 200;
+    s.up.rx.received = 99;
+    s.up.rx.lost = 51;
+    s.up.per_second = three_seconds; /* 99 packets, 51 lost */
+    s.up.nseconds = 3;
+    struct rp_contract_truth ok = { .id = s.id, .up_sent = 1001, .down_received = 6001, .down_sent_seen = 6001,
+                                    .down_budget = rp_contract_down_budget(200, 30) };
+    char err[192] = "";
+    assert_int_equal(rp_contract_session_consistent(&s, &ok, err, sizeof err), 0);
+    s.up.rx.received = 98;
+    expect_contradiction(&s, &ok, "upstream.per_second counts more packets or losses");
+    s.up.rx.received = 99;
+    s.up.rx.lost = 50;
+    expect_contradiction(&s, &ok, "upstream.per_second counts more packets or losses");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -861,6 +1006,10 @@ int main(void)
         cmocka_unit_test(test_session_id_must_be_the_daemons_form),
         cmocka_unit_test(test_strings_with_control_characters_are_refused),
         cmocka_unit_test(test_contradicting_figures_are_refused),
+        cmocka_unit_test(test_per_second_round_trips_and_is_optional),
+        cmocka_unit_test(test_per_second_is_written_from_the_daemons_statistics),
+        cmocka_unit_test(test_broken_per_second_fails_naming_the_entry),
+        cmocka_unit_test(test_per_second_beyond_the_totals_is_a_contradiction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

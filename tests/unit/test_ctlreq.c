@@ -153,6 +153,19 @@ static void test_every_field_is_taken(void **state)
     assert_int_equal(p.bitrate_bps, 64000);
 }
 
+static void test_series_is_false_unless_asked_and_must_be_a_boolean(void **state)
+{
+    (void)state;
+    struct rp_session_params p;
+    expect_create_ok("{\"codec\":\"pcmu\"}", &p);
+    assert_false(p.series);
+    expect_create_ok("{\"codec\":\"pcmu\",\"series\":true}", &p);
+    assert_true(p.series);
+    expect_create_ok("{\"codec\":\"pcmu\",\"series\":false}", &p);
+    assert_false(p.series);
+    expect_create_error("{\"codec\":\"pcmu\",\"series\":1}", "series must be true or false");
+}
+
 static void test_defaults_are_clipped_to_tighter_limits(void **state)
 {
     (void)state;
@@ -657,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_minimal_pcma_and_opus_defaults),
         cmocka_unit_test(test_codec_name_is_case_insensitive),
         cmocka_unit_test(test_every_field_is_taken),
+        cmocka_unit_test(test_series_is_false_unless_asked_and_must_be_a_boolean),
         cmocka_unit_test(test_defaults_are_clipped_to_tighter_limits),
         cmocka_unit_test(test_wrong_types_are_rejected),
         cmocka_unit_test(test_missing_or_unknown_codec_is_rejected),

@@ -2,6 +2,7 @@
  * classifier on a hand-written downstream packet and on sealed ones, then the
  * accounting of a fed stream (progress, drops per reason, loss against the
  * daemon's count) and the RTT samples of its reflections. No sockets. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -443,6 +444,42 @@ static void test_negative_or_absurd_rtt_and_non_reflections_are_ignored(void **s
     rp_downrx_free(d);
 }
 
+/* Downstream packet i reflects upstream packet i (20 ms each): 30 ms RTT in
+ * upstream's second 0, 40 ms in second 1, no sample in second 2; downstream
+ * packet 75 lost in its second 1. */
+static void test_rtt_and_downstream_per_second(void **state)
+{
+    struct fixture *f = *state;
+    struct rp_downrx *d = new_downrx(f); /* 64 samples kept: the seconds are not cut by it */
+    assert_int_equal(rp_downrx_series_enable(d, 20, 5), 0);
+    for (uint32_t i = 0; i < 100; i++) {
+        if (i == 75)
+            continue;
+        struct rp_mext_down m = reflection(i, i + 1);
+        struct dgram g = seal(f, i, &m);
+        feed(d, &g, &f->media_port, m.t1_ns + (i < 50 ? 34 : 44) * MS);
+    }
+    struct rp_rtt_second *rtt;
+    size_t n;
+    assert_int_equal(rp_downrx_rtt_seconds(d, 150, &rtt, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(rtt[0].samples, 50);
+    assert_true(fabs(rtt[0].rtt_ms - 30.0) < 1e-9);
+    assert_int_equal(rtt[1].samples, 49);
+    assert_true(fabs(rtt[1].rtt_ms - 40.0) < 1e-9);
+    assert_int_equal(rtt[2].samples, 0);
+    assert_true(isnan(rtt[2].rtt_ms));
+    free(rtt);
+    struct rp_second *sec;
+    assert_int_equal(rp_downrx_seconds(d, 100, &sec, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(sec[0].packets, 50);
+    assert_int_equal(sec[1].packets, 49);
+    assert_int_equal(sec[1].lost, 1);
+    free(sec);
+    rp_downrx_free(d);
+}
+
 static void test_rtt_samples_stop_at_the_cap(void **state)
 {
     struct fixture *f = *state;
@@ -479,6 +516,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_repeated_reflection_adds_no_sample, setup, teardown),
         cmocka_unit_test_setup_teardown(test_negative_or_absurd_rtt_and_non_reflections_are_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rtt_samples_stop_at_the_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rtt_and_downstream_per_second, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

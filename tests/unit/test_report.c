@@ -430,6 +430,77 @@ static double jnum(const json_t *o, const char *key)
     return json_number_value(v);
 }
 
+/* Three seconds of downstream: packets, a loss, a late packet (fixed 1,
+ * adaptive 2), and an empty second; two seconds of RTT, the second without samples. */
+static struct rp_second test_seconds[3] = {
+    { .packets = 50, .lost = 0, .late = 1, .late_adaptive = 2, .jitter_ms = 0.3141, .delay_ms = 0.05 },
+    { .packets = 0, .lost = 50, .jitter_ms = 0.3141, .delay_ms = NAN },
+    { .packets = 49, .lost = 1, .jitter_ms = 1.5, .delay_ms = 12.25 },
+};
+static struct rp_rtt_second test_rtt_seconds[2] = { { .samples = 50, .rtt_ms = 0.21 }, { .samples = 0, .rtt_ms = NAN } };
+
+static void give_seconds(struct rp_report *r)
+{
+    r->down.per_second = test_seconds;
+    r->down.nseconds = 3;
+    r->rtt_per_second = test_rtt_seconds;
+    r->nrtt_seconds = 2;
+}
+
+static void test_json_carries_the_per_second_figures(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    give_seconds(&r);
+    evaluate_default(&r);
+    json_t *j = json_of(&r);
+    json_t *down = json_object_get(json_object_get(j, "downstream"), "per_second");
+    assert_int_equal(json_array_size(down), 3);
+    json_t *s0 = json_array_get(down, 0), *s1 = json_array_get(down, 1), *s2 = json_array_get(down, 2);
+    assert_int_equal(json_integer_value(json_object_get(s0, "t")), 0);
+    assert_int_equal(json_integer_value(json_object_get(s2, "t")), 2);
+    assert_int_equal(json_integer_value(json_object_get(s0, "packets")), 50);
+    assert_int_equal(json_integer_value(json_object_get(s1, "lost")), 50);
+    assert_int_equal(json_integer_value(json_object_get(s0, "late")), 1); /* the fixed buffer */
+    assert_true(jnum(s0, "jitter_ms") == 0.314);
+    assert_true(jnum(s2, "delay_ms") == 12.25);
+    assert_true(json_is_null(json_object_get(s1, "delay_ms")));
+    assert_int_equal(json_object_size(s0), 6); /* t, packets, lost, late, jitter_ms, delay_ms */
+    /* Not recorded: an empty array, not a missing key. */
+    assert_int_equal(json_array_size(json_object_get(json_object_get(j, "upstream"), "per_second")), 0);
+    json_t *rtt = json_object_get(j, "rtt_per_second");
+    assert_int_equal(json_array_size(rtt), 2);
+    assert_true(jnum(json_array_get(rtt, 0), "rtt_ms") == 0.21);
+    assert_true(json_is_null(json_object_get(json_array_get(rtt, 1), "rtt_ms")));
+    json_decref(j);
+
+    /* Under the adaptive buffer, late is the adaptive model's. */
+    r.jitter_buffer_adaptive = true;
+    j = json_of(&r);
+    down = json_object_get(json_object_get(j, "downstream"), "per_second");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(down, 0), "late")), 2);
+    json_decref(j);
+}
+
+static void test_release_frees_the_series_and_leaves_a_valid_report(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.up.per_second = calloc(2, sizeof *r.up.per_second);
+    r.up.nseconds = 2;
+    r.rtt_per_second = calloc(1, sizeof *r.rtt_per_second);
+    r.nrtt_seconds = 1;
+    rp_report_release(&r); /* ASan: nothing leaks */
+    assert_null(r.up.per_second);
+    assert_int_equal(r.up.nseconds, 0);
+    assert_null(r.rtt_per_second);
+    rp_report_release(&r); /* twice is harmless */
+    evaluate_default(&r);
+    json_decref(json_of(&r));
+}
+
 static void test_json_carries_every_figure(void **state)
 {
     (void)state;
@@ -690,7 +761,7 @@ static void test_json_blocked_direction_counts_but_has_no_stream_figures(void **
 
 /* A small JSON Schema subset — the keywords docs/report.schema.json uses:
  * $ref (local), type, const, enum, minimum, maximum, oneOf, required,
- * properties, additionalProperties:false. Returns the number of violations. */
+ * properties, additionalProperties:false, items. Returns the number of violations. */
 static int validate(const json_t *root, const json_t *schema, const json_t *inst,
                     const char *path, int report);
 
@@ -790,6 +861,16 @@ static int validate(const json_t *root, const json_t *schema, const json_t *inst
                 VIOLATION("%s: key not in the schema\n", sub);
         }
     }
+    const json_t *items = json_object_get(schema, "items");
+    if (items && json_is_array(inst)) {
+        size_t i;
+        const json_t *e;
+        json_array_foreach(inst, i, e) {
+            char sub[256];
+            snprintf(sub, sizeof sub, "%s[%zu]", path, i);
+            errors += validate(root, items, e, sub, report);
+        }
+    }
 #undef VIOLATION
     return errors;
 }
@@ -823,6 +904,7 @@ static void test_json_output_conforms_to_the_schema(void **state)
     block(&reports[3].up);
     block(&reports[3].down);
     memset(&reports[4], 0, sizeof reports[4]);   /* nothing known at all */
+    give_seconds(&reports[0]);
     for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++) {
         evaluate_default(&reports[i]);
         json_t *j = json_of(&reports[i]);
@@ -1680,6 +1762,8 @@ int main(void)
         cmocka_unit_test(test_json_survives_long_causes_and_non_utf8_text),
         cmocka_unit_test(test_json_blocked_direction_counts_but_has_no_stream_figures),
         cmocka_unit_test(test_json_output_conforms_to_the_schema),
+        cmocka_unit_test(test_json_carries_the_per_second_figures),
+        cmocka_unit_test(test_release_frees_the_series_and_leaves_a_valid_report),
         cmocka_unit_test(test_schema_checker_catches_an_unknown_key),
         cmocka_unit_test(test_nagios_line_for_a_clean_run),
         cmocka_unit_test(test_nagios_state_follows_the_verdict),

@@ -772,6 +772,180 @@ static void test_compact_histograms_are_exact_for_40_ms_of_jitter(void **state)
     }
 }
 
+/* ---- per-second series ------------------------------------------------------ */
+
+static struct rp_rxstats *new_series_stats(unsigned seconds)
+{
+    struct rp_rxstats *s = new_stats();
+    assert_int_equal(rp_rxstats_series_enable(s, 20, seconds), 0);
+    return s;
+}
+
+/* The seconds' packets and lost sum to the summary's received and lost. */
+static void assert_seconds_sum_to_summary(const struct rp_second *v, size_t n, const struct rp_rxsummary *sum)
+{
+    uint64_t packets = 0, lost = 0;
+    for (size_t i = 0; i < n; i++) {
+        packets += v[i].packets;
+        lost += v[i].lost;
+    }
+    assert_int_equal(packets, sum->received);
+    assert_int_equal(lost, sum->lost);
+}
+
+static void test_losses_land_in_the_second_they_were_sent(void **state)
+{
+    (void)state;
+    struct rp_rxstats *s = new_series_stats(10);
+    struct rp_rxsummary sum;
+    struct rp_second *v;
+    size_t n;
+
+    /* 5 s at 50 packets/s from seq 100; lost: 0..1 (leading, second 0),
+     * 60..64 (second 1), 149..150 (one each side of the 2/3 boundary), 249 (trailing). */
+    rp_rxstats_set_first_seq(s, 100);
+    for (uint32_t i = 2; i < 249; i++)
+        if (!(i >= 60 && i <= 64) && i != 149 && i != 150)
+            send_pkt(s, 100, 0, i, 10.0);
+    rp_rxstats_summary(s, 250, &sum);
+    assert_int_equal(rp_rxstats_seconds(s, 250, &v, &n), 0);
+    assert_int_equal(n, 5);
+    const uint32_t lost[5] = { 2, 5, 1, 1, 1 };
+    for (size_t t = 0; t < n; t++) {
+        assert_int_equal(v[t].lost, lost[t]);
+        assert_int_equal(v[t].packets, 50 - lost[t]);
+    }
+    assert_seconds_sum_to_summary(v, n, &sum);
+    free(v);
+    rp_rxstats_free(s);
+}
+
+static void test_reordered_packet_counts_in_its_send_second(void **state)
+{
+    (void)state;
+    struct rp_rxstats *s = new_series_stats(10);
+    struct rp_rxsummary sum;
+    struct rp_second *v;
+    size_t n;
+
+    /* Packet 49 (second 0) overtaken by 50..55 (second 1): it counts in second 0,
+     * and no second has a loss. */
+    rp_rxstats_set_first_seq(s, 7);
+    for (uint32_t i = 0; i < 100; i++) {
+        if (i == 49)
+            continue;
+        send_pkt(s, 7, 0, i, 10.0);
+        if (i == 55)
+            assert_int_equal(send_pkt(s, 7, 0, 49, 130.0), RP_RX_REORDERED);
+    }
+    send_pkt(s, 7, 0, 20, 10.0); /* a duplicate counts nowhere */
+    rp_rxstats_summary(s, 100, &sum);
+    assert_int_equal(rp_rxstats_seconds(s, 100, &v, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].packets, 50);
+    assert_int_equal(v[1].packets, 50);
+    assert_int_equal(v[0].lost + v[1].lost, 0);
+    /* 49 was 120 ms behind the others: late for the 40 ms fixed buffer, in second 0. */
+    assert_int_equal(v[0].late, 1);
+    assert_int_equal(v[1].late, 0);
+    assert_int_equal(sum.late, 1);
+    assert_seconds_sum_to_summary(v, n, &sum);
+    free(v);
+    rp_rxstats_free(s);
+}
+
+static void test_empty_seconds_are_all_lost_and_have_no_delay(void **state)
+{
+    (void)state;
+    struct rp_rxstats *s = new_series_stats(10);
+    struct rp_rxsummary sum;
+    struct rp_second *v;
+    size_t n;
+
+    /* Seconds 1 and 2 (packets 50..149) never arrive; second 0 alternates 10 and
+     * 12 ms (some jitter), second 3 is 10 ms slower than the fastest. */
+    rp_rxstats_set_first_seq(s, 0);
+    for (uint32_t i = 0; i < 200; i++)
+        if (i < 50 || i >= 150)
+            send_pkt(s, 0, 0, i, i >= 150 ? 20.0 : i % 2 ? 12.0 : 10.0);
+    rp_rxstats_summary(s, 200, &sum);
+    assert_int_equal(rp_rxstats_seconds(s, 200, &v, &n), 0);
+    assert_int_equal(n, 4);
+    for (size_t t = 1; t <= 2; t++) {
+        assert_int_equal(v[t].packets, 0);
+        assert_int_equal(v[t].lost, 50);
+        assert_true(isnan(v[t].delay_ms));
+        assert_near(v[t].jitter_ms, v[0].jitter_ms, 1e-6); /* J does not move without packets */
+    }
+    assert_true(v[0].jitter_ms > 0.5);
+    assert_near(v[0].delay_ms, 1.0, 1e-3);
+    assert_near(v[3].delay_ms, 10.0, 1e-3);
+    assert_near(v[3].jitter_ms, sum.jitter_ms, 1e-4); /* the last second ends where the stream does */
+    assert_seconds_sum_to_summary(v, n, &sum);
+    free(v);
+    rp_rxstats_free(s);
+}
+
+static void test_series_is_cut_at_its_capacity_and_absent_unless_asked(void **state)
+{
+    (void)state;
+    struct rp_rxstats *s = new_series_stats(2), *plain = new_stats();
+    struct rp_second *v;
+    size_t n;
+
+    for (uint32_t i = 0; i < 250; i++) {
+        send_pkt(s, 0, 0, i, 10.0);
+        send_pkt(plain, 0, 0, i, 10.0);
+    }
+    assert_int_equal(rp_rxstats_seconds(s, 250, &v, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[1].packets, 50);
+    free(v);
+    assert_int_equal(rp_rxstats_series_enable(plain, 20, 10), -1); /* too late: the stream began */
+    assert_false(rp_rxstats_has_series(plain));
+    assert_int_equal(rp_rxstats_seconds(plain, 250, &v, &n), 0);
+    assert_null(v);
+    assert_int_equal(n, 0);
+    rp_rxstats_free(s);
+    rp_rxstats_free(plain);
+}
+
+static void test_nothing_received_gives_seconds_of_loss(void **state)
+{
+    (void)state;
+    struct rp_rxstats *s = new_series_stats(10);
+    struct rp_second *v;
+    size_t n;
+
+    assert_int_equal(rp_rxstats_seconds(s, 0, &v, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(rp_rxstats_seconds(s, 120, &v, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(v[0].lost + v[1].lost + v[2].lost, 120);
+    assert_int_equal(v[2].lost, 20);
+    free(v);
+    rp_rxstats_free(s);
+}
+
+static void test_packet_time_that_does_not_divide_a_second(void **state)
+{
+    (void)state;
+    /* 30 ms: packets 0..33 are sent in second 0 (0..990 ms), 34..66 in second 1. */
+    struct rp_series *s = rp_series_new(30, 5);
+    struct rp_second *v;
+    size_t n;
+    assert_non_null(s);
+    assert_int_equal(rp_series_second_of(s, 33), 0);
+    assert_int_equal(rp_series_second_of(s, 34), 1);
+    assert_int_equal(rp_series_seconds(s, 0, 100, 0, &v, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(v[0].lost, 34);
+    assert_int_equal(v[1].lost, 33);
+    assert_int_equal(v[2].lost, 33);
+    free(v);
+    rp_series_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -798,6 +972,12 @@ int main(void)
         cmocka_unit_test(test_received_accessors_agree_with_the_summary),
         cmocka_unit_test(test_compact_histograms_match_the_exact_ones),
         cmocka_unit_test(test_compact_histograms_are_exact_for_40_ms_of_jitter),
+        cmocka_unit_test(test_losses_land_in_the_second_they_were_sent),
+        cmocka_unit_test(test_reordered_packet_counts_in_its_send_second),
+        cmocka_unit_test(test_empty_seconds_are_all_lost_and_have_no_delay),
+        cmocka_unit_test(test_series_is_cut_at_its_capacity_and_absent_unless_asked),
+        cmocka_unit_test(test_nothing_received_gives_seconds_of_loss),
+        cmocka_unit_test(test_packet_time_that_does_not_divide_a_second),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

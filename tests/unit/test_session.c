@@ -203,6 +203,45 @@ static json_int_t dropped(struct rp_session *s, const char *reason)
     return v;
 }
 
+/* Upstream per-second figures only for a session that asked ("series": true):
+ * the document then has upstream.per_second, binned by the probe's packet index. */
+static void test_series_only_when_asked_and_in_the_document(void **state)
+{
+    struct fixture *f = *state; /* a plain session: no series */
+    json_t *j = session_json(f->s);
+    assert_null(json_object_get(json_object_get(j, "upstream"), "per_second"));
+    json_decref(j);
+
+    struct fixture g;
+    memset(&g, 0, sizeof g);
+    socklen_t len;
+    assert_int_equal(rp_addr_parse("127.0.0.1:40000", 0, &g.probe_addr, &len), 0);
+    struct rp_session_params p = { .codec = RP_CODEC_PCMU, .ptime_ms = 20, .bitrate_bps = 64000, .duration_s = 3,
+                                   .jitter_buffer_ms = 40, .series = true };
+    char err[128];
+    g.s = rp_session_new(&p, 10000, (struct sockaddr *)&g.probe_addr, T0, WALL, capture, &g, err, sizeof err);
+    assert_non_null(g.s);
+    load_session_key(g.s);
+    uint8_t buf[RP_RTP_MAX_PKT];
+    /* Packets 0..79 but 60: second 0 whole, second 1 one short. */
+    for (uint32_t i = 0; i < 80; i++) {
+        if (i == 60)
+            continue;
+        size_t n = upstream_packet(buf, ssrc_up(g.s), 0, (uint16_t)(900 + i), i, 0);
+        deliver(&g, buf, n, T0 + i * 20 * MS, T0 + i * 20 * MS);
+    }
+    rp_session_stop(g.s, 100);
+    j = session_json(g.s);
+    json_t *a = json_object_get(json_object_get(j, "upstream"), "per_second");
+    assert_int_equal(json_array_size(a), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 0), "packets")), 50);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 1), "packets")), 29);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 1), "lost")), 21); /* 60, and 80..99 */
+    json_decref(j);
+    rp_session_free(g.s);
+    load_session_key(f->s);
+}
+
 static void test_input_alone_never_sends_anything(void **state)
 {
     struct fixture *f = *state;
@@ -835,6 +874,7 @@ static void test_stall_across_consent_with_upstream_gone_stops_at_the_next_tick(
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_series_only_when_asked_and_in_the_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_input_alone_never_sends_anything, setup, teardown),
         cmocka_unit_test(test_stun_flood_spread_over_session_ports_shares_one_budget),
         cmocka_unit_test_setup_teardown(test_foreign_and_malformed_packets_are_counted_and_dropped, setup, teardown),
