@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "config.h"
 #include "emodel.h"
+#include "htmlreport.h"
 #include "httpc.h"
 #include "log.h"
 #include "netaddr.h"
@@ -59,6 +60,7 @@ static void usage(FILE *out)
             "                        buffer (or MS) are reported either way\n"
             "  --json                JSON report (schema: docs/report.schema.json)\n"
             "  --nagios              Nagios/Icinga status line with perfdata\n"
+            "  --html FILE           also write the report as a self-contained HTML page (verdict, table, plots)\n"
             "  --cacert FILE         CA certificate(s) to verify the daemon\n"
             "  --insecure            do not verify the daemon's certificate (self-signed tests only)\n"
             "  --timeout S           deadline in seconds for the control exchange before the media (connect,\n"
@@ -256,6 +258,7 @@ enum {
     OPT_JSON, OPT_NAGIOS, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_KEEP, OPT_QUIET, OPT_VERSION,
     OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_WARN_JITTER, OPT_CRIT_JITTER, OPT_WARN_RTT, OPT_CRIT_RTT,
     OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN, OPT_SRTP, OPT_PROXY,
+    OPT_HTML,
 };
 
 static const struct option probe_options[] = {
@@ -269,6 +272,7 @@ static const struct option probe_options[] = {
     { "jitter-buffer", required_argument, NULL, OPT_JB },
     { "json", no_argument, NULL, OPT_JSON },
     { "nagios", no_argument, NULL, OPT_NAGIOS },
+    { "html", required_argument, NULL, OPT_HTML },
     { "cacert", required_argument, NULL, OPT_CACERT },
     { "insecure", no_argument, NULL, OPT_INSECURE },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -297,6 +301,7 @@ struct cli_opts {
     const char *token_file;
     char        token[512];
     bool        json, nagios, quiet;
+    const char *html;           /* --html FILE, written after the run */
 };
 
 /* One option parsed: go on, stop with a usage error, or stop after --help/--version. */
@@ -371,6 +376,7 @@ static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opt
     case OPT_JB: bad = parse_jitter_buffer(optarg, p); break;
     case OPT_JSON: o->json = true; break;
     case OPT_NAGIOS: o->nagios = true; break;
+    case OPT_HTML: o->html = optarg; break;
     case OPT_CACERT: p->cacert = optarg; break;
     case OPT_SRTP: bad = parse_srtp(optarg, argc, argv, p); break;
     case OPT_STUN: bad = parse_stun(optarg, p); break;
@@ -506,6 +512,18 @@ static int print_report(const struct cli_opts *o, const struct rp_report *rep)
     return rp_report_exit_code(rep);
 }
 
+/* --html FILE besides the chosen output. The report has printed already; a
+ * failure makes the exit UNKNOWN so that a monitor notices the missing page. */
+static int write_html(const struct cli_opts *o, const struct rp_report *rep)
+{
+    char err[512];
+    if (!o->html || rp_report_write_html(rep, o->html, err, sizeof err) == 0)
+        return 0;
+    rp_cli_clean_line(err, false);
+    fprintf(stderr, "rtpprobe: --html %s\n", err);
+    return -1;
+}
+
 /* --nagios anywhere on the line (before "--"): wanted before the options are
  * parsed, since a usage error may come before it. */
 static bool wants_nagios(int argc, char **argv)
@@ -600,5 +618,8 @@ int rp_cli_main(int argc, char **argv)
     struct rp_report rep;
     int rc = run(&o, &rep);
     OPENSSL_cleanse(o.token, sizeof o.token);
-    return rc < 0 ? RP_EXIT_UNKNOWN : print_report(&o, &rep);
+    if (rc < 0)
+        return RP_EXIT_UNKNOWN;
+    rc = print_report(&o, &rep);
+    return write_html(&o, &rep) < 0 ? RP_EXIT_UNKNOWN : rc;
 }
