@@ -200,6 +200,17 @@ static void test_the_verdict_is_in_the_static_html(void **state)
     free(page);
 }
 
+static int entries_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
 static void test_the_file_is_written_whole_and_readable(void **state)
 {
     (void)state;
@@ -214,13 +225,15 @@ static void test_the_file_is_written_whole_and_readable(void **state)
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0644);
     assert_true(st.st_size > 1000);
-    DIR *d = opendir(dir);
-    int entries = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        entries += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    assert_int_equal(entries, 1); /* no temporary file left */
+    assert_int_equal(entries_in(dir), 1); /* no temporary file left */
     unlink(path);
+    /* The page is complete but cannot take the name (a directory holds it): an
+     * error, and the temporary file is gone. */
+    assert_int_equal(mkdir(path, 0755), 0);
+    assert_int_equal(rp_report_write_html(&r, path, err, sizeof err), -1);
+    assert_non_null(strstr(err, "report.html"));
+    assert_int_equal(entries_in(dir), 1);
+    rmdir(path);
     rmdir(dir);
     /* A directory that does not exist: an error that names the file, nothing written. */
     assert_int_equal(rp_report_write_html(&r, "/nonexistent-dir/report.html", err, sizeof err), -1);
