@@ -339,7 +339,8 @@ int rp_report_html(const struct rp_report *r, FILE *out)
     return ferror(out) ? -1 : 0;
 }
 
-/* The directory part of path ("." for a bare name), for the temporary file. */
+/* The mkstemp template "DIR/.NAME.XXXXXX" beside path: the same file system, so
+ * that rename() replaces the page in one step. */
 static int temp_name(const char *path, char *tmp, size_t len)
 {
     const char *slash = strrchr(path, '/');

@@ -59,8 +59,19 @@ table inet $NFT_TABLE {
 NFT
 nft_count() { nft -j list counter inet "$NFT_TABLE" "$1" | jq '.nftables[] | select(.counter) | .counter.packets'; }
 
-rc=0
-probe --duration "$DURATION" --json --html "$WORK/report.html" > "$WORK/report.json" 2> "$WORK/probe.err" || rc=$?
+# The rules tell the directions apart by the probe's port being outside the range;
+# the kernel may give it one inside (the range lies in the ephemeral one): run again.
+for attempt in 1 2 3; do
+    nft reset counters table inet "$NFT_TABLE" >/dev/null
+    rc=0
+    probe --duration "$DURATION" --json --html "$WORK/report.html" > "$WORK/report.json" 2> "$WORK/probe.err" || rc=$?
+    lport=$(jq -r '.nat.local // "" | sub(".*:"; "")' "$WORK/report.json" 2>/dev/null || true)
+    if [ -n "$lport" ] && [ "$lport" -ge "$PMIN" ] && [ "$lport" -le "$PMAX" ] && [ "$attempt" -lt 3 ]; then
+        echo "     the probe's port $lport is in $PMIN-$PMAX: again"
+        continue
+    fi
+    break
+done
 drops=$(nft_count drops) upstream=$(nft_count upstream)
 echo "     nft: $upstream upstream RTP packets, $drops dropped; probe exit $rc"
 if [ "$rc" -le 2 ] && [ -s "$WORK/report.html" ] && jq -e .verdict "$WORK/report.json" >/dev/null; then
