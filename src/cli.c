@@ -496,6 +496,18 @@ static int run(const struct cli_opts *o, struct rp_report *rep)
     return 0;
 }
 
+/* --html FILE besides the chosen output. The report has printed already; a
+ * failure makes the exit UNKNOWN so that a monitor notices the missing page. */
+static int write_html(const struct cli_opts *o, const struct rp_report *rep)
+{
+    char err[512];
+    if (!o->html || rp_report_write_html(rep, o->html, err, sizeof err) == 0)
+        return 0;
+    rp_cli_clean_line(err, false);
+    fprintf(stderr, "rtpprobe: --html %s\n", err);
+    return -1;
+}
+
 /* Returns the exit code: the verdict's, or UNKNOWN if the report cannot be written. */
 static int print_report(const struct cli_opts *o, const struct rp_report *rep)
 {
@@ -509,19 +521,9 @@ static int print_report(const struct cli_opts *o, const struct rp_report *rep)
     } else {
         rp_report_print_text(rep, stdout);
     }
+    if (write_html(o, rep) < 0)
+        return RP_EXIT_UNKNOWN;
     return rp_report_exit_code(rep);
-}
-
-/* --html FILE besides the chosen output. The report has printed already; a
- * failure makes the exit UNKNOWN so that a monitor notices the missing page. */
-static int write_html(const struct cli_opts *o, const struct rp_report *rep)
-{
-    char err[512];
-    if (!o->html || rp_report_write_html(rep, o->html, err, sizeof err) == 0)
-        return 0;
-    rp_cli_clean_line(err, false);
-    fprintf(stderr, "rtpprobe: --html %s\n", err);
-    return -1;
 }
 
 /* --nagios anywhere on the line (before "--"): wanted before the options are
@@ -618,8 +620,5 @@ int rp_cli_main(int argc, char **argv)
     struct rp_report rep;
     int rc = run(&o, &rep);
     OPENSSL_cleanse(o.token, sizeof o.token);
-    if (rc < 0)
-        return RP_EXIT_UNKNOWN;
-    rc = print_report(&o, &rep);
-    return write_html(&o, &rep) < 0 ? RP_EXIT_UNKNOWN : rc;
+    return rc < 0 ? RP_EXIT_UNKNOWN : print_report(&o, &rep);
 }
