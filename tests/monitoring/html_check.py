@@ -110,6 +110,8 @@ def main():
         driver.get(url)
         WebDriverWait(driver, 30).until(
             lambda d: d.execute_script("return document.documentElement.dataset.rendered") == "yes")
+        embedded = driver.execute_script("return JSON.parse(document.getElementById('report').textContent)")
+        check("the JSON the page carries = the --json output of the same run", embedded == rep)
         # textContent: the DOM's text (the style shows it upper-case).
         verdict = driver.find_element(By.ID, "verdict").get_attribute("textContent")
         check(f"verdict in the DOM ({verdict!r}) = the JSON's ({rep['verdict']!r})", verdict == rep["verdict"])
