@@ -59,8 +59,8 @@ static void usage(FILE *out)
             "                        (default), or a fixed one of MS ms; late packets under a fixed 40 ms\n"
             "                        buffer (or MS) are reported either way\n"
             "  --json                JSON report (schema: docs/report.schema.json)\n"
-            "  --nagios              Nagios/Icinga status line with perfdata\n"
             "  --html FILE           also write the report as a self-contained HTML page (verdict, table, plots)\n"
+            "  --nagios              Nagios/Icinga status line with perfdata\n"
             "  --cacert FILE         CA certificate(s) to verify the daemon\n"
             "  --insecure            do not verify the daemon's certificate (self-signed tests only)\n"
             "  --timeout S           deadline in seconds for the control exchange before the media (connect,\n"
@@ -255,10 +255,9 @@ static int emodel_main(int argc, char **argv)
 
 enum {
     OPT_SERVER = 256, OPT_TOKEN_FILE, OPT_CODEC, OPT_PTIME, OPT_DURATION, OPT_BITRATE, OPT_DSCP, OPT_JB,
-    OPT_JSON, OPT_NAGIOS, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_KEEP, OPT_QUIET, OPT_VERSION,
+    OPT_JSON, OPT_HTML, OPT_NAGIOS, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_KEEP, OPT_QUIET, OPT_VERSION,
     OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_WARN_JITTER, OPT_CRIT_JITTER, OPT_WARN_RTT, OPT_CRIT_RTT,
     OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN, OPT_SRTP, OPT_PROXY,
-    OPT_HTML,
 };
 
 static const struct option probe_options[] = {
@@ -298,10 +297,10 @@ static const struct option probe_options[] = {
 /* What the command line asks for. probe.token points into token[]. */
 struct cli_opts {
     struct rp_probe_opts probe;
+    const char *html;           /* --html FILE, written after the run */
     const char *token_file;
     char        token[512];
     bool        json, nagios, quiet;
-    const char *html;           /* --html FILE, written after the run */
 };
 
 /* One option parsed: go on, stop with a usage error, or stop after --help/--version. */
