@@ -17,6 +17,7 @@
 #include "codec.h"
 #include "config.h"
 #include "emodel.h"
+#include "htmlreport.h"
 #include "httpc.h"
 #include "log.h"
 #include "netaddr.h"
@@ -58,6 +59,7 @@ static void usage(FILE *out)
             "                        (default), or a fixed one of MS ms; late packets under a fixed 40 ms\n"
             "                        buffer (or MS) are reported either way\n"
             "  --json                JSON report (schema: docs/report.schema.json)\n"
+            "  --html FILE           also write the report as a self-contained HTML page (verdict, table, plots)\n"
             "  --nagios              Nagios/Icinga status line with perfdata\n"
             "  --cacert FILE         CA certificate(s) to verify the daemon\n"
             "  --insecure            do not verify the daemon's certificate (self-signed tests only)\n"
@@ -253,7 +255,7 @@ static int emodel_main(int argc, char **argv)
 
 enum {
     OPT_SERVER = 256, OPT_TOKEN_FILE, OPT_CODEC, OPT_PTIME, OPT_DURATION, OPT_BITRATE, OPT_DSCP, OPT_JB,
-    OPT_JSON, OPT_NAGIOS, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_KEEP, OPT_QUIET, OPT_VERSION,
+    OPT_JSON, OPT_HTML, OPT_NAGIOS, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_KEEP, OPT_QUIET, OPT_VERSION,
     OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_WARN_JITTER, OPT_CRIT_JITTER, OPT_WARN_RTT, OPT_CRIT_RTT,
     OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN, OPT_SRTP, OPT_PROXY,
 };
@@ -269,6 +271,7 @@ static const struct option probe_options[] = {
     { "jitter-buffer", required_argument, NULL, OPT_JB },
     { "json", no_argument, NULL, OPT_JSON },
     { "nagios", no_argument, NULL, OPT_NAGIOS },
+    { "html", required_argument, NULL, OPT_HTML },
     { "cacert", required_argument, NULL, OPT_CACERT },
     { "insecure", no_argument, NULL, OPT_INSECURE },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -294,6 +297,7 @@ static const struct option probe_options[] = {
 /* What the command line asks for. probe.token points into token[]. */
 struct cli_opts {
     struct rp_probe_opts probe;
+    const char *html;           /* --html FILE, written after the run */
     const char *token_file;
     char        token[512];
     bool        json, nagios, quiet;
@@ -371,6 +375,7 @@ static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opt
     case OPT_JB: bad = parse_jitter_buffer(optarg, p); break;
     case OPT_JSON: o->json = true; break;
     case OPT_NAGIOS: o->nagios = true; break;
+    case OPT_HTML: o->html = optarg; break;
     case OPT_CACERT: p->cacert = optarg; break;
     case OPT_SRTP: bad = parse_srtp(optarg, argc, argv, p); break;
     case OPT_STUN: bad = parse_stun(optarg, p); break;
@@ -490,6 +495,18 @@ static int run(const struct cli_opts *o, struct rp_report *rep)
     return 0;
 }
 
+/* --html FILE besides the chosen output. The report has printed already; a
+ * failure makes the exit UNKNOWN so that a monitor notices the missing page. */
+static int write_html(const struct cli_opts *o, const struct rp_report *rep)
+{
+    char err[512];
+    if (!o->html || rp_report_write_html(rep, o->html, err, sizeof err) == 0)
+        return 0;
+    rp_cli_clean_line(err, false);
+    fprintf(stderr, "rtpprobe: --html %s\n", err);
+    return -1;
+}
+
 /* Returns the exit code: the verdict's, or UNKNOWN if the report cannot be written. */
 static int print_report(const struct cli_opts *o, const struct rp_report *rep)
 {
@@ -503,6 +520,8 @@ static int print_report(const struct cli_opts *o, const struct rp_report *rep)
     } else {
         rp_report_print_text(rep, stdout);
     }
+    if (write_html(o, rep) < 0)
+        return RP_EXIT_UNKNOWN;
     return rp_report_exit_code(rep);
 }
 
