@@ -287,8 +287,10 @@ int rp_textfile_replace(const char *path, const char *data, size_t len, char *er
     }
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot create a temporary file in %.*s: %s", path, (int)(dirlen ? dirlen : 1),
-                 dirlen ? path : ".", strerror(errno));
+        /* The directory without its trailing '/', unless it is "/". */
+        int shown = dirlen > 1 ? (int)dirlen - 1 : 1;
+        snprintf(err, errlen, "%s: cannot create a temporary file in %.*s: %s", path, shown, dirlen ? path : ".",
+                 strerror(errno));
         return -1;
     }
     if (commit(fd, tmp, path, data, len, err, errlen) < 0) {
