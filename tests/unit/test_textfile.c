@@ -197,11 +197,19 @@ static void test_unmeasured_values_are_left_out_not_zero(void **state)
 
     /* The sender's own count survives an unmeasured receiver (as in the JSON). */
     r.up.sent = 500;
-    r.up.mos = NAN;
+    /* A figure that is no number is not measured either ("NaN" is valid in
+     * the format, but it is no MOS). */
+    r.down.rx.received = 500;
+    r.down.mos = NAN;
+    r.down.rx.jitter_mean_ms = INFINITY;
     t = format(&r, &RUN);
     assert_line(t, "rtpprobe_packets_sent{" LABELS ",direction=\"upstream\"} 500");
     assert_null(strstr(t, "rtpprobe_packets_lost{" LABELS ",direction=\"upstream\""));
-    assert_null(strstr(t, "nan"));
+    assert_null(strstr(t, "rtpprobe_mos"));
+    assert_null(strstr(t, "rtpprobe_jitter_seconds"));
+    assert_line(t, "rtpprobe_delay_rise_seconds{" LABELS ",direction=\"downstream\"} 0.0005");
+    assert_null(strcasestr(t, "nan"));
+    assert_null(strcasestr(t, "inf"));
     free(t);
 }
 
