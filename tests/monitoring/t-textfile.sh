@@ -58,6 +58,12 @@ RTPPROBE_TOKEN=$(cat "$WORK/token")
 export RTPPROBE_TOKEN
 probe() { "$BIN/rtpprobe" --server "$URL" --cacert "$WORK/cert.pem" --duration 1 --quiet "$@"; }
 
+# ---- --agent is a label value: anything else is a usage error before any run
+rc=0
+"$BIN/rtpprobe" --server "$URL" --agent 'a"b' --push > /dev/null 2> "$WORK/agent.err" || rc=$?
+check "--agent 'a\"b' refused: exit 3 (got $rc)" [ "$rc" = 3 ]
+check "--agent 'a\"b' refused: says why" grep -q -- '--agent: expected 1 to 64 of' "$WORK/agent.err"
+
 # ---- a run with --json and --textfile together
 mkdir "$WORK/tf"
 rc=0
