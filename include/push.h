@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -30,10 +31,11 @@ void rp_push_strip(json_t *report);
 json_t *rp_push_body(const struct rp_report *r, const char *agent);
 
 /* POSTs the body to the daemon of o->server with the run's token, TLS,
- * proxy and --cacert/--insecure settings, within o->timeout_s. Needs
- * curl_global_init() done. 0 when the daemon accepted it (2xx), else -1 and
- * a one-line message (which may quote the daemon). */
-int rp_push_report(const struct rp_probe_opts *o, const struct rp_report *r, const char *agent, char *err,
-                   size_t errlen);
+ * proxy and --cacert/--insecure settings, done before deadline_ns
+ * (CLOCK_MONOTONIC, rp_monotonic_ns()). Needs curl_global_init() done. 0 when
+ * the daemon accepted it (2xx), else -1 and a one-line message (which may
+ * quote the daemon). */
+int rp_push_report(const struct rp_probe_opts *o, const struct rp_report *r, const char *agent,
+                   uint64_t deadline_ns, char *err, size_t errlen);
 
 #endif

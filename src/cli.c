@@ -37,6 +37,8 @@
 #define MAX_TIMEOUT_S 600
 /* --timeout values above MAX_TIMEOUT_S are the old milliseconds form. */
 #define MAX_DURATION_S 86400
+/* --push after the run: one request, within --timeout but never longer than this. */
+#define PUSH_MAX_S 10
 
 static void usage(FILE *out)
 {
@@ -569,7 +571,9 @@ static int monitoring_outputs(const struct cli_opts *o, struct rp_report *rep, b
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
             snprintf(err, sizeof err, "cannot initialise libcurl");
         } else {
-            rc = rp_push_report(&o->probe, rep, o->agent, err, sizeof err);
+            unsigned s = o->probe.timeout_s < PUSH_MAX_S ? o->probe.timeout_s : PUSH_MAX_S;
+            uint64_t deadline = rp_monotonic_ns() + (uint64_t)s * NS_PER_S;
+            rc = rp_push_report(&o->probe, rep, o->agent, deadline, err, sizeof err);
             curl_global_cleanup();
         }
         if (rc < 0) {

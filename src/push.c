@@ -7,7 +7,6 @@
 
 #include "httpc.h"
 #include "push.h"
-#include "timeutil.h"
 
 #define AGENT_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
@@ -94,8 +93,8 @@ static void refused(const struct rp_httpc *c, int status, json_t *resp, char *er
         snprintf(err, errlen, "the daemon refused the report (HTTP %d): %s", status, error_text(resp));
 }
 
-int rp_push_report(const struct rp_probe_opts *o, const struct rp_report *r, const char *agent, char *err,
-                   size_t errlen)
+int rp_push_report(const struct rp_probe_opts *o, const struct rp_report *r, const char *agent,
+                   uint64_t deadline_ns, char *err, size_t errlen)
 {
     json_t *body = rp_push_body(r, agent);
     if (!body) {
@@ -107,8 +106,7 @@ int rp_push_report(const struct rp_probe_opts *o, const struct rp_report *r, con
     struct rp_httpc *c = rp_httpc_new(o->server, &ho, err, errlen);
     int rc = -1;
     if (c) {
-        /* As long as the session's setup may take: --timeout. */
-        rp_httpc_set_deadline(c, rp_monotonic_ns() + (uint64_t)o->timeout_s * NS_PER_S);
+        rp_httpc_set_deadline(c, deadline_ns);
         int status;
         json_t *resp = NULL;
         if (rp_httpc_request(c, "POST", "/v1/reports", body, &status, &resp, err, errlen) == 0) {

@@ -19,6 +19,7 @@
 
 #include "push.h"
 #include "report.h"
+#include "timeutil.h"
 
 static void test_agent_names_are_label_values(void **state)
 {
@@ -152,15 +153,20 @@ static void srv_stop(struct srv *s)
     pthread_join(s->thread, NULL);
 }
 
-static int push_to(unsigned port, char *err, size_t errlen)
+static int push_within(unsigned port, uint64_t deadline_ns, char *err, size_t errlen)
 {
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
     /* --proxy "": off any proxy of the environment. */
-    struct rp_probe_opts o = { .server = url, .token = "t0ken", .proxy = "", .timeout_s = 5 };
+    struct rp_probe_opts o = { .server = url, .token = "t0ken", .proxy = "" };
     struct rp_report r;
     small_report(&r);
-    return rp_push_report(&o, &r, "t1", err, errlen);
+    return rp_push_report(&o, &r, "t1", deadline_ns, err, errlen);
+}
+
+static int push_to(unsigned port, char *err, size_t errlen)
+{
+    return push_within(port, rp_monotonic_ns() + 5 * NS_PER_S, err, errlen);
 }
 
 static void test_push_posts_to_v1_reports_with_the_token(void **state)
@@ -217,6 +223,26 @@ static void test_push_refusals_say_why(void **state)
     assert_non_null(strstr(err, "refused"));
 }
 
+/* A daemon that takes the connection and never answers: the push ends at its deadline. */
+static void test_push_ends_at_its_deadline(void **state)
+{
+    (void)state;
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof sin;
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sl), 0);
+    assert_int_equal(listen(lfd, 4), 0); /* the kernel completes the handshake; nobody reads */
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
+    char err[512] = "";
+    uint64_t t0 = rp_monotonic_ns();
+    assert_int_equal(push_within(ntohs(sin.sin_port), t0 + NS_PER_S / 2, err, sizeof err), -1);
+    uint64_t took = rp_monotonic_ns() - t0;
+    close(lfd);
+    assert_non_null(strstr(err, "timed out"));
+    assert_true(took >= NS_PER_S / 2 - NS_PER_S / 100);
+    assert_true(took < 5 * NS_PER_S);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_body_is_the_agent_and_the_json_report),
         cmocka_unit_test(test_push_posts_to_v1_reports_with_the_token),
         cmocka_unit_test(test_push_refusals_say_why),
+        cmocka_unit_test(test_push_ends_at_its_deadline),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
