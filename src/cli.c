@@ -547,10 +547,11 @@ static void unknown_report(const struct cli_opts *o, struct rp_report *rep)
     rep->verdict = RP_VERDICT_UNKNOWN;
 }
 
-/* --textfile and --push, after the stdout report. A failure is one line on
- * stderr and makes the exit status UNKNOWN (docs/usage.md "Monitoring
- * outputs"); without a measurement nothing is pushed. Returns the exit code. */
-static int monitoring_outputs(const struct cli_opts *o, struct rp_report *rep, bool measured, uint64_t t0, int code)
+/* --textfile and --push after the stdout report; rep is NULL when the run
+ * measured nothing (then nothing is pushed). A failure is one line on stderr
+ * and makes the exit status UNKNOWN (docs/usage.md "Monitoring outputs").
+ * Returns the exit code. */
+static int monitoring_outputs(const struct cli_opts *o, const struct rp_report *rep, uint64_t t0, int code)
 {
     char err[1024];
     if (o->textfile) {
@@ -558,15 +559,16 @@ static int monitoring_outputs(const struct cli_opts *o, struct rp_report *rep, b
         clock_gettime(CLOCK_REALTIME, &now);
         struct rp_textfile_run tr = { .agent = o->agent, .timestamp_s = (double)now.tv_sec + now.tv_nsec / 1e9,
                                       .duration_s = (double)(rp_monotonic_ns() - t0) / 1e9 };
-        if (!measured)
-            unknown_report(o, rep);
-        if (rp_textfile_write(rep, &tr, o->textfile, err, sizeof err) < 0) {
+        struct rp_report unknown;
+        if (!rep)
+            unknown_report(o, &unknown);
+        if (rp_textfile_write(rep ? rep : &unknown, &tr, o->textfile, err, sizeof err) < 0) {
             rp_cli_clean_line(err, false);
             fprintf(stderr, "rtpprobe: --textfile %s\n", err);
             code = RP_EXIT_UNKNOWN;
         }
     }
-    if (o->push && measured) {
+    if (o->push && rep) {
         int rc = -1;
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
             snprintf(err, sizeof err, "cannot initialise libcurl");
@@ -682,7 +684,7 @@ int rp_cli_main(int argc, char **argv)
     uint64_t t0 = rp_monotonic_ns();
     int rc = run(&o, &rep);
     int code = rc < 0 ? RP_EXIT_UNKNOWN : print_report(&o, &rep);
-    code = monitoring_outputs(&o, &rep, rc == 0, t0, code);
+    code = monitoring_outputs(&o, rc == 0 ? &rep : NULL, t0, code);
     OPENSSL_cleanse(o.token, sizeof o.token);
     return code;
 }
