@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -22,9 +23,12 @@
 #include "log.h"
 #include "netaddr.h"
 #include "probe.h"
+#include "push.h"
 #include "report.h"
 #include "srtp.h"
 #include "stun.h"
+#include "textfile.h"
+#include "timeutil.h"
 #include "udp.h"
 
 #define DEFAULT_DURATION_S 10
@@ -34,6 +38,8 @@
 #define MAX_TIMEOUT_S 600
 /* --timeout values above MAX_TIMEOUT_S are the old milliseconds form. */
 #define MAX_DURATION_S 86400
+/* --push after the run: one request, within --timeout but never longer than this. */
+#define PUSH_MAX_S 10
 
 static void usage(FILE *out)
 {
@@ -61,6 +67,9 @@ static void usage(FILE *out)
             "  --json                JSON report (schema: docs/report.schema.json)\n"
             "  --html FILE           also write the report as a self-contained HTML page (verdict, table, plots)\n"
             "  --nagios              Nagios/Icinga status line with perfdata\n"
+            "  --textfile FILE       also write the figures for node_exporter's textfile collector (atomically)\n"
+            "  --push                also send the report to the daemon (POST /v1/reports) for its /metrics\n"
+            "  --agent NAME          this probe's name in both (default: the host name; [A-Za-z0-9._-], 1-64)\n"
             "  --cacert FILE         CA certificate(s) to verify the daemon\n"
             "  --insecure            do not verify the daemon's certificate (self-signed tests only)\n"
             "  --timeout S           deadline in seconds for the control exchange before the media (connect,\n"
@@ -258,6 +267,7 @@ enum {
     OPT_JSON, OPT_HTML, OPT_NAGIOS, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_KEEP, OPT_QUIET, OPT_VERSION,
     OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_WARN_JITTER, OPT_CRIT_JITTER, OPT_WARN_RTT, OPT_CRIT_RTT,
     OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN, OPT_SRTP, OPT_PROXY,
+    OPT_TEXTFILE, OPT_PUSH, OPT_AGENT,
 };
 
 static const struct option probe_options[] = {
@@ -290,6 +300,9 @@ static const struct option probe_options[] = {
     { "stun", required_argument, NULL, OPT_STUN },
     { "srtp", optional_argument, NULL, OPT_SRTP },
     { "version", no_argument, NULL, OPT_VERSION },
+    { "textfile", required_argument, NULL, OPT_TEXTFILE },
+    { "push", no_argument, NULL, OPT_PUSH },
+    { "agent", required_argument, NULL, OPT_AGENT },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -301,6 +314,9 @@ struct cli_opts {
     const char *token_file;
     char        token[512];
     bool        json, nagios, quiet;
+    const char *textfile;       /* --textfile FILE */
+    bool        push;
+    char        agent[RP_AGENT_MAX + 1]; /* --agent, else the host name: set by setup() */
 };
 
 /* One option parsed: go on, stop with a usage error, or stop after --help/--version. */
@@ -359,6 +375,17 @@ static int parse_stun(const char *s, struct rp_probe_opts *p)
     return 0;
 }
 
+/* A label value on Prometheus' side: refused rather than changed behind the user's back. */
+static int parse_agent(const char *s, char *out, size_t outlen)
+{
+    if (!rp_push_agent_valid(s)) {
+        fprintf(stderr, "rtpprobe: --agent: expected 1 to %d of A-Z a-z 0-9 . _ -, got \"%s\"\n", RP_AGENT_MAX, s);
+        return -1;
+    }
+    snprintf(out, outlen, "%s", s);
+    return 0;
+}
+
 static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opts *o)
 {
     struct rp_probe_opts *p = &o->probe;
@@ -393,6 +420,9 @@ static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opt
     case OPT_CRIT_RTT: bad = parse_double("--crit-rtt", optarg, 0, 100000, &t->fail_rtt_ms); break;
     case OPT_WARN_MOS: bad = parse_double("--warn-mos", optarg, 1, 5, &t->warn_mos); break;
     case OPT_CRIT_MOS: bad = parse_double("--crit-mos", optarg, 1, 5, &t->fail_mos); break;
+    case OPT_TEXTFILE: o->textfile = optarg; break;
+    case OPT_PUSH: o->push = true; break;
+    case OPT_AGENT: bad = parse_agent(optarg, o->agent, sizeof o->agent); break;
     case OPT_VERSION: return CLI_VERSION;
     case 'h': return CLI_HELP;
     default: bad = -1;
@@ -525,6 +555,57 @@ static int print_report(const struct cli_opts *o, const struct rp_report *rep)
     return rp_report_exit_code(rep);
 }
 
+/* A run that measured nothing still leaves its mark in the textfile: verdict
+ * unknown and a fresh time, so that a stale file does not look healthy. */
+static void unknown_report(const struct cli_opts *o, struct rp_report *rep)
+{
+    memset(rep, 0, sizeof *rep);
+    snprintf(rep->server, sizeof rep->server, "%s", o->probe.server);
+    snprintf(rep->codec, sizeof rep->codec, "%s", rp_codec_get(o->probe.codec)->name);
+    snprintf(rep->transport, sizeof rep->transport, "%s", o->probe.srtp ? "srtp" : "rtp");
+    rep->verdict = RP_VERDICT_UNKNOWN;
+}
+
+/* --textfile and --push after the stdout report; rep is NULL when the run
+ * measured nothing (then nothing is pushed). A failure is one line on stderr
+ * and makes the exit status UNKNOWN (docs/usage.md "Monitoring outputs").
+ * Returns the exit code. */
+static int monitoring_outputs(const struct cli_opts *o, const struct rp_report *rep, uint64_t t0, int code)
+{
+    char err[1024];
+    if (o->textfile) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        struct rp_textfile_run tr = { .agent = o->agent, .timestamp_s = (double)now.tv_sec + now.tv_nsec / 1e9,
+                                      .duration_s = (double)(rp_monotonic_ns() - t0) / 1e9 };
+        struct rp_report unknown;
+        if (!rep)
+            unknown_report(o, &unknown);
+        if (rp_textfile_write(rep ? rep : &unknown, &tr, o->textfile, err, sizeof err) < 0) {
+            rp_cli_clean_line(err, false);
+            fprintf(stderr, "rtpprobe: --textfile %s\n", err);
+            code = RP_EXIT_UNKNOWN;
+        }
+    }
+    if (o->push && rep) {
+        int rc = -1;
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            snprintf(err, sizeof err, "cannot initialise libcurl");
+        } else {
+            unsigned s = o->probe.timeout_s < PUSH_MAX_S ? o->probe.timeout_s : PUSH_MAX_S;
+            uint64_t deadline = rp_monotonic_ns() + (uint64_t)s * NS_PER_S;
+            rc = rp_push_report(&o->probe, rep, o->agent, deadline, err, sizeof err);
+            curl_global_cleanup();
+        }
+        if (rc < 0) {
+            rp_cli_clean_line(err, false);
+            fprintf(stderr, "rtpprobe: --push: %s\n", err);
+            code = RP_EXIT_UNKNOWN;
+        }
+    }
+    return code;
+}
+
 /* --nagios anywhere on the line (before "--"): wanted before the options are
  * parsed, since a usage error may come before it. */
 static bool wants_nagios(int argc, char **argv)
@@ -591,6 +672,8 @@ static enum cli_step setup(int argc, char **argv, struct cli_opts *o)
     enum cli_step step = parse_args(argc, argv, o);
     if (step == CLI_NEXT && (validate(o) < 0 || load_token(o) < 0))
         step = CLI_BAD;
+    if (!o->agent[0])
+        rp_push_agent_default(o->agent, sizeof o->agent);
     return step;
 }
 
@@ -617,9 +700,11 @@ int rp_cli_main(int argc, char **argv)
     o.probe.progress = !o.quiet && !o.json && !o.nagios && isatty(STDERR_FILENO);
 
     struct rp_report rep = { 0 };
+    uint64_t t0 = rp_monotonic_ns();
     int rc = run(&o, &rep);
+    int code = rc < 0 ? RP_EXIT_UNKNOWN : print_report(&o, &rep);
+    code = monitoring_outputs(&o, rc == 0 ? &rep : NULL, t0, code);
     OPENSSL_cleanse(o.token, sizeof o.token);
-    rc = rc < 0 ? RP_EXIT_UNKNOWN : print_report(&o, &rep);
     rp_report_release(&rep); /* the per-second arrays */
-    return rc;
+    return code;
 }

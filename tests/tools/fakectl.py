@@ -41,6 +41,8 @@ Modes (what the answer to the first request, the POST, looks like):
     final-float as good, but the final document has 1e300 in the float figures
     patchnever  as good, but the PATCH peer is never answered
     stopnever   as good, but the PATCH stop is never answered
+In every mode a POST to .../v1/reports (rtpprobe --push) is answered 204 (its
+body is in requests.jsonl).
 The session documents follow docs/control-api.md and src/contract.c (the key
 tables the probe decodes with); the templates are copied from a real rtpprobed.
 """
@@ -252,6 +254,9 @@ class Server:
     def answer(self, tls, peer, method, path, body, close):
         """Answers one request; False: close the connection."""
         mode = self.mode
+        if method == "POST" and path.endswith("/v1/reports"):
+            tls.sendall(b"HTTP/1.1 204 No Content\r\n%s\r\n" % (b"Connection: close\r\n" if close else b""))
+            return True
         if method == "POST":
             return self.answer_post(tls, peer, body, close)
         s = self.session
