@@ -39,8 +39,14 @@ static void range_text(struct rp_range *r, const char *start, const char *end)
 {
     bool start_inf = isinf(r->start);
     bool show_start = start_inf || !end[0] || r->inside || r->start != 0;
-    snprintf(r->text, sizeof r->text, "%s%s%s%s", r->inside ? "@" : "",
+    /* Both numbers come from an input of at most RANGE_INPUT_MAX characters:
+     * the text fits; the bound is for the compiler. */
+    char buf[2 * RP_RANGE_TEXT + 4];
+    snprintf(buf, sizeof buf, "%s%s%s%s", r->inside ? "@" : "",
              start_inf ? "~" : show_start ? (start[0] ? start : "0") : "", show_start ? ":" : "", end);
+    size_t n = strnlen(buf, sizeof r->text - 1);
+    memcpy(r->text, buf, n);
+    r->text[n] = '\0';
 }
 
 int rp_range_parse(const char *s, struct rp_range *r, char *err, size_t errlen)

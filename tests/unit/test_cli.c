@@ -148,14 +148,14 @@ static void test_threshold_and_timeout_errors_are_one_unknown_line(void **state)
     char *shortt[] = { "rtpprobe", "--server", "https://127.0.0.1:1", "--duration", "30", "-t", "3", "--nagios",
                        NULL };
     assert_int_equal(run_cli(shortt, 8, out, sizeof out, err, sizeof err), 3);
-    assert_string_equal(out, "RTPPROBE UNKNOWN - --timeout 3 s is shorter than the run: --duration 30 s + 2 s "
-                             "(setup, drains, stop); give -t 32 or more\n");
+    assert_string_equal(out, "RTPPROBE UNKNOWN - --timeout 3 s is shorter than the run: --duration 30 s + 3 s "
+                             "(setup, drains, stop); give -t 33 or more\n");
     /* The old milliseconds form warns first; the error is still the line. */
     char *ms[] = { "rtpprobe", "--nagios", "--server", "https://127.0.0.1:1", "--timeout", "5000", NULL };
     assert_int_equal(run_cli(ms, 6, out, sizeof out, err, sizeof err), 3);
     assert_non_null(strstr(err, "rtpprobe: warning: --timeout takes seconds now; 5000 read as 5 s"));
-    assert_string_equal(out, "RTPPROBE UNKNOWN - --timeout 5 s is shorter than the run: --duration 10 s + 2 s "
-                             "(setup, drains, stop); give -t 12 or more\n");
+    assert_string_equal(out, "RTPPROBE UNKNOWN - --timeout 5 s is shorter than the run: --duration 10 s + 3 s "
+                             "(setup, drains, stop); give -t 13 or more\n");
 }
 
 int main(void)
