@@ -38,8 +38,9 @@ struct rp_probe_opts {
 /* The run's deadline (-t S): setup, media, stop and drains must be done by
  * S - RP_PROBE_CLEANUP_S; the last RP_PROBE_CLEANUP_S are kept for deleting
  * the session. Each control step (the setup as a whole, the stop) gets at most
- * RP_PROBE_STEP_MAX_S of it, the delete at most 2 s. S is at least --duration
- * + RP_PROBE_MIN_SLACK_S; without -t it is --duration + RP_PROBE_DEFAULT_SLACK_S. */
+ * half of S - duration, or RP_PROBE_STEP_MAX_S if that is more; the delete at
+ * most 2 s. S is at least --duration + RP_PROBE_MIN_SLACK_S; without -t it is
+ * --duration + RP_PROBE_DEFAULT_SLACK_S. */
 #define RP_PROBE_MIN_SLACK_S 3u
 #define RP_PROBE_DEFAULT_SLACK_S 30u
 #define RP_PROBE_STEP_MAX_S 10u

@@ -38,7 +38,7 @@ struct run {
     const struct rp_codec_info *codec;
     struct rp_httpc *http;
     enum { PHASE_SETUP, PHASE_MEDIA, PHASE_TEARDOWN } phase;  /* what the deadline may cut */
-    uint64_t deadline;          /* -t: the run ends by this CLOCK_MONOTONIC instant */
+    uint64_t start, deadline;   /* -t: the run ends by deadline (CLOCK_MONOTONIC) */
     uint64_t work_end;          /* setup, media, stop and drains end by this; the rest is for the DELETE */
     bool     expired;           /* the media loop reached work_end */
     struct sockaddr_storage media_host;  /* where the control connection went (port 0) */
@@ -130,11 +130,16 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(r->base);
 }
 
-/* The end of the next control step: RP_PROBE_STEP_MAX_S from now at most,
- * never past the work's end. */
+/* The end of the next control step: the setup and the stop share what -t
+ * leaves beyond the media, each at most half of it or RP_PROBE_STEP_MAX_S if
+ * that is more (a hung server fails well before a long -t is over), never
+ * past the work's end. */
 static uint64_t step_deadline(const struct run *r)
 {
-    uint64_t cap = rp_monotonic_ns() + (uint64_t)RP_PROBE_STEP_MAX_S * NS_PER_S;
+    const struct rp_probe_opts *o = r->opts;
+    uint64_t spare = r->deadline - r->start - (uint64_t)o->duration_s * NS_PER_S;
+    uint64_t step = (uint64_t)RP_PROBE_STEP_MAX_S * NS_PER_S;
+    uint64_t cap = rp_monotonic_ns() + (spare / 2 > step ? spare / 2 : step);
     return cap < r->work_end ? cap : r->work_end;
 }
 
@@ -687,7 +692,8 @@ static void set_deadlines(struct run *r)
     const struct rp_probe_opts *o = r->opts;
     uint64_t s = (uint64_t)(o->timeout_s ? o->timeout_s : o->duration_s + RP_PROBE_DEFAULT_SLACK_S) * NS_PER_S;
     uint64_t cleanup = (uint64_t)RP_PROBE_CLEANUP_S * NS_PER_S;
-    r->deadline = (o->start_ns ? o->start_ns : rp_monotonic_ns()) + s;
+    r->start = o->start_ns ? o->start_ns : rp_monotonic_ns();
+    r->deadline = r->start + s;
     r->work_end = r->deadline - (cleanup < s / 2 ? cleanup : s / 2);
 }
 
