@@ -301,7 +301,7 @@ static void test_host_drops_are_told_apart_from_network_loss(void **state)
     assert_non_null(strstr(r.cause, "10 of them dropped by the receiving host"));
 }
 
-static void test_jitter_warns_at_30_ms_and_fails_at_60_ms(void **state)
+static void test_jitter_warns_above_30_ms_and_fails_above_60_ms(void **state)
 {
     (void)state;
     static const struct { double ms; enum rp_verdict v; } cases[] = {
@@ -323,7 +323,7 @@ static void test_jitter_warns_at_30_ms_and_fails_at_60_ms(void **state)
     assert_non_null(strstr(r.remediation, "downlink"));
 }
 
-static void test_rtt_warns_at_300_ms_and_fails_at_600_ms(void **state)
+static void test_rtt_warns_above_300_ms_and_fails_above_600_ms(void **state)
 {
     (void)state;
     static const struct { double ms; enum rp_verdict v; } cases[] = {
@@ -1801,8 +1801,8 @@ int main(void)
         cmocka_unit_test(test_upstream_host_drops_are_attributed_to_the_overloaded_host),
         cmocka_unit_test(test_host_skipped_packets_are_never_silent),
         cmocka_unit_test(test_host_skips_do_not_hide_a_blocked_direction),
-        cmocka_unit_test(test_jitter_warns_at_30_ms_and_fails_at_60_ms),
-        cmocka_unit_test(test_rtt_warns_at_300_ms_and_fails_at_600_ms),
+        cmocka_unit_test(test_jitter_warns_above_30_ms_and_fails_above_60_ms),
+        cmocka_unit_test(test_rtt_warns_above_300_ms_and_fails_above_600_ms),
         cmocka_unit_test(test_mos_warns_below_4_0_and_fails_below_3_6),
         cmocka_unit_test(test_verdict_is_the_worst_of_both_directions),
         cmocka_unit_test(test_cause_is_preferred_over_its_mos_consequence),
