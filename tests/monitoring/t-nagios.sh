@@ -9,9 +9,10 @@
 #  - warning and critical in the wrong order: exit 3, one UNKNOWN line on stdout;
 #  - -t/--timeout is the whole run's deadline: a daemon that accepts TCP and
 #    never answers, a daemon stopped (SIGSTOP) in the middle of a run, and -t
-#    shorter than --duration: exit 3 with "timeout" on the one stdout line, and
-#    the probe ends before a 30 s reference timer (no absolute timing: the
-#    sanitized build is slow; the script waits on the processes, not on sleeps).
+#    shorter than --duration: exit 3 with "timeout" on the one stdout line, the
+#    probe ends before a 30 s reference timer (no absolute timing: the sanitized
+#    build is slow; the script waits on the processes, not on sleeps), and the
+#    request that hung was given no more than -t (curl's own report under -v).
 # BIN: rtpprobe and rtpprobed (default build/asan). Ports: control from 18970,
 # media 36300-36399. Exit 0 pass, 1 fail, 77 skipped (with the reason).
 set -euo pipefail
@@ -174,6 +175,13 @@ fi
 timeout_ok() {
     [ "$RC" = 3 ] && one_line "$1" && grep -qi '^RTPPROBE UNKNOWN - .*timeout' "$WORK/$1.out"
 }
+# curl_ms NAME: the longest "timed out after N milliseconds" curl reported
+# under -v: the time the request was given, i.e. what bounded it (the run's
+# deadline, not a control step's own 10 s), read from the probe, not a clock.
+curl_ms() {
+    grep -oE 'timed out after [0-9]+ milliseconds' "$WORK/$1.err" | grep -oE '[0-9]+' | sort -n | tail -n 1
+}
+
 probe longer --server "$SERVER" "${COMMON[@]}" --duration 30 -t 3
 if timeout_ok longer; then
     ok "longer: --duration 30 -t 3 ends before a 30 s timer, exit 3: $(cat "$WORK/longer.out")"
@@ -196,11 +204,12 @@ while True:
 ' "$SPORT" > "$WORK/silent.log" &
 SILENT_PID=$!
 for _ in $(seq 100); do grep -q ready "$WORK/silent.log" && break; sleep 0.1; done
-probe silent --server "https://127.0.0.1:$SPORT" "${COMMON[@]}" --duration 1 -t 4
-if timeout_ok silent && grep -q 'timeout after 4 s' "$WORK/silent.out"; then
-    ok "silent: a daemon that never answers: exit 3 before a 30 s timer: $(cat "$WORK/silent.out")"
+probe silent --server "https://127.0.0.1:$SPORT" "${COMMON[@]}" --duration 1 -t 4 -v
+ms=$(curl_ms silent)
+if timeout_ok silent && grep -q 'timeout after 4 s' "$WORK/silent.out" && [ -n "$ms" ] && [ "$ms" -le 4000 ]; then
+    ok "silent: a daemon that never answers: exit 3 before a 30 s timer, curl gave up after $ms ms (<= 4000): $(cat "$WORK/silent.out")"
 else
-    bad "silent: exit $RC, stdout: $(head -c 300 "$WORK/silent.out")"
+    bad "silent: exit $RC, curl timed out after ${ms:-?} ms, stdout: $(head -c 300 "$WORK/silent.out")"
 fi
 probe silent-plain --server "https://127.0.0.1:$SPORT" --cacert "$WORK/cert.pem" --stun none --duration 1 -t 4
 if [ "$RC" = 3 ] && [ ! -s "$WORK/silent-plain.out" ] && grep -q '^rtpprobe: timeout after 4 s' "$WORK/silent-plain.err"; then
@@ -220,10 +229,11 @@ done
 kill -STOP "$RP_PID"
 finish "$PROBE_PID" || true
 kill -CONT "$RP_PID"
-if timeout_ok stopped && grep -q 'timeout after 6 s' "$WORK/stopped.out"; then
-    ok "stopped: the daemon stopped mid-run: exit 3 before a 30 s timer: $(cat "$WORK/stopped.out")"
+ms=$(curl_ms stopped)
+if timeout_ok stopped && grep -q 'timeout after 6 s' "$WORK/stopped.out" && [ -n "$ms" ] && [ "$ms" -le 6000 ]; then
+    ok "stopped: the daemon stopped mid-run: exit 3 before a 30 s timer, curl gave up after $ms ms (<= 6000): $(cat "$WORK/stopped.out")"
 else
-    bad "stopped: exit $RC, stdout: $(head -c 300 "$WORK/stopped.out")"
+    bad "stopped: exit $RC, curl timed out after ${ms:-?} ms, stdout: $(head -c 300 "$WORK/stopped.out")"
 fi
 
 [ "$fails" = 0 ] || exit 1
