@@ -8,7 +8,8 @@
 #    and its worst state must be our exit status;
 #  - warning and critical in the wrong order: exit 3, one UNKNOWN line on stdout;
 #  - -t/--timeout is the whole run's deadline: a daemon that accepts TCP and
-#    never answers, a daemon stopped (SIGSTOP) in the middle of a run, and -t
+#    never answers, a daemon stopped (SIGSTOP) in the middle of a run, the probe
+#    itself paused in the media past its deadline, and -t
 #    shorter than --duration: exit 3 with "timeout" on the one stdout line, the
 #    probe ends before a 30 s reference timer (no absolute timing: the sanitized
 #    build is slow; the script waits on the processes, not on sleeps), and the
@@ -31,10 +32,13 @@ WORK=$(mktemp -d /tmp/rp-nagios.XXXXXX)
 . scripts/lib-daemon.sh
 SILENT_PID=
 cleanup() {
+    local rc=$?
+    set +e
     [ -n "${RP_PID:-}" ] && kill -CONT "$RP_PID" 2>/dev/null
-    rp_stop_daemon >/dev/null 2>&1 || true
+    rp_stop_daemon >/dev/null 2>&1
     [ -n "$SILENT_PID" ] && kill "$SILENT_PID" 2>/dev/null && wait "$SILENT_PID" 2>/dev/null
     rm -rf "$WORK"
+    exit "$rc"
 }
 trap cleanup EXIT
 
@@ -234,6 +238,25 @@ if timeout_ok stopped && grep -q 'timeout after 6 s' "$WORK/stopped.out" && [ -n
     ok "stopped: the daemon stopped mid-run: exit 3 before a 30 s timer, curl gave up after $ms ms (<= 6000): $(cat "$WORK/stopped.out")"
 else
     bad "stopped: exit $RC, curl timed out after ${ms:-?} ms, stdout: $(head -c 300 "$WORK/stopped.out")"
+fi
+
+# The probe itself paused (SIGSTOP) in the media, past its work time: on
+# waking, the media loop stops at the deadline (not the stop after it).
+probe_bg paused --server "$SERVER" "${COMMON[@]}" --duration 2 -t 6 -v
+for _ in $(seq 300); do
+    # Two answers: the session (201), then the address announced (200): the media run.
+    [ "$(grep -c '^rtpprobe: < HTTP/1.1 ' "$WORK/paused.err" 2>/dev/null)" -ge 2 ] && break
+    kill -0 "$PROBE_PID" 2>/dev/null || break
+    sleep 0.05
+done
+kill -STOP "$PROBE_PID"
+sleep 6 # a lower bound: the run's 6 s are over when it wakes
+kill -CONT "$PROBE_PID"
+finish "$PROBE_PID" || true
+if timeout_ok paused && grep -q 'timeout after 6 s (--timeout) during the media' "$WORK/paused.out"; then
+    ok "paused: the media loop ends at the deadline: $(cat "$WORK/paused.out")"
+else
+    bad "paused: exit $RC, stdout: $(head -c 300 "$WORK/paused.out")"
 fi
 
 [ "$fails" = 0 ] || exit 1
