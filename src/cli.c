@@ -320,7 +320,7 @@ static void cli_defaults(struct cli_opts *o)
     o->probe.dscp = RP_DSCP_EF;
     o->probe.jitter_buffer_ms = DEFAULT_JB_MS;
     o->probe.jitter_buffer_adaptive = true;
-    o->probe.timeout_s = 0; /* validate(): --duration + RP_PROBE_DEFAULT_SLACK_S unless given */
+    o->probe.timeout_s = 0; /* settle_limits(): --duration + RP_PROBE_DEFAULT_SLACK_S unless given */
     rp_thresholds_default(&o->probe.thresholds);
 }
 

@@ -137,7 +137,8 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 static uint64_t step_deadline(const struct run *r)
 {
     const struct rp_probe_opts *o = r->opts;
-    uint64_t spare = r->deadline - r->start - (uint64_t)o->duration_s * NS_PER_S;
+    uint64_t media = (uint64_t)o->duration_s * NS_PER_S, all = r->deadline - r->start;
+    uint64_t spare = all > media ? all - media : 0;
     uint64_t step = (uint64_t)RP_PROBE_STEP_MAX_S * NS_PER_S;
     uint64_t cap = rp_monotonic_ns() + (spare / 2 > step ? spare / 2 : step);
     return cap < r->work_end ? cap : r->work_end;
