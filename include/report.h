@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "rxstats.h"
+#include "threshold.h"   /* struct rp_thresholds: warning and critical ranges per metric */
 
 struct rp_codec_info;
 
@@ -48,13 +49,6 @@ struct rp_dir_report {
     size_t   nseconds;
 };
 
-struct rp_thresholds {
-    double warn_loss_pct, fail_loss_pct;     /* 1, 5 */
-    double warn_jitter_ms, fail_jitter_ms;   /* 30, 60 */
-    double warn_rtt_ms, fail_rtt_ms;         /* 300, 600 */
-    double warn_mos, fail_mos;               /* 4.0, 3.6 */
-};
-void rp_thresholds_default(struct rp_thresholds *t);
 
 struct rp_report {
     char     codec[16];         /* "pcmu" */
@@ -106,7 +100,11 @@ const char *rp_diagnosis_name(enum rp_diagnosis d); /* "two-way", "one-way-upstr
  * terms): "none", "nat" (one mapping for every destination), "symmetric" (the
  * mapping depends on the destination), "unknown". */
 void rp_report_classify_nat(struct rp_report *r);
-/* Sets verdict, diagnosis, cause and remediation from the figures and thresholds. */
+/* Sets verdict, diagnosis, cause and remediation from the figures and thresholds.
+ * Each figure is judged as the Nagios perfdata prints it (rounded to its
+ * decimals), so that a reader evaluating the perfdata's warn;crit ranges gets
+ * the same state for it; the diagnosis can only raise the verdict above the
+ * worst of those states (a blocked direction, symmetric NAT, bufferbloat). */
 void rp_report_evaluate(struct rp_report *r, const struct rp_thresholds *t);
 
 /* What scoring needs besides the report's own counters. */

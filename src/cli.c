@@ -34,11 +34,10 @@
 #define DEFAULT_DURATION_S 10
 #define DEFAULT_PTIME_MS 20
 #define DEFAULT_JB_MS 40
-#define DEFAULT_TIMEOUT_S 10
 #define MAX_TIMEOUT_S 600
 /* --timeout values above MAX_TIMEOUT_S are the old milliseconds form. */
 #define MAX_DURATION_S 86400
-/* --push after the run: one request, within --timeout but never longer than this. */
+/* --push after the run: one request, by the run's deadline (-t) and never longer than this. */
 #define PUSH_MAX_S 10
 
 static void usage(FILE *out)
@@ -72,18 +71,24 @@ static void usage(FILE *out)
             "  --agent NAME          this probe's name in both (default: the host name; [A-Za-z0-9._-], 1-64)\n"
             "  --cacert FILE         CA certificate(s) to verify the daemon\n"
             "  --insecure            do not verify the daemon's certificate (self-signed tests only)\n"
-            "  --timeout S           deadline in seconds for the control exchange before the media (connect,\n"
-            "                        TLS, session), as much again for the stop, min(S, 2) for the delete\n"
-            "                        (10; 1-600)\n"
+            "  -t, --timeout S       the whole run ends within S seconds, else UNKNOWN (at least --duration\n"
+            "                        + %u; at most %u; default --duration + %u); the setup and the stop\n"
+            "                        each get at most half of what it leaves beyond the media (%u s if more)\n"
             "  --proxy URL           HTTP CONNECT proxy for the control API (default: https_proxy, no_proxy...)\n"
             "  -v, --verbose         print the control exchange on stderr (the token is not shown)\n"
             "  --keep                do not delete the session at the end (it expires by itself)\n"
             "  --quiet               no live progress\n"
+            "  -w, --warning METRIC=RANGE[,METRIC=RANGE...]\n"
+            "  -c, --critical METRIC=RANGE[,...]  verdict thresholds, Monitoring Plugins ranges (10, 10:, ~:10,\n"
+            "                        10:20, @10:20; alert outside, or inside with @); metrics loss (%%),\n"
+            "                        jitter (ms), rtt (ms), mos; repeatable; default -w loss=1,jitter=30,\n"
+            "                        rtt=300,mos=4: -c loss=5,jitter=60,rtt=600,mos=3.6:\n"
             "  --warn-loss/--crit-loss PCT, --warn-jitter/--crit-jitter MS, --warn-rtt/--crit-rtt MS,\n"
-            "  --warn-mos/--crit-mos MOS   verdict thresholds (1/5, 30/60, 300/600, 4.0/3.6)\n"
+            "  --warn-mos/--crit-mos MOS   the same as -w/-c loss=PCT ... mos=MOS: (alert above, MOS below)\n"
             "\n"
             "Exit status: %d pass, %d warn, %d fail, %d unknown (error, no measurement).\n",
-            RP_CONTROL_PORT, RP_DSCP_EF, RP_STUN_PORT, RP_EXIT_OK, RP_EXIT_WARN, RP_EXIT_CRIT, RP_EXIT_UNKNOWN);
+            RP_CONTROL_PORT, RP_DSCP_EF, RP_STUN_PORT, RP_PROBE_MIN_SLACK_S, MAX_TIMEOUT_S,
+            RP_PROBE_DEFAULT_SLACK_S, RP_PROBE_STEP_MAX_S, RP_EXIT_OK, RP_EXIT_WARN, RP_EXIT_CRIT, RP_EXIT_UNKNOWN);
 }
 
 static int parse_unsigned(const char *opt, const char *s, unsigned min, unsigned max, unsigned *out)
@@ -173,7 +178,8 @@ static int parse_timeout(const char *s, unsigned *seconds)
 {
     unsigned ms;
     if (rp_cli_parse_timeout(s, seconds, &ms) < 0) {
-        fprintf(stderr, "rtpprobe: --timeout: expected whole seconds from 1 to %u, got \"%s\"\n", MAX_TIMEOUT_S, s);
+        fprintf(stderr, "rtpprobe: -t/--timeout: expected whole seconds from 1 to %u, got \"%s\"\n", MAX_TIMEOUT_S,
+                s);
         return -1;
     }
     if (ms)
@@ -284,7 +290,9 @@ static const struct option probe_options[] = {
     { "html", required_argument, NULL, OPT_HTML },
     { "cacert", required_argument, NULL, OPT_CACERT },
     { "insecure", no_argument, NULL, OPT_INSECURE },
-    { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "timeout", required_argument, NULL, 't' },
+    { "warning", required_argument, NULL, 'w' },
+    { "critical", required_argument, NULL, 'c' },
     { "proxy", required_argument, NULL, OPT_PROXY },
     { "verbose", no_argument, NULL, 'v' },
     { "keep", no_argument, NULL, OPT_KEEP },
@@ -331,7 +339,7 @@ static void cli_defaults(struct cli_opts *o)
     o->probe.dscp = RP_DSCP_EF;
     o->probe.jitter_buffer_ms = DEFAULT_JB_MS;
     o->probe.jitter_buffer_adaptive = true;
-    o->probe.timeout_s = DEFAULT_TIMEOUT_S;
+    o->probe.timeout_s = 0; /* settle_limits(): --duration + RP_PROBE_DEFAULT_SLACK_S unless given */
     rp_thresholds_default(&o->probe.thresholds);
 }
 
@@ -386,10 +394,52 @@ static int parse_agent(const char *s, char *out, size_t outlen)
     return 0;
 }
 
+/* -w/--warning and -c/--critical METRIC=RANGE[,...], and the single-number
+ * options before them, which are the same as -w/-c loss=PCT ... mos=MOS:. */
+static int parse_threshold(int opt, const char *arg, struct rp_thresholds *t)
+{
+    static const struct {
+        int opt;
+        const char *name;
+        enum rp_thr_level level;
+        enum rp_thr_metric metric;
+        double min, max;
+    } old[] = {
+        { OPT_WARN_LOSS, "--warn-loss", RP_THR_WARN, RP_THR_LOSS, 0, 100 },
+        { OPT_CRIT_LOSS, "--crit-loss", RP_THR_CRIT, RP_THR_LOSS, 0, 100 },
+        { OPT_WARN_JITTER, "--warn-jitter", RP_THR_WARN, RP_THR_JITTER, 0, 10000 },
+        { OPT_CRIT_JITTER, "--crit-jitter", RP_THR_CRIT, RP_THR_JITTER, 0, 10000 },
+        { OPT_WARN_RTT, "--warn-rtt", RP_THR_WARN, RP_THR_RTT, 0, 100000 },
+        { OPT_CRIT_RTT, "--crit-rtt", RP_THR_CRIT, RP_THR_RTT, 0, 100000 },
+        { OPT_WARN_MOS, "--warn-mos", RP_THR_WARN, RP_THR_MOS, 1, 5 },
+        { OPT_CRIT_MOS, "--crit-mos", RP_THR_CRIT, RP_THR_MOS, 1, 5 },
+    };
+    const char *name = opt == 'c' ? "-c/--critical" : "-w/--warning", *spec = arg;
+    enum rp_thr_level level = opt == 'c' ? RP_THR_CRIT : RP_THR_WARN;
+    char err[256], one[64];
+    for (size_t i = 0; i < sizeof old / sizeof old[0]; i++) {
+        double v;
+        if (old[i].opt != opt)
+            continue;
+        if (parse_double(old[i].name, arg, old[i].min, old[i].max, &v) < 0)
+            return -1;
+        /* The MOS alerts below its limit, the others above. */
+        snprintf(one, sizeof one, "%s=%.40s%s", rp_thr_metric_name(old[i].metric), arg,
+                 old[i].metric == RP_THR_MOS ? ":" : "");
+        name = old[i].name;
+        level = old[i].level;
+        spec = one;
+    }
+    if (rp_thresholds_set(t, level, spec, err, sizeof err) < 0) {
+        fprintf(stderr, "rtpprobe: %s: %s\n", name, err);
+        return -1;
+    }
+    return 0;
+}
+
 static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opts *o)
 {
     struct rp_probe_opts *p = &o->probe;
-    struct rp_thresholds *t = &p->thresholds;
     int bad = 0;
     switch (opt) {
     case OPT_SERVER: p->server = optarg; break;
@@ -407,22 +457,18 @@ static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opt
     case OPT_SRTP: bad = parse_srtp(optarg, argc, argv, p); break;
     case OPT_STUN: bad = parse_stun(optarg, p); break;
     case OPT_INSECURE: p->insecure = true; break;
-    case OPT_TIMEOUT: bad = parse_timeout(optarg, &p->timeout_s); break;
+    case 't': bad = parse_timeout(optarg, &p->timeout_s); break;
     case OPT_PROXY: p->proxy = optarg; break;
     case 'v': p->verbose = true; break;
     case OPT_KEEP: p->keep_session = true; break;
     case OPT_QUIET: o->quiet = true; break;
-    case OPT_WARN_LOSS: bad = parse_double("--warn-loss", optarg, 0, 100, &t->warn_loss_pct); break;
-    case OPT_CRIT_LOSS: bad = parse_double("--crit-loss", optarg, 0, 100, &t->fail_loss_pct); break;
-    case OPT_WARN_JITTER: bad = parse_double("--warn-jitter", optarg, 0, 10000, &t->warn_jitter_ms); break;
-    case OPT_CRIT_JITTER: bad = parse_double("--crit-jitter", optarg, 0, 10000, &t->fail_jitter_ms); break;
-    case OPT_WARN_RTT: bad = parse_double("--warn-rtt", optarg, 0, 100000, &t->warn_rtt_ms); break;
-    case OPT_CRIT_RTT: bad = parse_double("--crit-rtt", optarg, 0, 100000, &t->fail_rtt_ms); break;
-    case OPT_WARN_MOS: bad = parse_double("--warn-mos", optarg, 1, 5, &t->warn_mos); break;
-    case OPT_CRIT_MOS: bad = parse_double("--crit-mos", optarg, 1, 5, &t->fail_mos); break;
     case OPT_TEXTFILE: o->textfile = optarg; break;
     case OPT_PUSH: o->push = true; break;
     case OPT_AGENT: bad = parse_agent(optarg, o->agent, sizeof o->agent); break;
+    case 'w': case 'c':
+    case OPT_WARN_LOSS: case OPT_CRIT_LOSS: case OPT_WARN_JITTER: case OPT_CRIT_JITTER:
+    case OPT_WARN_RTT: case OPT_CRIT_RTT: case OPT_WARN_MOS: case OPT_CRIT_MOS:
+        bad = parse_threshold(opt, optarg, &p->thresholds); break;
     case OPT_VERSION: return CLI_VERSION;
     case 'h': return CLI_HELP;
     default: bad = -1;
@@ -435,7 +481,7 @@ static enum cli_step parse_args(int argc, char **argv, struct cli_opts *o)
 {
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "hv", probe_options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "hvw:c:t:", probe_options, NULL)) != -1) {
         enum cli_step step = parse_option(opt, argc, argv, o);
         if (step != CLI_NEXT)
             return step;
@@ -468,6 +514,29 @@ static int validate(const struct cli_opts *o)
     if (p->bitrate_bps && !rp_codec_bitrate_valid(p->codec, p->bitrate_bps)) {
         fprintf(stderr, "rtpprobe: --bitrate %u is not valid for %s (G.711 is always 64000)\n", p->bitrate_bps,
                 rp_codec_get(p->codec)->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* Thresholds in order, and the run's deadline (-t): at least the media plus
+ * the time its setup, drains and stop take; without -t, --duration plus
+ * RP_PROBE_DEFAULT_SLACK_S. 0, or -1 after a one-line message. */
+static int settle_limits(struct cli_opts *o)
+{
+    struct rp_probe_opts *p = &o->probe;
+    char err[256];
+    if (rp_thresholds_check_order(&p->thresholds, err, sizeof err) < 0) {
+        fprintf(stderr, "rtpprobe: -w/-c: %s\n", err);
+        return -1;
+    }
+    unsigned need = p->duration_s + RP_PROBE_MIN_SLACK_S;
+    if (!p->timeout_s) {
+        p->timeout_s = p->duration_s + RP_PROBE_DEFAULT_SLACK_S;
+    } else if (p->timeout_s < need) {
+        fprintf(stderr, "rtpprobe: --timeout %u s is shorter than the run: --duration %u s + %u s (setup, "
+                        "drains, stop); give -t %u or more%s\n", p->timeout_s, p->duration_s, RP_PROBE_MIN_SLACK_S,
+                need, need > MAX_TIMEOUT_S ? " (above 600: leave -t out, the default is --duration + 30)" : "");
         return -1;
     }
     return 0;
@@ -592,8 +661,11 @@ static int monitoring_outputs(const struct cli_opts *o, const struct rp_report *
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
             snprintf(err, sizeof err, "cannot initialise libcurl");
         } else {
-            unsigned s = o->probe.timeout_s < PUSH_MAX_S ? o->probe.timeout_s : PUSH_MAX_S;
-            uint64_t deadline = rp_monotonic_ns() + (uint64_t)s * NS_PER_S;
+            /* Within the run's deadline (-t is the whole run's), and never long. */
+            uint64_t deadline = rp_monotonic_ns() + (uint64_t)PUSH_MAX_S * NS_PER_S;
+            uint64_t run_end = o->probe.start_ns + (uint64_t)o->probe.timeout_s * NS_PER_S;
+            if (run_end < deadline)
+                deadline = run_end;
             rc = rp_push_report(&o->probe, rep, o->agent, deadline, err, sizeof err);
             curl_global_cleanup();
         }
@@ -658,6 +730,10 @@ static void capture_end(struct err_capture *c, bool failed)
     if (!failed)
         return;
     char *line = buf;
+    /* Warnings before the error (a deprecated form, a token file others can
+     * read) are not what stopped the run. */
+    while (strncmp(line, "rtpprobe: warning: ", 19) == 0 && strchr(line, '\n'))
+        line = strchr(line, '\n') + 1;
     if (strncmp(line, "rtpprobe: ", 10) == 0)
         line += 10;
     line[strcspn(line, "\n")] = '\0';
@@ -670,7 +746,7 @@ static void capture_end(struct err_capture *c, bool failed)
 static enum cli_step setup(int argc, char **argv, struct cli_opts *o)
 {
     enum cli_step step = parse_args(argc, argv, o);
-    if (step == CLI_NEXT && (validate(o) < 0 || load_token(o) < 0))
+    if (step == CLI_NEXT && (validate(o) < 0 || settle_limits(o) < 0 || load_token(o) < 0))
         step = CLI_BAD;
     if (!o->agent[0])
         rp_push_agent_default(o->agent, sizeof o->agent);
@@ -679,6 +755,7 @@ static enum cli_step setup(int argc, char **argv, struct cli_opts *o)
 
 int rp_cli_main(int argc, char **argv)
 {
+    uint64_t start = rp_monotonic_ns(); /* -t counts from here */
     rp_log_init("rtpprobe", RP_LOG_WARN);
     /* A daemon that closes the connection mid-write must give an error, not kill us. */
     signal(SIGPIPE, SIG_IGN);
@@ -687,6 +764,7 @@ int rp_cli_main(int argc, char **argv)
 
     struct cli_opts o;
     cli_defaults(&o);
+    o.probe.start_ns = start;
     struct err_capture cap;
     capture_begin(&cap, wants_nagios(argc, argv));
     enum cli_step step = setup(argc, argv, &o);

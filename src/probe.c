@@ -26,9 +26,8 @@
  * and after stopping downstream before counting ours: in-flight packets land. */
 #define DRAIN_MIN_NS (250 * NS_PER_MS)
 #define DRAIN_MAX_NS (3000 * NS_PER_MS)
-/* The DELETE after the media gets min(--timeout, this) of its own: it is
- * best effort (the daemon ends sessions itself) and the run's bound stays
- * duration + 2 S + min(S, 2 s) + both drains. */
+/* The DELETE gets at most this, and never past the run's deadline: it is
+ * best effort (the daemon ends sessions itself). */
 #define DELETE_MAX_NS (2000 * NS_PER_MS)
 #define PAYLOAD_LOOP_MS 2000
 /* Priming RTP packets sent when the media port gave no STUN answer. */
@@ -38,7 +37,10 @@ struct run {
     const struct rp_probe_opts *opts;
     const struct rp_codec_info *codec;
     struct rp_httpc *http;
-    enum { PHASE_SETUP, PHASE_MEDIA, PHASE_TEARDOWN } phase;  /* which deadline applies */
+    enum { PHASE_SETUP, PHASE_MEDIA, PHASE_TEARDOWN } phase;  /* what the deadline may cut */
+    uint64_t start, deadline;   /* -t: the run ends by deadline (CLOCK_MONOTONIC) */
+    uint64_t work_end;          /* setup, media, stop and drains end by this; the rest is for the DELETE */
+    bool     expired;           /* the media loop reached work_end */
     struct sockaddr_storage media_host;  /* where the control connection went (port 0) */
     char session_path[96];
     struct rp_report *report;
@@ -54,7 +56,7 @@ struct run {
     struct rp_wallclock wall;   /* T1 and T4: steady for the whole run */
 
     struct event_base *base;
-    struct event *send_ev, *read_ev, *progress_ev, *stop_ev;
+    struct event *send_ev, *read_ev, *progress_ev, *stop_ev, *deadline_ev;
 };
 
 static int random_u32(uint32_t *v)
@@ -116,6 +118,30 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     event_base_loopbreak(r->base);
+}
+
+/* The run's work time is up: the media stop where they are. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct run *r = arg;
+    (void)fd;
+    (void)what;
+    r->expired = true;
+    event_base_loopbreak(r->base);
+}
+
+/* The end of the next control step: the setup and the stop share what -t
+ * leaves beyond the media, each at most half of it or RP_PROBE_STEP_MAX_S if
+ * that is more (a hung server fails well before a long -t is over), never
+ * past the work's end. */
+static uint64_t step_deadline(const struct run *r)
+{
+    const struct rp_probe_opts *o = r->opts;
+    uint64_t media = (uint64_t)o->duration_s * NS_PER_S, all = r->deadline - r->start;
+    uint64_t spare = all > media ? all - media : 0;
+    uint64_t step = (uint64_t)RP_PROBE_STEP_MAX_S * NS_PER_S;
+    uint64_t cap = rp_monotonic_ns() + (spare / 2 > step ? spare / 2 : step);
+    return cap < r->work_end ? cap : r->work_end;
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -539,7 +565,9 @@ static int setup_events(struct run *r)
     r->stop_ev = evtimer_new(r->base, on_stop, r);
     r->read_ev = event_new(r->base, r->fd, EV_READ | EV_PERSIST, on_readable, r);
     r->progress_ev = event_new(r->base, -1, EV_PERSIST, on_progress, r);
-    return r->send_ev && r->stop_ev && r->read_ev && r->progress_ev && event_add(r->read_ev, NULL) == 0 ? 0 : -1;
+    r->deadline_ev = evtimer_new(r->base, on_deadline, r);
+    return r->send_ev && r->stop_ev && r->read_ev && r->progress_ev && r->deadline_ev &&
+                   event_add(r->read_ev, NULL) == 0 ? 0 : -1;
 }
 
 static void teardown(struct run *r)
@@ -552,6 +580,8 @@ static void teardown(struct run *r)
         event_free(r->read_ev);
     if (r->progress_ev)
         event_free(r->progress_ev);
+    if (r->deadline_ev)
+        event_free(r->deadline_ev);
     if (r->base)
         event_base_free(r->base);
     if (r->fd >= 0)
@@ -584,23 +614,34 @@ static void describe_session(struct run *r)
     rep->jitter_buffer_ms = o->jitter_buffer_ms;
 }
 
-/* The PATCH stop gets a fresh --timeout of its own. */
+/* The PATCH stop: a control step of its own. */
 static void start_teardown(struct run *r)
 {
     r->phase = PHASE_TEARDOWN;
-    rp_httpc_set_deadline(r->http, rp_monotonic_ns() + (uint64_t)r->opts->timeout_s * NS_PER_S);
+    rp_httpc_set_deadline(r->http, step_deadline(r));
+}
+
+/* Media loops stop at the work's end; true (with a message) if it came. */
+static bool media_expired(const struct run *r, char *err, size_t errlen)
+{
+    if (r->expired)
+        snprintf(err, errlen, "%" PRIu64 " of %" PRIu64 " packets sent", r->n_sent, r->n_total);
+    return r->expired;
 }
 
 /* Media both ways for the duration, then stop the session and let the tail land. */
 static int stream_media(struct run *r, json_t **final, char *err, size_t errlen)
 {
     r->t0_mono = rp_monotonic_ns();
+    arm_in(r->deadline_ev, r->work_end > r->t0_mono ? r->work_end - r->t0_mono : 0);
     if (r->opts->progress) {
         struct timeval sec = { 1, 0 };
         event_add(r->progress_ev, &sec);
     }
     on_send(-1, 0, r);
     run_loop(r, 0);
+    if (media_expired(r, err, errlen))
+        return -1;
 
     start_teardown(r);
     json_t *stop = json_pack("{s:b, s:I}", "stop", 1, "upstream_sent", (json_int_t)r->n_sent);
@@ -610,6 +651,8 @@ static int stream_media(struct run *r, json_t **final, char *err, size_t errlen)
         return -1;
     /* Downstream packets sent before the stop may still be in flight. */
     run_loop(r, drain_ns(r));
+    if (media_expired(r, err, errlen))
+        return -1;
     if (r->opts->progress) {
         on_progress(-1, 0, r);
         fputc('\n', stderr);
@@ -642,41 +685,66 @@ static int measure(struct run *r, char *err, size_t errlen)
     return 0;
 }
 
-/* Deletes the session unless kept. After the media with a deadline of its
- * own (the drain after the stop cannot eat it); after a failed setup only
- * with the time left before the setup deadline: the daemon ends abandoned
- * sessions itself. */
+/* Deletes the session unless kept, within DELETE_MAX_NS and what is left of
+ * the run (RP_PROBE_CLEANUP_S at least when the work used all of its time):
+ * the daemon ends abandoned sessions itself. */
 static void delete_session(struct run *r)
 {
     if (!r->session_path[0] || r->opts->keep_session)
         return;
-    if (r->phase != PHASE_SETUP) {
-        uint64_t s = (uint64_t)r->opts->timeout_s * NS_PER_S;
-        rp_httpc_set_deadline(r->http, rp_monotonic_ns() + (s < DELETE_MAX_NS ? s : DELETE_MAX_NS));
-    }
-    if (rp_httpc_time_left(r->http) == 0)
+    uint64_t now = rp_monotonic_ns();
+    if (now >= r->deadline)
         return;
+    rp_httpc_set_deadline(r->http, now + DELETE_MAX_NS < r->deadline ? now + DELETE_MAX_NS : r->deadline);
     char derr[256];
     json_t *resp = NULL;
     if (control_call(r, "DELETE", NULL, &resp, derr, sizeof derr) == 0)
         json_decref(resp);
 }
 
+/* A run that failed once its work time was up failed for the deadline: said
+ * first (Nagios shows the first words), the step's own message after. */
+static void blame_deadline(const struct run *r, char *err, size_t errlen)
+{
+    static const char *const doing[] = { [PHASE_SETUP] = "setting up the session",
+                                         [PHASE_MEDIA] = "during the media",
+                                         [PHASE_TEARDOWN] = "stopping the session" };
+    if (!r->expired && rp_monotonic_ns() < r->work_end)
+        return;
+    char was[512];
+    snprintf(was, sizeof was, "%s", err);
+    snprintf(err, errlen, "timeout after %u s (--timeout) %s%s%s", r->opts->timeout_s, doing[r->phase],
+             was[0] ? ": " : "", was);
+}
+
+/* The run's deadline and the share of it the work may use. */
+static void set_deadlines(struct run *r)
+{
+    const struct rp_probe_opts *o = r->opts;
+    uint64_t s = (uint64_t)(o->timeout_s ? o->timeout_s : o->duration_s + RP_PROBE_DEFAULT_SLACK_S) * NS_PER_S;
+    uint64_t cleanup = (uint64_t)RP_PROBE_CLEANUP_S * NS_PER_S;
+    r->start = o->start_ns ? o->start_ns : rp_monotonic_ns();
+    r->deadline = r->start + s;
+    r->work_end = r->deadline - (cleanup < s / 2 ? cleanup : s / 2);
+}
+
 int rp_probe_run(const struct rp_probe_opts *o, struct rp_report *rep, char *err, size_t errlen)
 {
-    /* Setup, from resolving the daemon to telling it our address, within --timeout. */
-    uint64_t setup_deadline = rp_monotonic_ns() + (uint64_t)o->timeout_s * NS_PER_S;
     struct run r = { .opts = o, .report = rep, .fd = -1, .phase = PHASE_SETUP };
     int rc = -1;
+    set_deadlines(&r);
     memset(rep, 0, sizeof *rep);
     r.codec = rp_codec_get(o->codec);
     struct rp_httpc_opts ho = { .token = o->token, .cacert = o->cacert, .proxy = o->proxy,
                                 .insecure = o->insecure, .verbose = o->verbose };
     r.http = rp_httpc_new(o->server, &ho, err, errlen);
     if (r.http) {
-        rp_httpc_set_deadline(r.http, setup_deadline);
+        /* Setup, from resolving the daemon to telling it our address: one step. */
+        rp_httpc_set_deadline(r.http, step_deadline(&r));
         if (open_session(&r, err, errlen) == 0)
             rc = measure(&r, err, errlen);
+        if (rc < 0)
+            blame_deadline(&r, err, errlen);
         delete_session(&r);
     }
     teardown(&r);

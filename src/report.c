@@ -14,18 +14,6 @@
 #include "emodel.h"
 #include "netaddr.h"
 
-void rp_thresholds_default(struct rp_thresholds *t)
-{
-    t->warn_loss_pct = 1.0;
-    t->fail_loss_pct = 5.0;
-    t->warn_jitter_ms = 30.0;
-    t->fail_jitter_ms = 60.0;
-    t->warn_rtt_ms = 300.0;
-    t->fail_rtt_ms = 600.0;
-    t->warn_mos = 4.0;
-    t->fail_mos = 3.6;
-}
-
 const char *rp_verdict_name(enum rp_verdict v)
 {
     switch (v) {
@@ -164,8 +152,8 @@ struct finding {
     enum rp_verdict level;
     enum metric metric;
     enum side side;
-    double value;
-    double limit;      /* the threshold that was crossed */
+    double value;      /* as the perfdata prints it */
+    const struct rp_range *range;  /* the range that alerted */
     double excess;     /* how far beyond it, relative: to order equal findings */
 };
 
@@ -174,28 +162,45 @@ struct findings {
     unsigned n;
 };
 
-static void check_high(struct findings *fs, enum metric m, enum side side, double value,
-                       double warn, double fail)
+/* The decimals each figure has in the Nagios perfdata. */
+static const unsigned perf_decimals[] = { [METRIC_LOSS] = 3, [METRIC_JITTER] = 3, [METRIC_RTT] = 3,
+                                          [METRIC_MOS] = 2 };
+
+/* v rounded as fmt_fixed() prints it: the verdict judges the figure a perfdata
+ * reader sees, so that both always agree (MOS 3.996 prints 4.00: not below 4:). */
+static double as_printed(double v, unsigned decimals)
 {
-    enum rp_verdict level = value >= fail ? RP_VERDICT_FAIL
-                          : value >= warn ? RP_VERDICT_WARN : RP_VERDICT_PASS;
-    if (level == RP_VERDICT_PASS || fs->n >= sizeof fs->f / sizeof fs->f[0])
-        return;
-    double limit = level == RP_VERDICT_FAIL ? fail : warn;
-    fs->f[fs->n++] = (struct finding){ level, m, side, value, limit,
-                                       limit > 0 ? value / limit : value };
+    double scale = 1;
+    for (unsigned i = 0; i < decimals; i++)
+        scale *= 10;
+    if (!isfinite(v) || fabs(v) * scale >= 9e18)
+        return v;
+    return (double)llround(v * scale) / scale;
 }
 
-static void check_low(struct findings *fs, enum metric m, enum side side, double value,
-                      double warn, double fail)
+/* How far v is beyond the range it alerted on, relative: orders findings of
+ * the same level and metric. */
+static double excess_of(const struct rp_range *r, double v)
 {
-    enum rp_verdict level = value < fail ? RP_VERDICT_FAIL
-                          : value < warn ? RP_VERDICT_WARN : RP_VERDICT_PASS;
-    if (level == RP_VERDICT_PASS || fs->n >= sizeof fs->f / sizeof fs->f[0])
+    if (r->inside)
+        return 1.0;
+    if (v > r->end)
+        return r->end > 0 ? v / r->end : v;
+    return v > 0 ? r->start / v : r->start;
+}
+
+/* The figure against the metric's critical, then warning range. */
+static void check(struct findings *fs, enum metric m, enum side side, double raw, const struct rp_thresholds *t)
+{
+    static const enum rp_thr_metric which[] = { [METRIC_LOSS] = RP_THR_LOSS, [METRIC_JITTER] = RP_THR_JITTER,
+                                                [METRIC_RTT] = RP_THR_RTT, [METRIC_MOS] = RP_THR_MOS };
+    double value = as_printed(raw, perf_decimals[m]);
+    const struct rp_range *crit = &t->crit[which[m]], *warn = &t->warn[which[m]];
+    const struct rp_range *hit = rp_range_alerts(crit, value) ? crit : rp_range_alerts(warn, value) ? warn : NULL;
+    if (!hit || fs->n >= sizeof fs->f / sizeof fs->f[0])
         return;
-    double limit = level == RP_VERDICT_FAIL ? fail : warn;
-    fs->f[fs->n++] = (struct finding){ level, m, side, value, limit,
-                                       value > 0 ? limit / value : limit };
+    fs->f[fs->n++] = (struct finding){ hit == crit ? RP_VERDICT_FAIL : RP_VERDICT_WARN, m, side, value, hit,
+                                       excess_of(hit, value) };
 }
 
 static bool dir_received(const struct rp_dir_report *d)
@@ -208,13 +213,13 @@ static void check_dir(struct findings *fs, const struct rp_dir_report *d, enum s
 {
     if (!dir_received(d))
         return;
-    check_high(fs, METRIC_LOSS, side, d->rx.loss_pct, t->warn_loss_pct, t->fail_loss_pct);
+    check(fs, METRIC_LOSS, side, d->rx.loss_pct, t);
     /* The mean of J: the final J averages only the last ~16 packets and swings
      * by +-20 % from run to run on the same path. */
-    check_high(fs, METRIC_JITTER, side, d->rx.jitter_mean_ms, t->warn_jitter_ms, t->fail_jitter_ms);
+    check(fs, METRIC_JITTER, side, d->rx.jitter_mean_ms, t);
     /* The E-model never yields a MOS below 1: 0 means the caller computed none. */
     if (d->mos > 0)
-        check_low(fs, METRIC_MOS, side, d->mos, t->warn_mos, t->fail_mos);
+        check(fs, METRIC_MOS, side, d->mos, t);
 }
 
 static bool finding_worse(const struct finding *a, const struct finding *b)
@@ -244,7 +249,7 @@ static void find_all(struct findings *fs, const struct rp_report *r, const struc
     check_dir(fs, &r->up, SIDE_UP, t);
     check_dir(fs, &r->down, SIDE_DOWN, t);
     if (r->has_rtt)
-        check_high(fs, METRIC_RTT, SIDE_PATH, r->rtt_avg_ms, t->warn_rtt_ms, t->fail_rtt_ms);
+        check(fs, METRIC_RTT, SIDE_PATH, r->rtt_avg_ms, t);
     sort_findings(fs);
 }
 
@@ -552,41 +557,58 @@ static const char *const phrase_text[P_COUNT] = {
                         "then run again",
 };
 
-/* How each metric reads in a finding: "upstream loss 3.2 % (warn ≥ 1 %)",
- * "round-trip time 700 ms avg (fail ≥ 600 ms)", "downstream MOS 3.50 (warn < 4)". */
+/* How each metric reads in a finding: "upstream loss 3.2 % (warn > 1 %)",
+ * "round-trip time 700 ms avg (fail > 600 ms)", "downstream MOS 3.50 (warn < 4)",
+ * "upstream loss 0 % (warn in @0:0)". */
 static const struct metric_word {
     const char *name;
     const char *unit;       /* after the value and after the threshold */
     unsigned decimals;      /* of the value */
     bool keep_zeros;        /* "3.50", not "3.5" */
     const char *qualifier;  /* between the value and the threshold */
-    const char *relation;   /* the value's to the threshold it crossed */
     unsigned limit_decimals;
 } metric_words[] = {
-    [METRIC_LOSS]   = { "loss", " %", 2, false, "", "\u2265", 3 },
-    [METRIC_JITTER] = { "jitter", " ms", 1, false, "", "\u2265", 3 },
-    [METRIC_RTT]    = { "round-trip time", " ms", 1, false, " avg", "\u2265", 3 },
-    [METRIC_MOS]    = { "MOS", "", 2, true, "", "<", 2 },
+    [METRIC_LOSS]   = { "loss", " %", 2, false, "", 3 },
+    [METRIC_JITTER] = { "jitter", " ms", 1, false, "", 3 },
+    [METRIC_RTT]    = { "round-trip time", " ms", 1, false, " avg", 3 },
+    [METRIC_MOS]    = { "MOS", "", 2, true, "", 2 },
 };
 
 static const char *const side_words[] = { [SIDE_UP] = "upstream ", [SIDE_DOWN] = "downstream ",
                                            [SIDE_PATH] = "" };
 
+static struct num finding_value(const struct finding *f, unsigned decimals)
+{
+    return metric_words[f->metric].keep_zeros ? num_fixed(f->value, decimals) : num_trim(f->value, decimals);
+}
+
 /* "downstream jitter 42 ms": for the findings after the worst one. */
 static void describe_short(char *buf, size_t size, const struct finding *f)
 {
     const struct metric_word *m = &metric_words[f->metric];
-    struct num v = m->keep_zeros ? num_fixed(f->value, m->decimals) : num_trim(f->value, m->decimals);
-    snprintf(buf, size, "%s%s %s%s", side_words[f->side], m->name, v.s, m->unit);
+    snprintf(buf, size, "%s%s %s%s", side_words[f->side], m->name, finding_value(f, m->decimals).s, m->unit);
 }
 
-/* "upstream loss 3.2 % (warn ≥ 1 %)": the short form and the threshold crossed. */
+/* "upstream loss 3.2 % (warn > 1 %)": the short form and the range crossed,
+ * by its end crossed (or whole, for an '@' range). A value that would read as
+ * its limit ("1 % (warn > 1 %)") gets the perfdata's decimals. */
 static void describe_finding(char *buf, size_t size, const struct finding *f)
 {
     const struct metric_word *m = &metric_words[f->metric];
-    describe_short(buf, size, f);
-    append(buf, size, "%s (%s %s %s%s)", m->qualifier, rp_verdict_name(f->level), m->relation,
-           num_trim(f->limit, m->limit_decimals).s, m->unit);
+    const struct rp_range *r = f->range;
+    if (r->inside) {
+        describe_short(buf, size, f);
+        append(buf, size, "%s (%s in %s)", m->qualifier, rp_verdict_name(f->level), r->text);
+        return;
+    }
+    bool above = f->value > r->end;
+    struct num limit = num_trim(above ? r->end : r->start, m->limit_decimals);
+    struct num v = finding_value(f, m->decimals);
+    if (strcmp(v.s, limit.s) == 0)
+        v = finding_value(f, perf_decimals[f->metric]);
+    snprintf(buf, size, "%s%s %s%s", side_words[f->side], m->name, v.s, m->unit);
+    append(buf, size, "%s (%s %s %s%s)", m->qualifier, rp_verdict_name(f->level), above ? ">" : "<", limit.s,
+           m->unit);
 }
 
 /* The worst finding in full, then the others in short. */
@@ -1254,24 +1276,21 @@ void rp_report_print_nagios(const struct rp_report *r, FILE *out)
             um ? num_fixed(u->rx.loss_pct, 1).s : "n/a", um ? "%" : "",
             dm ? num_fixed(d->rx.loss_pct, 1).s : "n/a", dm ? "%" : "");
 
-    /* label=value[UOM];warn;crit;min;max. MOS alerts below its thresholds, which
-     * the guidelines write as the range "x:" (alert when value < x). */
+    /* label=value[UOM];warn;crit;min;max, warn and crit the ranges evaluated
+     * (guidelines' form): a reader of the perfdata gets our state per figure. */
+    const struct rp_range *w = t->warn, *c = t->crit;
     fprintf(out, " | up_loss=%s;%s;%s;0;100 down_loss=%s;%s;%s;0;100",
-            perf_value(um, u->rx.loss_pct, 3, "%").s, num_trim(t->warn_loss_pct, 3).s,
-            num_trim(t->fail_loss_pct, 3).s,
-            perf_value(dm, d->rx.loss_pct, 3, "%").s, num_trim(t->warn_loss_pct, 3).s,
-            num_trim(t->fail_loss_pct, 3).s);
+            perf_value(um, u->rx.loss_pct, perf_decimals[METRIC_LOSS], "%").s, w[RP_THR_LOSS].text,
+            c[RP_THR_LOSS].text, perf_value(dm, d->rx.loss_pct, perf_decimals[METRIC_LOSS], "%").s,
+            w[RP_THR_LOSS].text, c[RP_THR_LOSS].text);
     fprintf(out, " up_jitter=%s;%s;%s;0 down_jitter=%s;%s;%s;0",
-            perf_value(ug, u->rx.jitter_mean_ms, 3, "ms").s, num_trim(t->warn_jitter_ms, 3).s,
-            num_trim(t->fail_jitter_ms, 3).s,
-            perf_value(dg, d->rx.jitter_mean_ms, 3, "ms").s, num_trim(t->warn_jitter_ms, 3).s,
-            num_trim(t->fail_jitter_ms, 3).s);
-    fprintf(out, " rtt=%s;%s;%s;0",
-            perf_value(r->has_rtt, r->rtt_avg_ms, 3, "ms").s, num_trim(t->warn_rtt_ms, 3).s,
-            num_trim(t->fail_rtt_ms, 3).s);
-    fprintf(out, " up_mos=%s;%s:;%s:;1;5 down_mos=%s;%s:;%s:;1;5\n",
-            perf_value(ug && u->mos > 0, u->mos, 2, "").s, num_trim(t->warn_mos, 2).s,
-            num_trim(t->fail_mos, 2).s,
-            perf_value(dg && d->mos > 0, d->mos, 2, "").s, num_trim(t->warn_mos, 2).s,
-            num_trim(t->fail_mos, 2).s);
+            perf_value(ug, u->rx.jitter_mean_ms, perf_decimals[METRIC_JITTER], "ms").s, w[RP_THR_JITTER].text,
+            c[RP_THR_JITTER].text, perf_value(dg, d->rx.jitter_mean_ms, perf_decimals[METRIC_JITTER], "ms").s,
+            w[RP_THR_JITTER].text, c[RP_THR_JITTER].text);
+    fprintf(out, " rtt=%s;%s;%s;0", perf_value(r->has_rtt, r->rtt_avg_ms, perf_decimals[METRIC_RTT], "ms").s,
+            w[RP_THR_RTT].text, c[RP_THR_RTT].text);
+    fprintf(out, " up_mos=%s;%s;%s;1;5 down_mos=%s;%s;%s;1;5\n",
+            perf_value(ug && u->mos > 0, u->mos, perf_decimals[METRIC_MOS], "").s, w[RP_THR_MOS].text,
+            c[RP_THR_MOS].text, perf_value(dg && d->mos > 0, d->mos, perf_decimals[METRIC_MOS], "").s,
+            w[RP_THR_MOS].text, c[RP_THR_MOS].text);
 }

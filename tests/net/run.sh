@@ -442,8 +442,9 @@ s6() {
     net_bg "$NS_AGENT" iperf3 -c "$WAN_IP" -u -b 300k -l 1000 -t 40 > "$WORK/6.iperf3.log" 2>&1
     local flood=$BG_PID
     sleep 1
-    # The control requests share the congested uplink: more than the default 5 s.
-    net_probe 6 --duration 10 --timeout 20
+    # The control requests share the congested uplink: -t is the whole run (issue
+    # 15); 60 s keeps the old bound (setup 20 s, stop 20 s) and gives each step 25 s.
+    net_probe 6 --duration 10 --timeout 60
     net_stop_pid "$flood"
     summary_line 6
     local f=$WORK/6.json drops
@@ -699,7 +700,7 @@ queue_scenario() {
     cap_start "$SCEN.media" "$NS_MEDIA" m-lan
     net_bg "$NS_AGENT" sh -c "sleep 3; exec iperf3 -c $WAN_IP $rev -w 8K -t 30" > "$WORK/$SCEN.iperf3.log" 2>&1
     local flood=$BG_PID
-    net_probe "$SCEN" --codec pcmu --duration 10 --timeout 20
+    net_probe "$SCEN" --codec pcmu --duration 10 --timeout 60
     net_stop_pid "$flood"
     cap_stop
     summary_line "$SCEN"

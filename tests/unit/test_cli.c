@@ -1,4 +1,5 @@
-/* The command line's pure parts: --timeout, the token's form, the error line. */
+/* The command line's pure parts: --timeout, the token's form, the error line,
+ * and the usage errors of -w/-c and -t. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,6 +117,47 @@ static void test_usage_error_under_nagios_is_an_unknown_line_on_stdout(void **st
     assert_non_null(strstr(err, "rtpprobe: --ptime: expected"));
 }
 
+/* Thresholds and -t: their errors are usage errors, the one UNKNOWN line
+ * under --nagios; a deprecation warning before the error is not that line. */
+static void test_threshold_and_timeout_errors_are_one_unknown_line(void **state)
+{
+    (void)state;
+    char out[1024], err[2048];
+    char *order[] = { "rtpprobe", "--server", "https://127.0.0.1:1", "-w", "loss=5", "-c", "loss=1", "--nagios",
+                      NULL };
+    assert_int_equal(run_cli(order, 8, out, sizeof out, err, sizeof err), 3);
+    assert_string_equal(out, "RTPPROBE UNKNOWN - -w/-c: warning and critical in the wrong order for loss: critical "
+                             "loss=1 alerts where warning loss=5 does not (the warning range must lie inside the "
+                             "critical one)\n");
+    char *mos[] = { "rtpprobe", "--server", "https://127.0.0.1:1", "--nagios", "--warning=mos=3.6:",
+                    "--critical", "mos=4:", NULL };
+    assert_int_equal(run_cli(mos, 7, out, sizeof out, err, sizeof err), 3);
+    assert_non_null(strstr(out, "RTPPROBE UNKNOWN - -w/-c: warning and critical in the wrong order for mos"));
+    /* The old single-number options are the same ranges: --warn-loss 6 is above the default critical 5. */
+    char *alias[] = { "rtpprobe", "--server", "https://127.0.0.1:1", "--warn-loss", "6", "--nagios", NULL };
+    assert_int_equal(run_cli(alias, 6, out, sizeof out, err, sizeof err), 3);
+    assert_non_null(strstr(out, "wrong order for loss: critical loss=5 alerts where warning loss=6 does not"));
+    char *range[] = { "rtpprobe", "--server", "https://127.0.0.1:1", "-c", "jitter=20:10", "--nagios", NULL };
+    assert_int_equal(run_cli(range, 6, out, sizeof out, err, sizeof err), 3);
+    assert_string_equal(out, "RTPPROBE UNKNOWN - -c/--critical: jitter: range \"20:10\": the start is above the "
+                             "end\n");
+    char *metric[] = { "rtpprobe", "--server", "https://127.0.0.1:1", "-w", "loss=1,lag=3", NULL };
+    assert_int_equal(run_cli(metric, 5, out, sizeof out, err, sizeof err), 3);
+    assert_string_equal(out, "");
+    assert_non_null(strstr(err, "rtpprobe: -w/--warning: unknown metric \"lag\" (loss, jitter, rtt, mos)"));
+    char *shortt[] = { "rtpprobe", "--server", "https://127.0.0.1:1", "--duration", "30", "-t", "3", "--nagios",
+                       NULL };
+    assert_int_equal(run_cli(shortt, 8, out, sizeof out, err, sizeof err), 3);
+    assert_string_equal(out, "RTPPROBE UNKNOWN - --timeout 3 s is shorter than the run: --duration 30 s + 3 s "
+                             "(setup, drains, stop); give -t 33 or more\n");
+    /* The old milliseconds form warns first; the error is still the line. */
+    char *ms[] = { "rtpprobe", "--nagios", "--server", "https://127.0.0.1:1", "--timeout", "5000", NULL };
+    assert_int_equal(run_cli(ms, 6, out, sizeof out, err, sizeof err), 3);
+    assert_non_null(strstr(err, "rtpprobe: warning: --timeout takes seconds now; 5000 read as 5 s"));
+    assert_string_equal(out, "RTPPROBE UNKNOWN - --timeout 5 s is shorter than the run: --duration 10 s + 3 s "
+                             "(setup, drains, stop); give -t 13 or more\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +165,7 @@ int main(void)
         cmocka_unit_test(test_token_must_be_a_bearer_token),
         cmocka_unit_test(test_error_line_is_one_printable_line),
         cmocka_unit_test(test_usage_error_under_nagios_is_an_unknown_line_on_stdout),
+        cmocka_unit_test(test_threshold_and_timeout_errors_are_one_unknown_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,10 +121,14 @@ static void test_default_thresholds_are_the_documented_ones(void **state)
     (void)state;
     struct rp_thresholds t;
     rp_thresholds_default(&t);
-    assert_true(t.warn_loss_pct == 1.0 && t.fail_loss_pct == 5.0);
-    assert_true(t.warn_jitter_ms == 30.0 && t.fail_jitter_ms == 60.0);
-    assert_true(t.warn_rtt_ms == 300.0 && t.fail_rtt_ms == 600.0);
-    assert_true(t.warn_mos == 4.0 && t.fail_mos == 3.6);
+    assert_string_equal(t.warn[RP_THR_LOSS].text, "1");
+    assert_string_equal(t.crit[RP_THR_LOSS].text, "5");
+    assert_string_equal(t.warn[RP_THR_JITTER].text, "30");
+    assert_string_equal(t.crit[RP_THR_JITTER].text, "60");
+    assert_string_equal(t.warn[RP_THR_RTT].text, "300");
+    assert_string_equal(t.crit[RP_THR_RTT].text, "600");
+    assert_string_equal(t.warn[RP_THR_MOS].text, "4:");
+    assert_string_equal(t.crit[RP_THR_MOS].text, "3.6:");
 }
 
 static void test_clean_run_both_ways_is_two_way_pass(void **state)
@@ -196,7 +200,11 @@ static void test_nothing_either_way_is_no_media(void **state)
 static void test_blocked_direction_fails_whatever_the_thresholds(void **state)
 {
     (void)state;
-    struct rp_thresholds lax = { 101, 101, 1e9, 1e9, 1e9, 1e9, 0, 0 };
+    struct rp_thresholds lax;
+    char err[128];
+    rp_thresholds_default(&lax);
+    assert_int_equal(rp_thresholds_set(&lax, RP_THR_WARN, "loss=~:,jitter=~:,rtt=~:,mos=~:", err, sizeof err), 0);
+    assert_int_equal(rp_thresholds_set(&lax, RP_THR_CRIT, "loss=~:,jitter=~:,rtt=~:,mos=~:", err, sizeof err), 0);
     struct rp_report r;
     clean_report(&r);
     block(&r.up);
@@ -230,7 +238,7 @@ static void test_unmeasured_upstream_keeps_a_worse_downstream_verdict(void **sta
     assert_int_equal(r.diagnosis, RP_DIAG_DEGRADED);
     assert_int_equal(r.verdict, RP_VERDICT_FAIL);
     assert_non_null(strstr(r.cause, "upstream unknown"));
-    assert_non_null(strstr(r.cause, "downstream loss 8 % (fail \u2265 5 %)"));
+    assert_non_null(strstr(r.cause, "downstream loss 8 % (fail > 5 %)"));
 }
 
 static void test_unmeasured_upstream_without_downstream_fails_as_downstream_blocked(void **state)
@@ -247,12 +255,13 @@ static void test_unmeasured_upstream_without_downstream_fails_as_downstream_bloc
     assert_non_null(strstr(r.cause, "upstream unknown"));
 }
 
-static void test_loss_warns_at_1_pct_and_fails_at_5_pct(void **state)
+/* Ranges (Monitoring Plugins): "1" alerts above 1, not at it. */
+static void test_loss_warns_above_1_pct_and_fails_above_5_pct(void **state)
 {
     (void)state;
-    /* Of 500 packets: 4 = 0.8 %, 5 = 1 %, 24 = 4.8 %, 25 = 5 %. */
+    /* Of 500 packets: 5 = 1 %, 6 = 1.2 %, 25 = 5 %, 26 = 5.2 %. */
     static const struct { uint64_t lost; enum rp_verdict v; } cases[] = {
-        { 4, RP_VERDICT_PASS }, { 5, RP_VERDICT_WARN }, { 24, RP_VERDICT_WARN }, { 25, RP_VERDICT_FAIL },
+        { 5, RP_VERDICT_PASS }, { 6, RP_VERDICT_WARN }, { 25, RP_VERDICT_WARN }, { 26, RP_VERDICT_FAIL },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct rp_report r;
@@ -274,7 +283,7 @@ static void test_degraded_cause_names_direction_figure_and_threshold(void **stat
     evaluate_default(&r);
     assert_int_equal(r.diagnosis, RP_DIAG_DEGRADED);
     assert_int_equal(r.verdict, RP_VERDICT_WARN);
-    assert_string_equal(r.cause, "upstream loss 3.2 % (warn \u2265 1 %)");
+    assert_string_equal(r.cause, "upstream loss 3.2 % (warn > 1 %)");
     assert_string_equal(r.remediation,
                         "check the agent's uplink: bandwidth, Wi-Fi, QoS/DSCP EF for UDP 10000-20000");
 }
@@ -292,11 +301,12 @@ static void test_host_drops_are_told_apart_from_network_loss(void **state)
     assert_non_null(strstr(r.cause, "10 of them dropped by the receiving host"));
 }
 
-static void test_jitter_warns_at_30_ms_and_fails_at_60_ms(void **state)
+static void test_jitter_warns_above_30_ms_and_fails_above_60_ms(void **state)
 {
     (void)state;
     static const struct { double ms; enum rp_verdict v; } cases[] = {
-        { 29.9, RP_VERDICT_PASS }, { 30.0, RP_VERDICT_WARN }, { 59.9, RP_VERDICT_WARN }, { 60.0, RP_VERDICT_FAIL },
+        { 30.0, RP_VERDICT_PASS }, { 30.001, RP_VERDICT_WARN }, { 60.0, RP_VERDICT_WARN }, { 60.001, RP_VERDICT_FAIL },
+        { 30.0004, RP_VERDICT_PASS }, /* the perfdata's 30.000: judged as printed */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct rp_report r;
@@ -309,15 +319,15 @@ static void test_jitter_warns_at_30_ms_and_fails_at_60_ms(void **state)
     clean_report(&r);
     r.down.rx.jitter_mean_ms = 45.0;
     evaluate_default(&r);
-    assert_string_equal(r.cause, "downstream jitter 45 ms (warn \u2265 30 ms)");
+    assert_string_equal(r.cause, "downstream jitter 45 ms (warn > 30 ms)");
     assert_non_null(strstr(r.remediation, "downlink"));
 }
 
-static void test_rtt_warns_at_300_ms_and_fails_at_600_ms(void **state)
+static void test_rtt_warns_above_300_ms_and_fails_above_600_ms(void **state)
 {
     (void)state;
     static const struct { double ms; enum rp_verdict v; } cases[] = {
-        { 299.0, RP_VERDICT_PASS }, { 300.0, RP_VERDICT_WARN }, { 599.0, RP_VERDICT_WARN }, { 600.0, RP_VERDICT_FAIL },
+        { 300.0, RP_VERDICT_PASS }, { 300.001, RP_VERDICT_WARN }, { 600.0, RP_VERDICT_WARN }, { 600.001, RP_VERDICT_FAIL },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct rp_report r;
@@ -364,7 +374,7 @@ static void test_verdict_is_the_worst_of_both_directions(void **state)
     evaluate_default(&r);
     assert_int_equal(r.verdict, RP_VERDICT_FAIL);
     assert_int_equal(r.diagnosis, RP_DIAG_DEGRADED);
-    assert_string_equal(r.cause, "downstream loss 6 % (fail \u2265 5 %); also upstream loss 2 %");
+    assert_string_equal(r.cause, "downstream loss 6 % (fail > 5 %); also upstream loss 2 %");
     assert_non_null(strstr(r.remediation, "downlink"));
 }
 
@@ -378,7 +388,7 @@ static void test_cause_is_preferred_over_its_mos_consequence(void **state)
     r.up.mos = 3.9;        /* warn */
     evaluate_default(&r);
     assert_int_equal(r.verdict, RP_VERDICT_WARN);
-    assert_string_equal(r.cause, "upstream loss 2 % (warn \u2265 1 %); also upstream MOS 3.90");
+    assert_string_equal(r.cause, "upstream loss 2 % (warn > 1 %); also upstream MOS 3.90");
 }
 
 static void test_custom_thresholds_are_applied(void **state)
@@ -386,8 +396,9 @@ static void test_custom_thresholds_are_applied(void **state)
     (void)state;
     struct rp_thresholds t;
     rp_thresholds_default(&t);
-    t.warn_jitter_ms = 1.0;
-    t.fail_jitter_ms = 2.0;
+    char err[128];
+    assert_int_equal(rp_thresholds_set(&t, RP_THR_WARN, "jitter=1", err, sizeof err), 0);
+    assert_int_equal(rp_thresholds_set(&t, RP_THR_CRIT, "jitter=2", err, sizeof err), 0);
     struct rp_report r;
     clean_report(&r); /* jitter 1.2 ms */
     rp_report_evaluate(&r, &t);
@@ -592,7 +603,7 @@ static void test_host_skipped_packets_are_attributed_to_the_overloaded_host(void
     assert_int_equal(r.verdict, RP_VERDICT_FAIL);
     assert_int_equal(r.diagnosis, RP_DIAG_DEGRADED);
     assert_string_equal(r.cause, "the media host skipped 30 packets: it is overloaded; downstream loss 6 % "
-                                 "(fail \u2265 5 %), 30 of them skipped by the media host, not the network");
+                                 "(fail > 5 %), 30 of them skipped by the media host, not the network");
     assert_string_equal(r.remediation, "give rtpprobed on the media host more CPU or run fewer probe sessions at "
                                        "once (rtpprobed_downstream_skipped_total and "
                                        "rtpprobed_socket_drops_total in its /metrics), then run again");
@@ -622,7 +633,7 @@ static void test_upstream_host_drops_are_attributed_to_the_overloaded_host(void 
     assert_int_equal(r.verdict, RP_VERDICT_FAIL);
     assert_int_equal(r.diagnosis, RP_DIAG_DEGRADED);
     assert_string_equal(r.cause, "the media host dropped 30 upstream packets unread from its socket queue: it is "
-                                 "overloaded; upstream loss 6 % (fail \u2265 5 %), 30 of them dropped by the "
+                                 "overloaded; upstream loss 6 % (fail > 5 %), 30 of them dropped by the "
                                  "receiving host, not the network");
     assert_non_null(strstr(r.remediation, "give rtpprobed on the media host more CPU"));
     assert_null(strstr(r.remediation, "uplink"));
@@ -681,7 +692,7 @@ static void test_host_skipped_packets_are_never_silent(void **state)
     set_loss(&r.down, 40); /* 8 %, 35 of them the network's */
     evaluate_default(&r);
     assert_int_equal(r.verdict, RP_VERDICT_FAIL);
-    assert_string_equal(r.cause, "downstream loss 8 % (fail \u2265 5 %), 5 of them skipped by the media host, not "
+    assert_string_equal(r.cause, "downstream loss 8 % (fail > 5 %), 5 of them skipped by the media host, not "
                                  "the network; the media host skipped 5 packets: it is overloaded");
     assert_non_null(strstr(r.remediation, "check the agent's downlink"));
 }
@@ -953,7 +964,7 @@ static void assert_nagios_format(const char *line)
 {
     static const char pattern[] =
         "^RTPPROBE (OK|WARNING|CRITICAL|UNKNOWN) - [^|\n]+ \\|"
-        "( [a-z_]+=(U|-?[0-9]+(\\.[0-9]+)?)(%|ms)?(;[0-9.]*:?){2}(;[0-9.]*){0,2})+\n$";
+        "( [a-z_]+=(U|-?[0-9]+(\\.[0-9]+)?)(%|ms)?(;@?(~|-?[0-9.]+)?(:(-?[0-9.]+)?)?){2}(;[0-9.]*){0,2})+\n$";
     regex_t re;
     assert_int_equal(regcomp(&re, pattern, REG_EXTENDED), 0);
     int rc = regexec(&re, line, 0, NULL, 0);
@@ -1027,9 +1038,9 @@ static void test_nagios_perfdata_uses_the_evaluated_thresholds(void **state)
     (void)state;
     struct rp_thresholds t;
     rp_thresholds_default(&t);
-    t.warn_loss_pct = 0.5;
-    t.fail_loss_pct = 2.5;
-    t.warn_mos = 4.2;
+    char err[128];
+    assert_int_equal(rp_thresholds_set(&t, RP_THR_WARN, "loss=0.5,mos=4.2:", err, sizeof err), 0);
+    assert_int_equal(rp_thresholds_set(&t, RP_THR_CRIT, "loss=2.5", err, sizeof err), 0);
     struct rp_report r;
     clean_report(&r);
     rp_report_evaluate(&r, &t);
@@ -1038,6 +1049,127 @@ static void test_nagios_perfdata_uses_the_evaluated_thresholds(void **state)
     assert_non_null(strstr(line, " up_loss=0%;0.5;2.5;0;100 "));
     assert_non_null(strstr(line, " up_mos=4.41;4.2:;3.6:;1;5 "));
     free(line);
+}
+
+/* The perfdata's own state, as a Nagios/Icinga host computes it from the
+ * warn;crit ranges of each figure (U: no state), the worst of all. */
+static int perfdata_state(const char *line)
+{
+    const char *p = strstr(line, " | ");
+    int worst = 0;
+    assert_non_null(p);
+    for (p += 3; *p && *p != '\n';) {
+        char item[160], fields[5][40] = { "", "", "", "", "" };
+        size_t n = strcspn(p, " \n");
+        assert_true(n < sizeof item);
+        memcpy(item, p, n);
+        item[n] = '\0';
+        p += n + (p[n] == ' ');
+        char *eq = strchr(item, '='), *f = eq + 1;
+        assert_non_null(eq);
+        for (unsigned i = 0; i < 5 && f; i++) {
+            char *semi = strchr(f, ';');
+            snprintf(fields[i], sizeof fields[i], "%.*s", semi ? (int)(semi - f) : (int)strlen(f), f);
+            f = semi ? semi + 1 : NULL;
+        }
+        if (strcmp(fields[0], "U") == 0)
+            continue;
+        double v = strtod(fields[0], NULL); /* the UOM after it is ignored */
+        struct rp_range w, c;
+        char err[128];
+        assert_int_equal(rp_range_parse(fields[1], &w, err, sizeof err), 0);
+        assert_int_equal(rp_range_parse(fields[2], &c, err, sizeof err), 0);
+        int st = rp_range_alerts(&c, v) ? 2 : rp_range_alerts(&w, v) ? 1 : 0;
+        worst = st > worst ? st : worst;
+    }
+    return worst;
+}
+
+/* The warn;crit fields are the ranges as given, and the exit status is what
+ * the perfdata says, figure by figure, on and around every boundary and where
+ * rounding to the perfdata's decimals decides. */
+static void test_nagios_exit_status_and_perfdata_always_agree(void **state)
+{
+    (void)state;
+    static const char *const warn[] = { "loss=1,jitter=30,rtt=300,mos=4:", "loss=@0:0,mos=4.5:",
+                                        "loss=~:0.5,jitter=10:20,rtt=@0:11.9995", "mos=4.41:,jitter=1.2" };
+    static const char *const crit[] = { "loss=5,jitter=60,rtt=600,mos=3.6:", "loss=5,mos=4:",
+                                        "loss=~:2,jitter=5:25,rtt=@0:11", "mos=4.409:,jitter=1.2" };
+    static const double loss[] = { 0, 0.0004, 0.5, 0.5004, 0.5005, 1, 1.0006, 2, 5, 5.2 };
+    static const double jitter[] = { 1.2, 1.2004, 1.2005, 5, 9.9996, 20, 25.001, 30, 30.0005, 61 };
+    static const double rtt[] = { 11, 11.0004, 11.9995, 12, 300.0004, 600.001 };
+    static const double mos[] = { 4.409, 4.405, 4.4049, 3.996, 3.9949, 4.5, 3.6 };
+    unsigned checked = 0;
+    for (size_t t = 0; t < sizeof warn / sizeof warn[0]; t++) {
+        struct rp_thresholds th;
+        char err[256];
+        rp_thresholds_default(&th);
+        assert_int_equal(rp_thresholds_set(&th, RP_THR_WARN, warn[t], err, sizeof err), 0);
+        assert_int_equal(rp_thresholds_set(&th, RP_THR_CRIT, crit[t], err, sizeof err), 0);
+        assert_int_equal(rp_thresholds_check_order(&th, err, sizeof err), 0);
+        for (size_t i = 0; i < 10; i++) {
+            struct rp_report r;
+            clean_report(&r);
+            r.up.rx.loss_pct = loss[i];
+            r.down.rx.jitter_mean_ms = jitter[i];
+            r.rtt_avg_ms = rtt[i % 6];
+            r.down.mos = mos[i % 7];
+            r.up.mos = mos[(i + 3) % 7];
+            rp_report_evaluate(&r, &th);
+            char *line = nagios_of(&r);
+            assert_nagios_format(line);
+            if (rp_report_exit_code(&r) != perfdata_state(line))
+                fail_msg("exit %d, perfdata %d: %s", rp_report_exit_code(&r), perfdata_state(line), line);
+            free(line);
+            checked++;
+        }
+    }
+    assert_int_equal(checked, 40);
+}
+
+static void test_nagios_perfdata_prints_the_ranges_as_given(void **state)
+{
+    (void)state;
+    struct rp_thresholds t;
+    char err[256];
+    rp_thresholds_default(&t);
+    assert_int_equal(rp_thresholds_set(&t, RP_THR_WARN, "loss=@0:0,jitter=~:20,rtt=10:250", err, sizeof err), 0);
+    assert_int_equal(rp_thresholds_set(&t, RP_THR_CRIT, "jitter=~:40,rtt=5:500,mos=@1:3.6", err, sizeof err), 0);
+    struct rp_report r;
+    clean_report(&r);
+    rp_report_evaluate(&r, &t);
+    char *line = nagios_of(&r);
+    assert_nagios_format(line);
+    assert_true(starts_with(line, "RTPPROBE WARNING - degraded: upstream loss 0 % (warn in @0:0); also "
+                                  "downstream loss 0 %"));
+    assert_non_null(strstr(line, " up_loss=0%;@0:0;5;0;100 down_loss=0%;@0:0;5;0;100 "));
+    assert_non_null(strstr(line, " up_jitter=1.2ms;~:20;~:40;0 "));
+    assert_non_null(strstr(line, " rtt=12ms;10:250;5:500;0 "));
+    assert_non_null(strstr(line, " up_mos=4.41;4:;@1:3.6;1;5 "));
+    free(line);
+}
+
+/* MOS 3.996 is 4.00 in the perfdata: not below 4:, so no warning either. */
+static void test_verdict_judges_the_figure_as_printed(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    r.up.mos = 3.996;
+    evaluate_default(&r);
+    assert_int_equal(r.verdict, RP_VERDICT_PASS);
+    r.up.mos = 3.9949;
+    evaluate_default(&r);
+    assert_int_equal(r.verdict, RP_VERDICT_WARN);
+    assert_string_equal(r.cause, "upstream MOS 3.99 (warn < 4)");
+    clean_report(&r);
+    r.down.rx.loss_pct = 1.0004; /* 1.000 % in the perfdata */
+    evaluate_default(&r);
+    assert_int_equal(r.verdict, RP_VERDICT_PASS);
+    r.down.rx.loss_pct = 1.0005; /* 1.001 % */
+    evaluate_default(&r);
+    assert_int_equal(r.verdict, RP_VERDICT_WARN);
+    assert_string_equal(r.cause, "downstream loss 1.001 % (warn > 1 %)");
 }
 
 static void test_text_table_has_both_columns_and_the_verdict(void **state)
@@ -1288,7 +1420,7 @@ static void test_causes_and_remediations_word_for_word(void **state)
     evaluate_default(&r);
     assert_string_equal(r.cause, "the agent's NAT maps each destination to a different port (symmetric NAT): "
                                  "media flows only because the media host latches to where it really comes "
-                                 "from; also downstream loss 2 % (warn \u2265 1 %)");
+                                 "from; also downstream loss 2 % (warn > 1 %)");
     assert_string_equal(r.remediation, "use TURN (coturn on 3478, TURN/TLS on 5349) for this agent, or a router "
                                        "with endpoint-independent mapping (RFC 4787); keep latching "
                                        "(strictrtp/comedia) on");
@@ -1302,14 +1434,14 @@ static void test_degraded_remediation_follows_the_worst_finding(void **state)
     clean_report(&r);
     r.rtt_avg_ms = 700;
     evaluate_default(&r);
-    assert_string_equal(r.cause, "round-trip time 700 ms avg (fail \u2265 600 ms)");
+    assert_string_equal(r.cause, "round-trip time 700 ms avg (fail > 600 ms)");
     assert_string_equal(r.remediation, "shorten the path between agent and media host: avoid VPN/proxy detours "
                                        "and mobile or satellite links; a TURN relay adds delay, prefer direct UDP");
 
     clean_report(&r);
     r.down.rx.jitter_mean_ms = 42;
     evaluate_default(&r);
-    assert_string_equal(r.cause, "downstream jitter 42 ms (warn \u2265 30 ms)");
+    assert_string_equal(r.cause, "downstream jitter 42 ms (warn > 30 ms)");
     assert_string_equal(r.remediation, "check the agent's downlink (Wi-Fi, competing downloads) and the media "
                                        "host's outbound bandwidth; QoS/DSCP EF for UDP 10000-20000");
 
@@ -1325,7 +1457,7 @@ static void test_degraded_remediation_follows_the_worst_finding(void **state)
     r.up.rx.jitter_mean_ms = 35;
     r.rtt_avg_ms = 320;
     evaluate_default(&r);
-    assert_string_equal(r.cause, "upstream jitter 35 ms (warn \u2265 30 ms); also round-trip time 320 ms, "
+    assert_string_equal(r.cause, "upstream jitter 35 ms (warn > 30 ms); also round-trip time 320 ms, "
                                  "downstream MOS 3.90");
     assert_string_equal(r.remediation, "check the agent's uplink: bandwidth, Wi-Fi, QoS/DSCP EF for UDP "
                                        "10000-20000");
@@ -1510,20 +1642,21 @@ static void test_finish_classifies_and_evaluates(void **state)
     struct rp_score_in in = score_in(RP_CODEC_PCMU, rtt, 3);
     struct rp_thresholds t;
     rp_thresholds_default(&t);
-    t.warn_loss_pct = 0.5;
+    char err[128];
+    assert_int_equal(rp_thresholds_set(&t, RP_THR_WARN, "loss=0.5", err, sizeof err), 0);
     rp_report_finish(&r, &in, &t);
     assert_string_equal(r.nat.type, "nat"); /* latched 203.0.113.7, local 192.168.1.20 */
     assert_int_equal(r.diagnosis, RP_DIAG_TWO_WAY);
     assert_int_equal(r.verdict, RP_VERDICT_PASS);
     assert_string_equal(r.cause, "media flows both ways within the thresholds");
-    assert_true(r.thresholds.warn_loss_pct == 0.5);
+    assert_string_equal(r.thresholds.warn[RP_THR_LOSS].text, "0.5");
 
     unscored_report(&r);
-    set_loss(&r.up, 25);
+    set_loss(&r.up, 26);
     rp_report_finish(&r, &in, &t);
     assert_int_equal(r.diagnosis, RP_DIAG_DEGRADED);
     assert_int_equal(r.verdict, RP_VERDICT_FAIL);
-    assert_string_equal(r.cause, "upstream loss 5 % (fail \u2265 5 %); also upstream MOS 3.84");
+    assert_string_equal(r.cause, "upstream loss 5.2 % (fail > 5 %); also upstream MOS 3.81");
 }
 
 /* The issue's bufferbloat case: no loss, little jitter, the delay's floor rose by
@@ -1743,15 +1876,15 @@ int main(void)
         cmocka_unit_test(test_unmeasured_upstream_with_downstream_says_unknown_and_warns),
         cmocka_unit_test(test_unmeasured_upstream_keeps_a_worse_downstream_verdict),
         cmocka_unit_test(test_unmeasured_upstream_without_downstream_fails_as_downstream_blocked),
-        cmocka_unit_test(test_loss_warns_at_1_pct_and_fails_at_5_pct),
+        cmocka_unit_test(test_loss_warns_above_1_pct_and_fails_above_5_pct),
         cmocka_unit_test(test_degraded_cause_names_direction_figure_and_threshold),
         cmocka_unit_test(test_host_drops_are_told_apart_from_network_loss),
         cmocka_unit_test(test_host_skipped_packets_are_attributed_to_the_overloaded_host),
         cmocka_unit_test(test_upstream_host_drops_are_attributed_to_the_overloaded_host),
         cmocka_unit_test(test_host_skipped_packets_are_never_silent),
         cmocka_unit_test(test_host_skips_do_not_hide_a_blocked_direction),
-        cmocka_unit_test(test_jitter_warns_at_30_ms_and_fails_at_60_ms),
-        cmocka_unit_test(test_rtt_warns_at_300_ms_and_fails_at_600_ms),
+        cmocka_unit_test(test_jitter_warns_above_30_ms_and_fails_above_60_ms),
+        cmocka_unit_test(test_rtt_warns_above_300_ms_and_fails_above_600_ms),
         cmocka_unit_test(test_mos_warns_below_4_0_and_fails_below_3_6),
         cmocka_unit_test(test_verdict_is_the_worst_of_both_directions),
         cmocka_unit_test(test_cause_is_preferred_over_its_mos_consequence),
@@ -1769,6 +1902,9 @@ int main(void)
         cmocka_unit_test(test_nagios_state_follows_the_verdict),
         cmocka_unit_test(test_nagios_unmeasured_direction_is_undetermined),
         cmocka_unit_test(test_nagios_perfdata_uses_the_evaluated_thresholds),
+        cmocka_unit_test(test_nagios_exit_status_and_perfdata_always_agree),
+        cmocka_unit_test(test_nagios_perfdata_prints_the_ranges_as_given),
+        cmocka_unit_test(test_verdict_judges_the_figure_as_printed),
         cmocka_unit_test(test_text_table_has_both_columns_and_the_verdict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
