@@ -27,13 +27,8 @@ int rp_textfile_format(const struct rp_report *r, const struct rp_textfile_run *
  * escapes first. Returns the length written. */
 size_t rp_textfile_escape(const char *s, char *out, size_t outlen);
 
-/* Replaces path by data: a temporary file beside it (mkstemp, so in the same
- * file system), written, fsync'ed, mode 0644, renamed over path. On any
- * failure path is left as it was, the temporary file removed, and err says
- * why in one line. 0 or -1. */
-int rp_textfile_replace(const char *path, const char *data, size_t len, char *err, size_t errlen);
 
-/* rp_textfile_format() then rp_textfile_replace(). 0 or -1 with err set. */
+/* rp_textfile_format() then rp_file_replace(). 0 or -1 with err set. */
 int rp_textfile_write(const struct rp_report *r, const struct rp_textfile_run *run, const char *path, char *err,
                       size_t errlen);
 

@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "filereplace.h"
 #include "htmlreport.h"
 #include "report.h"
 
@@ -343,55 +344,23 @@ int rp_report_html(const struct rp_report *r, FILE *out)
     return ferror(out) ? -1 : 0;
 }
 
-/* The mkstemp template "DIR/.NAME.XXXXXX" beside path: the same file system, so
- * that rename() replaces the page in one step. */
-static int temp_name(const char *path, char *tmp, size_t len)
-{
-    const char *slash = strrchr(path, '/');
-    int n;
-    if (slash)
-        n = snprintf(tmp, len, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
-    else
-        n = snprintf(tmp, len, ".%s.XXXXXX", path);
-    return n > 0 && (size_t)n < len ? 0 : -1;
-}
-
 int rp_report_write_html(const struct rp_report *r, const char *path, char *err, size_t errlen)
 {
-    char tmp[4096];
-    if (!path[0] || path[strlen(path) - 1] == '/' || temp_name(path, tmp, sizeof tmp) < 0) {
-        snprintf(err, errlen, "%s: not a file name", path);
+    char *page = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&page, &len);
+    if (!mem) {
+        snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot create a temporary file beside it: %s", path, strerror(errno));
+    int rc = rp_report_html(r, mem);
+    if (fclose(mem) != 0 || rc < 0) {
+        snprintf(err, errlen, "%s: cannot make the HTML report: out of memory", path);
+        free(page);
         return -1;
-    }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        return -1;
-    }
-    /* mkstemp makes it 0600; the page is for people to read and pass on. */
-    errno = 0;
-    bool ok = fchmod(fd, 0644) == 0 && rp_report_html(r, f) == 0 && fflush(f) == 0 && fsync(fd) == 0;
-    int saved = errno;
-    if (fclose(f) != 0 && ok) {
-        ok = false;
-        saved = errno;
     }
     /* Only a complete page replaces the old one. */
-    if (ok && rename(tmp, path) != 0) {
-        ok = false;
-        saved = errno;
-    }
-    if (!ok) {
-        snprintf(err, errlen, "%s: cannot write the HTML report: %s", path,
-                 saved ? strerror(saved) : "out of memory");
-        unlink(tmp);
-    }
-    return ok ? 0 : -1;
+    rc = rp_file_replace(path, page, len, err, errlen);
+    free(page);
+    return rc;
 }

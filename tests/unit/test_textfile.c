@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "filereplace.h"
 #include "textfile.h"
 
 static void clean_dir(struct rp_dir_report *d, uint64_t sent)
@@ -298,7 +299,7 @@ static void test_replace_renames_a_new_file_over_the_old(void **state)
     struct stat before, after;
     assert_int_equal(fstat(old, &before), 0);
     char err[256] = "";
-    assert_int_equal(rp_textfile_replace(d.file, "new\n", 4, err, sizeof err), 0);
+    assert_int_equal(rp_file_replace(d.file, "new\n", 4, err, sizeof err), 0);
     assert_file(d.file, "new\n");
     assert_int_equal(stat(d.file, &after), 0);
     assert_true(after.st_ino != before.st_ino);
@@ -338,7 +339,7 @@ static void test_failed_rename_leaves_the_target_and_no_temporary_file(void **st
     char inside[256], err[512] = "", first[256];
     snprintf(inside, sizeof inside, "%s/keep", d.file);
     put_file(inside, "kept\n");
-    assert_int_equal(rp_textfile_replace(d.file, "new\n", 4, err, sizeof err), -1);
+    assert_int_equal(rp_file_replace(d.file, "new\n", 4, err, sizeof err), -1);
     assert_non_null(strstr(err, d.file));
     assert_non_null(strstr(err, "rename"));
     assert_file(inside, "kept\n");
@@ -361,7 +362,7 @@ static void test_failed_write_keeps_the_old_file(void **state)
     void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
     char err[512] = "", first[256];
-    int rc = rp_textfile_replace(d.file, "a longer new text\n", 18, err, sizeof err);
+    int rc = rp_file_replace(d.file, "a longer new text\n", 18, err, sizeof err);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
     signal(SIGXFSZ, prev);
     assert_int_equal(rc, -1);
@@ -375,10 +376,10 @@ static void test_missing_directory_is_an_error(void **state)
 {
     (void)state;
     char err[512] = "";
-    assert_int_equal(rp_textfile_replace("/nonexistent-rp/x.prom", "x\n", 2, err, sizeof err), -1);
+    assert_int_equal(rp_file_replace("/nonexistent-rp/x.prom", "x\n", 2, err, sizeof err), -1);
     assert_non_null(strstr(err, "/nonexistent-rp/x.prom"));
     assert_non_null(strstr(err, strerror(ENOENT)));
-    assert_int_equal(rp_textfile_replace("/tmp/", "x\n", 2, err, sizeof err), -1);
+    assert_int_equal(rp_file_replace("/tmp/", "x\n", 2, err, sizeof err), -1);
 }
 
 /* A directory the writer may not write to (read-only for it). Root writes
@@ -396,7 +397,7 @@ static void test_unwritable_directory_keeps_the_old_file(void **state)
         char err[512] = "";
         if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
             _exit(2);
-        int rc = rp_textfile_replace(d.file, "new\n", 4, err, sizeof err);
+        int rc = rp_file_replace(d.file, "new\n", 4, err, sizeof err);
         _exit(rc == -1 && strstr(err, strerror(EACCES)) ? 0 : 1);
     }
     int status;
