@@ -31,7 +31,9 @@ struct rp_agent_report {
     struct rp_agent_figures f;
 };
 
-/* 1-64 characters of [A-Za-z0-9._-]. */
+/* 1-64 characters of [A-Za-z0-9._-]: the daemon checks what it is sent, the
+ * probe what it is given (--agent) and what it makes of the host name. */
+bool rp_agent_name_char(char c);
 bool rp_agent_name_valid(const char *name, size_t len);
 /* The body of POST /v1/reports: {"agent": NAME, "report": <rtpprobe --json>}.
  * Every key the daemon reads must be there with its type (a figure may be

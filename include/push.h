@@ -13,11 +13,10 @@
 #include "probe.h"
 #include "report.h"
 
-/* An agent name becomes a Prometheus label value: 1-64 of [A-Za-z0-9._-]. */
-#define RP_AGENT_MAX 64
-bool rp_push_agent_valid(const char *s);
-/* s with every other byte replaced by '_', cut at RP_AGENT_MAX; "unknown"
- * when s is empty. out holds RP_AGENT_MAX + 1 bytes or more. */
+/* An agent name becomes a Prometheus label value: rp_agent_name_valid()
+ * (agents.h). s with every other byte replaced by '_', cut at
+ * RP_AGENT_NAME_MAX; "unknown" when s is empty. out holds RP_AGENT_NAME_MAX + 1
+ * bytes or more. */
 void rp_push_agent_clean(const char *s, char *out, size_t outlen);
 /* The host name (gethostname), cleaned as above: the --agent default. */
 void rp_push_agent_default(char *out, size_t outlen);

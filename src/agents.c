@@ -29,17 +29,19 @@ struct rp_agents {
 
 /* ---- parsing ---- */
 
+bool rp_agent_name_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-';
+}
+
 bool rp_agent_name_valid(const char *name, size_t len)
 {
     if (len == 0 || len > RP_AGENT_NAME_MAX)
         return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '_' || c == '-';
-        if (!ok)
+    for (size_t i = 0; i < len; i++)
+        if (!rp_agent_name_char(name[i]))
             return false;
-    }
     return true;
 }
 

@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "agents.h"
 #include "cli.h"
 #include "codec.h"
 #include "config.h"
@@ -324,7 +325,7 @@ struct cli_opts {
     bool        json, nagios, quiet;
     const char *textfile;       /* --textfile FILE */
     bool        push;
-    char        agent[RP_AGENT_MAX + 1]; /* --agent, else the host name: set by setup() */
+    char        agent[RP_AGENT_NAME_MAX + 1]; /* --agent, else the host name: set by setup() */
 };
 
 /* One option parsed: go on, stop with a usage error, or stop after --help/--version. */
@@ -386,8 +387,9 @@ static int parse_stun(const char *s, struct rp_probe_opts *p)
 /* A label value on Prometheus' side: refused rather than changed behind the user's back. */
 static int parse_agent(const char *s, char *out, size_t outlen)
 {
-    if (!rp_push_agent_valid(s)) {
-        fprintf(stderr, "rtpprobe: --agent: expected 1 to %d of A-Z a-z 0-9 . _ -, got \"%s\"\n", RP_AGENT_MAX, s);
+    if (!rp_agent_name_valid(s, strlen(s))) {
+        fprintf(stderr, "rtpprobe: --agent: expected 1 to %d of A-Z a-z 0-9 . _ -, got \"%s\"\n", RP_AGENT_NAME_MAX,
+                s);
         return -1;
     }
     snprintf(out, outlen, "%s", s);

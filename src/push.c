@@ -5,24 +5,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agents.h"
 #include "httpc.h"
 #include "push.h"
-
-#define AGENT_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
-
-bool rp_push_agent_valid(const char *s)
-{
-    size_t n = strlen(s);
-    return n >= 1 && n <= RP_AGENT_MAX && strspn(s, AGENT_CHARS) == n;
-}
 
 void rp_push_agent_clean(const char *s, char *out, size_t outlen)
 {
     if (outlen == 0)
         return;
     size_t n = 0;
-    for (; s[n] && n < RP_AGENT_MAX && n + 1 < outlen; n++)
-        out[n] = strchr(AGENT_CHARS, s[n]) ? s[n] : '_';
+    for (; s[n] && n < RP_AGENT_NAME_MAX && n + 1 < outlen; n++)
+        out[n] = rp_agent_name_char(s[n]) ? s[n] : '_';
     out[n] = '\0';
     if (n == 0)
         snprintf(out, outlen, "unknown");

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agents.h"
 #include "filereplace.h"
 #include "httpc.h"
 #include "textfile.h"
@@ -21,7 +22,7 @@
 struct ctx {
     const struct rp_report     *r;
     const struct rp_textfile_run *run;
-    char agent[2 * 64 + 1];
+    char agent[2 * RP_AGENT_NAME_MAX + 1];
     char server[2 * sizeof ((struct rp_report *)0)->server + 1];
     char codec[2 * sizeof ((struct rp_report *)0)->codec + 1];
     char transport[2 * sizeof ((struct rp_report *)0)->transport + 1];
