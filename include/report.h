@@ -134,5 +134,8 @@ int  rp_report_exit_code(const struct rp_report *r);
 void rp_report_print_text(const struct rp_report *r, FILE *out);
 int  rp_report_print_json(const struct rp_report *r, FILE *out);   /* jansson; 0 or -1 */
 void rp_report_print_nagios(const struct rp_report *r, FILE *out); /* "RTPPROBE OK - ... | perfdata" */
+/* "RTPPROBE UNKNOWN - <error> (measured: pass two-way) | perfdata": a run that
+ * measured but whose --textfile, --push or --html failed. */
+void rp_report_print_nagios_error(const struct rp_report *r, const char *error, FILE *out);
 
 #endif

@@ -596,20 +596,9 @@ static int run(const struct cli_opts *o, struct rp_report *rep)
     return 0;
 }
 
-/* --html FILE besides the chosen output. The report has printed already; a
- * failure makes the exit UNKNOWN so that a monitor notices the missing page. */
-static int write_html(const struct cli_opts *o, const struct rp_report *rep)
-{
-    char err[512];
-    if (!o->html || rp_report_write_html(rep, o->html, err, sizeof err) == 0)
-        return 0;
-    rp_cli_clean_line(err, false);
-    fprintf(stderr, "rtpprobe: --html %s\n", err);
-    return -1;
-}
-
-/* Returns the exit code: the verdict's, or UNKNOWN if the report cannot be written. */
-static int print_report(const struct cli_opts *o, const struct rp_report *rep)
+/* Returns the exit code: the verdict's, or UNKNOWN if the report cannot be
+ * written or an output besides it failed (output_error: the first failure). */
+static int print_report(const struct cli_opts *o, const struct rp_report *rep, const char *output_error)
 {
     if (o->json) {
         if (rp_report_print_json(rep, stdout) < 0) {
@@ -617,13 +606,15 @@ static int print_report(const struct cli_opts *o, const struct rp_report *rep)
             return RP_EXIT_UNKNOWN;
         }
     } else if (o->nagios) {
-        rp_report_print_nagios(rep, stdout);
+        /* Nagios reads one line: a failed output must be in it, not only on stderr. */
+        if (output_error)
+            rp_report_print_nagios_error(rep, output_error, stdout);
+        else
+            rp_report_print_nagios(rep, stdout);
     } else {
         rp_report_print_text(rep, stdout);
     }
-    if (write_html(o, rep) < 0)
-        return RP_EXIT_UNKNOWN;
-    return rp_report_exit_code(rep);
+    return output_error ? RP_EXIT_UNKNOWN : rp_report_exit_code(rep);
 }
 
 /* A run that measured nothing still leaves its mark in the textfile: verdict
@@ -637,13 +628,43 @@ static void unknown_report(const struct cli_opts *o, struct rp_report *rep)
     rep->verdict = RP_VERDICT_UNKNOWN;
 }
 
-/* --textfile and --push after the stdout report; rep is NULL when the run
- * measured nothing (then nothing is pushed). A failure is one line on stderr
- * and makes the exit status UNKNOWN (docs/usage.md "Monitoring outputs").
- * Returns the exit code. */
-static int monitoring_outputs(const struct cli_opts *o, const struct rp_report *rep, uint64_t t0, int code)
+/* One output's failure: a line on stderr, and the first one kept for the
+ * status line (first[0] == '\0' until then). */
+static void output_failed(const char *what, char *err, char *first, size_t firstlen)
+{
+    rp_cli_clean_line(err, false);
+    fprintf(stderr, "rtpprobe: %s %s\n", what, err);
+    if (!first[0])
+        snprintf(first, firstlen, "%s %s", what, err);
+}
+
+static int push(const struct cli_opts *o, const struct rp_report *rep, char *err, size_t errlen)
+{
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(err, errlen, "cannot initialise libcurl");
+        return -1;
+    }
+    /* Within the run's deadline (-t is the whole run's), and never long. */
+    uint64_t deadline = rp_monotonic_ns() + (uint64_t)PUSH_MAX_S * NS_PER_S;
+    uint64_t run_end = o->probe.start_ns + (uint64_t)o->probe.timeout_s * NS_PER_S;
+    if (run_end < deadline)
+        deadline = run_end;
+    int rc = rp_push_report(&o->probe, rep, o->agent, deadline, err, errlen);
+    curl_global_cleanup();
+    return rc;
+}
+
+/* --html, --textfile and --push, before the stdout report so that a failure
+ * can be in it (docs/usage.md "Monitoring outputs"); rep is NULL when the run
+ * measured nothing (then no page and no push, but a textfile saying unknown).
+ * 0, or -1 with the first failure in first. */
+static int monitoring_outputs(const struct cli_opts *o, const struct rp_report *rep, uint64_t t0, char *first,
+                              size_t firstlen)
 {
     char err[1024];
+    first[0] = '\0';
+    if (o->html && rep && rp_report_write_html(rep, o->html, err, sizeof err) < 0)
+        output_failed("--html", err, first, firstlen);
     if (o->textfile) {
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
@@ -652,32 +673,12 @@ static int monitoring_outputs(const struct cli_opts *o, const struct rp_report *
         struct rp_report unknown;
         if (!rep)
             unknown_report(o, &unknown);
-        if (rp_textfile_write(rep ? rep : &unknown, &tr, o->textfile, err, sizeof err) < 0) {
-            rp_cli_clean_line(err, false);
-            fprintf(stderr, "rtpprobe: --textfile %s\n", err);
-            code = RP_EXIT_UNKNOWN;
-        }
+        if (rp_textfile_write(rep ? rep : &unknown, &tr, o->textfile, err, sizeof err) < 0)
+            output_failed("--textfile", err, first, firstlen);
     }
-    if (o->push && rep) {
-        int rc = -1;
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            snprintf(err, sizeof err, "cannot initialise libcurl");
-        } else {
-            /* Within the run's deadline (-t is the whole run's), and never long. */
-            uint64_t deadline = rp_monotonic_ns() + (uint64_t)PUSH_MAX_S * NS_PER_S;
-            uint64_t run_end = o->probe.start_ns + (uint64_t)o->probe.timeout_s * NS_PER_S;
-            if (run_end < deadline)
-                deadline = run_end;
-            rc = rp_push_report(&o->probe, rep, o->agent, deadline, err, sizeof err);
-            curl_global_cleanup();
-        }
-        if (rc < 0) {
-            rp_cli_clean_line(err, false);
-            fprintf(stderr, "rtpprobe: --push: %s\n", err);
-            code = RP_EXIT_UNKNOWN;
-        }
-    }
-    return code;
+    if (o->push && rep && push(o, rep, err, sizeof err) < 0)
+        output_failed("--push:", err, first, firstlen);
+    return first[0] ? -1 : 0;
 }
 
 /* --nagios anywhere on the line (before "--"): wanted before the options are
@@ -782,8 +783,9 @@ int rp_cli_main(int argc, char **argv)
     struct rp_report rep = { 0 };
     uint64_t t0 = rp_monotonic_ns();
     int rc = run(&o, &rep);
-    int code = rc < 0 ? RP_EXIT_UNKNOWN : print_report(&o, &rep);
-    code = monitoring_outputs(&o, rc == 0 ? &rep : NULL, t0, code);
+    char output_error[1024];
+    int outputs = monitoring_outputs(&o, rc == 0 ? &rep : NULL, t0, output_error, sizeof output_error);
+    int code = rc < 0 ? RP_EXIT_UNKNOWN : print_report(&o, &rep, outputs < 0 ? output_error : NULL);
     OPENSSL_cleanse(o.token, sizeof o.token);
     rp_report_release(&rep); /* the per-second arrays */
     return code;

@@ -1258,10 +1258,11 @@ static struct num perf_value(bool known, double v, unsigned decimals, const char
     return n;
 }
 
+static void print_perfdata(const struct rp_report *r, FILE *out);
+
 void rp_report_print_nagios(const struct rp_report *r, FILE *out)
 {
     const struct rp_dir_report *u = &r->up, *d = &r->down;
-    const struct rp_thresholds *t = &r->thresholds;
     bool um = u->measured, dm = d->measured;
     bool ug = um && u->rx.received > 0, dg = dm && d->rx.received > 0;
 
@@ -1275,9 +1276,27 @@ void rp_report_print_nagios(const struct rp_report *r, FILE *out)
             dg && d->mos > 0 ? num_fixed(d->mos, 2).s : "n/a",
             um ? num_fixed(u->rx.loss_pct, 1).s : "n/a", um ? "%" : "",
             dm ? num_fixed(d->rx.loss_pct, 1).s : "n/a", dm ? "%" : "");
+    print_perfdata(r, out);
+}
 
-    /* label=value[UOM];warn;crit;min;max, warn and crit the ranges evaluated
-     * (guidelines' form): a reader of the perfdata gets our state per figure. */
+void rp_report_print_nagios_error(const struct rp_report *r, const char *error, FILE *out)
+{
+    fputs("RTPPROBE UNKNOWN - ", out);
+    put_plugin_text(out, error, strlen(error) + 1);
+    fprintf(out, " (measured: %s %s)", rp_verdict_name(r->verdict), rp_diagnosis_name(r->diagnosis));
+    print_perfdata(r, out);
+}
+
+/* " | label=value[UOM];warn;crit;min;max ...\n": warn and crit the ranges
+ * evaluated (guidelines' form), so a reader of the perfdata gets our state
+ * per figure; verdict=N (0 pass ... 3 unknown) with warn 0 and crit 1 carries
+ * what no single figure shows (a blocked direction, a symmetric NAT, a queue). */
+static void print_perfdata(const struct rp_report *r, FILE *out)
+{
+    const struct rp_dir_report *u = &r->up, *d = &r->down;
+    const struct rp_thresholds *t = &r->thresholds;
+    bool um = u->measured, dm = d->measured;
+    bool ug = um && u->rx.received > 0, dg = dm && d->rx.received > 0;
     const struct rp_range *w = t->warn, *c = t->crit;
     fprintf(out, " | up_loss=%s;%s;%s;0;100 down_loss=%s;%s;%s;0;100",
             perf_value(um, u->rx.loss_pct, perf_decimals[METRIC_LOSS], "%").s, w[RP_THR_LOSS].text,
@@ -1289,8 +1308,9 @@ void rp_report_print_nagios(const struct rp_report *r, FILE *out)
             w[RP_THR_JITTER].text, c[RP_THR_JITTER].text);
     fprintf(out, " rtt=%s;%s;%s;0", perf_value(r->has_rtt, r->rtt_avg_ms, perf_decimals[METRIC_RTT], "ms").s,
             w[RP_THR_RTT].text, c[RP_THR_RTT].text);
-    fprintf(out, " up_mos=%s;%s;%s;1;5 down_mos=%s;%s;%s;1;5\n",
+    fprintf(out, " up_mos=%s;%s;%s;1;5 down_mos=%s;%s;%s;1;5",
             perf_value(ug && u->mos > 0, u->mos, perf_decimals[METRIC_MOS], "").s, w[RP_THR_MOS].text,
             c[RP_THR_MOS].text, perf_value(dg && d->mos > 0, d->mos, perf_decimals[METRIC_MOS], "").s,
             w[RP_THR_MOS].text, c[RP_THR_MOS].text);
+    fprintf(out, " verdict=%d;0;1;0;3\n", rp_report_exit_code(r));
 }

@@ -103,10 +103,13 @@ perf_state() {
         my (undef, $perf) = split /\s\|\s/, $line, 2;
         defined $perf or die "no perfdata\n";
         my %lib = map { $_->label => $_ } Monitoring::Plugin::Performance->parse_perfstring($perf);
-        my ($worst, @each) = (0);
+        my ($worst, $verdict, @each) = (0, "none");
         for my $item (split / /, $perf) {
             my ($label, $rest) = split /=/, $item, 2;
             my ($value, $warn, $crit) = split /;/, $rest;
+            # The verdict item restates the exit status: judged apart, so that
+            # the figures must agree with it by themselves.
+            if ($label eq "verdict") { $verdict = $value; next; }
             next if $value eq "U";
             my $p = $lib{$label} or die "the library did not parse $item\n";
             for ([$p->warning, $warn], [$p->critical, $crit]) {
@@ -117,7 +120,7 @@ perf_state() {
             $worst = $st if $st > $worst;
             push @each, "$label=" . $p->value . ":$st";
         }
-        print "$worst @each\n";'
+        print "$worst verdict=$verdict @each\n";'
 }
 
 # has NAME REGEX WHAT: stdout of run NAME matches REGEX (grep -E).
@@ -129,13 +132,14 @@ has() {
     fi
 }
 
-# agree NAME WANT: exit status RC equals the library's state of the perfdata,
-# and is in WANT (a regex of exit codes).
+# agree NAME WANT: exit status RC equals the library's state of the perfdata's
+# figures and the perfdata's verdict item, and is in WANT (a regex of exit codes).
 agree() {
     local name=$1 want=$2 line state
     line=$(head -n 1 "$WORK/$name.out")
     state=$(perf_state < "$WORK/$name.out" 2>&1) || state="error: $state"
-    if one_line "$name" && [ "${state%% *}" = "$RC" ] && [[ $RC =~ ^($want)$ ]]; then
+    if one_line "$name" && [ "${state%% *}" = "$RC" ] && [[ $state == *" verdict=$RC "* ]] &&
+        [[ $RC =~ ^($want)$ ]]; then
         ok "$name: exit $RC = Monitoring::Plugin's state ($state): ${line%% |*}"
     else
         bad "$name: exit $RC (want $want), Monitoring::Plugin says: $state; stdout: $line; stderr: $(head -c 300 "$WORK/$name.err")"
@@ -186,11 +190,13 @@ curl_ms() {
     grep -oE 'timed out after [0-9]+ milliseconds' "$WORK/$1.err" | grep -oE '[0-9]+' | sort -n | tail -n 1
 }
 
-probe longer --server "$SERVER" "${COMMON[@]}" --duration 30 -t 3
-if timeout_ok longer; then
-    ok "longer: --duration 30 -t 3 ends before a 30 s timer, exit 3: $(cat "$WORK/longer.out")"
+# -t shorter than the media itself: refused before anything starts (a usage
+# error naming the minimum), not a deadline that expires (those follow).
+probe too-short --server "$SERVER" "${COMMON[@]}" --duration 30 -t 3
+if [ "$RC" = 3 ] && one_line too-short && grep -q '^RTPPROBE UNKNOWN - .*give -t 33 or more' "$WORK/too-short.out"; then
+    ok "too-short: --duration 30 -t 3 refused as a usage error: $(cat "$WORK/too-short.out")"
 else
-    bad "longer: exit $RC, stdout: $(head -c 300 "$WORK/longer.out")"
+    bad "too-short: exit $RC, stdout: $(head -c 300 "$WORK/too-short.out")"
 fi
 
 # A daemon that accepts TCP and never answers.

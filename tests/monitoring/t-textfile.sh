@@ -122,6 +122,14 @@ check "rename fails: exit 3 (got $rc)" [ "$rc" = 3 ]
 check "rename fails: the text report still printed" grep -Eq '^  verdict +(pass|warn|fail)$' "$WORK/dt.out"
 check "rename fails: no temporary file" no_temp "$WORK/dt" rtpprobe.prom
 check "rename fails: the directory untouched" [ -e "$WORK/dt/rtpprobe.prom/keep" ]
+# Under --nagios the one stdout line is what Nagios shows: the failure must be in
+# it (UNKNOWN, naming --textfile), with the run's perfdata after it.
+rc=0
+probe --nagios --textfile "$WORK/dt/rtpprobe.prom" > "$WORK/dtn.out" 2> /dev/null || rc=$?
+check "rename fails under --nagios: exit 3 (got $rc)" [ "$rc" = 3 ]
+check "rename fails under --nagios: one stdout line, UNKNOWN naming --textfile, with perfdata" \
+    grep -Eqx 'RTPPROBE UNKNOWN - --textfile [^|]*\| up_loss=.* verdict=[0-3];0;1;0;3' "$WORK/dtn.out"
+check "rename fails under --nagios: nothing else on stdout" [ "$(wc -l < "$WORK/dtn.out")" = 1 ]
 
 # ---- nothing measured (no daemon there): the file says unknown, not stale
 dead=$(rp_free_port $((port + 1)))

@@ -986,7 +986,7 @@ static void test_nagios_line_for_a_clean_run(void **state)
         " | up_loss=0%;1;5;0;100 down_loss=0%;1;5;0;100"
         " up_jitter=1.2ms;30;60;0 down_jitter=1.2ms;30;60;0"
         " rtt=12ms;300;600;0"
-        " up_mos=4.41;4:;3.6:;1;5 down_mos=4.41;4:;3.6:;1;5\n");
+        " up_mos=4.41;4:;3.6:;1;5 down_mos=4.41;4:;3.6:;1;5 verdict=0;0;1;0;3\n");
     free(line);
 }
 
@@ -1013,8 +1013,29 @@ static void test_nagios_state_follows_the_verdict(void **state)
     assert_non_null(strstr(line, " down_loss=100%;1;5;0;100 "));
     assert_non_null(strstr(line, " down_jitter=U;30;60;0 "));
     assert_non_null(strstr(line, " rtt=U;300;600;0 "));
-    assert_non_null(strstr(line, " down_mos=U;4:;3.6:;1;5\n"));
+    assert_non_null(strstr(line, " down_mos=U;4:;3.6:;1;5 "));
+    /* No figure crosses a threshold for "blocked": the verdict item says it. */
+    assert_non_null(strstr(line, " verdict=2;0;1;0;3\n"));
     free(line);
+}
+
+/* An output besides the report failed: UNKNOWN with the reason, the run's perfdata kept. */
+static void test_nagios_error_line_keeps_the_perfdata(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    evaluate_default(&r);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    rp_report_print_nagios_error(&r, "--push: refused | by\nthe daemon", f);
+    fclose(f);
+    assert_nagios_format(buf);
+    assert_true(starts_with(buf, "RTPPROBE UNKNOWN - --push: refused / by the daemon (measured: pass two-way) | "));
+    assert_non_null(strstr(buf, " up_mos=4.41;4:;3.6:;1;5 down_mos=4.41;4:;3.6:;1;5 verdict=0;0;1;0;3\n"));
+    free(buf);
 }
 
 static void test_nagios_unmeasured_direction_is_undetermined(void **state)
@@ -1900,6 +1921,7 @@ int main(void)
         cmocka_unit_test(test_schema_checker_catches_an_unknown_key),
         cmocka_unit_test(test_nagios_line_for_a_clean_run),
         cmocka_unit_test(test_nagios_state_follows_the_verdict),
+        cmocka_unit_test(test_nagios_error_line_keeps_the_perfdata),
         cmocka_unit_test(test_nagios_unmeasured_direction_is_undetermined),
         cmocka_unit_test(test_nagios_perfdata_uses_the_evaluated_thresholds),
         cmocka_unit_test(test_nagios_exit_status_and_perfdata_always_agree),
