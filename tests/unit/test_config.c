@@ -759,7 +759,7 @@ static void test_shipped_config_needs_a_token_and_documents_the_defaults(void **
     assert_memory_equal(cfg.tokens[0], abc_digest, RP_TOKEN_HASH_LEN);
 }
 
-/* reports.max_agents: agents whose latest report the daemon keeps, 1..10000,
+/* reports.max_agents: agents whose latest report the daemon keeps, 1..2000,
  * default 1000, applied by a reload (the store evicts down to a lower one). */
 static void test_reports_max_agents_parses_is_bounded_and_reloads(void **state)
 {
@@ -771,13 +771,13 @@ static void test_reports_max_agents_parses_is_bounded_and_reloads(void **state)
     assert_int_equal(cfg.max_agents, 1000);
     expect_ok(TOKENS_ONLY "reports = { max_agents = 1; };\n", &cfg);
     assert_int_equal(cfg.max_agents, 1);
-    expect_ok(TOKENS_ONLY "reports = { max_agents = 10000; };\n", &fresh);
-    assert_int_equal(fresh.max_agents, 10000);
+    expect_ok(TOKENS_ONLY "reports = { max_agents = 2000; };\n", &fresh);
+    assert_int_equal(fresh.max_agents, 2000);
     assert_int_equal(rp_config_reload(&cfg, &fresh, restart, sizeof restart), 0);
-    assert_int_equal(cfg.max_agents, 10000);
-    expect_error(TOKENS_ONLY "reports = { max_agents = 0; };\n", 2, "reports.max_agents: 0 is out of range 1..10000");
-    expect_error(TOKENS_ONLY "reports = {\n  max_agents = 10001;\n};\n", 3,
-                 "reports.max_agents: 10001 is out of range 1..10000");
+    assert_int_equal(cfg.max_agents, 2000);
+    expect_error(TOKENS_ONLY "reports = { max_agents = 0; };\n", 2, "reports.max_agents: 0 is out of range 1..2000");
+    expect_error(TOKENS_ONLY "reports = {\n  max_agents = 2001;\n};\n", 3,
+                 "reports.max_agents: 2001 is out of range 1..2000");
     expect_error(TOKENS_ONLY "reports = { max_agents = \"5\"; };\n", 2, "reports.max_agents: expected an integer");
     expect_error(TOKENS_ONLY "reports = { agents = 5; };\n", 2, "unknown setting reports.agents");
 }
