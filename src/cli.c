@@ -622,7 +622,7 @@ static int print_report(const struct cli_opts *o, const struct rp_report *rep, c
 static void unknown_report(const struct cli_opts *o, struct rp_report *rep)
 {
     memset(rep, 0, sizeof *rep);
-    snprintf(rep->server, sizeof rep->server, "%s", o->probe.server);
+    rp_httpc_strip_userinfo(o->probe.server, rep->server, sizeof rep->server);
     snprintf(rep->codec, sizeof rep->codec, "%s", rp_codec_get(o->probe.codec)->name);
     snprintf(rep->transport, sizeof rep->transport, "%s", o->probe.srtp ? "srtp" : "rtp");
     rep->verdict = RP_VERDICT_UNKNOWN;

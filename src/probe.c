@@ -599,7 +599,8 @@ static void describe_session(struct run *r)
     struct rp_report *rep = r->report;
     const struct rp_contract_created *c = &r->created;
     snprintf(rep->session_id, sizeof rep->session_id, "%s", c->id);
-    snprintf(rep->server, sizeof rep->server, "%s", o->server);
+    /* The report goes into files and tickets (--json, --html): no user:password@. */
+    rp_httpc_strip_userinfo(o->server, rep->server, sizeof rep->server);
     snprintf(rep->codec, sizeof rep->codec, "%s", r->codec->name);
     snprintf(rep->transport, sizeof rep->transport, "%s", o->srtp ? "srtp" : "rtp");
     if (o->srtp)

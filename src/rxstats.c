@@ -518,7 +518,9 @@ void rp_rxstats_summary(const struct rp_rxstats *s, uint64_t sent, struct rp_rxs
     out->received = s->received;
     out->expected = sent > 0 ? sent : (uint64_t)(s->highest_ext - s->base_ext + 1);
     out->lost = (int64_t)out->expected - (int64_t)out->received;
-    out->loss_pct = out->expected > 0 ? 100.0 * (double)out->lost / (double)out->expected : 0.0;
+    /* More received than the sender said it sent (it under-reported) is no
+     * loss: lost shows the surplus, the ratio stays 0-100 (the schema's). */
+    out->loss_pct = out->expected > 0 && out->lost > 0 ? 100.0 * (double)out->lost / (double)out->expected : 0.0;
     out->duplicates = s->duplicates;
     out->reordered = s->reordered;
     out->late = s->late;

@@ -72,6 +72,24 @@ static void test_constant_delay_gives_zero_jitter(void **state)
     rp_rxstats_free(s);
 }
 
+/* A sender that under-reports (said 90, 100 arrived): lost shows the surplus,
+ * the loss ratio is 0, never negative (the report schema's 0-100). */
+static void test_an_under_reporting_sender_is_no_negative_loss(void **state)
+{
+    (void)state;
+    struct rp_rxstats *s = new_stats();
+    struct rp_rxsummary sum;
+    for (uint32_t i = 0; i < 100; i++)
+        send_pkt(s, 1000, 12345678u, i, 37.0);
+    rp_rxstats_summary(s, 90, &sum);
+    assert_int_equal(sum.lost, -10);
+    assert_true(sum.loss_pct == 0.0);
+    rp_rxstats_summary(s, 110, &sum);
+    assert_int_equal(sum.lost, 10);
+    assert_near(sum.loss_pct, 100.0 * 10 / 110, 1e-9);
+    rp_rxstats_free(s);
+}
+
 static void test_alternating_offsets_follow_the_rfc3550_recursion_to_twice_the_offset(void **state)
 {
     (void)state;
@@ -950,6 +968,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_constant_delay_gives_zero_jitter),
+        cmocka_unit_test(test_an_under_reporting_sender_is_no_negative_loss),
         cmocka_unit_test(test_alternating_offsets_follow_the_rfc3550_recursion_to_twice_the_offset),
         cmocka_unit_test(test_short_sequence_matches_hand_computed_jitter),
         cmocka_unit_test(test_jitter_spans_a_loss_but_ipdv_skips_it),
