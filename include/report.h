@@ -133,6 +133,8 @@ int  rp_report_exit_code(const struct rp_report *r);
 
 void rp_report_print_text(const struct rp_report *r, FILE *out);
 int  rp_report_print_json(const struct rp_report *r, FILE *out);   /* jansson; 0 or -1 */
+/* The --json report as a jansson object (the caller owns it); NULL when out of memory. */
+struct json_t *rp_report_json(const struct rp_report *r);
 void rp_report_print_nagios(const struct rp_report *r, FILE *out); /* "RTPPROBE OK - ... | perfdata" */
 /* "RTPPROBE UNKNOWN - <error> (measured: pass two-way) | perfdata": a run that
  * measured but whose --textfile, --push or --html failed. */

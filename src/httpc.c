@@ -792,7 +792,8 @@ static CURLcode perform(struct rp_httpc *c, const char *method, const char *path
                         size_t errlen)
 {
     char url[sizeof c->base + 512];
-    char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    /* 15 significant digits: figures travel as the --json report prints them. */
+    char *payload = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     struct curl_slist *hdrs = make_headers(c, payload != NULL);
     if (!hdrs || (body && !payload)) {
         free_headers(hdrs);

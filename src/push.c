@@ -41,24 +41,10 @@ void rp_push_strip(json_t *report)
     }
 }
 
-/* The --json report itself (report.c's rendering, so the daemon reads the
- * documented keys), parsed back. */
-static json_t *report_object(const struct rp_report *r)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len);
-    if (!mem)
-        return NULL;
-    int rc = rp_report_print_json(r, mem);
-    json_t *o = fclose(mem) == 0 && rc == 0 ? json_loadb(buf, len, 0, NULL) : NULL;
-    free(buf);
-    return o;
-}
-
 json_t *rp_push_body(const struct rp_report *r, const char *agent)
 {
-    json_t *rep = report_object(r);
+    /* The --json report itself, so that the daemon reads the documented keys. */
+    json_t *rep = rp_report_json(r);
     if (!rep)
         return NULL;
     rp_push_strip(rep);

@@ -6,8 +6,8 @@
 #include "quality.h"
 #include "report.h"
 
-/* The bucket bounds are fixed by the issue's spec (SPEC15.md): alert rules and
- * dashboards are written against them. */
+/* Fixed bucket bounds (docs/monitoring.md): alert rules and dashboards are
+ * written against them; 3.6 and 4 are the default MOS thresholds. */
 static const double loss_bounds[] = { 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1 };
 static const double jitter_bounds[] = { 0.001, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5 };
 static const double mos_bounds[] = { 1, 2, 3, 3.6, 4, 4.2, 4.4, 4.5 };
@@ -31,6 +31,8 @@ static const struct rp_quality_family_info families[RP_QF_COUNT] = {
 
 _Static_assert(sizeof loss_bounds / sizeof loss_bounds[0] <= RP_QUALITY_MAX_BUCKETS, "room for the buckets");
 _Static_assert(sizeof jitter_bounds / sizeof jitter_bounds[0] <= RP_QUALITY_MAX_BUCKETS, "room for the buckets");
+_Static_assert(sizeof mos_bounds / sizeof mos_bounds[0] <= RP_QUALITY_MAX_BUCKETS, "room for the buckets");
+_Static_assert(sizeof r_bounds / sizeof r_bounds[0] <= RP_QUALITY_MAX_BUCKETS, "room for the buckets");
 
 const struct rp_quality_family_info *rp_quality_family(enum rp_quality_family f)
 {

@@ -999,7 +999,7 @@ void rp_report_release(struct rp_report *r)
     r->up.nseconds = r->down.nseconds = r->nrtt_seconds = 0;
 }
 
-static json_t *report_json(const struct rp_report *r)
+json_t *rp_report_json(const struct rp_report *r)
 {
     bool ok = true;
     json_t *o = json_object();
@@ -1064,7 +1064,7 @@ static json_t *report_json(const struct rp_report *r)
 
 int rp_report_print_json(const struct rp_report *r, FILE *out)
 {
-    json_t *o = report_json(r);
+    json_t *o = rp_report_json(r);
     if (!o)
         return -1;
     /* 15 significant digits print rounded values as written (3.2, not 3.2000000000000002). */

@@ -114,16 +114,11 @@ static bool v_rtt(const struct ctx *c, const struct rp_dir_report *d, double *v)
     return c->r->has_rtt;
 }
 
-/* The Nagios exit codes, as everywhere else (SPEC: 0 pass .. 3 unknown). */
+/* The Nagios exit codes, as everywhere else (0 pass .. 3 unknown). */
 static bool v_verdict(const struct ctx *c, const struct rp_dir_report *d, double *v)
 {
     (void)d;
-    switch (c->r->verdict) {
-    case RP_VERDICT_PASS: *v = 0; break;
-    case RP_VERDICT_WARN: *v = 1; break;
-    case RP_VERDICT_FAIL: *v = 2; break;
-    default: *v = 3;
-    }
+    *v = rp_report_exit_code(c->r);
     return true;
 }
 
