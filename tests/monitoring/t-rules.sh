@@ -50,7 +50,7 @@ done < <(sed -n 's/^ *- alert: *//p' "$rules")
 # name in a string, followed by its end, a label set or a value (a prefix of a
 # longer name does not count).
 while read -r metric; do
-    if grep -rqE "\"$metric[\"{ ]" src/; then ok "metric $metric is written by src/"
+    if grep -rqE "\"${metric}[\"{ ]" src/; then ok "metric $metric is written by src/"
     else fail "metric $metric (in $rules) is not in src/: renamed?"; fi
 done < <(sed -n 's/^ *expr: *//p' "$rules" | grep -oE 'rtpprobed?_[a-z_]+' | sort -u)
 
