@@ -495,6 +495,16 @@ static enum cli_step parse_args(int argc, char **argv, struct cli_opts *o)
     return CLI_NEXT;
 }
 
+/* --html and --textfile name a file: said before the run, not after it. */
+static int output_name_ok(const char *opt, const char *path)
+{
+    size_t n = path ? strlen(path) : 0;
+    if (!path || (n > 0 && path[n - 1] != '/'))
+        return 0;
+    fprintf(stderr, "rtpprobe: %s: expected a file name, got \"%s\"\n", opt, path);
+    return -1;
+}
+
 /* What only the options together can tell. 0, or -1 after a one-line message. */
 static int validate(const struct cli_opts *o)
 {
@@ -508,6 +518,8 @@ static int validate(const struct cli_opts *o)
         fprintf(stderr, "rtpprobe: --json and --nagios are exclusive\n");
         return -1;
     }
+    if (output_name_ok("--html", o->html) < 0 || output_name_ok("--textfile", o->textfile) < 0)
+        return -1;
     if (!rp_codec_ptime_valid(p->codec, p->ptime_ms)) {
         fprintf(stderr, "rtpprobe: --ptime %u is not valid for %s%s\n", p->ptime_ms, rp_codec_get(p->codec)->name,
                 p->codec == RP_CODEC_OPUS ? " (Opus: 10, 20, 40 or 60)" : " (G.711: 10 to 60 in steps of 10)");
@@ -638,6 +650,7 @@ static void output_failed(const char *what, char *err, char *first, size_t first
         snprintf(first, firstlen, "%s %s", what, err);
 }
 
+/* --push: one POST of the report, within what is left of the run's deadline. */
 static int push(const struct cli_opts *o, const struct rp_report *rep, char *err, size_t errlen)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

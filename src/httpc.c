@@ -92,6 +92,9 @@ static int parse_authority(const char *url, const char *rest, size_t authlen, st
 int rp_httpc_parse_url(const char *url, struct rp_httpc_url *u, char *err, size_t errlen)
 {
     const char *rest;
+    /* Messages quote the URL without a user:password@ (they reach logs and Nagios). */
+    char shown[512];
+    rp_httpc_strip_userinfo(url, shown, sizeof shown);
     memset(u, 0, sizeof *u);
     if (strncasecmp(url, "https://", 8) == 0) {
         u->tls = true;
@@ -101,7 +104,7 @@ int rp_httpc_parse_url(const char *url, struct rp_httpc_url *u, char *err, size_
         rest = url + 7;
         u->port = 80;
     } else {
-        snprintf(err, errlen, "--server must start with https:// or http:// (got \"%s\")", url);
+        snprintf(err, errlen, "--server must start with https:// or http:// (got \"%s\")", shown);
         return -1;
     }
     /* Nothing a request line or header could be built from. */
@@ -113,7 +116,11 @@ int rp_httpc_parse_url(const char *url, struct rp_httpc_url *u, char *err, size_
     }
     const char *slash = strchr(rest, '/');
     size_t authlen = slash ? (size_t)(slash - rest) : strlen(rest);
-    if (parse_authority(url, rest, authlen, u, err, errlen) < 0)
+    if (memchr(rest, '@', authlen)) {
+        snprintf(err, errlen, "--server must not hold user:password@ (the bearer token authenticates): \"%s\"", shown);
+        return -1;
+    }
+    if (parse_authority(shown, rest, authlen, u, err, errlen) < 0)
         return -1;
     if (slash && strlen(slash) >= sizeof u->prefix) {
         snprintf(err, errlen, "--server path too long");

@@ -107,9 +107,15 @@ perf_state() {
         for my $item (split / /, $perf) {
             my ($label, $rest) = split /=/, $item, 2;
             my ($value, $warn, $crit) = split /;/, $rest;
-            # The verdict item restates the exit status: judged apart, so that
-            # the figures must agree with it by themselves.
-            if ($label eq "verdict") { $verdict = $value; next; }
+            # The verdict item restates the exit status: judged apart (by the
+            # library), so that the figures must agree with it by themselves.
+            if ($label eq "verdict") {
+                # judged by the library too: 0, 1, 2 must read as themselves
+                $verdict = Monitoring::Plugin::Threshold->set_thresholds(warning => $warn, critical => $crit)
+                    ->get_status($value);
+                $verdict = "$verdict(value $value)" if $value < 3 && $verdict != $value;
+                next;
+            }
             next if $value eq "U";
             my $p = $lib{$label} or die "the library did not parse $item\n";
             for ([$p->warning, $warn], [$p->critical, $crit]) {

@@ -115,6 +115,13 @@ static void test_usage_error_under_nagios_is_an_unknown_line_on_stdout(void **st
     assert_int_equal(run_cli(plain, 3, out, sizeof out, err, sizeof err), 3);
     assert_string_equal(out, "");
     assert_non_null(strstr(err, "rtpprobe: --ptime: expected"));
+    /* An output that names no file is refused before the run, not after it. */
+    char *html[] = { "rtpprobe", "--server", "https://127.0.0.1:1", "--nagios", "--html", "", NULL };
+    assert_int_equal(run_cli(html, 6, out, sizeof out, err, sizeof err), 3);
+    assert_string_equal(out, "RTPPROBE UNKNOWN - --html: expected a file name, got \"\"\n");
+    char *dir[] = { "rtpprobe", "--server", "https://127.0.0.1:1", "--textfile", "/tmp/", NULL };
+    assert_int_equal(run_cli(dir, 5, out, sizeof out, err, sizeof err), 3);
+    assert_non_null(strstr(err, "rtpprobe: --textfile: expected a file name, got \"/tmp/\""));
 }
 
 /* Thresholds and -t: their errors are usage errors, the one UNKNOWN line

@@ -189,6 +189,17 @@ static void test_url_rejects_what_no_request_can_be_built_from(void **state)
         assert_int_equal(rp_httpc_parse_url(bad[i], &u, err, sizeof err), -1);
         assert_true(err[0] != '\0');
     }
+    /* Credentials in the URL are refused by name and never quoted (the message
+     * reaches stderr, the journal and the Nagios line). */
+    static const char *const creds[] = { "https://alice:s3cret@h/", "https://alice:s3cret@h:8443/x",
+                                         "https://alice:s3cret@[::1]:8443", "ftp://alice:s3cret@h" };
+    for (size_t i = 0; i < sizeof creds / sizeof creds[0]; i++) {
+        assert_int_equal(rp_httpc_parse_url(creds[i], &u, err, sizeof err), -1);
+        assert_null(strstr(err, "s3cret"));
+        assert_null(strstr(err, "alice"));
+    }
+    assert_int_equal(rp_httpc_parse_url("https://alice:s3cret@h/", &u, err, sizeof err), -1);
+    assert_non_null(strstr(err, "user:password@"));
 }
 
 /* ---- redaction ---- */
