@@ -96,6 +96,13 @@ static void session_again(const struct rp_contract_session *s, struct rp_contrac
     json_decref(j);
 }
 
+/* |x - y| within tol; a tol of half the last printed digit (0.0005) also takes
+ * the binary rounding of that digit (0.1025 is 0.10249999..., printed 0.102). */
+static bool within(double x, double y, double tol)
+{
+    return fabs(x - y) <= (tol > 0 ? tol * (1 + 1e-9) + 1e-12 * fabs(x) : 0);
+}
+
 /* Equal per-second entries: counts exactly, figures within the rounding
  * (exactly with tol 0), a null delay_ms (NAN) only against another. */
 static bool seconds_equal(const struct rp_contract_up *a, const struct rp_contract_up *b, double tol)
@@ -105,9 +112,8 @@ static bool seconds_equal(const struct rp_contract_up *a, const struct rp_contra
     for (size_t t = 0; t < a->nseconds; t++) {
         const struct rp_second *x = &a->per_second[t], *y = &b->per_second[t];
         if (x->packets != y->packets || x->lost != y->lost || x->late != y->late ||
-            x->late_adaptive != y->late_adaptive || !(fabs(x->jitter_ms - y->jitter_ms) <= tol) ||
-            isnan(x->delay_ms) != isnan(y->delay_ms) ||
-            (!isnan(x->delay_ms) && !(fabs(x->delay_ms - y->delay_ms) <= tol)))
+            x->late_adaptive != y->late_adaptive || !within(x->jitter_ms, y->jitter_ms, tol) ||
+            isnan(x->delay_ms) != isnan(y->delay_ms) || (!isnan(x->delay_ms) && !within(x->delay_ms, y->delay_ms, tol)))
             return false;
     }
     return true;
