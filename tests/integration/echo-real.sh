@@ -17,8 +17,10 @@ for c in ffmpeg tshark curl ss; do command -v "$c" >/dev/null || skip "$c not in
 PY=/usr/bin/python3
 WORK=$(mktemp -d /tmp/rtpprobe-echo.XXXXXX)
 . scripts/lib-daemon.sh
-pass=0 fail=0 TS_PID=
+pass=0 fail=0 TS_PID='' bs_pid='' uas_pid=''
 cleanup() {
+    [ -n "$bs_pid" ] && kill "$bs_pid" 2>/dev/null
+    [ -n "$uas_pid" ] && kill "$uas_pid" 2>/dev/null
     [ -n "$TS_PID" ] && kill -INT "$TS_PID" 2>/dev/null && wait "$TS_PID" 2>/dev/null
     rp_stop_daemon >/dev/null 2>&1 || true
     rm -rf "$WORK"
@@ -37,7 +39,7 @@ udp_free() {
     return 1
 }
 ECHO=$(udp_free 27601)
-MARK=$(udp_free $((ECHO + 1)))     # nobody listens: the capture's sync marks
+MARK=$(udp_free $((ECHO + 2)))     # nobody listens: the capture's sync marks (not ECHO+1: RTCP)
 LP1=$(udp_free $((MARK + 1)))      # ffmpeg from 127.0.0.1 (allowed)
 LP2=$(udp_free $((LP1 + 2)))       # ffmpeg from 127.0.0.2 (not allowed)
 LP3=$(udp_free $((LP2 + 2)))       # the flood from 127.0.0.3 (allowed)
@@ -141,6 +143,102 @@ read -r m3_echoed m3_not_allowed m3_not_rtp m3_rate <<< "$(deltas)"
 m3_drops=$(( $(sock_drops) - drops0 ))
 echo "       sender: $FLOOD sent in $flood_s s; /metrics delta: echoed $m3_echoed, rate $m3_rate, not_allowed $m3_not_allowed, not_rtp $m3_not_rtp; socket drops $m3_drops"
 
+echo "== baresip (a SIP softphone) calls the echo port and hears itself"
+# Our part is only the far end's SIP: a UAS that answers the INVITE with an SDP
+# whose audio is the echo port. RTP, codec, jitter buffer and playout are
+# baresip's; its sndfile module writes what it sent (-enc) and what it played
+# out (-dec). The call ends on an event (150 packets back, or 500 sent and the
+# echo not coming) through baresip's UDP console, not after a time.
+BS=0
+if command -v baresip >/dev/null && [ -e /usr/lib/baresip/modules/sndfile.so ]; then
+    BS=1
+    # baresip listens for SIP on UDP and TCP at SIPB and for SIP over TLS at
+    # SIPB + 1; its console on UDP and TCP at CONS.
+    UAS=$(udp_free $((LP3 + 2))) SIPB=$(udp_free $((UAS + 1)))
+    while [ -n "$(ss -Htuln "sport = :$SIPB or sport = :$((SIPB + 1))")" ]; do SIPB=$((SIPB + 2)); done
+    CONS=$(udp_free $((SIPB + 2)))
+    while [ -n "$(ss -Htln "sport = :$CONS")" ]; do CONS=$(udp_free $((CONS + 1))); done
+    LPB=$(udp_free $((CONS + 1))); LPB=$((LPB + LPB % 2))  # baresip's RTP port: even, RTCP above it
+    mkdir -p "$WORK/baresip/snd"
+    cat > "$WORK/baresip/config" <<CONF
+poll_method epoll
+sip_listen 127.0.0.1:$SIPB
+rtp_ports $LPB-$((LPB + 1))
+audio_source ausine,440
+ausrc_srate 48000
+ausrc_channels 2
+audio_player alsa,null
+audio_alert alsa,null
+module_path /usr/lib/baresip/modules
+module g711.so
+module ausine.so
+module alsa.so
+module sndfile.so
+snd_path $WORK/baresip/snd
+module cons.so
+cons_listen 127.0.0.1:$CONS
+module_app account.so
+module_app menu.so
+CONF
+    echo '<sip:tester@127.0.0.1>;regint=0;audio_codecs=PCMU' > "$WORK/baresip/accounts"
+    "$PY" - "$UAS" "$ECHO" > "$WORK/uas.out" 2>&1 <<'PY' &
+import socket, sys
+port, echo = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", port))
+s.settimeout(120)
+while True:
+    data, peer = s.recvfrom(65535)
+    head = data.decode(errors="replace").split("\r\n\r\n", 1)[0].split("\r\n")
+    method = head[0].split(" ", 1)[0]
+    print(method, flush=True)
+    if method == "ACK" or method == "SIP/2.0":
+        continue
+    keep = [h for h in head[1:] if h.split(":", 1)[0].strip().lower() in ("via", "from", "to", "call-id", "cseq")]
+    keep = [h + ";tag=echo" if h.lower().startswith("to:") and "tag=" not in h else h for h in keep]
+    body = ""
+    if method == "INVITE":
+        body = ("v=0\r\no=echo 1 1 IN IP4 127.0.0.1\r\ns=echo\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                "m=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\n" % echo)
+        keep += ["Contact: <sip:echo@127.0.0.1:%d>" % port, "Content-Type: application/sdp"]
+    s.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep + ["Content-Length: %d" % len(body), "", body])).encode(), peer)
+    if method == "BYE":
+        break
+PY
+    uas_pid=$!
+    snapshot
+    baresip -f "$WORK/baresip" -e "/dial sip:echo@127.0.0.1:$UAS" -t 60 > "$WORK/baresip.out" 2>&1 &
+    bs_pid=$!
+    bsfwd() { awk -v e="$ECHO" -v b="$LPB" '$3 == b && $5 == e' "$WORK/cap.txt" | wc -l; }
+    bsrev() { awk -v e="$ECHO" -v b="$LPB" '$3 == e && $5 == b' "$WORK/cap.txt" | wc -l; }
+    for _ in $(seq 600); do
+        [ "$(bsrev)" -ge 150 ] || [ "$(bsfwd)" -ge 500 ] && break
+        kill -0 "$bs_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    # /quit hangs up (BYE) and exits; sent again every 2 s should a datagram be lost.
+    for i in $(seq 300); do
+        kill -0 "$bs_pid" 2>/dev/null || break
+        [ $((i % 20)) = 1 ] && echo "/quit" > /dev/udp/127.0.0.1/"$CONS"
+        sleep 0.1
+    done
+    rc=0; wait "$bs_pid" || rc=$?
+    bs_pid=
+    check "baresip exit status 0 (got $rc)" test "$rc" = 0
+    grep -a -o -E "Call established.*|Call with .*terminated.*|Quit|cons: .*" "$WORK/baresip.out" | sed 's/^/       baresip: /'
+    rc=0; wait "$uas_pid" || rc=$?
+    uas_pid=
+    check "the call went INVITE, ACK, BYE (our UAS: $(tr '\n' ' ' < "$WORK/uas.out"))" \
+        test "$(grep -v '^SIP' "$WORK/uas.out" | tr '\n' ' ')" = "INVITE ACK BYE "
+    mark baresip || bad "the baresip mark reached the capture"
+    nbs=$(bsfwd)
+    settle "$nbs" || true
+    read -r m4_echoed m4_not_allowed m4_not_rtp m4_rate <<< "$(deltas)"
+    echo "       /metrics delta: echoed $m4_echoed, not_allowed $m4_not_allowed, not_rtp $m4_not_rtp, rate $m4_rate"
+else
+    echo "  skip baresip: not installed (Debian: baresip-core)"
+fi
+
 mark end || bad "the end mark reached the capture"
 kill -INT "$TS_PID"
 rc=0; wait "$TS_PID" || rc=$?
@@ -194,6 +292,39 @@ check "flood: same sizes back (every answer $(cut -d' ' -f2 "$WORK/f3.rev" | sor
 check "flood: /metrics echoed $m3_echoed == the capture's $n3r" test "$m3_echoed" = "$n3r"
 check "flood: /metrics echoed + rate + socket drops ($m3_echoed + $m3_rate + $m3_drops) == the capture's $n3f sent" \
     test $((m3_echoed + m3_rate + m3_drops)) = "$n3f" -a "$m3_not_allowed" = 0 -a "$m3_not_rtp" = 0
+
+if [ "$BS" = 1 ]; then
+    flow 127.0.0.1 "$LPB" 127.0.0.1 "$ECHO" > "$WORK/f4.fwd"
+    flow 127.0.0.1 "$ECHO" 127.0.0.1 "$LPB" > "$WORK/f4.rev"
+    n4f=$(wc -l < "$WORK/f4.fwd") n4r=$(wc -l < "$WORK/f4.rev")
+    echo "       baresip: $n4f packets to the echo port ($(cut -d' ' -f2 "$WORK/f4.fwd" | sort -u | tr '\n' ' ')bytes), $n4r back"
+    check "baresip: the capture has its stream to the echo port ($n4f packets, 150 at least)" test "$n4f" -ge 150
+    check "baresip: as many back to its RTP port ($n4r)" test "$n4r" = "$n4f"
+    check "baresip: per-packet UDP lengths and payloads identical both ways, in order" \
+        cmp <(cut -d' ' -f2,3 "$WORK/f4.fwd") <(cut -d' ' -f2,3 "$WORK/f4.rev")
+    check "baresip: /metrics echoed $m4_echoed == the capture's $n4r, no other verdict" \
+        test "$m4_echoed" = "$n4r" -a "$m4_not_allowed" = 0 -a "$m4_not_rtp" = 0 -a "$m4_rate" = 0
+    # What baresip played out: the share of its power at 440 Hz (Goertzel), its
+    # length, and the same of what it sent. A late echo plays as silence, which
+    # adds no power: the share is the content, whatever the machine's load.
+    "$PY" - "$WORK"/baresip/snd/*-enc.wav "$WORK"/baresip/snd/*-dec.wav > "$WORK/tone.txt" <<'PY' || true
+import array, math, sys, wave
+for f in sys.argv[1:]:
+    w = wave.open(f)
+    a = array.array("h", w.readframes(w.getnframes()))[::w.getnchannels()]
+    k = 2 * math.cos(2 * math.pi * 440 / w.getframerate())
+    s1 = s2 = 0.0
+    for x in a:
+        s1, s2 = x + k * s1 - s2, s1
+    tone = (s1 * s1 + s2 * s2 - k * s1 * s2) * 2 / max(len(a), 1)
+    total = sum(x * x for x in a) or 1
+    print(f.rsplit("-", 1)[1][:3], len(a) / w.getframerate(), "%.3f" % (tone / total))
+PY
+    sed 's/^/       wav (kind, seconds, share of 440 Hz): /' "$WORK/tone.txt"
+    # shellcheck disable=SC2016 # an awk program
+    check "baresip: what it played out is its own 440 Hz tone (>= 0.5 s, >= 90 % of the power at 440 Hz)" \
+        awk '$1 == "dec" && $2 >= 0.5 && $3 >= 0.9 { f = 1 } END { exit !f }' "$WORK/tone.txt"
+fi
 
 echo "== SIGTERM"
 rc=0; rp_stop_daemon || rc=$?
