@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-build}
-RATE=${ECHO_RATE:-50}  # echo.rate; the burst is twice that (src/echo.c)
+RATE=${ECHO_RATE:-100} # echo.rate (the default); the burst is twice that (src/echo.c)
 FLOOD=${ECHO_FLOOD:-1000}  # datagrams of the flood, paced at 1000 per second
 skip() { echo "echo-real: skipped: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (tshark capture on lo)"
