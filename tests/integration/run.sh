@@ -351,5 +351,17 @@ rc=0; rp_stop_daemon || rc=$?
 check "daemon exit status 0 (got $rc; sanitizers report leaks as non-zero)" test "$rc" = 0
 check "no sanitizer report in the daemon log" bash -c "! grep -q 'Sanitizer' '$WORK/rtpprobed.log'"
 
+echo "== echo ports with real endpoints: ffmpeg, tshark, baresip (tests/integration/echo-real.sh)"
+# Its own daemon with echo.ports; its checks count in this summary.
+erc=0; BIN=$BIN tests/integration/echo-real.sh > "$WORK/echo-real.out" 2>&1 || erc=$?
+sed '/^echo-real: /d' "$WORK/echo-real.out"
+if [ "$erc" = 77 ]; then
+    echo "  skip echo ports: $(sed -n 's/^echo-real: skipped: //p' "$WORK/echo-real.out")"
+else
+    read -r ep ef <<< "$(sed -n 's/^echo-real: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$WORK/echo-real.out")"
+    pass=$((pass + ${ep:-0})) fail=$((fail + ${ef:-0}))
+    [ "$erc" = 0 ] || [ "${ef:-0}" -gt 0 ] || bad "echo-real.sh ended with status $erc before its summary"
+fi
+
 echo "integration: $pass passed, $fail failed"
 [ "$fail" = 0 ]
