@@ -28,6 +28,7 @@
 #include "report.h"
 #include "srtp.h"
 #include "stun.h"
+#include "turn.h"
 #include "textfile.h"
 #include "timeutil.h"
 #include "udp.h"
@@ -60,6 +61,10 @@ static void usage(FILE *out)
             "  --dscp N|none         DSCP on media packets (%d = EF, as phones mark voice)\n"
             "  --stun HOST[:PORT]|none  STUN server for NAT discovery (default: the media host's %u,\n"
             "                        rtpprobed or coturn); the media port itself is always asked too\n"
+            "  --turn URI            media through a TURN relay (RFC 8656): turn:HOST[:3478][?transport=udp|tcp]\n"
+            "                        or turns:HOST[:5349] (TLS, verified with --cacert unless --insecure)\n"
+            "  --turn-user U --turn-pass P   TURN long-term credentials, or\n"
+            "  --turn-secret S       coturn's shared secret (use-auth-secret): user expiry:HOSTNAME\n"
             "  --jitter-buffer adaptive|MS\n"
             "                        the receiver the MOS assumes: an adaptive jitter buffer as WebRTC's\n"
             "                        (default), or a fixed one of MS ms; late packets under a fixed 40 ms\n"
@@ -274,7 +279,7 @@ enum {
     OPT_JSON, OPT_HTML, OPT_NAGIOS, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_KEEP, OPT_QUIET, OPT_VERSION,
     OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_WARN_JITTER, OPT_CRIT_JITTER, OPT_WARN_RTT, OPT_CRIT_RTT,
     OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN, OPT_SRTP, OPT_PROXY,
-    OPT_TEXTFILE, OPT_PUSH, OPT_AGENT,
+    OPT_TEXTFILE, OPT_PUSH, OPT_AGENT, OPT_TURN, OPT_TURN_USER, OPT_TURN_PASS, OPT_TURN_SECRET,
 };
 
 static const struct option probe_options[] = {
@@ -312,6 +317,10 @@ static const struct option probe_options[] = {
     { "textfile", required_argument, NULL, OPT_TEXTFILE },
     { "push", no_argument, NULL, OPT_PUSH },
     { "agent", required_argument, NULL, OPT_AGENT },
+    { "turn", required_argument, NULL, OPT_TURN },
+    { "turn-user", required_argument, NULL, OPT_TURN_USER },
+    { "turn-pass", required_argument, NULL, OPT_TURN_PASS },
+    { "turn-secret", required_argument, NULL, OPT_TURN_SECRET },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -467,6 +476,10 @@ static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opt
     case OPT_TEXTFILE: o->textfile = optarg; break;
     case OPT_PUSH: o->push = true; break;
     case OPT_AGENT: bad = parse_agent(optarg, o->agent, sizeof o->agent); break;
+    case OPT_TURN: p->turn = optarg; break;
+    case OPT_TURN_USER: p->turn_user = optarg; break;
+    case OPT_TURN_PASS: p->turn_pass = optarg; break;
+    case OPT_TURN_SECRET: p->turn_secret = optarg; break;
     case 'w': case 'c':
     case OPT_WARN_LOSS: case OPT_CRIT_LOSS: case OPT_WARN_JITTER: case OPT_CRIT_JITTER:
     case OPT_WARN_RTT: case OPT_CRIT_RTT: case OPT_WARN_MOS: case OPT_CRIT_MOS:
@@ -505,6 +518,29 @@ static int output_name_ok(const char *opt, const char *path)
     return -1;
 }
 
+/* --turn with one kind of credentials, and the credentials only with --turn. */
+static int validate_turn(const struct rp_probe_opts *p)
+{
+    struct rp_turn_uri uri;
+    char err[160];
+    bool lt = p->turn_user || p->turn_pass;
+    if (!p->turn) {
+        if (!lt && !p->turn_secret)
+            return 0;
+        fprintf(stderr, "rtpprobe: --turn-user/--turn-pass/--turn-secret need --turn\n");
+        return -1;
+    }
+    if (rp_turn_uri_parse(p->turn, &uri, err, sizeof err) < 0) {
+        fprintf(stderr, "rtpprobe: --turn: %s\n", err);
+        return -1;
+    }
+    if (lt == !!p->turn_secret || (lt && (!p->turn_user || !p->turn_pass))) {
+        fprintf(stderr, "rtpprobe: --turn needs --turn-user and --turn-pass, or --turn-secret\n");
+        return -1;
+    }
+    return 0;
+}
+
 /* What only the options together can tell. 0, or -1 after a one-line message. */
 static int validate(const struct cli_opts *o)
 {
@@ -514,6 +550,8 @@ static int validate(const struct cli_opts *o)
                 RP_CONTROL_PORT);
         return -1;
     }
+    if (validate_turn(p) < 0)
+        return -1;
     if (o->json && o->nagios) {
         fprintf(stderr, "rtpprobe: --json and --nagios are exclusive\n");
         return -1;
