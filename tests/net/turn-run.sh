@@ -113,7 +113,7 @@ turn_relay_loss() {
 table ip relayloss {
     counter up_drop { }
     counter down_drop { }
-    chain fwd {
+    chain drops {
         type filter hook forward priority -10; policy accept;
         ip saddr $WAN_IP udp dport 10000-20000 $NFT_PRIME accept
         ip saddr $WAN_IP udp dport 10000-20000 $NFT_RTP numgen random mod 1000 < $1 counter name up_drop drop
@@ -142,9 +142,9 @@ table inet agentfw {
     chain output { type filter hook output priority filter; policy accept; meta l4proto udp counter name udp_out_drop drop; }
 }
 EOF
-turn_start_daemon
-turn_start_relay
-turn_relay_loss 30 20
+turn_start_daemon || { bad "rtpprobed did not start"; exit 1; }
+turn_start_relay || { bad "turnserver did not start"; exit 1; }
+turn_relay_loss 30 20 || { bad "the loss rules did not load"; exit 1; }
 
 probe direct --duration 3
 jqcheck "direct: path direct, no media either way" "$WORK/direct.json" \
