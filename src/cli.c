@@ -28,6 +28,7 @@
 #include "report.h"
 #include "srtp.h"
 #include "stun.h"
+#include "paths.h"
 #include "turn.h"
 #include "textfile.h"
 #include "timeutil.h"
@@ -65,6 +66,8 @@ static void usage(FILE *out)
             "                        or turns:HOST[:5349] (TLS, verified with --cacert unless --insecure)\n"
             "  --turn-user U --turn-pass P   TURN long-term credentials, or\n"
             "  --turn-secret S       coturn's shared secret (use-auth-secret): user expiry:HOSTNAME\n"
+            "  --paths               run direct UDP, TURN/UDP, TURN/TCP and TURN/TLS (the --turn server's host)\n"
+            "                        in turn, each for --duration: a table and the best working path\n"
             "  --jitter-buffer adaptive|MS\n"
             "                        the receiver the MOS assumes: an adaptive jitter buffer as WebRTC's\n"
             "                        (default), or a fixed one of MS ms; late packets under a fixed 40 ms\n"
@@ -279,7 +282,7 @@ enum {
     OPT_JSON, OPT_HTML, OPT_NAGIOS, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_KEEP, OPT_QUIET, OPT_VERSION,
     OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_WARN_JITTER, OPT_CRIT_JITTER, OPT_WARN_RTT, OPT_CRIT_RTT,
     OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN, OPT_SRTP, OPT_PROXY,
-    OPT_TEXTFILE, OPT_PUSH, OPT_AGENT, OPT_TURN, OPT_TURN_USER, OPT_TURN_PASS, OPT_TURN_SECRET,
+    OPT_TEXTFILE, OPT_PUSH, OPT_AGENT, OPT_TURN, OPT_TURN_USER, OPT_TURN_PASS, OPT_TURN_SECRET, OPT_PATHS,
 };
 
 static const struct option probe_options[] = {
@@ -321,6 +324,7 @@ static const struct option probe_options[] = {
     { "turn-user", required_argument, NULL, OPT_TURN_USER },
     { "turn-pass", required_argument, NULL, OPT_TURN_PASS },
     { "turn-secret", required_argument, NULL, OPT_TURN_SECRET },
+    { "paths", no_argument, NULL, OPT_PATHS },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -334,6 +338,7 @@ struct cli_opts {
     bool        json, nagios, quiet;
     const char *textfile;       /* --textfile FILE */
     bool        push;
+    bool        paths;          /* --paths: direct, TURN/UDP, TURN/TCP, TURN/TLS in turn */
     char        agent[RP_AGENT_NAME_MAX + 1]; /* --agent, else the host name: set by setup() */
 };
 
@@ -480,6 +485,7 @@ static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opt
     case OPT_TURN_USER: p->turn_user = optarg; break;
     case OPT_TURN_PASS: p->turn_pass = optarg; break;
     case OPT_TURN_SECRET: p->turn_secret = optarg; break;
+    case OPT_PATHS: o->paths = true; break;
     case 'w': case 'c':
     case OPT_WARN_LOSS: case OPT_CRIT_LOSS: case OPT_WARN_JITTER: case OPT_CRIT_JITTER:
     case OPT_WARN_RTT: case OPT_CRIT_RTT: case OPT_WARN_MOS: case OPT_CRIT_MOS:
@@ -552,6 +558,11 @@ static int validate(const struct cli_opts *o)
     }
     if (validate_turn(p) < 0)
         return -1;
+    if (o->paths && (!p->turn || o->json || o->nagios || o->html || o->textfile || o->push)) {
+        fprintf(stderr, "rtpprobe: --paths needs --turn, and prints a table only (no --json, --nagios, --html, "
+                        "--textfile, --push)\n");
+        return -1;
+    }
     if (o->json && o->nagios) {
         fprintf(stderr, "rtpprobe: --json and --nagios are exclusive\n");
         return -1;
@@ -644,6 +655,19 @@ static int run(const struct cli_opts *o, struct rp_report *rep)
         return -1;
     }
     return 0;
+}
+
+/* --paths: four runs and a table; the exit code of the recommended path. */
+static int run_paths(const struct cli_opts *o)
+{
+    if (rp_srtp_global_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "rtpprobe: cannot initialise libsrtp2 or libcurl\n");
+        return RP_EXIT_UNKNOWN;
+    }
+    int code = rp_paths_run(&o->probe, stdout);
+    curl_global_cleanup();
+    rp_srtp_global_fini();
+    return code;
 }
 
 /* Returns the exit code: the verdict's, or UNKNOWN if the report cannot be
@@ -830,6 +854,11 @@ int rp_cli_main(int argc, char **argv)
     case CLI_VERSION: printf("rtpprobe %s\n", RP_VERSION); return RP_EXIT_OK;
     }
     o.probe.progress = !o.quiet && !o.json && !o.nagios && isatty(STDERR_FILENO);
+    if (o.paths) {
+        int pc = run_paths(&o);
+        OPENSSL_cleanse(o.token, sizeof o.token);
+        return pc;
+    }
 
     struct rp_report rep = { 0 };
     uint64_t t0 = rp_monotonic_ns();

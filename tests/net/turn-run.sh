@@ -185,5 +185,18 @@ probe turntcp --duration 3 --turn "$RELAY_URL?transport=tcp" --turn-user u --tur
 jqcheck "TURN/TCP: path turn-tcp, media both ways" "$WORK/turntcp.json" \
     '.path == "turn-tcp" and .upstream.received > 0 and .downstream.received > 0'
 
+# --paths: the four paths in turn, a table, and the recommendation.
+PROBE_RC=0
+nsx "$NS_AGENT" "$BIN/rtpprobe" --server "$SERVER_URL" --cacert "$WORK/cas.pem" --quiet --duration 2 -t 8 --paths \
+    --turn "turns:$WAN_IP:$TURNS_PORT" --turn-user u --turn-pass p > "$WORK/paths.out" 2> "$WORK/paths.err" || PROBE_RC=$?
+sed 's/^/   | /' "$WORK/paths.out"
+check "--paths: direct UDP listed without media" grep -Eq '^direct UDP +fail .*no-media' "$WORK/paths.out"
+check "--paths: TURN/UDP listed as an error (no answer)" grep -Eq '^TURN/UDP +error .*no answer from the TURN server' "$WORK/paths.out"
+check "--paths: TURN/TCP and TURN/TLS carry media" grep -Eqc '^TURN/(TCP|TLS) +(pass|warn) +[0-9]' "$WORK/paths.out"
+eq "--paths: both relayed stream paths in the table" "$(grep -Ec '^TURN/(TCP|TLS) +(pass|warn) +[0-9]' "$WORK/paths.out")" 2
+check "--paths: recommends a working relay path, UDP blocked" grep -Eq \
+    "^UDP is blocked by the agent's network; TURN/(TCP on $TURN_PORT|TLS on $TURNS_PORT) works, MOS [0-9.]+: configure the client to use it\$" "$WORK/paths.out"
+check "--paths: exit status of a working path (0 pass or 1 warn)" test "$PROBE_RC" -le 1
+
 if [ "$failed" = 0 ]; then echo "net-turn: pass"; else echo "net-turn: FAIL"; fi
 exit "$failed"
