@@ -134,6 +134,7 @@ monitoring: $(ASAN_BINS) $(TOOLS)
 # Network-namespace scenarios (root only; skipped with the reason otherwise).
 net: all $(TOOLS)
 	BIN=build tests/net/run.sh
+	BIN=build tests/net/turn-run.sh
 
 # Performance, as ratios measured in one run; not part of check.
 # BENCH_MODE=clock (default): the media clock under a control-plane flood

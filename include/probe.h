@@ -16,6 +16,9 @@ struct rp_probe_opts {
     const char *token;
     const char *cacert;
     const char *proxy;           /* HTTP CONNECT proxy URL; NULL = the environment's (https_proxy...) */
+    const char *turn;            /* turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT]; NULL = direct */
+    const char *turn_user, *turn_pass; /* long-term credentials, or */
+    const char *turn_secret;     /* coturn's shared secret (REST: user = expiry:agent) */
     const char *stun;            /* STUN server HOST[:PORT]; NULL = the media host's 3478; "none" = off */
     bool        insecure;
     bool        verbose;         /* the control exchange on stderr (token redacted) */

@@ -61,6 +61,14 @@ struct rp_report {
     bool     jitter_buffer_adaptive; /* the MOS counts late packets and buffer delay of the adaptive model */
     char     server[256];
     char     session_id[64];
+    char     path[16];          /* "direct" | "turn-udp" | "turn-tcp" | "turns" ("" = direct) */
+    struct {
+        char   server[80];      /* the TURN server's address */
+        char   relayed[64];     /* the relayed transport address the daemon saw as our peer */
+        bool   has_added;       /* added_ms known */
+        bool   vs_direct;       /* added_ms is RTT via the relay minus the direct RTT; else the RTT itself */
+        double added_ms;
+    } relay;                    /* with a TURN path only */
     unsigned media_port;
     char     port_range[16];    /* the daemon's media port range, "10000-20000" (for remediations);
                                    "" if its answer had none: the remediation then names no number */

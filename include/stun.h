@@ -74,4 +74,11 @@ const char *rp_stun_verdict_name(enum rp_stun_verdict v);
 enum rp_stun_verdict rp_stun_answer(const uint8_t *req, size_t len, const struct sockaddr *from,
                                     uint8_t *resp, size_t cap, size_t *resp_len);
 
+/* For TURN (turn.c), which builds on this wire format: the FINGERPRINT value
+ * of the first `covered` bytes (header length already counting FINGERPRINT),
+ * and a (XOR-)address attribute value decoded against header `hdr`. */
+uint32_t rp_stun_fingerprint(const uint8_t *msg, size_t covered);
+enum rp_stun_err rp_stun_decode_address(const uint8_t *val, size_t vlen, bool xored, const uint8_t *hdr,
+                                        struct sockaddr_storage *out);
+
 #endif

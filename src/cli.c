@@ -28,6 +28,8 @@
 #include "report.h"
 #include "srtp.h"
 #include "stun.h"
+#include "paths.h"
+#include "turn.h"
 #include "textfile.h"
 #include "timeutil.h"
 #include "udp.h"
@@ -60,6 +62,12 @@ static void usage(FILE *out)
             "  --dscp N|none         DSCP on media packets (%d = EF, as phones mark voice)\n"
             "  --stun HOST[:PORT]|none  STUN server for NAT discovery (default: the media host's %u,\n"
             "                        rtpprobed or coturn); the media port itself is always asked too\n"
+            "  --turn URI            media through a TURN relay (RFC 8656): turn:HOST[:3478][?transport=udp|tcp]\n"
+            "                        or turns:HOST[:5349] (TLS, verified with --cacert unless --insecure)\n"
+            "  --turn-user U --turn-pass P   TURN long-term credentials, or\n"
+            "  --turn-secret S       coturn's shared secret (use-auth-secret): user expiry:HOSTNAME\n"
+            "  --paths               run direct UDP, TURN/UDP, TURN/TCP and TURN/TLS (the --turn server's host)\n"
+            "                        in turn, each for --duration: a table and the best working path\n"
             "  --jitter-buffer adaptive|MS\n"
             "                        the receiver the MOS assumes: an adaptive jitter buffer as WebRTC's\n"
             "                        (default), or a fixed one of MS ms; late packets under a fixed 40 ms\n"
@@ -274,7 +282,7 @@ enum {
     OPT_JSON, OPT_HTML, OPT_NAGIOS, OPT_CACERT, OPT_INSECURE, OPT_TIMEOUT, OPT_KEEP, OPT_QUIET, OPT_VERSION,
     OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_WARN_JITTER, OPT_CRIT_JITTER, OPT_WARN_RTT, OPT_CRIT_RTT,
     OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN, OPT_SRTP, OPT_PROXY,
-    OPT_TEXTFILE, OPT_PUSH, OPT_AGENT,
+    OPT_TEXTFILE, OPT_PUSH, OPT_AGENT, OPT_TURN, OPT_TURN_USER, OPT_TURN_PASS, OPT_TURN_SECRET, OPT_PATHS,
 };
 
 static const struct option probe_options[] = {
@@ -312,6 +320,11 @@ static const struct option probe_options[] = {
     { "textfile", required_argument, NULL, OPT_TEXTFILE },
     { "push", no_argument, NULL, OPT_PUSH },
     { "agent", required_argument, NULL, OPT_AGENT },
+    { "turn", required_argument, NULL, OPT_TURN },
+    { "turn-user", required_argument, NULL, OPT_TURN_USER },
+    { "turn-pass", required_argument, NULL, OPT_TURN_PASS },
+    { "turn-secret", required_argument, NULL, OPT_TURN_SECRET },
+    { "paths", no_argument, NULL, OPT_PATHS },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -325,6 +338,7 @@ struct cli_opts {
     bool        json, nagios, quiet;
     const char *textfile;       /* --textfile FILE */
     bool        push;
+    bool        paths;          /* --paths: direct, TURN/UDP, TURN/TCP, TURN/TLS in turn */
     char        agent[RP_AGENT_NAME_MAX + 1]; /* --agent, else the host name: set by setup() */
 };
 
@@ -467,6 +481,11 @@ static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opt
     case OPT_TEXTFILE: o->textfile = optarg; break;
     case OPT_PUSH: o->push = true; break;
     case OPT_AGENT: bad = parse_agent(optarg, o->agent, sizeof o->agent); break;
+    case OPT_TURN: p->turn = optarg; break;
+    case OPT_TURN_USER: p->turn_user = optarg; break;
+    case OPT_TURN_PASS: p->turn_pass = optarg; break;
+    case OPT_TURN_SECRET: p->turn_secret = optarg; break;
+    case OPT_PATHS: o->paths = true; break;
     case 'w': case 'c':
     case OPT_WARN_LOSS: case OPT_CRIT_LOSS: case OPT_WARN_JITTER: case OPT_CRIT_JITTER:
     case OPT_WARN_RTT: case OPT_CRIT_RTT: case OPT_WARN_MOS: case OPT_CRIT_MOS:
@@ -505,6 +524,29 @@ static int output_name_ok(const char *opt, const char *path)
     return -1;
 }
 
+/* --turn with one kind of credentials, and the credentials only with --turn. */
+static int validate_turn(const struct rp_probe_opts *p)
+{
+    struct rp_turn_uri uri;
+    char err[160];
+    bool lt = p->turn_user || p->turn_pass;
+    if (!p->turn) {
+        if (!lt && !p->turn_secret)
+            return 0;
+        fprintf(stderr, "rtpprobe: --turn-user/--turn-pass/--turn-secret need --turn\n");
+        return -1;
+    }
+    if (rp_turn_uri_parse(p->turn, &uri, err, sizeof err) < 0) {
+        fprintf(stderr, "rtpprobe: --turn: %s\n", err);
+        return -1;
+    }
+    if (lt == !!p->turn_secret || (lt && (!p->turn_user || !p->turn_pass))) {
+        fprintf(stderr, "rtpprobe: --turn needs --turn-user and --turn-pass, or --turn-secret\n");
+        return -1;
+    }
+    return 0;
+}
+
 /* What only the options together can tell. 0, or -1 after a one-line message. */
 static int validate(const struct cli_opts *o)
 {
@@ -512,6 +554,13 @@ static int validate(const struct cli_opts *o)
     if (!p->server) {
         fprintf(stderr, "rtpprobe: --server is required, e.g. --server https://media.example.com:%u\n",
                 RP_CONTROL_PORT);
+        return -1;
+    }
+    if (validate_turn(p) < 0)
+        return -1;
+    if (o->paths && (!p->turn || o->json || o->nagios || o->html || o->textfile || o->push)) {
+        fprintf(stderr, "rtpprobe: --paths needs --turn, and prints a table only (no --json, --nagios, --html, "
+                        "--textfile, --push)\n");
         return -1;
     }
     if (o->json && o->nagios) {
@@ -606,6 +655,19 @@ static int run(const struct cli_opts *o, struct rp_report *rep)
         return -1;
     }
     return 0;
+}
+
+/* --paths: four runs and a table; the exit code of the recommended path. */
+static int run_paths(const struct cli_opts *o)
+{
+    if (rp_srtp_global_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "rtpprobe: cannot initialise libsrtp2 or libcurl\n");
+        return RP_EXIT_UNKNOWN;
+    }
+    int code = rp_paths_run(&o->probe, stdout);
+    curl_global_cleanup();
+    rp_srtp_global_fini();
+    return code;
 }
 
 /* Returns the exit code: the verdict's, or UNKNOWN if the report cannot be
@@ -792,6 +854,11 @@ int rp_cli_main(int argc, char **argv)
     case CLI_VERSION: printf("rtpprobe %s\n", RP_VERSION); return RP_EXIT_OK;
     }
     o.probe.progress = !o.quiet && !o.json && !o.nagios && isatty(STDERR_FILENO);
+    if (o.paths) {
+        int pc = run_paths(&o);
+        OPENSSL_cleanse(o.token, sizeof o.token);
+        return pc;
+    }
 
     struct rp_report rep = { 0 };
     uint64_t t0 = rp_monotonic_ns();

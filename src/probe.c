@@ -20,6 +20,7 @@
 #include "stream.h"
 #include "stun.h"
 #include "timeutil.h"
+#include "turn.h"
 #include "udp.h"
 
 /* Wait after the last upstream packet before asking for the daemon's counters,
@@ -47,6 +48,7 @@ struct run {
     struct rp_contract_created created;  /* the daemon's answer, keys included */
 
     int fd;
+    struct rp_turn *turn;       /* --turn: media through the relay (fd is its socket) */
     struct sockaddr_storage media_dest;
     socklen_t media_dest_len;
     struct rp_stream *up;       /* seals upstream */
@@ -79,6 +81,24 @@ static uint64_t drain_ns(const struct run *r)
     return d < DRAIN_MIN_NS ? DRAIN_MIN_NS : d > DRAIN_MAX_NS ? DRAIN_MAX_NS : d;
 }
 
+/* The one place media leaves: straight to the media port, or as ChannelData
+ * through the TURN relay. */
+static int media_send(struct run *r, const uint8_t *pkt, size_t n)
+{
+    if (r->turn)
+        return rp_turn_send(r->turn, pkt, n);
+    return rp_udp_send(r->fd, pkt, n, (struct sockaddr *)&r->media_dest, r->media_dest_len) < 0 ? -1 : 0;
+}
+
+/* The one place media arrives: a datagram, or a packet the relay passed on
+ * (meta.from is then the media host, as the relay's permission says). */
+static ssize_t media_recv(struct run *r, uint8_t *buf, size_t cap, struct rp_udp_meta *meta)
+{
+    if (r->turn)
+        return rp_turn_recv(r->turn, buf, cap, meta);
+    return rp_udp_recv(r->fd, buf, cap, meta);
+}
+
 /* Upstream packet `index` (negative: priming before the stream). 0, or -1 if
  * it could not be built or sent (a refused send, e.g. ICMP unreachable, is
  * counted by the caller: the daemon's receive count tells what arrived). */
@@ -90,7 +110,7 @@ static int send_rtp(struct run *r, int64_t index, uint8_t flags)
     };
     uint8_t pkt[RP_STREAM_MAX_PKT];
     size_t n = rp_stream_seal(r->up, index, &e, pkt, sizeof pkt);
-    if (n == 0 || rp_udp_send(r->fd, pkt, n, (struct sockaddr *)&r->media_dest, r->media_dest_len) < 0)
+    if (n == 0 || media_send(r, pkt, n) < 0)
         return -1;
     return 0;
 }
@@ -149,12 +169,18 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     struct run *r = arg;
     uint8_t buf[2048];
     (void)what;
+    (void)fd;
     for (;;) {
         struct rp_udp_meta meta;
-        ssize_t n = rp_udp_recv(fd, buf, sizeof buf, &meta);
+        ssize_t n = media_recv(r, buf, sizeof buf, &meta);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return;
+            if (r->turn && rp_turn_transport_of(r->turn) != RP_TURN_UDP) {
+                /* The relay's TCP/TLS connection is gone: nothing more will come. */
+                event_del(r->read_ev);
+                return;
+            }
             continue; /* ICMP errors, oversized datagrams */
         }
         /* A STUN answer that came after discovery ended: not media, not malformed. */
@@ -454,6 +480,32 @@ static int local_address(struct run *r, const struct sockaddr *srv)
     return 0;
 }
 
+/* --turn: a relay allocated for us, permitted and channel-bound to the
+ * session's media port; its socket becomes the media socket. */
+static int open_relay(struct run *r, char *err, size_t errlen)
+{
+    const struct rp_probe_opts *o = r->opts;
+    struct rp_report *rep = r->report;
+    struct rp_turn_cfg cfg = { .uri = o->turn, .user = o->turn_user, .pass = o->turn_pass,
+                               .secret = o->turn_secret, .cacert = o->cacert, .insecure = o->insecure,
+                               .dscp = o->dscp };
+    enum rp_turn_fail why;
+    uint64_t until = step_deadline(r);
+    r->turn = rp_turn_open(&cfg, until, &why, err, errlen);
+    if (!r->turn || rp_turn_bind_peer(r->turn, (struct sockaddr *)&r->media_dest, until, err, errlen) < 0)
+        return -1;
+    r->fd = rp_turn_fd(r->turn);
+    snprintf(rep->path, sizeof rep->path, "%s", rp_turn_path_name(rp_turn_transport_of(r->turn)));
+    rp_addr_format(rp_turn_server(r->turn), rep->relay.server, sizeof rep->relay.server);
+    rp_addr_format(rp_turn_relayed(r->turn), rep->relay.relayed, sizeof rep->relay.relayed);
+    struct sockaddr_storage local;
+    socklen_t llen = sizeof local;
+    if (getsockname(r->fd, (struct sockaddr *)&local, &llen) == 0)
+        rp_addr_format((struct sockaddr *)&local, rep->nat.local, sizeof rep->nat.local);
+    rep->media_port = r->created.media_port;
+    return 0;
+}
+
 static int open_media(struct run *r, char *err, size_t errlen)
 {
     const struct sockaddr *srv = (const struct sockaddr *)&r->media_host;
@@ -462,6 +514,9 @@ static int open_media(struct run *r, char *err, size_t errlen)
     memcpy(&r->media_dest, srv, rp_addr_len(srv));
     r->media_dest_len = rp_addr_len(srv);
     rp_addr_set_port((struct sockaddr *)&r->media_dest, (uint16_t)r->created.media_port);
+    if (r->opts->turn)
+        return open_relay(r, err, errlen);
+    snprintf(r->report->path, sizeof r->report->path, "direct");
     if (rp_addr_from_ip(srv->sa_family == AF_INET6 ? "::" : "0.0.0.0", 0, &any, &alen) < 0) {
         snprintf(err, errlen, "cannot open a media socket: unknown address family");
         return -1;
@@ -499,6 +554,16 @@ static int discover_nat(struct run *r, char *err, size_t errlen)
     struct rp_report *rep = r->report;
     struct sockaddr_storage server;
     struct rp_natdisc nat;
+    if (r->turn) {
+        /* Through a relay the media host sees the relayed address, nothing
+         * else: announce it, and prime through the channel. */
+        for (int i = PRIME_PACKETS; i > 0; i--) {
+            (void)send_rtp(r, -i, RP_MEXT_F_PRIME);
+            usleep(r->opts->ptime_ms * 1000);
+        }
+        snprintf(rep->nat.announced, sizeof rep->nat.announced, "%s", rep->relay.relayed);
+        return 0;
+    }
     bool ask_server = stun_server(r, &server);
     if (rp_natdisc_run(r->fd, (struct sockaddr *)&r->media_dest, ask_server ? (struct sockaddr *)&server : NULL,
                        &nat) < 0) {
@@ -539,6 +604,11 @@ static int announce(struct run *r, char *err, size_t errlen)
     json_decref(resp);
     if (rc < 0)
         return -1;
+    if (status == 403 && r->turn) {
+        snprintf(err, errlen, "the daemon refuses the TURN relay's address %s as the media peer (HTTP 403): "
+                 "set media.allow_foreign_peer = true on rtpprobed to test through a relay", rep->nat.announced);
+        return -1;
+    }
     if (status == 403) {
         /* The daemon takes only our own (control) IP. If our media leaves from
          * another IP (an HTTPS proxy), the host drops it as foreign_source and
@@ -584,6 +654,12 @@ static void teardown(struct run *r)
         event_free(r->deadline_ev);
     if (r->base)
         event_base_free(r->base);
+    if (r->turn) {
+        /* Releases the relay now, within what is left of the run (at most 1 s). */
+        uint64_t until = rp_monotonic_ns() + NS_PER_S;
+        rp_turn_close(r->turn, until < r->deadline ? until : r->deadline);
+        r->fd = -1; /* was the relay's */
+    }
     if (r->fd >= 0)
         close(r->fd);
     rp_stream_free(r->up);
@@ -683,6 +759,11 @@ static int measure(struct run *r, char *err, size_t errlen)
         return -1;
     build_report(r, final);
     json_decref(final);
+    if (r->turn && r->report->has_rtt) {
+        /* One run knows only the RTT via the relay; --paths subtracts the direct one. */
+        r->report->relay.has_added = true;
+        r->report->relay.added_ms = r->report->rtt_avg_ms;
+    }
     return 0;
 }
 

@@ -999,6 +999,22 @@ void rp_report_release(struct rp_report *r)
     r->up.nseconds = r->down.nseconds = r->nrtt_seconds = 0;
 }
 
+/* The TURN relay the media went through; null on the direct path. */
+static json_t *relay_json(const struct rp_report *r, bool *ok)
+{
+    if (!r->relay.relayed[0])
+        return json_null();
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    put(o, "server", j_str(r->relay.server, sizeof r->relay.server), ok);
+    put(o, "relayed", j_str(r->relay.relayed, sizeof r->relay.relayed), ok);
+    put(o, "added_delay_ms", r->relay.has_added ? j_real(r->relay.added_ms, 3) : json_null(), ok);
+    put(o, "added_delay_basis", r->relay.has_added ? json_string(r->relay.vs_direct ? "rtt-minus-direct" : "rtt")
+                                                   : json_null(), ok);
+    return o;
+}
+
 json_t *rp_report_json(const struct rp_report *r)
 {
     bool ok = true;
@@ -1013,6 +1029,8 @@ json_t *rp_report_json(const struct rp_report *r)
     put(o, "bitrate_bps", json_integer(r->bitrate), &ok);
     put(o, "transport", j_str(r->transport, sizeof r->transport), &ok);
     put(o, "cipher", j_str_or_null(r->cipher, sizeof r->cipher), &ok);
+    put(o, "path", json_string(r->path[0] ? r->path : "direct"), &ok);
+    put(o, "relay", relay_json(r, &ok), &ok);
     put(o, "duration_s", j_real(r->duration_s, 3), &ok);
     put(o, "jitter_buffer_ms", json_integer(r->jitter_buffer_ms), &ok);
     put(o, "media_port", r->media_port ? json_integer(r->media_port) : json_null(), &ok);
@@ -1162,6 +1180,14 @@ void rp_report_print_text(const struct rp_report *r, FILE *out)
             (int)sizeof r->transport, text_or_dash(r->transport, sizeof r->transport),
             has_cipher ? " " : "", (int)sizeof r->cipher, has_cipher ? r->cipher : "",
             num_trim(r->duration_s, 1).s, jb, r->media_port);
+    if (r->relay.relayed[0]) {
+        fprintf(out, "  path %.*s: TURN server %.*s, relayed address %.*s", (int)sizeof r->path, r->path,
+                (int)sizeof r->relay.server, r->relay.server, (int)sizeof r->relay.relayed, r->relay.relayed);
+        if (r->relay.has_added)
+            fprintf(out, ", relay adds %s ms%s", num_trim(r->relay.added_ms, 1).s,
+                    r->relay.vs_direct ? " over the direct path" : " (RTT via the relay; direct unknown)");
+        fputs("\n\n", out);
+    }
 
     row(out, "", "upstream", "downstream");
     row(out, "", "agent->host", "host->agent");

@@ -53,6 +53,20 @@ static uint32_t fingerprint_of(const uint8_t *msg, size_t covered)
     return crc32_iso_hdlc(msg, covered) ^ FINGERPRINT_XOR;
 }
 
+uint32_t rp_stun_fingerprint(const uint8_t *msg, size_t covered)
+{
+    return fingerprint_of(msg, covered);
+}
+
+static enum rp_stun_err decode_address(const uint8_t *val, size_t vlen, bool xored,
+                                       const uint8_t *hdr, struct sockaddr_storage *out);
+
+enum rp_stun_err rp_stun_decode_address(const uint8_t *val, size_t vlen, bool xored, const uint8_t *hdr,
+                                        struct sockaddr_storage *out)
+{
+    return decode_address(val, vlen, xored, hdr, out);
+}
+
 bool rp_stun_first_byte_is_stun(const uint8_t *buf, size_t len)
 {
     return len >= 1 && buf[0] <= 3;
