@@ -223,7 +223,7 @@ unsigned rp_pc_merge(const uint16_t *ports, const enum rp_pc_status *status, uns
             out[m - 1].to = ports[i] - 1u;
         out[m++] = (struct rp_pc_range){ .from = ports[i], .to = ports[i], .status = status[i] };
     }
-    if (m && extend && m < cap + 1 && out[m - 1].to < hi)
+    if (m && extend && out[m - 1].to < hi)
         out[m - 1].to = hi;
     return m;
 }
