@@ -164,8 +164,10 @@ seen=$(jq '[.ports[] | select(.seen)] | length' "$WORK/full.json")
 check "one answer per probe packet the daemon saw: $na answers, $seen ports seen (the probe sent one each)" \
     test "$na" = "$seen"
 
+st=0; rp_stop_daemon || st=$?
+check "the daemon shut down cleanly (exit $st; under ASan: no leak, no error)" test "$st" = 0
+
 echo "== without CAP_NET_RAW"
-rp_stop_daemon >/dev/null 2>&1 || true
 ip netns exec "$NS" setpriv --bounding-set=-net_raw --inh-caps=-net_raw "$BIN/rtpprobed" -c "$WORK/rtpprobed.conf" 2> "$WORK/noraw.log" &
 RP_PID=$!
 for _ in $(seq 1 100); do nsx bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && break; sleep 0.1; done
@@ -173,6 +175,8 @@ rc=0; nsx "$BIN/rtpprobe" --server "http://127.0.0.1:$port" --port-check > /dev/
 check "exit 3 and the missing capability named ($(head -c 200 "$WORK/noraw.err"))" \
     bash -c "[ $rc = 3 ] && grep -q 'HTTP 503.*CAP_NET_RAW' '$WORK/noraw.err'"
 check "the daemon is still running" kill -0 "$RP_PID"
+st=0; rp_stop_daemon || st=$?
+check "and shuts down cleanly (exit $st)" test "$st" = 0
 
 echo "portcheck: $pass passed, $fail failed"
 [ "$fail" = 0 ]
