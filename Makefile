@@ -121,6 +121,7 @@ unit-asan: $(ASAN_TESTS)
 	@set -e; for t in $^; do echo "== $$t (asan+ubsan)"; $$t; done
 integration: $(ASAN_BINS)
 	BIN=build/asan tests/integration/run.sh
+	BIN=build/asan tests/integration/portcheck.sh
 # Hostile input against the sanitized daemon: bad requests, TLS versions,
 # fail2ban, amplification, slow clients, limits.
 hostile: $(ASAN_BINS) $(TOOLS)

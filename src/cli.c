@@ -23,6 +23,8 @@
 #include "httpc.h"
 #include "log.h"
 #include "netaddr.h"
+#include "pcprobe.h"
+#include "portcheck.h"
 #include "probe.h"
 #include "push.h"
 #include "report.h"
@@ -87,6 +89,10 @@ static void usage(FILE *out)
             "  -v, --verbose         print the control exchange on stderr (the token is not shown)\n"
             "  --keep                do not delete the session at the end (it expires by itself)\n"
             "  --quiet               no live progress\n"
+            "  --port-check [A-B]    instead of a media test: which parts of the daemon's media range (or A-B\n"
+            "                        within it) are reachable both ways; a sample across it, both edges\n"
+            "                        included (docs/port-check.md); exit 0 all reachable, 2 some blocked\n"
+            "  --full                with --port-check: every even port (up to %u, at %u packets/s)\n"
             "  -w, --warning METRIC=RANGE[,METRIC=RANGE...]\n"
             "  -c, --critical METRIC=RANGE[,...]  verdict thresholds, Monitoring Plugins ranges (10, 10:, ~:10,\n"
             "                        10:20, @10:20; alert outside, or inside with @); metrics loss (%%),\n"
@@ -97,7 +103,7 @@ static void usage(FILE *out)
             "\n"
             "Exit status: %d pass, %d warn, %d fail, %d unknown (error, no measurement).\n",
             RP_CONTROL_PORT, RP_DSCP_EF, RP_STUN_PORT, RP_PROBE_MIN_SLACK_S, MAX_TIMEOUT_S,
-            RP_PROBE_DEFAULT_SLACK_S, RP_PROBE_STEP_MAX_S, RP_EXIT_OK, RP_EXIT_WARN, RP_EXIT_CRIT, RP_EXIT_UNKNOWN);
+            RP_PROBE_DEFAULT_SLACK_S, RP_PROBE_STEP_MAX_S, RP_PC_MAX_PORTS, RP_PC_RATE_PPS, RP_EXIT_OK, RP_EXIT_WARN, RP_EXIT_CRIT, RP_EXIT_UNKNOWN);
 }
 
 static int parse_unsigned(const char *opt, const char *s, unsigned min, unsigned max, unsigned *out)
@@ -283,6 +289,7 @@ enum {
     OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_WARN_JITTER, OPT_CRIT_JITTER, OPT_WARN_RTT, OPT_CRIT_RTT,
     OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN, OPT_SRTP, OPT_PROXY,
     OPT_TEXTFILE, OPT_PUSH, OPT_AGENT, OPT_TURN, OPT_TURN_USER, OPT_TURN_PASS, OPT_TURN_SECRET, OPT_PATHS,
+    OPT_PORT_CHECK, OPT_FULL,
 };
 
 static const struct option probe_options[] = {
@@ -325,6 +332,8 @@ static const struct option probe_options[] = {
     { "turn-pass", required_argument, NULL, OPT_TURN_PASS },
     { "turn-secret", required_argument, NULL, OPT_TURN_SECRET },
     { "paths", no_argument, NULL, OPT_PATHS },
+    { "port-check", optional_argument, NULL, OPT_PORT_CHECK },
+    { "full", no_argument, NULL, OPT_FULL },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -340,6 +349,8 @@ struct cli_opts {
     bool        push;
     bool        paths;          /* --paths: direct, TURN/UDP, TURN/TCP, TURN/TLS in turn */
     char        agent[RP_AGENT_NAME_MAX + 1]; /* --agent, else the host name: set by setup() */
+    bool        port_check;     /* --port-check [RANGE] (pc.range, pc.full: --full) */
+    struct rp_pcp_opts pc;
 };
 
 /* One option parsed: go on, stop with a usage error, or stop after --help/--version. */
@@ -453,6 +464,21 @@ static int parse_threshold(int opt, const char *arg, struct rp_thresholds *t)
     return 0;
 }
 
+/* "--port-check RANGE" as well as "--port-check=RANGE": the next word if it is a range. */
+static int parse_port_check(const char *range, int argc, char **argv, struct cli_opts *o)
+{
+    unsigned lo, hi;
+    if (!range && optind < argc && rp_pc_parse_range(argv[optind], &lo, &hi) == 0)
+        range = argv[optind++];
+    o->port_check = true;
+    o->pc.range = range;
+    if (range && rp_pc_parse_range(range, &lo, &hi) < 0) {
+        fprintf(stderr, "rtpprobe: --port-check: expected a UDP port range A-B (1-65535), got \"%s\"\n", range);
+        return -1;
+    }
+    return 0;
+}
+
 static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opts *o)
 {
     struct rp_probe_opts *p = &o->probe;
@@ -486,6 +512,8 @@ static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opt
     case OPT_TURN_PASS: p->turn_pass = optarg; break;
     case OPT_TURN_SECRET: p->turn_secret = optarg; break;
     case OPT_PATHS: o->paths = true; break;
+    case OPT_PORT_CHECK: bad = parse_port_check(optarg, argc, argv, o); break;
+    case OPT_FULL: o->pc.full = true; break;
     case 'w': case 'c':
     case OPT_WARN_LOSS: case OPT_CRIT_LOSS: case OPT_WARN_JITTER: case OPT_CRIT_JITTER:
     case OPT_WARN_RTT: case OPT_CRIT_RTT: case OPT_WARN_MOS: case OPT_CRIT_MOS:
@@ -563,6 +591,15 @@ static int validate(const struct cli_opts *o)
                         "--textfile, --push)\n");
         return -1;
     }
+    if (o->pc.full && !o->port_check) {
+        fprintf(stderr, "rtpprobe: --full goes with --port-check\n");
+        return -1;
+    }
+    if (o->port_check && (o->nagios || o->html || o->textfile || o->push)) {
+        fprintf(stderr, "rtpprobe: --port-check prints text or --json only (not --nagios, --html, --textfile, "
+                        "--push)\n");
+        return -1;
+    }
     if (o->json && o->nagios) {
         fprintf(stderr, "rtpprobe: --json and --nagios are exclusive\n");
         return -1;
@@ -594,6 +631,11 @@ static int settle_limits(struct cli_opts *o)
         return -1;
     }
     unsigned need = p->duration_s + RP_PROBE_MIN_SLACK_S;
+    if (o->port_check) { /* the check's own length: at most RP_PC_MAX_S */
+        if (!p->timeout_s)
+            p->timeout_s = RP_PC_MAX_S + RP_PROBE_DEFAULT_SLACK_S;
+        return 0;
+    }
     if (!p->timeout_s) {
         p->timeout_s = p->duration_s + RP_PROBE_DEFAULT_SLACK_S;
     } else if (p->timeout_s < need) {
@@ -667,6 +709,20 @@ static int run_paths(const struct cli_opts *o)
     int code = rp_paths_run(&o->probe, stdout);
     curl_global_cleanup();
     rp_srtp_global_fini();
+    return code;
+}
+
+/* --port-check: its own run and report (docs/port-check.md). */
+static int port_check(struct cli_opts *o)
+{
+    o->pc.json = o->json;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "rtpprobe: cannot initialise libcurl\n");
+        return RP_EXIT_UNKNOWN;
+    }
+    int code = rp_pcp_run(&o->probe, &o->pc, stdout);
+    curl_global_cleanup();
+    OPENSSL_cleanse(o->token, sizeof o->token);
     return code;
 }
 
@@ -859,6 +915,8 @@ int rp_cli_main(int argc, char **argv)
         OPENSSL_cleanse(o.token, sizeof o.token);
         return pc;
     }
+    if (o.port_check)
+        return port_check(&o);
 
     struct rp_report rep = { 0 };
     uint64_t t0 = rp_monotonic_ns();

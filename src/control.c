@@ -30,12 +30,14 @@
 #include "stunsrv.h"
 #include "log.h"
 #include "netaddr.h"
+#include "pcdaemon.h"
 #include "ratelimit.h"
 #include "timeutil.h"
 #include "token.h"
 
 #define API_PREFIX "/v1/sessions"
 #define REPORTS_PATH "/v1/reports"
+#define PORTCHECKS_PATH "/v1/portchecks"
 #define MAX_HEADERS_BYTES 8192
 #define RATE_SOURCES 1024
 /* Control connections tracked against their request deadline; when full, the
@@ -57,6 +59,7 @@ struct rp_control {
     const struct rp_stunsrv *stun;
     const struct rp_echo *echo;
     struct rp_agents *agents; /* latest report per agent (POST /v1/reports) */
+    struct rp_pcd *pcd;       /* the port-range check (POST /v1/portchecks) */
     uint64_t http_responses[RP_HTTP_STATUS_CLASSES];
     uint64_t auth_failures;
     /* evhttp's timeout restarts with every byte, so a client trickling its
@@ -366,6 +369,48 @@ static void handle_sessions(struct rp_control *c, struct evhttp_request *req, co
         evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, PATCH, DELETE");
         reply_error(c, req, 405, "use GET, PATCH or DELETE on a session");
     }
+}
+
+/* /v1/portchecks (docs/control-api.md, docs/port-check.md): POST creates the
+ * one check at a time, GET/DELETE on its id read (and end) it. The request
+ * rate limit and the token apply as for sessions. */
+static void handle_portchecks(struct rp_control *c, struct evhttp_request *req, const char *path)
+{
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    json_t *answer = NULL;
+    int status;
+    if (strcmp(path, PORTCHECKS_PATH) == 0) {
+        if (cmd != EVHTTP_REQ_POST) {
+            evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+            reply_error(c, req, 405, "use POST on " PORTCHECKS_PATH);
+            return;
+        }
+        struct sockaddr_storage peer, client;
+        size_t len;
+        const char *body = body_of(req, &len);
+        if (!client_of(req, &peer, &client)) {
+            reply_error(c, req, 400, "cannot tell the client's address");
+            return;
+        }
+        status = rp_pcd_create(c->pcd, body, len, c->cfg->port_min, c->cfg->port_max, (struct sockaddr *)&client,
+                               &answer);
+    } else if (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_DELETE) {
+        status = rp_pcd_get(c->pcd, path + strlen(PORTCHECKS_PATH "/"), cmd == EVHTTP_REQ_DELETE, &answer);
+    } else {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, DELETE");
+        reply_error(c, req, 405, "use GET or DELETE on a port check");
+        return;
+    }
+    if (!answer) {
+        reply_error(c, req, 500, "out of memory");
+        return;
+    }
+    if (status >= 400) {
+        reply_error(c, req, status, "%s", json_string_value(json_object_get(answer, "error")));
+        json_decref(answer);
+        return;
+    }
+    reply_json(c, req, status, answer);
 }
 
 /* POST /v1/reports: an agent's finished report, kept as its latest figures
@@ -684,8 +729,10 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     }
     bool reports = strcmp(path, REPORTS_PATH) == 0;
-    if (!reports && (strncmp(path, API_PREFIX, strlen(API_PREFIX)) != 0 ||
-                     (path[strlen(API_PREFIX)] != '\0' && path[strlen(API_PREFIX)] != '/'))) {
+    bool portchecks = strncmp(path, PORTCHECKS_PATH, strlen(PORTCHECKS_PATH)) == 0 &&
+                      (path[strlen(PORTCHECKS_PATH)] == '\0' || path[strlen(PORTCHECKS_PATH)] == '/');
+    if (!reports && !portchecks && (strncmp(path, API_PREFIX, strlen(API_PREFIX)) != 0 ||
+                                    (path[strlen(API_PREFIX)] != '\0' && path[strlen(API_PREFIX)] != '/'))) {
         reply_error(c, req, 404, "no such resource");
         return;
     }
@@ -699,6 +746,8 @@ static void on_request(struct evhttp_request *req, void *arg)
         return;
     if (reports)
         handle_report(c, req);
+    else if (portchecks)
+        handle_portchecks(c, req, path);
     else
         handle_sessions(c, req, path);
 }
@@ -749,7 +798,8 @@ struct rp_control *rp_control_new(struct event_base *base, const struct rp_confi
     c->rate = rp_ratelimit_new(RATE_SOURCES, cfg->requests_per_second, cfg->request_burst);
     c->agents = rp_agents_new(cfg->max_agents);
     c->http = evhttp_new(base);
-    if (!c->rate || !c->agents || !c->http) {
+    c->pcd = rp_pcd_new(base);
+    if (!c->rate || !c->agents || !c->http || !c->pcd) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -823,5 +873,6 @@ void rp_control_free(struct rp_control *c)
     SSL_CTX_free(c->ssl_ctx);
     rp_ratelimit_free(c->rate);
     rp_agents_free(c->agents);
+    rp_pcd_free(c->pcd);
     free(c);
 }

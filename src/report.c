@@ -1161,6 +1161,19 @@ static void print_playout_rows(const struct rp_report *r, FILE *out)
         cell_real(dg, d->rx.delay_p95_ms, 1, "ms").s);
 }
 
+/* The TURN relay the media went through, when they did. */
+static void print_relay(const struct rp_report *r, FILE *out)
+{
+    if (!r->relay.relayed[0])
+        return;
+    fprintf(out, "  path %.*s: TURN server %.*s, relayed address %.*s", (int)sizeof r->path, r->path,
+            (int)sizeof r->relay.server, r->relay.server, (int)sizeof r->relay.relayed, r->relay.relayed);
+    if (r->relay.has_added)
+        fprintf(out, ", relay adds %s ms%s", num_trim(r->relay.added_ms, 1).s,
+                r->relay.vs_direct ? " over the direct path" : " (RTT via the relay; direct unknown)");
+    fputs("\n\n", out);
+}
+
 void rp_report_print_text(const struct rp_report *r, FILE *out)
 {
     const struct rp_dir_report *u = &r->up, *d = &r->down;
@@ -1180,14 +1193,7 @@ void rp_report_print_text(const struct rp_report *r, FILE *out)
             (int)sizeof r->transport, text_or_dash(r->transport, sizeof r->transport),
             has_cipher ? " " : "", (int)sizeof r->cipher, has_cipher ? r->cipher : "",
             num_trim(r->duration_s, 1).s, jb, r->media_port);
-    if (r->relay.relayed[0]) {
-        fprintf(out, "  path %.*s: TURN server %.*s, relayed address %.*s", (int)sizeof r->path, r->path,
-                (int)sizeof r->relay.server, r->relay.server, (int)sizeof r->relay.relayed, r->relay.relayed);
-        if (r->relay.has_added)
-            fprintf(out, ", relay adds %s ms%s", num_trim(r->relay.added_ms, 1).s,
-                    r->relay.vs_direct ? " over the direct path" : " (RTT via the relay; direct unknown)");
-        fputs("\n\n", out);
-    }
+    print_relay(r, out);
 
     row(out, "", "upstream", "downstream");
     row(out, "", "agent->host", "host->agent");

@@ -187,11 +187,12 @@ table ip homenat {
 EOF
 }
 
-# net_nft_edge yes|no: the media host's router; "no" forwards only the
-# control port and 3478, not the RTP range.
+# net_nft_edge yes|no|partial: the media host's router; "no" forwards only the
+# control port and 3478, not the RTP range; "partial" only 10000-14999 of it.
 net_nft_edge() {
     local rtp_rule=""
     [ "$1" = yes ] && rtp_rule="iifname \"e-wan\" ip daddr $EDGE_WAN_IP udp dport 10000-20000 dnat to $MEDIA_IP"
+    [ "$1" = partial ] && rtp_rule="iifname \"e-wan\" ip daddr $EDGE_WAN_IP udp dport 10000-14999 dnat to $MEDIA_IP"
     nsx "$NS_EDGE" nft -f - <<EOF
 table ip edge
 delete table ip edge

@@ -16,7 +16,7 @@ BIN=${BIN:-build}
 TOOLS=${TOOLS:-$BIN/tools}
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 case $TOOLS in /*) ;; *) TOOLS=$PWD/$TOOLS ;; esac
-SCENARIOS=${SCENARIOS:-"1 2 3 4a 4b 4c 4d 4e 4f 5 6 7 8 9 10 11"}
+SCENARIOS=${SCENARIOS:-"1 2 3 4a 4b 4c 4d 4e 4f 5 6 7 8 9 10 11 12"}
 NET_SEED=${NET_SEED:-20250611}
 
 skip() { echo "net: skipped: $*"; exit 0; }
@@ -808,6 +808,36 @@ s11() {
     rc_matches_verdict 11
 }
 
+# The port-range check (docs/port-check.md) through both NATs, the edge
+# forwarding only part of the range: the full check reports exactly that split.
+s12() {
+    net_up bridge
+    net_nft_edge partial
+    net_start_daemon "$SCEN"
+    local rc=0
+    nsx "$NS_AGENT" "$BIN/rtpprobe" --server "$SERVER_URL" --cacert "$WORK/cert.pem" --port-check --full --json \
+        > "$WORK/12.json" 2> "$WORK/12.err" || rc=$?
+    echo "   $(jq -c '[.ranges[] | "\(.from)-\(.to) \(.status)"]' "$WORK/12.json" 2>/dev/null) $(head -c 200 "$WORK/12.err")"
+    eq "exit status 2 (some blocked)" "$rc" 2
+    jqcheck "10000-14999 reachable both ways, 15000-20000 blocked upstream" "$WORK/12.json" \
+        '[.ranges[] | [.from, .to, .status]] == [[10000, 14999, "both"], [15000, 20000, "blocked-upstream"]]'
+    jqcheck "every even port tried, none in use" "$WORK/12.json" '(.ports | length) == 5001 and .in_use == []'
+    jqcheck "answers only from the forwarded part: 2500 answers for 5001 packets" "$WORK/12.json" \
+        '.answers == 2500 and .packets_sent == 5001'
+    rc=0
+    nsx "$NS_AGENT" "$BIN/rtpprobe" --server "$SERVER_URL" --cacert "$WORK/cert.pem" --port-check \
+        > "$WORK/12a.txt" 2> "$WORK/12a.err" || rc=$?
+    sed 's/^/   | /' "$WORK/12a.txt"
+    eq "a sample sees it too (exit 2)" "$rc" 2
+    check "the sample's text names the blocked part" grep -q "^ *15[0-9]*-20000  blocked upstream" "$WORK/12a.txt"
+    net_nft_edge yes
+    rc=0
+    nsx "$NS_AGENT" "$BIN/rtpprobe" --server "$SERVER_URL" --cacert "$WORK/cert.pem" --port-check \
+        > "$WORK/12b.txt" 2> "$WORK/12b.err" || rc=$?
+    eq "the whole range forwarded: a sample passes (exit 0)" "$rc" 0
+    check "the text says so" grep -q "10000-20000  reachable both ways" "$WORK/12b.txt"
+}
+
 titles() {
     case $1 in
         1) echo "clean path, 10 s" ;;
@@ -825,6 +855,7 @@ titles() {
         8) echo "standing queue upstream: tbf 1 Mbit/s, 1 MB queue + TCP upload (window-limited), no loss, 10 s" ;;
         9) echo "standing queue downstream: tbf 1 Mbit/s, 1 MB queue + TCP download (window-limited), no loss, 10 s" ;;
         10) echo "delay steps up mid-run (wanbridge): upstream +${STEP_UP_MS} ms at 4 s, downstream +${STEP_DOWN_MS} ms at 5 s, 10 s" ;;
+        12) echo "port check: the edge forwards only UDP 10000-14999, full check of 10000-20000" ;;
         11) echo "jitter without loss: wanbridge 0-40 ms (seeded), upstream also +40 ms at 5 s; adaptive buffer vs replay, 10 s" ;;
     esac
 }

@@ -1,0 +1,325 @@
+/* Port-range check, probe side (include/pcprobe.h, docs/port-check.md). One
+ * unconnected UDP socket: the daemon binds none of the ports it observes, so
+ * the kernel there answers ICMP port-unreachable to every probe packet; an
+ * unconnected socket is not told of those (no ECONNREFUSED), and answers are
+ * taken only when their tag verifies. */
+#include "pcprobe.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+#include <openssl/crypto.h>
+
+#include "httpc.h"
+#include "netaddr.h"
+#include "portcheck.h"
+#include "report.h"
+#include "timeutil.h"
+#include "wire.h"
+
+#define PCP_DRAIN_MS 1000 /* answers still on their way after the last packet */
+
+struct pcp {
+    struct rp_httpc *http;
+    char path[64];                    /* /v1/portchecks/ID */
+    uint8_t id[RP_PC_ID_LEN], key[RP_PC_KEY_LEN];
+    bool full;
+    unsigned lo, hi, per_port, rate, nports, nbusy;
+    uint16_t ports[RP_PC_MAX_PORTS], busy[RP_PC_MAX_PORTS];
+    bool seen[RP_PC_MAX_PORTS], answered[RP_PC_MAX_PORTS];
+    enum rp_pc_status status[RP_PC_MAX_PORTS];
+    struct sockaddr_storage host;
+    unsigned sent, answers;
+    char err[512];
+};
+
+static int hex_bytes(const char *s, uint8_t *out, size_t n)
+{
+    if (!s || strlen(s) != 2 * n)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int a = rp_hex_digit(s[2 * i]), b = rp_hex_digit(s[2 * i + 1]);
+        if (a < 0 || b < 0)
+            return -1;
+        out[i] = (uint8_t)(a << 4 | b);
+    }
+    return 0;
+}
+
+/* A JSON array of ports (ascending, 1..65535) into out. -1 if malformed. */
+static int port_list(json_t *a, uint16_t *out, unsigned cap, unsigned *n)
+{
+    size_t i;
+    json_t *v;
+    *n = 0;
+    if (!json_is_array(a) || json_array_size(a) > cap)
+        return -1;
+    json_array_foreach(a, i, v) {
+        json_int_t p = json_integer_value(v);
+        if (!json_is_integer(v) || p < 1 || p > 65535 || (*n && p <= out[*n - 1]))
+            return -1;
+        out[(*n)++] = (uint16_t)p;
+    }
+    return 0;
+}
+
+static int index_of(const struct pcp *c, unsigned port)
+{
+    for (unsigned a = 0, b = c->nports; a < b;) {
+        unsigned m = (a + b) / 2;
+        if (c->ports[m] == port)
+            return (int)m;
+        if (c->ports[m] < port)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return -1;
+}
+
+static const char *error_text(json_t *resp)
+{
+    const char *e = json_string_value(json_object_get(resp, "error"));
+    return e ? e : "no error text";
+}
+
+/* POST /v1/portchecks and the daemon's plan. 0, or -1 with c->err. */
+static int create(struct pcp *c, const struct rp_pcp_opts *pc)
+{
+    json_t *req = json_pack("{s:s}", "mode", pc->full ? "full" : "sample"), *resp = NULL;
+    int status = 0, rc = -1;
+    if (req && pc->range)
+        json_object_set_new(req, "range", json_string(pc->range));
+    if (rp_httpc_request(c->http, "POST", "/v1/portchecks", req, &status, &resp, c->err, sizeof c->err) < 0)
+        goto out;
+    if (status != 201) {
+        snprintf(c->err, sizeof c->err, "the daemon refused the port check (HTTP %d): %s", status, error_text(resp));
+        goto out;
+    }
+    const char *id = json_string_value(json_object_get(resp, "id"));
+    json_int_t ppp = json_integer_value(json_object_get(resp, "packets_per_port"));
+    json_int_t rate = json_integer_value(json_object_get(resp, "rate_pps"));
+    json_t *range = json_object_get(resp, "range");
+    c->lo = (unsigned)json_integer_value(json_object_get(range, "from"));
+    c->hi = (unsigned)json_integer_value(json_object_get(range, "to"));
+    if (hex_bytes(id, c->id, sizeof c->id) < 0 ||
+        hex_bytes(json_string_value(json_object_get(resp, "key")), c->key, sizeof c->key) < 0 ||
+        port_list(json_object_get(resp, "ports"), c->ports, RP_PC_MAX_PORTS, &c->nports) < 0 || !c->nports ||
+        port_list(json_object_get(resp, "in_use"), c->busy, RP_PC_MAX_PORTS, &c->nbusy) < 0 || ppp < 1 ||
+        ppp > 10 || rate < 1 || c->lo < 1 || c->hi > 65535 || c->lo > c->hi) {
+        snprintf(c->err, sizeof c->err, "the daemon's port check answer is malformed");
+        goto out;
+    }
+    c->per_port = (unsigned)ppp;
+    c->rate = rate < RP_PC_RATE_PPS ? (unsigned)rate : RP_PC_RATE_PPS; /* never faster than ours */
+    snprintf(c->path, sizeof c->path, "/v1/portchecks/%s", id);
+    rc = 0;
+out:
+    json_decref(req);
+    json_decref(resp);
+    return rc;
+}
+
+/* Answers waiting on fd: each counts once its tag, check and source verify. */
+static void take_answers(struct pcp *c, int fd)
+{
+    uint8_t buf[256];
+    struct sockaddr_in from;
+    for (;;) {
+        socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return; /* EAGAIN; an ICMP error is not reported on an unconnected socket */
+        struct rp_pc_pkt p;
+        const struct sockaddr_in *h = (const struct sockaddr_in *)&c->host;
+        if (from.sin_addr.s_addr != h->sin_addr.s_addr || rp_pc_decode(buf, (size_t)n, c->key, &p) < 0 ||
+            p.type != RP_PC_ANSWER || memcmp(p.id, c->id, sizeof c->id) != 0 || p.port != ntohs(from.sin_port))
+            continue;
+        int i = index_of(c, p.port);
+        if (i >= 0) {
+            c->answers++;
+            c->answered[i] = true;
+        }
+    }
+}
+
+/* Waits until the monotonic instant `until`, taking answers meanwhile. */
+static void wait_until(struct pcp *c, int fd, uint64_t until)
+{
+    for (uint64_t now; (now = rp_monotonic_ns()) < until;) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        int ms = (int)((until - now + 999999) / 1000000);
+        if (poll(&pfd, 1, ms) > 0)
+            take_answers(c, fd);
+    }
+    take_answers(c, fd);
+}
+
+/* The tagged packets, round-robin over the ports (a port's repeats spread in
+ * time), at c->rate at most. 0, or -1 with c->err. */
+static int send_all(struct pcp *c)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(c->err, sizeof c->err, "cannot open a UDP socket: %s", strerror(errno));
+        return -1;
+    }
+    struct sockaddr_in to = *(const struct sockaddr_in *)&c->host;
+    uint64_t t0 = rp_monotonic_ns(), step = NS_PER_S / c->rate;
+    unsigned npkts = c->nports * c->per_port;
+    for (unsigned seq = 0; seq < npkts; seq++) {
+        struct rp_pc_pkt p = { .type = RP_PC_PROBE, .seq = seq, .port = c->ports[seq % c->nports] };
+        uint8_t buf[RP_PC_PKT_LEN];
+        memcpy(p.id, c->id, sizeof p.id);
+        wait_until(c, fd, t0 + (uint64_t)seq * step);
+        if (rp_pc_encode(&p, c->key, buf, sizeof buf) == 0)
+            continue;
+        to.sin_port = htons(p.port);
+        /* ECONNREFUSED cannot come on an unconnected socket; any other error
+         * (a full queue) counts the packet as not sent. */
+        if (sendto(fd, buf, sizeof buf, 0, (struct sockaddr *)&to, sizeof to) == (ssize_t)sizeof buf)
+            c->sent++;
+    }
+    wait_until(c, fd, rp_monotonic_ns() + (uint64_t)PCP_DRAIN_MS * 1000000u);
+    close(fd);
+    return 0;
+}
+
+/* DELETE ends the check and gives the ports the daemon saw. 0, or -1. */
+static int finish(struct pcp *c)
+{
+    json_t *resp = NULL;
+    int status = 0, rc = -1;
+    if (rp_httpc_request(c->http, "DELETE", c->path, NULL, &status, &resp, c->err, sizeof c->err) < 0)
+        return -1;
+    uint16_t seen[RP_PC_MAX_PORTS];
+    unsigned nseen = 0;
+    if (status != 200)
+        snprintf(c->err, sizeof c->err, "the daemon did not give the check's result (HTTP %d): %s", status,
+                 error_text(resp));
+    else if (port_list(json_object_get(resp, "seen"), seen, RP_PC_MAX_PORTS, &nseen) < 0)
+        snprintf(c->err, sizeof c->err, "the daemon's port check result is malformed");
+    else
+        rc = 0;
+    for (unsigned i = 0; rc == 0 && i < nseen; i++) {
+        int k = index_of(c, seen[i]);
+        if (k >= 0)
+            c->seen[k] = true;
+    }
+    json_decref(resp);
+    return rc;
+}
+
+static unsigned ranges_of(const struct pcp *c, struct rp_pc_range *r, unsigned cap)
+{
+    return rp_pc_merge(c->ports, c->status, c->nports, c->full, c->hi, r, cap);
+}
+
+static void print_text(const struct pcp *c, FILE *out)
+{
+    static struct rp_pc_range r[RP_PC_MAX_PORTS];
+    unsigned n = ranges_of(c, r, RP_PC_MAX_PORTS);
+    char host[RP_ADDRSTRLEN];
+    rp_addr_format_ip((const struct sockaddr *)&c->host, host, sizeof host);
+    fprintf(out, "Port check: %s, UDP %u-%u, %s: %u port(s) tried, %u packet(s) sent, %u answer(s)\n", host, c->lo,
+            c->hi, c->full ? "every even port" : "sample", c->nports, c->sent, c->answers);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(out, "  %5u-%-5u  %s\n", r[i].from, r[i].to, rp_pc_status_text(r[i].status));
+    if (c->nbusy) {
+        fprintf(out, "  in use on the host (not tried, left alone):");
+        for (unsigned i = 0; i < c->nbusy && i < 20; i++)
+            fprintf(out, " %u", c->busy[i]);
+        fprintf(out, "%s\n", c->nbusy > 20 ? " ..." : "");
+    }
+    bool all = n == 1 && r[0].status == RP_PC_BOTH;
+    fprintf(out, "%s\n", all ? "Verdict: every port tried is reachable both ways"
+                             : "Verdict: partial-port-range: forward (and allow back) all of the media range's UDP "
+                               "ports to the media host");
+}
+
+static int print_json(const struct pcp *c, FILE *out)
+{
+    static struct rp_pc_range r[RP_PC_MAX_PORTS];
+    unsigned n = ranges_of(c, r, RP_PC_MAX_PORTS);
+    char host[RP_ADDRSTRLEN];
+    rp_addr_format_ip((const struct sockaddr *)&c->host, host, sizeof host);
+    json_t *ranges = json_array(), *ports = json_array(), *busy = json_array();
+    for (unsigned i = 0; ranges && i < n; i++)
+        json_array_append_new(ranges, json_pack("{s:i, s:i, s:s}", "from", (int)r[i].from, "to", (int)r[i].to,
+                                                "status", rp_pc_status_name(r[i].status)));
+    for (unsigned i = 0; ports && i < c->nports; i++)
+        json_array_append_new(ports, json_pack("{s:i, s:b, s:b, s:s}", "port", (int)c->ports[i], "seen",
+                                               c->seen[i], "answered", c->answered[i], "status",
+                                               rp_pc_status_name(c->status[i])));
+    for (unsigned i = 0; busy && i < c->nbusy; i++)
+        json_array_append_new(busy, json_integer(c->busy[i]));
+    bool all = n == 1 && r[0].status == RP_PC_BOTH;
+    json_t *doc = json_pack("{s:i, s:s, s:s, s:{s:i, s:i}, s:i, s:i, s:s, s:o, s:o, s:o}", "schema_version", 1,
+                            "host", host, "mode", c->full ? "full" : "sample", "range", "from", (int)c->lo, "to",
+                            (int)c->hi, "packets_sent", (int)c->sent, "answers", (int)c->answers, "verdict",
+                            all ? "pass" : "fail", "ranges", ranges, "ports", ports, "in_use", busy);
+    int rc = doc && json_dumpf(doc, out, JSON_INDENT(2)) == 0 ? 0 : -1;
+    fputc('\n', out);
+    json_decref(doc);
+    return rc;
+}
+
+static int run_check(struct pcp *c, const struct rp_probe_opts *o, const struct rp_pcp_opts *pc)
+{
+    struct rp_httpc_opts ho = { .token = o->token, .cacert = o->cacert, .proxy = o->proxy,
+                                .insecure = o->insecure, .verbose = o->verbose };
+    c->http = rp_httpc_new(o->server, &ho, c->err, sizeof c->err);
+    if (!c->http)
+        return -1;
+    rp_httpc_set_deadline(c->http, o->start_ns + (uint64_t)o->timeout_s * NS_PER_S);
+    if (create(c, pc) < 0)
+        return -1;
+    int rc = rp_httpc_media_host(c->http, &c->host, c->err, sizeof c->err);
+    if (rc == 0 && c->host.ss_family != AF_INET) {
+        snprintf(c->err, sizeof c->err, "the port check is IPv4 only; the daemon's address is IPv6");
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = send_all(c);
+    if (rc == 0)
+        return finish(c);
+    char keep[sizeof c->err];
+    snprintf(keep, sizeof keep, "%s", c->err);
+    (void)finish(c); /* ends the daemon's check early; the first error is the one told */
+    snprintf(c->err, sizeof c->err, "%s", keep);
+    return -1;
+}
+
+int rp_pcp_run(const struct rp_probe_opts *o, const struct rp_pcp_opts *pc, FILE *out)
+{
+    struct pcp *c = calloc(1, sizeof *c);
+    if (!c) {
+        fprintf(stderr, "rtpprobe: out of memory\n");
+        return RP_EXIT_UNKNOWN;
+    }
+    c->full = pc->full;
+    int code = RP_EXIT_UNKNOWN;
+    if (run_check(c, o, pc) == 0) {
+        bool all = true;
+        for (unsigned i = 0; i < c->nports; i++) {
+            c->status[i] = rp_pc_status_of(c->seen[i], c->answered[i]);
+            all = all && c->status[i] == RP_PC_BOTH;
+        }
+        code = (pc->json ? print_json(c, out) : (print_text(c, out), 0)) < 0 ? RP_EXIT_UNKNOWN
+               : all                                                       ? RP_EXIT_OK
+                                                                           : RP_EXIT_CRIT;
+    } else {
+        rp_httpc_clean_text(c->err, strlen(c->err));
+        fprintf(stderr, "rtpprobe: port check: %s\n", c->err);
+    }
+    rp_httpc_free(c->http);
+    OPENSSL_cleanse(c->key, sizeof c->key);
+    free(c);
+    return code;
+}
