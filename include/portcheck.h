@@ -52,7 +52,7 @@ int rp_pc_decode(const uint8_t *buf, size_t len, const uint8_t key[RP_PC_KEY_LEN
 /* The raw socket's filter: IPv4 UDP, not a later fragment, from src (network
  * byte order), to a port in lo..hi. prog must hold RP_PC_BPF_LEN entries.
  * Returns the number of instructions. */
-#define RP_PC_BPF_LEN 12
+#define RP_PC_BPF_LEN 16
 unsigned rp_pc_bpf(struct sock_filter *prog, uint32_t src_be, uint16_t lo, uint16_t hi);
 
 /* An IPv4 datagram as the raw socket hands it over (IP header first): the

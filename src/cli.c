@@ -42,6 +42,8 @@
 #define MAX_TIMEOUT_S 600
 /* --timeout values above MAX_TIMEOUT_S are the old milliseconds form. */
 #define MAX_DURATION_S 86400
+/* --turn: within the relay permission's 300 s, with room for setup and stop. */
+#define RP_TURN_MAX_DURATION_S 240
 /* --push after the run: one request, by the run's deadline (-t) and never longer than this. */
 #define PUSH_MAX_S 10
 
@@ -570,6 +572,13 @@ static int validate_turn(const struct rp_probe_opts *p)
     }
     if (lt == !!p->turn_secret || (lt && (!p->turn_user || !p->turn_pass))) {
         fprintf(stderr, "rtpprobe: --turn needs --turn-user and --turn-pass, or --turn-secret\n");
+        return -1;
+    }
+    /* The client refreshes neither the permission (300 s, RFC 8656) nor the
+     * channel: a longer run would lose its media to the relay, not the network. */
+    if (p->duration_s > RP_TURN_MAX_DURATION_S) {
+        fprintf(stderr, "rtpprobe: --turn: --duration %u is longer than a relayed run may be (%u s: the relay's "
+                        "permission is not refreshed)\n", p->duration_s, RP_TURN_MAX_DURATION_S);
         return -1;
     }
     return 0;

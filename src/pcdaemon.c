@@ -349,8 +349,10 @@ int rp_pcd_create(struct rp_pcd *d, const char *body, size_t len, unsigned port_
     uint64_t now = rp_monotonic_ns();
     if (d->running) {
         char msg[120];
+        /* A timer that fires late must not make "retry in 18446744073 s". */
+        uint64_t left = d->ends_mono > now ? d->ends_mono - now : 0;
         snprintf(msg, sizeof msg, "a port check is running (one at a time); retry in %" PRIu64 " s",
-                 (uint64_t)((d->ends_mono - now) / NS_PER_S + 1));
+                 (uint64_t)(left / NS_PER_S + 1));
         *answer = error_json(msg);
         return 503;
     }
@@ -383,7 +385,11 @@ int rp_pcd_create(struct rp_pcd *d, const char *body, size_t len, unsigned port_
     d->exists = d->running = true;
     d->ends_mono = now + (uint64_t)lifetime * NS_PER_S;
     struct timeval tv = { (time_t)lifetime, 0 };
-    evtimer_add(d->timer, &tv);
+    if (evtimer_add(d->timer, &tv) < 0) {
+        forget(d); /* a check that would never end: none */
+        *answer = error_json("cannot arm the port check's timer");
+        return 500;
+    }
     char ip[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &client_be, ip, sizeof ip);
     rp_log_info("port check %s for %s: %s %u-%u, %u ports to try, %u in use, %u s", d->id_hex, ip,
@@ -397,6 +403,11 @@ int rp_pcd_get(struct rp_pcd *d, const char *id, bool remove, json_t **answer)
     if (!d->exists || strlen(id) != 2 * RP_PC_ID_LEN || CRYPTO_memcmp(id, d->id_hex, 2 * RP_PC_ID_LEN) != 0) {
         *answer = error_json("no such port check");
         return 404;
+    }
+    if (remove && d->fd >= 0) {
+        /* What is queued arrived before the DELETE: it counts (a starved loop
+         * may serve the request before the socket). */
+        on_readable(d->fd, EV_READ, d);
     }
     if (remove)
         stop(d);

@@ -63,17 +63,23 @@ unsigned rp_pc_bpf(struct sock_filter *prog, uint32_t src_be, uint16_t lo, uint1
      * count instructions after the jump; 11 is the drop. */
     const struct sock_filter p[RP_PC_BPF_LEN] = {
         BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9),                     /* 0: protocol */
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 9),             /* 1: UDP */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 13),            /* 1: UDP */
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 12),                    /* 2: source address */
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(src_be), 0, 7), /* 3: the checking probe's */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(src_be), 0, 11), /* 3: the checking probe's */
         BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6),                     /* 4: flags + fragment offset */
-        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 5, 0),        /* 5: a later fragment has no UDP header */
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 9, 0),        /* 5: a later fragment has no UDP header */
         BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                    /* 6: X = IP header length */
         BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),                     /* 7: UDP destination port */
-        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, lo, 0, 2),             /* 8: >= lo */
-        BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, hi, 1, 0),             /* 9: <= hi */
-        BPF_STMT(BPF_RET | BPF_K, 0xffff),                         /* 10: keep */
-        BPF_STMT(BPF_RET | BPF_K, 0),                              /* 11: drop */
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, lo, 0, 6),             /* 8: >= lo */
+        BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, hi, 5, 0),             /* 9: <= hi */
+        /* Only check packets: not the copies of a live call's RTP from the same
+         * office address (privacy; and they would crowd out the check's own). */
+        BPF_STMT(BPF_LD | BPF_H | BPF_IND, 4),                     /* 10: UDP length */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 8 + RP_PC_PKT_LEN, 0, 3), /* 11: a check packet's */
+        BPF_STMT(BPF_LD | BPF_W | BPF_IND, 8),                     /* 12: its first word */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, RP_PC_MAGIC, 0, 1),    /* 13: "RPPC" */
+        BPF_STMT(BPF_RET | BPF_K, 0xffff),                         /* 14: keep */
+        BPF_STMT(BPF_RET | BPF_K, 0),                              /* 15: drop */
     };
     memcpy(prog, p, sizeof p);
     return RP_PC_BPF_LEN;

@@ -185,7 +185,10 @@ probe turntcp --duration 3 --turn "$RELAY_URL?transport=tcp" --turn-user u --tur
 jqcheck "TURN/TCP: path turn-tcp, media both ways" "$WORK/turntcp.json" \
     '.path == "turn-tcp" and .upstream.received > 0 and .downstream.received > 0'
 
-# --paths: the four paths in turn, a table, and the recommendation.
+# --paths: the four paths in turn, a table, and the recommendation. Without the
+# relay's loss rules: their random 3 %/2 % would fail a 2 s path's 5 % threshold
+# now and then (a path's verdict is not what is tested here).
+nsx "$NS_EDGE" nft delete table ip relayloss
 PROBE_RC=0
 nsx "$NS_AGENT" "$BIN/rtpprobe" --server "$SERVER_URL" --cacert "$WORK/cas.pem" --quiet --duration 2 -t 8 --paths \
     --turn "turns:$WAN_IP:$TURNS_PORT" --turn-user u --turn-pass p > "$WORK/paths.out" 2> "$WORK/paths.err" || PROBE_RC=$?

@@ -81,6 +81,7 @@ static unsigned run_bpf(const struct sock_filter *f, unsigned n, const uint8_t *
         case BPF_LD | BPF_H | BPF_ABS: if (off + 2 > len) return 0; a = rp_get16(pkt + off); break;
         case BPF_LD | BPF_W | BPF_ABS: if (off + 4 > len) return 0; a = rp_get32(pkt + off); break;
         case BPF_LD | BPF_H | BPF_IND: if (x + off + 2 > len) return 0; a = rp_get16(pkt + x + off); break;
+        case BPF_LD | BPF_W | BPF_IND: if (x + off + 4 > len) return 0; a = rp_get32(pkt + x + off); break;
         case BPF_LDX | BPF_B | BPF_MSH: if (off + 1 > len) return 0; x = 4u * (pkt[off] & 0xf); break;
         case BPF_JMP | BPF_JEQ | BPF_K: pc += a == i->k ? i->jt : i->jf; break;
         case BPF_JMP | BPF_JGE | BPF_K: pc += a >= i->k ? i->jt : i->jf; break;
@@ -94,10 +95,13 @@ static unsigned run_bpf(const struct sock_filter *f, unsigned n, const uint8_t *
     return 0;
 }
 
-/* An IPv4 datagram: header of ihl words, UDP to dport from src. */
-static size_t ipv4_udp(uint8_t *buf, unsigned ihl, uint32_t src_be, uint16_t dport, uint16_t frag, uint8_t proto)
+/* An IPv4 datagram: header of ihl words, UDP to dport from src, carrying a
+ * payload of plen bytes that starts as a check packet does ("RPPC"). */
+static size_t ipv4_udp_len(uint8_t *buf, unsigned ihl, uint32_t src_be, uint16_t dport, uint16_t frag, uint8_t proto,
+                           size_t plen)
 {
-    uint8_t payload[RP_PC_PKT_LEN] = { 0 };
+    uint8_t payload[64] = { 0 };
+    rp_put32(payload, RP_PC_MAGIC);
     size_t hl = ihl * 4;
     memset(buf, 0, hl);
     buf[0] = (uint8_t)(0x40 | ihl);
@@ -106,9 +110,14 @@ static size_t ipv4_udp(uint8_t *buf, unsigned ihl, uint32_t src_be, uint16_t dpo
     memcpy(buf + 12, &src_be, 4);
     uint32_t dst = htonl(0x7f000001);
     memcpy(buf + 16, &dst, 4);
-    size_t u = rp_pc_build_udp(src_be, dst, 40000, dport, payload, sizeof payload, buf + hl, 128);
+    size_t u = rp_pc_build_udp(src_be, dst, 40000, dport, payload, plen, buf + hl, 128);
     rp_put16(buf + 2, (uint16_t)(hl + u));
     return hl + u;
+}
+
+static size_t ipv4_udp(uint8_t *buf, unsigned ihl, uint32_t src_be, uint16_t dport, uint16_t frag, uint8_t proto)
+{
+    return ipv4_udp_len(buf, ihl, src_be, dport, frag, proto, RP_PC_PKT_LEN);
 }
 
 static void test_filter_keeps_only_the_probes_udp_to_the_range(void **state)
@@ -134,6 +143,12 @@ static void test_filter_keeps_only_the_probes_udp_to_the_range(void **state)
     len = ipv4_udp(pkt, 5, probe, 15000, 0x0010, 17); /* a later fragment */
     assert_int_equal(run_bpf(f, n, pkt, len), 0);
     len = ipv4_udp(pkt, 5, probe, 15000, 0, 6);
+    assert_int_equal(run_bpf(f, n, pkt, len), 0);
+    /* Only check packets: another length (a call's RTP) or another first word. */
+    len = ipv4_udp_len(pkt, 5, probe, 15000, 0, 17, 60);
+    assert_int_equal(run_bpf(f, n, pkt, len), 0);
+    len = ipv4_udp(pkt, 6, probe, 15000, 0, 17);
+    pkt[24 + 8] ^= 0x01; /* "RPPC" -> "SPPC" (the UDP checksum does not matter to the filter) */
     assert_int_equal(run_bpf(f, n, pkt, len), 0);
 }
 
