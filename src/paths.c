@@ -49,11 +49,15 @@ static void run_one(const struct rp_probe_opts *base, struct path_result *p)
 }
 
 /* The first working path that passes, else the first working one. */
+/* The working path with the best verdict (pass, warn, fail), the simplest
+ * (direct first, TLS last) among equals: a warning TLS beats a failing TCP. */
 static int best_path(const struct path_result *p)
 {
-    for (int i = 0; i < NPATHS; i++)
-        if (p[i].works && p[i].rep.verdict == RP_VERDICT_PASS)
-            return i;
+    static const enum rp_verdict order[] = { RP_VERDICT_PASS, RP_VERDICT_WARN, RP_VERDICT_FAIL };
+    for (size_t v = 0; v < sizeof order / sizeof order[0]; v++)
+        for (int i = 0; i < NPATHS; i++)
+            if (p[i].works && p[i].rep.verdict == order[v])
+                return i;
     for (int i = 0; i < NPATHS; i++)
         if (p[i].works)
             return i;
@@ -117,7 +121,7 @@ int rp_paths_run(const struct rp_probe_opts *base, FILE *out)
     char err[160];
     if (!base->turn || rp_turn_uri_parse(base->turn, &u, err, sizeof err) < 0) {
         fprintf(stderr, "rtpprobe: --paths needs --turn naming the TURN server\n");
-        return 3;
+        return RP_EXIT_UNKNOWN;
     }
     struct path_result p[NPATHS];
     memset(p, 0, sizeof p);
@@ -135,7 +139,7 @@ int rp_paths_run(const struct rp_probe_opts *base, FILE *out)
     print_table(p, out);
     int best = best_path(p);
     recommend(p, best, out);
-    int code = best < 0 ? 3 : rp_report_exit_code(&p[best].rep);
+    int code = best < 0 ? RP_EXIT_UNKNOWN : rp_report_exit_code(&p[best].rep);
     for (int i = 0; i < NPATHS; i++)
         rp_report_release(&p[i].rep);
     return code;
