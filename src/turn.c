@@ -422,8 +422,12 @@ static int tls_start(struct rp_turn *t, const struct rp_turn_cfg *cfg, const cha
     }
     struct sockaddr_storage lit;
     socklen_t ll;
-    if (rp_addr_from_ip(host, 0, &lit, &ll) < 0)
-        SSL_set_tlsext_host_name(t->ssl, host); /* SNI for names only (RFC 6066 §3) */
+    if (rp_addr_from_ip(host, 0, &lit, &ll) < 0) {
+        /* SNI for names only (RFC 6066 §3); a copy: the macro casts away const. */
+        char sni[256];
+        snprintf(sni, sizeof sni, "%s", host);
+        SSL_set_tlsext_host_name(t->ssl, sni);
+    }
     SSL_set_fd(t->ssl, t->fd);
     for (;;) {
         int r = SSL_connect(t->ssl);
