@@ -1,8 +1,9 @@
 /* The probe's control-API client on libcurl: one easy handle (one kept-alive
  * connection) for the run, HTTP/1.1 over TLS (https://) or plain TCP (http://),
  * proxies from --proxy or the environment, every request bounded by a
- * deadline. Control calls are made only before and after the media stream,
- * never while it runs. docs/control-client.md tells why and how. */
+ * deadline. Control calls are made before and after the media stream, and
+ * the stop while downstream still runs (rp_httpc_watch keeps it read).
+ * docs/control-client.md tells why and how. */
 #ifndef RP_HTTPC_H
 #define RP_HTTPC_H
 
@@ -32,6 +33,11 @@ struct rp_httpc_opts {
  * and a one-line message on failure. */
 struct rp_httpc *rp_httpc_new(const char *url, const struct rp_httpc_opts *opts, char *err, size_t errlen);
 void rp_httpc_free(struct rp_httpc *c);
+
+/* While a later request waits on the network, `fd` becoming readable calls
+ * on_readable(arg) (the probe reads downstream during its stop request).
+ * on_readable NULL: nothing watched. */
+void rp_httpc_watch(struct rp_httpc *c, int fd, void (*on_readable)(void *arg), void *arg);
 
 /* Every later request must complete before this CLOCK_MONOTONIC instant
  * (rp_monotonic_ns()); 0 = no deadline (opts.timeout_ms per request). */

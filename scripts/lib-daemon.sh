@@ -68,3 +68,13 @@ rp_stop_daemon() {
     RP_PID=
     return $rc
 }
+
+# jqe ARGS...: `jq -e ARGS` that also fails when the input is empty. jq 1.6
+# (Debian 12's) exits 0 on no input at all, so a probe that printed nothing
+# would pass every `jq -e` check made on its report.
+jqe() {
+    local out
+    out=$(jq -e "$@") || return 1
+    [ -n "$out" ] && printf '%s\n' "$out"
+}
+export -f jqe  # for the checks that run in `bash -c`

@@ -27,6 +27,10 @@ struct body {
 
 struct rp_httpc {
     CURL    *h;
+    CURLM   *m;                 /* runs every request; its cache keeps the connection */
+    int      watch_fd;          /* read while a request waits (-1: none) */
+    void   (*on_watch)(void *arg);
+    void    *watch_arg;
     struct rp_httpc_url u;
     char     base[600];         /* scheme://hostport/prefix */
     char    *auth;              /* "Authorization: Bearer TOKEN" */
@@ -465,8 +469,10 @@ struct rp_httpc *rp_httpc_new(const char *url, const struct rp_httpc_opts *opts,
         else
             ok = false;
     }
+    c->watch_fd = -1;
     c->h = ok ? curl_easy_init() : NULL;
-    if (!c->h) {
+    c->m = c->h ? curl_multi_init() : NULL;
+    if (!c->m) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -487,6 +493,8 @@ void rp_httpc_free(struct rp_httpc *c)
         return;
     if (c->h)
         curl_easy_cleanup(c->h);
+    if (c->m)
+        curl_multi_cleanup(c->m);
     curl_slist_free_all(c->pin);
     if (c->auth) {
         OPENSSL_cleanse(c->auth, strlen(c->auth));
@@ -498,6 +506,13 @@ void rp_httpc_free(struct rp_httpc *c)
     free(c->cacert);
     free(c->proxy);
     free(c);
+}
+
+void rp_httpc_watch(struct rp_httpc *c, int fd, void (*on_readable)(void *arg), void *arg)
+{
+    c->watch_fd = on_readable ? fd : -1;
+    c->on_watch = on_readable;
+    c->watch_arg = arg;
 }
 
 void rp_httpc_set_deadline(struct rp_httpc *c, uint64_t deadline_mono_ns)
@@ -795,6 +810,44 @@ static long request_timeout_ms(const struct rp_httpc *c)
     return (long)((left + NS_PER_MS - 1) / NS_PER_MS);
 }
 
+/* How long curl may sleep in curl_multi_wait: what curl asks for, at most a
+ * second (curl before 7.66 may wake early with nothing to do: no busy loop
+ * either way, as it then waits on its sockets). */
+static int wait_ms(CURLM *m)
+{
+    long t = -1;
+    if (curl_multi_timeout(m, &t) != CURLM_OK || t < 0 || t > 1000)
+        return 1000;
+    return (int)t;
+}
+
+/* curl_easy_perform, on our own multi handle, serving the watched fd while
+ * the transfer waits on the network: the stop is asked for while downstream
+ * still comes, and the media socket must not overflow meanwhile. */
+static CURLcode transfer(struct rp_httpc *c)
+{
+    if (curl_multi_add_handle(c->m, c->h) != CURLM_OK)
+        return CURLE_FAILED_INIT;
+    CURLcode rc = CURLE_FAILED_INIT;
+    int running = 1;
+    while (curl_multi_perform(c->m, &running) == CURLM_OK && running) {
+        struct curl_waitfd w = { .fd = c->watch_fd, .events = CURL_WAIT_POLLIN };
+        int n = 0;
+        if (curl_multi_wait(c->m, c->watch_fd >= 0 ? &w : NULL, c->watch_fd >= 0 ? 1 : 0, wait_ms(c->m), &n) !=
+            CURLM_OK)
+            break;
+        if (c->watch_fd >= 0 && (w.revents & CURL_WAIT_POLLIN))
+            c->on_watch(c->watch_arg);
+    }
+    CURLMsg *msg;
+    int queued;
+    while ((msg = curl_multi_info_read(c->m, &queued)))
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->h)
+            rc = msg->data.result;
+    (void)curl_multi_remove_handle(c->m, c->h);
+    return rc;
+}
+
 static CURLcode perform(struct rp_httpc *c, const char *method, const char *path, json_t *body, char *err,
                         size_t errlen)
 {
@@ -814,7 +867,7 @@ static CURLcode perform(struct rp_httpc *c, const char *method, const char *path
     c->body.nomem = false;
     CURLcode rc = CURLE_BAD_FUNCTION_ARGUMENT;
     if (set_request(c, method, url, payload, hdrs, request_timeout_ms(c)) == 0)
-        rc = curl_easy_perform(c->h);
+        rc = transfer(c);
     else
         snprintf(err, errlen, "libcurl refused the request's options");
     (void)curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);

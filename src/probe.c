@@ -190,6 +190,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* rp_httpc's watch: the stop request waits while downstream still comes. */
+static void read_media(void *arg)
+{
+    on_readable(-1, EV_READ, arg);
+}
+
 static void on_progress(evutil_socket_t fd, short what, void *arg)
 {
     struct run *r = arg;
@@ -722,7 +728,11 @@ static int stream_media(struct run *r, json_t **final, char *err, size_t errlen)
 
     start_teardown(r);
     json_t *stop = json_pack("{s:b, s:I}", "stop", 1, "upstream_sent", (json_int_t)r->n_sent);
+    /* Downstream runs until the daemon has the stop: read it meanwhile, or a
+     * slow stop (a congested uplink) overflows the socket and reads as loss. */
+    rp_httpc_watch(r->http, r->fd, read_media, r);
     int rc = control_call(r, "PATCH", stop, final, err, errlen);
+    rp_httpc_watch(r->http, -1, NULL, NULL);
     json_decref(stop);
     if (rc < 0)
         return -1;

@@ -63,7 +63,7 @@ EOF
     local rc=0
     rp_stop_daemon || rc=$?
     [ "$rc" = 0 ] || { echo "bench: $name exited with status $rc:"; tail -5 "$WORK/$name.log"; exit 1; }
-    if ! jq -e '(.error | not) and .flood.gap_ms_max > 0 and .baseline.gap_ms_max > 0' "$out" >/dev/null 2>&1; then
+    if ! jqe '(.error | not) and .flood.gap_ms_max > 0 and .baseline.gap_ms_max > 0' "$out" >/dev/null 2>&1; then
         echo "bench: $name round $round measured nothing:"; head -c 600 "$out"; echo; exit 1
     fi
     jq -r --arg n "$name" --arg r "$round" \

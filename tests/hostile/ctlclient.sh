@@ -165,7 +165,7 @@ check "  ...bigid: no later request used any id (requests: $(jq -r .method "$FDI
     test "$(jq -s 'map(select(.method != "POST")) | length' "$FDIR/requests.jsonl" 2>/dev/null)" = 0
 hostile crlfid "$SETUP" "breaks the contract" "id"
 check "  ...crlfid: no request carried the injected header or a CR LF in its path" \
-    jq -e -s 'all(.[]; (.headers | all(test("^x-injected"; "i") | not)) and (.path | test("[\r\n]") | not))' \
+    jqe -s 'all(.[]; (.headers | all(test("^x-injected"; "i") | not)) and (.path | test("[\r\n]") | not))' \
     "$FDIR/requests.jsonl"
 hostile range-ssrc "$SETUP" "breaks the contract" "ssrc_up"
 hostile range-port "$SETUP" "breaks the contract" "media_port"
@@ -226,7 +226,7 @@ fake_start good && {
     san=$(sanitizer "$WORK/good.err")
     good_ok() {
         [ "$RC" -le 2 ] && [ -z "$san" ] && within "$EL" "$ALL" && [ -n "$sid" ] &&
-            jq -e --arg id "$sid" '.session_id == $id and .upstream.measured and .upstream.received > 0' "$WORK/good.out"
+            jqe --arg id "$sid" '.session_id == $id and .upstream.measured and .upstream.received > 0' "$WORK/good.out"
     }
     check "good: a report for the server's session $sid (exit $RC in $EL s, <= $ALL; verdict $(jq -r .verdict "$WORK/good.out" 2>/dev/null), upstream received $(jq -r .upstream.received "$WORK/good.out" 2>/dev/null))${san:+; sanitizer: $san}" \
         good_ok
@@ -247,7 +247,7 @@ fake_start rxgtsent && {
     probe rxgtsent $(FARGS) --json
     expect_fail rxgtsent "rxgtsent (received = sent + 7)" "$ALL" "contradict themselves (upstream.received" "packets the probe sent)"
     check "  ...rxgtsent: the JSON report still printed: upstream.measured $(jq -c .upstream.measured "$WORK/rxgtsent.out" 2>/dev/null), negative numbers: $(jq -c '[..|numbers|select(. < 0)]' "$WORK/rxgtsent.out" 2>/dev/null)" \
-        jq -e '([..|numbers|select(. < 0)] | length == 0) and .upstream.measured == false and .verdict == "unknown" and (.host_figures_error | test("^upstream.received [0-9]+ is more than the [0-9]+ packets the probe sent$"))' "$WORK/rxgtsent.out"
+        jqe '([..|numbers|select(. < 0)] | length == 0) and .upstream.measured == false and .verdict == "unknown" and (.host_figures_error | test("^upstream.received [0-9]+ is more than the [0-9]+ packets the probe sent$"))' "$WORK/rxgtsent.out"
     fake_stop
 }
 # 1e300 in the final document's float figures: whatever the verdict, no
@@ -258,7 +258,7 @@ fake_start final-float && {
     san=$(sanitizer "$WORK/final-float.err")
     ff_ok() {
         [ "$RC" -le 3 ] && [ -z "$san" ] && within "$EL" "$ALL" &&
-            { [ ! -s "$WORK/final-float.out" ] || jq -e '[..|numbers|select(. < 0)] | length == 0' "$WORK/final-float.out"; }
+            { [ ! -s "$WORK/final-float.out" ] || jqe '[..|numbers|select(. < 0)] | length == 0' "$WORK/final-float.out"; }
     }
     check "final-float (1e300 jitter, IPDV, delay): exit $RC in $EL s (<= $ALL), $(msglines "$WORK/final-float.err" | head -n 1 | cut -c 1-160)${san:+; sanitizer: $san}" \
         ff_ok
@@ -421,7 +421,7 @@ EOF
         nreset() { [ -n "$NFT_ROOT" ] && nft reset counters table inet "$NFT_ROOT" >/dev/null; }
         viaproxy_only() { [ -z "$NFT_ROOT" ] || { [ "$(syns viaproxy)" -ge 1 ] && [ "$(syns direct)" = 0 ]; }; }
         viadirect_only() { [ -z "$NFT_ROOT" ] || { [ "$(syns viaproxy)" = 0 ] && [ "$(syns direct)" -ge 1 ]; }; }
-        report_ok() { [ "$RC" = 0 ] && jq -e '.verdict == "pass" and .upstream.received > 0' "$WORK/$1.out" >/dev/null 2>&1; }
+        report_ok() { [ "$RC" = 0 ] && jqe '.verdict == "pass" and .upstream.received > 0' "$WORK/$1.out" >/dev/null 2>&1; }
         summary() { echo "exit $RC in $EL s, verdict $(jq -r .verdict "$WORK/$1.out" 2>/dev/null), upstream received $(jq -r .upstream.received "$WORK/$1.out" 2>/dev/null)$(msglines "$WORK/$1.err" | head -n 1 | cut -c 1-140 | sed 's/^/, /')"; }
 
         # The harness itself, with curl: the good proxy carries a CONNECT to the
@@ -513,7 +513,7 @@ EOF
             --server "https://rpct-fall.test:$CTL"
         dsyn=$(ip netns exec "$NS" nft -j list counter inet rpct deadsyn | jq '.nftables[] | select(.counter) | .counter.packets')
         lim=$((T6 + DUR + 3))
-        fall_ok() { [ "$RC" = 0 ] && within "$EL" "$lim" && jq -e '.upstream.received > 0 and .downstream.received > 0' "$WORK/fall.out"; }
+        fall_ok() { [ "$RC" = 0 ] && within "$EL" "$lim" && jqe '.upstream.received > 0 and .downstream.received > 0' "$WORK/fall.out"; }
         check "fall-through: exit $RC in $EL s (<= $lim), verdict $(jq -r .verdict "$WORK/fall.out" 2>/dev/null), upstream received $(jq -r .upstream.received "$WORK/fall.out" 2>/dev/null) at the daemon (198.18.77.1), downstream received $(jq -r .downstream.received "$WORK/fall.out" 2>/dev/null)$(msglines "$WORK/fall.err" | head -n 1 | cut -c 1-140 | sed 's/^/; /')" \
             fall_ok
         check "  ...the dead address was really tried first: $dsyn SYNs dropped at 198.18.77.5" test "${dsyn:-0}" -ge 1

@@ -76,7 +76,7 @@ nreq 198.18.0.4 403 "plain GET /metrics, no token, X-Forwarded-For: 127.0.0.1" -
 code=$(curl -s --max-time 5 --interface 127.0.0.1 -o "$WORK/ns.body" -w '%{http_code}' -X POST -H "$AUTH" \
     -d '{"codec":"pcmu","duration_s":5}' "$P/v1/sessions")
 verdict "control: plain POST from 127.0.0.1 (loopback peer) to the same daemon: $code, keys handed out ($(jq -r 'has("auth_key")' "$WORK/ns.body" 2>/dev/null))" \
-    bash -c "[ '$code' = 201 ] && jq -e '.auth_key | length == 44' '$WORK/ns.body'"
+    bash -c "[ '$code' = 201 ] && jqe '.auth_key | length == 44' '$WORK/ns.body'"
 sid=$(jq -r '.id // empty' "$WORK/ns.body" 2>/dev/null)
 [ -n "$sid" ] && curl -s -o /dev/null --interface 127.0.0.1 -H "$AUTH" -X DELETE "$P/v1/sessions/$sid"
 
@@ -101,7 +101,7 @@ verdict "  ...198.18.0.4 claiming to be 198.18.0.3 (X-Forwarded-For) has its own
 code=$(curl -sk --max-time 5 --interface 198.18.0.2 -o "$WORK/ns.body" -w '%{http_code}' -X POST -H "$AUTH" \
     -d '{"codec":"pcmu","duration_s":5}' "$T/v1/sessions")
 verdict "TLS POST /v1/sessions from 198.18.0.2: $code, client $(jq -r '.client // "-"' "$WORK/ns.body" 2>/dev/null), keys handed out" \
-    bash -c "[ '$code' = 201 ] && jq -e '(.auth_key | length == 44) and (.client | startswith(\"198.18.0.2:\"))' '$WORK/ns.body'"
+    bash -c "[ '$code' = 201 ] && jqe '(.auth_key | length == 44) and (.client | startswith(\"198.18.0.2:\"))' '$WORK/ns.body'"
 sid=$(jq -r '.id // empty' "$WORK/ns.body" 2>/dev/null)
 [ -n "$sid" ] && curl -sk -o /dev/null --interface 198.18.0.2 -H "$AUTH" -X DELETE "$T/v1/sessions/$sid"
 code=$(curl -sk --max-time 5 --interface 198.18.0.2 -o /dev/null -w '%{http_code}' -H "X-Forwarded-For: 127.0.0.1" "$T/metrics")

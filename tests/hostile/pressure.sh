@@ -77,7 +77,7 @@ EOF
         fdb=$(nfds "$A_PID")
         flood "$WORK/flood-idle.json"
         J=$WORK/flood-idle.json
-        if jq -e .error "$J" >/dev/null 2>&1 || ! [ -s "$J" ]; then
+        if jqe .error "$J" >/dev/null 2>&1 || ! [ -s "$J" ]; then
             bad "stress flood: $(cat "$J")"
         else
             read -r bmax fmax fp99 fmean fat sg <<< "$(jq -r '"\(.baseline.gap_ms_max) \(.flood.gap_ms_max) \(.flood.gap_ms_p99) \(.flood.gap_ms_mean) \(.flood.gap_max_at_s) \(.flood.seq_gaps)"' "$J")"
@@ -96,7 +96,7 @@ EOF
         fdb=$(nfds "$A_PID")
         flood "$WORK/flood-tls.json" --handshake
         J=$WORK/flood-tls.json
-        if [ -s "$J" ] && ! jq -e .error "$J" >/dev/null 2>&1; then
+        if [ -s "$J" ] && ! jqe .error "$J" >/dev/null 2>&1; then
             read -r bmax fmax fp99 sg <<< "$(jq -r '"\(.baseline.gap_ms_max) \(.flood.gap_ms_max) \(.flood.gap_ms_p99) \(.flood.seq_gaps)"' "$J")"
             check "992 connections with a TLS handshake and a partial request (all done $(jq -r '.all_ready_s * 100 | round / 100' "$J") s after the first connect): downstream max gap $(printf %.1f "$fmax") ms, p99 $(printf %.1f "$fp99") ms, $sg sequence gaps (baseline max $(printf %.1f "$bmax") ms; want p99 < 3 x baseline max, max < max(150, 6 x baseline max))" \
                 clock_ok "$fmax" "$fp99" "$bmax" "$sg"
@@ -176,7 +176,7 @@ if [ "$FLOODS" = 1 ]; then
         J=$WORK/evict-$variant.json
         how=$([ $variant = fin ] && echo "close()" || echo "abortive close (RST)")
         what="flood of connect + $how at $(jq -r '.flood_per_s | round' "$J")/s ($(jq .flood_connected "$J") in $(jq -r '.flood_s * 10 | round / 10' "$J") s); legitimate TLS /healthz with 300 ms between handshake and request: $(jq .legit_ok "$J")/$(jq .legit "$J") served $(jq -c .results "$J"), median $(jq -r '.legit_ms_median * 10 | round / 10' "$J") ms, max $(jq -r '.legit_ms_max * 10 | round / 10' "$J") ms (without the pause)"
-        if jq -e '.legit >= 5 and .legit_ok == .legit' "$J" >/dev/null 2>&1; then
+        if jqe '.legit >= 5 and .legit_ok == .legit' "$J" >/dev/null 2>&1; then
             ok "$what"
         elif [ $variant = rst ]; then
             bad "$what. A reset connection has no address any more (getpeername: ENOTCONN): src/control.c's" \
@@ -219,12 +219,12 @@ echo "== 11. replayed and spoofed authentic RTP (socket A and B on 127.0.0.1, C 
 "$TOOLS/stress" replay --url "$URL" --token-file "$WORK/token" --src2 127.0.0.2 --deep 33500 --consent-s 7 \
     > "$WORK/replay.json"
 J=$WORK/replay.json
-if ! [ -s "$J" ] || jq -e .error "$J" >/dev/null 2>&1; then
+if ! [ -s "$J" ] || jqe .error "$J" >/dev/null 2>&1; then
     bad "stress replay: $(head -c 300 "$J")"
 else
     A=$(jq -r .A "$J"); B=$(jq -r .B "$J")
     step() { jq -c --argjson i "$1" '.steps[$i] | {latched, relatched, received, duplicates, reordered, lost, foreign_source}' "$J"; }
-    st() { jq -e --argjson i "$1" --arg A "$A" --arg B "$B" ".steps[\$i] | $2" "$J" >/dev/null 2>&1; }
+    st() { jqe --argjson i "$1" --arg A "$A" --arg B "$B" ".steps[\$i] | $2" "$J" >/dev/null 2>&1; }
     check "3 signed packets from A ($A): latched A, accepted 3, no duplicate: $(step 0)" \
         st 0 '.latched == $A and .accepted == 3 and .duplicates == 0 and .relatched == 0'
     check "replay of the first packet from B ($B, same IP): latch stays on A, duplicates 1: $(step 1)" \
@@ -243,7 +243,7 @@ else
     # packets, if any, grow both), and nothing is counted reordered.
     # replayed I J: step J is step I plus one dropped replay, latch still on B.
     replayed() {
-        jq -e --argjson i "$1" --argjson j "$2" --arg B "$B" '.steps[$i] as $a | .steps[$j] |
+        jqe --argjson i "$1" --argjson j "$2" --arg B "$B" '.steps[$i] as $a | .steps[$j] |
             .latched == $B and .relatched == 1 and .accepted - $a.accepted == .received - $a.received + 1 and
             .reordered == $a.reordered and .duplicates == $a.duplicates' "$J" >/dev/null 2>&1
     }
@@ -257,7 +257,7 @@ else
         replayed 8 9
     read -r stop da db fs <<< "$(jq -r '.consent | "\(.stop_after_last_auth_s) \(.down_a) \(.down_b) \(.foreign_sent)"' "$J")"
     check "downstream stopped $(printf %.2f "$stop") s after the last authentic upstream from the client's IP, while 127.0.0.2 kept sending signed packets ($fs at 10/s, foreign_source $(jq '.steps[-1].foreign_source' "$J")) (want 4.8-5.5 s; state $(jq -r '.steps[-1].state' "$J"))" \
-        bash -c "awk -v s='$stop' 'BEGIN { exit !(s >= 4.8 && s <= 5.5) }' && jq -e '.steps[-1].state == \"waiting\"' '$J'"
+        bash -c "awk -v s='$stop' 'BEGIN { exit !(s >= 4.8 && s <= 5.5) }' && jqe '.steps[-1].state == \"waiting\"' '$J'"
 fi
 
 # ---------------------------------------------------------------- 12. malformed

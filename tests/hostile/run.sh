@@ -65,7 +65,7 @@ check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else b
 # -e exits 0 on an empty file, hence the size test).
 jcheck() {
     local what=$1 file=$2 filter=$3; shift 3
-    if [ -s "$file" ] && jq -e "$@" "$filter" "$file" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi
+    if [ -s "$file" ] && jqe "$@" "$filter" "$file" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi
 }
 # "Others are served promptly", judged on a series of probes: all under LIM ms
 # but one, and that one under 10 x LIM (one probe may meet a scheduler hiccup;
@@ -145,7 +145,7 @@ req() {
     [[ " $want " == *" $code "* ]] || { good=0; note+=" (want $want)"; }
     case $kind in
     json)
-        if ! [ -s "$WORK/body" ] || ! jq -e --argjson s "$code" '(.error | type == "string" and length > 0) and .status == $s' \
+        if ! [ -s "$WORK/body" ] || ! jqe --argjson s "$code" '(.error | type == "string" and length > 0) and .status == $s' \
             "$WORK/body" >/dev/null 2>&1; then
             good=0
             note+=" (no JSON error body: $(wc -c < "$WORK/body") bytes)"
@@ -649,7 +649,7 @@ if [ "$(ulimit -n)" -ge 2200 ] 2>/dev/null; then
     # probe locked out until the flood's deadline is then served alone (the
     # tool probes only while some of the flood is open), and a second one that
     # slips through between two sweeps has waited for a sweep.
-    if jq -e "(.probe_status | length) >= 2 and all(.probe_status[]; . == 200) and (.probe_ms | $PROMPT)" "$F" >/dev/null 2>&1; then
+    if jqe "(.probe_status | length) >= 2 and all(.probe_status[]; . == 200) and (.probe_ms | $PROMPT)" "$F" >/dev/null 2>&1; then
         ok "$what: healthz over TLS from elsewhere still served ($(jq -c .probe_status "$F"))"
     else
         bad "$what: TLS healthz probes from elsewhere: $nfail failed, statuses $(jq -c .probe_status "$F"), $(jq -c .probe_ms "$F") ms (want at least 2, all 200, under $PROMPT_LIM ms but one)." \
@@ -667,7 +667,7 @@ h=$(hz); check "served again after the slow clients (healthz ${h%% *} in ${h#* }
 wait "$trickle_pid" "$trickle2_pid"
 T=$WORK/trickle.json
 # Closed by the deadline (2 s), not merely before the tool gives up (8 s).
-if [ -s "$T" ] && jq -e --argjson l "${late:-0}" '.closed_by_server and .close_s <= 3.5 + $l' "$T" >/dev/null; then
+if [ -s "$T" ] && jqe --argjson l "${late:-0}" '.closed_by_server and .close_s <= 3.5 + $l' "$T" >/dev/null; then
     ok "first request trickled at one byte per second: closed after $(jq -r '.close_s * 100 | round / 100' "$T") s and $(jq .bytes_sent "$T") bytes (per-connection deadline)"
 else
     bad "first request trickled at one byte per second: closed $(jq .closed_by_server "$T") after $(jq -r '.close_s * 10 | round / 10' "$T") s (want <= 3.5 + ${late:-0} s), open $(jq -r '.waited_s * 10 | round / 10' "$T") s and $(jq .bytes_sent "$T") bytes" \
@@ -676,7 +676,7 @@ else
 fi
 T=$WORK/trickle2.json
 # The first request must have been answered, or this is the first-request case again.
-if [ -s "$T" ] && jq -e --argjson l "${late:-0}" '.first_request_status == 200 and .closed_by_server and .close_s <= 3.5 + $l' "$T" >/dev/null; then
+if [ -s "$T" ] && jqe --argjson l "${late:-0}" '.first_request_status == 200 and .closed_by_server and .close_s <= 3.5 + $l' "$T" >/dev/null; then
     ok "second request on a keep-alive connection trickled at one byte per second: closed after $(jq -r '.close_s * 100 | round / 100' "$T") s"
 else
     bad "second request on a keep-alive connection (first answered $(jq .first_request_status "$T"), want 200), trickled at one byte per second:" \
@@ -731,22 +731,22 @@ if rp_start_daemon "$WORK/b.conf" "$WORK/b.log"; then
     c=$(bpost 127.0.0.1 '{"codec":"pcmu"}')
     [ "$c" = 201 ] && bdel 127.0.0.1 "$(jq -r .id "$WORK/bb")"
     check "pcmu without ptime_ms, ptime_min 30: $c, ptime $(jq -r '.ptime_ms // "-"' "$WORK/bb") ms (want 400 or 30-40)" \
-        bash -c "[ '$c' = 400 ] || jq -e '.ptime_ms >= 30 and .ptime_ms <= 40' '$WORK/bb'"
+        bash -c "[ '$c' = 400 ] || jqe '.ptime_ms >= 30 and .ptime_ms <= 40' '$WORK/bb'"
     c=$(bpost 127.0.0.1 '{"codec":"opus","ptime_ms":40}')
     [ "$c" = 201 ] && bdel 127.0.0.1 "$(jq -r .id "$WORK/bb")"
     check "opus without bitrate_bps, bitrate_min 40000: $c, bitrate $(jq -r '.bitrate_bps // "-"' "$WORK/bb") (want 400 or 40000-64000)" \
-        bash -c "[ '$c' = 400 ] || jq -e '.bitrate_bps >= 40000 and .bitrate_bps <= 64000' '$WORK/bb'"
+        bash -c "[ '$c' = 400 ] || jqe '.bitrate_bps >= 40000 and .bitrate_bps <= 64000' '$WORK/bb'"
 
     ids=()
     for i in 1 2; do c=$(bpost 127.0.0.1 '{"codec":"pcmu","ptime_ms":30}'); ids+=("$(jq -r '.id // empty' "$WORK/bb")"); done
     c=$(bpost 127.0.0.1 '{"codec":"pcmu","ptime_ms":30}')
     check "3rd session from 127.0.0.1 (max_sessions_per_source 2): $c $(jq -r .error "$WORK/bb")" \
-        bash -c "[ '$c' = 503 ] && jq -e '.error | test(\"this address\")' '$WORK/bb'"
+        bash -c "[ '$c' = 503 ] && jqe '.error | test(\"this address\")' '$WORK/bb'"
     c=$(bpost 127.0.0.2 '{"codec":"pcmu","ptime_ms":30}'); id2=$(jq -r '.id // empty' "$WORK/bb")
     check "1st session from 127.0.0.2 (3 in all): $c" test "$c" = 201
     c=$(bpost 127.0.0.2 '{"codec":"pcmu","ptime_ms":30}')
     check "4th session in all (max_sessions 3), from 127.0.0.2: $c $(jq -r .error "$WORK/bb")" \
-        bash -c "[ '$c' = 503 ] && jq -e '.error | test(\"session limit\")' '$WORK/bb'"
+        bash -c "[ '$c' = 503 ] && jqe '.error | test(\"session limit\")' '$WORK/bb'"
     bdel 127.0.0.1 "${ids[0]}"
     c=$(bpost 127.0.0.2 '{"codec":"pcmu","ptime_ms":30}'); id3=$(jq -r '.id // empty' "$WORK/bb")
     check "after a DELETE a slot is free again: $c" test "$c" = 201
@@ -769,7 +769,7 @@ if rp_start_daemon "$WORK/b.conf" "$WORK/b.log"; then
     # refilled (5/s), however briefly the shell took in between.
     nra=$(grep -c '^429 1$' "$WORK/rate.lines")
     check "each 429 carries Retry-After: 1 ($nra of $n429) and a JSON error ($(tr -d '\n' < "$WORK/rate.${first429:-0}" 2>/dev/null))" \
-        bash -c "[ '$n429' -gt 0 ] && [ '$nra' = '$n429' ] && jq -e '.status == 429 and (.error | length > 0)' '$WORK/rate.${first429:-0}'"
+        bash -c "[ '$n429' -gt 0 ] && [ '$nra' = '$n429' ] && jqe '.status == 429 and (.error | length > 0)' '$WORK/rate.${first429:-0}'"
     c=$(curl -sk --interface 127.0.0.4 -o /dev/null -w '%{http_code}' "$URLB/healthz")
     check "another address (127.0.0.4) is not throttled: $c" test "$c" = 200
     sleep 1.1

@@ -137,7 +137,7 @@ touch "$WORK/stop"; wait "$HOLDER_PID" || true; HOLDER_PID=
 check "the steps above ran while the check was running" test "$running" = 0
 check "a full check with blocked parts exits 2 (got $rc; $(head -c 200 "$WORK/full.err"))" test "$rc" = 2
 check "the held port $HELD is listed in use and not tried" \
-    jq -e "(.in_use | index($HELD)) != null and ([.ports[].port] | index($HELD)) == null" "$WORK/full.json"
+    jqe "(.in_use | index($HELD)) != null and ([.ports[].port] | index($HELD)) == null" "$WORK/full.json"
 check "the holder received all 200 of its packets during the check ($(tail -1 "$WORK/holder.out"))" \
     grep -qx "received 200" "$WORK/holder.out"
 check "a process binding $LATE during the check got it" grep -qx bound "$WORK/late.out"

@@ -20,7 +20,7 @@ ok()   { pass=$((pass + 1)); echo "  ok   $*"; }
 bad()  { fail=$((fail + 1)); echo "  FAIL $*"; }
 check() { local what=$1; shift; if "$@" >/dev/null; then ok "$what"; else bad "$what"; fi; }
 # jqcheck WHAT FILE FILTER: the filter must yield true.
-jqcheck() { check "$1" jq -e "$3" "$2"; }
+jqcheck() { check "$1" jqe "$3" "$2"; }
 
 port=$(rp_free_port 28743)
 URL="https://127.0.0.1:$port"
@@ -97,18 +97,18 @@ for codec in pcmu pcma opus; do
     if [ $NFT = 1 ]; then
         up=$(nft_count up) down=$(nft_count down)
         echo "       nft: upstream RTP $up packets, downstream RTP $down packets"
-        check "$codec: upstream sent = received = nft count ($up)" jq -e --argjson n "$up" \
+        check "$codec: upstream sent = received = nft count ($up)" jqe --argjson n "$up" \
             '.upstream.sent == $n and .upstream.received == $n' "$out"
-        check "$codec: downstream sent = received = nft count ($down)" jq -e --argjson n "$down" \
+        check "$codec: downstream sent = received = nft count ($down)" jqe --argjson n "$down" \
             '.downstream.sent == $n and .downstream.received == $n' "$out"
     fi
     # The daemon's own view of the kept session, fetched independently of the probe.
     id=$(jq -r .session_id "$out")
     api "$URL/v1/sessions/$id" > "$WORK/$codec.daemon.json"
-    check "$codec: GET session: daemon received == probe sent" jq -e --argjson sent "$(jq .upstream.sent "$out")" \
+    check "$codec: GET session: daemon received == probe sent" jqe --argjson sent "$(jq .upstream.sent "$out")" \
         '.upstream.received == $sent and .upstream.sent_by_probe == $sent' "$WORK/$codec.daemon.json"
     check "$codec: GET session agrees with the probe's upstream figures" \
-        jq -e --slurpfile p "$out" '.upstream.received == $p[0].upstream.received and .upstream.lost == $p[0].upstream.lost
+        jqe --slurpfile p "$out" '.upstream.received == $p[0].upstream.received and .upstream.lost == $p[0].upstream.lost
             and .upstream.jitter_ms == $p[0].upstream.jitter_ms and .downstream.sent == $p[0].downstream.sent
             and .latched == $p[0].nat.latched and .codec == $p[0].codec' "$WORK/$codec.daemon.json"
     check "$codec: DELETE session" test "$(api -o /dev/null -w '%{http_code}' -X DELETE "$URL/v1/sessions/$id")" = 200
@@ -153,7 +153,7 @@ code() { api -o "$WORK/body" -w '%{http_code}' "$@"; }
 check "healthz without a token: 200" test "$(curl -sk -o /dev/null -w '%{http_code}' "$URL/healthz")" = 200
 check "POST without a token: 401" test "$(curl -sk -o /dev/null -w '%{http_code}' -X POST -d '{}' "$URL/v1/sessions")" = 401
 check "unknown codec: 400" test "$(code -X POST -d '{"codec":"g729"}' "$URL/v1/sessions")" = 400
-check "400 body is JSON with a message" jq -e '.error | test("codec")' "$WORK/body"
+check "400 body is JSON with a message" jqe '.error | test("codec")' "$WORK/body"
 check "not JSON: 400" test "$(code -X POST -d 'codec=pcmu' "$URL/v1/sessions")" = 400
 check "negative duration: 400" test "$(code -X POST -d '{"codec":"pcmu","duration_s":-5}' "$URL/v1/sessions")" = 400
 check "huge duration: 400" test "$(code -X POST -d '{"codec":"pcmu","duration_s":99999999999}' "$URL/v1/sessions")" = 400
@@ -184,7 +184,7 @@ port2=$(rp_free_port 30743)
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port2/healthz" && break; sleep 0.1; done
 c2=$(curl -s -o "$WORK/d2/body" -w '%{http_code}' -H "Authorization: Bearer $RTPPROBE_TOKEN" -X POST -d '{"codec":"pcmu"}' "http://127.0.0.1:$port2/v1/sessions")
 check "only port held elsewhere: 503 (got $c2)" test "$c2" = 503
-check "503 says no free media port" jq -e '.error | test("no free media port")' "$WORK/d2/body"
+check "503 says no free media port" jqe '.error | test("no free media port")' "$WORK/d2/body"
 kill -TERM "$OTHER_PID"; wait "$OTHER_PID" || true; OTHER_PID=
 
 echo "== SIGHUP reloads tokens without dropping a running session"
@@ -219,7 +219,7 @@ inside=0; kill -0 "$probe" 2>/dev/null && inside=1
 check "reload inside the stream: session ${sid_hup:-?} had sent ${sent_hup:-0} packets at the SIGHUP, the probe still running once the reload was logged" \
     test "${sent_hup:-0}" -ge 50 -a "$inside" = 1
 rc=0; wait "$probe" || rc=$?
-check "probe across a reload: exit 0, no loss" jq -e '.verdict == "pass" and .upstream.lost == 0 and .downstream.lost == 0' "$WORK/hup.json"
+check "probe across a reload: exit 0, no loss" jqe '.verdict == "pass" and .upstream.lost == 0 and .downstream.lost == 0' "$WORK/hup.json"
 check "reload logged" grep -q "configuration reloaded" "$WORK/rtpprobed.log"
 check "new token accepted after reload" test "$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $newtoken" "$URL/v1/sessions/$sid")" = 200
 echo 'control: { listen = ' > "$WORK/broken.conf"
@@ -237,11 +237,11 @@ for suite in AES_CM_128_HMAC_SHA1_80 AES_CM_128_HMAC_SHA1_32 AEAD_AES_128_GCM AE
         > "$WORK/srtp.json" 2>"$WORK/srtp.err" || rc=$?
     jq -c '{transport, cipher, up: [.upstream.sent, .upstream.received, .upstream.auth_failures],
             down: [.downstream.sent, .downstream.received, .downstream.auth_failures], verdict}' "$WORK/srtp.json" | sed 's/^/       /'
-    check "srtp $suite: exit 0, pass, 0 lost, 0 auth failures" jq -e --arg s "$suite" '.transport == "srtp" and .cipher == $s
+    check "srtp $suite: exit 0, pass, 0 lost, 0 auth failures" jqe --arg s "$suite" '.transport == "srtp" and .cipher == $s
         and .verdict == "pass" and .upstream.lost == 0 and .downstream.lost == 0 and .upstream.sent == 150
         and .upstream.auth_failures == 0 and .downstream.auth_failures == 0' "$WORK/srtp.json"
     id=$(jq -r .session_id "$WORK/srtp.json")
-    check "srtp $suite: the daemon's session says srtp with that cipher" jq -e --arg s "$suite" \
+    check "srtp $suite: the daemon's session says srtp with that cipher" jqe --arg s "$suite" \
         '.transport == "srtp" and .cipher == $s and .upstream.received == 150' <(api "$URL/v1/sessions/$id")
     api -o /dev/null -X DELETE "$URL/v1/sessions/$id"
 done
@@ -264,7 +264,7 @@ if command -v ffmpeg >/dev/null; then
     ff_settled() {
         for _ in $(seq 1 100); do
             api "$URL/v1/sessions/$1" > "$2"
-            jq -e '.upstream | .received + ([.dropped[]] | add) >= 100' "$2" >/dev/null 2>&1 && return 0
+            jqe '.upstream | .received + ([.dropped[]] | add) >= 100' "$2" >/dev/null 2>&1 && return 0
             sleep 0.1
         done
         return 0
@@ -272,7 +272,7 @@ if command -v ffmpeg >/dev/null; then
     ffsend "$(jq .media_port "$WORK/ff.json")" "$(jq .ssrc_up "$WORK/ff.json")" "$key"
     ff_settled "$(jq -r .id "$WORK/ff.json")" "$WORK/ff.session.json"
     jq -c '.upstream | {received, lost, auth_failures, replay: .dropped.replay, wire_bytes}' "$WORK/ff.session.json" | sed 's/^/       /'
-    check "ffmpeg SRTP: all 100 packets received and authenticated" jq -e \
+    check "ffmpeg SRTP: all 100 packets received and authenticated" jqe \
         '.upstream.received == 100 and .upstream.auth_failures == 0 and .upstream.dropped.replay == 0
          and .upstream.wire_bytes == 100 * (28 + 12 + 160 + 10)' "$WORK/ff.session.json"
     # The same stream under a key the session does not have: every packet fails authentication.
@@ -280,7 +280,7 @@ if command -v ffmpeg >/dev/null; then
         "$URL/v1/sessions" > "$WORK/ff2.json"
     ffsend "$(jq .media_port "$WORK/ff2.json")" "$(jq .ssrc_up "$WORK/ff2.json")" "$(openssl rand -base64 30)"
     ff_settled "$(jq -r .id "$WORK/ff2.json")" "$WORK/ff2.session.json"
-    check "ffmpeg SRTP with a wrong key: 100 auth failures, nothing received" jq -e \
+    check "ffmpeg SRTP with a wrong key: 100 auth failures, nothing received" jqe \
         '.upstream.received == 0 and .upstream.auth_failures == 100' "$WORK/ff2.session.json"
 else
     # Debian's install-deps brings ffmpeg; on RHEL-likes it lives in RPM Fusion.
@@ -320,7 +320,7 @@ jq -c '{verdict, diagnosis, cause, down: {sent: .downstream.sent, received: .dow
         host_skipped: .downstream.host_skipped}}' "$out" | sed 's/^/       /'
 echo "       daemon: downstream.sent $(jq .downstream.sent "$WORK/overload.daemon.json"), skipped $skipped"
 check "overload: the daemon skipped slots (600 ms is 30 slots; got $skipped)" test "${skipped:-0}" -gt 20
-check "overload: probe's downstream lost == daemon's downstream.skipped ($skipped)" jq -e --argjson k "${skipped:-0}" \
+check "overload: probe's downstream lost == daemon's downstream.skipped ($skipped)" jqe --argjson k "${skipped:-0}" \
     '.downstream.lost == $k and .downstream.host_skipped == $k' "$out"
 jqcheck "overload: expected = sent + skipped, nothing else lost" "$out" \
     '.downstream.received == .downstream.sent and .upstream.lost == 0'

@@ -74,7 +74,7 @@ for attempt in 1 2 3; do
 done
 drops=$(nft_count drops) upstream=$(nft_count upstream)
 echo "     nft: $upstream upstream RTP packets, $drops dropped; probe exit $rc"
-if [ "$rc" -le 2 ] && [ -s "$WORK/report.html" ] && jq -e .verdict "$WORK/report.json" >/dev/null; then
+if [ "$rc" -le 2 ] && [ -s "$WORK/report.html" ] && jqe .verdict "$WORK/report.json" >/dev/null; then
     ok "--html and --json from one run (exit $rc)"
 else
     bad "--html and --json from one run (exit $rc)"; sed 's/^/     /' "$WORK/probe.err"
@@ -103,7 +103,7 @@ esac
 # A page that cannot be written: the report still prints, the exit is UNKNOWN.
 rc=0
 probe --duration 1 --json --html "$WORK/no-such-dir/report.html" > "$WORK/short.json" 2> "$WORK/short.err" || rc=$?
-if [ "$rc" = 3 ] && jq -e .verdict "$WORK/short.json" >/dev/null && grep -q '^rtpprobe: --html .*no-such-dir' "$WORK/short.err"; then
+if [ "$rc" = 3 ] && jqe .verdict "$WORK/short.json" >/dev/null && grep -q '^rtpprobe: --html .*no-such-dir' "$WORK/short.err"; then
     ok "--html into a missing directory: the JSON printed, one stderr line, exit 3"
 else
     bad "--html into a missing directory: exit $rc (want 3), stderr: $(head -c 300 "$WORK/short.err")"

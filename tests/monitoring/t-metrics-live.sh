@@ -93,7 +93,7 @@ run() {
     PROBE=
     if [ "$seen" = 1 ]; then ok "$name: scraped while its session was open and receiving"
     else bad "$name: never saw its session open with media"; fi
-    if [ "$rc" -le 2 ] && jq -e .upstream.received "$WORK/$name.json" > /dev/null; then
+    if [ "$rc" -le 2 ] && jqe .upstream.received "$WORK/$name.json" > /dev/null; then
         ok "$name: probe finished with a report (exit $rc)"
     else
         bad "$name: probe exit $rc"

@@ -63,7 +63,7 @@ ok()  { printf '%s\tok\t%s\n' "$SCEN" "$*" >> "$RESULTS"; echo "   ok   $*"; }
 bad() { printf '%s\tFAIL\t%s\n' "$SCEN" "$*" >> "$RESULTS"; echo "   FAIL $*"; }
 check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi; }
 # jqcheck WHAT FILE FILTER: the filter must yield true.
-jqcheck() { check "$1" jq -e "$3" "$2"; }
+jqcheck() { check "$1" jqe "$3" "$2"; }
 # v FILE FILTER: one value from a JSON file ("null" if absent or unreadable).
 v() { jq -r "($2) | if . == null then \"null\" else . end" "$1" 2>/dev/null || echo null; }
 # eq WHAT A B: integers equal.
@@ -81,7 +81,7 @@ summary_line() {
         "   up:   sent \(.upstream.sent) received \(.upstream.received) lost \(.upstream.lost) late \(.upstream.late) bursts \(.upstream.bursts) max_burst \(.upstream.max_burst) burst_ratio \(.upstream.burst_ratio) jitter \(.upstream.jitter_ms) ms (mean \(.upstream.jitter_mean_ms)) MOS \(.upstream.mos) reply_only \(.upstream.reply_only)\n" +
         "   down: sent \(.downstream.sent) received \(.downstream.received) lost \(.downstream.lost) late \(.downstream.late) bursts \(.downstream.bursts) max_burst \(.downstream.max_burst) burst_ratio \(.downstream.burst_ratio) jitter \(.downstream.jitter_ms) ms (mean \(.downstream.jitter_mean_ms)) MOS \(.downstream.mos)\n" +
         "   nat:  local \(.nat.local) mapped \(.nat.mapped) mapped_stun \(.nat.mapped_stun) announced \(.nat.announced) latched \(.nat.latched) type \(.nat.type)"' \
-        "$f" 2>/dev/null || { echo "   probe: exit $PROBE_RC, no JSON report:"; sed 's/^/     /' "$WORK/$1.err"; }
+        "$f" 2>/dev/null && [ -s "$f" ] || { echo "   probe: exit $PROBE_RC, no JSON report:"; sed 's/^/     /' "$WORK/$1.err"; }
 }
 # Ground truth from the counters at both ends; prints the comparison lines and
 # checks the probe's counts of the measured streams against them (priming
@@ -244,7 +244,7 @@ EOF
     check "loss rate (nft): random downstream above bursty upstream ($down_rate % > $up_rate %)" \
         awk -v a="$down_rate" -v b="$up_rate" 'BEGIN { exit !(a > b) }'
     check "MOS: $down_rate % at random above $up_rate % in bursts ($(v "$f" .downstream.mos) > $(v "$f" .upstream.mos))" \
-        jq -e '.downstream.mos > .upstream.mos' "$f"
+        jqe '.downstream.mos > .upstream.mos' "$f"
     jqcheck "verdict fail (10 % loss)" "$f" '.verdict == "fail" and .diagnosis == "degraded"'
     rc_matches_verdict 3
 }
@@ -457,9 +457,9 @@ s6() {
     truth_lines 6
     # The mean jitter, as the verdict uses it: the final J covers only about
     # the last 16 packets, which a queue that drains at the end does not show.
-    check "upstream loss > 0, mean jitter above the clean path's and above 1 ms" jq -e --slurpfile c "$WORK/clean.json" \
+    check "upstream loss > 0, mean jitter above the clean path's and above 1 ms" jqe --slurpfile c "$WORK/clean.json" \
         '.upstream.lost > 0 and .upstream.jitter_mean_ms > $c[0].up_jitter and .upstream.jitter_mean_ms > 1' "$f"
-    check "upstream MOS below the clean path's" jq -e --slurpfile c "$WORK/clean.json" '.upstream.mos < $c[0].up_mos' "$f"
+    check "upstream MOS below the clean path's" jqe --slurpfile c "$WORK/clean.json" '.upstream.mos < $c[0].up_mos' "$f"
     jqcheck "verdict warn or fail, cause names upstream" "$f" \
         '(.verdict == "warn" or .verdict == "fail") and (.cause | test("upstream"))'
     rc_matches_verdict 6
@@ -793,7 +793,7 @@ s11() {
              "mean jitter $(v "$f" ".$key.jitter_mean_ms") ms (tshark $(v "$WORK/11.$dir.truth.json" .tshark_mean_jitter)); MOS $(v "$f" ".$key.mos")"
         dir_jbuf_checks 11 "$dir"
     done
-    [ -s "$c" ] && jq -e '.down_r' "$c" >/dev/null 2>&1 ||
+    [ -s "$c" ] && jqe '.down_r' "$c" >/dev/null 2>&1 ||
         echo '{"up_mos": 4.38, "down_mos": 4.38, "up_r": 91.7, "down_r": 91.7, "assumed": true}' > "$c"
     echo "   clean path (scenario 1$(jq -r 'if .assumed then ", not run: assumed" else "" end' "$c")):" \
          "MOS up $(v "$c" .up_mos) (R $(v "$c" .up_r)), down $(v "$c" .down_mos) (R $(v "$c" .down_r))"
@@ -802,9 +802,9 @@ s11() {
     # higher RTT), a few tenths of R, which the rounded MOS may not show.
     # MOS is a monotonic function of R, so this is "MOS lower" unrounded.
     check "upstream MOS below the clean path's ($(v "$f" .upstream.mos) < $(v "$c" .up_mos); R $(v "$f" .upstream.r_factor) < $(v "$c" .up_r))" \
-        jq -e --slurpfile c "$c" '.upstream.mos < $c[0].up_mos and .upstream.r_factor < $c[0].up_r' "$f"
+        jqe --slurpfile c "$c" '.upstream.mos < $c[0].up_mos and .upstream.r_factor < $c[0].up_r' "$f"
     check "downstream MOS below the clean path's ($(v "$f" .downstream.mos) <= $(v "$c" .down_mos); R $(v "$f" .downstream.r_factor) < $(v "$c" .down_r))" \
-        jq -e --slurpfile c "$c" '.downstream.mos <= $c[0].down_mos and .downstream.r_factor < $c[0].down_r' "$f"
+        jqe --slurpfile c "$c" '.downstream.mos <= $c[0].down_mos and .downstream.r_factor < $c[0].down_r' "$f"
     rc_matches_verdict 11
 }
 

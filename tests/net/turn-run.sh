@@ -51,7 +51,7 @@ net_cleanup_stale
 ok()  { echo "   ok   $*"; }
 bad() { echo "   FAIL $*"; failed=1; }
 check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok "$what"; else bad "$what"; fi; }
-jqcheck() { check "$1" jq -e "$3" "$2"; }
+jqcheck() { check "$1" jqe "$3" "$2"; }
 v() { jq -r "($2) | if . == null then \"null\" else . end" "$1" 2>/dev/null || echo null; }
 eq() { if [ "$2" != null ] && [ "$2" = "$3" ]; then ok "$1 ($2 = $3)"; else bad "$1 ($2 vs $3)"; fi; }
 
