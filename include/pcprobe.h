@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "httpc.h"
 #include "probe.h"
 
 struct rp_pcp_opts {
@@ -19,5 +20,12 @@ struct rp_pcp_opts {
 /* Returns the exit code: RP_EXIT_OK every port tried is reachable both ways,
  * RP_EXIT_CRIT some are blocked, RP_EXIT_UNKNOWN no result (message on stderr). */
 int rp_pcp_run(const struct rp_probe_opts *o, const struct rp_pcp_opts *pc, FILE *out);
+
+/* The normal test's quick sample (diagnosis partial-port-range): the default
+ * sample of the daemon's whole media range through the run's own control
+ * client, within its deadline. 0 with *out filled (state DONE), -1 with a
+ * one-line message (an older daemon, one without CAP_NET_RAW, another check
+ * running on the host, an IPv6 media host). */
+int rp_pcp_sample(struct rp_httpc *http, struct rp_port_sample *out, char *err, size_t errlen);
 
 #endif

@@ -34,6 +34,7 @@ struct rp_probe_opts {
     unsigned    timeout_s;       /* -t: the whole run ends within this many seconds from start_ns */
     uint64_t    start_ns;        /* CLOCK_MONOTONIC instant the run's deadline counts from; 0 = the call */
     bool        keep_session;    /* do not DELETE at the end (inspection, tests) */
+    bool        no_port_sample;  /* skip the quick sample of the media range (partial-port-range) */
     bool        progress;        /* live progress on stderr */
     struct rp_thresholds thresholds;
 };

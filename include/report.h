@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "portcheck.h" /* struct rp_pc_range */
 #include "rxstats.h"
 #include "threshold.h"   /* struct rp_thresholds: warning and critical ranges per metric */
 
@@ -24,6 +25,26 @@ enum rp_diagnosis {
     RP_DIAG_DEGRADED,                    /* two-way, but loss/jitter/delay beyond thresholds */
     RP_DIAG_SYMMETRIC_NAT,               /* two-way only thanks to latching: the agent's NAT maps per destination */
     RP_DIAG_BUFFERBLOAT,                 /* two-way, but a queue built up on the path during the test */
+    RP_DIAG_PARTIAL_PORT_RANGE,          /* the test's port works both ways, sampled others of the range not */
+};
+
+/* The quick sample of the daemon's media range after the media test
+ * (rp_pcp_sample; docs/port-check.md): a call gets a random port of the
+ * range, so one that works says little about the others. */
+#define RP_REPORT_MAX_PORT_RANGES 8
+enum rp_port_sample_state {
+    RP_PORT_SAMPLE_NOT_RUN = 0,  /* not tried: why says why (not a fault) */
+    RP_PORT_SAMPLE_DONE,
+    RP_PORT_SAMPLE_FAILED,       /* tried, no result: why says why */
+};
+struct rp_port_sample {
+    enum rp_port_sample_state state;
+    char     why[192];
+    unsigned from, to;           /* the range sampled (DONE) */
+    unsigned tried, blocked;     /* ports tried; of them, not reachable both ways */
+    unsigned nranges;            /* runs of one outcome, ascending (first and last port tried) */
+    bool     truncated;          /* more runs than fit: the last ones are left out */
+    struct rp_pc_range ranges[RP_REPORT_MAX_PORT_RANGES];
 };
 
 struct rp_dir_report {
@@ -72,6 +93,7 @@ struct rp_report {
     unsigned media_port;
     char     port_range[16];    /* the daemon's media port range, "10000-20000" (for remediations);
                                    "" if its answer had none: the remediation then names no number */
+    struct rp_port_sample port_sample;
     struct rp_dir_report up;    /* agent -> host, measured by the daemon */
     struct rp_dir_report down;  /* host -> agent, measured by the probe */
     char     host_figures_error[192]; /* why the daemon's final figures were rejected (they broke the

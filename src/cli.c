@@ -90,6 +90,8 @@ static void usage(FILE *out)
             "  --proxy URL           HTTP CONNECT proxy for the control API (default: https_proxy, no_proxy...)\n"
             "  -v, --verbose         print the control exchange on stderr (the token is not shown)\n"
             "  --keep                do not delete the session at the end (it expires by itself)\n"
+            "  --no-port-sample      skip the quick sample of the media range after the test (about 2 s;\n"
+            "                        it finds partial-port-range: docs/port-check.md)\n"
             "  --quiet               no live progress\n"
             "  --port-check [A-B]    instead of a media test: which parts of the daemon's media range (or A-B\n"
             "                        within it) are reachable both ways; a sample across it, both edges\n"
@@ -291,7 +293,7 @@ enum {
     OPT_WARN_LOSS, OPT_CRIT_LOSS, OPT_WARN_JITTER, OPT_CRIT_JITTER, OPT_WARN_RTT, OPT_CRIT_RTT,
     OPT_WARN_MOS, OPT_CRIT_MOS, OPT_STUN, OPT_SRTP, OPT_PROXY,
     OPT_TEXTFILE, OPT_PUSH, OPT_AGENT, OPT_TURN, OPT_TURN_USER, OPT_TURN_PASS, OPT_TURN_SECRET, OPT_PATHS,
-    OPT_PORT_CHECK, OPT_FULL,
+    OPT_PORT_CHECK, OPT_FULL, OPT_NO_PORT_SAMPLE,
 };
 
 static const struct option probe_options[] = {
@@ -336,6 +338,7 @@ static const struct option probe_options[] = {
     { "paths", no_argument, NULL, OPT_PATHS },
     { "port-check", optional_argument, NULL, OPT_PORT_CHECK },
     { "full", no_argument, NULL, OPT_FULL },
+    { "no-port-sample", no_argument, NULL, OPT_NO_PORT_SAMPLE },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -505,6 +508,7 @@ static enum cli_step parse_option(int opt, int argc, char **argv, struct cli_opt
     case OPT_PROXY: p->proxy = optarg; break;
     case 'v': p->verbose = true; break;
     case OPT_KEEP: p->keep_session = true; break;
+    case OPT_NO_PORT_SAMPLE: p->no_port_sample = true; break;
     case OPT_QUIET: o->quiet = true; break;
     case OPT_TEXTFILE: o->textfile = optarg; break;
     case OPT_PUSH: o->push = true; break;

@@ -270,14 +270,9 @@ static int print_json(const struct pcp *c, FILE *out)
     return rc;
 }
 
-static int run_check(struct pcp *c, const struct rp_probe_opts *o, const struct rp_pcp_opts *pc)
+/* Create, send, collect: the check on c->http. 0, or -1 with c->err. */
+static int check_on(struct pcp *c, const struct rp_pcp_opts *pc)
 {
-    struct rp_httpc_opts ho = { .token = o->token, .cacert = o->cacert, .proxy = o->proxy,
-                                .insecure = o->insecure, .verbose = o->verbose };
-    c->http = rp_httpc_new(o->server, &ho, c->err, sizeof c->err);
-    if (!c->http)
-        return -1;
-    rp_httpc_set_deadline(c->http, o->start_ns + (uint64_t)o->timeout_s * NS_PER_S);
     if (create(c, pc) < 0)
         return -1;
     int rc = rp_httpc_media_host(c->http, &c->host, c->err, sizeof c->err);
@@ -287,13 +282,37 @@ static int run_check(struct pcp *c, const struct rp_probe_opts *o, const struct 
     }
     if (rc == 0)
         rc = send_all(c);
+    if (rc == 0 && finish(c) == 0) {
+        for (unsigned i = 0; i < c->nports; i++)
+            c->status[i] = rp_pc_status_of(c->seen[i], c->answered[i]);
+        return 0;
+    }
     if (rc == 0)
-        return finish(c);
+        return -1;
     char keep[sizeof c->err];
     snprintf(keep, sizeof keep, "%s", c->err);
     (void)finish(c); /* ends the daemon's check early; the first error is the one told */
     snprintf(c->err, sizeof c->err, "%s", keep);
     return -1;
+}
+
+static int run_check(struct pcp *c, const struct rp_probe_opts *o, const struct rp_pcp_opts *pc)
+{
+    struct rp_httpc_opts ho = { .token = o->token, .cacert = o->cacert, .proxy = o->proxy,
+                                .insecure = o->insecure, .verbose = o->verbose };
+    c->http = rp_httpc_new(o->server, &ho, c->err, sizeof c->err);
+    if (!c->http)
+        return -1;
+    rp_httpc_set_deadline(c->http, o->start_ns + (uint64_t)o->timeout_s * NS_PER_S);
+    return check_on(c, pc);
+}
+
+static bool all_both(const struct pcp *c)
+{
+    for (unsigned i = 0; i < c->nports; i++)
+        if (c->status[i] != RP_PC_BOTH)
+            return false;
+    return true;
 }
 
 int rp_pcp_run(const struct rp_probe_opts *o, const struct rp_pcp_opts *pc, FILE *out)
@@ -306,13 +325,8 @@ int rp_pcp_run(const struct rp_probe_opts *o, const struct rp_pcp_opts *pc, FILE
     c->full = pc->full;
     int code = RP_EXIT_UNKNOWN;
     if (run_check(c, o, pc) == 0) {
-        bool all = true;
-        for (unsigned i = 0; i < c->nports; i++) {
-            c->status[i] = rp_pc_status_of(c->seen[i], c->answered[i]);
-            all = all && c->status[i] == RP_PC_BOTH;
-        }
         code = (pc->json ? print_json(c, out) : (print_text(c, out), 0)) < 0 ? RP_EXIT_UNKNOWN
-               : all                                                       ? RP_EXIT_OK
+               : all_both(c)                                               ? RP_EXIT_OK
                                                                            : RP_EXIT_CRIT;
     } else {
         rp_httpc_clean_text(c->err, strlen(c->err));
@@ -322,4 +336,36 @@ int rp_pcp_run(const struct rp_probe_opts *o, const struct rp_pcp_opts *pc, FILE
     OPENSSL_cleanse(c->key, sizeof c->key);
     free(c);
     return code;
+}
+
+/* The check's outcome as the report keeps it: counts and the merged runs. */
+static void keep_sample(const struct pcp *c, struct rp_port_sample *out)
+{
+    static struct rp_pc_range r[RP_PC_MAX_PORTS];
+    unsigned n = ranges_of(c, r, RP_PC_MAX_PORTS);
+    *out = (struct rp_port_sample){ .state = RP_PORT_SAMPLE_DONE, .from = c->lo, .to = c->hi, .tried = c->nports };
+    for (unsigned i = 0; i < c->nports; i++)
+        out->blocked += c->status[i] != RP_PC_BOTH;
+    out->truncated = n > RP_REPORT_MAX_PORT_RANGES;
+    out->nranges = out->truncated ? RP_REPORT_MAX_PORT_RANGES : n;
+    memcpy(out->ranges, r, out->nranges * sizeof r[0]);
+}
+
+int rp_pcp_sample(struct rp_httpc *http, struct rp_port_sample *out, char *err, size_t errlen)
+{
+    struct pcp *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    c->http = http;
+    const struct rp_pcp_opts whole = { .range = NULL, .full = false };
+    int rc = check_on(c, &whole);
+    if (rc == 0)
+        keep_sample(c, out);
+    else
+        snprintf(err, errlen, "%s", c->err);
+    OPENSSL_cleanse(c->key, sizeof c->key);
+    free(c);
+    return rc;
 }

@@ -17,6 +17,7 @@
 #include "natdisc.h"
 #include "netaddr.h"
 #include "probe.h"
+#include "pcprobe.h"
 #include "stream.h"
 #include "stun.h"
 #include "timeutil.h"
@@ -31,6 +32,9 @@
  * best effort (the daemon ends sessions itself). */
 #define DELETE_MAX_NS (2000 * NS_PER_MS)
 #define PAYLOAD_LOOP_MS 2000
+/* The port sample takes about 2 s (54 packets' worth at 200/s, a second for
+ * answers, two requests); it is not started with less time than this left. */
+#define SAMPLE_MIN_NS (4 * NS_PER_S)
 /* Priming RTP packets sent when the media port gave no STUN answer. */
 #define PRIME_PACKETS 5
 
@@ -747,6 +751,54 @@ static int stream_media(struct run *r, json_t **final, char *err, size_t errlen)
     return 0;
 }
 
+/* Why the quick port sample is not run, decided before any words. */
+enum sample_skip { SAMPLE_RUN = 0, SAMPLE_OFF, SAMPLE_RELAY, SAMPLE_OWN_PORT, SAMPLE_NO_TIME };
+
+static const char *const sample_skip_words[] = {
+    [SAMPLE_OFF] = "--no-port-sample",
+    [SAMPLE_RELAY] = "the media went through a TURN relay (--port-check tells the range from a network with direct "
+                     "UDP)",
+    [SAMPLE_OWN_PORT] = "the test's own port did not work both ways (the diagnosis says why)",
+    [SAMPLE_NO_TIME] = "too little time left within --timeout",
+};
+
+static enum sample_skip sample_skip_of(const struct run *r)
+{
+    const struct rp_report *rep = r->report;
+    bool up = rep->up.measured && rep->up.rx.received > 0 && !rep->up.reply_only;
+    bool down = rep->down.measured && rep->down.rx.received > 0;
+    if (r->opts->no_port_sample)
+        return SAMPLE_OFF;
+    if (r->turn)
+        return SAMPLE_RELAY;
+    if (!up || !down || rep->host_figures_error[0])
+        return SAMPLE_OWN_PORT;
+    if (rp_monotonic_ns() + SAMPLE_MIN_NS > r->work_end)
+        return SAMPLE_NO_TIME;
+    return SAMPLE_RUN;
+}
+
+/* A call gets a random port of the range: when the test's own port worked,
+ * a quick sample of the others (rp_pcp_sample), then the verdict again. */
+static void sample_ports(struct run *r)
+{
+    struct rp_port_sample *ps = &r->report->port_sample;
+    enum sample_skip skip = sample_skip_of(r);
+    if (skip != SAMPLE_RUN) {
+        *ps = (struct rp_port_sample){ .state = RP_PORT_SAMPLE_NOT_RUN };
+        snprintf(ps->why, sizeof ps->why, "%s", sample_skip_words[skip]);
+        return;
+    }
+    char err[sizeof ps->why];
+    rp_httpc_set_deadline(r->http, step_deadline(r));
+    if (rp_pcp_sample(r->http, ps, err, sizeof err) < 0) {
+        *ps = (struct rp_port_sample){ .state = RP_PORT_SAMPLE_FAILED };
+        rp_httpc_clean_text(err, strlen(err));
+        snprintf(ps->why, sizeof ps->why, "%s", err);
+    }
+    rp_report_evaluate(r->report, &r->opts->thresholds);
+}
+
 /* From the created session to the final report; the session exists on the daemon. */
 static int measure(struct run *r, char *err, size_t errlen)
 {
@@ -769,6 +821,7 @@ static int measure(struct run *r, char *err, size_t errlen)
         return -1;
     build_report(r, final);
     json_decref(final);
+    sample_ports(r);
     if (r->turn && r->report->has_rtt) {
         /* One run knows only the RTT via the relay; --paths subtracts the direct one. */
         r->report->relay.has_added = true;

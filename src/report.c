@@ -35,6 +35,7 @@ const char *rp_diagnosis_name(enum rp_diagnosis d)
     case RP_DIAG_DEGRADED: return "degraded";
     case RP_DIAG_SYMMETRIC_NAT: return "symmetric-nat";
     case RP_DIAG_BUFFERBLOAT: return "bufferbloat";
+    case RP_DIAG_PARTIAL_PORT_RANGE: return "partial-port-range";
     }
     return "unknown";
 }
@@ -280,6 +281,7 @@ enum phrase {
     P_TOO_MUCH_DELAY,
     P_HOST_SKIPPED,         /* the media host skipped downstream packets: overloaded */
     P_HOST_DROPPED,         /* the media host's socket queue dropped upstream packets: overloaded */
+    P_PARTIAL_RANGE,        /* the test's port works, sampled others of the range do not */
     /* remediations */
     P_FIX_NOTHING,
     P_FIX_CONTROL,
@@ -438,6 +440,22 @@ static void decide_overload(struct decision *d, const struct rp_report *r, const
     }
 }
 
+/* The test's own port works both ways, but the sample found ports of the
+ * range that do not: a call is given a random port of the range, and one on
+ * a blocked port has one-way or no audio. A failure, whatever the figures
+ * (they follow "also"); the blocked range's forward is the remedy. */
+static void decide_partial(struct decision *d, const struct rp_report *r, const struct findings *fs)
+{
+    const struct rp_port_sample *ps = &r->port_sample;
+    if (ps->state != RP_PORT_SAMPLE_DONE || ps->blocked == 0)
+        return;
+    d->diagnosis = RP_DIAG_PARTIAL_PORT_RANGE;
+    d->verdict = RP_VERDICT_FAIL;
+    d->cause[0] = P_PARTIAL_RANGE;
+    d->cause[1] = fs->n ? P_ALSO_FINDINGS : P_NONE;
+    d->remedy = P_FIX_FORWARD_RANGE;
+}
+
 /* Both sides' figures are known. */
 static void decide_measured(struct decision *d, const struct rp_report *r, const struct findings *fs,
                             bool up, bool down)
@@ -464,6 +482,8 @@ static void decide_measured(struct decision *d, const struct rp_report *r, const
         d->remedy = P_FIX_SAME_ADDRESS;
     }
     decide_overload(d, r, fs, down);
+    if (up && down)
+        decide_partial(d, r, fs);
 }
 
 static void decide(struct decision *d, const struct rp_report *r, const struct findings *fs)
@@ -525,6 +545,8 @@ static const char *const phrase_text[P_COUNT] = {
     [P_HOST_SKIPPED] = "the media host skipped {skipped} packets: it is overloaded",
     [P_HOST_DROPPED] = "the media host dropped {hostdrops} upstream packets unread from its socket queue: it is "
                        "overloaded",
+    [P_PARTIAL_RANGE] = "the test's port {port} works both ways, but not the whole range: {blocked}; a call "
+                        "given such a port has one-way or no audio",
     [P_FIX_NOTHING] = "none needed",
     [P_FIX_CONTROL] = "check the probe's control connection to the daemon (HTTPS, nginx on 443) and run "
                       "again",
@@ -634,18 +656,45 @@ static void append_findings(char *buf, size_t size, const struct findings *fs, c
 }
 
 /* What the braces in phrase_text[] name, and their values. */
-enum filler { F_PORT = 0, F_UDP_RANGE, F_RANGE, F_COUNT, F_SKIPPED, F_HOSTDROPS, F_RISE, F_ONEWAY, F_FINDINGS, F_N };
+enum filler {
+    F_PORT = 0, F_UDP_RANGE, F_RANGE, F_COUNT, F_SKIPPED, F_HOSTDROPS, F_RISE, F_ONEWAY, F_BLOCKED, F_FINDINGS, F_N
+};
 
 static const char *const filler_name[F_N] = {
     [F_PORT] = "port", [F_UDP_RANGE] = "udp_range", [F_RANGE] = "range", [F_COUNT] = "count",
-    [F_SKIPPED] = "skipped", [F_HOSTDROPS] = "hostdrops", [F_RISE] = "rise", [F_ONEWAY] = "oneway", [F_FINDINGS] = "findings",
+    [F_SKIPPED] = "skipped", [F_HOSTDROPS] = "hostdrops", [F_RISE] = "rise", [F_ONEWAY] = "oneway", [F_BLOCKED] = "blocked",
+    [F_FINDINGS] = "findings",
 };
 
 struct fillers {
-    char text[F_FINDINGS][48];  /* all but the findings, which are appended in place */
+    char text[F_FINDINGS][64];  /* all but the findings, which are appended in place */
     const struct findings *fs;
     const struct rp_report *r;
 };
+
+/* "sampled UDP 15296-20000 blocked upstream (+1 more range)": the first
+ * blocked run of the port sample. */
+static void blocked_words(const struct rp_port_sample *ps, char *buf, size_t size)
+{
+    static const char *const how[RP_PC_NSTATUS] = { [RP_PC_UP_BLOCKED] = "blocked upstream",
+                                                    [RP_PC_DOWN_BLOCKED] = "blocked downstream" };
+    unsigned first = ps->nranges, more = 0;
+    for (unsigned i = 0; i < ps->nranges; i++) {
+        if (ps->ranges[i].status == RP_PC_BOTH)
+            continue;
+        if (first == ps->nranges)
+            first = i;
+        else
+            more++;
+    }
+    buf[0] = '\0';
+    if (first == ps->nranges)
+        return;
+    const struct rp_pc_range *b = &ps->ranges[first];
+    snprintf(buf, size, "sampled UDP %u-%u %s", b->from, b->to, how[b->status]);
+    if (more || ps->truncated)
+        append(buf, size, " (+%s%u more range%s)", ps->truncated ? "at least " : "", more, more == 1 ? "" : "s");
+}
 
 static void fillers_init(struct fillers *v, const struct rp_report *r, const struct findings *fs)
 {
@@ -669,6 +718,7 @@ static void fillers_init(struct fillers *v, const struct rp_report *r, const str
     const struct rp_dir_report *slow = most_delayed(r) == SIDE_UP ? &r->up : &r->down;
     snprintf(v->text[F_RISE], sizeof v->text[F_RISE], "%s ms", num_trim(slow->rx.delay_rise_ms, 0).s);
     snprintf(v->text[F_ONEWAY], sizeof v->text[F_ONEWAY], "%s ms", num_trim(r->mouth_to_ear_ms, 0).s);
+    blocked_words(&r->port_sample, v->text[F_BLOCKED], sizeof v->text[F_BLOCKED]);
     v->fs = fs;
     v->r = r;
 }
@@ -1015,6 +1065,34 @@ static json_t *relay_json(const struct rp_report *r, bool *ok)
     return o;
 }
 
+static const char *const port_sample_state[] = { [RP_PORT_SAMPLE_NOT_RUN] = "not-run",
+                                                  [RP_PORT_SAMPLE_DONE] = "done",
+                                                  [RP_PORT_SAMPLE_FAILED] = "failed" };
+
+/* The quick sample of the media range (docs/report.md "port_sample"). */
+static json_t *port_sample_json(const struct rp_port_sample *ps, bool *ok)
+{
+    json_t *o = json_object(), *ranges = json_array();
+    if (!o || !ranges) {
+        json_decref(o);
+        json_decref(ranges);
+        return NULL;
+    }
+    bool done = ps->state == RP_PORT_SAMPLE_DONE;
+    for (unsigned i = 0; done && i < ps->nranges; i++)
+        json_array_append_new(ranges, json_pack("{s:i, s:i, s:s}", "from", (int)ps->ranges[i].from, "to",
+                                                (int)ps->ranges[i].to, "status",
+                                                rp_pc_status_name(ps->ranges[i].status)));
+    put(o, "state", json_string(port_sample_state[ps->state]), ok);
+    put(o, "reason", done ? json_null() : j_str(ps->why[0] ? ps->why : "not run", sizeof ps->why), ok);
+    put(o, "range", done ? json_pack("{s:i, s:i}", "from", (int)ps->from, "to", (int)ps->to) : json_null(), ok);
+    put(o, "ports_tried", json_integer(ps->tried), ok);
+    put(o, "blocked", json_integer(ps->blocked), ok);
+    put(o, "ranges", ranges, ok);
+    put(o, "truncated", json_boolean(ps->truncated), ok);
+    return o;
+}
+
 json_t *rp_report_json(const struct rp_report *r)
 {
     bool ok = true;
@@ -1068,6 +1146,7 @@ json_t *rp_report_json(const struct rp_report *r)
                              ? j_str(r->nat.type, sizeof r->nat.type) : json_string("unknown"), &ok);
     }
     put(o, "nat", nat, &ok);
+    put(o, "port_sample", port_sample_json(&r->port_sample, &ok), &ok);
     put(o, "host_figures_error", j_str_or_null(r->host_figures_error, sizeof r->host_figures_error), &ok);
     put(o, "verdict", json_string(rp_verdict_name(r->verdict)), &ok);
     put(o, "diagnosis", json_string(rp_diagnosis_name(r->diagnosis)), &ok);
@@ -1174,6 +1253,25 @@ static void print_relay(const struct rp_report *r, FILE *out)
     fputs("\n\n", out);
 }
 
+/* "port sample   18 ports of 10000-20000: 10000-14708 both ways, 15296-20000
+ * blocked upstream", or why there is none. */
+static void print_port_sample(const struct rp_port_sample *ps, FILE *out)
+{
+    static const char *const how[RP_PC_NSTATUS] = { [RP_PC_BOTH] = "both ways",
+                                                    [RP_PC_UP_BLOCKED] = "blocked upstream",
+                                                    [RP_PC_DOWN_BLOCKED] = "blocked downstream" };
+    fprintf(out, "  %-*s ", LABEL_W, "port sample");
+    if (ps->state != RP_PORT_SAMPLE_DONE) {
+        fprintf(out, "%s: %.*s\n\n", port_sample_state[ps->state], (int)sizeof ps->why,
+                ps->why[0] ? ps->why : "not run");
+        return;
+    }
+    fprintf(out, "%u ports of %u-%u:", ps->tried, ps->from, ps->to);
+    for (unsigned i = 0; i < ps->nranges; i++)
+        fprintf(out, "%s %u-%u %s", i ? "," : "", ps->ranges[i].from, ps->ranges[i].to, how[ps->ranges[i].status]);
+    fprintf(out, "%s\n\n", ps->truncated ? ", ..." : "");
+}
+
 void rp_report_print_text(const struct rp_report *r, FILE *out)
 {
     const struct rp_dir_report *u = &r->up, *d = &r->down;
@@ -1247,6 +1345,7 @@ void rp_report_print_text(const struct rp_report *r, FILE *out)
     fprintf(out, "  %-*s %.*s\n\n", LABEL_W, "  latched by host",
             (int)sizeof r->nat.latched, text_or_dash(r->nat.latched, sizeof r->nat.latched));
 
+    print_port_sample(&r->port_sample, out);
     fprintf(out, "  %-*s %s\n", LABEL_W, "verdict", rp_verdict_name(r->verdict));
     fprintf(out, "  %-*s %s\n", LABEL_W, "diagnosis", rp_diagnosis_name(r->diagnosis));
     fprintf(out, "  %-*s %.*s\n", LABEL_W, "cause",

@@ -89,6 +89,16 @@ static void block(struct rp_dir_report *d)
     d->kbps = 0.0;
 }
 
+/* The sample of scenario 12's network: the edge forwards 10000-14999 only. */
+static void partial_sample(struct rp_report *r)
+{
+    struct rp_port_sample *ps = &r->port_sample;
+    *ps = (struct rp_port_sample){ .state = RP_PORT_SAMPLE_DONE, .from = 10000, .to = 20000, .tried = 18,
+                                   .blocked = 9, .nranges = 2 };
+    ps->ranges[0] = (struct rp_pc_range){ 10000, 14706, RP_PC_BOTH };
+    ps->ranges[1] = (struct rp_pc_range){ 15294, 20000, RP_PC_UP_BLOCKED };
+}
+
 static void evaluate_default(struct rp_report *r)
 {
     struct rp_thresholds t;
@@ -903,7 +913,7 @@ static void test_json_output_conforms_to_the_schema(void **state)
 {
     (void)state;
     json_t *schema = load_schema();
-    struct rp_report reports[5];
+    struct rp_report reports[6];
     clean_report(&reports[0]);
     clean_report(&reports[1]);
     block(&reports[1].up);
@@ -915,6 +925,8 @@ static void test_json_output_conforms_to_the_schema(void **state)
     block(&reports[3].up);
     block(&reports[3].down);
     memset(&reports[4], 0, sizeof reports[4]);   /* nothing known at all */
+    clean_report(&reports[5]);
+    partial_sample(&reports[5]);
     give_seconds(&reports[0]);
     for (size_t i = 0; i < sizeof reports / sizeof reports[0]; i++) {
         evaluate_default(&reports[i]);
@@ -1259,6 +1271,90 @@ static void test_symmetric_nat_is_diagnosed_when_media_flows(void **state)
     assert_int_equal(rp_report_exit_code(&r), 1);
     assert_string_equal(rp_diagnosis_name(r.diagnosis), "symmetric-nat");
     assert_non_null(strstr(r.remediation, "TURN"));
+}
+
+static void test_partial_port_range_fails_and_names_the_blocked_part(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    partial_sample(&r);
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_PARTIAL_PORT_RANGE);
+    assert_string_equal(rp_diagnosis_name(r.diagnosis), "partial-port-range");
+    assert_int_equal(r.verdict, RP_VERDICT_FAIL);
+    assert_int_equal(rp_report_exit_code(&r), 2);
+    assert_string_equal(r.cause, "the test's port UDP 12346 works both ways, but not the whole range: sampled UDP "
+                                 "15294-20000 blocked upstream; a call given such a port has one-way or no audio");
+    assert_string_equal(r.remediation, "forward UDP 10000-20000 to the media host and allow it in firewalld "
+                                       "(firewall-cmd --permanent --add-port=10000-20000/udp); check the agent's "
+                                       "firewall allows outbound UDP");
+    /* A threshold crossed too follows "also"; more blocked runs are counted. */
+    set_loss(&r.down, 15);
+    r.port_sample.ranges[2] = (struct rp_pc_range){ 19412, 20000, RP_PC_DOWN_BLOCKED };
+    r.port_sample.ranges[1].to = 18824;
+    r.port_sample.nranges = 3;
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_PARTIAL_PORT_RANGE);
+    assert_non_null(strstr(r.cause, "blocked upstream (+1 more range); a call"));
+    assert_non_null(strstr(r.cause, "; also downstream loss 3 % (warn > 1 %)"));
+}
+
+static void test_partial_port_range_needs_a_sample_that_found_blocked_ports(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    partial_sample(&r);
+    r.port_sample.blocked = 0;
+    r.port_sample.nranges = 1;
+    r.port_sample.ranges[0].to = 20000;
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_TWO_WAY);
+    partial_sample(&r);
+    r.port_sample.state = RP_PORT_SAMPLE_FAILED;
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_TWO_WAY);
+    assert_int_equal(r.verdict, RP_VERDICT_PASS);
+    /* The test's own port blocked one way: that is the story, not the range. */
+    partial_sample(&r);
+    block(&r.up);
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED);
+}
+
+static void test_port_sample_in_json_and_text(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    partial_sample(&r);
+    evaluate_default(&r);
+    json_t *j = json_of(&r), *ps = json_object_get(j, "port_sample");
+    assert_string_equal(json_string_value(json_object_get(ps, "state")), "done");
+    assert_true(json_is_null(json_object_get(ps, "reason")));
+    assert_int_equal(json_integer_value(json_object_get(ps, "ports_tried")), 18);
+    assert_int_equal(json_integer_value(json_object_get(ps, "blocked")), 9);
+    json_t *r1 = json_array_get(json_object_get(ps, "ranges"), 1);
+    assert_int_equal(json_integer_value(json_object_get(r1, "from")), 15294);
+    assert_string_equal(json_string_value(json_object_get(r1, "status")), "blocked-upstream");
+    json_decref(j);
+    struct capture c;
+    rp_report_print_text(&r, capture_open(&c));
+    char *text = capture_close(&c);
+    assert_non_null(strstr(text, "port sample            18 ports of 10000-20000: 10000-14706 both ways, "
+                                 "15294-20000 blocked upstream\n"));
+    free(text);
+
+    clean_report(&r);
+    snprintf(r.port_sample.why, sizeof r.port_sample.why, "--no-port-sample");
+    evaluate_default(&r);
+    j = json_of(&r);
+    ps = json_object_get(j, "port_sample");
+    assert_string_equal(json_string_value(json_object_get(ps, "state")), "not-run");
+    assert_string_equal(json_string_value(json_object_get(ps, "reason")), "--no-port-sample");
+    assert_true(json_is_null(json_object_get(ps, "range")));
+    json_decref(j);
 }
 
 static void nat(struct rp_report *r, const char *local, const char *mapped, const char *mapped_stun,
@@ -1887,6 +1983,9 @@ int main(void)
         cmocka_unit_test(test_finish_mos_from_loss_and_late_packets),
         cmocka_unit_test(test_finish_classifies_and_evaluates),
         cmocka_unit_test(test_symmetric_nat_is_diagnosed_when_media_flows),
+        cmocka_unit_test(test_partial_port_range_fails_and_names_the_blocked_part),
+        cmocka_unit_test(test_partial_port_range_needs_a_sample_that_found_blocked_ports),
+        cmocka_unit_test(test_port_sample_in_json_and_text),
         cmocka_unit_test(test_nat_type_from_stun_answers_and_latching),
         cmocka_unit_test(test_default_thresholds_are_the_documented_ones),
         cmocka_unit_test(test_clean_run_both_ways_is_two_way_pass),
