@@ -1272,6 +1272,25 @@ static void print_port_sample(const struct rp_port_sample *ps, FILE *out)
     fprintf(out, "%s\n\n", ps->truncated ? ", ..." : "");
 }
 
+/* The NAT block: the type, then each address the run saw. */
+static void print_nat(const struct rp_report *r, FILE *out)
+{
+    fprintf(out, "  %-*s %.*s\n", LABEL_W, "NAT type",
+            (int)sizeof r->nat.type, strnlen(r->nat.type, sizeof r->nat.type) ? r->nat.type : "unknown");
+    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  local media socket",
+            (int)sizeof r->nat.local, text_or_dash(r->nat.local, sizeof r->nat.local));
+    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  seen by control",
+            (int)sizeof r->nat.control_seen, text_or_dash(r->nat.control_seen, sizeof r->nat.control_seen));
+    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  STUN via media port",
+            (int)sizeof r->nat.mapped, text_or_dash(r->nat.mapped, sizeof r->nat.mapped));
+    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  STUN via STUN server",
+            (int)sizeof r->nat.mapped_stun, text_or_dash(r->nat.mapped_stun, sizeof r->nat.mapped_stun));
+    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  announced",
+            (int)sizeof r->nat.announced, text_or_dash(r->nat.announced, sizeof r->nat.announced));
+    fprintf(out, "  %-*s %.*s\n\n", LABEL_W, "  latched by host",
+            (int)sizeof r->nat.latched, text_or_dash(r->nat.latched, sizeof r->nat.latched));
+}
+
 void rp_report_print_text(const struct rp_report *r, FILE *out)
 {
     const struct rp_dir_report *u = &r->up, *d = &r->down;
@@ -1330,21 +1349,7 @@ void rp_report_print_text(const struct rp_report *r, FILE *out)
         fprintf(out, "  %-*s -\n", LABEL_W, "RTT");
     fprintf(out, "  %-*s %s ms (estimate)\n", LABEL_W, "mouth-to-ear",
             num_fixed(r->mouth_to_ear_ms, 1).s);
-    fprintf(out, "  %-*s %.*s\n", LABEL_W, "NAT type",
-            (int)sizeof r->nat.type, strnlen(r->nat.type, sizeof r->nat.type) ? r->nat.type : "unknown");
-    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  local media socket",
-            (int)sizeof r->nat.local, text_or_dash(r->nat.local, sizeof r->nat.local));
-    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  seen by control",
-            (int)sizeof r->nat.control_seen, text_or_dash(r->nat.control_seen, sizeof r->nat.control_seen));
-    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  STUN via media port",
-            (int)sizeof r->nat.mapped, text_or_dash(r->nat.mapped, sizeof r->nat.mapped));
-    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  STUN via STUN server",
-            (int)sizeof r->nat.mapped_stun, text_or_dash(r->nat.mapped_stun, sizeof r->nat.mapped_stun));
-    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  announced",
-            (int)sizeof r->nat.announced, text_or_dash(r->nat.announced, sizeof r->nat.announced));
-    fprintf(out, "  %-*s %.*s\n\n", LABEL_W, "  latched by host",
-            (int)sizeof r->nat.latched, text_or_dash(r->nat.latched, sizeof r->nat.latched));
-
+    print_nat(r, out);
     print_port_sample(&r->port_sample, out);
     fprintf(out, "  %-*s %s\n", LABEL_W, "verdict", rp_verdict_name(r->verdict));
     fprintf(out, "  %-*s %s\n", LABEL_W, "diagnosis", rp_diagnosis_name(r->diagnosis));
