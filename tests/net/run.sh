@@ -810,6 +810,34 @@ s11() {
 
 # The port-range check (docs/port-check.md) through both NATs, the edge
 # forwarding only part of the range: the full check reports exactly that split.
+# The normal media test on the partial forward: its own port must work, so
+# portholder.py holds 15000-20000 on the media host until the session has its
+# port (then 10000-14999), and lets go before the sample that follows.
+s12_media_test() {
+    net_bg "$NS_MEDIA" python3 tests/net/portholder.py 15000 20000 10000 14999 30 > "$WORK/12n.holder" 2>&1
+    local holder=$BG_PID
+    for _ in $(seq 1 100); do grep -q "^holding" "$WORK/12n.holder" && break; sleep 0.1; done
+    check "portholder holds the unforwarded part ($(head -1 "$WORK/12n.holder"))" grep -q "^holding 2501$" "$WORK/12n.holder"
+    net_probe 12n --duration 3
+    wait "$holder" 2>/dev/null || true
+    summary_line 12n
+    local f=$WORK/12n.json
+    echo "   port sample: $(jq -c '.port_sample | [.state, .ports_tried, .blocked, [.ranges[] | "\(.from)-\(.to) \(.status)"]]' "$f" 2>/dev/null); holder $(tail -1 "$WORK/12n.holder")"
+    check "the holder let go once the session had its port" grep -q "^released: port" "$WORK/12n.holder"
+    jqcheck "the test's own port is in the forwarded part, media both ways without loss" "$f" \
+        '.media_port <= 14999 and .upstream.received == .upstream.sent and .downstream.lost == 0'
+    # 18 ports: both edges and 16 between, less the session's own if it is one (in use, not tried).
+    jqcheck "the sample tried both edges and 16 ports between (less the session's own port)" "$f" \
+        '.port_sample.state == "done" and .port_sample.ports_tried >= 17 and .port_sample.range == {"from": 10000, "to": 20000}'
+    # Ground truth: the edge forwards 10000-14999 and nothing above.
+    jqcheck "every sampled run below 15000 is reachable both ways, every one above blocked upstream" "$f" \
+        '[.port_sample.ranges[] | if .to <= 14999 then .status == "both" elif .from >= 15000 then .status == "blocked-upstream" else false end] | (length >= 2 and all)'
+    jqcheck "some sampled ports blocked, not all" "$f" '.port_sample.blocked > 0 and .port_sample.blocked < .port_sample.ports_tried'
+    jqcheck "diagnosis partial-port-range, verdict fail, the cause names the blocked part" "$f" \
+        '.diagnosis == "partial-port-range" and .verdict == "fail" and (.cause | test("sampled UDP 15[0-9]{3}-20000 blocked upstream"))'
+    eq "exit status 2" "$PROBE_RC" 2
+}
+
 s12() {
     net_up bridge
     net_nft_edge partial
@@ -830,6 +858,7 @@ s12() {
     sed 's/^/   | /' "$WORK/12a.txt"
     eq "a sample sees it too (exit 2)" "$rc" 2
     check "the sample's text names the blocked part" grep -q "^ *15[0-9]*-20000  blocked upstream" "$WORK/12a.txt"
+    s12_media_test
     net_nft_edge yes
     rc=0
     nsx "$NS_AGENT" "$BIN/rtpprobe" --server "$SERVER_URL" --cacert "$WORK/cert.pem" --port-check \
@@ -855,7 +884,7 @@ titles() {
         8) echo "standing queue upstream: tbf 1 Mbit/s, 1 MB queue + TCP upload (window-limited), no loss, 10 s" ;;
         9) echo "standing queue downstream: tbf 1 Mbit/s, 1 MB queue + TCP download (window-limited), no loss, 10 s" ;;
         10) echo "delay steps up mid-run (wanbridge): upstream +${STEP_UP_MS} ms at 4 s, downstream +${STEP_DOWN_MS} ms at 5 s, 10 s" ;;
-        12) echo "port check: the edge forwards only UDP 10000-14999, full check of 10000-20000" ;;
+        12) echo "port check: the edge forwards only UDP 10000-14999, full check of 10000-20000; the media test says partial-port-range" ;;
         11) echo "jitter without loss: wanbridge 0-40 ms (seeded), upstream also +40 ms at 5 s; adaptive buffer vs replay, 10 s" ;;
     esac
 }
