@@ -752,15 +752,28 @@ static int stream_media(struct run *r, json_t **final, char *err, size_t errlen)
 }
 
 /* Why the quick port sample is not run, decided before any words. */
-enum sample_skip { SAMPLE_RUN = 0, SAMPLE_OFF, SAMPLE_RELAY, SAMPLE_OWN_PORT, SAMPLE_NO_TIME };
+enum sample_skip { SAMPLE_RUN = 0, SAMPLE_OFF, SAMPLE_RELAY, SAMPLE_OWN_PORT, SAMPLE_OTHER_ADDRESS, SAMPLE_NO_TIME };
 
 static const char *const sample_skip_words[] = {
     [SAMPLE_OFF] = "--no-port-sample",
     [SAMPLE_RELAY] = "the media went through a TURN relay (--port-check tells the range from a network with direct "
                      "UDP)",
     [SAMPLE_OWN_PORT] = "the test's own port did not work both ways (the diagnosis says why)",
+    [SAMPLE_OTHER_ADDRESS] = "the media left from another address than the control connection (a proxy, or a "
+                             "second public address): the host would look for the sample's packets from the wrong one",
     [SAMPLE_NO_TIME] = "too little time left within --timeout",
 };
+
+/* The daemon takes the check's packets only from the control connection's
+ * address: the media must have come from there too, or every port reads
+ * as blocked. */
+static bool media_from_control_address(const struct rp_report *rep)
+{
+    struct sockaddr_storage a, b;
+    socklen_t al, bl;
+    return rp_addr_parse(rep->nat.control_seen, 0, &a, &al) == 0 && rp_addr_parse(rep->nat.latched, 0, &b, &bl) == 0 &&
+           rp_addr_same_ip((struct sockaddr *)&a, (struct sockaddr *)&b);
+}
 
 static enum sample_skip sample_skip_of(const struct run *r)
 {
@@ -773,6 +786,8 @@ static enum sample_skip sample_skip_of(const struct run *r)
         return SAMPLE_RELAY;
     if (!up || !down || rep->host_figures_error[0])
         return SAMPLE_OWN_PORT;
+    if (!media_from_control_address(rep))
+        return SAMPLE_OTHER_ADDRESS;
     if (rp_monotonic_ns() + SAMPLE_MIN_NS > r->work_end)
         return SAMPLE_NO_TIME;
     return SAMPLE_RUN;
