@@ -46,6 +46,11 @@ struct rp_turn {
     uint16_t channel;
     uint8_t rbuf[RBUF_CAP];     /* stream transports: bytes of frames not yet whole */
     size_t rlen;
+    /* Stream transports: the unsent tail of a frame whose write timed out.
+     * It goes out before anything else, so that frames stay whole on the
+     * stream (a cut frame would desynchronise the relay for good). */
+    uint8_t wbuf[RP_TURN_MAX_MSG];
+    size_t wlen;
 };
 
 const char *rp_turn_path_name(enum rp_turn_transport t)
@@ -160,40 +165,78 @@ static int wait_fd(int fd, short events, uint64_t deadline_ns)
     }
 }
 
-/* Writes all n bytes before the deadline: a stream frame is never cut. */
-static int write_all(struct rp_turn *t, const uint8_t *buf, size_t n, uint64_t deadline_ns)
+/* One write of buf on the stream: >0 bytes taken, 0 not now (*want: what to
+ * wait for), -1 failed. */
+static ssize_t stream_write(struct rp_turn *t, const uint8_t *buf, size_t n, short *want)
 {
-    if (!is_stream(t))
-        return send(t->fd, buf, n, 0) == (ssize_t)n ? 0 : -1;
-    size_t done = 0;
-    while (done < n) {
-        short want = POLLOUT;
-        if (t->ssl) {
-            int w = SSL_write(t->ssl, buf + done, (int)(n - done));
-            if (w > 0) {
-                done += (size_t)w;
-                continue;
-            }
-            int e = SSL_get_error(t->ssl, w);
-            if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ) {
-                errno = EPIPE;
-                return -1;
-            }
-            want = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-        } else {
-            ssize_t w = send(t->fd, buf + done, n - done, MSG_NOSIGNAL);
-            if (w > 0) {
-                done += (size_t)w;
-                continue;
-            }
-            if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                return -1;
+    *want = POLLOUT;
+    if (t->ssl) {
+        int w = SSL_write(t->ssl, buf, (int)n);
+        if (w > 0)
+            return w;
+        int e = SSL_get_error(t->ssl, w);
+        if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ) {
+            errno = EPIPE;
+            return -1;
         }
-        if (wait_fd(t->fd, want, deadline_ns) <= 0) {
+        *want = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+        return 0;
+    }
+    ssize_t w = send(t->fd, buf, n, MSG_NOSIGNAL);
+    if (w > 0)
+        return w;
+    return w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR ? -1 : 0;
+}
+
+/* Writes buf[*done..n) until done or the deadline: 0 all written, -1 with
+ * errno (ETIMEDOUT: *done tells how far it got). */
+static int stream_write_until(struct rp_turn *t, const uint8_t *buf, size_t n, size_t *done, uint64_t deadline_ns)
+{
+    while (*done < n) {
+        short want;
+        ssize_t w = stream_write(t, buf + *done, n - *done, &want);
+        if (w < 0)
+            return -1;
+        *done += (size_t)w;
+        if (w == 0 && wait_fd(t->fd, want, deadline_ns) <= 0) {
             errno = ETIMEDOUT;
             return -1;
         }
     }
+    return 0;
+}
+
+/* The tail a timed-out write left: 0 once it is out, -1 (ETIMEDOUT: still
+ * some left, nothing else may go) otherwise. */
+static int flush_pending(struct rp_turn *t, uint64_t deadline_ns)
+{
+    size_t done = 0;
+    int rc = stream_write_until(t, t->wbuf, t->wlen, &done, deadline_ns);
+    memmove(t->wbuf, t->wbuf + done, t->wlen - done);
+    t->wlen -= done;
+    return rc;
+}
+
+/* Sends one frame. On a stream, after any pending tail; a frame that cannot
+ * all go before the deadline keeps its tail for the next write, so the
+ * stream never carries a cut frame: 0 when it went (or its tail is queued),
+ * -1 when it could not start (the frame is dropped) or the stream failed. */
+static int write_all(struct rp_turn *t, const uint8_t *buf, size_t n, uint64_t deadline_ns)
+{
+    if (!is_stream(t))
+        return send(t->fd, buf, n, 0) == (ssize_t)n ? 0 : -1;
+    if (t->wlen && flush_pending(t, deadline_ns) < 0)
+        return -1;
+    size_t done = 0;
+    if (stream_write_until(t, buf, n, &done, deadline_ns) == 0)
+        return 0;
+    /* Plain TCP with nothing taken: dropped, nothing to finish. A TLS
+     * record that wanted to write may be partly on the wire inside OpenSSL:
+     * it must be finished with the same bytes. */
+    if (errno != ETIMEDOUT || (done == 0 && !t->ssl))
+        return -1;
+    memcpy(t->wbuf, buf + done, n - done);
+    t->wlen = n - done;
     return 0;
 }
 
@@ -411,6 +454,8 @@ static int tls_start(struct rp_turn *t, const struct rp_turn_cfg *cfg, const cha
         return -1;
     }
     SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+    /* A write that timed out is finished later from wbuf, not the caller's buffer. */
+    SSL_set_mode(t->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     if (!cfg->insecure) {
         SSL_set_verify(t->ssl, SSL_VERIFY_PEER, NULL);
         if ((cfg->cacert ? SSL_CTX_load_verify_locations(t->ctx, cfg->cacert, NULL)
