@@ -46,6 +46,7 @@ struct rp_turn {
     uint16_t channel;
     uint8_t rbuf[RBUF_CAP];     /* stream transports: bytes of frames not yet whole */
     size_t rlen;
+    size_t skip;                /* bytes still to drop of a frame too big to take (ChannelData up to 64 KiB) */
     /* Stream transports: the unsent tail of a frame whose write timed out.
      * It goes out before anything else, so that frames stay whole on the
      * stream (a cut frame would desynchronise the relay for good). */
@@ -268,8 +269,20 @@ static ssize_t stream_fill(struct rp_turn *t)
     return -1;
 }
 
+/* Drops what is buffered of a frame too big to take; true while more is to come. */
+static bool skipping(struct rp_turn *t)
+{
+    size_t k = t->skip < t->rlen ? t->skip : t->rlen;
+    memmove(t->rbuf, t->rbuf + k, t->rlen - k);
+    t->rlen -= k;
+    t->skip -= k;
+    return t->skip > 0;
+}
+
 /* The next whole frame (datagram, or STUN message / ChannelData off the
- * stream) into buf: its length, or -1 with errno (EAGAIN: none yet). */
+ * stream) into buf: its length, or -1 with errno (EAGAIN: none yet). A
+ * frame longer than cap is dropped, as the server's bytes come, and the
+ * stream goes on; bytes that are no frame at all end it (EPROTO). */
 static ssize_t read_frame(struct rp_turn *t, uint8_t *buf, size_t cap, struct rp_udp_meta *meta)
 {
     if (!is_stream(t)) {
@@ -277,17 +290,17 @@ static ssize_t read_frame(struct rp_turn *t, uint8_t *buf, size_t cap, struct rp
         return rp_udp_recv(t->fd, buf, cap, meta ? meta : &m);
     }
     for (;;) {
-        ssize_t flen = rp_turn_frame_len(t->rbuf, t->rlen);
-        if (flen < 0 || (size_t)flen > sizeof t->rbuf) {
+        ssize_t flen = t->skip && skipping(t) ? 0 : rp_turn_frame_len(t->rbuf, t->rlen);
+        if (flen < 0) {
             errno = EPROTO;
             return -1;
         }
+        if ((size_t)flen > cap || (size_t)flen > sizeof t->rbuf) {
+            t->skip = (size_t)flen;
+            continue;
+        }
         if (flen > 0 && (size_t)flen <= t->rlen) {
             size_t n = (size_t)flen;
-            if (n > cap) {
-                errno = EMSGSIZE;
-                return -1;
-            }
             memcpy(buf, t->rbuf, n);
             memmove(t->rbuf, t->rbuf + n, t->rlen - n);
             t->rlen -= n;
@@ -309,6 +322,8 @@ static bool buffered(struct rp_turn *t)
 {
     if (t->ssl && SSL_pending(t->ssl) > 0)
         return true;
+    if (t->skip)
+        return t->rlen > 0; /* read_frame drops it and looks further */
     ssize_t flen = rp_turn_frame_len(t->rbuf, t->rlen);
     return flen != 0 && (flen < 0 || (size_t)flen <= t->rlen);
 }

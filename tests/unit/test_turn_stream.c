@@ -6,7 +6,9 @@
  * The child checks every frame it gets; its exit status is the verdict.
  * On loopback a plain TCP send of a frame is all or nothing, so the TCP case
  * shows the waiting tail does no harm; the TLS case, a record that wanted to
- * write retried with the next, shorter or longer frame, fails without it. */
+ * write retried with the next, shorter or longer frame, fails without it.
+ * Before that, the relay sends a ChannelData frame too big for the client
+ * (it must be dropped, and reception go on) and a normal one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -108,6 +110,16 @@ static size_t answer(const uint8_t *req, uint8_t *out)
     return 28 + alen;
 }
 
+/* A frame of `len` payload bytes on the client's channel (0x4000, the one
+ * it binds), payload = seq then seq's low byte repeated. */
+static size_t media_frame(uint8_t *out, long seq, size_t len)
+{
+    memset(out, (uint8_t)seq, RP_TURN_CHANNEL_HDR + len + 3);
+    out[0] = 0x40, out[1] = 0x00, out[2] = (uint8_t)(len >> 8), out[3] = (uint8_t)len;
+    out[4] = (uint8_t)(seq >> 24), out[5] = (uint8_t)(seq >> 16), out[6] = (uint8_t)(seq >> 8), out[7] = (uint8_t)seq;
+    return (RP_TURN_CHANNEL_HDR + len + 3) & ~(size_t)3;
+}
+
 /* Is this ChannelData frame one of ours, whole, with a sequence above *last? */
 static int frame_ok(const uint8_t *f, ssize_t n, long *last)
 {
@@ -133,6 +145,7 @@ static int frame_ok(const uint8_t *f, ssize_t n, long *last)
  * Exit 0: only whole frames, at least AFTER_RESUME after the stall. */
 static int relay(int lfd, int go, SSL_CTX *tls)
 {
+    alarm(30); /* a parent that failed an assert leaves us waiting: not for ever */
     struct conn cn = { .fd = accept(lfd, NULL, NULL) }, *fd = &cn;
     if (cn.fd < 0)
         return 2;
@@ -148,6 +161,10 @@ static int relay(int lfd, int go, SSL_CTX *tls)
             return 4;
         answered++;
     }
+    static uint8_t big[RP_TURN_CHANNEL_HDR + 3000 + 3], small[RP_TURN_CHANNEL_HDR + 100 + 3];
+    size_t nb = media_frame(big, 1, 3000), ns = media_frame(small, 7, 100);
+    if (conn_write(fd, big, nb) != (ssize_t)nb || conn_write(fd, small, ns) != (ssize_t)ns)
+        return 9;
     char c;
     if (read(go, &c, 1) != 1)
         return 5;
@@ -221,6 +238,16 @@ static void stalled_relay_gets_only_whole_frames(bool tls)
     if (rp_turn_bind_peer(t, (struct sockaddr *)&peer, deadline, err, sizeof err) < 0)
         fail_msg("rp_turn_bind_peer: %s", err);
     int fd = rp_turn_fd(t);
+    /* The frame too big to take is dropped; the one after it arrives. */
+    uint8_t got[RP_TURN_MAX_MSG];
+    ssize_t n;
+    while ((n = rp_turn_recv(t, got, sizeof got, NULL)) < 0) {
+        assert_int_equal(errno, EAGAIN);
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        assert_int_equal(poll(&p, 1, 10000), 1);
+    }
+    assert_int_equal(n, 100);
+    assert_int_equal(got[3], 7);
     assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
     /* Until a write times out and the next cannot start: the relay's window,
      * both buffers, and one frame's tail waiting in the client. */
