@@ -1,7 +1,7 @@
 /* TURN (RFC 8656) wire format on top of stun.c: request building with the
  * long-term credential, response parsing, MESSAGE-INTEGRITY, ChannelData and
  * stream framing. Pure: no sockets. Every read of server bytes is checked. */
-#include "turn.h"
+#include "turn_wire.h"
 #include "wire.h"
 
 #include <netinet/in.h>
