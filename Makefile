@@ -72,7 +72,7 @@ $(2)/rtpprobed: $(2)/obj/main_rtpprobed.o $$($(1)_LIB)
 	$$(CC) $(3) $$^ $$(PKG_LIBS) -o $$@
 $(2)/rtpprobe: $(2)/obj/main_rtpprobe.o $$($(1)_LIB)
 	$$(CC) $(3) $$^ $$(PKG_LIBS) -o $$@
-$(2)/tests/%: tests/unit/%.c $$($(1)_LIB) $$(wildcard include/*.h) | $(2)/tests
+$(2)/tests/%: tests/unit/%.c $$($(1)_LIB) $$(wildcard include/*.h tests/unit/*.h) | $(2)/tests
 	$$(CC) $$(BASEFLAGS) -Wno-missing-prototypes $(3) $$(PKG_CFLAGS) $$< $$($(1)_LIB) $$(PKG_LIBS) $$(CMOCKA_LIBS) -o $$@
 $(2)/obj $(2)/tests:
 	mkdir -p $$@

@@ -3,6 +3,7 @@
 #ifndef RP_WIRE_H
 #define RP_WIRE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* A hex digit's value (either case), or -1: for hex text on the wire and in /proc. */
@@ -16,6 +17,14 @@ static inline int rp_hex_digit(char c)
         return c - 'A' + 10;
     return -1;
 }
+
+/* n bytes as 2n lowercase hex digits and a NUL (ids, keys, hashes). 0, or -1 if
+ * outcap < 2n + 1: then out is "" (when outcap > 0), never a truncated id. */
+int rp_hex_encode(const uint8_t *in, size_t n, char *out, size_t outcap);
+
+/* Exactly 2n hex digits (either case) into n bytes: 0, or -1 (NULL, another
+ * length, a non-hex digit) with out untouched. */
+int rp_hex_decode(const char *s, uint8_t *out, size_t n);
 
 static inline uint16_t rp_get16(const uint8_t *p)
 {

@@ -23,6 +23,7 @@
 #include "portcheck.h"
 #include "procstat.h"
 #include "timeutil.h"
+#include "wire.h"
 
 #define PCD_RCVBUF (512 * 1024)
 #define PCD_BATCH 256          /* datagrams read per wake-up: the loop also clocks media */
@@ -318,8 +319,7 @@ static json_t *port_array(const uint16_t *ports, unsigned n)
 static json_t *created_json(const struct rp_pcd *d, unsigned lifetime_s)
 {
     char key_hex[2 * RP_PC_KEY_LEN + 1];
-    for (unsigned i = 0; i < RP_PC_KEY_LEN; i++)
-        snprintf(key_hex + 2 * i, 3, "%02x", d->key[i]);
+    rp_hex_encode(d->key, sizeof d->key, key_hex, sizeof key_hex);
     json_t *j = json_pack("{s:s, s:s, s:s, s:{s:i, s:i}, s:o, s:o, s:i, s:i, s:i}", "id", d->id_hex, "key",
                           key_hex, "mode", d->full ? "full" : "sample", "range", "from", (int)d->lo, "to",
                           (int)d->hi, "ports", port_array(d->ports, d->nports), "in_use",
@@ -377,8 +377,7 @@ int rp_pcd_create(struct rp_pcd *d, const char *body, size_t len, unsigned port_
         status = open_raw(d, answer);
     if (status)
         return status;
-    for (unsigned i = 0; i < RP_PC_ID_LEN; i++)
-        snprintf(d->id_hex + 2 * i, 3, "%02x", d->id[i]);
+    rp_hex_encode(d->id, sizeof d->id, d->id_hex, sizeof d->id_hex);
     unsigned lifetime = (d->npkts + RP_PC_RATE_PPS - 1) / RP_PC_RATE_PPS + RP_PC_GRACE_S;
     if (lifetime > RP_PC_MAX_S)
         lifetime = RP_PC_MAX_S;

@@ -37,19 +37,6 @@ struct pcp {
     char err[512];
 };
 
-static int hex_bytes(const char *s, uint8_t *out, size_t n)
-{
-    if (!s || strlen(s) != 2 * n)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        int a = rp_hex_digit(s[2 * i]), b = rp_hex_digit(s[2 * i + 1]);
-        if (a < 0 || b < 0)
-            return -1;
-        out[i] = (uint8_t)(a << 4 | b);
-    }
-    return 0;
-}
-
 /* A JSON array of ports (ascending, 1..65535) into out. -1 if malformed. */
 static int port_list(json_t *a, uint16_t *out, unsigned cap, unsigned *n)
 {
@@ -106,8 +93,8 @@ static int create(struct pcp *c, const struct rp_pcp_opts *pc)
     json_t *range = json_object_get(resp, "range");
     c->lo = (unsigned)json_integer_value(json_object_get(range, "from"));
     c->hi = (unsigned)json_integer_value(json_object_get(range, "to"));
-    if (hex_bytes(id, c->id, sizeof c->id) < 0 ||
-        hex_bytes(json_string_value(json_object_get(resp, "key")), c->key, sizeof c->key) < 0 ||
+    if (rp_hex_decode(id, c->id, sizeof c->id) < 0 ||
+        rp_hex_decode(json_string_value(json_object_get(resp, "key")), c->key, sizeof c->key) < 0 ||
         port_list(json_object_get(resp, "ports"), c->ports, RP_PC_MAX_PORTS, &c->nports) < 0 || !c->nports ||
         port_list(json_object_get(resp, "in_use"), c->busy, RP_PC_MAX_PORTS, &c->nbusy) < 0 || ppp < 1 ||
         ppp > 10 || rate < 1 || c->lo < 1 || c->hi > 65535 || c->lo > c->hi) {

@@ -17,6 +17,7 @@
 #include "stun.h"
 #include "stunrate.h"
 #include "timeutil.h"
+#include "wire.h"
 
 /* Downstream keeps going this long past the requested duration, so that a probe
  * that started late still gets a full stream; then it stops by itself. */
@@ -191,8 +192,7 @@ struct rp_session *rp_session_new(const struct rp_session_params *p, uint16_t po
         rp_session_free(s);
         return NULL;
     }
-    for (size_t i = 0; i < sizeof rnd.id; i++)
-        snprintf(s->id + 2 * i, 3, "%02x", rnd.id[i]);
+    rp_hex_encode(rnd.id, sizeof rnd.id, s->id, sizeof s->id);
     s->ssrc_up = rnd.ssrc_up;
     s->ssrc_down = rnd.ssrc_down;
     s->created_mono = now_mono;

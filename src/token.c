@@ -32,37 +32,15 @@ void rp_token_hash(const char *token, size_t len, uint8_t out[RP_TOKEN_HASH_LEN]
 
 int rp_token_parse_hash(const char *s, uint8_t out[RP_TOKEN_HASH_LEN])
 {
-    uint8_t h[RP_TOKEN_HASH_LEN];
-
     if (s == NULL || strncmp(s, hash_prefix, HASH_PREFIX_LEN) != 0)
         return -1;
-    s += HASH_PREFIX_LEN;
-    /* strnlen stops at 2*LEN+1, so a huge string costs nothing and a longer one is caught. */
-    if (strnlen(s, 2 * RP_TOKEN_HASH_LEN + 1) != 2 * RP_TOKEN_HASH_LEN)
-        return -1;
-    for (size_t i = 0; i < RP_TOKEN_HASH_LEN; i++) {
-        int hi = rp_hex_digit(s[2 * i]);
-        int lo = rp_hex_digit(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        h[i] = (uint8_t)(hi << 4 | lo);
-    }
-    memcpy(out, h, sizeof h); /* out untouched on failure */
-    return 0;
+    return rp_hex_decode(s + HASH_PREFIX_LEN, out, RP_TOKEN_HASH_LEN); /* out untouched on failure */
 }
 
 void rp_token_format_hash(const uint8_t h[RP_TOKEN_HASH_LEN], char out[RP_TOKEN_HASH_STRLEN])
 {
-    static const char digits[] = "0123456789abcdef";
-    char *p = out;
-
-    memcpy(p, hash_prefix, HASH_PREFIX_LEN);
-    p += HASH_PREFIX_LEN;
-    for (size_t i = 0; i < RP_TOKEN_HASH_LEN; i++) {
-        *p++ = digits[h[i] >> 4];
-        *p++ = digits[h[i] & 0x0f];
-    }
-    *p = '\0';
+    memcpy(out, hash_prefix, HASH_PREFIX_LEN);
+    rp_hex_encode(h, RP_TOKEN_HASH_LEN, out + HASH_PREFIX_LEN, RP_TOKEN_HASH_STRLEN - HASH_PREFIX_LEN);
 }
 
 bool rp_token_check(const uint8_t (*hashes)[RP_TOKEN_HASH_LEN], unsigned n, const char *presented, size_t len)

@@ -4,6 +4,7 @@
  * media, Refresh 0 at the end. Setup is blocking (bounded by a deadline);
  * media I/O is non-blocking for the probe's event loop. */
 #include "turn.h"
+#include "turn_wire.h"
 #include "netaddr.h"
 #include "timeutil.h"
 #include "udp.h"

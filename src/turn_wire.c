@@ -1,7 +1,7 @@
 /* TURN (RFC 8656) wire format on top of stun.c: request building with the
  * long-term credential, response parsing, MESSAGE-INTEGRITY, ChannelData and
  * stream framing. Pure: no sockets. Every read of server bytes is checked. */
-#include "turn.h"
+#include "turn_wire.h"
 #include "wire.h"
 
 #include <netinet/in.h>
@@ -10,7 +10,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/params.h>
 
 #define ATTR_HDR            4
@@ -128,6 +127,24 @@ enum rp_stun_err rp_turn_parse(const uint8_t *buf, size_t len, struct rp_turn_ms
     return RP_STUN_OK;
 }
 
+/* HMAC-SHA1 of a then b (b may be empty): MESSAGE-INTEGRITY and the TURN REST
+ * password share it. 0, or -1 if libcrypto failed. */
+static int hmac_sha1(const uint8_t *key, size_t keylen, const uint8_t *a, size_t alen, const uint8_t *b,
+                     size_t blen, uint8_t mac[INTEGRITY_LEN])
+{
+    char digest[] = "SHA1"; /* OSSL_PARAM wants a char *: no cast of a literal */
+    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+    OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_END };
+    size_t outl = 0;
+    int ok = ctx && EVP_MAC_init(ctx, key, keylen, params) == 1 && EVP_MAC_update(ctx, a, alen) == 1 &&
+             (blen == 0 || EVP_MAC_update(ctx, b, blen) == 1) &&
+             EVP_MAC_final(ctx, mac, &outl, INTEGRITY_LEN) == 1 && outl == INTEGRITY_LEN;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(hmac);
+    return ok ? 0 : -1;
+}
+
 /* HMAC-SHA1 over the message up to MESSAGE-INTEGRITY, with the header length
  * counting up to the end of MESSAGE-INTEGRITY (RFC 8489 §14.5). */
 static int integrity_of(const uint8_t *buf, size_t mi_off, const uint8_t *key, size_t keylen,
@@ -136,16 +153,7 @@ static int integrity_of(const uint8_t *buf, size_t mi_off, const uint8_t *key, s
     uint8_t hdr[RP_STUN_HDR_LEN];
     memcpy(hdr, buf, sizeof hdr);
     rp_put16(hdr + 2, (uint16_t)(mi_off + ATTR_HDR + INTEGRITY_LEN - RP_STUN_HDR_LEN));
-    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
-    OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA1", 0), OSSL_PARAM_END };
-    size_t outl = 0;
-    int ok = ctx && EVP_MAC_init(ctx, key, keylen, params) == 1 && EVP_MAC_update(ctx, hdr, sizeof hdr) == 1 &&
-             EVP_MAC_update(ctx, buf + RP_STUN_HDR_LEN, mi_off - RP_STUN_HDR_LEN) == 1 &&
-             EVP_MAC_final(ctx, mac, &outl, INTEGRITY_LEN) == 1 && outl == INTEGRITY_LEN;
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(hmac);
-    return ok ? 0 : -1;
+    return hmac_sha1(key, keylen, hdr, sizeof hdr, buf + RP_STUN_HDR_LEN, mi_off - RP_STUN_HDR_LEN, mac);
 }
 
 bool rp_turn_integrity_ok(const uint8_t *buf, size_t len, const struct rp_turn_msg *m, const uint8_t *key,
@@ -298,15 +306,14 @@ int rp_turn_key(const char *user, const char *realm, const char *pass, uint8_t k
 int rp_turn_rest_credentials(const char *secret, const char *agent, long long expiry, char *user, size_t ulen,
                              char *pass, size_t plen)
 {
-    uint8_t mac[EVP_MAX_MD_SIZE];
-    unsigned maclen = 0;
+    uint8_t mac[INTEGRITY_LEN];
     int n = snprintf(user, ulen, "%lld:%s", expiry, agent);
     if (n < 0 || (size_t)n >= ulen)
         return -1;
-    if (!HMAC(EVP_sha1(), secret, (int)strlen(secret), (const unsigned char *)user, (size_t)n, mac, &maclen) ||
-        plen < 4 * ((maclen + 2) / 3) + 1)
+    if (plen < 4 * ((sizeof mac + 2) / 3) + 1 ||
+        hmac_sha1((const uint8_t *)secret, strlen(secret), (const uint8_t *)user, (size_t)n, NULL, 0, mac) < 0)
         return -1;
-    EVP_EncodeBlock((unsigned char *)pass, mac, (int)maclen);
+    EVP_EncodeBlock((unsigned char *)pass, mac, (int)sizeof mac);
     OPENSSL_cleanse(mac, sizeof mac);
     return 0;
 }

@@ -1,4 +1,4 @@
-# Network-namespace test bed for rtpprobe. Sourced by tests/net/run.sh.
+# Network-namespace test bed for rtpprobe. Sourced by tests/net/run.sh and turn-run.sh.
 # Needs BIN (rtpprobed, rtpprobe), TOOLS (wanbridge) and WORK (a temp dir).
 #
 #   agent 198.18.1.2 ── homenat ── wan ── edge ── media 198.18.50.2
@@ -36,6 +36,8 @@ SERVER_URL="https://$EDGE_WAN_IP:$CONTROL_PORT"
 
 # Background processes started here (daemon, captures, floods, the bridge).
 NET_PIDS=""
+# The runner's scenario subshell while one runs (net_cleanup ends it first).
+NET_SCEN_PID=""
 
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
@@ -95,6 +97,32 @@ net_down() {
             ip netns del "$ns" 2>/dev/null || true
         fi
     done
+}
+
+# net_install_cleanup TAG WHAT FAILED_VAR: the runner's exit handling, then the
+# stale-namespace sweep. On exit, and on INT/TERM (which exit 130, so the EXIT
+# trap runs), the scenario subshell in NET_SCEN_PID (if any) is ended first (that
+# ends whatever it waits for, so its own clean-up runs at once), then net_down;
+# WORK is removed unless KEEP_WORK=1 or the variable named FAILED_VAR is not 0
+# (unset counts as failed: a run cut short keeps its files). TAG prefixes the
+# messages; WHAT says what WORK holds.
+net_install_cleanup() {
+    NET_TAG=$1 NET_KEPT=$2 NET_FAILED_VAR=$3
+    trap net_cleanup EXIT
+    trap 'echo "$NET_TAG: interrupted"; exit 130' INT TERM
+    net_cleanup_stale
+}
+
+# shellcheck disable=SC2317  # called by the EXIT trap
+net_cleanup() {
+    [ -n "$NET_SCEN_PID" ] && kill -TERM "$NET_SCEN_PID" 2>/dev/null
+    net_down
+    [ -n "$NET_SCEN_PID" ] && wait "$NET_SCEN_PID" 2>/dev/null
+    if [ "${KEEP_WORK:-0}" = 1 ] || [ "${!NET_FAILED_VAR:-1}" != 0 ]; then
+        echo "$NET_TAG: $NET_KEPT kept in $WORK"
+    else
+        rm -rf "$WORK"
+    fi
 }
 
 # veth NS1 IF1 NS2 IF2: a cable between two namespaces (created in place, so

@@ -40,22 +40,7 @@ RESULTS=$WORK/results
 . scripts/lib-daemon.sh
 . tests/net/lib.sh
 
-SCEN_PID=""
-cleanup() {
-    # Ending everything inside the namespaces first also ends whatever the
-    # scenario waits for, so its own clean-up runs at once.
-    [ -n "$SCEN_PID" ] && kill -TERM "$SCEN_PID" 2>/dev/null
-    net_down
-    [ -n "$SCEN_PID" ] && wait "$SCEN_PID" 2>/dev/null
-    if [ "${KEEP_WORK:-0}" = 1 ] || [ "${net_failed:-1}" != 0 ]; then
-        echo "net: reports, logs and captures kept in $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-trap 'echo "net: interrupted"; exit 130' INT TERM
-net_cleanup_stale
+net_install_cleanup net "reports, logs and captures" net_failed
 
 # ---- checks: each appends "scenario<TAB>ok|FAIL<TAB>what" to $RESULTS ----
 SCEN=""
@@ -902,10 +887,10 @@ for s in $SCENARIOS; do
         trap 'bad "command failed (line $LINENO): $BASH_COMMAND"' ERR
         "s$s"
     ) &
-    SCEN_PID=$!
-    wait "$SCEN_PID"
+    NET_SCEN_PID=$!
+    wait "$NET_SCEN_PID"
     rc=$?
-    SCEN_PID=""
+    NET_SCEN_PID=""
     [ $rc = 0 ] || grep -q "^$s	FAIL" "$RESULTS" || bad "scenario ended with status $rc"
     echo "   ($(( $(date +%s) - t0 )) s)"
 done

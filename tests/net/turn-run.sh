@@ -35,18 +35,7 @@ WORK=$(mktemp -d /tmp/rtpprobe-net-turn.XXXXXX)
 . tests/net/lib.sh
 
 failed=0
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() {
-    net_down
-    if [ "${KEEP_WORK:-0}" = 1 ] || [ "$failed" != 0 ]; then
-        echo "net-turn: reports and logs kept in $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-trap 'echo "net-turn: interrupted"; exit 130' INT TERM
-net_cleanup_stale
+net_install_cleanup net-turn "reports and logs" failed
 
 ok()  { echo "   ok   $*"; }
 bad() { echo "   FAIL $*"; failed=1; }

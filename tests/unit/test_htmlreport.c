@@ -20,47 +20,20 @@
 
 #include "htmlreport.h"
 #include "report.h"
+#include "report_fixture.h"
 
 /* Closes the script element, opens another, and carries U+2028 and an HTML comment opener. */
 #define EVIL "</script><script>alert(1)</script> \xe2\x80\xa8 <!-- & \"q\" 'a'"
 #define SERVER "https://media.example.net:8443"
 
-static void dir_with_loss(struct rp_dir_report *d, uint64_t lost)
-{
-    memset(d, 0, sizeof *d);
-    d->measured = true;
-    d->sent = 500;
-    d->rx.expected = 500;
-    d->rx.received = 500 - lost;
-    d->rx.lost = (int64_t)lost;
-    d->rx.loss_pct = 100.0 * (double)lost / 500.0;
-    d->rx.burst_ratio = 1.0;
-    d->rx.jitter_ms = 1.2;
-    d->rx.jitter_mean_ms = 1.2;
-    d->r_factor = 80.0;
-    d->mos = 4.0;
-}
-
-/* A run with 10 % upstream loss, evaluated: the verdict is fail. */
+/* The shared clean run with 10 % upstream loss, evaluated: the verdict is fail.
+ * The server is a URL, so the page holds one, as text. */
 static void lossy_report(struct rp_report *r)
 {
-    memset(r, 0, sizeof *r);
-    snprintf(r->codec, sizeof r->codec, "pcmu");
-    r->ptime_ms = 20;
-    r->bitrate = 64000;
-    snprintf(r->transport, sizeof r->transport, "rtp");
-    r->duration_s = 10.0;
-    r->jitter_buffer_ms = 40;
-    r->jitter_buffer_adaptive = true;
+    clean_report(r);
     snprintf(r->server, sizeof r->server, SERVER);
-    snprintf(r->session_id, sizeof r->session_id, "s-0123456789abcdef");
-    dir_with_loss(&r->up, 50);
-    dir_with_loss(&r->down, 0);
-    r->has_rtt = true;
-    r->rtt_min_ms = r->rtt_avg_ms = r->rtt_p95_ms = r->rtt_max_ms = 1.0;
-    struct rp_thresholds t;
-    rp_thresholds_default(&t);
-    rp_report_evaluate(r, &t);
+    set_loss(&r->up, 50);
+    evaluate_default(r);
 }
 
 static char *page_of(const struct rp_report *r)

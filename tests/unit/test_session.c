@@ -256,6 +256,21 @@ static void test_input_alone_never_sends_anything(void **state)
     assert_int_equal(up_field(f->s, "received"), 20);
 }
 
+/* The id is the API's handle and goes into request lines: 32 lowercase hex
+ * digits (contract.h), a new one per session. */
+static void test_session_id_is_lowercase_hex_and_new_each_time(void **state)
+{
+    struct fixture *f = *state;
+    struct fixture g;
+    memset(&g, 0, sizeof g);
+    struct rp_session *other = new_session(&g, false);
+    assert_int_equal(strlen(rp_session_id(f->s)), RP_SESSION_ID_LEN);
+    assert_true(rp_contract_id_valid(rp_session_id(f->s)));
+    assert_true(rp_contract_id_valid(rp_session_id(other)));
+    assert_string_not_equal(rp_session_id(f->s), rp_session_id(other));
+    rp_session_free(other);
+}
+
 static void test_foreign_and_malformed_packets_are_counted_and_dropped(void **state)
 {
     struct fixture *f = *state;
@@ -876,6 +891,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_series_only_when_asked_and_in_the_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_input_alone_never_sends_anything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_id_is_lowercase_hex_and_new_each_time, setup, teardown),
         cmocka_unit_test(test_stun_flood_spread_over_session_ports_shares_one_budget),
         cmocka_unit_test_setup_teardown(test_foreign_and_malformed_packets_are_counted_and_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_downstream_goes_to_latched_source_with_reflection, setup, teardown),

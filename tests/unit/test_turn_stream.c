@@ -34,6 +34,7 @@
 #include "stun.h"
 #include "timeutil.h"
 #include "turn.h"
+#include "turn_wire.h"
 
 /* Odd sizes, alternating by sequence number: a retried TLS record must be
  * the same bytes, and a frame is not a buffer's divisor. */
