@@ -21,6 +21,10 @@ void rp_addr_format(const struct sockaddr *sa, char *buf, size_t len);
 void rp_addr_format_ip(const struct sockaddr *sa, char *buf, size_t len);
 bool rp_addr_equal(const struct sockaddr *a, const struct sockaddr *b);     /* family, IP and port */
 bool rp_addr_same_ip(const struct sockaddr *a, const struct sockaddr *b);
+/* Two addresses as text ("ip:port", "[v6]:port" or a bare IP, as reports
+ * hold them) name the same IP; an IPv4-mapped IPv6 address is its IPv4 one.
+ * False when either does not parse. */
+bool rp_addr_text_same_ip(const char *a, const char *b);
 uint16_t rp_addr_port(const struct sockaddr *sa);
 /* Changes the port of an AF_INET or AF_INET6 address in place (a v4-mapped
  * IPv6 address stays IPv6). 0, or -1 leaving *sa alone for another family. */

@@ -138,6 +138,30 @@ bool rp_addr_same_ip(const struct sockaddr *a, const struct sockaddr *b)
     return false;
 }
 
+/* ::ffff:a.b.c.d as AF_INET, in place. */
+static void unmap_v4(struct sockaddr_storage *ss)
+{
+    const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+    if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+        return;
+    struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = s6->sin6_port };
+    memcpy(&v4.sin_addr, s6->sin6_addr.s6_addr + 12, 4);
+    memset(ss, 0, sizeof *ss);
+    memcpy(ss, &v4, sizeof v4);
+}
+
+bool rp_addr_text_same_ip(const char *a, const char *b)
+{
+    struct sockaddr_storage x, y;
+    socklen_t xl, yl;
+    /* Any default port: a bare IP (X-Forwarded-For) parses too. */
+    if (!a || !b || rp_addr_parse(a, 1, &x, &xl) < 0 || rp_addr_parse(b, 1, &y, &yl) < 0)
+        return false;
+    unmap_v4(&x);
+    unmap_v4(&y);
+    return rp_addr_same_ip((struct sockaddr *)&x, (struct sockaddr *)&y);
+}
+
 bool rp_addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 {
     return rp_addr_same_ip(a, b) && rp_addr_port(a) == rp_addr_port(b);

@@ -769,10 +769,7 @@ static const char *const sample_skip_words[] = {
  * as blocked. */
 static bool media_from_control_address(const struct rp_report *rep)
 {
-    struct sockaddr_storage a, b;
-    socklen_t al, bl;
-    return rp_addr_parse(rep->nat.control_seen, 0, &a, &al) == 0 && rp_addr_parse(rep->nat.latched, 0, &b, &bl) == 0 &&
-           rp_addr_same_ip((struct sockaddr *)&a, (struct sockaddr *)&b);
+    return rp_addr_text_same_ip(rep->nat.control_seen, rep->nat.latched);
 }
 
 static enum sample_skip sample_skip_of(const struct run *r)

@@ -39,6 +39,21 @@ static void assert_set_port_keeps_address(const char *ip, uint16_t from, uint16_
     assert_memory_equal(&got, &want, sizeof got);
 }
 
+static void test_text_same_ip_takes_bare_ips_ports_and_mapped_v4(void **state)
+{
+    (void)state;
+    /* X-Forwarded-For gives a bare IP; the latched address has a port. */
+    assert_true(rp_addr_text_same_ip("198.51.100.7", "198.51.100.7:4000"));
+    assert_true(rp_addr_text_same_ip("198.51.100.7:1", "198.51.100.7:4000"));
+    assert_true(rp_addr_text_same_ip("[::ffff:198.51.100.7]:5", "198.51.100.7"));
+    assert_true(rp_addr_text_same_ip("[2001:db8::1]:5", "2001:db8::1"));
+    assert_false(rp_addr_text_same_ip("198.51.100.7", "198.51.100.8:4000"));
+    assert_false(rp_addr_text_same_ip("198.51.100.7", ""));
+    assert_false(rp_addr_text_same_ip("", ""));
+    assert_false(rp_addr_text_same_ip(NULL, "198.51.100.7"));
+    assert_false(rp_addr_text_same_ip("2001:db8::1", "198.51.100.7"));
+}
+
 static void test_set_port_changes_ipv4_port_in_network_order(void **state)
 {
     (void)state;
@@ -470,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_length_and_udp_overhead_follow_the_family),
         cmocka_unit_test(test_cidr_prefix_edges_and_mapped_sources),
         cmocka_unit_test(test_cidr_parse_refuses_bad_prefixes),
+        cmocka_unit_test(test_text_same_ip_takes_bare_ips_ports_and_mapped_v4),
         cmocka_unit_test(test_set_port_changes_ipv4_port_in_network_order),
         cmocka_unit_test(test_set_port_changes_ipv6_port_and_keeps_address),
         cmocka_unit_test(test_set_port_keeps_v4_mapped_address_ipv6),
