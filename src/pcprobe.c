@@ -22,6 +22,11 @@
 #include "wire.h"
 
 #define PCP_DRAIN_MS 1000 /* answers still on their way after the last packet */
+/* Kept for the DELETE that ends a check and reads its result. */
+#define PCP_DELETE_RESERVE_NS (1000 * NS_PER_MS)
+/* The sample's blocked runs checked again, at most this many: a real block
+ * repeats, random loss does not. */
+#define PCP_RECHECK_RUNS 2
 
 struct pcp {
     struct rp_httpc *http;
@@ -99,6 +104,13 @@ static int create(struct pcp *c, const struct rp_pcp_opts *pc)
         port_list(json_object_get(resp, "in_use"), c->busy, RP_PC_MAX_PORTS, &c->nbusy) < 0 || ppp < 1 ||
         ppp > 10 || rate < 1 || c->lo < 1 || c->hi > 65535 || c->lo > c->hi) {
         snprintf(c->err, sizeof c->err, "the daemon's port check answer is malformed");
+        goto out;
+    }
+    /* The daemon's plan is not trusted further than the request: ports
+     * within its range, a sample no bigger than a sample. */
+    bool inside = c->ports[0] >= c->lo && c->ports[c->nports - 1] <= c->hi;
+    if (!inside || (!pc->full && c->nports > RP_PC_SAMPLE_INNER + 2)) {
+        snprintf(c->err, sizeof c->err, "the daemon's port check plan is not what was asked for");
         goto out;
     }
     c->per_port = (unsigned)ppp;
@@ -257,12 +269,27 @@ static int print_json(const struct pcp *c, FILE *out)
     return rc;
 }
 
+/* The plan's packets and the last answers must fit before the deadline,
+ * with time left for the DELETE. 0, or -1 with c->err. */
+static int fits_in_time(struct pcp *c)
+{
+    uint64_t plan = (uint64_t)c->nports * c->per_port * NS_PER_S / c->rate + (uint64_t)PCP_DRAIN_MS * NS_PER_MS;
+    uint64_t left = rp_httpc_time_left(c->http);
+    if (left == UINT64_MAX || plan + PCP_DELETE_RESERVE_NS <= left)
+        return 0;
+    snprintf(c->err, sizeof c->err, "the check takes %.1f s, more than is left of -t (%.1f s)",
+             (double)plan / NS_PER_S, (double)left / NS_PER_S);
+    return -1;
+}
+
 /* Create, send, collect: the check on c->http. 0, or -1 with c->err. */
 static int check_on(struct pcp *c, const struct rp_pcp_opts *pc)
 {
     if (create(c, pc) < 0)
         return -1;
-    int rc = rp_httpc_media_host(c->http, &c->host, c->err, sizeof c->err);
+    int rc = fits_in_time(c);
+    if (rc == 0)
+        rc = rp_httpc_media_host(c->http, &c->host, c->err, sizeof c->err);
     if (rc == 0 && c->host.ss_family != AF_INET) {
         snprintf(c->err, sizeof c->err, "the port check is IPv4 only; the daemon's address is IPv6");
         rc = -1;
@@ -328,14 +355,58 @@ int rp_pcp_run(const struct rp_probe_opts *o, const struct rp_pcp_opts *pc, FILE
 /* The check's outcome as the report keeps it: counts and the merged runs. */
 static void keep_sample(const struct pcp *c, struct rp_port_sample *out)
 {
-    static struct rp_pc_range r[RP_PC_MAX_PORTS];
-    unsigned n = ranges_of(c, r, RP_PC_MAX_PORTS);
+    struct rp_pc_range r[RP_REPORT_MAX_PORT_RANGES + 1];
+    unsigned n = ranges_of(c, r, RP_REPORT_MAX_PORT_RANGES + 1);
     *out = (struct rp_port_sample){ .state = RP_PORT_SAMPLE_DONE, .from = c->lo, .to = c->hi, .tried = c->nports };
     for (unsigned i = 0; i < c->nports; i++)
         out->blocked += c->status[i] != RP_PC_BOTH;
     out->truncated = n > RP_REPORT_MAX_PORT_RANGES;
     out->nranges = out->truncated ? RP_REPORT_MAX_PORT_RANGES : n;
     memcpy(out->ranges, r, out->nranges * sizeof r[0]);
+}
+
+/* Checks the run from..to again (a sample of it). 1 if some port of it is
+ * still blocked, 0 if none is (the first round met loss, not a block), -1
+ * with err. */
+static int still_blocked(struct rp_httpc *http, unsigned from, unsigned to, char *err, size_t errlen)
+{
+    struct pcp *c = calloc(1, sizeof *c);
+    char range[16];
+    snprintf(range, sizeof range, "%u-%u", from, to);
+    const struct rp_pcp_opts part = { .range = range, .full = false };
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    c->http = http;
+    int rc = check_on(c, &part) < 0 ? -1 : !all_both(c);
+    if (rc < 0)
+        snprintf(err, errlen, "%s", c->err);
+    OPENSSL_cleanse(c->key, sizeof c->key);
+    free(c);
+    return rc;
+}
+
+/* Every blocked run of the first round checked again (PCP_RECHECK_RUNS at
+ * most: more, and the first round stands); one that is not blocked the
+ * second time was loss, and its ports count as reachable. 0, or -1 with err. */
+static int confirm_blocked(struct pcp *c, char *err, size_t errlen)
+{
+    struct rp_pc_range r[RP_PC_SAMPLE_INNER + 2]; /* a run per port at most */
+    unsigned n = ranges_of(c, r, RP_PC_SAMPLE_INNER + 2), blocked_runs = 0;
+    for (unsigned i = 0; i < n; i++)
+        blocked_runs += r[i].status != RP_PC_BOTH;
+    for (unsigned i = 0; i < n && blocked_runs <= PCP_RECHECK_RUNS; i++) {
+        if (r[i].status == RP_PC_BOTH)
+            continue;
+        int still = still_blocked(c->http, r[i].from, r[i].to, err, errlen);
+        if (still < 0)
+            return -1;
+        for (unsigned k = 0; !still && k < c->nports; k++)
+            if (c->ports[k] >= r[i].from && c->ports[k] <= r[i].to)
+                c->status[k] = RP_PC_BOTH;
+    }
+    return 0;
 }
 
 int rp_pcp_sample(struct rp_httpc *http, struct rp_port_sample *out, char *err, size_t errlen)
@@ -348,10 +419,17 @@ int rp_pcp_sample(struct rp_httpc *http, struct rp_port_sample *out, char *err, 
     c->http = http;
     const struct rp_pcp_opts whole = { .range = NULL, .full = false };
     int rc = check_on(c, &whole);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s", c->err);
+    } else if (c->answers == 0) {
+        rc = -1;
+        snprintf(err, errlen, "no sampled port answered although the test's port did: the sample's packets "
+                              "probably left from other public addresses (a NAT with a pool of them)");
+    } else if (!all_both(c)) {
+        rc = confirm_blocked(c, err, errlen);
+    }
     if (rc == 0)
         keep_sample(c, out);
-    else
-        snprintf(err, errlen, "%s", c->err);
     OPENSSL_cleanse(c->key, sizeof c->key);
     free(c);
     return rc;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Holds every even UDP port of LO-HI until a socket is bound in WATCH_LO-WATCH_HI.
+"""Holds every even UDP port of LO-HI until another socket is bound in WATCH_LO-WATCH_HI.
 
 Scenario 12 needs rtpprobed's session port inside the part of the range the
 edge forwards: the daemon, like Asterisk, skips ports another process holds,
@@ -42,10 +42,11 @@ def main():
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(("0.0.0.0", port))
         held.append(s)
+    mine = set(range(lo + (lo & 1), hi + 1, 2))
     print(f"holding {len(held)}", flush=True)
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        got = [p for p in bound_ports() if wlo <= p <= whi]
+        got = [p for p in bound_ports() if wlo <= p <= whi and p not in mine]
         if got:
             for s in held:
                 s.close()

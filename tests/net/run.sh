@@ -823,6 +823,34 @@ s12_media_test() {
     eq "exit status 2" "$PROBE_RC" 2
 }
 
+# The whole range forwarded, but the edge drops the first 7 check packets to
+# 10588 (a port of the sample): the sample's first round sees it blocked, the
+# second look at that run gets through, so it was loss and the test passes.
+s12_loss_is_not_a_block() {
+    nsx "$NS_EDGE" nft -f - <<EOF
+table ip lossy
+delete table ip lossy
+table ip lossy {
+    chain forward {
+        type filter hook forward priority -10; policy accept;
+        iifname "e-wan" udp dport 10588 @th,64,32 0x52505043 quota until 434 bytes counter drop
+    }
+}
+EOF
+    # 10588 held until the session has its port, so that it is not the session's own.
+    net_bg "$NS_MEDIA" python3 tests/net/portholder.py 10588 10588 10000 20000 30 > "$WORK/12l.holder" 2>&1
+    local holder=$BG_PID drops
+    for _ in $(seq 1 100); do grep -q "^holding" "$WORK/12l.holder" && break; sleep 0.1; done
+    net_probe 12l --duration 2
+    wait "$holder" 2>/dev/null || true
+    drops=$(nsx "$NS_EDGE" nft list table ip lossy | awk '/counter packets/ {for (i = 1; i <= NF; i++) if ($i == "packets") print $(i + 1)}')
+    echo "   edge dropped $drops check packets to 10588; port sample: $(jq -c '.port_sample | [.state, .ports_tried, .blocked, .reason]' "$WORK/12l.json" 2>/dev/null)"
+    check "the first round's six packets to 10588 were dropped (nft: $drops)" test "${drops:-0}" -ge 6
+    jqcheck "loss on one sampled port is not a block: sample done, nothing blocked, two-way pass" "$WORK/12l.json" \
+        '.port_sample.state == "done" and .port_sample.blocked == 0 and .diagnosis == "two-way" and .verdict == "pass"'
+    nsx "$NS_EDGE" nft delete table ip lossy
+}
+
 s12() {
     net_up bridge
     net_nft_edge partial
@@ -845,6 +873,7 @@ s12() {
     check "the sample's text names the blocked part" grep -q "^ *15[0-9]*-20000  blocked upstream" "$WORK/12a.txt"
     s12_media_test
     net_nft_edge yes
+    s12_loss_is_not_a_block
     rc=0
     nsx "$NS_AGENT" "$BIN/rtpprobe" --server "$SERVER_URL" --cacert "$WORK/cert.pem" --port-check \
         > "$WORK/12b.txt" 2> "$WORK/12b.err" || rc=$?
