@@ -17,6 +17,7 @@ struct path_result {
     struct rp_report rep;
     bool works;             /* media both ways */
     double mos;             /* the worse direction's */
+    enum rp_verdict media;  /* the verdict on the media alone, without the port sample */
 };
 
 /* The four URIs from the relay named in --turn (its host; its port for the
@@ -46,17 +47,23 @@ static void run_one(const struct rp_probe_opts *base, struct path_result *p)
     const struct rp_dir_report *up = &p->rep.up, *down = &p->rep.down;
     p->works = p->rc == 0 && up->measured && down->measured && up->rx.received > 0 && down->rx.received > 0;
     p->mos = up->mos < down->mos ? up->mos : down->mos;
+    /* The paths are ranked on their media: a relay reaches the same partly
+     * forwarded range (the direct path alone runs the port sample). */
+    struct rp_report media = p->rep;
+    media.port_sample.state = RP_PORT_SAMPLE_NOT_RUN;
+    rp_report_evaluate(&media, &base->thresholds);
+    p->media = media.verdict;
 }
 
-/* The first working path that passes, else the first working one. */
-/* The working path with the best verdict (pass, warn, fail), the simplest
- * (direct first, TLS last) among equals: a warning TLS beats a failing TCP. */
+/* The working path with the best verdict on its media (pass, warn, fail), the
+ * simplest (direct first, TLS last) among equals: a warning TLS beats a
+ * failing TCP. */
 static int best_path(const struct path_result *p)
 {
     static const enum rp_verdict order[] = { RP_VERDICT_PASS, RP_VERDICT_WARN, RP_VERDICT_FAIL };
     for (size_t v = 0; v < sizeof order / sizeof order[0]; v++)
         for (int i = 0; i < NPATHS; i++)
-            if (p[i].works && p[i].rep.verdict == order[v])
+            if (p[i].works && p[i].media == order[v])
                 return i;
     for (int i = 0; i < NPATHS; i++)
         if (p[i].works)
@@ -87,7 +94,7 @@ static void print_table(const struct path_result *p, FILE *out)
         if (r->relay.has_added)
             snprintf(note, sizeof note, "relay adds %.1f ms%s", r->relay.added_ms,
                      r->relay.vs_direct ? "" : " (RTT; direct unknown)");
-        if (!p[i].works)
+        if (!p[i].works || r->diagnosis == RP_DIAG_PARTIAL_PORT_RANGE)
             snprintf(note, sizeof note, "%s", rp_diagnosis_name(r->diagnosis));
         fprintf(out, "%-11s  %-7s  %-7s  %-9s  %-9s  %-8s  %s\n", p[i].label, rp_verdict_name(r->verdict), mos, lu,
                 ld, rtt, note);
@@ -99,6 +106,11 @@ static void recommend(const struct path_result *p, int best, FILE *out)
     if (best < 0) {
         fprintf(out, "no path carries media both ways: not direct UDP, and not through the TURN server "
                      "(see the errors above)\n");
+        return;
+    }
+    if (best == 0 && p[0].rep.diagnosis == RP_DIAG_PARTIAL_PORT_RANGE) {
+        fprintf(out, "direct UDP works on the test's port, MOS %.1f, but not on the whole media range "
+                     "(partial-port-range): forward the range; a relay would reach the same range\n", p[0].mos);
         return;
     }
     if (best == 0) {

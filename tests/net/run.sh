@@ -102,6 +102,9 @@ s1() {
     truth_lines 1
     eq "exit status 0" "$PROBE_RC" 0
     jqcheck "two-way, pass" "$WORK/1.json" '.diagnosis == "two-way" and .verdict == "pass"'
+    # The edge forwards the whole range: the sample after the test must find it all open.
+    jqcheck "port sample done, every sampled port reachable both ways" "$WORK/1.json" \
+        '.port_sample.state == "done" and .port_sample.blocked == 0 and .port_sample.ports_tried >= 17 and ([.port_sample.ranges[].status] == ["both"])'
     jqcheck "0 lost both ways, 500 sent upstream" "$WORK/1.json" \
         '.upstream.lost == 0 and .downstream.lost == 0 and .upstream.sent == 500 and .downstream.received == .downstream.sent'
     jqcheck "NAT seen: nat, latched = announced = STUN-mapped" "$WORK/1.json" \

@@ -163,6 +163,8 @@ jqcheck "TURN/TLS: path turns, relayed from the WAN relay's address" "$f" \
     ".path == \"turns\" and (.relay.relayed | startswith(\"$WAN_IP:\")) and .relay.server == \"$WAN_IP:$TURNS_PORT\""
 jqcheck "TURN/TLS: the relayed address was announced and latched" "$f" '.nat.announced == .relay.relayed and .nat.latched == .relay.relayed'
 jqcheck "TURN/TLS: two-way, added delay known" "$f" '.diagnosis != "no-media" and .upstream.received > 0 and .downstream.received > 0 and .relay.added_delay_ms > 0'
+jqcheck "TURN/TLS: no port sample through a relay (it would go direct)" "$f" \
+    '.port_sample.state == "not-run" and (.port_sample.reason | test("TURN relay"))'
 eq "TURN/TLS: upstream received = RTP delivered to the media host (nft)" "$(v "$f" .upstream.received)" "$((TRUTH_UP_IN - up0))"
 eq "TURN/TLS: upstream lost = the drop counter on the relay's leg" "$(v "$f" .upstream.lost)" "$up_drop"
 eq "TURN/TLS: downstream sent = RTP the media host sent (nft)" "$(v "$f" .downstream.sent)" "$((TRUTH_DOWN_OUT - down0))"
