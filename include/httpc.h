@@ -35,9 +35,10 @@ struct rp_httpc *rp_httpc_new(const char *url, const struct rp_httpc_opts *opts,
 void rp_httpc_free(struct rp_httpc *c);
 
 /* While a later request waits on the network, `fd` becoming readable calls
- * on_readable(arg) (the probe reads downstream during its stop request).
- * on_readable NULL: nothing watched. */
-void rp_httpc_watch(struct rp_httpc *c, int fd, void (*on_readable)(void *arg), void *arg);
+ * on_readable(arg) (the probe reads downstream during its stop request);
+ * false from it ends the watch (nothing more will come). on_readable NULL:
+ * nothing watched. */
+void rp_httpc_watch(struct rp_httpc *c, int fd, bool (*on_readable)(void *arg), void *arg);
 
 /* Every later request must complete before this CLOCK_MONOTONIC instant
  * (rp_monotonic_ns()); 0 = no deadline (opts.timeout_ms per request). */

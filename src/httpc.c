@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@ struct rp_httpc {
     CURL    *h;
     CURLM   *m;                 /* runs every request; its cache keeps the connection */
     int      watch_fd;          /* read while a request waits (-1: none) */
-    void   (*on_watch)(void *arg);
+    bool   (*on_watch)(void *arg);
     void    *watch_arg;
     struct rp_httpc_url u;
     char     base[600];         /* scheme://hostport/prefix */
@@ -508,7 +509,7 @@ void rp_httpc_free(struct rp_httpc *c)
     free(c);
 }
 
-void rp_httpc_watch(struct rp_httpc *c, int fd, void (*on_readable)(void *arg), void *arg)
+void rp_httpc_watch(struct rp_httpc *c, int fd, bool (*on_readable)(void *arg), void *arg)
 {
     c->watch_fd = on_readable ? fd : -1;
     c->on_watch = on_readable;
@@ -811,14 +812,22 @@ static long request_timeout_ms(const struct rp_httpc *c)
 }
 
 /* How long curl may sleep in curl_multi_wait: what curl asks for, at most a
- * second (curl before 7.66 may wake early with nothing to do: no busy loop
- * either way, as it then waits on its sockets). */
+ * second. */
 static int wait_ms(CURLM *m)
 {
     long t = -1;
     if (curl_multi_timeout(m, &t) != CURLM_OK || t < 0 || t > 1000)
         return 1000;
     return (int)t;
+}
+
+/* curl_multi_wait before 7.66 returns at once when curl has no socket to
+ * wait on (its resolver thread runs): then we sleep a little ourselves, as
+ * its own curl_easy_perform does, instead of spinning. */
+static void no_fds_pause(uint64_t waited_ns, int ms)
+{
+    if (waited_ns < 10 * NS_PER_MS)
+        (void)poll(NULL, 0, ms < 10 ? ms : 10);
 }
 
 /* curl_easy_perform, on our own multi handle, serving the watched fd while
@@ -832,12 +841,15 @@ static CURLcode transfer(struct rp_httpc *c)
     int running = 1;
     while (curl_multi_perform(c->m, &running) == CURLM_OK && running) {
         struct curl_waitfd w = { .fd = c->watch_fd, .events = CURL_WAIT_POLLIN };
-        int n = 0;
-        if (curl_multi_wait(c->m, c->watch_fd >= 0 ? &w : NULL, c->watch_fd >= 0 ? 1 : 0, wait_ms(c->m), &n) !=
-            CURLM_OK)
+        int n = 0, ms = wait_ms(c->m);
+        uint64_t before = rp_monotonic_ns();
+        if (curl_multi_wait(c->m, c->watch_fd >= 0 ? &w : NULL, c->watch_fd >= 0 ? 1 : 0, ms, &n) != CURLM_OK)
             break;
-        if (c->watch_fd >= 0 && (w.revents & CURL_WAIT_POLLIN))
-            c->on_watch(c->watch_arg);
+        if (n == 0)
+            no_fds_pause(rp_monotonic_ns() - before, ms);
+        /* A watch that has nothing more to read (a closed relay) ends. */
+        if (c->watch_fd >= 0 && (w.revents & CURL_WAIT_POLLIN) && !c->on_watch(c->watch_arg))
+            c->watch_fd = -1;
     }
     CURLMsg *msg;
     int queued;

@@ -194,10 +194,13 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-/* rp_httpc's watch: the stop request waits while downstream still comes. */
-static void read_media(void *arg)
+/* rp_httpc's watch: the stop request waits while downstream still comes.
+ * False once reading has stopped (the relay's connection is gone). */
+static bool read_media(void *arg)
 {
-    on_readable(-1, EV_READ, arg);
+    struct run *r = arg;
+    on_readable(-1, EV_READ, r);
+    return event_pending(r->read_ev, EV_READ, NULL) != 0;
 }
 
 static void on_progress(evutil_socket_t fd, short what, void *arg)

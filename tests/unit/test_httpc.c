@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -304,7 +305,8 @@ static void test_control_characters_from_the_server_become_question_marks(void *
 
 /* ---- real requests: a plain HTTP server thread on an ephemeral port ---- */
 
-enum srv_mode { SRV_OK_KEEPALIVE, SRV_CLOSE_AFTER, SRV_SILENT, SRV_BAD_CHUNK, SRV_HUGE_BODY, SRV_NOT_HTTP };
+enum srv_mode { SRV_OK_KEEPALIVE, SRV_CLOSE_AFTER, SRV_SILENT, SRV_BAD_CHUNK, SRV_HUGE_BODY, SRV_NOT_HTTP,
+                SRV_WATCHED };
 
 struct srv {
     int lfd;
@@ -312,6 +314,11 @@ struct srv {
     enum srv_mode mode;
     int accepted, requests;
     pthread_t thread;
+    /* SRV_WATCHED: datagrams sent to udp_port before the answer, which waits
+     * (5 s at most) until the client's watch has read them all. */
+    uint16_t udp_port;
+    atomic_int read_by_watch;
+    bool answered_after_all_read;
 };
 
 /* Reads one request head (and the short body the tests send). */
@@ -346,6 +353,23 @@ static void write_all(int fd, const char *s, size_t len)
     }
 }
 
+#define WATCHED_DATAGRAMS 50
+
+/* Sends the datagrams, waits for the client's watch to take them, answers. */
+static void serve_watched(struct srv *s, int fd, const char *ok, size_t oklen)
+{
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(s->udp_port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    for (int i = 0; i < WATCHED_DATAGRAMS; i++)
+        (void)sendto(u, "rtp", 3, 0, (struct sockaddr *)&to, sizeof to);
+    close(u);
+    for (int i = 0; i < 500 && atomic_load(&s->read_by_watch) < WATCHED_DATAGRAMS; i++)
+        usleep(10 * 1000);
+    s->answered_after_all_read = atomic_load(&s->read_by_watch) == WATCHED_DATAGRAMS;
+    write_all(fd, ok, oklen);
+}
+
 static void serve_conn(struct srv *s, int fd)
 {
     static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
@@ -366,6 +390,8 @@ static void serve_conn(struct srv *s, int fd)
             const char r[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n";
             write_all(fd, r, sizeof r - 1);
             return;
+        } else if (s->mode == SRV_WATCHED) {
+            serve_watched(s, fd, ok, sizeof ok - 1);
         } else if (s->mode == SRV_NOT_HTTP) {
             write_all(fd, "SSH-2.0-OpenSSH_9.2\r\n", 21);
             return;
@@ -541,6 +567,45 @@ static void test_deadline_ends_a_silent_server(void **state)
     assert_true(took < 1400 * NS_PER_MS); /* the server would hold 1.5 s */
 }
 
+struct watched { int fd; struct srv *s; };
+
+static bool take_datagrams(void *arg)
+{
+    struct watched *w = arg;
+    char b[16];
+    while (recv(w->fd, b, sizeof b, MSG_DONTWAIT) > 0)
+        atomic_fetch_add(&w->s->read_by_watch, 1);
+    return true;
+}
+
+/* The probe's stop request: the answer comes only once the datagrams that
+ * arrived meanwhile were read, which only the watch can do. */
+static void test_a_watched_fd_is_read_while_the_request_waits(void **state)
+{
+    (void)state;
+    struct srv s;
+    int u = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t al = sizeof a;
+    assert_int_equal(bind(u, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(u, (struct sockaddr *)&a, &al), 0);
+    srv_start(&s, SRV_WATCHED);
+    s.udp_port = ntohs(a.sin_port);
+    struct rp_httpc *c = client_for(&s, "");
+    struct watched w = { .fd = u, .s = &s };
+    rp_httpc_watch(c, u, take_datagrams, &w);
+    int status = 0;
+    json_t *resp = NULL;
+    char err[256];
+    assert_int_equal(rp_httpc_request(c, "PATCH", "/v1/x", NULL, &status, &resp, err, sizeof err), 0);
+    assert_int_equal(status, 200);
+    json_decref(resp);
+    rp_httpc_free(c);
+    srv_stop(&s);
+    close(u);
+    assert_true(s.answered_after_all_read);
+}
+
 static void test_no_time_left_fails_at_once(void **state)
 {
     (void)state;
@@ -635,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_requests_reuse_one_connection),
         cmocka_unit_test(test_reconnect_is_pinned_to_the_first_address),
         cmocka_unit_test(test_deadline_ends_a_silent_server),
+        cmocka_unit_test(test_a_watched_fd_is_read_while_the_request_waits),
         cmocka_unit_test(test_no_time_left_fails_at_once),
         cmocka_unit_test(test_bad_answers_are_named),
         cmocka_unit_test(test_refused_port_is_named),
