@@ -90,7 +90,7 @@ static void usage(FILE *out)
             "  --proxy URL           HTTP CONNECT proxy for the control API (default: https_proxy, no_proxy...)\n"
             "  -v, --verbose         print the control exchange on stderr (the token is not shown)\n"
             "  --keep                do not delete the session at the end (it expires by itself)\n"
-            "  --no-port-sample      skip the quick sample of the media range after the test (about 2 s;\n"
+            "  --no-port-sample      skip the quick sample of the media range after the test (about 1.5 s;\n"
             "                        it finds partial-port-range: docs/port-check.md)\n"
             "  --quiet               no live progress\n"
             "  --port-check [A-B]    instead of a media test: which parts of the daemon's media range (or A-B\n"

@@ -38,6 +38,7 @@ static const char *const count_names[PCD_NCOUNT] = { "accepted", "answered", "du
 struct rp_pcd {
     struct event_base *base;
     bool exists, running;
+    bool told_no_raw;         /* the missing CAP_NET_RAW was logged as a warning once */
     char id_hex[2 * RP_PC_ID_LEN + 1];
     uint8_t id[RP_PC_ID_LEN];
     uint8_t key[RP_PC_KEY_LEN];
@@ -82,9 +83,11 @@ static void stop(struct rp_pcd *d)
     if (d->fd >= 0) {
         close(d->fd);
         d->fd = -1;
-        rp_log_info("port check %s ended: %" PRIu64 " packets accepted, %" PRIu64 " answered, %" PRIu64
-                    " with a bad tag", d->id_hex, d->count[PCD_ACCEPTED], d->count[PCD_ANSWERED],
-                    d->count[PCD_BAD_TAG]);
+        /* Every probe's quick sample ends here: debug; a full check is news. */
+        (d->full ? rp_log_info : rp_log_debug)("port check %s ended: %" PRIu64 " packets accepted, %" PRIu64
+                                               " answered, %" PRIu64 " with a bad tag", d->id_hex,
+                                               d->count[PCD_ACCEPTED], d->count[PCD_ANSWERED],
+                                               d->count[PCD_BAD_TAG]);
     }
     d->running = false;
 }
@@ -229,7 +232,9 @@ static int open_raw(struct rp_pcd *d, json_t **answer)
         snprintf(msg, sizeof msg, perm ? "the port check needs CAP_NET_RAW, which rtpprobed lacks "
                                           "(systemd: AmbientCapabilities=CAP_NET_RAW; docs/port-check.md)"
                                        : "cannot open the port check's raw socket: %s", strerror(errno));
-        rp_log_warn("port check refused: %s", msg);
+        /* Each probe run asks: said once as a warning, then at debug. */
+        (d->told_no_raw ? rp_log_debug : rp_log_warn)("port check refused: %s", msg);
+        d->told_no_raw = true;
         *answer = error_json(msg);
         return 503;
     }
@@ -391,8 +396,9 @@ int rp_pcd_create(struct rp_pcd *d, const char *body, size_t len, unsigned port_
     }
     char ip[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &client_be, ip, sizeof ip);
-    rp_log_info("port check %s for %s: %s %u-%u, %u ports to try, %u in use, %u s", d->id_hex, ip,
-                d->full ? "full" : "sample", d->lo, d->hi, d->nports, d->nbusy, lifetime);
+    (d->full ? rp_log_info : rp_log_debug)("port check %s for %s: %s %u-%u, %u ports to try, %u in use, %u s",
+                                           d->id_hex, ip, d->full ? "full" : "sample", d->lo, d->hi, d->nports,
+                                           d->nbusy, lifetime);
     *answer = created_json(d, lifetime);
     return 201;
 }

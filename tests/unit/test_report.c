@@ -1232,6 +1232,32 @@ static void test_partial_port_range_fails_and_names_the_blocked_part(void **stat
     assert_non_null(strstr(r.cause, "; also downstream loss 3 % (warn > 1 %)"));
 }
 
+static void test_partial_port_range_words_for_downstream_and_many_runs(void **state)
+{
+    (void)state;
+    struct rp_report r;
+    clean_report(&r);
+    partial_sample(&r);
+    struct rp_port_sample *ps = &r.port_sample;
+    ps->nranges = RP_REPORT_MAX_PORT_RANGES;
+    ps->truncated = true;
+    for (unsigned i = 0; i < ps->nranges; i++)
+        ps->ranges[i] = (struct rp_pc_range){ 10000 + 1000 * i, 10500 + 1000 * i,
+                                              i % 2 ? RP_PC_BOTH : RP_PC_DOWN_BLOCKED };
+    evaluate_default(&r);
+    assert_non_null(strstr(r.cause, "sampled UDP 10000-10500 blocked downstream (+at least 3 more ranges); a call "
+                                    "given such a port has one-way or no audio"));
+    /* Only replies blocked: the remedy is the inbound one, not a forward. */
+    assert_non_null(strstr(r.remediation, "allow inbound UDP replies"));
+    /* A symmetric NAT found too is still said. */
+    clean_report(&r);
+    partial_sample(&r);
+    snprintf(r.nat.type, sizeof r.nat.type, "symmetric");
+    evaluate_default(&r);
+    assert_int_equal(r.diagnosis, RP_DIAG_PARTIAL_PORT_RANGE);
+    assert_non_null(strstr(r.cause, "; the agent's NAT maps each destination"));
+}
+
 static void test_partial_port_range_needs_a_sample_that_found_blocked_ports(void **state)
 {
     (void)state;
@@ -1917,6 +1943,7 @@ int main(void)
         cmocka_unit_test(test_symmetric_nat_is_diagnosed_when_media_flows),
         cmocka_unit_test(test_partial_port_range_fails_and_names_the_blocked_part),
         cmocka_unit_test(test_partial_port_range_needs_a_sample_that_found_blocked_ports),
+        cmocka_unit_test(test_partial_port_range_words_for_downstream_and_many_runs),
         cmocka_unit_test(test_port_sample_in_json_and_text),
         cmocka_unit_test(test_nat_type_from_stun_answers_and_latching),
         cmocka_unit_test(test_default_thresholds_are_the_documented_ones),
