@@ -1,7 +1,9 @@
 /* The daemon's side of the port-range check (docs/port-check.md): one check
  * at a time, observed through one raw IPPROTO_UDP socket with a BPF filter
- * (no media port is bound, so no other process is ever kept from one), open
- * only while the check runs (at most RP_PC_MAX_S). Needs CAP_NET_RAW. */
+ * (no media port is bound, so no other process is ever kept from one). The
+ * socket is opened by rp_pcd_new, which needs CAP_NET_RAW; nothing later
+ * does, so the daemon drops it after start. Between checks the socket takes
+ * nothing. */
 #ifndef RP_PCDAEMON_H
 #define RP_PCDAEMON_H
 
@@ -17,6 +19,8 @@ struct rp_pcd;
 /* NULL when out of memory. */
 struct rp_pcd *rp_pcd_new(struct event_base *base);
 void rp_pcd_free(struct rp_pcd *d);
+/* The raw socket is open: checks can run (else they are refused with 503). */
+bool rp_pcd_available(const struct rp_pcd *d);
 
 /* POST /v1/portchecks: body {"mode": "sample"|"full", "range": "A-B"} (both
  * optional) for a check of port_min..port_max (or RANGE within it) from

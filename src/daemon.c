@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 
 #include <event2/event.h>
 
+#include "caps.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
@@ -133,6 +135,10 @@ static int start(struct daemon *d)
         rp_log_err("%s", err);
         return -1;
     }
+    /* The port check's raw socket is open (or could not be): nothing the
+     * daemon does from here on needs CAP_NET_RAW, so it goes for good. */
+    if (rp_caps_has(CAP_NET_RAW) && rp_caps_drop(CAP_NET_RAW) < 0)
+        rp_log_warn("cannot drop CAP_NET_RAW: %s", strerror(errno));
     open_stun(d);
     if (d->cfg.necho_ports) {
         d->echo = rp_echo_new(d->base, &d->cfg);

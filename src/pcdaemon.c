@@ -2,7 +2,9 @@
  * A raw IPPROTO_UDP socket gets a copy of every inbound UDP datagram before
  * the kernel looks for a bound socket; its BPF filter keeps those from the
  * checking probe's address to the range. Nothing is bound, so Asterisk (or
- * anyone) keeps and can take every port during a check. Answers go out
+ * anyone) keeps and can take every port during a check. The socket is opened
+ * once, at start (the only use of CAP_NET_RAW, dropped after it), and between
+ * checks points at an address no packet comes from with a drop-all filter. Answers go out
  * through the same socket with a hand-built UDP header, one per tagged probe
  * packet at most (each sequence number once), never larger. */
 #include "pcdaemon.h"
@@ -26,6 +28,11 @@
 #include "wire.h"
 
 #define PCD_RCVBUF (512 * 1024)
+/* Between checks the raw socket is connected here (TEST-NET-1, RFC 5737): a
+ * connected raw socket matches only its peer's datagrams, so the kernel
+ * copies none of the host's UDP (Asterisk's RTP) to it. During a check it is
+ * connected to the checking probe, for the same reason. */
+#define PCD_IDLE_PEER 0xC0000201u /* 192.0.2.1 */
 #define PCD_BATCH 256          /* datagrams read per wake-up: the loop also clocks media */
 #define PCD_KEEP_S 120         /* a finished check's figures stay this long for GET */
 #define PCD_MAX_PKTS (RP_PC_MAX_PORTS * RP_PC_PKTS_FULL > 64 * RP_PC_PKTS_SAMPLE ? \
@@ -52,11 +59,52 @@ struct rp_pcd {
     uint8_t answered[(PCD_MAX_PKTS + 7) / 8];
     uint64_t count[PCD_NCOUNT];
     uint64_t ends_mono, forget_mono;
-    int fd;
+    int fd;                   /* the raw socket, open from start; -1: it could not be */
+    int raw_errno;            /* why not */
     struct event *rx, *timer;
 };
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
+
+/* Points the raw socket at peer_be through filter prog (n instructions) and
+ * drops what was queued before: it passed another filter. 0, or -1 (errno). */
+static int raw_point(int fd, uint32_t peer_be, const struct sock_filter *prog, unsigned n)
+{
+    struct sock_fprog fp = { .len = (unsigned short)n, .filter = (struct sock_filter *)(uintptr_t)prog };
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = peer_be };
+    /* The filter first: between the two calls nothing new gets in. */
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) < 0 ||
+        connect(fd, (struct sockaddr *)&to, sizeof to) < 0)
+        return -1;
+    uint8_t junk[64];
+    while (recv(fd, junk, sizeof junk, MSG_DONTWAIT) >= 0)
+        ;
+    return 0;
+}
+
+static int raw_idle(int fd)
+{
+    static const struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+    return raw_point(fd, htonl(PCD_IDLE_PEER), drop_all, 1);
+}
+
+/* The raw socket, at start: the only moment the daemon needs CAP_NET_RAW. */
+static void open_raw(struct rp_pcd *d)
+{
+    int rcvbuf = PCD_RCVBUF;
+    d->fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+    if (d->fd >= 0 && raw_idle(d->fd) < 0) {
+        int e = errno;
+        close(d->fd);
+        d->fd = -1;
+        errno = e;
+    }
+    if (d->fd < 0) {
+        d->raw_errno = errno;
+        return;
+    }
+    (void)setsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+}
 
 struct rp_pcd *rp_pcd_new(struct event_base *base)
 {
@@ -64,25 +112,33 @@ struct rp_pcd *rp_pcd_new(struct event_base *base)
     if (!d)
         return NULL;
     d->base = base;
-    d->fd = -1;
     d->timer = evtimer_new(base, on_timer, d);
     if (!d->timer) {
         free(d);
         return NULL;
     }
+    open_raw(d);
     return d;
 }
 
-/* Ends the observation: the raw socket goes, the figures stay. */
+bool rp_pcd_available(const struct rp_pcd *d)
+{
+    return d->fd >= 0;
+}
+
+/* Ends the observation: the socket goes idle, the figures stay. */
 static void stop(struct rp_pcd *d)
 {
     if (d->rx) {
         event_free(d->rx);
         d->rx = NULL;
-    }
-    if (d->fd >= 0) {
-        close(d->fd);
-        d->fd = -1;
+        if (raw_idle(d->fd) < 0) {
+            rp_log_err("port check: cannot set the raw socket idle (%s): closed, no more checks",
+                       strerror(errno));
+            close(d->fd);
+            d->fd = -1;
+            d->raw_errno = EBADF;
+        }
         /* Every probe's quick sample ends here: debug; a full check is news. */
         (d->full ? rp_log_info : rp_log_debug)("port check %s ended: %" PRIu64 " packets accepted, %" PRIu64
                                                " answered, %" PRIu64 " with a bad tag", d->id_hex,
@@ -105,6 +161,8 @@ void rp_pcd_free(struct rp_pcd *d)
         return;
     forget(d);
     event_free(d->timer);
+    if (d->fd >= 0)
+        close(d->fd);
     free(d);
 }
 
@@ -221,17 +279,17 @@ static json_t *error_json(const char *msg)
     return json_pack("{s:s}", "error", msg);
 }
 
-/* The raw socket, filtered before anything is read from it. 0, or the HTTP
- * status of the failure with *answer set. */
-static int open_raw(struct rp_pcd *d, json_t **answer)
+/* The raw socket, pointed at the checking probe through the check's filter.
+ * 0, or the HTTP status of the failure with *answer set. */
+static int watch_client(struct rp_pcd *d, json_t **answer)
 {
-    int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
-    if (fd < 0) {
-        bool perm = errno == EPERM || errno == EACCES;
+    if (d->fd < 0) {
+        bool perm = d->raw_errno == EPERM || d->raw_errno == EACCES;
         char msg[200];
-        snprintf(msg, sizeof msg, perm ? "the port check needs CAP_NET_RAW, which rtpprobed lacks "
+        snprintf(msg, sizeof msg, perm ? "the port check needs CAP_NET_RAW, which rtpprobed lacked at start "
                                           "(systemd: AmbientCapabilities=CAP_NET_RAW; docs/port-check.md)"
-                                       : "cannot open the port check's raw socket: %s", strerror(errno));
+                                       : "the port check's raw socket could not be opened: %s",
+                 strerror(d->raw_errno));
         /* Each probe run asks: said once as a warning, then at debug. */
         (d->told_no_raw ? rp_log_debug : rp_log_warn)("port check refused: %s", msg);
         d->told_no_raw = true;
@@ -239,26 +297,20 @@ static int open_raw(struct rp_pcd *d, json_t **answer)
         return 503;
     }
     struct sock_filter prog[RP_PC_BPF_LEN];
-    struct sock_fprog fp = { .len = (unsigned short)rp_pc_bpf(prog, d->client_be, (uint16_t)d->lo, (uint16_t)d->hi),
-                             .filter = prog };
-    int rcvbuf = PCD_RCVBUF;
-    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) < 0) {
-        *answer = error_json("cannot attach the port check's filter");
-        close(fd);
+    unsigned n = rp_pc_bpf(prog, d->client_be, (uint16_t)d->lo, (uint16_t)d->hi);
+    if (raw_point(d->fd, d->client_be, prog, n) < 0) {
+        (void)raw_idle(d->fd);
+        *answer = error_json("cannot point the port check's raw socket at the probe");
         return 500;
     }
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    /* Datagrams queued before the filter was attached passed no filter. */
-    uint8_t junk[64];
-    while (recv(fd, junk, sizeof junk, MSG_DONTWAIT) >= 0)
-        ;
-    d->rx = event_new(d->base, fd, EV_READ | EV_PERSIST, on_readable, d);
+    d->rx = event_new(d->base, d->fd, EV_READ | EV_PERSIST, on_readable, d);
     if (!d->rx || event_add(d->rx, NULL) < 0) {
+        event_free(d->rx);
+        d->rx = NULL;
+        (void)raw_idle(d->fd);
         *answer = error_json("out of memory");
-        close(fd);
         return 500;
     }
-    d->fd = fd;
     return 0;
 }
 
@@ -379,7 +431,7 @@ int rp_pcd_create(struct rp_pcd *d, const char *body, size_t len, unsigned port_
         status = 500;
     }
     if (!status)
-        status = open_raw(d, answer);
+        status = watch_client(d, answer);
     if (status)
         return status;
     rp_hex_encode(d->id, sizeof d->id, d->id_hex, sizeof d->id_hex);

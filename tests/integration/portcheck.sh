@@ -119,6 +119,15 @@ RP_PID=$!
 for _ in $(seq 1 100); do nsx bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null && break; sleep 0.1; done
 export RTPPROBE_TOKEN
 RTPPROBE_TOKEN=$(cat "$WORK/token")
+# Started as root: the raw socket is opened at start, then CAP_NET_RAW is
+# dropped for good (bit 13 of the kernel's view of its sets); checks still work.
+caps="" has_raw=0
+while read -r key value; do
+    case $key in
+        CapEff: | CapPrm: | CapAmb:) caps="$caps $key$value"; (( 0x$value & (1 << 13) )) && has_raw=1 ;;
+    esac
+done < "/proc/$RP_PID/status"
+check "the running daemon holds no CAP_NET_RAW ($caps)" test "$has_raw" = 0
 
 nsx python3 "$WORK/udp.py" hold "$HELD" "$WORK/stop" > "$WORK/holder.out" &
 HOLDER_PID=$!
