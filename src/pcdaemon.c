@@ -28,11 +28,12 @@
 #include "wire.h"
 
 #define PCD_RCVBUF (512 * 1024)
-/* Between checks the raw socket is connected here (TEST-NET-1, RFC 5737): a
- * connected raw socket matches only its peer's datagrams, so the kernel
- * copies none of the host's UDP (Asterisk's RTP) to it. During a check it is
- * connected to the checking probe, for the same reason. */
-#define PCD_IDLE_PEER 0xC0000201u /* 192.0.2.1 */
+/* Between checks the raw socket is connected here: a connected raw socket
+ * matches only its peer's datagrams, so the kernel copies none of the host's
+ * UDP (Asterisk's RTP) to it. A loopback address (always routed, unlike
+ * TEST-NET) that nothing sends from. During a check it is connected to the
+ * checking probe, for the same reason. */
+#define PCD_IDLE_PEER 0x7FFFFFFEu /* 127.255.255.254 */
 #define PCD_BATCH 256          /* datagrams read per wake-up: the loop also clocks media */
 #define PCD_KEEP_S 120         /* a finished check's figures stay this long for GET */
 #define PCD_MAX_PKTS (RP_PC_MAX_PORTS * RP_PC_PKTS_FULL > 64 * RP_PC_PKTS_SAMPLE ? \
@@ -73,9 +74,15 @@ static int raw_point(int fd, uint32_t peer_be, const struct sock_filter *prog, u
     struct sock_fprog fp = { .len = (unsigned short)n, .filter = (struct sock_filter *)(uintptr_t)prog };
     struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = peer_be };
     /* The filter first: between the two calls nothing new gets in. */
-    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) < 0 ||
-        connect(fd, (struct sockaddr *)&to, sizeof to) < 0)
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) < 0)
         return -1;
+    if (connect(fd, (struct sockaddr *)&to, sizeof to) < 0) {
+        /* No route (a host without loopback up): unconnected, the filter
+         * alone decides; the kernel then copies every UDP datagram to it. */
+        struct sockaddr none = { .sa_family = AF_UNSPEC };
+        (void)connect(fd, &none, sizeof none);
+        rp_log_debug("port check: raw socket left unconnected: %s", strerror(errno));
+    }
     uint8_t junk[64];
     while (recv(fd, junk, sizeof junk, MSG_DONTWAIT) >= 0)
         ;
