@@ -6,9 +6,10 @@
 #include <stdbool.h>
 
 /* Drops capability `cap` (linux/capability.h) from the effective,
- * permitted and inheritable sets (capset) and the ambient set (prctl), so
- * that neither this process nor what it runs can raise it again. A process
- * without it succeeds too. 0, or -1 with errno. */
+ * permitted, inheritable and ambient sets, so that this process cannot raise
+ * it again, and from the bounding set where the process may (CAP_SETPCAP:
+ * root outside systemd), so that a program it ran as root would not get it
+ * back either. A process without it succeeds too. 0, or -1 with errno. */
 int rp_caps_drop(int cap);
 /* Whether the process has `cap` in its effective or permitted set. */
 bool rp_caps_has(int cap);

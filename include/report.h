@@ -42,6 +42,7 @@ struct rp_port_sample {
     char     why[192];
     unsigned from, to;           /* the range sampled (DONE) */
     unsigned tried, blocked;     /* ports tried; of them, not reachable both ways */
+    bool     upstream_blocked;   /* some of them blocked upstream (counted over all, not only the runs kept) */
     unsigned nranges;            /* runs of one outcome, ascending (first and last port tried) */
     bool     truncated;          /* more runs than fit: the last ones are left out */
     struct rp_pc_range ranges[RP_REPORT_MAX_PORT_RANGES];

@@ -20,9 +20,13 @@ int rp_caps_drop(int cap)
         errno = EINVAL;
         return -1;
     }
-    /* Ambient first: a capability must stay permitted while it is lowered. */
+    /* Ambient explicitly: capset clears it too, but only as a side effect
+     * (a capability leaves ambient when it leaves permitted). */
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, (unsigned long)cap, 0UL, 0UL) < 0 && errno != EINVAL)
         return -1;
+    /* The bounding set needs CAP_SETPCAP (root); under systemd the unit's
+     * CapabilityBoundingSet already is the limit, so EPERM is fine. */
+    (void)prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0UL, 0UL, 0UL);
     struct __user_cap_data_struct data[2];
     if (get(data) < 0)
         return -1;

@@ -4,7 +4,10 @@
  * checking probe's address to the range. Nothing is bound, so Asterisk (or
  * anyone) keeps and can take every port during a check. The socket is opened
  * once, at start (the only use of CAP_NET_RAW, dropped after it), and between
- * checks points at an address no packet comes from with a drop-all filter. Answers go out
+ * checks is connected to an address no packet comes from, behind a drop-all
+ * filter. During a check it is not connected: a connected raw socket is
+ * pinned to the source address of its route, which need not be the one the
+ * probe sends to (a second address, a multi-homed host). Answers go out
  * through the same socket with a hand-built UDP header, one per tagged probe
  * packet at most (each sequence number once), never larger. */
 #include "pcdaemon.h"
@@ -31,8 +34,7 @@
 /* Between checks the raw socket is connected here: a connected raw socket
  * matches only its peer's datagrams, so the kernel copies none of the host's
  * UDP (Asterisk's RTP) to it. A loopback address (always routed, unlike
- * TEST-NET) that nothing sends from. During a check it is connected to the
- * checking probe, for the same reason. */
+ * TEST-NET) that nothing sends from. */
 #define PCD_IDLE_PEER 0x7FFFFFFEu /* 127.255.255.254 */
 #define PCD_BATCH 256          /* datagrams read per wake-up: the loop also clocks media */
 #define PCD_KEEP_S 120         /* a finished check's figures stay this long for GET */
@@ -67,25 +69,35 @@ struct rp_pcd {
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 
-/* Points the raw socket at peer_be through filter prog (n instructions) and
- * drops what was queued before: it passed another filter. 0, or -1 (errno). */
+/* Drops what is queued: it passed another filter. Past errors (an ICMP
+ * report is one, once) to the end of the queue. */
+static void raw_drain(int fd)
+{
+    uint8_t junk[64];
+    for (;;) {
+        ssize_t r = recv(fd, junk, sizeof junk, MSG_DONTWAIT);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+    }
+}
+
+/* Filter prog (n instructions), then connected to peer_be, or not connected
+ * at all with 0 (AF_UNSPEC also unpins the source address a connect set).
+ * 0, or -1 (errno). */
 static int raw_point(int fd, uint32_t peer_be, const struct sock_filter *prog, unsigned n)
 {
     struct sock_fprog fp = { .len = (unsigned short)n, .filter = (struct sock_filter *)(uintptr_t)prog };
     struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = peer_be };
+    struct sockaddr none = { .sa_family = AF_UNSPEC };
     /* The filter first: between the two calls nothing new gets in. */
     if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) < 0)
         return -1;
-    if (connect(fd, (struct sockaddr *)&to, sizeof to) < 0) {
-        /* No route (a host without loopback up): unconnected, the filter
-         * alone decides; the kernel then copies every UDP datagram to it. */
-        struct sockaddr none = { .sa_family = AF_UNSPEC };
+    if (!peer_be || connect(fd, (struct sockaddr *)&to, sizeof to) < 0) {
+        /* Unconnected (a check; or no route to the idle address, loopback
+         * down): the filter alone decides which datagrams are kept. */
         (void)connect(fd, &none, sizeof none);
-        rp_log_debug("port check: raw socket left unconnected: %s", strerror(errno));
     }
-    uint8_t junk[64];
-    while (recv(fd, junk, sizeof junk, MSG_DONTWAIT) >= 0)
-        ;
+    raw_drain(fd);
     return 0;
 }
 
@@ -189,7 +201,8 @@ static int port_index(const struct rp_pcd *d, unsigned port)
 /* The answer: from the checked port to the packet's source, the same 34
  * bytes' size, the kernel adding the IP header (source address: the one the
  * probe sent to, through IP_PKTINFO). */
-static void answer(struct rp_pcd *d, const struct rp_pc_dgram *g, const struct rp_pc_pkt *in)
+/* True when the answer went out. */
+static bool answer(struct rp_pcd *d, const struct rp_pc_dgram *g, const struct rp_pc_pkt *in)
 {
     struct rp_pc_pkt out = *in;
     uint8_t payload[RP_PC_PKT_LEN], udp[8 + RP_PC_PKT_LEN];
@@ -197,7 +210,7 @@ static void answer(struct rp_pcd *d, const struct rp_pc_dgram *g, const struct r
     size_t plen = rp_pc_encode(&out, d->key, payload, sizeof payload);
     size_t n = plen ? rp_pc_build_udp(g->dst_be, g->src_be, g->dport, g->sport, payload, plen, udp, sizeof udp) : 0;
     if (!n || plen > g->len)
-        return;
+        return false;
     struct sockaddr_in to = { .sin_family = AF_INET };
     memcpy(&to.sin_addr, &g->src_be, 4);
     union {
@@ -215,8 +228,10 @@ static void answer(struct rp_pcd *d, const struct rp_pc_dgram *g, const struct r
     struct in_pktinfo pi = { 0 };
     memcpy(&pi.ipi_spec_dst, &g->dst_be, 4);
     memcpy(CMSG_DATA(cm), &pi, sizeof pi);
-    if (sendmsg(d->fd, &msg, MSG_DONTWAIT) == (ssize_t)n)
-        d->count[PCD_ANSWERED]++;
+    if (sendmsg(d->fd, &msg, MSG_DONTWAIT) != (ssize_t)n)
+        return false;
+    d->count[PCD_ANSWERED]++;
+    return true;
 }
 
 /* One datagram the filter let through: checked, counted, answered once. */
@@ -250,8 +265,11 @@ static void on_datagram(struct rp_pcd *d, const uint8_t *buf, size_t len)
         d->count[PCD_DUPLICATE]++; /* a replay: no second answer */
         return;
     }
-    d->answered[p.seq / 8] |= (uint8_t)(1u << (p.seq % 8));
-    answer(d, &g, &p);
+    /* Marked once it went: after a send that failed (a full queue, an ICMP
+     * report pending on the socket) the same packet again may still get
+     * its one answer. */
+    if (answer(d, &g, &p))
+        d->answered[p.seq / 8] |= (uint8_t)(1u << (p.seq % 8));
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -286,7 +304,7 @@ static json_t *error_json(const char *msg)
     return json_pack("{s:s}", "error", msg);
 }
 
-/* The raw socket, pointed at the checking probe through the check's filter.
+/* The raw socket, unconnected behind the check's filter (the probe's address).
  * 0, or the HTTP status of the failure with *answer set. */
 static int watch_client(struct rp_pcd *d, json_t **answer)
 {
@@ -305,7 +323,7 @@ static int watch_client(struct rp_pcd *d, json_t **answer)
     }
     struct sock_filter prog[RP_PC_BPF_LEN];
     unsigned n = rp_pc_bpf(prog, d->client_be, (uint16_t)d->lo, (uint16_t)d->hi);
-    if (raw_point(d->fd, d->client_be, prog, n) < 0) {
+    if (raw_point(d->fd, 0, prog, n) < 0) {
         (void)raw_idle(d->fd);
         *answer = error_json("cannot point the port check's raw socket at the probe");
         return 500;

@@ -358,8 +358,10 @@ static void keep_sample(const struct pcp *c, struct rp_port_sample *out)
     struct rp_pc_range r[RP_REPORT_MAX_PORT_RANGES + 1];
     unsigned n = ranges_of(c, r, RP_REPORT_MAX_PORT_RANGES + 1);
     *out = (struct rp_port_sample){ .state = RP_PORT_SAMPLE_DONE, .from = c->lo, .to = c->hi, .tried = c->nports };
-    for (unsigned i = 0; i < c->nports; i++)
+    for (unsigned i = 0; i < c->nports; i++) {
         out->blocked += c->status[i] != RP_PC_BOTH;
+        out->upstream_blocked |= c->status[i] == RP_PC_UP_BLOCKED;
+    }
     out->truncated = n > RP_REPORT_MAX_PORT_RANGES;
     out->nranges = out->truncated ? RP_REPORT_MAX_PORT_RANGES : n;
     memcpy(out->ranges, r, out->nranges * sizeof r[0]);
@@ -367,7 +369,7 @@ static void keep_sample(const struct pcp *c, struct rp_port_sample *out)
 
 /* Checks the run from..to again (a sample of it). 1 if some port of it is
  * still blocked, 0 if none is (the first round met loss, not a block), -1
- * with err. */
+ * with err (no time left, the daemon refused). */
 static int still_blocked(struct rp_httpc *http, unsigned from, unsigned to, char *err, size_t errlen)
 {
     struct pcp *c = calloc(1, sizeof *c);
@@ -380,6 +382,10 @@ static int still_blocked(struct rp_httpc *http, unsigned from, unsigned to, char
     }
     c->http = http;
     int rc = check_on(c, &part) < 0 ? -1 : !all_both(c);
+    if (rc >= 0 && (c->lo < from || c->hi > to)) {
+        snprintf(c->err, sizeof c->err, "the daemon checked %u-%u, not %u-%u", c->lo, c->hi, from, to);
+        rc = -1;
+    }
     if (rc < 0)
         snprintf(err, errlen, "%s", c->err);
     OPENSSL_cleanse(c->key, sizeof c->key);
@@ -389,8 +395,10 @@ static int still_blocked(struct rp_httpc *http, unsigned from, unsigned to, char
 
 /* Every blocked run of the first round checked again (PCP_RECHECK_RUNS at
  * most: more, and the first round stands); one that is not blocked the
- * second time was loss, and its ports count as reachable. 0, or -1 with err. */
-static int confirm_blocked(struct pcp *c, char *err, size_t errlen)
+ * second time was loss, and its ports count as reachable. A second look that
+ * could not be had (no time left within -t, the daemon busy) leaves the
+ * first round's word. */
+static void confirm_blocked(struct pcp *c)
 {
     struct rp_pc_range r[RP_PC_SAMPLE_INNER + 2]; /* a run per port at most */
     unsigned n = ranges_of(c, r, RP_PC_SAMPLE_INNER + 2), blocked_runs = 0;
@@ -399,14 +407,16 @@ static int confirm_blocked(struct pcp *c, char *err, size_t errlen)
     for (unsigned i = 0; i < n && blocked_runs <= PCP_RECHECK_RUNS; i++) {
         if (r[i].status == RP_PC_BOTH)
             continue;
-        int still = still_blocked(c->http, r[i].from, r[i].to, err, errlen);
-        if (still < 0)
-            return -1;
-        for (unsigned k = 0; !still && k < c->nports; k++)
+        char why[sizeof c->err];
+        int still = still_blocked(c->http, r[i].from, r[i].to, why, sizeof why);
+        if (still < 0) {
+            rp_httpc_clean_text(why, strlen(why)); /* may quote the daemon */
+            fprintf(stderr, "rtpprobe: port sample: %u-%u not checked again: %s\n", r[i].from, r[i].to, why);
+        }
+        for (unsigned k = 0; still == 0 && k < c->nports; k++)
             if (c->ports[k] >= r[i].from && c->ports[k] <= r[i].to)
                 c->status[k] = RP_PC_BOTH;
     }
-    return 0;
 }
 
 int rp_pcp_sample(struct rp_httpc *http, struct rp_port_sample *out, char *err, size_t errlen)
@@ -419,15 +429,10 @@ int rp_pcp_sample(struct rp_httpc *http, struct rp_port_sample *out, char *err, 
     c->http = http;
     const struct rp_pcp_opts whole = { .range = NULL, .full = false };
     int rc = check_on(c, &whole);
-    if (rc < 0) {
+    if (rc < 0)
         snprintf(err, errlen, "%s", c->err);
-    } else if (c->answers == 0) {
-        rc = -1;
-        snprintf(err, errlen, "no sampled port answered although the test's port did: the sample's packets "
-                              "probably left from other public addresses (a NAT with a pool of them)");
-    } else if (!all_both(c)) {
-        rc = confirm_blocked(c, err, errlen);
-    }
+    else if (!all_both(c))
+        confirm_blocked(c);
     if (rc == 0)
         keep_sample(c, out);
     OPENSSL_cleanse(c->key, sizeof c->key);

@@ -33,9 +33,10 @@
 #define DELETE_MAX_NS (2000 * NS_PER_MS)
 #define PAYLOAD_LOOP_MS 2000
 /* The port sample takes about 1.5 s (108 packets at 200/s, a second for the
- * last answers, two requests), a blocked run checked again as much; it is
- * not started with less time than this left. */
-#define SAMPLE_MIN_NS (4 * NS_PER_S)
+ * last answers, two requests), and each of up to two blocked runs checked
+ * again as much, each with a second kept for its DELETE; it is not started
+ * with less time than this left. */
+#define SAMPLE_MIN_NS (7 * NS_PER_S)
 /* Priming RTP packets sent when the media port gave no STUN answer. */
 #define PRIME_PACKETS 5
 

@@ -449,16 +449,13 @@ static void decide_partial(struct decision *d, const struct rp_report *r, const 
     const struct rp_port_sample *ps = &r->port_sample;
     if (ps->state != RP_PORT_SAMPLE_DONE || ps->blocked == 0)
         return;
-    bool upstream = false;
-    for (unsigned i = 0; i < ps->nranges; i++)
-        upstream |= ps->ranges[i].status == RP_PC_UP_BLOCKED;
     bool symmetric = d->diagnosis == RP_DIAG_SYMMETRIC_NAT;
     d->diagnosis = RP_DIAG_PARTIAL_PORT_RANGE;
     d->verdict = RP_VERDICT_FAIL;
     d->cause[0] = P_PARTIAL_RANGE;
     d->cause[1] = fs->n ? P_ALSO_FINDINGS : symmetric ? P_SYMMETRIC_NAT : P_NONE;
     /* Blocked only on the way back: the forward is there, replies are not let in. */
-    d->remedy = upstream ? P_FIX_FORWARD_RANGE : P_FIX_INBOUND_REPLIES;
+    d->remedy = ps->upstream_blocked ? P_FIX_FORWARD_RANGE : P_FIX_INBOUND_REPLIES;
 }
 
 /* Both sides' figures are known. */

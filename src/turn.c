@@ -282,8 +282,9 @@ static bool skipping(struct rp_turn *t)
 
 /* The next whole frame (datagram, or STUN message / ChannelData off the
  * stream) into buf: its length, or -1 with errno (EAGAIN: none yet). A
- * frame longer than cap is dropped, as the server's bytes come, and the
- * stream goes on; bytes that are no frame at all end it (EPROTO). */
+ * ChannelData frame longer than cap is dropped, as the server's bytes come,
+ * and the stream goes on; a STUN message too long is EMSGSIZE, and bytes that
+ * are no frame at all end the stream (EPROTO). */
 static ssize_t read_frame(struct rp_turn *t, uint8_t *buf, size_t cap, struct rp_udp_meta *meta)
 {
     if (!is_stream(t)) {
@@ -297,6 +298,12 @@ static ssize_t read_frame(struct rp_turn *t, uint8_t *buf, size_t cap, struct rp
             return -1;
         }
         if ((size_t)flen > cap || (size_t)flen > sizeof t->rbuf) {
+            /* A STUN answer we cannot take is said at once, not waited for
+             * until the deadline; media (ChannelData) too big is dropped. */
+            if ((t->rbuf[0] & 0xC0) != 0x40) {
+                errno = EMSGSIZE;
+                return -1;
+            }
             t->skip = (size_t)flen;
             continue;
         }

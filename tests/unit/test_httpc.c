@@ -316,7 +316,7 @@ struct srv {
     pthread_t thread;
     /* SRV_WATCHED: datagrams sent to udp_port before the answer, which waits
      * (5 s at most) until the client's watch has read them all. */
-    uint16_t udp_port;
+    atomic_int udp_port;       /* set after the thread started */
     atomic_int read_by_watch;
     bool answered_after_all_read;
 };
@@ -359,7 +359,7 @@ static void write_all(int fd, const char *s, size_t len)
 static void serve_watched(struct srv *s, int fd, const char *ok, size_t oklen)
 {
     int u = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(s->udp_port),
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atomic_load(&s->udp_port)),
                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     for (int i = 0; i < WATCHED_DATAGRAMS; i++)
         (void)sendto(u, "rtp", 3, 0, (struct sockaddr *)&to, sizeof to);
@@ -590,7 +590,7 @@ static void test_a_watched_fd_is_read_while_the_request_waits(void **state)
     assert_int_equal(bind(u, (struct sockaddr *)&a, sizeof a), 0);
     assert_int_equal(getsockname(u, (struct sockaddr *)&a, &al), 0);
     srv_start(&s, SRV_WATCHED);
-    s.udp_port = ntohs(a.sin_port);
+    atomic_store(&s.udp_port, ntohs(a.sin_port));
     struct rp_httpc *c = client_for(&s, "");
     struct watched w = { .fd = u, .s = &s };
     rp_httpc_watch(c, u, take_datagrams, &w);

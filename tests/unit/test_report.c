@@ -33,7 +33,7 @@ static void partial_sample(struct rp_report *r)
 {
     struct rp_port_sample *ps = &r->port_sample;
     *ps = (struct rp_port_sample){ .state = RP_PORT_SAMPLE_DONE, .from = 10000, .to = 20000, .tried = 18,
-                                   .blocked = 9, .nranges = 2 };
+                                   .blocked = 9, .upstream_blocked = true, .nranges = 2 };
     ps->ranges[0] = (struct rp_pc_range){ 10000, 14706, RP_PC_BOTH };
     ps->ranges[1] = (struct rp_pc_range){ 15294, 20000, RP_PC_UP_BLOCKED };
 }
@@ -1241,6 +1241,7 @@ static void test_partial_port_range_words_for_downstream_and_many_runs(void **st
     struct rp_port_sample *ps = &r.port_sample;
     ps->nranges = RP_REPORT_MAX_PORT_RANGES;
     ps->truncated = true;
+    ps->upstream_blocked = false;
     for (unsigned i = 0; i < ps->nranges; i++)
         ps->ranges[i] = (struct rp_pc_range){ 10000 + 1000 * i, 10500 + 1000 * i,
                                               i % 2 ? RP_PC_BOTH : RP_PC_DOWN_BLOCKED };
@@ -1249,6 +1250,10 @@ static void test_partial_port_range_words_for_downstream_and_many_runs(void **st
                                     "given such a port has one-way or no audio"));
     /* Only replies blocked: the remedy is the inbound one, not a forward. */
     assert_non_null(strstr(r.remediation, "allow inbound UDP replies"));
+    /* An upstream block beyond the runs kept still asks for the forward. */
+    ps->upstream_blocked = true;
+    evaluate_default(&r);
+    assert_non_null(strstr(r.remediation, "forward UDP 10000-20000"));
     /* A symmetric NAT found too is still said. */
     clean_report(&r);
     partial_sample(&r);
