@@ -4,10 +4,10 @@
  * checking probe's address to the range. Nothing is bound, so Asterisk (or
  * anyone) keeps and can take every port during a check. The socket is opened
  * once, at start (the only use of CAP_NET_RAW, dropped after it), and between
- * checks is connected to an address no packet comes from, behind a drop-all
- * filter. During a check it is not connected: a connected raw socket is
- * pinned to the source address of its route, which need not be the one the
- * probe sends to (a second address, a multi-homed host). Answers go out
+ * checks is bound to a local address no packet goes to, behind a drop-all
+ * filter. During a check it is bound to any address. (Not connect(): that
+ * pins the route's source address, and disconnecting a raw socket unhashes
+ * it: it would never receive again.) Answers go out
  * through the same socket with a hand-built UDP header, one per tagged probe
  * packet at most (each sequence number once), never larger. */
 #include "pcdaemon.h"
@@ -31,10 +31,10 @@
 #include "wire.h"
 
 #define PCD_RCVBUF (512 * 1024)
-/* Between checks the raw socket is connected here: a connected raw socket
- * matches only its peer's datagrams, so the kernel copies none of the host's
- * UDP (Asterisk's RTP) to it. A loopback address (always routed, unlike
- * TEST-NET) that nothing sends from. */
+/* Between checks the raw socket is bound here: a bound raw socket matches
+ * only datagrams to its address, so the kernel copies none of the host's UDP
+ * (Asterisk's RTP) to it. A loopback address (local wherever lo is up) that
+ * nothing sends to. */
 #define PCD_IDLE_PEER 0x7FFFFFFEu /* 127.255.255.254 */
 #define PCD_BATCH 256          /* datagrams read per wake-up: the loop also clocks media */
 #define PCD_KEEP_S 120         /* a finished check's figures stay this long for GET */
@@ -81,21 +81,22 @@ static void raw_drain(int fd)
     }
 }
 
-/* Filter prog (n instructions), then connected to peer_be, or not connected
- * at all with 0 (AF_UNSPEC also unpins the source address a connect set).
+/* Filter prog (n instructions), then bound to local_be (0: any address).
  * 0, or -1 (errno). */
-static int raw_point(int fd, uint32_t peer_be, const struct sock_filter *prog, unsigned n)
+static int raw_point(int fd, uint32_t local_be, const struct sock_filter *prog, unsigned n)
 {
     struct sock_fprog fp = { .len = (unsigned short)n, .filter = (struct sock_filter *)(uintptr_t)prog };
-    struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = peer_be };
-    struct sockaddr none = { .sa_family = AF_UNSPEC };
+    struct sockaddr_in at = { .sin_family = AF_INET, .sin_addr.s_addr = local_be };
     /* The filter first: between the two calls nothing new gets in. */
     if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) < 0)
         return -1;
-    if (!peer_be || connect(fd, (struct sockaddr *)&to, sizeof to) < 0) {
-        /* Unconnected (a check; or no route to the idle address, loopback
-         * down): the filter alone decides which datagrams are kept. */
-        (void)connect(fd, &none, sizeof none);
+    if (bind(fd, (struct sockaddr *)&at, sizeof at) < 0) {
+        if (!local_be)
+            return -1;
+        /* Not local (loopback down): any address, and the filter alone
+         * decides; the kernel then copies every UDP datagram to it. */
+        at.sin_addr.s_addr = 0;
+        (void)bind(fd, (struct sockaddr *)&at, sizeof at);
     }
     raw_drain(fd);
     return 0;
@@ -304,7 +305,7 @@ static json_t *error_json(const char *msg)
     return json_pack("{s:s}", "error", msg);
 }
 
-/* The raw socket, unconnected behind the check's filter (the probe's address).
+/* The raw socket, bound to any address behind the check's filter (the probe's address).
  * 0, or the HTTP status of the failure with *answer set. */
 static int watch_client(struct rp_pcd *d, json_t **answer)
 {

@@ -176,6 +176,23 @@ check "one answer per probe packet the daemon saw: $na answers, $seen ports seen
 st=0; rp_stop_daemon || st=$?
 check "the daemon shut down cleanly (exit $st; under ASan: no leak, no error)" test "$st" = 0
 
+echo "== a check of the host's second address"
+# The probe sends to 10.77.0.1 on this host: the daemon's answers and the
+# packets it sees must not depend on the address its socket would be pinned to.
+nsx ip addr add 10.77.0.1/32 dev lo
+port2=$(rp_free_port 29400)
+rp_make_config "$WORK/second.conf" "$port2" "$LO" "$HI" tls
+sed -i "s/listen = \"127.0.0.1:$port2\"/listen = \"10.77.0.1:$port2\"/" "$WORK/second.conf"
+ip netns exec "$NS" "$BIN/rtpprobed" -c "$WORK/second.conf" 2> "$WORK/second.log" &
+RP_PID=$!
+for _ in $(seq 1 100); do nsx bash -c "exec 3<>/dev/tcp/10.77.0.1/$port2" 2>/dev/null && break; sleep 0.1; done
+rc=0; nsx "$BIN/rtpprobe" --server "https://10.77.0.1:$port2" --insecure --port-check "$LO-$((LO + 998))" \
+    > "$WORK/second.txt" 2> "$WORK/second.err" || rc=$?
+check "the range 33000-33998 (both ways) reads reachable through 10.77.0.1 too (exit $rc; $(grep -m1 '^ ' "$WORK/second.txt"))" \
+    bash -c "[ $rc = 0 ] && grep -q '$LO-$((LO + 998)) *reachable both ways' '$WORK/second.txt'"
+st=0; rp_stop_daemon || st=$?
+check "that daemon shuts down cleanly (exit $st)" test "$st" = 0
+
 echo "== without CAP_NET_RAW"
 ip netns exec "$NS" setpriv --bounding-set=-net_raw --inh-caps=-net_raw "$BIN/rtpprobed" -c "$WORK/rtpprobed.conf" 2> "$WORK/noraw.log" &
 RP_PID=$!
