@@ -1277,20 +1277,20 @@ static void print_port_sample(const struct rp_port_sample *ps, FILE *out)
 /* The NAT block: the type, then each address the run saw. */
 static void print_nat(const struct rp_report *r, FILE *out)
 {
+    const struct { const char *label, *text; size_t cap; } rows[] = {
+        { "  local media socket", r->nat.local, sizeof r->nat.local },
+        { "  seen by control", r->nat.control_seen, sizeof r->nat.control_seen },
+        { "  STUN via media port", r->nat.mapped, sizeof r->nat.mapped },
+        { "  STUN via STUN server", r->nat.mapped_stun, sizeof r->nat.mapped_stun },
+        { "  announced", r->nat.announced, sizeof r->nat.announced },
+        { "  latched by host", r->nat.latched, sizeof r->nat.latched },
+    };
     fprintf(out, "  %-*s %.*s\n", LABEL_W, "NAT type",
             (int)sizeof r->nat.type, strnlen(r->nat.type, sizeof r->nat.type) ? r->nat.type : "unknown");
-    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  local media socket",
-            (int)sizeof r->nat.local, text_or_dash(r->nat.local, sizeof r->nat.local));
-    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  seen by control",
-            (int)sizeof r->nat.control_seen, text_or_dash(r->nat.control_seen, sizeof r->nat.control_seen));
-    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  STUN via media port",
-            (int)sizeof r->nat.mapped, text_or_dash(r->nat.mapped, sizeof r->nat.mapped));
-    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  STUN via STUN server",
-            (int)sizeof r->nat.mapped_stun, text_or_dash(r->nat.mapped_stun, sizeof r->nat.mapped_stun));
-    fprintf(out, "  %-*s %.*s\n", LABEL_W, "  announced",
-            (int)sizeof r->nat.announced, text_or_dash(r->nat.announced, sizeof r->nat.announced));
-    fprintf(out, "  %-*s %.*s\n\n", LABEL_W, "  latched by host",
-            (int)sizeof r->nat.latched, text_or_dash(r->nat.latched, sizeof r->nat.latched));
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        fprintf(out, "  %-*s %.*s\n", LABEL_W, rows[i].label, (int)rows[i].cap,
+                text_or_dash(rows[i].text, rows[i].cap));
+    fputc('\n', out);
 }
 
 void rp_report_print_text(const struct rp_report *r, FILE *out)
