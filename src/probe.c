@@ -690,8 +690,8 @@ static void describe_session(struct run *r)
     struct rp_report *rep = r->report;
     const struct rp_contract_created *c = &r->created;
     snprintf(rep->session_id, sizeof rep->session_id, "%s", c->id);
-    /* The report goes into files and tickets (--json, --html): no user:password@. */
-    rp_httpc_strip_userinfo(o->server, rep->server, sizeof rep->server);
+    /* No user:password@ can be here: rp_httpc_new refused such a --server. */
+    snprintf(rep->server, sizeof rep->server, "%s", o->server);
     snprintf(rep->codec, sizeof rep->codec, "%s", r->codec->name);
     snprintf(rep->transport, sizeof rep->transport, "%s", o->srtp ? "srtp" : "rtp");
     if (o->srtp)
