@@ -19,8 +19,6 @@ struct rp_pcd;
 /* NULL when out of memory. */
 struct rp_pcd *rp_pcd_new(struct event_base *base);
 void rp_pcd_free(struct rp_pcd *d);
-/* The raw socket is open: checks can run (else they are refused with 503). */
-bool rp_pcd_available(const struct rp_pcd *d);
 
 /* POST /v1/portchecks: body {"mode": "sample"|"full", "range": "A-B"} (both
  * optional) for a check of port_min..port_max (or RANGE within it) from

@@ -141,11 +141,6 @@ struct rp_pcd *rp_pcd_new(struct event_base *base)
     return d;
 }
 
-bool rp_pcd_available(const struct rp_pcd *d)
-{
-    return d->fd >= 0;
-}
-
 /* Ends the observation: the socket goes idle, the figures stay. */
 static void stop(struct rp_pcd *d)
 {
