@@ -1,0 +1,59 @@
+/* The browser pre-call report (docs/webrtc.md). */
+#ifndef RP_WEBREPORT_H
+#define RP_WEBREPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "contract.h"
+#include "report.h"
+
+struct json_t;
+struct rp_codec_info;
+struct rp_thresholds;
+
+/* The browser pre-call report: the daemon's own view of upstream (its session) and the browser's getStats()
+ * view of downstream, combined into the CLI's report (report.h) and scored by the same code. */
+struct rp_browser_stats {
+    char     user_agent[160];
+    /* outbound-rtp (the browser's audio sender) */
+    uint64_t packets_sent;
+    /* inbound-rtp (our downstream, as the browser's receiver saw it) */
+    bool     has_inbound;
+    uint64_t packets_received;
+    int64_t  packets_lost;                 /* may be negative (duplicates), as RFC 3550 */
+    double   jitter_s;                     /* RFC 3550 interarrival jitter, seconds */
+    double   jitter_buffer_delay_s;        /* sum (jitterBufferDelay) */
+    uint64_t jitter_buffer_emitted;        /* jitterBufferEmittedCount */
+    uint64_t concealed_samples, silent_concealed_samples, total_samples_received, concealment_events;
+    uint64_t bytes_received;
+    /* remote-inbound-rtp (our RR about the browser's upstream): the browser's RTT */
+    bool     has_rtt;
+    double   rtt_s;                        /* latest roundTripTime */
+    double   rtt_total_s; uint64_t rtt_measurements;
+    /* the selected candidate pair */
+    char     local_type[8], remote_type[8];   /* host|srflx|prflx|relay */
+    char     relay_protocol[8];               /* udp|tcp|tls, "" when not relayed */
+    char     local_address[64], remote_address[64];
+};
+/* Decodes the page's POST body (docs/webrtc.md: field names as getStats() names them, grouped
+ * {"outbound":{...},"inbound":{...},"remote_inbound":{...},"pair":{...},"user_agent":""}). Every field range-checked
+ * (counts <= 2^40, seconds finite and >= 0, strings bounded and printable); unknown keys ignored. 0 or -1 + err. */
+int rp_browser_stats_decode(const struct json_t *j, struct rp_browser_stats *out, char *err, size_t errlen);
+struct rp_webreport_in {
+    const struct rp_contract_session *daemon;   /* the session's own document (upstream rx, downstream sent) */
+    const struct rp_browser_stats *browser;
+    const struct rp_codec_info *codec;
+    unsigned ptime_ms;
+    bool     has_rtcp_rtt; double rtcp_rtt_ms;  /* the daemon's own RTT from the browser's RR (LSR/DLSR) */
+    const char *server;                          /* for the report's "server" */
+    const char *port_range;                      /* "10000-20000" */
+};
+/* Fills *out as the CLI would (codec, transport "srtp", cipher, path "direct" or "turn-udp"/"turn-tcp"/"turns"
+ * from the pair, up from the daemon, down from the browser, RTT, NAT block from the pair) and calls
+ * rp_report_finish with the adaptive basis. Downstream late packets (not lost, concealed) come from the
+ * browser's concealment: docs/webrtc.md says how. 0 or -1 + err (figures that contradict each other). */
+int rp_webreport_build(const struct rp_webreport_in *in, const struct rp_thresholds *t, struct rp_report *out,
+                       char *err, size_t errlen);
+
+#endif
