@@ -92,7 +92,7 @@ FUZZ_OBJS     = $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRCS))
 $(eval $(call flavour,PLAIN,build,$(OPT)))
 $(eval $(call flavour,ASAN,build/asan,-O1 -g $(SAN)))
 
-.PHONY: all default-goal links srtp-openssl deps test-deps check unit unit-asan integration hostile net monitoring bench bench-capacity fuzz fuzz-build systemd-verify demo install clean
+.PHONY: all default-goal links srtp-openssl deps test-deps check unit unit-asan integration hostile net monitoring webrtc bench bench-capacity fuzz fuzz-build systemd-verify demo install clean
 all: $(PLAIN_BINS)
 
 deps:
@@ -112,7 +112,7 @@ test-deps:
 # sanitized daemon and probe, then the unit file.
 check: test-deps default-goal
 	$(MAKE) all $(PLAIN_TESTS) $(ASAN_BINS) $(ASAN_TESTS) $(TOOLS)
-	$(MAKE) links unit unit-asan integration hostile net monitoring systemd-verify rpm-check
+	$(MAKE) links unit unit-asan integration hostile net monitoring webrtc systemd-verify rpm-check
 	$(MAKE) fuzz FUZZ_SECONDS=30
 
 unit: $(PLAIN_TESTS)
@@ -131,6 +131,11 @@ hostile: $(ASAN_BINS) $(TOOLS)
 # textfile and push, Nagios thresholds, alert rules, the HTML report in Chromium.
 monitoring: $(ASAN_BINS) $(TOOLS)
 	BIN=build/asan TOOLS=build/tools tests/monitoring/run.sh
+
+# The browser pre-call page (docs/webrtc.md) in headless Chromium against the
+# sanitized daemon: loopback, hostile input, and the namespace network.
+webrtc: $(ASAN_BINS) $(TOOLS)
+	BIN=build/asan TOOLS=build/tools tests/webrtc/run.sh
 
 # Network-namespace scenarios (root only; skipped with the reason otherwise).
 net: all $(TOOLS)

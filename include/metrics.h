@@ -14,6 +14,7 @@
 #include "quality.h"
 #include "session.h"
 #include "stunsrv.h"
+#include "webctl.h"
 
 #define RP_HTTP_STATUS_CLASSES 6 /* 1xx..5xx, index = status / 100 */
 
@@ -34,6 +35,7 @@ struct rp_metrics_snapshot {
     uint64_t slow_clients_dropped;             /* no complete request within limits.request_timeout */
     const struct rp_quality *quality;          /* finished sessions' histograms; NULL: left out */
     const struct rp_agents *agents;            /* POST /v1/reports; NULL: left out */
+    struct rp_webctl_counters webrtc;          /* the browser pre-call test's control side */
 };
 
 /* The exposition (NUL-terminated) in a buffer from malloc, as large as it

@@ -56,5 +56,7 @@ void rp_reflector_count_by_codec(const struct rp_reflector *r, unsigned *out);
 void rp_reflector_counters(const struct rp_reflector *r, struct rp_session_counters *out, uint64_t *created);
 /* Sessions created by clients at this IP address. */
 unsigned rp_reflector_count_source(const struct rp_reflector *r, const struct sockaddr *ip);
+/* Browser sessions (webrtc.h) open now. */
+unsigned rp_reflector_count_webrtc(const struct rp_reflector *r);
 
 #endif

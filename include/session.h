@@ -17,6 +17,7 @@
 #include "stream.h"
 #include "stun.h"
 #include "udp.h"
+#include "webrtc.h"
 
 #define RP_SESSION_ID_LEN RP_CONTRACT_ID_LEN
 
@@ -37,6 +38,9 @@ struct rp_session_params {
     bool     series;             /* keep upstream per-second figures (the document's upstream.per_second) */
     uint8_t  key_up[RP_SRTP_MAX_KEY_LEN];
     struct rp_payload_cache *payload_cache; /* the daemon's shared payload loops; NULL: a private one */
+    /* A browser's session (webrtc.h): ICE-lite, DTLS-SRTP keys, RTCP; read
+     * by rp_session_new only. NULL: a probe's session. */
+    const struct rp_webrtc_params *webrtc;
 };
 
 /* Sends one datagram from the session's port. 0, or -1 when the host refused
@@ -91,6 +95,10 @@ uint64_t rp_session_next_due(const struct rp_session *s);
  * is caught up at once. */
 unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono);
 
+/* A browser's session: its WebRTC transport (ICE credentials for the
+ * answer, the handshake's state, RTCP figures); NULL for a probe's. */
+struct rp_webrtc *rp_session_webrtc(const struct rp_session *s);
+
 /* Counters for the daemon-wide totals (/metrics). */
 struct rp_session_counters {
     uint64_t up_packets;            /* accepted upstream RTP */
@@ -103,6 +111,9 @@ struct rp_session_counters {
     uint64_t rtp_errors[RP_RTP_NERR];   /* malformed RTP by parser reason */
     uint64_t stun_errors[RP_STUN_NERR]; /* malformed STUN by parser reason */
     uint64_t host_drops;
+    uint64_t ice[RP_ICE_VERDICTS];  /* browser sessions: connectivity checks by verdict */
+    uint64_t dtls_refused;          /* browser sessions: DTLS records from an address no check verified */
+    uint64_t rtcp_bad;              /* browser sessions: SRTCP that did not verify or parse */
 };
 /* Adds this session's counters to *acc. */
 void rp_session_add_counters(const struct rp_session *s, struct rp_session_counters *acc);

@@ -63,6 +63,14 @@ struct rp_stream_cfg {
      * loop_frames, so that concurrent streams do not carry the same frames at
      * the same time (the daemon). The cache must outlive the stream. */
     struct rp_payload_cache *payload_cache;
+    /* A browser's stream (webrtc.h): the payload type the SDP agreed instead
+     * of the codec's own, no measurement element in sealed packets (SRTP
+     * only), and an upstream SSRC taken from the first authentic packet
+     * when the offer named none (then only that one). */
+    bool     set_pt;
+    uint8_t  pt;
+    bool     no_elem;
+    bool     learn_ssrc;
     /* protection: SRTP master key + salt for `suite`, else the 32-byte HMAC key */
     bool     srtp;
     enum rp_srtp_suite suite;

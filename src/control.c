@@ -34,6 +34,8 @@
 #include "ratelimit.h"
 #include "timeutil.h"
 #include "token.h"
+#include "precall.h"
+#include "webctl.h"
 
 #define API_PREFIX "/v1/sessions"
 #define REPORTS_PATH "/v1/reports"
@@ -60,6 +62,7 @@ struct rp_control {
     const struct rp_echo *echo;
     struct rp_agents *agents; /* latest report per agent (POST /v1/reports) */
     struct rp_pcd *pcd;       /* the port-range check (POST /v1/portchecks) */
+    struct rp_webctl *web;    /* the browser pre-call test (/v1/webrtc, the page) */
     uint64_t http_responses[RP_HTTP_STATUS_CLASSES];
     uint64_t auth_failures;
     /* evhttp's timeout restarts with every byte, so a client trickling its
@@ -171,33 +174,59 @@ static bool client_of(struct evhttp_request *req, struct sockaddr_storage *peer,
     return true;
 }
 
-static bool authorized(struct rp_control *c, struct evhttp_request *req, const char *path)
+/* The bearer token presented, or NULL. */
+static const char *bearer_of(struct evhttp_request *req)
 {
     const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    bool ok = false;
-    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
-        const char *tok = auth + 7;
-        ok = rp_token_check((const uint8_t(*)[RP_TOKEN_HASH_LEN])c->cfg->tokens, c->cfg->ntokens, tok,
-                            strlen(tok));
-    }
-    if (!ok) {
-        char ip[RP_ADDRSTRLEN] = "?";
-        struct sockaddr_storage peer, client;
-        if (client_of(req, &peer, &client))
-            rp_addr_format_ip((struct sockaddr *)&client, ip, sizeof ip);
-        /* Stable one-line format: conf/fail2ban matches it. */
-        char shown[128];
-        snprintf(shown, sizeof shown, "%s", path);
-        make_printable(shown);
-        for (char *q = shown; *q; q++)
-            if (*q == ' ')
-                *q = '?';
-        rp_log_warn("auth-failure client=%s path=%s", ip, shown);
-        c->auth_failures++;
-        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer realm=\"rtpprobed\"");
-        reply_error(c, req, 401, "missing or invalid bearer token");
-    }
+    return auth && strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL;
+}
+
+static bool control_token(const struct rp_control *c, const char *tok)
+{
+    return tok && rp_token_check((const uint8_t(*)[RP_TOKEN_HASH_LEN])c->cfg->tokens, c->cfg->ntokens, tok,
+                                 strlen(tok));
+}
+
+static void auth_failed(struct rp_control *c, struct evhttp_request *req, const char *path);
+
+static bool authorized(struct rp_control *c, struct evhttp_request *req, const char *path)
+{
+    bool ok = control_token(c, bearer_of(req));
+    if (!ok)
+        auth_failed(c, req, path);
     return ok;
+}
+
+/* /v1/webrtc takes a control token, or a page token (webctl.h): a page
+ * token opens browser sessions and nothing else. agent: the page token's. */
+static bool authorized_webrtc(struct rp_control *c, struct evhttp_request *req, const char *path, char agent[65])
+{
+    const char *tok = bearer_of(req);
+    agent[0] = '\0';
+    bool ok = control_token(c, tok) ||
+              (tok && rp_webctl_check_token(c->web, tok, strlen(tok), agent) == RP_PAGETOKEN_OK);
+    if (!ok)
+        auth_failed(c, req, path);
+    return ok;
+}
+
+static void auth_failed(struct rp_control *c, struct evhttp_request *req, const char *path)
+{
+    char ip[RP_ADDRSTRLEN] = "?";
+    struct sockaddr_storage peer, client;
+    if (client_of(req, &peer, &client))
+        rp_addr_format_ip((struct sockaddr *)&client, ip, sizeof ip);
+    /* Stable one-line format: conf/fail2ban matches it. */
+    char shown[128];
+    snprintf(shown, sizeof shown, "%s", path);
+    make_printable(shown);
+    for (char *q = shown; *q; q++)
+        if (*q == ' ')
+            *q = '?';
+    rp_log_warn("auth-failure client=%s path=%s", ip, shown);
+    c->auth_failures++;
+    evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer realm=\"rtpprobed\"");
+    reply_error(c, req, 401, "missing or invalid bearer token");
 }
 
 /* The request body as one contiguous buffer (bounded by evhttp's max body size). */
@@ -443,6 +472,78 @@ static void handle_report(struct rp_control *c, struct evhttp_request *req)
     evhttp_send_reply(req, 204, "No Content", NULL);
 }
 
+/* The control connection's local address: the address the browser reached. */
+static const struct sockaddr *local_of(struct evhttp_request *req, struct sockaddr_storage *ss)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(req);
+    struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    socklen_t len = sizeof *ss;
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)ss, &len) < 0)
+        return NULL;
+    return ss->ss_family == AF_INET || ss->ss_family == AF_INET6 ? (const struct sockaddr *)ss : NULL;
+}
+
+/* Which /v1/webrtc resource, and the method it takes. */
+enum webrtc_route { WEBRTC_CONFIG, WEBRTC_CREATE, WEBRTC_STATS, WEBRTC_NONE };
+
+static enum webrtc_route webrtc_route_of(const char *rest, char *id, size_t idcap, enum evhttp_cmd_type *method)
+{
+    size_t n = strlen(rest);
+    *method = EVHTTP_REQ_POST;
+    if (strcmp(rest, "/config") == 0) {
+        *method = EVHTTP_REQ_GET;
+        return WEBRTC_CONFIG;
+    }
+    if (n == 0)
+        return WEBRTC_CREATE;
+    if (n == 1 + RP_SESSION_ID_LEN + strlen("/stats") && rest[0] == '/' && strcmp(rest + n - 6, "/stats") == 0 &&
+        idcap > RP_SESSION_ID_LEN) {
+        memcpy(id, rest + 1, RP_SESSION_ID_LEN);
+        id[RP_SESSION_ID_LEN] = '\0';
+        return WEBRTC_STATS;
+    }
+    return WEBRTC_NONE;
+}
+
+/* /v1/webrtc (docs/webrtc.md): the page's three calls. */
+static void handle_webrtc(struct rp_control *c, struct evhttp_request *req, const char *path,
+                          const struct sockaddr *client, const char *agent)
+{
+    char id[RP_SESSION_ID_LEN + 1];
+    enum evhttp_cmd_type method;
+    enum webrtc_route route = webrtc_route_of(path + strlen(RP_WEBCTL_PREFIX), id, sizeof id, &method);
+    if (route == WEBRTC_NONE) {
+        reply_error(c, req, 404, "no such resource");
+        return;
+    }
+    if (evhttp_request_get_command(req) != method) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", method == EVHTTP_REQ_GET ? "GET" : "POST");
+        reply_error(c, req, 405, "use %s on %s", method == EVHTTP_REQ_GET ? "GET" : "POST", path);
+        return;
+    }
+    struct sockaddr_storage local;
+    struct rp_webctl_req rq = {
+        .client = client, .local = local_of(req, &local), .agent = agent,
+        .server = evhttp_find_header(evhttp_request_get_input_headers(req), "Host"),
+    };
+    rq.body = body_of(req, &rq.len);
+    json_t *answer = NULL;
+    int status = route == WEBRTC_CONFIG ? rp_webctl_config(c->web, &rq, &answer)
+                 : route == WEBRTC_CREATE ? rp_webctl_create(c->web, c->refl, &rq, &answer)
+                                          : rp_webctl_stats(c->web, c->refl, id, &rq, &answer);
+    if (!answer) {
+        reply_error(c, req, 500, "out of memory");
+        return;
+    }
+    if (status >= 400) {
+        reply_error(c, req, status, "%s", json_string_value(json_object_get(answer, "error")));
+        json_decref(answer);
+        return;
+    }
+    reply_json(c, req, status, answer);
+}
+
 static void forget_pending(struct rp_control *c, unsigned i)
 {
     bufferevent_decref(c->pending[i].bev);
@@ -649,6 +750,7 @@ static void reply_metrics(struct rp_control *c, struct evhttp_request *req)
         .quality = rp_reflector_quality(c->refl),
         .agents = c->agents,
     };
+    rp_webctl_counters(c->web, &m.webrtc);
     rp_reflector_counters(c->refl, &m.media, &m.sessions_created);
     rp_reflector_count_by_codec(c->refl, m.sessions_by_codec);
     rp_procstat_read(&m.proc);
@@ -728,6 +830,23 @@ static void on_request(struct evhttp_request *req, void *arg)
                                        (int)rp_reflector_count(c->refl)));
         return;
     }
+    if (strcmp(path, "/precall") == 0 && cmd == EVHTTP_REQ_GET && rp_webctl_page_enabled(c->web)) {
+        c->http_responses[2]++;
+        rp_precall_serve(req);
+        return;
+    }
+    bool webrtc = strncmp(path, RP_WEBCTL_PREFIX, strlen(RP_WEBCTL_PREFIX)) == 0 &&
+                  (path[strlen(RP_WEBCTL_PREFIX)] == '\0' || path[strlen(RP_WEBCTL_PREFIX)] == '/');
+    if (webrtc) {
+        char agent[65];
+        if (!may_receive_keys(c, (struct sockaddr *)&peer)) {
+            reply_error(c, req, 403, "use the TLS control port (or nginx on 443): no tokens over plain HTTP");
+            return;
+        }
+        if (authorized_webrtc(c, req, path, agent))
+            handle_webrtc(c, req, path, (struct sockaddr *)&client, agent);
+        return;
+    }
     bool reports = strcmp(path, REPORTS_PATH) == 0;
     bool portchecks = strncmp(path, PORTCHECKS_PATH, strlen(PORTCHECKS_PATH)) == 0 &&
                       (path[strlen(PORTCHECKS_PATH)] == '\0' || path[strlen(PORTCHECKS_PATH)] == '/');
@@ -803,6 +922,8 @@ struct rp_control *rp_control_new(struct event_base *base, const struct rp_confi
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    if (!(c->web = rp_webctl_new(cfg, err, errlen)))
+        goto fail;
     if (cfg->tls_cert[0]) {
         c->ssl_ctx = load_tls(cfg, err, errlen);
         if (!c->ssl_ctx)
@@ -850,14 +971,20 @@ int rp_control_reload(struct rp_control *c, const struct rp_config *cfg, char *e
     rp_agents_set_max(c->agents, cfg->max_agents);
     evhttp_set_max_body_size(c->http, cfg->max_body);
     evhttp_set_timeout(c->http, (int)cfg->request_timeout);
+    /* The secret files first: a failure there keeps the old secrets, and
+     * says so, but does not stop a new TLS certificate. */
+    int web = rp_webctl_reload(c->web, cfg, err, errlen);
     if (!c->ssl_ctx || !cfg->tls_cert[0])
-        return 0; /* switching TLS on or off needs a restart: the listener is bound */
-    SSL_CTX *fresh = load_tls(cfg, err, errlen);
-    if (!fresh)
+        return web; /* switching TLS on or off needs a restart: the listener is bound */
+    char tls_err[256];
+    SSL_CTX *fresh = load_tls(cfg, tls_err, sizeof tls_err);
+    if (!fresh) {
+        snprintf(err, errlen, "%s", tls_err);
         return -1;
+    }
     SSL_CTX_free(c->ssl_ctx);
     c->ssl_ctx = fresh;
-    return 0;
+    return web;
 }
 
 void rp_control_free(struct rp_control *c)
@@ -874,5 +1001,6 @@ void rp_control_free(struct rp_control *c)
     rp_ratelimit_free(c->rate);
     rp_agents_free(c->agents);
     rp_pcd_free(c->pcd);
+    rp_webctl_free(c->web);
     free(c);
 }

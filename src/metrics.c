@@ -159,6 +159,34 @@ static void render_agent_gauges(struct out *o, const struct rp_agents *a)
     }
 }
 
+/* The browser pre-call test (docs/webrtc.md): hostile input is refused and counted here. */
+static void render_webrtc(struct out *o, const struct rp_metrics_snapshot *m)
+{
+    const struct rp_webctl_counters *w = &m->webrtc;
+    family(o, "rtpprobed_webrtc_page_tokens_total", "counter", "Page tokens presented on /v1/webrtc, by verdict.");
+    for (unsigned v = 0; v < RP_PAGETOKEN_VERDICTS; v++)
+        emit(o, "rtpprobed_webrtc_page_tokens_total{verdict=\"%s\"} %" PRIu64 "\n", rp_pagetoken_verdict_name(v),
+             w->tokens[v]);
+    family(o, "rtpprobed_webrtc_sessions_total", "counter",
+           "POST /v1/webrtc: browser sessions created, or refused (bad body or SDP, limits).");
+    emit(o, "rtpprobed_webrtc_sessions_total{result=\"created\"} %" PRIu64 "\n", w->created);
+    emit(o, "rtpprobed_webrtc_sessions_total{result=\"refused\"} %" PRIu64 "\n", w->offers_refused);
+    family(o, "rtpprobed_webrtc_reports_total", "counter",
+           "POST /v1/webrtc/{id}/stats: reports made, or the browser's figures refused.");
+    emit(o, "rtpprobed_webrtc_reports_total{result=\"made\"} %" PRIu64 "\n", w->reports);
+    emit(o, "rtpprobed_webrtc_reports_total{result=\"refused\"} %" PRIu64 "\n", w->stats_refused);
+    family(o, "rtpprobed_webrtc_ice_checks_total", "counter",
+           "ICE connectivity checks on browser sessions' ports, by verdict (only answered ones get a reply).");
+    for (unsigned v = 0; v < RP_ICE_VERDICTS; v++)
+        emit(o, "rtpprobed_webrtc_ice_checks_total{verdict=\"%s\"} %" PRIu64 "\n", rp_ice_verdict_name(v),
+             m->media.ice[v]);
+    family(o, "rtpprobed_webrtc_dtls_refused_total", "counter",
+           "DTLS records from an address no connectivity check verified (never answered).");
+    emit(o, "rtpprobed_webrtc_dtls_refused_total %" PRIu64 "\n", m->media.dtls_refused);
+    family(o, "rtpprobed_webrtc_rtcp_bad_total", "counter", "SRTCP packets that did not verify or parse.");
+    emit(o, "rtpprobed_webrtc_rtcp_bad_total %" PRIu64 "\n", m->media.rtcp_bad);
+}
+
 static void render_agents(struct out *o, const struct rp_agents *a)
 {
     unsigned n = rp_agents_count(a);
@@ -247,6 +275,7 @@ char *rp_metrics_render(const struct rp_metrics_snapshot *m, size_t *len)
         render_quality(&o, m->quality);
     if (m->agents)
         render_agents(&o, m->agents);
+    render_webrtc(&o, m);
     if (o.failed) {
         free(o.buf);
         return NULL;

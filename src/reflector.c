@@ -431,6 +431,14 @@ unsigned rp_reflector_count_source(const struct rp_reflector *r, const struct so
     return n;
 }
 
+unsigned rp_reflector_count_webrtc(const struct rp_reflector *r)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < r->nslots; i++)
+        n += rp_session_webrtc(r->slots[i]->session) != NULL;
+    return n;
+}
+
 struct rp_session *rp_reflector_find(struct rp_reflector *r, const char *id)
 {
     for (unsigned i = 0; i < r->nslots; i++)

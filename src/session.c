@@ -49,6 +49,9 @@
  * as before the media clock numbered the packets, so an unstalled stream
  * sends exactly as it did. */
 #define CATCHUP_SLOTS 5
+/* A browser's RTCP: one SR a second (RFC 3550's 5 s minimum is relaxed for
+ * WebRTC, RFC 8108; browsers themselves send about once a second). */
+#define RTCP_INTERVAL_NS NS_PER_S
 
 struct rp_session {
     char     id[RP_SESSION_ID_LEN + 1];
@@ -104,6 +107,14 @@ struct rp_session {
     uint8_t  key_down[RP_SRTP_MAX_KEY_LEN];
     struct rp_stream *up;      /* opens upstream */
     struct rp_stream *down;    /* seals downstream */
+    uint16_t seq0;             /* the downstream stream's first sequence number and timestamp, */
+    uint32_t ts0, payload_seed;/* kept for a browser's streams, made when its handshake completes */
+
+    struct rp_webrtc *webrtc;  /* a browser's session: its transport; NULL for a probe's */
+    uint8_t  webrtc_pt;
+    bool     learn_ssrc;       /* the offer named no SSRC: the first authentic packet's */
+    uint64_t next_rtcp_mono;
+    uint16_t first_up_seq;
 
     bool     stopped;
     bool     sending;          /* peer known, stream running */
@@ -148,8 +159,9 @@ static int make_keys(struct rp_session *s, const struct rp_session_params *p)
     return rp_srtp_keygen(p->suite, s->key_down, klen);
 }
 
-/* Upstream opened with the client's key, downstream sealed with ours. */
-static int make_streams(struct rp_session *s, const struct randoms *rnd, char *err, size_t errlen)
+/* Upstream opened with the client's key, downstream sealed with ours (a
+ * browser's: the keys of its DTLS handshake, its payload type, no element). */
+static int make_streams(struct rp_session *s, char *err, size_t errlen)
 {
     const struct rp_session_params *p = &s->params;
     struct rp_stream_cfg up = {
@@ -159,17 +171,32 @@ static int make_streams(struct rp_session *s, const struct randoms *rnd, char *e
          * optional, so that other SRTP senders (ffmpeg) can be measured too. */
         .elem_optional = p->srtp,
         .srtp = p->srtp, .suite = p->suite, .key = p->srtp ? s->key_up : s->auth_key,
+        .set_pt = s->webrtc != NULL, .pt = s->webrtc_pt, .learn_ssrc = s->learn_ssrc,
     };
     struct rp_stream_cfg down = {
         .role = RP_STREAM_SEAL, .codec = p->codec, .ptime_ms = p->ptime_ms, .ssrc = s->ssrc_down,
-        .elem_id = RP_MEXT_ID_DOWN, .seq0 = (uint16_t)rnd->seq, .ts0 = rnd->ts, .bitrate_bps = p->bitrate_bps,
-        .loop_frames = PAYLOAD_LOOP_MS / p->ptime_ms, .payload_seed = rnd->payload_seed,
+        .elem_id = RP_MEXT_ID_DOWN, .seq0 = s->seq0, .ts0 = s->ts0, .bitrate_bps = p->bitrate_bps,
+        .loop_frames = PAYLOAD_LOOP_MS / p->ptime_ms, .payload_seed = s->payload_seed,
         .payload_cache = p->payload_cache,
         .srtp = p->srtp, .suite = p->suite, .key = p->srtp ? s->key_down : s->auth_key,
+        .set_pt = s->webrtc != NULL, .pt = s->webrtc_pt, .no_elem = s->webrtc != NULL,
     };
     s->up = rp_stream_new(&up, err, errlen);
     s->down = s->up ? rp_stream_new(&down, err, errlen) : NULL;
     return s->down ? 0 : -1;
+}
+
+/* A browser's session: its transport now, its streams once the handshake
+ * gives keys (webrtc_connected). */
+static int webrtc_init(struct rp_session *s, const struct rp_webrtc_params *w, char *err, size_t errlen)
+{
+    s->params.webrtc = NULL; /* read here only: the caller's */
+    s->webrtc_pt = w->pt;
+    if (w->has_ssrc)
+        s->ssrc_up = w->ssrc;
+    s->learn_ssrc = !w->has_ssrc;
+    s->webrtc = rp_webrtc_new(w, s->send, s->send_ctx, err, errlen);
+    return s->webrtc ? 0 : -1;
 }
 
 struct rp_session *rp_session_new(const struct rp_session_params *p, uint16_t port,
@@ -195,6 +222,9 @@ struct rp_session *rp_session_new(const struct rp_session_params *p, uint16_t po
     rp_hex_encode(rnd.id, sizeof rnd.id, s->id, sizeof s->id);
     s->ssrc_up = rnd.ssrc_up;
     s->ssrc_down = rnd.ssrc_down;
+    s->seq0 = (uint16_t)rnd.seq;
+    s->ts0 = rnd.ts;
+    s->payload_seed = rnd.payload_seed;
     s->created_mono = now_mono;
     s->wall = rp_wallclock_at(now_real, now_mono);
     s->send_until_mono = now_mono + p->duration_s * NS_PER_S + SEND_GRACE_NS;
@@ -210,7 +240,7 @@ struct rp_session *rp_session_new(const struct rp_session_params *p, uint16_t po
         rp_session_free(s);
         return NULL;
     }
-    if (make_streams(s, &rnd, err, errlen) < 0) {
+    if ((p->webrtc ? webrtc_init(s, p->webrtc, err, errlen) : make_streams(s, err, errlen)) < 0) {
         rp_session_free(s);
         return NULL;
     }
@@ -224,6 +254,7 @@ void rp_session_free(struct rp_session *s)
     rp_rxstats_free(s->up_stats);
     rp_stream_free(s->up);
     rp_stream_free(s->down);
+    rp_webrtc_free(s->webrtc);
     OPENSSL_cleanse(s->auth_key, sizeof s->auth_key);
     OPENSSL_cleanse(s->key_up, sizeof s->key_up);
     OPENSSL_cleanse(s->key_down, sizeof s->key_down);
@@ -236,6 +267,7 @@ void rp_session_set_stun_rate(struct rp_session *s, struct rp_ratelimit *rate)
 }
 
 const char *rp_session_id(const struct rp_session *s) { return s->id; }
+struct rp_webrtc *rp_session_webrtc(const struct rp_session *s) { return s->webrtc; }
 uint16_t rp_session_port(const struct rp_session *s) { return s->port; }
 const struct rp_session_params *rp_session_params(const struct rp_session *s) { return &s->params; }
 bool rp_session_stopped(const struct rp_session *s) { return s->stopped; }
@@ -345,6 +377,7 @@ static void on_upstream(struct rp_session *s, const struct rp_stream_rx *rx, siz
         /* The probe's counter starts at 0 with its first RTP sequence number. */
         if (rx->has_elem)
             rp_rxstats_set_first_seq(s->up_stats, (uint16_t)(rx->hdr.seq - (uint16_t)up->seq));
+        s->first_up_seq = rx->hdr.seq;
         s->first_seen = true;
     }
     s->up_accepted++;
@@ -360,7 +393,7 @@ static void on_upstream(struct rp_session *s, const struct rp_stream_rx *rx, siz
     /* Symmetric RTP: send where the media really comes from (RFC 4961), but
      * move only for a packet newer than any before: a replayed authentic packet
      * from elsewhere must not pull the stream away. */
-    if (!s->latched || (newest && cls == RP_RX_IN_ORDER))
+    if (!s->webrtc && (!s->latched || (newest && cls == RP_RX_IN_ORDER)))
         latch(s, from);
     if (rx->has_elem && (!s->have_reflection || (int32_t)(up->seq - s->refl_seq) > 0)) {
         s->have_reflection = true;
@@ -369,6 +402,63 @@ static void on_upstream(struct rp_session *s, const struct rp_stream_rx *rx, siz
         s->refl_t2 = rp_wallclock_ns(&s->wall, arrival);
     }
     start_sending(s, now_mono);
+}
+
+/* Where authentic media may come from. A probe's: the client's own IP, so
+ * that a token holder who spoofs a victim's address cannot aim the stream
+ * at it. A browser's: an address that passed a connectivity check with our
+ * ICE password (consent, RFC 7675), since a relayed one is not the client's. */
+static bool source_allowed(const struct rp_session *s, const struct sockaddr *from)
+{
+    if (s->webrtc)
+        return rp_webrtc_verified(s->webrtc, from);
+    return s->params.allow_foreign_peer || rp_addr_same_ip(from, (const struct sockaddr *)&s->client);
+}
+
+static void on_media(struct rp_session *s, const uint8_t *buf, size_t len, const struct rp_udp_meta *meta,
+                     uint64_t now_mono);
+
+/* The browser's handshake completed: its keys make the streams, and the
+ * stream to it starts. */
+static void webrtc_connected(struct rp_session *s, uint64_t now_mono)
+{
+    char err[160];
+    if (rp_webrtc_keys(s->webrtc, &s->params.suite, s->key_down, s->key_up) < 0 || make_streams(s, err, sizeof err) < 0) {
+        rp_log_warn("session %s: no SRTP streams after the handshake", s->id);
+        return;
+    }
+    latch(s, rp_webrtc_peer(s->webrtc));
+    rp_log_debug("session %s: DTLS-SRTP connected (%s)", s->id, rp_srtp_suite_name(s->params.suite));
+    start_sending(s, now_mono);
+}
+
+/* A browser's datagram (RFC 7983): ICE, DTLS and RTCP to its transport, RTP
+ * to the measured stream once there are keys. */
+static void on_webrtc(struct rp_session *s, const uint8_t *buf, size_t len, const struct rp_udp_meta *meta,
+                      uint64_t now_mono)
+{
+    const struct sockaddr *from = (const struct sockaddr *)&meta->from;
+    switch (rp_webrtc_classify(buf, len)) {
+    case RP_WEBRTC_STUN:
+        if (rp_webrtc_on_stun(s->webrtc, buf, len, from) == RP_ICE_ANSWERED)
+            note_upstream(s, now_mono);
+        return;
+    case RP_WEBRTC_DTLS:
+        if (rp_webrtc_on_dtls(s->webrtc, buf, len, from))
+            webrtc_connected(s, now_mono);
+        return;
+    case RP_WEBRTC_RTCP:
+        rp_webrtc_on_rtcp(s->webrtc, buf, len, from, rp_wallclock_ns(&s->wall, meta->rx_mono));
+        return;
+    case RP_WEBRTC_RTP:
+        if (s->up)
+            on_media(s, buf, len, meta, now_mono);
+        else
+            drop(s, RP_DROP_AUTH); /* before the handshake: nothing can verify it */
+        return;
+    default:
+        drop(s, RP_DROP_BAD_RTP);
+    }
 }
 
 void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len,
@@ -380,17 +470,21 @@ void rp_session_on_datagram(struct rp_session *s, const uint8_t *buf, size_t len
         drop(s, RP_DROP_STOPPED);
         return;
     }
-    if (rp_stun_first_byte_is_stun(buf, len)) {
+    if (s->webrtc)
+        on_webrtc(s, buf, len, meta, now_mono);
+    else if (rp_stun_first_byte_is_stun(buf, len))
         on_stun(s, buf, len, meta, now_mono);
-        return;
-    }
+    else
+        on_media(s, buf, len, meta, now_mono);
+}
+
+static void on_media(struct rp_session *s, const uint8_t *buf, size_t len, const struct rp_udp_meta *meta,
+                     uint64_t now_mono)
+{
     struct rp_stream_rx rx;
     enum rp_drop_reason why = rp_stream_open(s->up, buf, len, &rx);
     const struct sockaddr *from = (const struct sockaddr *)&meta->from;
-    /* An authentic packet still comes only from the client's own IP: a token
-     * holder who spoofs a victim's address must not aim the stream at it. */
-    if (why == RP_DROP_NONE && !s->params.allow_foreign_peer &&
-        !rp_addr_same_ip(from, (const struct sockaddr *)&s->client))
+    if (why == RP_DROP_NONE && !source_allowed(s, from))
         why = RP_DROP_FOREIGN_SOURCE;
     if (why != RP_DROP_NONE) {
         if (why == RP_DROP_BAD_RTP && rx.rtp_err != RP_RTP_OK)
@@ -432,6 +526,8 @@ uint64_t rp_session_next_due(const struct rp_session *s)
 
 static const struct sockaddr *downstream_dest(const struct rp_session *s)
 {
+    if (s->webrtc)
+        return rp_webrtc_peer(s->webrtc);
     if (s->latched)
         return (const struct sockaddr *)&s->latched_addr;
     if (s->announced)
@@ -515,6 +611,29 @@ static bool skip_stalled(struct rp_session *s, uint64_t now_mono, uint64_t perio
     return true;
 }
 
+/* A browser's RTCP: our SR, and a report block about its stream once it
+ * came (RFC 3550 section 6.4). */
+static void send_rtcp(struct rp_session *s, uint64_t now_mono)
+{
+    struct rp_webrtc_sender snd = {
+        .ssrc = s->ssrc_down,
+        .rtp_ts = s->ts0 + s->down_slot * rp_codec_samples_per_packet(s->params.codec, s->params.ptime_ms),
+        .packets = s->down_sent,
+        .octets = (uint32_t)s->down_wire_bytes,
+        .have_upstream = s->first_seen,
+        .up_ssrc = rp_stream_ssrc(s->up),
+    };
+    if (s->first_seen) {
+        struct rp_rxsummary sum;
+        rp_rxstats_summary(s->up_stats, 0, &sum);
+        snd.up_expected = sum.expected;
+        snd.up_received = sum.received;
+        snd.up_ext_high_seq = (uint32_t)s->first_up_seq + (uint32_t)sum.expected - 1;
+        snd.up_jitter = (uint32_t)(sum.jitter_ms * s->codec->clock_rate / 1000.0);
+    }
+    rp_webrtc_send_rtcp(s->webrtc, &snd, rp_wallclock_ns(&s->wall, now_mono));
+}
+
 unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono)
 {
     unsigned sent = 0;
@@ -534,6 +653,10 @@ unsigned rp_session_send_due(struct rp_session *s, uint64_t now_mono)
     }
     if (s->sending && s->next_send_mono >= s->send_until_mono)
         s->sending = false;
+    if (s->webrtc && s->sending && now_mono >= s->next_rtcp_mono) {
+        send_rtcp(s, now_mono);
+        s->next_rtcp_mono = now_mono + RTCP_INTERVAL_NS;
+    }
     return sent;
 }
 
@@ -556,6 +679,14 @@ void rp_session_add_counters(const struct rp_session *s, struct rp_session_count
     for (unsigned e = 0; e < RP_STUN_NERR; e++)
         acc->stun_errors[e] += s->stun_errors[e];
     acc->host_drops += s->up_host_drops;
+    if (s->webrtc) {
+        struct rp_webrtc_stats w;
+        rp_webrtc_stats(s->webrtc, &w);
+        for (unsigned v = 0; v < RP_ICE_VERDICTS; v++)
+            acc->ice[v] += w.ice[v];
+        acc->dtls_refused += w.dtls_refused;
+        acc->rtcp_bad += w.rtcp_bad;
+    }
 }
 
 void rp_session_keys(const struct rp_session *s, struct rp_contract_keys *out)

@@ -15,6 +15,7 @@ struct rp_stream {
     uint32_t loop_offset;           /* frame of the loop that packet 0 carries */
     struct rp_srtp *srtp;           /* SRTP: protects (seal) or unprotects (open) */
     struct rp_mext_auth *auth;      /* plain RTP: the HMAC keyed once (hashed pads) */
+    bool     ssrc_learned;          /* cfg.learn_ssrc: cfg.ssrc is the first authentic packet's */
 };
 
 static const char *const drop_names[RP_DROP_COUNT] = {
@@ -99,7 +100,7 @@ size_t rp_stream_seal(struct rp_stream *s, int64_t index, const struct rp_stream
     size_t plen;
     const uint8_t *payload = rp_payloads_get(s->payloads, (uint32_t)index + s->loop_offset, &plen);
     struct rp_rtp_hdr h = {
-        .pt = s->codec->pt,
+        .pt = s->cfg.set_pt ? s->cfg.pt : s->codec->pt,
         .marker = index == 0,
         .seq = (uint16_t)(s->cfg.seq0 + (uint16_t)index),
         .ts = s->cfg.ts0 + (uint32_t)index * s->samples_per_packet,
@@ -116,7 +117,8 @@ size_t rp_stream_seal(struct rp_stream *s, int64_t index, const struct rp_stream
     size_t rtp_cap = cap < RP_SRTP_MAX_OVERHEAD ? 0 : cap - RP_SRTP_MAX_OVERHEAD;
     if (rtp_cap > RP_RTP_MAX_PKT)
         rtp_cap = RP_RTP_MAX_PKT;
-    size_t n = rp_rtp_build_elems(buf, rtp_cap, &h, elems, s->srtp ? 1 : 2, payload, plen);
+    size_t nelems = s->srtp ? (s->cfg.no_elem ? 0 : 1) : 2;
+    size_t n = rp_rtp_build_elems(buf, rtp_cap, &h, elems, nelems, payload, plen);
     if (n == 0)
         return 0;
     if (s->srtp ? rp_srtp_protect(s->srtp, buf, &n, cap) != RP_SRTP_OK : rp_mext_auth_seal(s->auth, buf, n) != 0)
@@ -198,9 +200,13 @@ enum rp_drop_reason rp_stream_open(struct rp_stream *s, const uint8_t *buf, size
     if (out->rtp_err != RP_RTP_OK)
         return RP_DROP_BAD_RTP;
     out->hdr = pkt.hdr;
+    if (s->cfg.learn_ssrc && s->srtp && !s->ssrc_learned) {
+        s->cfg.ssrc = pkt.hdr.ssrc; /* authentic: SRTP verified it */
+        s->ssrc_learned = true;
+    }
     if (pkt.hdr.ssrc != s->cfg.ssrc)
         return RP_DROP_WRONG_SSRC;
-    if (pkt.hdr.pt != s->codec->pt)
+    if (pkt.hdr.pt != (s->cfg.set_pt ? s->cfg.pt : s->codec->pt))
         return RP_DROP_WRONG_PT;
     if (!s->srtp) {
         int a = rp_mext_auth_check(s->auth, rtp, len);

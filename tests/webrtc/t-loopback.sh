@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The browser pre-call page against a daemon on loopback, in headless Chromium
+# (its own WebRTC stack: ICE, DTLS-SRTP, Opus, jitter buffer). Ground truth:
+# nftables counts the SRTP packets on the wire in each direction, and the
+# browser's own getStats() counts are compared with the daemon's.
+#   - the page ends "done" with verdict pass, two-way, MOS >= 4.0 both ways (Opus);
+#   - the daemon's session: upstream accepted > 0, no auth failure: SRTP
+#     received and authenticated with the keys of the DTLS handshake;
+#   - packets the browser sent == packets the daemon received, within the
+#     packets in flight at the end (the daemon stops at the page's POST);
+#     the wire count (nft) agrees with both;
+#   - downstream: the browser received what the daemon sent (loopback: no loss);
+#   - a screenshot of the result page in tests/out/precall.png.
+# Root (nftables), chromium, chromedriver, python3-selenium; else exit 77.
+# shellcheck disable=SC2015 # ok() never fails: "check && ok || bad" is an if
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${BIN:-build/asan}
+PMIN=36600 PMAX=36699 DURATION=10
+OUT=tests/out
+# Packets in flight when the page reads its stats and the daemon stops: the
+# page posts right after getStats(), 20 ms packets, a busy 2-core machine.
+SLACK=25
+
+skip() { echo "skip t-loopback: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root (nftables counters on loopback)"
+command -v nft >/dev/null || skip "no nft (Debian: nftables)"
+command -v chromium >/dev/null || skip "no chromium (Debian: chromium)"
+command -v chromedriver >/dev/null || skip "no chromedriver (Debian: chromium-driver)"
+/usr/bin/python3 -c 'import selenium' 2>/dev/null || skip "no python3-selenium"
+command -v jq >/dev/null || skip "no jq"
+
+WORK=$(mktemp -d /tmp/rtpprobe-webrtc.XXXXXX)
+# shellcheck source=scripts/lib-daemon.sh
+. scripts/lib-daemon.sh
+NFT_TABLE=rptwebrtc
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+    nft delete table inet "$NFT_TABLE" 2>/dev/null || true
+    rp_stop_daemon >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail=0
+ok()  { echo "ok   $*"; }
+bad() { fail=1; echo "FAIL $*"; }
+
+port=$(rp_free_port 19080)
+rp_make_config "$WORK/rtpprobed.conf" "$port" "$PMIN" "$PMAX" tls
+openssl rand -hex 32 > "$WORK/page.secret"
+chmod 600 "$WORK/page.secret"
+cat >> "$WORK/rtpprobed.conf" <<CONF
+webrtc: { page_secret_file = "$WORK/page.secret"; };
+CONF
+rp_start_daemon "$WORK/rtpprobed.conf" "$WORK/rtpprobed.log"
+TOKEN=$(cat "$WORK/token")
+page_token=$("$BIN/rtpprobed" -c "$WORK/rtpprobed.conf" --page-token --agent loopback-test --ttl 300)
+
+# RTP/RTCP only (first two bits: version 2), by direction: into the media
+# ports (upstream) and out of them (downstream). RTCP (second byte 192-223,
+# RFC 5761) is left out: the counts are RTP packets, as the browser's and ours are.
+nft -f - <<NFT
+table inet $NFT_TABLE {
+    counter up { }
+    counter down { }
+    chain out {
+        type filter hook output priority 0;
+        oif lo udp dport $PMIN-$PMAX @th,64,2 2 @th,72,8 != 192-223 counter name up
+        oif lo udp sport $PMIN-$PMAX @th,64,2 2 @th,72,8 != 192-223 counter name down
+    }
+}
+NFT
+nft_count() { nft -j list counter inet "$NFT_TABLE" "$1" | jq '.nftables[] | select(.counter) | .counter.packets'; }
+
+url="https://127.0.0.1:$port/precall?codec=opus&duration=$DURATION#t=$page_token"
+mkdir -p "$OUT"
+rc=0
+/usr/bin/python3 tests/webrtc/precall_check.py --url "$url" --out-dir "$OUT" --screenshot precall.png \
+    --timeout $((DURATION + 60)) > "$WORK/result.json" 2> "$WORK/check.err" || rc=$?
+if [ "$rc" = 0 ] && jqe .report.verdict "$WORK/result.json" >/dev/null; then
+    ok "the page finished and shows a report"
+else
+    bad "the page did not finish (exit $rc):"; cat "$WORK/check.err"; tail -n 20 "$WORK/rtpprobed.log"
+    exit 1
+fi
+R="$WORK/result.json"
+jqe '.report.verdict == "pass" and .report.diagnosis == "two-way"' "$R" >/dev/null &&
+    ok "verdict pass, two-way" || bad "verdict $(jq -c '[.report.verdict, .report.diagnosis, .report.cause]' "$R")"
+jqe '.report.codec == "opus" and .report.transport == "srtp"' "$R" >/dev/null &&
+    ok "opus over SRTP" || bad "codec/transport $(jq -c '[.report.codec, .report.transport]' "$R")"
+jqe '.report.upstream.mos >= 4.0 and .report.downstream.mos >= 4.0' "$R" >/dev/null &&
+    ok "MOS >= 4.0 both ways ($(jq -c '[.report.upstream.mos, .report.downstream.mos]' "$R"))" ||
+    bad "MOS $(jq -c '[.report.upstream.mos, .report.downstream.mos]' "$R")"
+
+id=$(jq -r .report.session_id "$R")
+curl -sS --cacert "$WORK/cert.pem" -H "Authorization: Bearer $TOKEN" \
+    "https://127.0.0.1:$port/v1/sessions/$id" > "$WORK/session.json"
+S="$WORK/session.json"
+jqe '.upstream.accepted > 0 and .upstream.dropped.auth_failure == 0' "$S" >/dev/null &&
+    ok "daemon: $(jq .upstream.accepted "$S") SRTP packets received and authenticated, none failed" ||
+    bad "daemon upstream $(jq -c .upstream "$S" | head -c 600)"
+
+sent=$(jq .browserStats.outbound.packetsSent "$R")
+recv=$(jq .upstream.received "$S")
+wire_up=$(nft_count up) wire_down=$(nft_count down)
+# The daemon stopped at the POST, which came after the browser's getStats():
+# it may hold up to SLACK packets sent after that reading.
+if [ "$recv" -ge "$sent" ] && [ "$recv" -le $((sent + SLACK)) ]; then
+    ok "browser sent $sent, daemon received $recv (in flight at the end: $((recv - sent)))"
+else
+    bad "browser sent $sent, daemon received $recv (allowed: 0..$SLACK more)"
+fi
+[ "$wire_up" -ge "$recv" ] && ok "nft counted $wire_up upstream RTP packets on the wire (>= received)" ||
+    bad "nft counted $wire_up upstream RTP packets, the daemon received $recv"
+brecv=$(jq .browserStats.inbound.packetsReceived "$R")
+dsent=$(jq .downstream.sent "$R")
+if [ "$brecv" -le "$dsent" ] && [ "$brecv" -ge $((dsent - SLACK)) ] && [ "$wire_down" -ge "$brecv" ]; then
+    ok "downstream: daemon sent $dsent, browser received $brecv, nft $wire_down"
+else
+    bad "downstream: daemon sent $dsent, browser received $brecv, nft $wire_down"
+fi
+jqe '.report.downstream.lost == 0 and .report.upstream.lost <= 0' "$R" >/dev/null &&
+    ok "no loss on loopback" || bad "loss $(jq -c '[.report.upstream.lost, .report.downstream.lost]' "$R")"
+[ -s "$OUT/precall.png" ] && ok "screenshot $OUT/precall.png" || bad "no screenshot"
+exit $fail
