@@ -35,7 +35,7 @@ struct rp_webrtc {
     bool     nominated;
     struct sockaddr_storage nominated_addr;
     bool     connected;
-    char     error[160];
+    char     error[200];
     struct rp_srtp *rtcp_out, *rtcp_in;
     /* The browser's last SR: its NTP middle bits and when it came (for DLSR). */
     bool     have_sr;
