@@ -115,6 +115,7 @@ struct rp_session {
     bool     learn_ssrc;       /* the offer named no SSRC: the first authentic packet's */
     uint64_t next_rtcp_mono;
     uint16_t first_up_seq;
+    const struct rp_payloads *warm_loop; /* held from creation: the handshake does not wait for an encoder */
 
     bool     stopped;
     bool     sending;          /* peer known, stream running */
@@ -195,6 +196,13 @@ static int webrtc_init(struct rp_session *s, const struct rp_webrtc_params *w, c
     if (w->has_ssrc)
         s->ssrc_up = w->ssrc;
     s->learn_ssrc = !w->has_ssrc;
+    /* The downstream loop is made now, as a probe's session makes it at its
+     * POST: made at the handshake, it would hold the media clock there. */
+    const struct rp_session_params *p = &s->params;
+    if (p->payload_cache && !(s->warm_loop = rp_payload_cache_get(p->payload_cache, p->codec, p->ptime_ms,
+                                                                  p->bitrate_bps, PAYLOAD_LOOP_MS / p->ptime_ms, err,
+                                                                  errlen)))
+        return -1;
     s->webrtc = rp_webrtc_new(w, s->send, s->send_ctx, err, errlen);
     return s->webrtc ? 0 : -1;
 }
@@ -255,6 +263,8 @@ void rp_session_free(struct rp_session *s)
     rp_stream_free(s->up);
     rp_stream_free(s->down);
     rp_webrtc_free(s->webrtc);
+    if (s->warm_loop)
+        rp_payload_cache_put(s->params.payload_cache, s->warm_loop);
     OPENSSL_cleanse(s->auth_key, sizeof s->auth_key);
     OPENSSL_cleanse(s->key_up, sizeof s->key_up);
     OPENSSL_cleanse(s->key_down, sizeof s->key_down);

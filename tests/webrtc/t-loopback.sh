@@ -38,6 +38,7 @@ NFT_TABLE=rptwebrtc
 cleanup() {
     nft delete table inet "$NFT_TABLE" 2>/dev/null || true
     rp_stop_daemon >/dev/null 2>&1 || true
+    [ -z "${KEEP_WORK:-}" ] || cp -r "$WORK" "$KEEP_WORK"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -113,7 +114,7 @@ fi
 [ "$wire_up" -ge "$recv" ] && ok "nft counted $wire_up upstream RTP packets on the wire (>= received)" ||
     bad "nft counted $wire_up upstream RTP packets, the daemon received $recv"
 brecv=$(jq .browserStats.inbound.packetsReceived "$R")
-dsent=$(jq .downstream.sent "$R")
+dsent=$(jq .report.downstream.sent "$R")
 if [ "$brecv" -le "$dsent" ] && [ "$brecv" -ge $((dsent - SLACK)) ] && [ "$wire_down" -ge "$brecv" ]; then
     ok "downstream: daemon sent $dsent, browser received $brecv, nft $wire_down"
 else
