@@ -48,6 +48,9 @@ struct rp_webctl_req {
 int rp_webctl_config(struct rp_webctl *w, const struct rp_webctl_req *rq, struct json_t **answer);
 int rp_webctl_create(struct rp_webctl *w, struct rp_reflector *refl, const struct rp_webctl_req *rq,
                      struct json_t **answer);
+/* POST /v1/webrtc/{id}/stop: the session stops (the page, having stopped its
+ * sender, waits for what is in flight, then posts its figures). */
+int rp_webctl_stop(struct rp_webctl *w, struct rp_reflector *refl, const char *id, struct json_t **answer);
 int rp_webctl_stats(struct rp_webctl *w, struct rp_reflector *refl, const char *id, const struct rp_webctl_req *rq,
                     struct json_t **answer);
 

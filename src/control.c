@@ -485,7 +485,7 @@ static const struct sockaddr *local_of(struct evhttp_request *req, struct sockad
 }
 
 /* Which /v1/webrtc resource, and the method it takes. */
-enum webrtc_route { WEBRTC_CONFIG, WEBRTC_CREATE, WEBRTC_STATS, WEBRTC_NONE };
+enum webrtc_route { WEBRTC_CONFIG, WEBRTC_CREATE, WEBRTC_STOP, WEBRTC_STATS, WEBRTC_NONE };
 
 static enum webrtc_route webrtc_route_of(const char *rest, char *id, size_t idcap, enum evhttp_cmd_type *method)
 {
@@ -497,13 +497,13 @@ static enum webrtc_route webrtc_route_of(const char *rest, char *id, size_t idca
     }
     if (n == 0)
         return WEBRTC_CREATE;
-    if (n == 1 + RP_SESSION_ID_LEN + strlen("/stats") && rest[0] == '/' && strcmp(rest + n - 6, "/stats") == 0 &&
-        idcap > RP_SESSION_ID_LEN) {
-        memcpy(id, rest + 1, RP_SESSION_ID_LEN);
-        id[RP_SESSION_ID_LEN] = '\0';
-        return WEBRTC_STATS;
-    }
-    return WEBRTC_NONE;
+    if (n <= 1 + RP_SESSION_ID_LEN || rest[0] != '/' || rest[1 + RP_SESSION_ID_LEN] != '/' ||
+        idcap <= RP_SESSION_ID_LEN)
+        return WEBRTC_NONE;
+    memcpy(id, rest + 1, RP_SESSION_ID_LEN);
+    id[RP_SESSION_ID_LEN] = '\0';
+    const char *verb = rest + 2 + RP_SESSION_ID_LEN;
+    return strcmp(verb, "stats") == 0 ? WEBRTC_STATS : strcmp(verb, "stop") == 0 ? WEBRTC_STOP : WEBRTC_NONE;
 }
 
 /* /v1/webrtc (docs/webrtc.md): the page's three calls. */
@@ -529,8 +529,9 @@ static void handle_webrtc(struct rp_control *c, struct evhttp_request *req, cons
     };
     rq.body = body_of(req, &rq.len);
     json_t *answer = NULL;
-    int status = route == WEBRTC_CONFIG ? rp_webctl_config(c->web, &rq, &answer)
+    int status = route == WEBRTC_CONFIG   ? rp_webctl_config(c->web, &rq, &answer)
                  : route == WEBRTC_CREATE ? rp_webctl_create(c->web, c->refl, &rq, &answer)
+                 : route == WEBRTC_STOP   ? rp_webctl_stop(c->web, c->refl, id, &answer)
                                           : rp_webctl_stats(c->web, c->refl, id, &rq, &answer);
     if (!answer) {
         reply_error(c, req, 500, "out of memory");

@@ -360,6 +360,25 @@ int rp_webctl_create(struct rp_webctl *w, struct rp_reflector *refl, const struc
     return s ? 201 : refuse(w, answer, status, err);
 }
 
+/* The browser has stopped sending: the session stops too, and says how many
+ * packets it sent, so that the page can wait for the last ones before it
+ * reads its own figures (no packet in flight counted lost). */
+int rp_webctl_stop(struct rp_webctl *w, struct rp_reflector *refl, const char *id, json_t **answer)
+{
+    (void)w;
+    struct rp_session *s = strlen(id) == RP_SESSION_ID_LEN ? rp_reflector_find(refl, id) : NULL;
+    if (!s || !rp_session_webrtc(s))
+        return fail(answer, 404, "no such browser session");
+    rp_reflector_stop(refl, s, 0);
+    rp_reflector_reschedule(refl, s);
+    struct rp_contract_session doc;
+    rp_session_snapshot(s, &doc);
+    *answer = json_pack("{s:I, s:I}", "downstream_sent", (json_int_t)(doc.down.sent + doc.down.skipped),
+                        "upstream_received", (json_int_t)doc.up.rx.received);
+    rp_contract_session_release(&doc);
+    return 200;
+}
+
 /* The report from the session's own figures and the browser's. */
 static int make_report(struct rp_webctl *w, struct rp_session *s, const struct rp_browser_stats *b,
                        const struct rp_webctl_req *rq, struct rp_report *rep, char *err, size_t errlen)
