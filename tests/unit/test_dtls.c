@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -233,6 +234,7 @@ static void test_wrong_fingerprint_fails(void **state)
     assert_int_equal(rp_dtls_state(p->server), RP_DTLS_FAILED);
     assert_string_equal(rp_dtls_error(p->server), "peer fingerprint does not match the SDP");
     assert_int_not_equal(rp_dtls_state(p->client), RP_DTLS_CONNECTED);
+    assert_int_equal(ERR_peek_error(), 0);      /* nothing left for the next session's call */
     enum rp_srtp_suite s;
     uint8_t a[RP_SRTP_MAX_KEY_LEN], b[RP_SRTP_MAX_KEY_LEN];
     assert_int_equal(rp_dtls_srtp_keys(p->server, &s, a, b), -1);
@@ -362,6 +364,7 @@ static void test_garbage_records_never_connect(void **state)
             assert_true(strncmp(rp_dtls_error(fresh), "handshake: ", 11) == 0);
         }
         assert_int_equal(q.over_mtu, 0);
+        assert_int_equal(ERR_peek_error(), 0);
         rp_dtls_free(fresh);
     }
     print_message("garbage: %u of 400 fresh servers FAILED, the rest still HANDSHAKING\n", failed);
