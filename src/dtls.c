@@ -167,11 +167,7 @@ const uint8_t *rp_dtls_cert_sha256(const struct rp_dtls_cert *c)
     return c->sha256;
 }
 
-/* ---- the outgoing datagram BIO ----
- * During the handshake OpenSSL puts a buffering BIO in front of this one and
- * flushes a flight's records in writes it keeps within the MTU (dtls1_do_write
- * counts the buffered bytes), so each write arriving here is one datagram:
- * a whole server flight is one datagram of about 650 bytes. */
+/* ---- the outgoing datagram BIO ---- */
 
 static int wbio_write(BIO *b, const char *buf, int len)
 {

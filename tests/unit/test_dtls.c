@@ -173,6 +173,33 @@ static void test_handshake_connects_and_keys_cross_match(void **state)
     pair_free(p);
 }
 
+/* Garbage and truncated records after the handshake change nothing: still
+ * CONNECTED, the same keys. */
+static void test_garbage_after_connected_keeps_keys(void **state)
+{
+    (void)state;
+    struct pair *p = connected_pair();
+    enum rp_srtp_suite s1, s2;
+    uint8_t l1[RP_SRTP_MAX_KEY_LEN], r1[RP_SRTP_MAX_KEY_LEN], l2[RP_SRTP_MAX_KEY_LEN], r2[RP_SRTP_MAX_KEY_LEN];
+    assert_int_equal(rp_dtls_srtp_keys(p->server, &s1, l1, r1), 0);
+    uint8_t buf[300];
+    unsigned seed = 5;
+    for (int i = 0; i < 200; i++) {
+        size_t n = 1 + (size_t)rand_r(&seed) % sizeof buf;
+        for (size_t k = 0; k < n; k++)
+            buf[k] = (uint8_t)rand_r(&seed);
+        buf[0] = (uint8_t)(20 + i % 4);   /* change_cipher_spec, alert, handshake, application_data */
+        buf[1] = 0xfe, buf[2] = 0xfd;
+        assert_int_equal(rp_dtls_on_datagram(p->server, buf, n), RP_DTLS_CONNECTED);
+    }
+    assert_int_equal(rp_dtls_srtp_keys(p->server, &s2, l2, r2), 0);
+    assert_int_equal(s1, s2);
+    assert_memory_equal(l1, l2, rp_srtp_key_len(s1));
+    assert_memory_equal(r1, r2, rp_srtp_key_len(s1));
+    assert_int_equal(ERR_peek_error(), 0);
+    pair_free(p);
+}
+
 static void test_keys_before_connected_refused(void **state)
 {
     (void)state;
@@ -450,6 +477,7 @@ static void test_lost_last_flight_resent_by_connected_server(void **state)
 struct sclient {
     char dir[64];
     uint8_t fp[32];            /* its certificate's SHA-256 */
+    uint8_t fp384[48];         /* and SHA-384, as a browser may name it */
     int udp;                   /* our server's socket on 127.0.0.1 */
     struct sockaddr_in peer;
     bool have_peer;
@@ -486,6 +514,7 @@ static void sclient_cert(struct sclient *s)
     assert_non_null(x);
     unsigned n = 0;
     assert_int_equal(X509_digest(x, EVP_sha256(), s->fp, &n), 1);
+    assert_int_equal(X509_digest(x, EVP_sha384(), s->fp384, &n), 1);
     X509_free(x);
 }
 
@@ -587,13 +616,16 @@ static void sclient_reap(struct sclient *s)
     (void)system(cmd);
 }
 
-static struct sclient *sclient_start(const char *profile, unsigned exportlen)
+/* hash: the SDP name our server is given s_client's fingerprint under. */
+static struct sclient *sclient_start(const char *profile, unsigned exportlen, const char *hash)
 {
     struct sclient *s = calloc(1, sizeof *s);
     assert_non_null(s);
     char err[160];
     sclient_cert(s);
-    s->server = rp_dtls_new(server_cert, RP_DTLS_SERVER, "sha-256", s->fp, 32, udp_send, s, err, sizeof err);
+    bool sha384 = strcmp(hash, "sha-384") == 0;
+    s->server = rp_dtls_new(server_cert, RP_DTLS_SERVER, hash, sha384 ? s->fp384 : s->fp, sha384 ? 48 : 32,
+                            udp_send, s, err, sizeof err);
     assert_non_null(s->server);
     sclient_spawn(s, profile, exportlen);
     return s;
@@ -632,9 +664,9 @@ static void check_keymat(const struct sclient *s, const uint8_t *km, size_t kn, 
     assert_memory_equal(km + 2 * key + salt, local + key, salt);
 }
 
-static void sclient_keys_case(const char *profile, unsigned exportlen, enum rp_srtp_suite want)
+static void sclient_keys_case(const char *profile, unsigned exportlen, enum rp_srtp_suite want, const char *hash)
 {
-    struct sclient *s = sclient_start(profile, exportlen);
+    struct sclient *s = sclient_start(profile, exportlen, hash);
     uint8_t km[128];
     size_t kn = sclient_handshake(s, km, sizeof km);
     assert_string_equal(rp_dtls_error(s->server), "");
@@ -662,13 +694,14 @@ static void sclient_keys_case(const char *profile, unsigned exportlen, enum rp_s
 static void test_openssl_s_client_aes_cm_keys_match(void **state)
 {
     (void)state;
-    sclient_keys_case("SRTP_AES128_CM_SHA1_80", 60, RP_SRTP_AES_CM_128_HMAC_SHA1_80);
+    sclient_keys_case("SRTP_AES128_CM_SHA1_80", 60, RP_SRTP_AES_CM_128_HMAC_SHA1_80, "sha-256");
 }
 
 static void test_openssl_s_client_gcm_keys_match(void **state)
 {
     (void)state;
-    sclient_keys_case("SRTP_AEAD_AES_128_GCM", 56, RP_SRTP_AEAD_AES_128_GCM);
+    /* This time the SDP names its fingerprint with sha-384. */
+    sclient_keys_case("SRTP_AEAD_AES_128_GCM", 56, RP_SRTP_AEAD_AES_128_GCM, "sha-384");
 }
 
 /* s_client offers only a profile we do not: the handshake itself succeeds
@@ -676,7 +709,7 @@ static void test_openssl_s_client_gcm_keys_match(void **state)
 static void test_no_common_srtp_profile_fails(void **state)
 {
     (void)state;
-    struct sclient *s = sclient_start("SRTP_AES128_CM_SHA1_32", 60);
+    struct sclient *s = sclient_start("SRTP_AES128_CM_SHA1_32", 60, "sha-256");
     uint8_t km[128];
     (void)sclient_handshake(s, km, sizeof km);
     assert_int_equal(rp_dtls_state(s->server), RP_DTLS_FAILED);
@@ -692,6 +725,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cert_fingerprint_is_sha256_of_der),
         cmocka_unit_test(test_handshake_connects_and_keys_cross_match),
+        cmocka_unit_test(test_garbage_after_connected_keeps_keys),
         cmocka_unit_test(test_keys_before_connected_refused),
         cmocka_unit_test(test_exported_keys_protect_and_unprotect),
         cmocka_unit_test(test_wrong_fingerprint_fails),
