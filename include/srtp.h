@@ -63,6 +63,7 @@ enum rp_srtp_result rp_srtp_unprotect(struct rp_srtp *c, uint8_t *pkt, size_t *l
 /* SRTCP (RFC 3711 section 3.4) with the same context: RTCP of a WebRTC peer
  * (rtcp-mux). protect adds up to RP_SRTCP_MAX_OVERHEAD bytes. */
 #define RP_SRTCP_MAX_OVERHEAD (4 + 16)   /* E flag + SRTCP index word, then the tag */
+size_t rp_srtp_rtcp_overhead(enum rp_srtp_suite s);     /* bytes protect_rtcp adds: 14, 14, 20, 20 */
 enum rp_srtp_result rp_srtp_protect_rtcp(struct rp_srtp *c, uint8_t *pkt, size_t *len, size_t cap);
 enum rp_srtp_result rp_srtp_unprotect_rtcp(struct rp_srtp *c, uint8_t *pkt, size_t *len);
 

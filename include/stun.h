@@ -81,4 +81,26 @@ uint32_t rp_stun_fingerprint(const uint8_t *msg, size_t covered);
 enum rp_stun_err rp_stun_decode_address(const uint8_t *val, size_t vlen, bool xored, const uint8_t *hdr,
                                         struct sockaddr_storage *out);
 
+/* MESSAGE-INTEGRITY (RFC 8489 §14.5), shared by TURN (long-term key,
+ * turn_wire.c) and ICE (short-term key = the password itself, ice.c). */
+#define RP_STUN_ATTR_HDR_LEN 4
+#define RP_STUN_ATTR_INTEGRITY 0x0008u
+#define RP_STUN_INTEGRITY_LEN 20         /* HMAC-SHA1 */
+/* HMAC-SHA1(key, a || b); b may be NULL when blen is 0. 0, or -1 if libcrypto failed. */
+int rp_stun_hmac_sha1(const uint8_t *key, size_t keylen, const uint8_t *a, size_t alen, const uint8_t *b,
+                      size_t blen, uint8_t mac[RP_STUN_INTEGRITY_LEN]);
+/* The MESSAGE-INTEGRITY value of the message in msg whose MESSAGE-INTEGRITY
+ * attribute starts at mi_off (>= 20): HMAC-SHA1 over the bytes before it, the
+ * header's length field counting up to the end of MESSAGE-INTEGRITY. 0 or -1. */
+int rp_stun_integrity(const uint8_t *msg, size_t mi_off, const uint8_t *key, size_t keylen,
+                      uint8_t mac[RP_STUN_INTEGRITY_LEN]);
+/* Whether the MESSAGE-INTEGRITY attribute at mi_off (all of it inside len) is
+ * right for key; constant-time comparison. */
+bool rp_stun_integrity_ok(const uint8_t *msg, size_t len, size_t mi_off, const uint8_t *key, size_t keylen);
+/* Ends a message whose header is written and whose attributes fill buf up to
+ * off: MESSAGE-INTEGRITY with key (none when key is NULL), then FINGERPRINT,
+ * each computed with the header length counting up to its own end. Total
+ * bytes, or 0 if it does not fit in cap. */
+size_t rp_stun_finish(uint8_t *buf, size_t cap, size_t off, const uint8_t *key, size_t keylen);
+
 #endif

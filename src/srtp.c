@@ -18,6 +18,8 @@
 #include <srtp2/srtp.h>
 
 #define RTP_FIXED_HDR_LEN 12
+#define RTCP_MIN_LEN      8            /* header + sender SSRC: what libsrtp reads in clear */
+#define SRTCP_TRAILER_LEN 4            /* E flag + 31-bit SRTCP index (RFC 3711 §3.4) */
 #define RTP_VERSION       2
 #define REPLAY_WINDOW     128          /* packets; libsrtp's default and RFC 3711 §3.3.2 minimum is 64 */
 #define INLINE_PREFIX     "inline:"
@@ -29,20 +31,22 @@ struct suite_info {
     const char *name;
     size_t key_len;   /* master key + master salt */
     size_t overhead;  /* SRTP auth tag or AEAD tag */
+    size_t rtcp_tag;  /* SRTCP's (set_crypto_policy's rtcp policy): SHA1_32 keeps an 80-bit one */
 };
 
 /* Indexed by enum rp_srtp_suite. Key lengths are libsrtp's own constants so the
  * two can never disagree about how many key bytes srtp_create reads. */
 static const struct suite_info SUITES[RP_SRTP_NSUITES] = {
-    [RP_SRTP_AES_CM_128_HMAC_SHA1_80] = { "AES_CM_128_HMAC_SHA1_80", SRTP_AES_ICM_128_KEY_LEN_WSALT, 10 },
-    [RP_SRTP_AES_CM_128_HMAC_SHA1_32] = { "AES_CM_128_HMAC_SHA1_32", SRTP_AES_ICM_128_KEY_LEN_WSALT, 4 },
-    [RP_SRTP_AEAD_AES_128_GCM]        = { "AEAD_AES_128_GCM",        SRTP_AES_GCM_128_KEY_LEN_WSALT, 16 },
-    [RP_SRTP_AEAD_AES_256_GCM]        = { "AEAD_AES_256_GCM",        SRTP_AES_GCM_256_KEY_LEN_WSALT, 16 },
+    [RP_SRTP_AES_CM_128_HMAC_SHA1_80] = { "AES_CM_128_HMAC_SHA1_80", SRTP_AES_ICM_128_KEY_LEN_WSALT, 10, 10 },
+    [RP_SRTP_AES_CM_128_HMAC_SHA1_32] = { "AES_CM_128_HMAC_SHA1_32", SRTP_AES_ICM_128_KEY_LEN_WSALT, 4, 10 },
+    [RP_SRTP_AEAD_AES_128_GCM]        = { "AEAD_AES_128_GCM",        SRTP_AES_GCM_128_KEY_LEN_WSALT, 16, 16 },
+    [RP_SRTP_AEAD_AES_256_GCM]        = { "AEAD_AES_256_GCM",        SRTP_AES_GCM_256_KEY_LEN_WSALT, 16, 16 },
 };
 
 _Static_assert(SRTP_AES_GCM_256_KEY_LEN_WSALT <= RP_SRTP_MAX_KEY_LEN, "largest key fits RP_SRTP_MAX_KEY_LEN");
 _Static_assert(SRTP_MAX_TAG_LEN <= RP_SRTP_MAX_OVERHEAD, "no tag is longer than RP_SRTP_MAX_OVERHEAD");
 _Static_assert(INLINE_PREFIX_LEN + B64_MAX_LEN + 1 <= RP_SRTP_INLINE_MAX, "inline string fits RP_SRTP_INLINE_MAX");
+_Static_assert(SRTCP_TRAILER_LEN + SRTP_MAX_TAG_LEN <= RP_SRTCP_MAX_OVERHEAD, "SRTCP fits RP_SRTCP_MAX_OVERHEAD");
 _Static_assert(RP_SRTP_MAX_KEY_LEN <= SRTP_MAX_KEY_LEN, "key copy buffer is large enough");
 
 struct rp_srtp {
@@ -357,6 +361,60 @@ enum rp_srtp_result rp_srtp_unprotect(struct rp_srtp *c, uint8_t *pkt, size_t *l
     if (st != srtp_err_status_ok)
         return map_status(st);
     if (n < RTP_FIXED_HDR_LEN || (size_t)n > prot)
+        return RP_SRTP_EINTERNAL;
+    *len = (size_t)n;
+    return RP_SRTP_OK;
+}
+
+/* SRTCP (RFC 3711 §3.4): the same session and per-SSRC streams as RTP (the
+ * any-SSRC template covers RTCP too; libsrtp keeps a separate SRTCP replay
+ * window per stream). As for RTP, with no MKI srtp_protect_rtcp writes only
+ * the 4-byte E+index trailer and the tag after the packet (2.5.0:
+ * srtp_protect_rtcp_mki / srtp_protect_rtcp_aead), hence the cap check. */
+static bool looks_like_rtcp(const uint8_t *pkt, size_t len)
+{
+    return len >= RTCP_MIN_LEN && (pkt[0] >> 6) == RTP_VERSION;
+}
+
+size_t rp_srtp_rtcp_overhead(enum rp_srtp_suite s)
+{
+    return suite_valid(s) ? SRTCP_TRAILER_LEN + SUITES[s].rtcp_tag : 0;
+}
+
+enum rp_srtp_result rp_srtp_protect_rtcp(struct rp_srtp *c, uint8_t *pkt, size_t *len, size_t cap)
+{
+    if (!c || !pkt || !len || c->dir != RP_SRTP_OUTBOUND)
+        return RP_SRTP_EINVALID;
+    size_t plain = *len;
+    size_t overhead = SRTCP_TRAILER_LEN + SUITES[c->suite].rtcp_tag;
+    if (!looks_like_rtcp(pkt, plain) || plain > cap || cap - plain < overhead ||
+        plain > (size_t)INT_MAX - overhead)
+        return RP_SRTP_EINVALID;
+
+    int n = (int)plain;
+    srtp_err_status_t st = srtp_protect_rtcp(c->session, pkt, &n);
+    if (st != srtp_err_status_ok)
+        return map_status(st);
+    if (n < 0 || (size_t)n != plain + overhead)
+        return RP_SRTP_EINTERNAL;
+    *len = (size_t)n;
+    return RP_SRTP_OK;
+}
+
+enum rp_srtp_result rp_srtp_unprotect_rtcp(struct rp_srtp *c, uint8_t *pkt, size_t *len)
+{
+    if (!c || !pkt || !len || c->dir != RP_SRTP_INBOUND)
+        return RP_SRTP_EINVALID;
+    size_t prot = *len;
+    size_t overhead = SRTCP_TRAILER_LEN + SUITES[c->suite].rtcp_tag;
+    if (!looks_like_rtcp(pkt, prot) || prot < RTCP_MIN_LEN + overhead || prot > INT_MAX)
+        return RP_SRTP_EINVALID;
+
+    int n = (int)prot;
+    srtp_err_status_t st = srtp_unprotect_rtcp(c->session, pkt, &n);
+    if (st != srtp_err_status_ok)
+        return map_status(st);
+    if (n < RTCP_MIN_LEN || (size_t)n > prot)
         return RP_SRTP_EINTERNAL;
     *len = (size_t)n;
     return RP_SRTP_OK;

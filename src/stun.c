@@ -8,6 +8,10 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
 #define ATTR_HDR_LEN          4
 #define ATTR_MAPPED_ADDRESS   0x0001u
 #define ATTR_XOR_MAPPED       0x0020u
@@ -349,3 +353,63 @@ enum rp_stun_verdict rp_stun_answer(const uint8_t *req, size_t len, const struct
     return RP_STUN_ANSWERED;
 }
 
+
+int rp_stun_hmac_sha1(const uint8_t *key, size_t keylen, const uint8_t *a, size_t alen, const uint8_t *b,
+                      size_t blen, uint8_t mac[RP_STUN_INTEGRITY_LEN])
+{
+    char digest[] = "SHA1"; /* OSSL_PARAM wants a char *: no cast of a literal */
+    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+    OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_END };
+    size_t outl = 0;
+    int ok = ctx && EVP_MAC_init(ctx, key, keylen, params) == 1 && EVP_MAC_update(ctx, a, alen) == 1 &&
+             (blen == 0 || EVP_MAC_update(ctx, b, blen) == 1) &&
+             EVP_MAC_final(ctx, mac, &outl, RP_STUN_INTEGRITY_LEN) == 1 && outl == RP_STUN_INTEGRITY_LEN;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(hmac);
+    return ok ? 0 : -1;
+}
+
+int rp_stun_integrity(const uint8_t *msg, size_t mi_off, const uint8_t *key, size_t keylen,
+                      uint8_t mac[RP_STUN_INTEGRITY_LEN])
+{
+    if (mi_off < RP_STUN_HDR_LEN || mi_off + RP_STUN_ATTR_HDR_LEN + RP_STUN_INTEGRITY_LEN - RP_STUN_HDR_LEN > 0xFFFF)
+        return -1;
+    /* The length as if MESSAGE-INTEGRITY were the last attribute: a
+     * FINGERPRINT after it is not covered (RFC 8489 §14.5). */
+    uint8_t hdr[RP_STUN_HDR_LEN];
+    memcpy(hdr, msg, sizeof hdr);
+    rp_put16(hdr + 2, (uint16_t)(mi_off + RP_STUN_ATTR_HDR_LEN + RP_STUN_INTEGRITY_LEN - RP_STUN_HDR_LEN));
+    return rp_stun_hmac_sha1(key, keylen, hdr, sizeof hdr, msg + RP_STUN_HDR_LEN, mi_off - RP_STUN_HDR_LEN, mac);
+}
+
+bool rp_stun_integrity_ok(const uint8_t *msg, size_t len, size_t mi_off, const uint8_t *key, size_t keylen)
+{
+    uint8_t mac[RP_STUN_INTEGRITY_LEN];
+    if (mi_off < RP_STUN_HDR_LEN || mi_off > len || len - mi_off < RP_STUN_ATTR_HDR_LEN + RP_STUN_INTEGRITY_LEN)
+        return false;
+    if (rp_get16(msg + mi_off) != RP_STUN_ATTR_INTEGRITY ||
+        rp_get16(msg + mi_off + 2) != RP_STUN_INTEGRITY_LEN)
+        return false;
+    if (rp_stun_integrity(msg, mi_off, key, keylen, mac) < 0)
+        return false;
+    return CRYPTO_memcmp(mac, msg + mi_off + RP_STUN_ATTR_HDR_LEN, RP_STUN_INTEGRITY_LEN) == 0;
+}
+
+size_t rp_stun_finish(uint8_t *buf, size_t cap, size_t off, const uint8_t *key, size_t keylen)
+{
+    size_t tail = (key ? RP_STUN_ATTR_HDR_LEN + RP_STUN_INTEGRITY_LEN : 0) + FINGERPRINT_ATTR_LEN;
+    if (off < RP_STUN_HDR_LEN || off % 4 != 0 || off > cap || cap - off < tail ||
+        off + tail - RP_STUN_HDR_LEN > MAX_BODY_LEN)
+        return 0;
+    if (key) {
+        rp_put16(buf + off, RP_STUN_ATTR_INTEGRITY);
+        rp_put16(buf + off + 2, RP_STUN_INTEGRITY_LEN);
+        if (rp_stun_integrity(buf, off, key, keylen, buf + off + RP_STUN_ATTR_HDR_LEN) < 0)
+            return 0;
+        off += RP_STUN_ATTR_HDR_LEN + RP_STUN_INTEGRITY_LEN;
+    }
+    rp_put16(buf + 2, (uint16_t)(off + FINGERPRINT_ATTR_LEN - RP_STUN_HDR_LEN));
+    put_fingerprint(buf, off);
+    return off + FINGERPRINT_ATTR_LEN;
+}

@@ -10,7 +10,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #define ATTR_HDR            4
 #define ATTR_USERNAME       0x0006u
@@ -26,7 +25,7 @@
 #define ATTR_REQ_TRANSPORT  0x0019u
 #define ATTR_XOR_MAPPED     0x0020u
 #define ATTR_FINGERPRINT    0x8028u
-#define INTEGRITY_LEN       20
+#define INTEGRITY_LEN       RP_STUN_INTEGRITY_LEN
 #define PROTO_UDP           17
 #define COMPREHENSION_OPTIONAL 0x8000u
 
@@ -127,45 +126,10 @@ enum rp_stun_err rp_turn_parse(const uint8_t *buf, size_t len, struct rp_turn_ms
     return RP_STUN_OK;
 }
 
-/* HMAC-SHA1 of a then b (b may be empty): MESSAGE-INTEGRITY and the TURN REST
- * password share it. 0, or -1 if libcrypto failed. */
-static int hmac_sha1(const uint8_t *key, size_t keylen, const uint8_t *a, size_t alen, const uint8_t *b,
-                     size_t blen, uint8_t mac[INTEGRITY_LEN])
-{
-    char digest[] = "SHA1"; /* OSSL_PARAM wants a char *: no cast of a literal */
-    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
-    OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_END };
-    size_t outl = 0;
-    int ok = ctx && EVP_MAC_init(ctx, key, keylen, params) == 1 && EVP_MAC_update(ctx, a, alen) == 1 &&
-             (blen == 0 || EVP_MAC_update(ctx, b, blen) == 1) &&
-             EVP_MAC_final(ctx, mac, &outl, INTEGRITY_LEN) == 1 && outl == INTEGRITY_LEN;
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(hmac);
-    return ok ? 0 : -1;
-}
-
-/* HMAC-SHA1 over the message up to MESSAGE-INTEGRITY, with the header length
- * counting up to the end of MESSAGE-INTEGRITY (RFC 8489 §14.5). */
-static int integrity_of(const uint8_t *buf, size_t mi_off, const uint8_t *key, size_t keylen,
-                        uint8_t mac[INTEGRITY_LEN])
-{
-    uint8_t hdr[RP_STUN_HDR_LEN];
-    memcpy(hdr, buf, sizeof hdr);
-    rp_put16(hdr + 2, (uint16_t)(mi_off + ATTR_HDR + INTEGRITY_LEN - RP_STUN_HDR_LEN));
-    return hmac_sha1(key, keylen, hdr, sizeof hdr, buf + RP_STUN_HDR_LEN, mi_off - RP_STUN_HDR_LEN, mac);
-}
-
 bool rp_turn_integrity_ok(const uint8_t *buf, size_t len, const struct rp_turn_msg *m, const uint8_t *key,
                           size_t keylen)
 {
-    uint8_t mac[INTEGRITY_LEN];
-    size_t off = m->integrity_off;
-    if (off < RP_STUN_HDR_LEN || off + ATTR_HDR + INTEGRITY_LEN > len)
-        return false;
-    if (integrity_of(buf, off, key, keylen, mac) < 0)
-        return false;
-    return CRYPTO_memcmp(mac, buf + off + ATTR_HDR, INTEGRITY_LEN) == 0;
+    return rp_stun_integrity_ok(buf, len, m->integrity_off, key, keylen);
 }
 
 /* A message under construction; `bad` once anything did not fit. */
@@ -239,23 +203,10 @@ static void mb_xaddr(struct mb *b, uint16_t type, const struct sockaddr *sa)
         v[4 + i] = (uint8_t)(addr[i] ^ b->buf[4 + i]); /* cookie, then txid, as in the header */
 }
 
-/* MESSAGE-INTEGRITY (when keyed) and FINGERPRINT, each computed with the
- * header length counting up to its own end. */
+/* MESSAGE-INTEGRITY (when keyed) and FINGERPRINT: stun.c's, shared with ICE. */
 static size_t mb_finish(struct mb *b, const uint8_t *key)
 {
-    if (key) {
-        size_t mi_off = b->off;
-        uint8_t *v = mb_attr(b, ATTR_INTEGRITY, INTEGRITY_LEN);
-        if (!v || integrity_of(b->buf, mi_off, key, RP_TURN_KEY_LEN, v) < 0)
-            return 0;
-    }
-    size_t fp_off = b->off;
-    uint8_t *v = mb_attr(b, ATTR_FINGERPRINT, 4);
-    if (!v)
-        return 0;
-    rp_put16(b->buf + 2, (uint16_t)(b->off - RP_STUN_HDR_LEN));
-    rp_put32(v, rp_stun_fingerprint(b->buf, fp_off));
-    return b->off;
+    return rp_stun_finish(b->buf, b->cap, b->off, key, key ? RP_TURN_KEY_LEN : 0);
 }
 
 size_t rp_turn_build(uint8_t *buf, size_t cap, const struct rp_turn_req *req)
@@ -311,7 +262,7 @@ int rp_turn_rest_credentials(const char *secret, const char *agent, long long ex
     if (n < 0 || (size_t)n >= ulen)
         return -1;
     if (plen < 4 * ((sizeof mac + 2) / 3) + 1 ||
-        hmac_sha1((const uint8_t *)secret, strlen(secret), (const uint8_t *)user, (size_t)n, NULL, 0, mac) < 0)
+        rp_stun_hmac_sha1((const uint8_t *)secret, strlen(secret), (const uint8_t *)user, (size_t)n, NULL, 0, mac) < 0)
         return -1;
     EVP_EncodeBlock((unsigned char *)pass, mac, (int)sizeof mac);
     OPENSSL_cleanse(mac, sizeof mac);

@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "rtcp.h"
 #include "rtp.h"
 #include "srtp.h"
 
@@ -65,6 +66,29 @@ static const uint8_t libsrtp_ciphertext_gcm128[44] = {
     0x88, 0x0a, 0xa0, 0x6e, 0xd2, 0x97, 0x68, 0x26,
     0xf7, 0x96, 0xb2, 0x01, 0xdf, 0x31, 0x31, 0xa1,
     0x27, 0xe8, 0xa3, 0x92,
+};
+
+/* srtp_validate() and srtp_validate_gcm(): rtcp_plaintext_ref (SSRC 0xcafebabe)
+ * and its SRTCP forms (first packet, index 1, E flag set), same keys as above. */
+static const uint8_t libsrtp_rtcp_plaintext[24] = {
+    0x81, 0xc8, 0x00, 0x0b, 0xca, 0xfe, 0xba, 0xbe,
+    0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
+    0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
+};
+static const uint8_t libsrtp_srtcp_ciphertext_80[38] = {
+    0x81, 0xc8, 0x00, 0x0b, 0xca, 0xfe, 0xba, 0xbe,
+    0x71, 0x28, 0x03, 0x5b, 0xe4, 0x87, 0xb9, 0xbd,
+    0xbe, 0xf8, 0x90, 0x41, 0xf9, 0x77, 0xa5, 0xa8,
+    0x80, 0x00, 0x00, 0x01, 0x99, 0x3e, 0x08, 0xcd,
+    0x54, 0xd6, 0xc1, 0x23, 0x07, 0x98,
+};
+static const uint8_t libsrtp_srtcp_ciphertext_gcm128[44] = {
+    0x81, 0xc8, 0x00, 0x0b, 0xca, 0xfe, 0xba, 0xbe,
+    0xc9, 0x8b, 0x8b, 0x5d, 0xf0, 0x39, 0x2a, 0x55,
+    0x85, 0x2b, 0x6c, 0x21, 0xac, 0x8e, 0x70, 0x25,
+    0xc5, 0x2c, 0x6f, 0xbe, 0xa2, 0xb3, 0xb4, 0x46,
+    0xea, 0x31, 0x12, 0x3b, 0xa8, 0x8c, 0xe6, 0x1e,
+    0x80, 0x00, 0x00, 0x01,
 };
 
 /* RFC 4568 example key-salt, and its bytes (Python base64.b64decode). */
@@ -805,6 +829,210 @@ static void test_global_init_is_idempotent(void **state)
     rp_srtp_free(c);
 }
 
+/* ---- SRTCP ---- */
+
+static void srtcp_known_answer(enum rp_srtp_suite s, const uint8_t *key, const uint8_t *want, size_t want_len)
+{
+    struct rp_srtp *tx = new_ctx(s, RP_SRTP_OUTBOUND, key);
+    struct rp_srtp *rx = new_ctx(s, RP_SRTP_INBOUND, key);
+    uint8_t pkt[64];
+    memcpy(pkt, libsrtp_rtcp_plaintext, sizeof libsrtp_rtcp_plaintext);
+    size_t len = sizeof libsrtp_rtcp_plaintext;
+    assert_int_equal(rp_srtp_protect_rtcp(tx, pkt, &len, sizeof pkt), RP_SRTP_OK);
+    assert_int_equal(len, want_len);
+    assert_int_equal(len, sizeof libsrtp_rtcp_plaintext + rp_srtp_rtcp_overhead(s));
+    assert_memory_equal(pkt, want, want_len);
+    assert_int_equal(rp_srtp_unprotect_rtcp(rx, pkt, &len), RP_SRTP_OK);
+    assert_int_equal(len, sizeof libsrtp_rtcp_plaintext);
+    assert_memory_equal(pkt, libsrtp_rtcp_plaintext, len);
+    rp_srtp_free(tx);
+    rp_srtp_free(rx);
+}
+
+static void test_srtcp_matches_libsrtp_reference_vectors(void **state)
+{
+    (void)state;
+    srtcp_known_answer(RP_SRTP_AES_CM_128_HMAC_SHA1_80, libsrtp_test_key, libsrtp_srtcp_ciphertext_80,
+                       sizeof libsrtp_srtcp_ciphertext_80);
+    srtcp_known_answer(RP_SRTP_AEAD_AES_128_GCM, libsrtp_test_key_gcm, libsrtp_srtcp_ciphertext_gcm128,
+                       sizeof libsrtp_srtcp_ciphertext_gcm128);
+}
+
+static size_t build_sr(uint8_t *buf, size_t cap, uint32_t packets)
+{
+    struct rp_rtcp_sr sr = { TEST_SSRC, 0xe8fe6f8040000000ull, 160u * packets, packets, 160u * packets };
+    struct rp_rtcp_block rb = { 0x11223344u, 3, 7, 1000, 20, 0x6f804000u, 0x10000u };
+    size_t n = rp_rtcp_build_sr(buf, cap, &sr, &rb, "srtcp-test-cname");
+    assert_int_not_equal(n, 0);
+    return n;
+}
+
+static void test_srtcp_round_trip_for_every_suite(void **state)
+{
+    (void)state;
+    static const size_t overhead[NSUITES] = { 14, 14, 20, 20 };
+    for (int si = 0; si < NSUITES; si++) {
+        enum rp_srtp_suite s = (enum rp_srtp_suite)si;
+        assert_int_equal(rp_srtp_rtcp_overhead(s), overhead[si]);
+        assert_true(overhead[si] <= RP_SRTCP_MAX_OVERHEAD);
+        uint8_t key[RP_SRTP_MAX_KEY_LEN];
+        assert_int_equal(rp_srtp_keygen(s, key, sizeof key), 0);
+        struct rp_srtp *tx = new_ctx(s, RP_SRTP_OUTBOUND, key);
+        struct rp_srtp *rx = new_ctx(s, RP_SRTP_INBOUND, key);
+        for (uint32_t k = 1; k <= 3; k++) {
+            uint8_t plain[256], pkt[256];
+            size_t plain_len = build_sr(plain, sizeof plain, 50 * k);
+            memcpy(pkt, plain, plain_len);
+            size_t len = plain_len;
+            assert_int_equal(rp_srtp_protect_rtcp(tx, pkt, &len, plain_len + overhead[si]), RP_SRTP_OK);
+            assert_int_equal(len, plain_len + overhead[si]);
+            /* Header and sender SSRC in clear, the rest encrypted; E flag and index k. */
+            assert_memory_equal(pkt, plain, 8);
+            size_t same = 0;
+            for (size_t i = 8; i < plain_len; i++)
+                same += pkt[i] == plain[i];
+            assert_true(same < 8);
+            size_t trailer = s == RP_SRTP_AEAD_AES_128_GCM || s == RP_SRTP_AEAD_AES_256_GCM ? len - 4 : plain_len;
+            assert_int_equal(pkt[trailer], 0x80);
+            assert_int_equal(pkt[trailer + 3], k);
+            assert_int_equal(rp_srtp_unprotect_rtcp(rx, pkt, &len), RP_SRTP_OK);
+            assert_int_equal(len, plain_len);
+            assert_memory_equal(pkt, plain, plain_len);
+            struct rp_rtcp_info info;
+            assert_int_equal(rp_rtcp_parse(pkt, len, &info), 0);
+            assert_int_equal(info.sr.packets, 50 * k);
+        }
+        rp_srtp_free(tx);
+        rp_srtp_free(rx);
+    }
+}
+
+static void test_srtcp_flipped_byte_fails_authentication(void **state)
+{
+    (void)state;
+    for (int si = 0; si < NSUITES; si++) {
+        enum rp_srtp_suite s = (enum rp_srtp_suite)si;
+        uint8_t key[RP_SRTP_MAX_KEY_LEN];
+        fixed_key(s, (uint8_t)(0x50 + si), key);
+        struct rp_srtp *tx = new_ctx(s, RP_SRTP_OUTBOUND, key);
+        struct rp_srtp *rx = new_ctx(s, RP_SRTP_INBOUND, key);
+        uint8_t pkt[256], bad[256];
+        size_t len = build_sr(pkt, sizeof pkt, 10);
+        assert_int_equal(rp_srtp_protect_rtcp(tx, pkt, &len, sizeof pkt), RP_SRTP_OK);
+        /* Every byte of it: header, SSRC, body, E+index, tag. */
+        for (size_t i = 0; i < len; i++) {
+            if (i == 0)
+                continue; /* the version bits: malformed, checked below */
+            memcpy(bad, pkt, len);
+            bad[i] ^= 0x01;
+            size_t blen = len;
+            enum rp_srtp_result r = rp_srtp_unprotect_rtcp(rx, bad, &blen);
+            if (r != RP_SRTP_EAUTH)
+                fail_msg("%s: byte %zu flipped gave %s", rp_srtp_suite_name(s), i, rp_srtp_result_name(r));
+        }
+        memcpy(bad, pkt, len);
+        bad[0] ^= 0x40;
+        size_t blen = len;
+        assert_int_equal(rp_srtp_unprotect_rtcp(rx, bad, &blen), RP_SRTP_EINVALID);
+        /* The forgeries did not move the replay window: the genuine one passes. */
+        assert_int_equal(rp_srtp_unprotect_rtcp(rx, pkt, &len), RP_SRTP_OK);
+        rp_srtp_free(tx);
+        rp_srtp_free(rx);
+    }
+}
+
+static void test_srtcp_replay_is_refused(void **state)
+{
+    (void)state;
+    for (int si = 0; si < NSUITES; si++) {
+        enum rp_srtp_suite s = (enum rp_srtp_suite)si;
+        uint8_t key[RP_SRTP_MAX_KEY_LEN];
+        fixed_key(s, 0x77, key);
+        struct rp_srtp *tx = new_ctx(s, RP_SRTP_OUTBOUND, key);
+        struct rp_srtp *rx = new_ctx(s, RP_SRTP_INBOUND, key);
+        uint8_t a[256], a2[256], b[256];
+        size_t alen = build_sr(a, sizeof a, 1), blen = build_sr(b, sizeof b, 2);
+        assert_int_equal(rp_srtp_protect_rtcp(tx, a, &alen, sizeof a), RP_SRTP_OK);
+        assert_int_equal(rp_srtp_protect_rtcp(tx, b, &blen, sizeof b), RP_SRTP_OK);
+        memcpy(a2, a, alen);
+        size_t a2len = alen;
+        assert_int_equal(rp_srtp_unprotect_rtcp(rx, a, &alen), RP_SRTP_OK);
+        assert_int_equal(rp_srtp_unprotect_rtcp(rx, a2, &a2len), RP_SRTP_EREPLAY);
+        /* Out of order but new: accepted; then it too is a replay. */
+        memcpy(a2, b, blen);
+        a2len = blen;
+        assert_int_equal(rp_srtp_unprotect_rtcp(rx, b, &blen), RP_SRTP_OK);
+        assert_int_equal(rp_srtp_unprotect_rtcp(rx, a2, &a2len), RP_SRTP_EREPLAY);
+        rp_srtp_free(tx);
+        rp_srtp_free(rx);
+    }
+}
+
+static void test_srtcp_and_srtp_share_a_context_with_separate_windows(void **state)
+{
+    (void)state;
+    uint8_t key[RP_SRTP_MAX_KEY_LEN];
+    fixed_key(RP_SRTP_AEAD_AES_128_GCM, 0x21, key);
+    struct rp_srtp *tx = new_ctx(RP_SRTP_AEAD_AES_128_GCM, RP_SRTP_OUTBOUND, key);
+    struct rp_srtp *rx = new_ctx(RP_SRTP_AEAD_AES_128_GCM, RP_SRTP_INBOUND, key);
+    uint8_t rtp[RP_RTP_MAX_PKT], rtcp[256];
+    /* The same SSRC: RTP index 1 and SRTCP index 1 do not collide. */
+    size_t rlen = build_packet(rtp, sizeof rtp, 1, NULL), clen = build_sr(rtcp, sizeof rtcp, 1);
+    assert_int_equal(rp_srtp_protect(tx, rtp, &rlen, sizeof rtp), RP_SRTP_OK);
+    assert_int_equal(rp_srtp_protect_rtcp(tx, rtcp, &clen, sizeof rtcp), RP_SRTP_OK);
+    assert_int_equal(rp_srtp_unprotect_rtcp(rx, rtcp, &clen), RP_SRTP_OK);
+    assert_int_equal(rp_srtp_unprotect(rx, rtp, &rlen), RP_SRTP_OK);
+    /* RTP protected as RTCP by mistake does not pass as RTCP the other way. */
+    rlen = build_packet(rtp, sizeof rtp, 2, NULL);
+    assert_int_equal(rp_srtp_protect(tx, rtp, &rlen, sizeof rtp), RP_SRTP_OK);
+    enum rp_srtp_result r = rp_srtp_unprotect_rtcp(rx, rtp, &rlen);
+    assert_true(r == RP_SRTP_EAUTH || r == RP_SRTP_EINVALID);
+    rp_srtp_free(tx);
+    rp_srtp_free(rx);
+}
+
+static void test_srtcp_needs_room_and_a_sane_packet(void **state)
+{
+    (void)state;
+    uint8_t key[RP_SRTP_MAX_KEY_LEN];
+    fixed_key(RP_SRTP_AES_CM_128_HMAC_SHA1_80, 0x42, key);
+    struct rp_srtp *tx = new_ctx(RP_SRTP_AES_CM_128_HMAC_SHA1_80, RP_SRTP_OUTBOUND, key);
+    struct rp_srtp *rx = new_ctx(RP_SRTP_AES_CM_128_HMAC_SHA1_80, RP_SRTP_INBOUND, key);
+    uint8_t pkt[256], copy[256];
+    size_t plain = build_sr(pkt, sizeof pkt, 5), len = plain;
+    memcpy(copy, pkt, plain);
+    /* One byte short of room: refused, packet untouched. */
+    assert_int_equal(rp_srtp_protect_rtcp(tx, pkt, &len, plain + 13), RP_SRTP_EINVALID);
+    assert_int_equal(len, plain);
+    assert_memory_equal(pkt, copy, plain);
+    /* Wrong direction, short, or not version 2. */
+    assert_int_equal(rp_srtp_protect_rtcp(rx, pkt, &len, sizeof pkt), RP_SRTP_EINVALID);
+    len = 7;
+    assert_int_equal(rp_srtp_protect_rtcp(tx, pkt, &len, sizeof pkt), RP_SRTP_EINVALID);
+    len = plain;
+    pkt[0] = 0x41;
+    assert_int_equal(rp_srtp_protect_rtcp(tx, pkt, &len, sizeof pkt), RP_SRTP_EINVALID);
+    pkt[0] = copy[0];
+    assert_int_equal(rp_srtp_protect_rtcp(tx, pkt, &len, sizeof pkt), RP_SRTP_OK);
+    assert_int_equal(rp_srtp_unprotect_rtcp(tx, pkt, &len), RP_SRTP_EINVALID);
+    /* Shorter than header + trailer + tag: malformed before libsrtp sees it. */
+    for (size_t cut = 0; cut < 8 + 14; cut++) {
+        size_t n = cut;
+        memcpy(copy, pkt, len);
+        assert_int_equal(rp_srtp_unprotect_rtcp(rx, copy, &n), RP_SRTP_EINVALID);
+    }
+    /* Truncated but long enough: the tag no longer verifies. */
+    for (size_t cut = 8 + 14; cut < len; cut++) {
+        size_t n = cut;
+        memcpy(copy, pkt, len);
+        assert_int_not_equal(rp_srtp_unprotect_rtcp(rx, copy, &n), RP_SRTP_OK);
+    }
+    assert_int_equal(rp_srtp_unprotect_rtcp(rx, pkt, &len), RP_SRTP_OK);
+    assert_int_equal(len, plain);
+    rp_srtp_free(tx);
+    rp_srtp_free(rx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -836,6 +1064,12 @@ int main(void)
         cmocka_unit_test(test_malformed_inline_keys_are_rejected),
         cmocka_unit_test(test_inline_key_interoperates_with_a_context),
         cmocka_unit_test(test_global_init_is_idempotent),
+        cmocka_unit_test(test_srtcp_matches_libsrtp_reference_vectors),
+        cmocka_unit_test(test_srtcp_round_trip_for_every_suite),
+        cmocka_unit_test(test_srtcp_flipped_byte_fails_authentication),
+        cmocka_unit_test(test_srtcp_replay_is_refused),
+        cmocka_unit_test(test_srtcp_and_srtp_share_a_context_with_separate_windows),
+        cmocka_unit_test(test_srtcp_needs_room_and_a_sane_packet),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
