@@ -219,7 +219,10 @@ static int parse_m_line(struct parser *ps, struct span v)
     ps->audio = span_eq(media, "audio");
     ps->port_zero = portnum == 0;
     ps->proto_ok = span_eq_ci(proto, "UDP/TLS/RTP/SAVPF") || span_eq_ci(proto, "UDP/TLS/RTP/SAVP");
-    for (struct span f = next_field(&v); f.n > 0; f = next_field(&v)) {
+    struct span f = next_field(&v);
+    if (f.n == 0)
+        return fail(ps, "m= line is not \"<media> <port> <proto> <fmt> ...\"");
+    for (; f.n > 0; f = next_field(&v)) {
         uint64_t pt;
         if (!ps->audio)
             break;                      /* video/application formats are not payload types */
