@@ -3,9 +3,11 @@
  * from Chromium 156.0.8078.114 (Debian 12, headless, driven by python3-selenium + chromedriver):
  * an RTCPeerConnection with one audio transceiver (sendrecv), createOffer() for the first, and for
  * the second a WebAudio oscillator track, setLocalDescription and the localDescription once ICE
- * gathering completed (as the pre-call page sends it). firefox_offer is written as Firefox 128
- * writes one audio transceiver (fingerprint at session level, alphabetical media attributes, hex
- * ICE credentials): no Firefox on this machine to capture one. */
+ * gathering completed (as the pre-call page sends it). firefox_offer is real too: Firefox ESR
+ * 153.0 (Debian's firefox-esr 153.8.0esr-1~deb12u1, headless), the same oscillator track and
+ * localDescription after gathering, POSTed by the page to a local python http.server. Both browsers
+ * also accepted (setRemoteDescription, currentDirection sendrecv) the answers rp_sdp_write_answer
+ * wrote for those offers: opus and PCMU, IPv4 and IPv6 candidate. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -102,26 +104,42 @@ static const char chrome_offer_gathered[] =
 
 static const char firefox_offer[] =
     "v=0\r\n"
-    "o=mozilla...THIS_IS_SDPARTA-128.0 4912425349213493717 0 IN IP4 0.0.0.0\r\n"
+    "o=mozilla...THIS_IS_SDPARTA-99.0 5572642773598401431 0 IN IP4 0.0.0.0\r\n"
     "s=-\r\n"
     "t=0 0\r\n"
-    "a=fingerprint:sha-256 5F:3A:9C:1D:E2:47:B8:06:7E:D1:22:9A:0C:F4:63:B5:"
-    "88:2E:71:C9:0D:5A:E6:34:9B:F0:12:6C:A7:3D:E8:41\r\n"
+    "a=sendrecv\r\n"
+    "a=fingerprint:sha-256 BC:3A:13:8D:C1:A5:C3:2A:1B:1A:39:8D:91:DC:BD:48:DA:48:BE:C9:DB:97:1F:EF:3A:54:C6:22:C8:52:60:ED\r\n"
     "a=group:BUNDLE 0\r\n"
     "a=ice-options:trickle\r\n"
     "a=msid-semantic:WMS *\r\n"
     "m=audio 9 UDP/TLS/RTP/SAVPF 109 9 0 8 101\r\n"
     "c=IN IP4 0.0.0.0\r\n"
+    "a=candidate:0 1 UDP 2122187007 4f867c50-b3e2-4827-b03c-2c17636dc9c1.local 41907 typ host\r\n"
+    "a=candidate:1 1 UDP 2122252543 767c904a-7d34-41b1-a5fe-dc96a7e03ab8.local 46020 typ host\r\n"
+    "a=candidate:2 1 TCP 2105458943 4f867c50-b3e2-4827-b03c-2c17636dc9c1.local 9 typ host tcptype active\r\n"
+    "a=candidate:3 1 TCP 2105524479 767c904a-7d34-41b1-a5fe-dc96a7e03ab8.local 9 typ host tcptype active\r\n"
+    "a=candidate:0 2 UDP 2122187006 4f867c50-b3e2-4827-b03c-2c17636dc9c1.local 35801 typ host\r\n"
+    "a=candidate:1 2 UDP 2122252542 767c904a-7d34-41b1-a5fe-dc96a7e03ab8.local 38026 typ host\r\n"
+    "a=candidate:2 2 TCP 2105458942 4f867c50-b3e2-4827-b03c-2c17636dc9c1.local 9 typ host tcptype active\r\n"
+    "a=candidate:3 2 TCP 2105524478 767c904a-7d34-41b1-a5fe-dc96a7e03ab8.local 9 typ host tcptype active\r\n"
     "a=sendrecv\r\n"
+    "a=end-of-candidates\r\n"
     "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
     "a=extmap:2/recvonly urn:ietf:params:rtp-hdrext:csrc-audio-level\r\n"
     "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=extmap:7 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+    "a=extmap-allow-mixed\r\n"
     "a=fmtp:109 maxplaybackrate=48000;stereo=1;useinbandfec=1\r\n"
     "a=fmtp:101 0-15\r\n"
-    "a=ice-pwd:2b6d3b8e1f0a4c7d9e5f1a2b3c4d5e6f\r\n"
-    "a=ice-ufrag:9f1c2e7a\r\n"
+    "a=ice-pwd:0e458650f64c6eb410f9f1f82810951e\r\n"
+    "a=ice-ufrag:0e8671dc\r\n"
     "a=mid:0\r\n"
-    "a=msid:{1b7b3c8e-9d4f-4a2b-8c6d-5e7f9a0b1c2d} {6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d}\r\n"
+    "a=msid:{73fc9e78-2646-46bc-9370-eb435b3d9fb8} {5f182f44-ca99-4168-81d0-386502fc298a}\r\n"
+    "a=rtcp:35801 IN IP4 4f867c50-b3e2-4827-b03c-2c17636dc9c1.local\r\n"
+    "a=rtcp-fb:109 transport-cc\r\n"
+    "a=rtcp-fb:9 transport-cc\r\n"
+    "a=rtcp-fb:0 transport-cc\r\n"
+    "a=rtcp-fb:8 transport-cc\r\n"
     "a=rtcp-mux\r\n"
     "a=rtpmap:109 opus/48000/2\r\n"
     "a=rtpmap:9 G722/8000/1\r\n"
@@ -129,7 +147,7 @@ static const char firefox_offer[] =
     "a=rtpmap:8 PCMA/8000\r\n"
     "a=rtpmap:101 telephone-event/8000\r\n"
     "a=setup:actpass\r\n"
-    "a=ssrc:3394741011 cname:{4f2a6b1c-8d3e-4f5a-9b6c-7d8e9f0a1b2c}\r\n";
+    "a=ssrc:2820093742 cname:{05d84622-7f18-417b-8a18-91a33232c3ff}\r\n";
 
 static const uint8_t chrome_fp[32] = {
     0x24, 0x57, 0x40, 0x0F, 0x27, 0xC3, 0xD4, 0x9D, 0x04, 0xF2, 0xE0, 0x08, 0xEB, 0x9E, 0x96, 0xA9,
@@ -232,23 +250,24 @@ static void test_real_chrome_offer_after_gathering_is_read(void **state)
     assert_int_equal(o.ssrc, 2431038015u);
 }
 
-static void test_firefox_offer_session_level_fingerprint_is_read(void **state)
+static void test_real_firefox_offer_session_level_fingerprint_is_read(void **state)
 {
     (void)state;
     struct rp_sdp_offer o;
     parses(firefox_offer, &o);
-    assert_string_equal(o.ice_ufrag, "9f1c2e7a");
-    assert_string_equal(o.ice_pwd, "2b6d3b8e1f0a4c7d9e5f1a2b3c4d5e6f");
+    assert_string_equal(o.ice_ufrag, "0e8671dc");
+    assert_string_equal(o.ice_pwd, "0e458650f64c6eb410f9f1f82810951e");
     assert_string_equal(o.fp_hash, "sha-256");
     assert_int_equal(o.fp_len, 32);
-    assert_int_equal(o.fp[0], 0x5F);
-    assert_int_equal(o.fp[31], 0x41);
+    assert_int_equal(o.fp[0], 0xBC);
+    assert_int_equal(o.fp[31], 0xED);
     assert_int_equal(o.setup, RP_SDP_SETUP_ACTPASS);
     assert_string_equal(o.mid, "0");
     assert_int_equal(o.pt_opus, 109);
     assert_int_equal(o.pt_pcmu, 0);
     assert_int_equal(o.pt_pcma, 8);
-    assert_int_equal(o.ssrc, 3394741011u);
+    assert_int_equal(o.ssrc, 2820093742u);
+    assert_false(o.ipv6);
 }
 
 static void test_lf_line_ends_and_missing_last_newline_are_read(void **state)
@@ -690,7 +709,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_chrome_offer_is_read),
         cmocka_unit_test(test_real_chrome_offer_after_gathering_is_read),
-        cmocka_unit_test(test_firefox_offer_session_level_fingerprint_is_read),
+        cmocka_unit_test(test_real_firefox_offer_session_level_fingerprint_is_read),
         cmocka_unit_test(test_lf_line_ends_and_missing_last_newline_are_read),
         cmocka_unit_test(test_nothing_past_len_is_read),
         cmocka_unit_test(test_media_level_wins_over_session_level),
