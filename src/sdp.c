@@ -467,11 +467,9 @@ int rp_sdp_parse_offer(const char *text, size_t len, struct rp_sdp_offer *out, c
         return fail(&ps, "SDP longer than %d bytes", RP_SDP_MAX_LEN);
     if (memchr(text, '\0', len))
         return fail(&ps, "a NUL byte in the SDP");
-    if (walk_lines(&ps, text, len) < 0 || check_m_line(&ps) < 0 || resolve(&ps, out) < 0) {
-        memset(out, 0, sizeof *out);
-        out->pt_opus = out->pt_pcmu = out->pt_pcma = -1;
+    /* resolve() writes *out only once every check has passed: a refusal leaves it as set above */
+    if (walk_lines(&ps, text, len) < 0 || check_m_line(&ps) < 0 || resolve(&ps, out) < 0)
         return -1;
-    }
     return 0;
 }
 

@@ -389,6 +389,11 @@ static void test_pt_in_rtpmap_but_not_in_m_line_is_ignored(void **state)
     parses(edit("a=ssrc:2258134174 cname:b88VJLjRgguOpqZc\r\n"
                 "a=ssrc:2258134174 msid:- 65025dd7-9660-44c2-a34d-f3d2de66fdf5\r\n", ""), &o);
     assert_false(o.has_ssrc);
+    /* the first a=ssrc counts (a second source's lines after it do not) */
+    parses(edit("a=ssrc:2258134174 msid:", "a=ssrc:1 cname:other\r\na=ssrc:2258134174 msid:"), &o);
+    assert_int_equal(o.ssrc, 2258134174u);
+    parses(edit("a=ssrc:2258134174 cname:", "a=ssrc:1 cname:other\r\na=ssrc:2258134174 cname:"), &o);
+    assert_int_equal(o.ssrc, 1);
     parses(edit("a=mid:0\r\n", ""), &o);
     assert_string_equal(o.mid, "");
     parses(edit("a=setup:actpass\r\n", ""), &o);
