@@ -2,9 +2,10 @@
  * bytes, not NUL-terminated: copied into a buffer of exactly the input's size, so that a read
  * past len is a heap-buffer-overflow).
  *
- * Aborts when rp_sdp_parse_offer fails without a one-line reason, or succeeds with an offer
- * sdp.h says it refuses (credentials outside RFC 8839's ice-char and lengths, a fingerprint not
- * of its hash's size, setup passive, no rtcp-mux, no codec, a mid we could not echo). Then the
+ * Aborts when rp_sdp_parse_offer fails without a one-line reason (or leaves an offer in *out),
+ * or succeeds with an offer sdp.h says it refuses (longer than RP_SDP_MAX_LEN, a NUL byte,
+ * credentials outside RFC 8839's ice-char and lengths, a fingerprint not of its hash's size,
+ * setup passive, no rtcp-mux, no codec, a mid we could not echo). Then the
  * round trip: the answer written for an accepted offer (its mid and pt echoed) must parse back,
  * with setup:passive swapped for active, to the same mid, pt and credentials. */
 #include <stdint.h>
@@ -89,6 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     memset(err, 'x', sizeof err);
     if (rp_sdp_parse_offer(text, size, &o, err, sizeof err) == 0) {
+        if (size > RP_SDP_MAX_LEN || memchr(text, '\0', size))
+            abort();
         check_offer(&o);
         round_trip(&o);
     } else if (memchr(err, '\0', sizeof err) == NULL || err[0] == '\0' || strpbrk(err, "\r\n") ||
