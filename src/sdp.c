@@ -450,8 +450,8 @@ static int resolve(struct parser *ps, struct rp_sdp_offer *out)
 
 int rp_sdp_parse_offer(const char *text, size_t len, struct rp_sdp_offer *out, char *err, size_t errlen)
 {
-    static struct parser ps0;           /* zero, so that the parser starts from a clean slate */
-    struct parser ps = ps0;
+    struct parser ps;
+    memset(&ps, 0, sizeof ps);
     ps.sess.setup = ps.media.setup = -1;
     ps.sess.dir = ps.media.dir = DIR_ABSENT;
     ps.pt_opus = ps.pt_pcmu = ps.pt_pcma = -1;
