@@ -45,7 +45,7 @@ struct rp_sdp_offer {
  * need not be NUL-terminated. */
 int rp_sdp_parse_offer(const char *text, size_t len, struct rp_sdp_offer *out, char *err, size_t errlen);
 struct rp_sdp_answer {
-    uint64_t    sess_id;                /* o= */
+    uint64_t    sess_id;                /* o=; written with its top bit cleared (JSEP §5.2.1: Firefox refuses >= 2^63) */
     const char *ice_ufrag, *ice_pwd;    /* ours */
     uint8_t     fp_sha256[32];          /* our certificate's */
     const char *mid;                    /* the offer's, "" = none (then no a=mid, no BUNDLE) */

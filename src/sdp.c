@@ -537,7 +537,8 @@ size_t rp_sdp_write_answer(const struct rp_sdp_answer *a, char *out, size_t cap)
     rp_sdp_format_fingerprint(a->fp_sha256, sizeof a->fp_sha256, fp, sizeof fp);
     const char *ipver = strchr(a->addr, ':') ? "IP6" : "IP4";
     bool mid = a->mid[0] != '\0';
-    put(&w, "v=0\r\no=- %" PRIu64 " 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n", a->sess_id);
+    /* JSEP §5.2.1: the top bit clear; Firefox's parser refuses an o= session id of 2^63 or more */
+    put(&w, "v=0\r\no=- %" PRIu64 " 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n", a->sess_id & (UINT64_MAX >> 1));
     if (mid)
         put(&w, "a=group:BUNDLE %s\r\n", a->mid);
     put(&w, "a=ice-lite\r\na=msid-semantic: WMS\r\n");

@@ -572,7 +572,7 @@ static struct rp_sdp_answer opus_answer(void)
 
 static const char opus_answer_text[] =
     "v=0\r\n"
-    "o=- 18446744073709551615 2 IN IP4 127.0.0.1\r\n"
+    "o=- 9223372036854775807 2 IN IP4 127.0.0.1\r\n"          /* sess_id's top bit cleared */
     "s=-\r\n"
     "t=0 0\r\n"
     "a=group:BUNDLE 0\r\n"
