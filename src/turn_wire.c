@@ -127,8 +127,8 @@ enum rp_stun_err rp_turn_parse(const uint8_t *buf, size_t len, struct rp_turn_ms
     return RP_STUN_OK;
 }
 
-/* HMAC-SHA1 of a then b (b may be empty): MESSAGE-INTEGRITY and the TURN REST
- * password share it. 0, or -1 if libcrypto failed. */
+/* HMAC-SHA1 of a then b (b may be empty), for MESSAGE-INTEGRITY. 0, or -1 if
+ * libcrypto failed. */
 static int hmac_sha1(const uint8_t *key, size_t keylen, const uint8_t *a, size_t alen, const uint8_t *b,
                      size_t blen, uint8_t mac[INTEGRITY_LEN])
 {
@@ -301,21 +301,6 @@ int rp_turn_key(const char *user, const char *realm, const char *pass, uint8_t k
              EVP_Digest(in, (size_t)n, key, &outl, EVP_md5(), NULL) == 1 && outl == RP_TURN_KEY_LEN ? 0 : -1;
     OPENSSL_cleanse(in, sizeof in);
     return rc;
-}
-
-int rp_turn_rest_credentials(const char *secret, const char *agent, long long expiry, char *user, size_t ulen,
-                             char *pass, size_t plen)
-{
-    uint8_t mac[INTEGRITY_LEN];
-    int n = snprintf(user, ulen, "%lld:%s", expiry, agent);
-    if (n < 0 || (size_t)n >= ulen)
-        return -1;
-    if (plen < 4 * ((sizeof mac + 2) / 3) + 1 ||
-        hmac_sha1((const uint8_t *)secret, strlen(secret), (const uint8_t *)user, (size_t)n, NULL, 0, mac) < 0)
-        return -1;
-    EVP_EncodeBlock((unsigned char *)pass, mac, (int)sizeof mac);
-    OPENSSL_cleanse(mac, sizeof mac);
-    return 0;
 }
 
 size_t rp_turn_channel_wrap(uint8_t *out, size_t cap, uint16_t channel, const uint8_t *data, size_t n, bool pad)
