@@ -101,7 +101,10 @@ static void test_a_forged_or_altered_token_has_a_bad_signature(void **state)
     static const uint8_t other[] = "0123456789abcdef0123456789abcdeF";
     assert_int_equal(rp_pagetoken_check(other, SECRET_LEN, ALICE, strlen(ALICE), T0, 3600, agent),
                      RP_PAGETOKEN_BAD_SIGNATURE);
-    /* a secret too short to be configured verifies nothing, even its own tokens' prefix */
+    /* a secret too short to be configured verifies nothing, not even a token it signed (Python, 31 bytes) */
+    static const char short_signed[] = "v1:1700000000:alice:drlYABaT0LIqIVTHXG0LohWehIRVbi8bS98iAfdbnmM";
+    assert_int_equal(rp_pagetoken_check(secret, SECRET_LEN - 1, short_signed, strlen(short_signed), T0, 3600, agent),
+                     RP_PAGETOKEN_BAD_SIGNATURE);
     assert_int_equal(rp_pagetoken_check(secret, 0, ALICE, strlen(ALICE), T0, 3600, agent), RP_PAGETOKEN_BAD_SIGNATURE);
     /* another agent, a later expiry, one MAC character changed (still canonical) */
     const char *edits[][2] = { { ":alice:", ":alicf:" }, { ":1700000000:", ":1700000001:" }, { ":iIEt", ":jIEt" } };
