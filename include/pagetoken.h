@@ -30,8 +30,10 @@ int rp_turn_rest_credentials(const uint8_t *secret, size_t secret_len, uint64_t 
                              char *user, size_t ucap, char *pass, size_t pcap);
 
 /* A secret file (page or TURN secret): the whole file, one trailing newline stripped, at least
- * RP_PAGETOKEN_SECRET_MIN bytes and at most min(cap, 4096). Refused when group- or world-readable (as ssh
- * refuses a private key) or not a regular file. 0, or -1 with a one-line err naming the path. */
+ * RP_PAGETOKEN_SECRET_MIN bytes and at most min(cap, 4096). Refused (as ssh refuses an open private key)
+ * when others have any access or the group may write (mode & 027), or not a regular file. Group read is
+ * allowed: the systemd unit's dynamic user reads through the rtpprobe group (root:rtpprobe 0640).
+ * 0, or -1 with a one-line err naming the path. */
 int rp_pagetoken_read_secret(const char *path, uint8_t *out, size_t cap, size_t *len, char *err, size_t errlen);
 
 #endif

@@ -241,10 +241,14 @@ static int read_secret_fd(int fd, const char *path, uint8_t *out, size_t cap, si
         return secret_error(err, errlen, "%s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
         return secret_error(err, errlen, "%s: not a regular file", path);
-    /* as ssh does with a private key: a secret others can read is not one */
-    if ((st.st_mode & 077) != 0)
-        return secret_error(err, errlen, "%s: permissions %04o are too open: the secret must not be readable "
-                            "by group or others (chmod 600 %s)", path, (unsigned)(st.st_mode & 07777), path);
+    /* As ssh refuses an open private key: a secret others can read is not one,
+     * and one the group can write is not ours. Group read stays allowed: the
+     * shipped unit runs as a dynamic user that owns no file and reads its
+     * files through the rtpprobe group (root:rtpprobe 0640, as the TLS key). */
+    if ((st.st_mode & 027) != 0)
+        return secret_error(err, errlen, "%s: permissions %04o are too open: the secret must not be accessible "
+                            "by others nor writable by the group (chmod 0640 %s, group rtpprobe; or 0600)", path,
+                            (unsigned)(st.st_mode & 07777), path);
     size_t limit = cap < SECRET_FILE_MAX ? cap : SECRET_FILE_MAX;
     size_t got = 0;
     for (;;) {

@@ -257,9 +257,14 @@ static void test_secret_file_refuses_open_modes_short_and_large_files(void **sta
 {
     (void)state;
     static const char hex64[] = "8f3a0c5e1b7d92f46e0a1c3b5d7f9e2a4c6e8a0b2d4f6a8c0e2b4d6f8a0c2e4b";
-    expect_secret(hex64, 64, 0640, "permissions 0640 are too open", 0);
+    expect_secret(hex64, 64, 0644, "permissions 0644 are too open", 0);
     expect_secret(hex64, 64, 0604, "permissions 0604 are too open", 0);
-    expect_secret(hex64, 64, 0610, "too open", 0);
+    expect_secret(hex64, 64, 0601, "permissions 0601 are too open", 0);
+    expect_secret(hex64, 64, 0660, "permissions 0660 are too open", 0);
+    expect_secret(hex64, 64, 0620, "too open", 0);
+    /* the unit's dynamic user reads through the rtpprobe group: root:rtpprobe 0640 */
+    expect_secret(hex64, 64, 0640, NULL, 64);
+    expect_secret(hex64, 64, 0440, NULL, 64);
     expect_secret(hex64, 31, 0600, "31 bytes, at least 32", 0);
     expect_secret("0123456789abcdef0123456789abcde\n", 32, 0600, "31 bytes, at least 32", 0);
     expect_secret("", 0, 0600, "0 bytes", 0);
