@@ -2,6 +2,7 @@
 #ifndef RP_PAGETOKEN_H
 #define RP_PAGETOKEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,8 @@ enum rp_pagetoken_verdict { RP_PAGETOKEN_OK = 0, RP_PAGETOKEN_MALFORMED, RP_PAGE
 const char *rp_pagetoken_verdict_name(enum rp_pagetoken_verdict v);  /* "ok", "malformed", "bad_signature", "expired", "too_long" */
 /* The token, NUL-terminated, into out (RP_PAGETOKEN_MAX is always enough). agent NULL = "".
  * 0, or -1: secret shorter than RP_PAGETOKEN_SECRET_MIN, agent outside the charset, cap too small. */
+/* Whether agent (NUL-terminated) fits a token: [A-Za-z0-9._-]{0,64}. */
+bool rp_pagetoken_agent_ok(const char *agent);
 int rp_pagetoken_mint(const uint8_t *secret, size_t secret_len, uint64_t expiry, const char *agent, char *out, size_t cap);
 /* Constant-time signature check of token[0..len) (no NUL needed). The signature is checked before the
  * time, so EXPIRED and TOO_LONG are only said of tokens this secret signed. Valid while now < expiry

@@ -47,6 +47,15 @@ static bool agent_char(char c)
            c == '-';
 }
 
+bool rp_pagetoken_agent_ok(const char *agent)
+{
+    size_t len = strnlen(agent, AGENT_MAX + 1);
+    for (size_t i = 0; i < len; i++)
+        if (!agent_char(agent[i]))
+            return false;
+    return len <= AGENT_MAX;
+}
+
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static int b64url_value(char c)
@@ -112,12 +121,8 @@ int rp_pagetoken_mint(const uint8_t *secret, size_t secret_len, uint64_t expiry,
 
     if (agent == NULL)
         agent = "";
-    size_t alen = strlen(agent);
-    if (secret_len < RP_PAGETOKEN_SECRET_MIN || alen > AGENT_MAX)
+    if (secret_len < RP_PAGETOKEN_SECRET_MIN || !rp_pagetoken_agent_ok(agent))
         return -1;
-    for (size_t i = 0; i < alen; i++)
-        if (!agent_char(agent[i]))
-            return -1;
     char msg[RP_PAGETOKEN_MAX];
     int n = snprintf(msg, sizeof msg, "%s%llu:%s", version, (unsigned long long)expiry, agent);
     if (n < 0 || (size_t)n >= sizeof msg || sign(secret, secret_len, msg, (size_t)n, mac) < 0)
