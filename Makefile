@@ -119,9 +119,11 @@ unit: $(PLAIN_TESTS)
 	@set -e; for t in $^; do echo "== $$t"; $$t; done
 unit-asan: $(ASAN_TESTS)
 	@set -e; for t in $^; do echo "== $$t (asan+ubsan)"; $$t; done
-integration: $(ASAN_BINS)
+integration: $(ASAN_BINS) build/tools/pagetool
 	BIN=build/asan tests/integration/run.sh
 	BIN=build/asan tests/integration/portcheck.sh
+	BIN=build/asan TOOLS=build/tools tests/integration/page-token-mint.sh
+	TOOLS=build/tools tests/integration/turn-rest.sh
 # Hostile input against the sanitized daemon: bad requests, TLS versions,
 # fail2ban, amplification, slow clients, limits.
 hostile: $(ASAN_BINS) $(TOOLS)

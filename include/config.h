@@ -18,6 +18,8 @@
 #define RP_CONFIG_PATH_MAX 512
 #define RP_CONFIG_MAX_ECHO_PORTS 16
 #define RP_CONFIG_MAX_ECHO_ALLOW 32
+#define RP_CONFIG_MAX_TURN_URLS 4
+#define RP_CONFIG_TURN_URL_SIZE 256         /* a URL of up to 255 characters + NUL */
 
 struct rp_config {
     char     control_listen[128];           /* "127.0.0.1:8743" */
@@ -50,6 +52,15 @@ struct rp_config {
     struct rp_cidr echo_allow[RP_CONFIG_MAX_ECHO_ALLOW];
     unsigned echo_rate;                     /* packets per second per source, 100 */
     unsigned max_agents;                    /* agents whose latest report (POST /v1/reports) is kept, 1000 */
+    /* The browser pre-call page (docs/webrtc.md). The daemon reads the secret files, at start and reload. */
+    char     webrtc_page_secret_file[RP_CONFIG_PATH_MAX]; /* "" = the page is off */
+    unsigned webrtc_token_max_ttl;          /* seconds: page tokens expiring later than this from now are refused, 3600 */
+    unsigned webrtc_max_sessions;           /* WebRTC sessions at once (within max_sessions), 20 */
+    char     webrtc_address[64];            /* the IP put in the SDP candidate; "" = the one the control connection reached */
+    char     webrtc_turn_secret_file[RP_CONFIG_PATH_MAX]; /* coturn static-auth-secret; "" = no TURN offered */
+    unsigned nwebrtc_turn_urls;             /* with turn_secret_file, and only with it */
+    char     webrtc_turn_urls[RP_CONFIG_MAX_TURN_URLS][RP_CONFIG_TURN_URL_SIZE]; /* "turn:..." or "turns:..." */
+    unsigned webrtc_turn_ttl;               /* seconds the TURN credentials live, 600 */
 };
 
 /* One row per key (the table is in config.c): where its value lives in
@@ -68,6 +79,9 @@ enum rp_config_type {
     RP_CONFIG_TOKENS,     /* list: token hashes, at least one */
     RP_CONFIG_PORTS,      /* list: uint16_t, each min..max */
     RP_CONFIG_PREFIXES,   /* list: struct rp_cidr */
+    RP_CONFIG_PATH_OFF,   /* char[size], a path or "" for off */
+    RP_CONFIG_IP_OFF,     /* char[size], an IP literal or "" for unset */
+    RP_CONFIG_TURN_URLS,  /* list: char[][RP_CONFIG_TURN_URL_SIZE], "turn:" or "turns:" URLs */
     RP_CONFIG_TYPES
 };
 

@@ -73,10 +73,7 @@ size_t rp_turn_build(uint8_t *buf, size_t cap, const struct rp_turn_req *req);
 
 /* key = MD5(user ":" realm ":" pass) (RFC 8489 §9.2.2, no SASLprep: ASCII credentials). */
 int rp_turn_key(const char *user, const char *realm, const char *pass, uint8_t key[RP_TURN_KEY_LEN]);
-/* coturn's REST scheme (--use-auth-secret): user = "EXPIRY:agent",
- * pass = base64(HMAC-SHA1(secret, user)). 0, or -1 if it does not fit. */
-int rp_turn_rest_credentials(const char *secret, const char *agent, long long expiry, char *user, size_t ulen,
-                             char *pass, size_t plen);
+/* coturn's REST scheme (--use-auth-secret): rp_turn_rest_credentials in pagetoken.h. */
 
 /* ChannelData (RFC 8656 §12.4): 4-byte header, the data, padded to 4 bytes
  * when `pad` (stream transports). Bytes written, or 0. */

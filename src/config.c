@@ -64,6 +64,13 @@ static const struct rp_config_key keys[] = {
     LIST("echo", "allow", RP_CONFIG_PREFIXES, echo_allow, necho_allow, 0, 0, RP_APPLY_LIVE),
     NUMBER("echo", "rate", RP_CONFIG_UINT, echo_rate, 1, 1000, 100, RP_APPLY_LIVE),
     NUMBER("reports", "max_agents", RP_CONFIG_UINT, max_agents, 1, RP_AGENTS_LIMIT, RP_AGENTS_DEFAULT, RP_APPLY_LIVE),
+    TEXT("webrtc", "page_secret_file", RP_CONFIG_PATH_OFF, webrtc_page_secret_file, NULL, RP_APPLY_LIVE),
+    NUMBER("webrtc", "token_max_ttl", RP_CONFIG_UINT, webrtc_token_max_ttl, 1, 86400, 3600, RP_APPLY_LIVE),
+    NUMBER("webrtc", "max_sessions", RP_CONFIG_UINT, webrtc_max_sessions, 1, 100000, 20, RP_APPLY_LIVE),
+    TEXT("webrtc", "address", RP_CONFIG_IP_OFF, webrtc_address, NULL, RP_APPLY_LIVE),
+    TEXT("webrtc", "turn_secret_file", RP_CONFIG_PATH_OFF, webrtc_turn_secret_file, NULL, RP_APPLY_LIVE),
+    LIST("webrtc", "turn_urls", RP_CONFIG_TURN_URLS, webrtc_turn_urls, nwebrtc_turn_urls, 0, 0, RP_APPLY_LIVE),
+    NUMBER("webrtc", "turn_ttl", RP_CONFIG_UINT, webrtc_turn_ttl, 60, 86400, 600, RP_APPLY_LIVE),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -82,10 +89,13 @@ static enum value_kind kind_of(const struct rp_config_key *k)
     case RP_CONFIG_LISTEN:
     case RP_CONFIG_LISTEN_OFF:
     case RP_CONFIG_IP:
+    case RP_CONFIG_PATH_OFF:
+    case RP_CONFIG_IP_OFF:
         return VALUE_TEXT;
     case RP_CONFIG_TOKENS:
     case RP_CONFIG_PORTS:
     case RP_CONFIG_PREFIXES:
+    case RP_CONFIG_TURN_URLS:
         return VALUE_LIST;
     default:
         return VALUE_NUMBER;
@@ -448,6 +458,64 @@ static int parse_prefixes(struct loader *ld, const config_setting_t *s, const st
     return 0;
 }
 
+/* "" is off (or unset) for these: the shipped file spells the default out. */
+static bool empty_string(const config_setting_t *s)
+{
+    return config_setting_type(s) == CONFIG_TYPE_STRING && config_setting_get_string(s)[0] == '\0';
+}
+
+static int parse_path_off(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                          struct rp_config *c)
+{
+    if (empty_string(s)) {
+        memset(value_at(c, k), 0, k->size);
+        return 0;
+    }
+    return parse_path(ld, s, k, c);
+}
+
+static int parse_ip_off(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                        struct rp_config *c)
+{
+    if (empty_string(s)) {
+        memset(value_at(c, k), 0, k->size);
+        return 0;
+    }
+    return parse_ip(ld, s, k, c);
+}
+
+/* A URL the page hands to RTCPeerConnection as given: a TURN scheme, and
+ * nothing that could end a JSON string or an HTML attribute on the way. */
+static bool turn_url_ok(const char *u)
+{
+    size_t len = strlen(u), scheme = strncmp(u, "turn:", 5) == 0 ? 5 : strncmp(u, "turns:", 6) == 0 ? 6 : 0;
+    if (scheme == 0 || len <= scheme || len >= RP_CONFIG_TURN_URL_SIZE)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (u[i] < 0x21 || u[i] > 0x7e || strchr("\"'\\<>`", u[i]) != NULL)
+            return false;
+    return true;
+}
+
+static int parse_turn_urls(struct loader *ld, const config_setting_t *s, const struct rp_config_key *k,
+                           struct rp_config *c)
+{
+    char (*urls)[RP_CONFIG_TURN_URL_SIZE] = value_at(c, k);
+    int n = list_length(ld, s, k, RP_CONFIG_MAX_TURN_URLS, "TURN URLs, e.g. [ \"turn:media.example.com:3478\" ]");
+    if (n < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING || !turn_url_ok(config_setting_get_string(e)))
+            return fail_at(ld, e, "%s.%s[%d]: expected a TURN URL like \"turn:media.example.com:3478?transport=udp\" "
+                           "or \"turns:media.example.com:5349?transport=tcp\" (no spaces or quotes, at most %d "
+                           "characters)", k->group, k->name, i, RP_CONFIG_TURN_URL_SIZE - 1);
+        snprintf(urls[i], RP_CONFIG_TURN_URL_SIZE, "%s", config_setting_get_string(e));
+    }
+    *count_at(c, k) = (unsigned)n;
+    return 0;
+}
+
 static const key_parser parsers[RP_CONFIG_TYPES] = {
     [RP_CONFIG_UINT] = parse_uint,
     [RP_CONFIG_RTP_PORT] = parse_rtp_port,
@@ -460,6 +528,9 @@ static const key_parser parsers[RP_CONFIG_TYPES] = {
     [RP_CONFIG_TOKENS] = parse_tokens,
     [RP_CONFIG_PORTS] = parse_ports,
     [RP_CONFIG_PREFIXES] = parse_prefixes,
+    [RP_CONFIG_PATH_OFF] = parse_path_off,
+    [RP_CONFIG_IP_OFF] = parse_ip_off,
+    [RP_CONFIG_TURN_URLS] = parse_turn_urls,
 };
 
 /* ---- the file: groups, then keys in file order ---- */
@@ -538,6 +609,19 @@ static const config_setting_t *seen(const struct loader *ld, const char *group, 
     return k ? ld->seen[k - keys] : NULL;
 }
 
+/* TURN is offered with credentials or not at all: URLs without the secret
+ * would send every browser to a relay that refuses it. */
+static int check_webrtc(struct loader *ld, const struct rp_config *c)
+{
+    if (c->nwebrtc_turn_urls > 0 && c->webrtc_turn_secret_file[0] == '\0')
+        return fail_at(ld, seen(ld, "webrtc", "turn_urls"), "webrtc.turn_urls is set but webrtc.turn_secret_file is "
+                       "not: TURN needs both (the file holds coturn's static-auth-secret)");
+    if (c->nwebrtc_turn_urls == 0 && c->webrtc_turn_secret_file[0] != '\0')
+        return fail_at(ld, seen(ld, "webrtc", "turn_secret_file"), "webrtc.turn_secret_file is set but "
+                       "webrtc.turn_urls is empty: TURN needs both (the URLs of the coturn that has the secret)");
+    return 0;
+}
+
 /* Rules between keys, checked once every key has been read. */
 static int check_together(struct loader *ld, const config_setting_t *root, const struct rp_config *c)
 {
@@ -566,7 +650,7 @@ static int check_together(struct loader *ld, const config_setting_t *root, const
         return fail_file(ld, "control.tokens is missing: the control API needs at least one token hash; "
                          HASH_TOKEN_HINT);
     }
-    return 0;
+    return check_webrtc(ld, c);
 }
 
 void rp_config_defaults(struct rp_config *cfg)

@@ -5,6 +5,7 @@
  * media I/O is non-blocking for the probe's event loop. */
 #include "turn.h"
 #include "turn_wire.h"
+#include "pagetoken.h"
 #include "netaddr.h"
 #include "timeutil.h"
 #include "udp.h"
@@ -554,8 +555,9 @@ static int set_credentials(struct rp_turn *t, const struct rp_turn_cfg *cfg, cha
         char host[64] = "rtpprobe";
         (void)gethostname(host, sizeof host - 1);
         host[sizeof host - 1] = '\0';
-        if (rp_turn_rest_credentials(cfg->secret, host, (long long)time(NULL) + REST_VALIDITY_S, t->user,
-                                     sizeof t->user, t->pass, sizeof t->pass) < 0) {
+        if (rp_turn_rest_credentials((const uint8_t *)cfg->secret, strlen(cfg->secret),
+                                     (uint64_t)time(NULL) + REST_VALIDITY_S, host, t->user, sizeof t->user, t->pass,
+                                     sizeof t->pass) < 0) {
             snprintf(err, errlen, "cannot make the TURN REST credentials");
             return -1;
         }

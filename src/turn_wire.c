@@ -254,21 +254,6 @@ int rp_turn_key(const char *user, const char *realm, const char *pass, uint8_t k
     return rc;
 }
 
-int rp_turn_rest_credentials(const char *secret, const char *agent, long long expiry, char *user, size_t ulen,
-                             char *pass, size_t plen)
-{
-    uint8_t mac[INTEGRITY_LEN];
-    int n = snprintf(user, ulen, "%lld:%s", expiry, agent);
-    if (n < 0 || (size_t)n >= ulen)
-        return -1;
-    if (plen < 4 * ((sizeof mac + 2) / 3) + 1 ||
-        rp_stun_hmac_sha1((const uint8_t *)secret, strlen(secret), (const uint8_t *)user, (size_t)n, NULL, 0, mac) < 0)
-        return -1;
-    EVP_EncodeBlock((unsigned char *)pass, mac, (int)sizeof mac);
-    OPENSSL_cleanse(mac, sizeof mac);
-    return 0;
-}
-
 size_t rp_turn_channel_wrap(uint8_t *out, size_t cap, uint16_t channel, const uint8_t *data, size_t n, bool pad)
 {
     size_t total = RP_TURN_CHANNEL_HDR + (pad ? pad4(n) : n);

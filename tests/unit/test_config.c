@@ -133,6 +133,13 @@ static void assert_documented_defaults(const struct rp_config *cfg)
     assert_int_equal(cfg->log_level, RP_LOG_INFO);
     assert_int_equal(cfg->stun_rate, 20);
     assert_int_equal(cfg->max_agents, 1000);
+    assert_string_equal(cfg->webrtc_page_secret_file, "");
+    assert_int_equal(cfg->webrtc_token_max_ttl, 3600);
+    assert_int_equal(cfg->webrtc_max_sessions, 20);
+    assert_string_equal(cfg->webrtc_address, "");
+    assert_string_equal(cfg->webrtc_turn_secret_file, "");
+    assert_int_equal(cfg->nwebrtc_turn_urls, 0);
+    assert_int_equal(cfg->webrtc_turn_ttl, 600);
 }
 
 static void test_absent_keys_take_documented_defaults(void **state)
@@ -519,7 +526,8 @@ static bool is_number(const struct rp_config_key *k)
 
 static bool is_list(const struct rp_config_key *k)
 {
-    return k->type == RP_CONFIG_TOKENS || k->type == RP_CONFIG_PORTS || k->type == RP_CONFIG_PREFIXES;
+    return k->type == RP_CONFIG_TOKENS || k->type == RP_CONFIG_PORTS || k->type == RP_CONFIG_PREFIXES ||
+           k->type == RP_CONFIG_TURN_URLS;
 }
 
 static const char *value_of(const struct rp_config_key *k, const struct rp_config *c)
@@ -810,6 +818,119 @@ static void test_stun_rate_parses_is_bounded_and_reloads(void **state)
     assert_int_equal(cfg.stun_rate, 5);
 }
 
+/* webrtc: the browser pre-call page's keys, "" spelling "off", TURN only as
+ * URLs and secret together, all applied by a reload. */
+#define WEBRTC_FULL                                                                    \
+    "webrtc = {\n"                                                                     \
+    "  page_secret_file = \"/etc/rtpprobe/page.secret\";\n"                            \
+    "  token_max_ttl = 900;\n"                                                         \
+    "  max_sessions = 5;\n"                                                            \
+    "  address = \"2001:db8::7\";\n"                                                   \
+    "  turn_secret_file = \"/etc/rtpprobe/turn.secret\";\n"                            \
+    "  turn_urls = [ \"turn:media.example.com:3478?transport=udp\",\n"                 \
+    "                \"turns:media.example.com:5349?transport=tcp\" ];\n"              \
+    "  turn_ttl = 120;\n"                                                              \
+    "};\n"
+
+static void test_webrtc_keys_parse(void **state)
+{
+    (void)state;
+    struct rp_config cfg;
+
+    expect_ok(TOKENS_ONLY WEBRTC_FULL, &cfg);
+    assert_string_equal(cfg.webrtc_page_secret_file, "/etc/rtpprobe/page.secret");
+    assert_int_equal(cfg.webrtc_token_max_ttl, 900);
+    assert_int_equal(cfg.webrtc_max_sessions, 5);
+    assert_string_equal(cfg.webrtc_address, "2001:db8::7");
+    assert_string_equal(cfg.webrtc_turn_secret_file, "/etc/rtpprobe/turn.secret");
+    assert_int_equal(cfg.nwebrtc_turn_urls, 2);
+    assert_string_equal(cfg.webrtc_turn_urls[0], "turn:media.example.com:3478?transport=udp");
+    assert_string_equal(cfg.webrtc_turn_urls[1], "turns:media.example.com:5349?transport=tcp");
+    assert_int_equal(cfg.webrtc_turn_ttl, 120);
+
+    /* "" is off, as the shipped example spells it; an empty list is no TURN */
+    expect_ok(TOKENS_ONLY "webrtc = { page_secret_file = \"\"; address = \"\"; turn_secret_file = \"\"; "
+                          "turn_urls = [ ]; };\n", &cfg);
+    assert_documented_defaults(&cfg);
+    /* four URLs, the longest of 255 characters */
+    char text[2048], url[256];
+    snprintf(url, sizeof url, "turns:%0249d", 7);
+    assert_int_equal(strlen(url), 255);
+    snprintf(text, sizeof text, TOKENS_ONLY "webrtc = { turn_secret_file = \"/t\"; turn_urls = [ \"turn:a\", "
+             "\"turn:b\", \"turns:c\", \"%s\" ]; address = \"192.0.2.1\"; };\n", url);
+    expect_ok(text, &cfg);
+    assert_int_equal(cfg.nwebrtc_turn_urls, 4);
+    assert_string_equal(cfg.webrtc_turn_urls[3], url);
+    assert_string_equal(cfg.webrtc_address, "192.0.2.1");
+}
+
+static void test_webrtc_bad_values_are_reported_with_line(void **state)
+{
+    (void)state;
+    expect_error(TOKENS_ONLY "webrtc = { token_max_ttl = 0; };\n", 2, "webrtc.token_max_ttl: 0 is out of range 1..86400");
+    expect_error(TOKENS_ONLY "webrtc = { token_max_ttl = 86401; };\n", 2, "webrtc.token_max_ttl: 86401 is out of range");
+    expect_error(TOKENS_ONLY "webrtc = { max_sessions = 0; };\n", 2, "webrtc.max_sessions: 0 is out of range");
+    expect_error(TOKENS_ONLY "webrtc = { turn_ttl = 59; };\n", 2, "webrtc.turn_ttl: 59 is out of range 60..86400");
+    expect_error(TOKENS_ONLY "webrtc = { address = \"media.example.com\"; };\n", 2,
+                 "webrtc.address: \"media.example.com\" is not an IPv4 or IPv6 address");
+    expect_error(TOKENS_ONLY "webrtc = { address = \"192.0.2.1:3478\"; };\n", 2, "webrtc.address:");
+    expect_error(TOKENS_ONLY "webrtc = { page_secret_file = 5; };\n", 2, "webrtc.page_secret_file: expected a string");
+    expect_error(TOKENS_ONLY "webrtc = { secret_file = \"/x\"; };\n", 2, "unknown setting webrtc.secret_file");
+    static const char *const bad_urls[] = {
+        "stun:media.example.com", "http://media.example.com", "turn:", "turns:", "TURN:media.example.com",
+        "turn:media.example.com 3478", "turn:media.example.com\\\"", "turn:a'b", "turn:a<b", "turn:a\\tb",
+    };
+    char text[512];
+    for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++) {
+        snprintf(text, sizeof text, TOKENS_ONLY "webrtc = {\n  turn_secret_file = \"/t\";\n  turn_urls = [ \"turn:ok\",\n"
+                 "    \"%s\" ];\n};\n", bad_urls[i]);
+        expect_error(text, 5, "webrtc.turn_urls[1]: expected a TURN URL like");
+    }
+    char url[300];
+    snprintf(url, sizeof url, "turns:%0250d", 7); /* 256 characters */
+    snprintf(text, sizeof text, TOKENS_ONLY "webrtc = { turn_secret_file = \"/t\"; turn_urls = [ \"%s\" ]; };\n", url);
+    expect_error(text, 2, "webrtc.turn_urls[0]: expected a TURN URL");
+    expect_error(TOKENS_ONLY "webrtc = { turn_secret_file = \"/t\"; turn_urls = [ 3478 ]; };\n", 2,
+                 "webrtc.turn_urls[0]: expected a TURN URL");
+    expect_error(TOKENS_ONLY "webrtc = { turn_secret_file = \"/t\"; turn_urls = \"turn:a\"; };\n", 2,
+                 "webrtc.turn_urls: expected a list of TURN URLs");
+    expect_error(TOKENS_ONLY "webrtc = { turn_secret_file = \"/t\";\n"
+                 "turn_urls = [ \"turn:a\", \"turn:b\", \"turn:c\", \"turn:d\", \"turn:e\" ]; };\n", 3,
+                 "webrtc.turn_urls: 5 entries, at most 4");
+}
+
+static void test_webrtc_turn_needs_urls_and_secret_together(void **state)
+{
+    (void)state;
+    expect_error(TOKENS_ONLY "webrtc = {\n  turn_urls = [ \"turn:a\" ];\n};\n", 3,
+                 "webrtc.turn_urls is set but webrtc.turn_secret_file is not");
+    expect_error(TOKENS_ONLY "webrtc = {\n  turn_secret_file = \"\";\n  turn_urls = [ \"turn:a\" ];\n};\n", 4,
+                 "webrtc.turn_urls is set but webrtc.turn_secret_file is not");
+    expect_error(TOKENS_ONLY "webrtc = {\n  turn_secret_file = \"/t\";\n};\n", 3,
+                 "webrtc.turn_secret_file is set but webrtc.turn_urls is empty");
+    expect_error(TOKENS_ONLY "webrtc = {\n  turn_secret_file = \"/t\";\n  turn_urls = [ ];\n};\n", 3,
+                 "webrtc.turn_secret_file is set but webrtc.turn_urls is empty");
+}
+
+static void test_webrtc_reload_applies_every_key(void **state)
+{
+    (void)state;
+    struct rp_config running, fresh;
+    char restart[256];
+
+    expect_ok(TOKENS_ONLY, &running);
+    expect_ok(TOKENS_ONLY WEBRTC_FULL, &fresh);
+    assert_int_equal(rp_config_reload(&running, &fresh, restart, sizeof restart), 0);
+    assert_string_equal(restart, "");
+    assert_memory_equal(&running, &fresh, sizeof running);
+    /* and off again */
+    expect_ok(TOKENS_ONLY, &fresh);
+    assert_int_equal(rp_config_reload(&running, &fresh, restart, sizeof restart), 0);
+    assert_string_equal(running.webrtc_page_secret_file, "");
+    assert_int_equal(running.nwebrtc_turn_urls, 0);
+    assert_string_equal(running.webrtc_turn_urls[0], "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -840,6 +961,10 @@ int main(void)
         cmocka_unit_test(test_reload_applies_new_tls_files_but_not_tls_on_or_off),
         cmocka_unit_test(test_stun_rate_parses_is_bounded_and_reloads),
         cmocka_unit_test(test_reports_max_agents_parses_is_bounded_and_reloads),
+        cmocka_unit_test(test_webrtc_keys_parse),
+        cmocka_unit_test(test_webrtc_bad_values_are_reported_with_line),
+        cmocka_unit_test(test_webrtc_turn_needs_urls_and_secret_together),
+        cmocka_unit_test(test_webrtc_reload_applies_every_key),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

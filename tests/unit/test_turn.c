@@ -16,6 +16,7 @@
 
 #include "turn.h"
 #include "turn_wire.h"
+#include "pagetoken.h"
 
 static const uint8_t rfc5769_request[] = {
     0x00, 0x01, 0x00, 0x58, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86,
@@ -98,10 +99,11 @@ static void test_rest_credentials_follow_coturn(void **state)
 {
     (void)state;
     char user[64], pass[64];
-    assert_int_equal(rp_turn_rest_credentials("secret", "agent", 1700000000, user, sizeof user, pass, sizeof pass), 0);
+    assert_int_equal(rp_turn_rest_credentials((const uint8_t *)"secret", 6, 1700000000, "agent", user, sizeof user,
+                                              pass, sizeof pass), 0);
     assert_string_equal(user, "1700000000:agent");
     assert_string_equal(pass, "tD41Q5c+9WWrTdm+3ERWRLfDzs4=");
-    assert_int_equal(rp_turn_rest_credentials("secret", "agent", 1, user, 4, pass, sizeof pass), -1);
+    assert_int_equal(rp_turn_rest_credentials((const uint8_t *)"secret", 6, 1, "agent", user, 4, pass, sizeof pass), -1);
 }
 
 static void test_allocate_round_trips_with_integrity(void **state)
