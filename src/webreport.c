@@ -15,6 +15,10 @@
 #define COUNT_MAX (UINT64_C(1) << 40)
 #define LOST_MIN (-(INT64_C(1) << 31))
 #define SECONDS_MAX 3600.0
+/* jitterBufferDelay and totalRoundTripTime are sums over samples or
+ * measurements (15 s of Opus held 40 ms: 720000 * 0.04 = 28800 s): bounded
+ * as counts of seconds, their means checked against SECONDS_MAX. */
+#define SUM_MAX ((double)COUNT_MAX * SECONDS_MAX)
 /* DOMHighResTimeStamp of getStats(): ms since the epoch; 2^53 ms is beyond any clock. */
 #define STAMP_MAX 9007199254740992.0
 
@@ -141,7 +145,7 @@ static int decode_inbound(const struct dec *d, struct rp_browser_stats *o)
     if (get_count(d, "packetsReceived", true, &o->packets_received) < 0 ||
         get_int(d, "packetsLost", true, LOST_MIN, (int64_t)COUNT_MAX, &lost) < 0 ||
         get_real(d, "jitter", true, SECONDS_MAX, &o->jitter_s) < 0 ||
-        get_real(d, "jitterBufferDelay", false, SECONDS_MAX, &o->jitter_buffer_delay_s) < 0 ||
+        get_real(d, "jitterBufferDelay", false, SUM_MAX, &o->jitter_buffer_delay_s) < 0 ||
         get_count(d, "jitterBufferEmittedCount", false, &o->jitter_buffer_emitted) < 0 ||
         get_count(d, "concealedSamples", false, &o->concealed_samples) < 0 ||
         get_count(d, "silentConcealedSamples", false, &o->silent_concealed_samples) < 0 ||
@@ -166,7 +170,7 @@ static int decode_remote_inbound(const struct dec *d, struct rp_browser_stats *o
     int rc;
     bool latest = field(d, "roundTripTime", false, &rc) != NULL;
     if (get_real(d, "roundTripTime", false, SECONDS_MAX, &o->rtt_s) < 0 ||
-        get_real(d, "totalRoundTripTime", false, SECONDS_MAX, &o->rtt_total_s) < 0 ||
+        get_real(d, "totalRoundTripTime", false, SUM_MAX, &o->rtt_total_s) < 0 ||
         get_count(d, "roundTripTimeMeasurements", false, &o->rtt_measurements) < 0)
         return -1;
     o->has_rtt = latest || o->rtt_measurements > 0;
@@ -267,8 +271,10 @@ static int browser_contradicts(const struct rp_browser_stats *b, char *err, size
     else if ((int64_t)b->packets_received + b->packets_lost < 0)
         snprintf(err, errlen, "inbound.packetsLost %" PRId64 " is below minus packetsReceived %" PRIu64,
                  b->packets_lost, b->packets_received);
-    else if (b->rtt_measurements == 0 && b->rtt_total_s > 0)
-        snprintf(err, errlen, "remote_inbound.totalRoundTripTime without roundTripTimeMeasurements");
+    else if (b->rtt_total_s > (double)b->rtt_measurements * SECONDS_MAX)
+        snprintf(err, errlen, "remote_inbound.totalRoundTripTime is more than an hour per roundTripTimeMeasurement");
+    else if (b->jitter_buffer_delay_s > (double)b->jitter_buffer_emitted * SECONDS_MAX)
+        snprintf(err, errlen, "inbound.jitterBufferDelay is more than an hour per jitterBufferEmittedCount");
     else if (strcmp(b->local_type, "relay") == 0 && !b->relay_protocol[0])
         snprintf(err, errlen, "pair.relay_protocol: missing for a relay candidate");
     else
