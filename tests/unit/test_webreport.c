@@ -465,6 +465,14 @@ struct spoil {
 
 static void more_received_than_sent(struct fx *f) { f->browser.packets_received = PKTS + 10; }
 static void span_beyond_slots(struct fx *f) { f->browser.packets_lost = 20; }
+/* Within the slots (sent + skipped), but more packets than were sent. */
+static void more_received_than_sent_within_slots(struct fx *f)
+{
+    f->daemon.down.sent = PKTS - 10;
+    f->daemon.down.skipped = 10;
+    f->browser.packets_received = PKTS - 5;
+    f->browser.packets_lost = 5;
+}
 static void concealed_beyond_total(struct fx *f) { f->browser.concealed_samples = 720001; }
 static void silent_beyond_concealed(struct fx *f) { f->browser.silent_concealed_samples = 1; }
 static void last_packet_after_stats(struct fx *f) { f->browser.last_packet_ms = f->browser.stats_time_ms + 1; }
@@ -480,6 +488,7 @@ static void relay_without_protocol(struct fx *f) { snprintf(f->browser.local_typ
 static const struct spoil spoils[] = {
     { "received > sent", more_received_than_sent, "more than the 750 the daemon sent" },
     { "span > slots", span_beyond_slots, "over a span of 770" },
+    { "received > sent, within the slots", more_received_than_sent_within_slots, "745 packets received" },
     { "concealed > total", concealed_beyond_total, "inbound.concealedSamples 720001 is more than totalSamplesReceived" },
     { "silent > concealed", silent_beyond_concealed, "inbound.silentConcealedSamples 1 is more than concealedSamples" },
     { "last packet after the stats", last_packet_after_stats, "inbound.lastPacketReceivedTimestamp" },
