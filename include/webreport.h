@@ -44,9 +44,10 @@ struct rp_browser_stats {
 };
 /* Decodes the page's POST body (docs/webrtc.md: field names as getStats() names them, grouped
  * {"outbound":{...},"inbound":{...},"remote_inbound":{...},"pair":{...},"user_agent":""}). Every field range-checked
- * (counts integers 0..2^40, packetsLost -2^31..2^40, seconds finite 0..3600, strings bounded printable ASCII); a
- * group may be missing (has_inbound, has_rtt false), a key may be missing or null (0, "") except the ones
- * docs/webrtc.md names as required; unknown keys ignored. 0, or -1 and "KEY: why" in err (never the value). */
+ * (counts integers 0..2^40, packetsLost -2^31..2^40, seconds finite 0..3600 -- the sums jitterBufferDelay and
+ * totalRoundTripTime 0..2^40 h --, strings bounded printable ASCII); a group may be missing (has_inbound, has_rtt
+ * false), a key may be missing or null (0, "") except the ones docs/webrtc.md names as required; unknown keys
+ * ignored. 0, or -1 and "KEY: why" in err (never the value). */
 int rp_browser_stats_decode(const struct json_t *j, struct rp_browser_stats *out, char *err, size_t errlen);
 struct rp_webreport_in {
     const struct rp_contract_session *daemon;   /* the session's own document (upstream rx, downstream sent) */
