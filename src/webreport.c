@@ -285,11 +285,12 @@ static int browser_contradicts(const struct rp_browser_stats *b, char *err, size
 /* Downstream packets the browser's jitter buffer played out as concealment
  * although they were not lost: late for its adaptive buffer (docs/webrtc.md).
  * Concealed samples less the silent ones (comfort noise, muted expansion),
- * less one packet's worth per packet lost inside the stream, less the
- * concealment after the stream's last packet (the end, not lateness), in
- * packets of rate * ptime samples (NetEq counts at the decoder's rate). */
-static uint64_t down_late(const struct rp_browser_stats *b, unsigned rate, unsigned ptime_ms, double jb_ms,
-                          uint64_t received)
+ * less one packet's worth per packet lost inside the stream, less the time
+ * from the stream's last packet to the stats (concealment of the end, not
+ * lateness: the whole gap, as Chromium's buffer was found nearly drained at
+ * the end), in packets of rate * ptime samples (NetEq counts at the decoder's
+ * rate). */
+static uint64_t down_late(const struct rp_browser_stats *b, unsigned rate, unsigned ptime_ms, uint64_t received)
 {
     uint64_t spp = (uint64_t)rate * ptime_ms / 1000;
     if (!b->has_concealment || spp == 0)
@@ -298,7 +299,7 @@ static uint64_t down_late(const struct rp_browser_stats *b, unsigned rate, unsig
     double lost = b->packets_lost > 0 ? (double)b->packets_lost * (double)spp : 0;
     double tail_ms = 0;
     if (b->stats_time_ms > 0 && b->last_packet_ms > 0)
-        tail_ms = b->stats_time_ms - b->last_packet_ms - jb_ms;
+        tail_ms = b->stats_time_ms - b->last_packet_ms;
     double tail = tail_ms > 0 ? tail_ms * rate / 1000.0 : 0;
     double late = floor((voiced - lost - tail) / (double)spp + 0.5);
     if (!(late > 0))
@@ -343,7 +344,7 @@ static int fill_down(const struct rp_webreport_in *in, struct rp_report *r, char
     if (b->has_jitter_buffer && b->jitter_buffer_emitted > 0)
         rx->jb_mean_ms = b->jitter_buffer_delay_s / (double)b->jitter_buffer_emitted * 1000.0;
     rx->jb_max_ms = rx->jb_mean_ms;
-    rx->late_adaptive = down_late(b, in->codec->clock_rate, in->ptime_ms, rx->jb_mean_ms, unique);
+    rx->late_adaptive = down_late(b, in->codec->clock_rate, in->ptime_ms, unique);
     rx->late = rx->late_adaptive;
     /* The daemon's bytes on the wire, for the share of its packets that arrived. */
     rx->wire_bytes = dd->sent ? (uint64_t)((double)dd->wire_bytes * (double)unique / (double)dd->sent) : 0;

@@ -357,8 +357,8 @@ static void test_nothing_either_way_is_no_media(void **state)
 }
 
 /* The browser lost 4 packets in the stream and concealed 10 more that came too
- * late; after its last packet it concealed until the stats were read (100 ms,
- * 40 of which its buffer still played): that is the end, not lateness. */
+ * late; after its last packet it concealed until the stats were read (100 ms):
+ * that is the end, not lateness. */
 static void test_concealment_not_from_loss_counts_as_late(void **state)
 {
     (void)state;
@@ -367,7 +367,7 @@ static void test_concealment_not_from_loss_counts_as_late(void **state)
     f.browser.packets_received = PKTS - 4;
     f.browser.packets_lost = 4;
     f.browser.stats_time_ms = f.browser.last_packet_ms + 100.0;
-    uint64_t tail = 60 * 48; /* 60 ms at 48 kHz */
+    uint64_t tail = 100 * 48; /* 100 ms at 48 kHz */
     uint64_t silent = 5 * SPP;
     f.browser.concealed_samples = (4 + 10) * SPP + tail + silent;
     f.browser.silent_concealed_samples = silent;
@@ -567,6 +567,150 @@ static void test_rtt_falls_back_to_the_daemons_rtcp(void **state)
     assert_false(f.rep.has_rtt);
 }
 
+/* ---- Chromium's own figures ------------------------------------------------ */
+
+/* Bodies made from Chromium 156's getStats() (headless, Debian 12's chromium
+ * 156.0.8078.114): two RTCPeerConnections on one host, a WebAudio 440 Hz
+ * oscillator sent for 4 s at ptime 20, each group's keys copied as the page
+ * copies them (the candidates' address and port joined, IPv6 in brackets).
+ * "live": read while the stream ran; "ended": the sender's track replaced by
+ * null at 4 s, then read every 200 ms until lastPacketReceivedTimestamp stood
+ * still (as docs/webrtc.md asks of the page); "waited": read 1 s after. */
+static const char *const chromium_opus_live =
+    "{\"user_agent\":\"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChr"
+    "ome/156.0.0.0 Safari/537.36\",\"outbound\":{\"packetsSent\":199},\"inbound\":{\"packetsReceived\":19"
+    "9,\"packetsLost\":0,\"jitter\":0,\"jitterBufferDelay\":6556.8,\"jitterBufferEmittedCount\":190080,\""
+    "concealedSamples\":0,\"silentConcealedSamples\":0,\"totalSamplesReceived\":190560,\"concealmentEvent"
+    "s\":0,\"bytesReceived\":16030,\"timestamp\":1796583156753.957,\"lastPacketReceivedTimestamp\":179658"
+    "3156742.926},\"remote_inbound\":{\"roundTripTime\":0.002167,\"totalRoundTripTime\":0.002167,\"roundT"
+    "ripTimeMeasurements\":1},\"pair\":{\"local_type\":\"host\",\"remote_type\":\"host\",\"relay_protocol"
+    "\":\"\",\"local_address\":\"[fd00::2]:56840\",\"remote_address\":\"[fd00::2]:32980\"}}";
+static const char *const chromium_pcmu_live =
+    "{\"user_agent\":\"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChr"
+    "ome/156.0.0.0 Safari/537.36\",\"outbound\":{\"packetsSent\":199},\"inbound\":{\"packetsReceived\":19"
+    "9,\"packetsLost\":0,\"jitter\":0.003,\"jitterBufferDelay\":1171.2,\"jitterBufferEmittedCount\":31520"
+    ",\"concealedSamples\":73,\"silentConcealedSamples\":0,\"totalSamplesReceived\":31680,\"concealmentEv"
+    "ents\":1,\"bytesReceived\":31840,\"timestamp\":1796583160835.266,\"lastPacketReceivedTimestamp\":179"
+    "6583160834.517},\"remote_inbound\":{\"roundTripTime\":0.0012209999999999999,\"totalRoundTripTime\":0"
+    ".0012209999999999999,\"roundTripTimeMeasurements\":1},\"pair\":{\"local_type\":\"host\",\"remote_typ"
+    "e\":\"host\",\"relay_protocol\":\"\",\"local_address\":\"[fd00::2]:60875\",\"remote_address\":\"[fd0"
+    "0::2]:51471\"}}";
+static const char *const chromium_opus_ended =
+    "{\"user_agent\":\"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChr"
+    "ome/156.0.0.0 Safari/537.36\",\"outbound\":{\"packetsSent\":199},\"inbound\":{\"packetsReceived\":19"
+    "9,\"packetsLost\":0,\"jitter\":0.003,\"jitterBufferDelay\":10358.4,\"jitterBufferEmittedCount\":1910"
+    "40,\"concealedSamples\":19838,\"silentConcealedSamples\":0,\"totalSamplesReceived\":210240,\"conceal"
+    "mentEvents\":3,\"bytesReceived\":16091,\"timestamp\":1796583233156.856,\"lastPacketReceivedTimestamp"
+    "\":1796583232737.606},\"remote_inbound\":{\"roundTripTime\":0.001022,\"totalRoundTripTime\":0.001022"
+    ",\"roundTripTimeMeasurements\":1},\"pair\":{\"local_type\":\"host\",\"remote_type\":\"host\",\"relay"
+    "_protocol\":\"\",\"local_address\":\"[fd00::2]:44259\",\"remote_address\":\"[fd00::2]:60752\"}}";
+static const char *const chromium_pcmu_ended =
+    "{\"user_agent\":\"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChr"
+    "ome/156.0.0.0 Safari/537.36\",\"outbound\":{\"packetsSent\":192},\"inbound\":{\"packetsReceived\":19"
+    "2,\"packetsLost\":0,\"jitter\":0.009,\"jitterBufferDelay\":2496,\"jitterBufferEmittedCount\":30720,\""
+    "concealedSamples\":3320,\"silentConcealedSamples\":0,\"totalSamplesReceived\":34480,\"concealmentEve"
+    "nts\":6,\"bytesReceived\":30720,\"timestamp\":1796583237681.622,\"lastPacketReceivedTimestamp\":1796"
+    "583237217.023},\"remote_inbound\":{\"roundTripTime\":0.001,\"totalRoundTripTime\":0.001,\"roundTripT"
+    "imeMeasurements\":1},\"pair\":{\"local_type\":\"host\",\"remote_type\":\"host\",\"relay_protocol\":\""
+    "\",\"local_address\":\"[fd00::2]:47656\",\"remote_address\":\"[fd00::2]:33547\"}}";
+static const char *const chromium_opus_waited =
+    "{\"user_agent\":\"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChr"
+    "ome/156.0.0.0 Safari/537.36\",\"outbound\":{\"packetsSent\":197},\"inbound\":{\"packetsReceived\":19"
+    "7,\"packetsLost\":0,\"jitter\":0.004,\"jitterBufferDelay\":15820.8,\"jitterBufferEmittedCount\":1891"
+    "20,\"concealedSamples\":35062,\"silentConcealedSamples\":9556,\"totalSamplesReceived\":226080,\"conc"
+    "ealmentEvents\":4,\"bytesReceived\":15929,\"timestamp\":1796583191268.325,\"lastPacketReceivedTimest"
+    "amp\":1796583190252.363},\"remote_inbound\":{\"roundTripTime\":null,\"totalRoundTripTime\":0,\"round"
+    "TripTimeMeasurements\":0},\"pair\":{\"local_type\":\"host\",\"remote_type\":\"host\",\"relay_protoco"
+    "l\":\"\",\"local_address\":\"[fd00::2]:50223\",\"remote_address\":\"[fd00::2]:57100\"}}";
+
+/* A clean 4 s run as the daemon would have counted it with Chromium's figures. */
+static void chromium_fx(struct fx *f, const char *body, enum rp_codec_id codec)
+{
+    memset(f, 0, sizeof *f);
+    assert_int_equal(decode_text(body, &f->browser, f->err, sizeof f->err), 0);
+    clean_daemon(&f->daemon);
+    f->daemon.duration_s = 4;
+    uint64_t n = f->browser.packets_sent;
+    f->daemon.up.rx.received = f->daemon.up.accepted = n;
+    f->daemon.down.sent = f->browser.packets_received;
+    f->daemon.down.wire_bytes = f->daemon.down.sent * (28 + 12 + 80 + 16);
+    f->in = (struct rp_webreport_in){ .daemon = &f->daemon, .browser = &f->browser, .codec = rp_codec_get(codec),
+                                      .ptime_ms = 20, .server = "localhost", .port_range = "10000-20000" };
+    rp_thresholds_default(&f->t);
+}
+
+/* What docs/webrtc.md says of the unit, on Chromium's figures: its samples
+ * are per channel at the decoder's rate, 48 kHz for Opus and 8 kHz for PCMU,
+ * so a 20 ms packet is 960 or 160 of them (a little less: the stats were read
+ * a few ms after the last packet's decoding). */
+static void test_chromium_counts_samples_at_the_decoders_rate(void **state)
+{
+    (void)state;
+    static const struct { const char *const *body; unsigned spp; } runs[] = {
+        { &chromium_opus_live, 960 }, { &chromium_pcmu_live, 160 } };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        struct rp_browser_stats b;
+        char err[128];
+        assert_int_equal(decode_text(*runs[i].body, &b, err, sizeof err), 0);
+        assert_true(b.has_concealment);
+        double per_packet = (double)b.total_samples_received / (double)b.packets_received;
+        if (per_packet < 0.95 * runs[i].spp || per_packet > 1.01 * runs[i].spp)
+            fail_msg("%.1f samples a packet, not about %u", per_packet, runs[i].spp);
+        /* jitterBufferDelay is a sum over samples: far above 3600 s in 4 s. */
+        assert_true(b.jitter_buffer_delay_s > 1000);
+        double jb_ms = b.jitter_buffer_delay_s / (double)b.jitter_buffer_emitted * 1000.0;
+        assert_true(jb_ms > 5 && jb_ms < 200);
+    }
+}
+
+static void test_chromium_clean_runs_pass_without_late_packets(void **state)
+{
+    (void)state;
+    static const struct { const char *const *body; enum rp_codec_id codec; } runs[] = {
+        { &chromium_opus_live, RP_CODEC_OPUS }, { &chromium_pcmu_live, RP_CODEC_PCMU },
+        { &chromium_opus_ended, RP_CODEC_OPUS }, { &chromium_pcmu_ended, RP_CODEC_PCMU },
+        { &chromium_opus_waited, RP_CODEC_OPUS } };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        struct fx f;
+        chromium_fx(&f, *runs[i].body, runs[i].codec);
+        build_ok(&f);
+        if (f.rep.down.rx.late_adaptive != 0)
+            fail_msg("run %zu: %" PRIu64 " late", i, f.rep.down.rx.late_adaptive);
+        assert_int_equal(f.rep.diagnosis, RP_DIAG_TWO_WAY);
+        assert_int_equal(f.rep.verdict, RP_VERDICT_PASS);
+        assert_int_equal(f.rep.down.rx.lost, 0);
+        assert_string_equal(f.rep.path, "direct");
+        assert_non_null(strstr(f.rep.nat.local, "[fd00::2]:"));
+        if (runs[i].codec == RP_CODEC_OPUS)
+            assert_true(f.rep.down.mos >= 4.0);
+    }
+}
+
+/* After the stream's end Chromium conceals until the stats are read: 19838
+ * voiced samples (20 packets' worth) in the ended Opus run, 25506 in the
+ * waited one. None of it is lateness. */
+static void test_chromium_concealment_after_the_end_is_not_late(void **state)
+{
+    (void)state;
+    struct fx f;
+    chromium_fx(&f, chromium_opus_ended, RP_CODEC_OPUS);
+    assert_int_equal(f.browser.concealed_samples - f.browser.silent_concealed_samples, 19838);
+    build_ok(&f);
+    assert_int_equal(f.rep.down.rx.late_adaptive, 0);
+    /* Without its last-packet time the same concealment would count. */
+    f.browser.last_packet_ms = 0;
+    build_ok(&f);
+    assert_int_equal(f.rep.down.rx.late_adaptive, 21);
+    /* No remote-inbound-rtp RTT yet in the waited run (roundTripTime null): the daemon's is used. */
+    chromium_fx(&f, chromium_opus_waited, RP_CODEC_OPUS);
+    assert_false(f.browser.has_rtt);
+    f.in.has_rtcp_rtt = true;
+    f.in.rtcp_rtt_ms = 1.5;
+    build_ok(&f);
+    assert_true(f.rep.has_rtt);
+    assert_true(f.rep.rtt_avg_ms > 1.499 && f.rep.rtt_avg_ms < 1.501);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -586,6 +730,9 @@ int main(void)
         cmocka_unit_test(test_contradicting_figures_are_refused),
         cmocka_unit_test(test_relay_pair_names_the_turn_path),
         cmocka_unit_test(test_rtt_falls_back_to_the_daemons_rtcp),
+        cmocka_unit_test(test_chromium_counts_samples_at_the_decoders_rate),
+        cmocka_unit_test(test_chromium_clean_runs_pass_without_late_packets),
+        cmocka_unit_test(test_chromium_concealment_after_the_end_is_not_late),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
