@@ -252,7 +252,10 @@ static void fill_up(const struct rp_webreport_in *in, struct rp_report *r, char 
     up->rx.lost = (int64_t)(up->sent - got);
     up->rx.loss_pct = up->sent ? 100.0 * (double)up->rx.lost / (double)up->sent : 0;
     up->host_drops = du->host_drops;
-    up->reply_only = du->reply_only;
+    /* Not du->reply_only: the daemon is ICE-lite and DTLS-passive, so all it
+     * sends answers the browser's checks and handshake. Media after our first
+     * packet proves nothing of a firewall here: the checks came in unasked. */
+    up->reply_only = false;
     up->foreign_source = du->dropped[RP_DROP_FOREIGN_SOURCE];
     up->auth_failures = du->auth_failures;
 }

@@ -317,6 +317,19 @@ static void test_nothing_received_by_the_browser_is_downstream_blocked(void **st
     assert_int_equal(f.rep.diagnosis, RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED);
 }
 
+/* The daemon answers (ICE checks, DTLS): the browser always sends first, so
+ * its media arriving after ours is no "reply only" upstream. */
+static void test_upstream_after_downstream_is_not_reply_only(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    f.daemon.up.reply_only = true;
+    build_ok(&f);
+    assert_false(f.rep.up.reply_only);
+    assert_int_equal(f.rep.diagnosis, RP_DIAG_TWO_WAY);
+}
+
 static void test_nothing_received_by_the_daemon_is_upstream_blocked(void **state)
 {
     (void)state;
@@ -747,6 +760,7 @@ int main(void)
         cmocka_unit_test(test_clean_opus_run_passes_two_way_with_mos_above_4),
         cmocka_unit_test(test_nothing_received_by_the_browser_is_downstream_blocked),
         cmocka_unit_test(test_nothing_received_by_the_daemon_is_upstream_blocked),
+        cmocka_unit_test(test_upstream_after_downstream_is_not_reply_only),
         cmocka_unit_test(test_nothing_either_way_is_no_media),
         cmocka_unit_test(test_concealment_not_from_loss_counts_as_late),
         cmocka_unit_test(test_concealment_of_pcmu_counts_at_8khz),
