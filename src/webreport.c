@@ -199,7 +199,8 @@ int rp_browser_stats_decode(const json_t *j, struct rp_browser_stats *out, char 
     }
     struct dec d;
     int g;
-    if ((g = group(j, "outbound", &d, err, errlen)) < 0 || (g && get_count(&d, "packetsSent", true, &out->packets_sent) < 0))
+    if ((g = group(j, "outbound", &d, err, errlen)) < 0 ||
+        (g && get_count(&d, "packetsSent", true, &out->packets_sent) < 0))
         return -1;
     if ((g = group(j, "inbound", &d, err, errlen)) < 0 || (g && decode_inbound(&d, out) < 0))
         return -1;

@@ -502,7 +502,7 @@ static const struct spoil spoils[] = {
     { "received > sent", more_received_than_sent, "more than the 750 the daemon sent" },
     { "span > slots", span_beyond_slots, "over a span of 770" },
     { "received > sent, within the slots", more_received_than_sent_within_slots, "745 packets received" },
-    { "concealed > total", concealed_beyond_total, "inbound.concealedSamples 720001 is more than totalSamplesReceived" },
+    { "concealed > total", concealed_beyond_total, "inbound.concealedSamples 720001 is more than total" },
     { "silent > concealed", silent_beyond_concealed, "inbound.silentConcealedSamples 1 is more than concealedSamples" },
     { "last packet after the stats", last_packet_after_stats, "inbound.lastPacketReceivedTimestamp" },
     { "lost < -received", lost_below_received, "inbound.packetsLost -3" },
