@@ -398,6 +398,8 @@ static int make_report(struct rp_webctl *w, struct rp_session *s, const struct r
     struct rp_thresholds t;
     rp_thresholds_default(&t);
     int rc = rp_webreport_build(&in, &t, rep, err, errlen);
+    if (rc == 0 && err[0]) /* a note, not a refusal: the browser's figures were stale */
+        rp_log_info("browser session %s: %s", rp_session_id(s), err);
     rp_contract_session_release(&doc);
     return rc;
 }
