@@ -18,16 +18,24 @@ void rp_precall_serve(struct evhttp_request *req)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-        evhttp_add_header(h, "Allow", "GET, HEAD");
-        evhttp_send_error(req, HTTP_BADMETHOD, NULL);
+    struct evbuffer *body = evbuffer_new();
+    if (body == NULL) {
+        evhttp_send_error(req, HTTP_INTERNAL, NULL);
         return;
     }
-    struct evbuffer *body = evbuffer_new();
+    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+        /* As the control API answers (docs/control-api.md); evhttp_send_error would drop Allow. */
+        evhttp_add_header(h, "Allow", "GET, HEAD");
+        evhttp_add_header(h, "Content-Type", "application/json");
+        evhttp_add_header(h, "Cache-Control", "no-store");
+        evbuffer_add_printf(body, "{\"error\":\"use GET on the page\",\"status\":405}");
+        evhttp_send_reply(req, HTTP_BADMETHOD, "Method Not Allowed", body);
+        evbuffer_free(body);
+        return;
+    }
     /* The page is a constant: referenced, not copied (no cleanup function). */
-    if (body == NULL || evbuffer_add_reference(body, rp_precall_page, rp_precall_page_len, NULL, NULL) != 0) {
-        if (body != NULL)
-            evbuffer_free(body);
+    if (evbuffer_add_reference(body, rp_precall_page, rp_precall_page_len, NULL, NULL) != 0) {
+        evbuffer_free(body);
         evhttp_send_error(req, HTTP_INTERNAL, NULL);
         return;
     }
