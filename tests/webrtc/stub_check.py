@@ -230,10 +230,37 @@ def case_dead(srv, out):
     check("window.rtpprobeResult.report = the report the host returned", rep == srv.report)
 
 
+def case_signal(srv, out, ref):
+    """The page's talker against the C one, sample for sample (same RNG, same maths)."""
+    if not ref or not pathlib.Path(ref).exists():
+        print(f"skip the page's test signal against the CLI's: no {ref} (make build/tools/signaldump)")
+        return
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    o = webdriver.ChromeOptions()
+    o.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        o.add_argument(arg)
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+    try:
+        d.get(f"http://127.0.0.1:{srv.server_address[1]}/rtpprobe/precall")
+        for rate, seed, n in ((48000, 7, 96000), (8000, 4000000000, 16000)):
+            js = d.execute_script("return window.rtpprobeSignal(arguments[0], arguments[1], arguments[2])",
+                                  rate, seed, n)
+            c = [int(x) for x in subprocess.run([ref, str(rate), str(seed), str(n)], capture_output=True,
+                                                 text=True, check=True).stdout.split()]
+            same = sum(1 for x, y in zip(js, c) if x == y)
+            check(f"the page's talker = the CLI's at {rate} Hz, seed {seed}: {same} of {n} samples equal",
+                  len(js) == len(c) == n and same == n and any(c))
+    finally:
+        d.quit()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out-dir", type=pathlib.Path, default=ROOT / "tests/out")
     ap.add_argument("--only")
+    ap.add_argument("--signal-ref", default=str(ROOT / "build/tools/signaldump"))
     a = ap.parse_args()
     srv = Stub()
     srv.page, srv.csp = load_embed().build(str(ROOT / "web"))
@@ -243,6 +270,8 @@ def main():
         for name, f in (("503", case_503), ("pcmu", case_pcmu), ("errors", case_errors), ("dead", case_dead)):
             if not a.only or a.only == name:
                 f(srv, a.out_dir)
+        if not a.only or a.only == "signal":
+            case_signal(srv, a.out_dir, a.signal_ref)
     finally:
         srv.shutdown()
     return 1 if failed else 0
