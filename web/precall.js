@@ -641,11 +641,15 @@
     if (run.audioCtx && run.audioCtx.state !== 'closed') run.audioCtx.close().catch(function () {});
   }
 
-  /* For tests: the talker as the C code makes it (int16 scale / 32768). */
-  window.rtpprobeSignal = function (rate, seed, n) {
-    var out = new Float32Array(n);
-    new TestSignal(rate, seed >>> 0).fill(out);
-    return Array.prototype.map.call(out, function (x) { return Math.round(x * 32768); });
+  /* For tests (tests/webrtc/stub_check.py): the talker as the C code makes it
+   * (int16 values), and the stats body from a getStats() report. */
+  window.rtpprobeDebug = {
+    signal: function (rate, seed, n) {
+      var out = new Float32Array(n);
+      new TestSignal(rate, seed >>> 0).fill(out);
+      return Array.prototype.map.call(out, function (x) { return Math.round(x * 32768); });
+    },
+    collect: collect
   };
 
   var opts;

@@ -94,6 +94,9 @@ def run(driver, a):
         phase = driver.execute_script("var e = document.getElementById('phase'); return e ? e.textContent : ''")
         print(f"precall_check: timeout: the page is still {state(driver)!r} after {a.timeout} s, at: {phase!r}",
               file=sys.stderr)
+        errors = console_errors(driver, state(driver))
+        if errors:
+            print("precall_check: console errors: " + " | ".join(errors[:5]), file=sys.stderr)
         screenshot(driver, a.out_dir / a.screenshot)
         return 2
     result = driver.execute_script("return window.rtpprobeResult || null")

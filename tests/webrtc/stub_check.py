@@ -170,6 +170,8 @@ def case_503(srv, out):
     check("no console error (the page's script and style pass its CSP)", "console errors" not in err, err)
     cfg = [s for s in srv.seen if s["path"] == "/rtpprobe/v1/webrtc/config"]
     check("GET config (relative to the page) with the Bearer token", cfg and cfg[0]["auth"] == f"Bearer {TOKEN}", srv.seen)
+    rms = (res or {}).get("signalRms")
+    check(f"the synthetic signal is not silent (RMS over 200 ms = {rms})", isinstance(rms, (int, float)) and rms > 1e-4)
     po = posts(srv, "/rtpprobe/v1/webrtc")
     check("one POST /v1/webrtc", len(po) == 1, srv.seen)
     if not po:
@@ -183,8 +185,6 @@ def case_503(srv, out):
           encs == ["opus/48000/2", "pcmu/8000"], encs)
     check("the offer carries the browser's fingerprint and ICE credentials",
           "a=fingerprint:" in body["sdp"] and "a=ice-ufrag:" in body["sdp"])
-    rms = (res or {}).get("signalRms")
-    check(f"the synthetic signal is not silent (RMS over 200 ms = {rms})", isinstance(rms, (int, float)) and rms > 1e-4)
     check("no request the page should not make",
           all(s["path"].startswith("/rtpprobe/") for s in srv.seen), [s["path"] for s in srv.seen])
 
@@ -245,7 +245,7 @@ def case_signal(srv, out, ref):
     try:
         d.get(f"http://127.0.0.1:{srv.server_address[1]}/rtpprobe/precall")
         for rate, seed, n in ((48000, 7, 96000), (8000, 4000000000, 16000)):
-            js = d.execute_script("return window.rtpprobeSignal(arguments[0], arguments[1], arguments[2])",
+            js = d.execute_script("return window.rtpprobeDebug.signal(arguments[0], arguments[1], arguments[2])",
                                   rate, seed, n)
             c = [int(x) for x in subprocess.run([ref, str(rate), str(seed), str(n)], capture_output=True,
                                                  text=True, check=True).stdout.split()]
@@ -254,6 +254,73 @@ def case_signal(srv, out, ref):
                   len(js) == len(c) == n and same == n and any(c))
     finally:
         d.quit()
+
+
+LOOPBACK_JS = r"""
+var done = arguments[arguments.length - 1];
+(async function () {
+  var ctx = new AudioContext({ sampleRate: 48000 });
+  await ctx.resume();
+  var osc = ctx.createOscillator(), dst = ctx.createMediaStreamDestination();
+  osc.connect(dst);
+  osc.start();
+  var a = new RTCPeerConnection(), b = new RTCPeerConnection();
+  a.onicecandidate = function (e) { if (e.candidate) b.addIceCandidate(e.candidate); };
+  b.onicecandidate = function (e) { if (e.candidate) a.addIceCandidate(e.candidate); };
+  var sink = document.getElementById('sink');
+  b.ontrack = function (e) { sink.muted = true; sink.srcObject = e.streams[0]; sink.play().catch(function () {}); };
+  a.addTrack(dst.stream.getAudioTracks()[0], dst.stream);
+  await a.setLocalDescription(); await b.setRemoteDescription(a.localDescription);
+  await b.setLocalDescription(); await a.setRemoteDescription(b.localDescription);
+  await new Promise(function (r) { setTimeout(r, 4000); });
+  var out = { sender: window.rtpprobeDebug.collect(await a.getStats()),
+              receiver: window.rtpprobeDebug.collect(await b.getStats()) };
+  a.close(); b.close(); ctx.close();
+  done(out);
+})().catch(function (e) { done({ err: String(e) }); });
+"""
+
+
+def case_loopback(srv, out):
+    """collect() on a real getStats(): two connections in the page, audio one way,
+    the receiver's track into the page's muted <audio> sink (as the page does)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    o = webdriver.ChromeOptions()
+    o.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--autoplay-policy=no-user-gesture-required", "--allow-loopback-in-peer-connection",
+                "--disable-features=WebRtcHideLocalIpsWithMdns"):
+        o.add_argument(arg)
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+    d.set_script_timeout(30)
+    try:
+        d.get(f"http://127.0.0.1:{srv.server_address[1]}/rtpprobe/precall#t={TOKEN}")
+        r = d.execute_async_script(LOOPBACK_JS)
+    finally:
+        d.quit()
+    check("loopback connections ran", "err" not in r, r)
+    if "err" in r:
+        return
+    snd, rcv = r["sender"], r["receiver"]
+    sent = snd.get("outbound", {}).get("packetsSent", 0)
+    inb = rcv.get("inbound", {})
+    check(f"sender: outbound packetsSent ({sent}) about 4 s of 20 ms packets", 150 <= sent <= 260, snd)
+    check(f"receiver: inbound packetsReceived ({inb.get('packetsReceived')}) within 10 of sent",
+          abs(inb.get("packetsReceived", 0) - sent) <= 10, inb)
+    tsr = inb.get("totalSamplesReceived", 0)
+    check(f"the muted <audio> sink makes the browser play out: totalSamplesReceived {tsr} > 3 s at 48 kHz",
+          tsr > 3 * 48000, inb)
+    for k in ("jitter", "jitterBufferDelay", "jitterBufferEmittedCount", "concealedSamples", "packetsLost"):
+        check(f"inbound.{k} present", isinstance(inb.get(k), (int, float)), inb)
+    p = rcv.get("pair") or {}
+    check(f"selected pair: {p.get('local_type')} {p.get('local_address')} -> {p.get('remote_type')} "
+          f"{p.get('remote_address')}, succeeded",
+          p.get("state") == "succeeded" and p.get("local_type") in ("host", "srflx", "prflx", "relay") and
+          p.get("remote_type") in ("host", "srflx", "prflx", "relay") and
+          re.fullmatch(r"[0-9.\[\]a-f:]+:\d+", p.get("local_address", "")) is not None, p)
+    check("not relayed: relay_protocol empty", p.get("relay_protocol") == "", p)
+    check("user_agent is Chromium's", "Chrome/" in rcv.get("user_agent", ""), rcv.get("user_agent"))
 
 
 def main():
@@ -270,6 +337,8 @@ def main():
         for name, f in (("503", case_503), ("pcmu", case_pcmu), ("errors", case_errors), ("dead", case_dead)):
             if not a.only or a.only == name:
                 f(srv, a.out_dir)
+        if not a.only or a.only == "loopback":
+            case_loopback(srv, a.out_dir)
         if not a.only or a.only == "signal":
             case_signal(srv, a.out_dir, a.signal_ref)
     finally:
