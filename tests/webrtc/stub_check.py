@@ -15,13 +15,12 @@ Run under flock /tmp/rtpprobe-suite.lock (it starts a browser and a server).
 """
 import argparse
 import http.server
-import importlib.machinery
-import importlib.util
 import json
 import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.parse
 
@@ -39,13 +38,12 @@ def check(what, cond, detail=""):
         print(f"FAIL {what}{': ' + str(detail)[:600] if detail else ''}")
 
 
-def load_embed():
-    path = str(ROOT / "scripts" / "embed-precall")
-    loader = importlib.machinery.SourceFileLoader("embed_precall", path)
-    spec = importlib.util.spec_from_loader("embed_precall", loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
+def embedded_page(tmpdir):
+    """The page and its CSP exactly as the daemon serves them (scripts/embed-precall)."""
+    out = pathlib.Path(tmpdir) / "precall.html"
+    csp = subprocess.run([str(ROOT / "scripts/embed-precall"), "--html", str(ROOT / "web"), str(out)],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return out.read_bytes(), csp
 
 
 def answer_for(offer):
@@ -330,7 +328,8 @@ def main():
     ap.add_argument("--signal-ref", default=str(ROOT / "build/tools/signaldump"))
     a = ap.parse_args()
     srv = Stub()
-    srv.page, srv.csp = load_embed().build(str(ROOT / "web"))
+    with tempfile.TemporaryDirectory() as tmp:
+        srv.page, srv.csp = embedded_page(tmp)
     srv.report = json.loads((ROOT / "tests/webrtc/stub-report.json").read_text())
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     try:
