@@ -109,7 +109,7 @@ def run(driver, a):
         print(f"precall_check: the page's error: {err} {helptext}", file=sys.stderr)
         rc = 1
     elif a.expect_verdict:
-        got = (result or {}).get("report", {}).get("verdict")
+        got = ((result or {}).get("report") or {}).get("verdict")
         if got != a.expect_verdict:
             print(f"precall_check: verdict {got!r}, expected {a.expect_verdict!r}", file=sys.stderr)
             rc = 1

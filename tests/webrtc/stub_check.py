@@ -132,12 +132,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(404, {"error": "not found", "status": 404})
 
 
-def drive(srv, out_dir, query="", token=TOKEN, name="precall-stub.png", timeout=60):
+def drive(srv, out_dir, query="", token=TOKEN, name="precall-stub.png", timeout=60, extra=()):
     frag = f"#t={token}" if token is not None else ""
     url = f"http://127.0.0.1:{srv.server_address[1]}/rtpprobe/precall{query}{frag}"
     srv.seen = []
     p = subprocess.run([sys.executable, str(ROOT / "tests/webrtc/precall_check.py"), "--url", url,
-                        "--out-dir", str(out_dir), "--screenshot", name, "--timeout", str(timeout)],
+                        "--out-dir", str(out_dir), "--screenshot", name, "--timeout", str(timeout), *extra],
                        capture_output=True, text=True, timeout=timeout + 60)
     if p.returncode == 77:
         print(p.stderr.strip())
@@ -213,7 +213,8 @@ def case_errors(srv, out):
 
 def case_dead(srv, out):
     srv.mode = "dead"
-    rc, res, err = drive(srv, out, name="precall-dead.png", timeout=90)
+    rc, res, err = drive(srv, out, name="precall-dead.png", timeout=90,
+                         extra=("--expect-verdict", srv.report["verdict"]))
     srv.mode = "503"
     check("an answer whose candidate never answers: the stats are posted, the report drawn (done, exit 0)",
           rc == 0, f"rc {rc}: {err}")
