@@ -615,7 +615,9 @@
     $('result').scrollIntoView({ block: 'start' });
   }
   function download(rep) {
-    var blob = new Blob([JSON.stringify(rep, null, 2) + '\n'], { type: 'application/json' });
+    var json = JSON.stringify(rep, null, 2) + '\n';
+    var blob = new Blob([json], { type: 'application/json' });
+    window.rtpprobeDebug.download = json;
     var a = $('download-link');
     if (a.href) URL.revokeObjectURL(a.href);
     a.href = URL.createObjectURL(blob);

@@ -202,6 +202,17 @@ static void test_serve_sends_the_page_with_its_headers(void **state)
     free(r.body);
 }
 
+static void test_serve_head_sends_the_headers_only(void **state)
+{
+    (void)state;
+    struct reply r;
+    ask(EVHTTP_REQ_HEAD, &r);
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.csp, rp_precall_csp);
+    assert_int_equal(r.body_len, 0);
+    free(r.body);
+}
+
 static void test_serve_refuses_other_methods(void **state)
 {
     (void)state;
@@ -220,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_csp_hashes_match_the_inline_script_and_style),
         cmocka_unit_test(test_page_names_no_other_origin),
         cmocka_unit_test(test_serve_sends_the_page_with_its_headers),
+        cmocka_unit_test(test_serve_head_sends_the_headers_only),
         cmocka_unit_test(test_serve_refuses_other_methods),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,6 +78,24 @@ def screenshot(driver, path):
     driver.save_screenshot(str(path))
 
 
+def download_ok(driver):
+    """The "Download report (JSON)" button makes a blob: link to the report."""
+    driver.find_element(By.ID, "download").click()
+    link = driver.execute_script(
+        "var a = document.getElementById('download-link');"
+        "return a.href.indexOf('blob:') === 0 ? [a.download, a.href] : null;")
+    if not link or not link[0].endswith(".json"):
+        print(f"precall_check: the download button made no JSON blob link ({link})", file=sys.stderr)
+        return False
+    # The page's CSP (connect-src 'self') keeps even this script from reading the blob:
+    # the page keeps the text it put in it.
+    body = driver.execute_script("return JSON.parse(window.rtpprobeDebug.download)")
+    if body != driver.execute_script("return window.rtpprobeResult.report"):
+        print("precall_check: the downloaded JSON is not the report", file=sys.stderr)
+        return False
+    return True
+
+
 def state(driver):
     return driver.execute_script("return document.body ? document.body.dataset.state : ''")
 
@@ -107,6 +125,8 @@ def run(driver, a):
         err = driver.find_element(By.ID, "error-text").get_attribute("textContent")
         helptext = driver.find_element(By.ID, "error-help").get_attribute("textContent")
         print(f"precall_check: the page's error: {err} {helptext}", file=sys.stderr)
+        rc = 1
+    elif not download_ok(driver):
         rc = 1
     elif a.expect_verdict:
         got = ((result or {}).get("report") or {}).get("verdict")
