@@ -490,8 +490,13 @@
                         'Reload the page and press "Start the test" again.');
 
     phase('Gathering network addresses…');
-    var pc = run.pc = new RTCPeerConnection({ iceServers: Array.isArray(cfg.ice_servers) ? cfg.ice_servers : [],
-                                              iceTransportPolicy: opts.relay ? 'relay' : 'all' });
+    var servers = Array.isArray(cfg.ice_servers) ? cfg.ice_servers : [];
+    if (opts.relay && !servers.some(function (sv) {
+      return [].concat(sv && sv.urls || []).some(function (u) { return /^turns?:/.test(String(u)); });
+    }))
+      throw new Failure('The link asks to test through the relay (?relay=1), but the media host offers no TURN relay.',
+                        'Open the link without ?relay=1, or ask your helpdesk to set up the relay.');
+    var pc = run.pc = new RTCPeerConnection({ iceServers: servers, iceTransportPolicy: opts.relay ? 'relay' : 'all' });
     pc.addEventListener('track', attachRemote);
     var track = stream.getAudioTracks()[0];
     var tr = pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });

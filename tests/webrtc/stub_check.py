@@ -66,6 +66,7 @@ class Stub(http.server.ThreadingHTTPServer):
     page = b""
     csp = ""
     mode = "503"
+    turn = False
     report = {}
 
     def __init__(self):
@@ -106,7 +107,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         ("Referrer-Policy", "no-referrer")])
         elif self.path == "/rtpprobe/v1/webrtc/config":
             if self.authorized():
-                self.reply(200, {"ice_servers": [], "duration": 4, "codecs": ["opus", "pcmu"]})
+                ice = [{"urls": ["turn:127.0.0.1:9?transport=udp"], "username": "1:x", "credential": "y"}] \
+                    if self.server.turn else []
+                self.reply(200, {"ice_servers": ice, "duration": 4, "codecs": ["opus", "pcmu"]})
         else:
             self.reply(404, {"error": "not found", "status": 404})
 
@@ -207,6 +210,18 @@ def case_errors(srv, out):
     rc, _, err = drive(srv, out, token=None, name="precall-notoken.png")
     check("no token in the link: error state, says so", rc == 1 and "without its access token" in err, f"rc {rc}: {err}")
     check("no token: nothing asked of the API", [s["path"] for s in srv.seen] == ["/rtpprobe/precall"], srv.seen)
+    rc, _, err = drive(srv, out, "?relay=1", name="precall-norelay.png")
+    check("?relay=1 with no TURN server offered: error state, says so", rc == 1 and "no TURN relay" in err,
+          f"rc {rc}: {err}")
+    check("?relay=1 with no TURN server: no session asked for", not posts(srv, "/rtpprobe/v1/webrtc"), srv.seen)
+    srv.turn = True
+    rc, _, err = drive(srv, out, "?relay=1", name="precall-relay.png")
+    srv.turn = False
+    po = posts(srv, "/rtpprobe/v1/webrtc")
+    sdp = po[0]["body"].get("sdp", "") if po else ""
+    check("?relay=1 with a TURN server offered: the offer is made (then the stub's 503)", rc == 1 and len(po) == 1,
+          f"rc {rc}: {err}")
+    check("?relay=1: iceTransportPolicy relay, no host candidate in the offer", "typ host" not in sdp, sdp)
     rc, _, err = drive(srv, out, "?codec=g729", name="precall-badcodec.png")
     check("?codec=g729: error state, names the codec", rc == 1 and '"g729"' in err, f"rc {rc}: {err}")
 
