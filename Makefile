@@ -55,15 +55,24 @@ MAINS    = src/rtpprobed.c src/rtpprobe.c
 LIB_SRCS = $(filter-out $(MAINS),$(sort $(wildcard src/*.c)))
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 
+# The browser pre-call page (web/), one document with its style and script inline
+# and its CSP with their hashes, as C data (scripts/embed-precall, include/precall.h).
+PRECALL_WEB = web/precall.html web/precall.css web/precall.js
+PRECALL_GEN = build/gen/precall_page.c
+$(PRECALL_GEN): $(PRECALL_WEB) scripts/embed-precall
+	scripts/embed-precall web $@
+
 # Two build flavours: plain (build/) and ASan+UBSan (build/asan/).
 define flavour
-$(1)_OBJS  = $$(patsubst src/%.c,$(2)/obj/%.o,$$(LIB_SRCS))
+$(1)_OBJS  = $$(patsubst src/%.c,$(2)/obj/%.o,$$(LIB_SRCS)) $(2)/obj/precall_page.o
 $(1)_LIB   = $(2)/librtpprobe.a
 $(1)_BINS  = $(2)/rtpprobed $(2)/rtpprobe
 $(1)_TESTS = $$(patsubst tests/unit/%.c,$(2)/tests/%,$$(UNIT_SRCS))
 
 $(2)/obj/%.o: src/%.c $$(wildcard include/*.h) $$(SRTP_STAMP) | $(2)/obj
 	$$(CC) $$(BASEFLAGS) $(3) $$(PKG_CFLAGS) -c $$< -o $$@
+$(2)/obj/precall_page.o: $$(PRECALL_GEN) include/precall.h $$(SRTP_STAMP) | $(2)/obj
+	$$(CC) $$(BASEFLAGS) $(3) -c $$< -o $$@
 $(2)/obj/main_%.o: src/%.c $$(wildcard include/*.h) $$(SRTP_STAMP) | $(2)/obj
 	$$(CC) $$(BASEFLAGS) $(3) $$(PKG_CFLAGS) -c $$< -o $$@
 $$($(1)_LIB): $$($(1)_OBJS)
@@ -87,7 +96,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_SRCS     = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZERS       = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
-FUZZ_OBJS     = $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRCS))
+FUZZ_OBJS     = $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRCS)) build/fuzz/obj/precall_page.o
 
 $(eval $(call flavour,PLAIN,build,$(OPT)))
 $(eval $(call flavour,ASAN,build/asan,-O1 -g $(SAN)))
@@ -181,6 +190,8 @@ fuzz: $(FUZZERS)
 	done
 build/fuzz/obj/%.o: src/%.c $(wildcard include/*.h) $(SRTP_STAMP) | build/fuzz/obj
 	$(FUZZ_CC) $(BASEFLAGS) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(PKG_CFLAGS) -c $< -o $@
+build/fuzz/obj/precall_page.o: $(PRECALL_GEN) include/precall.h $(SRTP_STAMP) | build/fuzz/obj
+	$(FUZZ_CC) $(BASEFLAGS) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | build/fuzz/obj
 	$(FUZZ_CC) $(BASEFLAGS) -Wno-missing-prototypes -g -O1 -fsanitize=fuzzer $(FUZZ_SAN) $(PKG_CFLAGS) $< $(FUZZ_OBJS) $(PKG_LIBS) -o $@
 build/fuzz/obj:
