@@ -7,7 +7,7 @@
   var CONNECT_TIMEOUT_MS = 15000;   /* offer answered to DTLS connected */
   var GATHER_TIMEOUT_MS = 3000;     /* ICE gathering: the daemon is ICE-lite and needs none */
   var FETCH_TIMEOUT_MS = 20000;
-  var TAIL_MS = 1500;               /* after sending stops: packets in flight land, RTCP arrives */
+  var TAIL_MS = 1500;               /* at most, after sending stops: packets in flight land */
   var SIGNAL_LOOP_S = 2;            /* as the CLI: a 2 s loop of the synthetic talker */
   var SAMPLE_RATE = 48000;
 
@@ -422,6 +422,30 @@
     return b;
   }
 
+  /* Once the sender stopped: its count stands still for 100 ms (the encoder's
+   * last frame is out), at most TAIL_MS. */
+  async function settled(run) {
+    var t0 = performance.now(), before = -1;
+    for (;;) {
+      var b = await liveFigures(run);
+      var n = b.outbound && num(b.outbound.packetsSent) ? b.outbound.packetsSent : 0;
+      if (n === before || performance.now() - t0 > TAIL_MS) return;
+      before = n;
+      await sleep(100);
+    }
+  }
+
+  /* Until every packet the host sent is received or known lost, at most TAIL_MS. */
+  async function arrived(run, sent) {
+    var t0 = performance.now();
+    for (;;) {
+      var b = await liveFigures(run), i = b.inbound || {};
+      var seen = (num(i.packetsReceived) ? i.packetsReceived : 0) + (num(i.packetsLost) ? Math.max(i.packetsLost, 0) : 0);
+      if (seen >= sent || performance.now() - t0 > TAIL_MS) return;
+      await sleep(50);
+    }
+  }
+
   /* Resolves 'connected', or a reason: 'ice-failed', 'dtls-failed', 'timeout'. */
   function connected(pc) {
     return new Promise(function (resolve) {
@@ -523,7 +547,12 @@
       /* Sending stops here, so the browser's count and the host's can agree. */
       await tr.sender.replaceTrack(null);
       phase('Waiting for the last packets…');
-      await sleep(TAIL_MS);
+      await settled(run);
+      /* The host stops too and says how many it sent: the figures are read
+       * once those arrived (or TAIL_MS passed), so that no packet still in
+       * flight is counted lost, and none sent after the reading is either. */
+      var stop = await api(opts, 'POST', 'v1/webrtc/' + run.id + '/stop', {});
+      await arrived(run, Number(stop.downstream_sent) || 0);
     }
     var body = await liveFigures(run);
     delete body.transport;
