@@ -32,7 +32,10 @@
       relay: q.get('relay') === '1',
       mic: q.get('mic') === '1',
       agent: q.get('agent') || '',
-      api: q.get('api') || ''
+      api: q.get('api') || '',
+      /* ?start=auto: no click (a kiosk or an unattended check, where the
+       * browser's autoplay policy lets audio start by itself) */
+      auto: q.get('start') === 'auto'
     };
     if (o.codec !== 'opus' && o.codec !== 'pcmu')
       throw new Failure('The link asks for codec "' + o.codec + '", which this test does not know.',
@@ -701,7 +704,7 @@
   var btn = $('start');
   btn.hidden = false;
   setState('ready');
-  btn.addEventListener('click', async function () {
+  async function start() {
     btn.disabled = true;
     var run = {};
     try {
@@ -714,5 +717,8 @@
     } finally {
       cleanup(run);
     }
-  });
+  }
+  btn.addEventListener('click', start);
+  if (opts.auto)
+    start();
 })();

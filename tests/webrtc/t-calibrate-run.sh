@@ -71,7 +71,7 @@ flood_then() {
 
 cli_run() {
     nsx "$NS_AGENT" "$BIN/rtpprobe" --server "$SERVER_URL" --cacert "$WORK/cert.pem" --json --quiet \
-        --codec opus -d "$DURATION" > "$WORK/$PATH_NAME.cli.json" 2> "$WORK/$PATH_NAME.cli.err"
+        --codec opus --duration "$DURATION" > "$WORK/$PATH_NAME.cli.json" 2> "$WORK/$PATH_NAME.cli.err"
 }
 
 page_run() {

@@ -48,7 +48,7 @@ user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);
 user_pref("browser.aboutwelcome.enabled", false);
 PREFS
 HOME=$WORK MOZ_HEADLESS=1 "$FIREFOX" --headless --no-remote --profile "$WORK/profile" \
-    "http://127.0.0.1:$port/precall?codec=opus&duration=$DURATION#t=$token" > "$WORK/firefox.log" 2>&1 &
+    "http://127.0.0.1:$port/precall?codec=opus&start=auto&duration=$DURATION#t=$token" > "$WORK/firefox.log" 2>&1 &
 FF_PID=$!
 
 line=""

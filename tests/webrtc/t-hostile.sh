@@ -65,7 +65,7 @@ PY
 }
 
 # A real probe session beside it all: it must not notice.
-"$BIN/rtpprobe" --server "$BASE" --cacert "$WORK/cert.pem" --token-file "$WORK/token" -d 12 --json \
+"$BIN/rtpprobe" --server "$BASE" --cacert "$WORK/cert.pem" --token-file "$WORK/token" --duration 12 --json \
     > "$WORK/probe.json" 2> "$WORK/probe.err" &
 PROBE_PID=$!
 

@@ -149,7 +149,7 @@ echo "== B: the edge does not forward the RTP range"
 net_nft_edge no
 page blocked
 R=$WORK/blocked.json
-nsx "$NS_AGENT" "$BIN/rtpprobe" --server "$SERVER_URL" --cacert "$WORK/cert.pem" --json --quiet -d 5 \
+nsx "$NS_AGENT" "$BIN/rtpprobe" --server "$SERVER_URL" --cacert "$WORK/cert.pem" --json --quiet --duration 5 \
     > "$WORK/cli-blocked.json" 2> "$WORK/cli-blocked.err"
 cli=$(v "$WORK/cli-blocked.json" .diagnosis)
 echo "   CLI in the same network: $(v "$WORK/cli-blocked.json" .verdict) $cli"
