@@ -42,6 +42,10 @@ struct rp_browser_stats {
     char     local_type[8], remote_type[8];   /* host|srflx|prflx|relay */
     char     relay_protocol[8];               /* udp|tcp|tls, "" when not relayed */
     char     local_address[64], remote_address[64];   /* "ip:port", "[ipv6]:port", or an mDNS name:port */
+    /* ICE connectivity checks over every candidate pair ("checks" group: requestsSent, responsesReceived):
+     * before a handshake, the only packets each way, so what tells a blocked direction then */
+    bool     has_checks;
+    uint64_t checks_sent, checks_answered;
 };
 
 /* Decodes the page's POST body (docs/webrtc.md: field names as getStats() names them, grouped
@@ -60,6 +64,11 @@ struct rp_webreport_in {
     bool     has_rtcp_rtt; double rtcp_rtt_ms;  /* the daemon's own RTT from the browser's RR (LSR/DLSR) */
     const char *server;                          /* for the report's "server" */
     const char *port_range;                      /* "10000-20000" */
+    /* The session's transport: did the DTLS handshake complete, and the ICE checks the daemon
+     * received (any verdict) and answered. Without a handshake no media flowed either way, and the
+     * report judges each direction by the checks (docs/webrtc.md). */
+    bool     connected;
+    uint64_t checks_received, checks_answered;
 };
 
 /* Fills *out as the CLI would (codec, transport "srtp", cipher, path "direct" or "turn-udp"/"turn-tcp"/"turns"

@@ -393,8 +393,11 @@ static int make_report(struct rp_webctl *w, struct rp_session *s, const struct r
     struct rp_webreport_in in = {
         .daemon = &doc, .browser = b, .codec = rp_codec_get(p->codec), .ptime_ms = p->ptime_ms,
         .has_rtcp_rtt = ts.has_rtt, .rtcp_rtt_ms = ts.rtt_mean_ms, .server = rq->server ? rq->server : "",
-        .port_range = range,
+        .port_range = range, .connected = rp_webrtc_connected(rp_session_webrtc(s)),
+        .checks_answered = ts.ice[RP_ICE_ANSWERED],
     };
+    for (unsigned v = 0; v < RP_ICE_VERDICTS; v++)
+        in.checks_received += ts.ice[v];
     struct rp_thresholds t;
     rp_thresholds_default(&t);
     int rc = rp_webreport_build(&in, &t, rep, err, errlen);

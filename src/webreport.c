@@ -190,6 +190,15 @@ static int decode_pair(const struct dec *d, struct rp_browser_stats *o)
                : 0;
 }
 
+static int decode_checks(const struct dec *d, struct rp_browser_stats *o)
+{
+    o->has_checks = true;
+    return get_count(d, "requestsSent", false, &o->checks_sent) < 0 ||
+                   get_count(d, "responsesReceived", false, &o->checks_answered) < 0
+               ? -1
+               : 0;
+}
+
 int rp_browser_stats_decode(const json_t *j, struct rp_browser_stats *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -207,6 +216,8 @@ int rp_browser_stats_decode(const json_t *j, struct rp_browser_stats *out, char 
     if ((g = group(j, "remote_inbound", &d, err, errlen)) < 0 || (g && decode_remote_inbound(&d, out) < 0))
         return -1;
     if ((g = group(j, "pair", &d, err, errlen)) < 0 || (g && decode_pair(&d, out) < 0))
+        return -1;
+    if ((g = group(j, "checks", &d, err, errlen)) < 0 || (g && decode_checks(&d, out) < 0))
         return -1;
     d = (struct dec){ .group = j, .name = "", .err = err, .errlen = errlen };
     /* Shown, never parsed: a long one is cut rather than the report refused. */
@@ -355,6 +366,30 @@ static int fill_down(const struct rp_webreport_in *in, struct rp_report *r, char
     return 0;
 }
 
+/* No handshake, so no media either way: each direction is judged by the ICE
+ * checks, the only packets there were. Checks that never reached the daemon
+ * block upstream; answers that never reached the browser block downstream.
+ * A direction with nothing sent stays unmeasured. */
+static void fill_unconnected(const struct rp_webreport_in *in, struct rp_report *r)
+{
+    const struct rp_browser_stats *b = in->browser;
+    struct rp_dir_report *up = &r->up, *down = &r->down;
+    uint64_t up_got = in->checks_received, down_got = b->checks_answered;
+    up->sent = b->checks_sent > up_got ? b->checks_sent : up_got;
+    up->measured = up->sent > 0;
+    up->rx.expected = up->sent;
+    up->rx.received = up_got;
+    up->rx.lost = (int64_t)(up->sent - up_got);
+    up->rx.loss_pct = up->sent ? 100.0 * (double)up->rx.lost / (double)up->sent : 0;
+    down->sent = in->checks_answered > down_got ? in->checks_answered : down_got;
+    down->measured = down->sent > 0;
+    down->rx.expected = down->sent;
+    down->rx.received = down_got;
+    down->rx.lost = (int64_t)(down->sent - down_got);
+    down->rx.loss_pct = down->sent ? 100.0 * (double)down->rx.lost / (double)down->sent : 0;
+    up->rx.burst_ratio = down->rx.burst_ratio = 1.0;
+}
+
 /* The path and the addresses from the selected candidate pair. */
 static void fill_path(const struct rp_webreport_in *in, struct rp_report *r)
 {
@@ -407,9 +442,13 @@ int rp_webreport_build(const struct rp_webreport_in *in, const struct rp_thresho
     if (browser_contradicts(in->browser, err, errlen) < 0)
         return -1;
     fill_meta(in, out);
-    fill_up(in, out, err, errlen);
     char why[256];
-    if (fill_down(in, out, why, sizeof why) < 0) {
+    bool no_media = !in->connected && in->daemon->up.accepted == 0 && in->daemon->down.sent == 0;
+    if (no_media)
+        fill_unconnected(in, out);
+    else
+        fill_up(in, out, err, errlen);
+    if (!no_media && fill_down(in, out, why, sizeof why) < 0) {
         snprintf(err, errlen, "%s", why);
         memset(out, 0, sizeof *out);
         return -1;

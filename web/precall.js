@@ -395,6 +395,14 @@
       else if (s.type === 'remote-inbound-rtp' && isAudio(s)) body.remote_inbound = pickNums(s, NUMS.remote_inbound);
       else if (s.type === 'transport') body.transport = { dtlsState: s.dtlsState || '', iceState: s.iceState || '' };
     });
+    /* Every pair's connectivity checks: before a handshake, the only packets. */
+    var checks = { requestsSent: 0, responsesReceived: 0 };
+    stats.forEach(function (s) {
+      if (s.type !== 'candidate-pair') return;
+      if (num(s.requestsSent)) checks.requestsSent += s.requestsSent;
+      if (num(s.responsesReceived)) checks.responsesReceived += s.responsesReceived;
+    });
+    body.checks = checks;
     var p = selectedPair(stats);
     if (p) {
       var l = stats.get(p.localCandidateId), r = stats.get(p.remoteCandidateId);

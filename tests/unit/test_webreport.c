@@ -369,6 +369,59 @@ static void test_nothing_either_way_is_no_media(void **state)
     assert_false(f.rep.down.measured);
 }
 
+/* No handshake, so no media either way (ICE failed): each direction is judged
+ * by the connectivity checks, as the CLI judges by its packets. */
+static void fx_unconnected(struct fx *f, uint64_t sent, uint64_t received, uint64_t answered, uint64_t answers_got)
+{
+    fx_init(f);
+    f->daemon.up.rx = (struct rp_rxsummary){ 0 };
+    f->daemon.up.accepted = 0;
+    f->daemon.down.sent = f->daemon.down.skipped = 0;
+    f->daemon.down.wire_bytes = 0;
+    memset(&f->browser, 0, sizeof f->browser);
+    f->browser.has_checks = true;
+    f->browser.checks_sent = sent;
+    f->browser.checks_answered = answers_got;
+    f->in.connected = false;
+    f->in.checks_received = received;
+    f->in.checks_answered = answered;
+}
+
+static void test_checks_that_never_arrive_block_upstream(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_unconnected(&f, 40, 0, 0, 0);
+    build_ok(&f);
+    assert_int_equal(f.rep.diagnosis, RP_DIAG_ONE_WAY_UPSTREAM_BLOCKED);
+    assert_int_equal(f.rep.verdict, RP_VERDICT_FAIL);
+    assert_int_equal(f.rep.up.sent, 40);
+    assert_int_equal(f.rep.up.rx.received, 0);
+    assert_false(f.rep.down.measured);
+    rp_report_release(&f.rep);
+}
+
+static void test_answers_that_never_arrive_block_downstream(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_unconnected(&f, 40, 38, 38, 0);
+    build_ok(&f);
+    assert_int_equal(f.rep.diagnosis, RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED);
+    assert_int_equal(f.rep.verdict, RP_VERDICT_FAIL);
+    assert_int_equal(f.rep.down.sent, 38);
+    assert_int_equal(f.rep.down.rx.received, 0);
+    rp_report_release(&f.rep);
+    /* Once media flowed, the checks say nothing: the media decides. */
+    fx_init(&f);
+    f.browser.has_checks = true;
+    f.browser.checks_sent = 40;
+    f.in.connected = true;
+    build_ok(&f);
+    assert_int_equal(f.rep.diagnosis, RP_DIAG_TWO_WAY);
+    rp_report_release(&f.rep);
+}
+
 /* The browser lost 4 packets in the stream and concealed 10 more that came too
  * late; after its last packet it concealed until the stats were read (100 ms):
  * that is the end, not lateness. */
@@ -762,6 +815,8 @@ int main(void)
         cmocka_unit_test(test_nothing_received_by_the_daemon_is_upstream_blocked),
         cmocka_unit_test(test_upstream_after_downstream_is_not_reply_only),
         cmocka_unit_test(test_nothing_either_way_is_no_media),
+        cmocka_unit_test(test_checks_that_never_arrive_block_upstream),
+        cmocka_unit_test(test_answers_that_never_arrive_block_downstream),
         cmocka_unit_test(test_concealment_not_from_loss_counts_as_late),
         cmocka_unit_test(test_concealment_of_pcmu_counts_at_8khz),
         cmocka_unit_test(test_tail_and_lead_loss_count_from_the_daemons_sent),
