@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -53,6 +54,7 @@ struct rp_dtls {
     size_t peer_fp_len;
     bool fp_mismatch;              /* set by the verify callback */
     bool peer_closed;              /* close_notify or an alert after CONNECTED */
+    uint8_t cookie[16];            /* server: the HelloVerifyRequest cookie (one SSL per peer) */
     rp_dtls_send_fn *send;
     void *send_ctx;
     enum rp_srtp_suite suite;      /* from here on, valid once CONNECTED */
@@ -274,7 +276,27 @@ static int verify_cb(int preverify, X509_STORE_CTX *store)
 
 /* ---- session ---- */
 
-static SSL_CTX *new_ctx(const struct rp_dtls_cert *c)
+/* HelloVerifyRequest (RFC 6347 section 4.2.1): the ClientHello's source must
+ * echo our cookie before it gets a full flight. ICE checks prove an address
+ * only to whoever holds the ICE password -- the page's token holder, who can
+ * spoof a victim's address; with the cookie a spoofed ClientHello costs us a
+ * reply smaller than itself. One random cookie per peer: one SSL per peer, so
+ * no address needs to be hashed in. */
+static int cookie_generate(SSL *ssl, unsigned char *cookie, unsigned int *len)
+{
+    const struct rp_dtls *d = SSL_get_app_data(ssl);
+    memcpy(cookie, d->cookie, sizeof d->cookie);
+    *len = sizeof d->cookie;
+    return 1;
+}
+
+static int cookie_verify(SSL *ssl, const unsigned char *cookie, unsigned int len)
+{
+    const struct rp_dtls *d = SSL_get_app_data(ssl);
+    return len == sizeof d->cookie && CRYPTO_memcmp(cookie, d->cookie, len) == 0;
+}
+
+static SSL_CTX *new_ctx(const struct rp_dtls_cert *c, enum rp_dtls_role role)
 {
     SSL_CTX *ctx = SSL_CTX_new(DTLS_method());
     if (!ctx)
@@ -289,14 +311,18 @@ static SSL_CTX *new_ctx(const struct rp_dtls_cert *c)
     /* No resumption across peers, no tickets: every call is a fresh handshake
      * with a fresh browser certificate. */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    /* No renegotiation either: a peer could make us redo handshake work at will. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+    if (role == RP_DTLS_SERVER) {
+        SSL_CTX_set_cookie_generate_cb(ctx, cookie_generate);
+        SSL_CTX_set_cookie_verify_cb(ctx, cookie_verify);
+        SSL_CTX_set_options(ctx, SSL_OP_COOKIE_EXCHANGE);
+    }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
     return ctx;
 }
 
-/* The SSL with its two BIOs. No cookie exchange (SSL_OP_COOKIE_EXCHANGE off,
- * no HelloVerifyRequest): the ICE connectivity check already proved the
- * peer's address before any DTLS reaches us, and browsers expect none. */
+/* The SSL with its two BIOs. */
 static bool new_ssl(struct rp_dtls *d)
 {
     BIO *wbio = NULL;
@@ -351,7 +377,7 @@ struct rp_dtls *rp_dtls_new(const struct rp_dtls_cert *c, enum rp_dtls_role role
     d->send = send;
     d->send_ctx = ctx;
     CRYPTO_THREAD_run_once(&wbio_once, wbio_method_init);
-    d->ctx = new_ctx(c);
+    d->ctx = RAND_bytes(d->cookie, sizeof d->cookie) == 1 ? new_ctx(c, role) : NULL;
     if (!d->ctx || !new_ssl(d)) {
         openssl_err(err, errlen, "dtls");
         rp_dtls_free(d);

@@ -337,6 +337,31 @@ static size_t client_hello(uint8_t *out, size_t cap)
     return q.len[0];
 }
 
+/* A ClientHello from an address nobody checked the return path of (a token
+ * holder spoofing a victim) gets a HelloVerifyRequest, smaller than itself,
+ * and nothing more: the full server flight only once the cookie came back. */
+static void test_first_answer_is_a_cookie_smaller_than_the_hello(void **state)
+{
+    (void)state;
+    char err[160];
+    uint8_t hello[DGRAM_MAX];
+    size_t n = client_hello(hello, sizeof hello);
+    struct queue out = { 0 };
+    struct rp_dtls *srv = rp_dtls_new(server_cert, RP_DTLS_SERVER, "sha-256", rp_dtls_cert_sha256(client_cert), 32,
+                                      enqueue, &out, err, sizeof err);
+    assert_non_null(srv);
+    assert_int_equal(rp_dtls_on_datagram(srv, hello, n), RP_DTLS_HANDSHAKING);
+    assert_int_equal(out.n, 1);
+    assert_int_equal(out.buf[0][0], 22);   /* handshake record */
+    assert_int_equal(out.buf[0][13], 3);   /* hello_verify_request */
+    assert_true(out.len[0] < n);
+    /* The same hello again (no cookie in it): again only the small answer. */
+    out.n = 0;
+    rp_dtls_on_datagram(srv, hello, n);
+    assert_true(out.n <= 1 && (out.n == 0 || (out.buf[0][13] == 3 && out.len[0] < n)));
+    rp_dtls_free(srv);
+}
+
 /* Truncated records (every cut of a real ClientHello) are dropped: the server
  * stays HANDSHAKING, answers nothing, and still completes a handshake after. */
 static void test_truncated_records_leave_server_handshaking(void **state)
@@ -731,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_wrong_fingerprint_fails),
         cmocka_unit_test(test_fingerprint_hash_must_match_its_length),
         cmocka_unit_test(test_fingerprint_checked_with_the_named_hash),
+        cmocka_unit_test(test_first_answer_is_a_cookie_smaller_than_the_hello),
         cmocka_unit_test(test_truncated_records_leave_server_handshaking),
         cmocka_unit_test(test_garbage_records_never_connect),
         cmocka_unit_test(test_lost_flight_retransmitted_on_tick),

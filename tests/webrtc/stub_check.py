@@ -239,7 +239,10 @@ def case_dead(srv, out):
         b = st[0]["body"]
         check("stats body: user_agent, no pair (never connected)", b.get("user_agent") and "pair" not in b, b)
         check("stats body: only the documented groups",
-              set(b) <= {"outbound", "inbound", "remote_inbound", "pair", "user_agent"}, sorted(b))
+              set(b) <= {"outbound", "inbound", "remote_inbound", "pair", "checks", "user_agent"}, sorted(b))
+        c = b.get("checks") or {}
+        check("stats body: the connectivity checks the browser sent, none answered (what judges a dead path)",
+              c.get("requestsSent", 0) > 0 and c.get("responsesReceived", -1) == 0, c)
     rep = (res or {}).get("report")
     check("window.rtpprobeResult.report = the report the host returned", rep == srv.report)
 
