@@ -23,6 +23,8 @@ struct rp_webctl;
 /* Makes the DTLS certificate and reads the secret files cfg names. NULL and
  * a message on failure (a secret file that cannot be used is an error). */
 struct rp_webctl *rp_webctl_new(const struct rp_config *cfg, char *err, size_t errlen);
+/* The secret files cfg names can be read and used (--check-config). 0 or -1. */
+int  rp_webctl_check(const struct rp_config *cfg, char *err, size_t errlen);
 /* After a reload: the secret files are read again; on error the old ones stay. 0 or -1. */
 int  rp_webctl_reload(struct rp_webctl *w, const struct rp_config *cfg, char *err, size_t errlen);
 void rp_webctl_free(struct rp_webctl *w);
@@ -50,7 +52,7 @@ int rp_webctl_create(struct rp_webctl *w, struct rp_reflector *refl, const struc
                      struct json_t **answer);
 /* POST /v1/webrtc/{id}/stop: the session stops (the page, having stopped its
  * sender, waits for what is in flight, then posts its figures). */
-int rp_webctl_stop(struct rp_webctl *w, struct rp_reflector *refl, const char *id, struct json_t **answer);
+int rp_webctl_stop(struct rp_reflector *refl, const char *id, struct json_t **answer);
 int rp_webctl_stats(struct rp_webctl *w, struct rp_reflector *refl, const char *id, const struct rp_webctl_req *rq,
                     struct json_t **answer);
 

@@ -48,12 +48,12 @@ const char *rp_webrtc_local_ufrag(const struct rp_webrtc *w);
 const char *rp_webrtc_local_pwd(const struct rp_webrtc *w);
 
 /* A connectivity check: answered when valid (never larger than it). The
- * address becomes a verified one; nominated (USE-CANDIDATE), it is where
- * media goes. Returns the verdict (counted). */
+ * address becomes a verified one. Returns the verdict (counted). */
 enum rp_ice_verdict rp_webrtc_on_stun(struct rp_webrtc *w, const uint8_t *buf, size_t len, const struct sockaddr *from);
-/* A DTLS record. Taken only from a verified address: nobody who has not
- * proved knowledge of our ICE password gets a DTLS answer. True when this
- * datagram completed the handshake (the keys are ready). */
+/* A DTLS record. Taken only from a verified address (nobody who has not
+ * proved knowledge of our ICE password gets a DTLS answer), and once one
+ * was taken, only from that one (the peer). True when this datagram
+ * completed the handshake (the keys are ready). */
 bool rp_webrtc_on_dtls(struct rp_webrtc *w, const uint8_t *buf, size_t len, const struct sockaddr *from);
 bool rp_webrtc_connected(const struct rp_webrtc *w);
 /* Why the handshake failed ("" while none did). */
@@ -63,8 +63,13 @@ int rp_webrtc_keys(const struct rp_webrtc *w, enum rp_srtp_suite *suite, uint8_t
                    uint8_t remote[RP_SRTP_MAX_KEY_LEN]);
 /* True when from passed a connectivity check. */
 bool rp_webrtc_verified(const struct rp_webrtc *w, const struct sockaddr *from);
-/* Where media goes: the nominated address once the handshake completed; NULL before. */
+/* Where media goes once the handshake completed (NULL before): the address
+ * the handshake came from, pinned at its first record. Nominations do not
+ * move it: a token holder spoofing a victim's address with a valid check
+ * cannot complete a handshake there. */
 const struct sockaddr *rp_webrtc_peer(const struct rp_webrtc *w);
+/* from is that peer (RTP and RTCP are taken from it only). */
+bool rp_webrtc_is_peer(const struct rp_webrtc *w, const struct sockaddr *from);
 
 /* An SRTCP packet from the browser: its SR (for our report blocks' LSR) and
  * its report block about our stream (loss, jitter, and the round trip from

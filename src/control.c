@@ -531,7 +531,7 @@ static void handle_webrtc(struct rp_control *c, struct evhttp_request *req, cons
     json_t *answer = NULL;
     int status = route == WEBRTC_CONFIG   ? rp_webctl_config(c->web, &rq, &answer)
                  : route == WEBRTC_CREATE ? rp_webctl_create(c->web, c->refl, &rq, &answer)
-                 : route == WEBRTC_STOP   ? rp_webctl_stop(c->web, c->refl, id, &answer)
+                 : route == WEBRTC_STOP   ? rp_webctl_stop(c->refl, id, &answer)
                                           : rp_webctl_stats(c->web, c->refl, id, &rq, &answer);
     if (!answer) {
         reply_error(c, req, 500, "out of memory");
@@ -790,6 +790,27 @@ void rp_control_set_listeners(struct rp_control *c, const struct rp_stunsrv *stu
     c->echo = echo;
 }
 
+/* The browser pre-call test's page and API (webctl.h). True when path was theirs. */
+static bool route_browser(struct rp_control *c, struct evhttp_request *req, const char *path,
+                          const struct sockaddr *peer, const struct sockaddr *client)
+{
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if (strcmp(path, "/precall") == 0 && rp_webctl_page_enabled(c->web)) {
+        c->http_responses[cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD ? 2 : 4]++;
+        rp_precall_serve(req); /* GET and HEAD; 405 with Allow for the rest */
+        return true;
+    }
+    size_t n = strlen(RP_WEBCTL_PREFIX);
+    if (strncmp(path, RP_WEBCTL_PREFIX, n) != 0 || (path[n] != '\0' && path[n] != '/'))
+        return false;
+    char agent[65];
+    if (!may_receive_keys(c, peer))
+        reply_error(c, req, 403, "use the TLS control port (or nginx on 443): no tokens over plain HTTP");
+    else if (authorized_webrtc(c, req, path, agent))
+        handle_webrtc(c, req, path, client, agent);
+    return true;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct rp_control *c = arg;
@@ -831,23 +852,8 @@ static void on_request(struct evhttp_request *req, void *arg)
                                        (int)rp_reflector_count(c->refl)));
         return;
     }
-    if (strcmp(path, "/precall") == 0 && cmd == EVHTTP_REQ_GET && rp_webctl_page_enabled(c->web)) {
-        c->http_responses[2]++;
-        rp_precall_serve(req);
+    if (route_browser(c, req, path, (struct sockaddr *)&peer, (struct sockaddr *)&client))
         return;
-    }
-    bool webrtc = strncmp(path, RP_WEBCTL_PREFIX, strlen(RP_WEBCTL_PREFIX)) == 0 &&
-                  (path[strlen(RP_WEBCTL_PREFIX)] == '\0' || path[strlen(RP_WEBCTL_PREFIX)] == '/');
-    if (webrtc) {
-        char agent[65];
-        if (!may_receive_keys(c, (struct sockaddr *)&peer)) {
-            reply_error(c, req, 403, "use the TLS control port (or nginx on 443): no tokens over plain HTTP");
-            return;
-        }
-        if (authorized_webrtc(c, req, path, agent))
-            handle_webrtc(c, req, path, (struct sockaddr *)&client, agent);
-        return;
-    }
     bool reports = strcmp(path, REPORTS_PATH) == 0;
     bool portchecks = strncmp(path, PORTCHECKS_PATH, strlen(PORTCHECKS_PATH)) == 0 &&
                       (path[strlen(PORTCHECKS_PATH)] == '\0' || path[strlen(PORTCHECKS_PATH)] == '/');
@@ -974,18 +980,17 @@ int rp_control_reload(struct rp_control *c, const struct rp_config *cfg, char *e
     evhttp_set_timeout(c->http, (int)cfg->request_timeout);
     /* The secret files first: a failure there keeps the old secrets, and
      * says so, but does not stop a new TLS certificate. */
-    int web = rp_webctl_reload(c->web, cfg, err, errlen);
-    if (!c->ssl_ctx || !cfg->tls_cert[0])
-        return web; /* switching TLS on or off needs a restart: the listener is bound */
-    char tls_err[256];
-    SSL_CTX *fresh = load_tls(cfg, tls_err, sizeof tls_err);
-    if (!fresh) {
-        snprintf(err, errlen, "%s", tls_err);
-        return -1;
+    char web_err[256] = "", tls_err[256] = "";
+    int web = rp_webctl_reload(c->web, cfg, web_err, sizeof web_err);
+    SSL_CTX *fresh = NULL;
+    /* Switching TLS on or off needs a restart: the listener is bound. */
+    if (c->ssl_ctx && cfg->tls_cert[0] && (fresh = load_tls(cfg, tls_err, sizeof tls_err))) {
+        SSL_CTX_free(c->ssl_ctx);
+        c->ssl_ctx = fresh;
     }
-    SSL_CTX_free(c->ssl_ctx);
-    c->ssl_ctx = fresh;
-    return web;
+    snprintf(err, errlen, "%s%s%s%s%s", web < 0 ? "kept the old webrtc secrets: " : "", web_err,
+             web < 0 && tls_err[0] ? "; " : "", tls_err[0] ? "kept the old TLS certificate: " : "", tls_err);
+    return web < 0 || tls_err[0] ? -1 : 0;
 }
 
 void rp_control_free(struct rp_control *c)

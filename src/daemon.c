@@ -67,7 +67,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         rp_log_set_level(d->cfg.log_level);
         rp_reflector_reload(d->refl, &d->cfg);
         if (rp_control_reload(d->control, &d->cfg, err, sizeof err) < 0)
-            rp_log_err("reload: keeping the old TLS certificate: %s", err);
+            rp_log_err("reload: %s", err);
         rp_echo_reload(d->echo, &d->cfg);
         rp_ratelimit_set(d->stun_rate, d->cfg.stun_rate, d->cfg.stun_rate);
         rp_log_info("configuration reloaded: %u token(s), max %u sessions", d->cfg.ntokens, d->cfg.max_sessions);

@@ -14,6 +14,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "daemon_cli.h"
+#include "webctl.h"
 #include "log.h"
 #include "pagetoken.h"
 #include "token.h"
@@ -129,7 +130,8 @@ static int check_config(const char *config)
     struct rp_config cfg;
     char err[512];
     /* Everything start-up would refuse: the file, and the certificate and key it names. */
-    if (rp_config_load(config, &cfg, err, sizeof err) < 0 || rp_control_check_tls(&cfg, err, sizeof err) < 0) {
+    if (rp_config_load(config, &cfg, err, sizeof err) < 0 || rp_control_check_tls(&cfg, err, sizeof err) < 0 ||
+        rp_webctl_check(&cfg, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         return RP_DAEMON_EXIT_FAIL;
     }

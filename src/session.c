@@ -184,7 +184,12 @@ static int make_streams(struct rp_session *s, char *err, size_t errlen)
     };
     s->up = rp_stream_new(&up, err, errlen);
     s->down = s->up ? rp_stream_new(&down, err, errlen) : NULL;
-    return s->down ? 0 : -1;
+    if (!s->down) { /* both or neither: a browser's RTP is taken once s->up exists */
+        rp_stream_free(s->up);
+        s->up = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 /* A browser's session: its transport now, its streams once the handshake
@@ -416,12 +421,12 @@ static void on_upstream(struct rp_session *s, const struct rp_stream_rx *rx, siz
 
 /* Where authentic media may come from. A probe's: the client's own IP, so
  * that a token holder who spoofs a victim's address cannot aim the stream
- * at it. A browser's: an address that passed a connectivity check with our
- * ICE password (consent, RFC 7675), since a relayed one is not the client's. */
+ * at it. A browser's: the address its handshake came from (webrtc.h), which
+ * a relayed one is, although it is not the client's. */
 static bool source_allowed(const struct rp_session *s, const struct sockaddr *from)
 {
     if (s->webrtc)
-        return rp_webrtc_verified(s->webrtc, from);
+        return rp_webrtc_is_peer(s->webrtc, from);
     return s->params.allow_foreign_peer || rp_addr_same_ip(from, (const struct sockaddr *)&s->client);
 }
 

@@ -200,13 +200,15 @@ enum rp_drop_reason rp_stream_open(struct rp_stream *s, const uint8_t *buf, size
     if (out->rtp_err != RP_RTP_OK)
         return RP_DROP_BAD_RTP;
     out->hdr = pkt.hdr;
-    if (s->cfg.learn_ssrc && s->srtp && !s->ssrc_learned) {
-        s->cfg.ssrc = pkt.hdr.ssrc; /* authentic: SRTP verified it */
+    bool pt_ok = pkt.hdr.pt == (s->cfg.set_pt ? s->cfg.pt : s->codec->pt);
+    /* Authentic (SRTP verified it) and of our codec: not a CN or RTX stream's. */
+    if (s->cfg.learn_ssrc && s->srtp && !s->ssrc_learned && pt_ok) {
+        s->cfg.ssrc = pkt.hdr.ssrc;
         s->ssrc_learned = true;
     }
     if (pkt.hdr.ssrc != s->cfg.ssrc)
         return RP_DROP_WRONG_SSRC;
-    if (pkt.hdr.pt != (s->cfg.set_pt ? s->cfg.pt : s->codec->pt))
+    if (!pt_ok)
         return RP_DROP_WRONG_PT;
     if (!s->srtp) {
         int a = rp_mext_auth_check(s->auth, rtp, len);

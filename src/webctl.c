@@ -26,6 +26,9 @@
 #define DEFAULT_DURATION_S 15
 #define WEBRTC_PTIME_MS 20    /* what browsers send for Opus and G.711 unless told otherwise */
 #define WEBRTC_JB_MS 40       /* the fixed buffer's depth, as the CLI's default (the MOS uses the adaptive one) */
+/* A pre-call test, not a monitor: a page left open does not hold a stream
+ * (and a port) for limits.max_duration. */
+#define WEBRTC_MAX_DURATION_S 120
 #define SECRET_MAX 4096
 
 struct rp_webctl {
@@ -80,6 +83,14 @@ struct rp_webctl *rp_webctl_new(const struct rp_config *cfg, char *err, size_t e
     }
     take_secrets(w, &s);
     return w;
+}
+
+int rp_webctl_check(const struct rp_config *cfg, char *err, size_t errlen)
+{
+    struct secrets s;
+    int rc = read_secrets(cfg, &s, err, errlen);
+    OPENSSL_cleanse(&s, sizeof s);
+    return rc;
 }
 
 int rp_webctl_reload(struct rp_webctl *w, const struct rp_config *cfg, char *err, size_t errlen)
@@ -320,15 +331,19 @@ int rp_webctl_create(struct rp_webctl *w, struct rp_reflector *refl, const struc
 {
     char err[256], addr[RP_ADDRSTRLEN];
     struct create_req cr;
-    json_t *root = parse_create(rq, w->cfg->max_duration, &cr, err, sizeof err);
+    unsigned max = w->cfg->max_duration < WEBRTC_MAX_DURATION_S ? w->cfg->max_duration : WEBRTC_MAX_DURATION_S;
+    json_t *root = parse_create(rq, max, &cr, err, sizeof err);
     if (!root)
         return refuse(w, answer, 400, err);
     struct rp_sdp_offer *o = calloc(1, sizeof *o);
     int status = 500;
     if (!o || rp_sdp_parse_offer(cr.sdp, cr.sdp_len, o, err, sizeof err) < 0) {
+        int code = o ? 400 : 500;
+        if (!o)
+            snprintf(err, sizeof err, "out of memory");
         json_decref(root);
         free(o);
-        return refuse(w, answer, o ? 400 : 500, o ? err : "out of memory");
+        return refuse(w, answer, code, err);
     }
     if (!candidate_address(w, rq, addr, sizeof addr)) {
         snprintf(err, sizeof err, "set webrtc.address: the browser reached this host through a local proxy");
@@ -363,9 +378,8 @@ int rp_webctl_create(struct rp_webctl *w, struct rp_reflector *refl, const struc
 /* The browser has stopped sending: the session stops too, and says how many
  * packets it sent, so that the page can wait for the last ones before it
  * reads its own figures (no packet in flight counted lost). */
-int rp_webctl_stop(struct rp_webctl *w, struct rp_reflector *refl, const char *id, json_t **answer)
+int rp_webctl_stop(struct rp_reflector *refl, const char *id, json_t **answer)
 {
-    (void)w;
     struct rp_session *s = strlen(id) == RP_SESSION_ID_LEN ? rp_reflector_find(refl, id) : NULL;
     if (!s || !rp_session_webrtc(s))
         return fail(answer, 404, "no such browser session");
@@ -395,9 +409,11 @@ static int make_report(struct rp_webctl *w, struct rp_session *s, const struct r
         .has_rtcp_rtt = ts.has_rtt, .rtcp_rtt_ms = ts.rtt_mean_ms, .server = rq->server ? rq->server : "",
         .port_range = range, .connected = rp_webrtc_connected(rp_session_webrtc(s)),
         .checks_answered = ts.ice[RP_ICE_ANSWERED],
+        /* Checks that named this session (its ICE username), answered or not:
+         * scanners' junk on the port does not count as upstream arriving. */
+        .checks_received = ts.ice[RP_ICE_ANSWERED] + ts.ice[RP_ICE_DROP_BAD_INTEGRITY] + ts.ice[RP_ICE_DROP_ROLE] +
+                           ts.ice[RP_ICE_DROP_TOO_SMALL],
     };
-    for (unsigned v = 0; v < RP_ICE_VERDICTS; v++)
-        in.checks_received += ts.ice[v];
     struct rp_thresholds t;
     rp_thresholds_default(&t);
     int rc = rp_webreport_build(&in, &t, rep, err, errlen);
@@ -425,7 +441,9 @@ int rp_webctl_stats(struct rp_webctl *w, struct rp_reflector *refl, const char *
         return fail(answer, 400, err);
     }
     json_decref(root);
-    rp_reflector_stop(refl, s, b.packets_sent);
+    /* The browser's own count is not the daemon's to record (the histograms
+     * of /metrics score the session on its own counts): the report uses it. */
+    rp_reflector_stop(refl, s, 0);
     rp_reflector_reschedule(refl, s);
     struct rp_report rep;
     if (make_report(w, s, &b, rq, &rep, err, sizeof err) < 0) {

@@ -29,11 +29,15 @@ struct rp_webrtc {
     rp_webrtc_send_fn *send;
     void    *send_ctx;
     struct rp_dtls *dtls;
-    struct sockaddr_storage dtls_from;   /* where the handshake's records come from: DTLS answers go there */
+    /* The peer: pinned to the source of the first DTLS record (from a
+     * verified address); DTLS answers, then media and RTCP, go there only,
+     * and only its records, RTP and RTCP are taken. The handshake, cookie
+     * first, proves it receives what we send (a spoofed source cannot
+     * finish one), so no later check can move the stream elsewhere. */
+    bool     pinned;
+    struct sockaddr_storage peer;
     struct sockaddr_storage verified[MAX_VERIFIED];
     unsigned nverified, next_slot;
-    bool     nominated;
-    struct sockaddr_storage nominated_addr;
     bool     connected;
     char     error[200];
     struct rp_srtp *rtcp_out, *rtcp_in;
@@ -50,8 +54,10 @@ struct rp_webrtc {
 static void hex_random(char *out, size_t nbytes, bool *ok)
 {
     unsigned char b[PWD_BYTES];
-    if (RAND_bytes(b, (int)nbytes) != 1)
+    if (RAND_bytes(b, (int)nbytes) != 1) {
         *ok = false;
+        return;
+    }
     for (size_t i = 0; i < nbytes; i++)
         snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
@@ -59,7 +65,7 @@ static void hex_random(char *out, size_t nbytes, bool *ok)
 static int dtls_send(void *ctx, const uint8_t *buf, size_t len)
 {
     struct rp_webrtc *w = ctx;
-    return w->send(w->send_ctx, buf, len, (const struct sockaddr *)&w->dtls_from);
+    return w->send(w->send_ctx, buf, len, (const struct sockaddr *)&w->peer);
 }
 
 struct rp_webrtc *rp_webrtc_new(const struct rp_webrtc_params *p, rp_webrtc_send_fn *send, void *ctx, char *err,
@@ -149,13 +155,9 @@ enum rp_ice_verdict rp_webrtc_on_stun(struct rp_webrtc *w, const uint8_t *buf, s
     w->st.ice[v]++;
     if (v != RP_ICE_ANSWERED)
         return v;
+    /* Nominations (USE-CANDIDATE) are not followed: the handshake's address
+     * is the pair (see `peer`). Consent checks keep coming and are answered. */
     remember_verified(w, from);
-    /* The controlling browser nominates one pair: media goes there. A later
-     * nomination (an ICE restart is not offered, but a pair can change) moves it. */
-    if (check.use_candidate) {
-        memcpy(&w->nominated_addr, from, rp_addr_len(from));
-        w->nominated = true;
-    }
     (void)w->send(w->send_ctx, resp, rlen, from);
     return v;
 }
@@ -182,12 +184,15 @@ static bool make_rtcp_contexts(struct rp_webrtc *w)
 
 bool rp_webrtc_on_dtls(struct rp_webrtc *w, const uint8_t *buf, size_t len, const struct sockaddr *from)
 {
-    if (!rp_webrtc_verified(w, from)) {
+    if (!rp_webrtc_verified(w, from) || (w->pinned && !rp_addr_equal(from, (const struct sockaddr *)&w->peer))) {
         w->st.dtls_refused++;
         return false;
     }
     w->st.dtls_in++;
-    memcpy(&w->dtls_from, from, rp_addr_len(from));
+    if (!w->pinned) {
+        memcpy(&w->peer, from, rp_addr_len(from));
+        w->pinned = true;
+    }
     bool was = rp_dtls_state(w->dtls) == RP_DTLS_CONNECTED;
     enum rp_dtls_state st = rp_dtls_on_datagram(w->dtls, buf, len);
     if (st == RP_DTLS_FAILED && !w->error[0]) {
@@ -198,12 +203,6 @@ bool rp_webrtc_on_dtls(struct rp_webrtc *w, const uint8_t *buf, size_t len, cons
         return false;
     if (!make_rtcp_contexts(w))
         return false;
-    /* Without a nomination yet (a browser nominates with its first check
-     * anyway), the handshake's own address is the pair. */
-    if (!w->nominated) {
-        memcpy(&w->nominated_addr, from, rp_addr_len(from));
-        w->nominated = true;
-    }
     w->connected = true;
     return true;
 }
@@ -216,7 +215,12 @@ int rp_webrtc_keys(const struct rp_webrtc *w, enum rp_srtp_suite *suite, uint8_t
 
 const struct sockaddr *rp_webrtc_peer(const struct rp_webrtc *w)
 {
-    return w->connected && w->nominated ? (const struct sockaddr *)&w->nominated_addr : NULL;
+    return w->connected ? (const struct sockaddr *)&w->peer : NULL;
+}
+
+bool rp_webrtc_is_peer(const struct rp_webrtc *w, const struct sockaddr *from)
+{
+    return w->connected && rp_addr_equal(from, (const struct sockaddr *)&w->peer);
 }
 
 static void note_rtt(struct rp_webrtc *w, double ms)
@@ -256,7 +260,7 @@ void rp_webrtc_on_rtcp(struct rp_webrtc *w, const uint8_t *buf, size_t len, cons
 {
     uint8_t pkt[RTCP_CAP];
     struct rp_rtcp_info info;
-    if (!w->connected || !rp_webrtc_verified(w, from) || len > sizeof pkt) {
+    if (!rp_webrtc_is_peer(w, from) || len > sizeof pkt) {
         w->st.rtcp_bad++;
         return;
     }
@@ -282,7 +286,7 @@ static void upstream_block(struct rp_webrtc *w, const struct rp_webrtc_sender *s
     int64_t cum = (int64_t)snd->up_expected - (int64_t)snd->up_received;
     *b = (struct rp_rtcp_block){
         .ssrc = snd->up_ssrc,
-        .fraction_lost = exp ? (uint8_t)((lost << 8) / exp) : 0,
+        .fraction_lost = exp ? (uint8_t)(lost >= exp ? 255 : (lost << 8) / exp) : 0,
         .cum_lost = cum > 0x7FFFFF ? 0x7FFFFF : cum < -0x800000 ? -0x800000 : (int32_t)cum,
         .ext_high_seq = snd->up_ext_high_seq,
         .jitter = snd->up_jitter,
