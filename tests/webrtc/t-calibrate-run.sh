@@ -90,6 +90,9 @@ path() {
     case $PATH_NAME in
         clean) net_up bridge ;;
         jitter) net_up wanbridge; net_start_wanbridge --seed "$SEED" --delay-max-ms 40 ;;
+        # The jitter path, and downstream's delay steps up by 80 ms at 5 s: the
+        # buffers must catch up, so both really conceal (or count late).
+        step) net_up wanbridge; net_start_wanbridge --seed "$SEED" --delay-max-ms 40 --delay-step-b-to-a "5000:80" ;;
         queue) net_up bridge
                nsx "$NS_HOME" tc qdisc add dev h-lan root tbf rate 1mbit burst 3000 limit 1000000
                net_bg "$NS_WAN" iperf3 -s -B "$WAN_IP" > "$WORK/queue.iperf3-server.log" 2>&1
@@ -118,7 +121,7 @@ path() {
 }
 
 : > "$WORK/table"
-for p in clean jitter queue; do path "$p"; done
+for p in ${CAL_PATHS:-clean jitter queue step}; do path "$p"; done
 mkdir -p "$OUT"
 {
     echo "Revision $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u +%Y-%m-%d), seed $SEED, Opus, $DURATION s, downstream:"
