@@ -56,12 +56,19 @@ struct rp_browser_stats {
  * ignored. 0, or -1 and "KEY: why" in err (never the value). */
 int rp_browser_stats_decode(const struct json_t *j, struct rp_browser_stats *out, char *err, size_t errlen);
 
+#define RP_WEBREPORT_RTT_MAX 128   /* round trips the report scores at most */
+
 struct rp_webreport_in {
     const struct rp_contract_session *daemon;   /* the session's own document (upstream rx, downstream sent) */
     const struct rp_browser_stats *browser;
     const struct rp_codec_info *codec;
     unsigned ptime_ms;
     bool     has_rtcp_rtt; double rtcp_rtt_ms;  /* the daemon's own RTT from the browser's RR (LSR/DLSR) */
+    /* ... and each of those round trips, in order (about one a second): the report's RTT figures,
+     * and how far their floor rose, less upstream's own rise, is downstream's delay rise (a browser
+     * tells nobody its one-way delay) */
+    const double *rtt_series_ms;
+    size_t   nrtt_series;
     const char *server;                          /* for the report's "server" */
     const char *port_range;                      /* "10000-20000" */
     /* The session's transport: did the DTLS handshake complete, and the ICE checks the daemon

@@ -92,6 +92,9 @@ struct rp_webrtc_sender {
  * CNAME, protected, to the peer. Once a second from the session's clock. */
 void rp_webrtc_send_rtcp(struct rp_webrtc *w, const struct rp_webrtc_sender *snd, uint64_t now_wall);
 
+/* Round trips kept in order: a browser test lasts at most 120 s, one a second. */
+#define RP_WEBRTC_RTT_MAX 128
+
 /* What the browser told us, and what happened on this transport. */
 struct rp_webrtc_stats {
     uint64_t ice[RP_ICE_VERDICTS];
@@ -100,6 +103,10 @@ struct rp_webrtc_stats {
     bool     has_rtt;
     double   rtt_last_ms, rtt_min_ms, rtt_mean_ms;
     uint64_t rtt_count;
+    /* The round trips in order (about one a second; the first RP_WEBRTC_RTT_MAX):
+     * a rise of their floor is a queue building up on the path */
+    unsigned nrtt;
+    double   rtt_ms[RP_WEBRTC_RTT_MAX];
     bool     has_block;                  /* the browser's report block about our stream */
     struct rp_rtcp_block block;
 };

@@ -414,6 +414,43 @@ static void fill_path(const struct rp_webreport_in *in, struct rp_report *r)
 
 /* The browser's mean round trip (remote-inbound-rtp, from our RRs), else the
  * daemon's from the browser's RRs: one sample either way. */
+static size_t rtt_sample(const struct rp_webreport_in *in, int64_t *ns);
+
+/* How far the floor of the round trips (the lower of two in a row: about
+ * 2 s, as rxstats' floor of transit) rose above the run's lowest. */
+static double rtt_floor_rise(const double *ms, size_t n)
+{
+    if (n < 2)
+        return 0;
+    double lowest = ms[0], top_floor = 0;
+    for (size_t i = 0; i < n; i++)
+        lowest = ms[i] < lowest ? ms[i] : lowest;
+    for (size_t i = 0; i + 1 < n; i++) {
+        double floor = ms[i] < ms[i + 1] ? ms[i] : ms[i + 1];
+        top_floor = floor > top_floor ? floor : top_floor;
+    }
+    return top_floor - lowest;
+}
+
+/* Downstream's delay rise: the round trip's, less what upstream itself
+ * measured one way. No percentiles: a browser reports no one-way delay. */
+static void down_delay_rise(const struct rp_webreport_in *in, struct rp_report *r)
+{
+    double rise = rtt_floor_rise(in->rtt_series_ms, in->rtt_series_ms ? in->nrtt_series : 0) - r->up.rx.delay_rise_ms;
+    r->down.rx.delay_rise_ms = rise > 0 ? rise : 0;
+}
+
+/* The round trips: each of the daemon's own (RTCP) when there are any,
+ * else the browser's mean. ns has room for RP_WEBREPORT_RTT_MAX. */
+static size_t rtt_samples(const struct rp_webreport_in *in, int64_t *ns)
+{
+    size_t n = 0;
+    for (size_t i = 0; in->rtt_series_ms && i < in->nrtt_series && n < RP_WEBREPORT_RTT_MAX; i++)
+        if (isfinite(in->rtt_series_ms[i]) && in->rtt_series_ms[i] >= 0 && in->rtt_series_ms[i] < 3.6e6)
+            ns[n++] = (int64_t)llround(in->rtt_series_ms[i] * 1e6);
+    return n ? n : rtt_sample(in, ns);
+}
+
 static size_t rtt_sample(const struct rp_webreport_in *in, int64_t *ns)
 {
     const struct rp_browser_stats *b = in->browser;
@@ -454,11 +491,13 @@ int rp_webreport_build(const struct rp_webreport_in *in, const struct rp_thresho
         return -1;
     }
     fill_path(in, out);
-    int64_t rtt_ns[1];
+    if (!no_media)
+        down_delay_rise(in, out);
+    int64_t rtt_ns[RP_WEBREPORT_RTT_MAX];
     struct rp_score_in score = { .codec = in->codec, .ptime_ms = in->ptime_ms,
                                  .jitter_buffer_ms = in->daemon->jitter_buffer_ms, .adaptive = true,
                                  .rtt_ns = rtt_ns };
-    score.nrtt = rtt_sample(in, rtt_ns);
+    score.nrtt = rtt_samples(in, rtt_ns);
     rp_report_finish(out, &score, t);
     return 0;
 }

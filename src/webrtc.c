@@ -230,6 +230,8 @@ static void note_rtt(struct rp_webrtc *w, double ms)
         w->st.rtt_min_ms = ms;
     w->st.has_rtt = true;
     w->st.rtt_count++;
+    if (w->st.nrtt < RP_WEBRTC_RTT_MAX)
+        w->st.rtt_ms[w->st.nrtt++] = ms;
     w->rtt_sum_ms += ms;
     w->st.rtt_mean_ms = w->rtt_sum_ms / (double)w->st.rtt_count;
 }

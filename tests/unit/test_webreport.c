@@ -369,6 +369,39 @@ static void test_nothing_either_way_is_no_media(void **state)
     assert_false(f.rep.down.measured);
 }
 
+/* The daemon's round trips, one a second, step up by 80 ms at 5 s: with
+ * upstream's own rise 3 ms, downstream's queue is the rest (a browser tells
+ * nobody its one-way delay), and the report names it as the CLI would. */
+static void test_round_trip_floor_rise_is_a_downstream_queue(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    double rtt[15];
+    for (int i = 0; i < 15; i++)
+        rtt[i] = (i < 5 ? 40.0 : 120.0) + (i % 3) * 4.0;
+    f.daemon.up.rx.delay_rise_ms = 3.0;
+    f.in.rtt_series_ms = rtt;
+    f.in.nrtt_series = 15;
+    build_ok(&f);
+    assert_true(f.rep.down.rx.delay_rise_ms > 76.9 && f.rep.down.rx.delay_rise_ms < 85.1);
+    assert_int_equal(f.rep.diagnosis, RP_DIAG_BUFFERBLOAT);
+    /* The report's RTT figures are those round trips. */
+    assert_true(f.rep.rtt_min_ms > 39.9 && f.rep.rtt_min_ms < 40.1);
+    assert_true(f.rep.rtt_max_ms > 127.9 && f.rep.rtt_max_ms < 128.1);
+    rp_report_release(&f.rep);
+    /* One lone slow round trip is no floor: no rise. */
+    fx_init(&f);
+    for (int i = 0; i < 15; i++)
+        rtt[i] = i == 7 ? 200.0 : 40.0;
+    f.in.rtt_series_ms = rtt;
+    f.in.nrtt_series = 15;
+    build_ok(&f);
+    assert_true(f.rep.down.rx.delay_rise_ms < 0.001);
+    assert_int_equal(f.rep.diagnosis, RP_DIAG_TWO_WAY);
+    rp_report_release(&f.rep);
+}
+
 /* No handshake, so no media either way (ICE failed): each direction is judged
  * by the connectivity checks, as the CLI judges by its packets. */
 static void fx_unconnected(struct fx *f, uint64_t sent, uint64_t received, uint64_t answered, uint64_t answers_got)
@@ -815,6 +848,7 @@ int main(void)
         cmocka_unit_test(test_nothing_received_by_the_daemon_is_upstream_blocked),
         cmocka_unit_test(test_upstream_after_downstream_is_not_reply_only),
         cmocka_unit_test(test_nothing_either_way_is_no_media),
+        cmocka_unit_test(test_round_trip_floor_rise_is_a_downstream_queue),
         cmocka_unit_test(test_checks_that_never_arrive_block_upstream),
         cmocka_unit_test(test_answers_that_never_arrive_block_downstream),
         cmocka_unit_test(test_concealment_not_from_loss_counts_as_late),
