@@ -14,6 +14,8 @@ struct rp_thresholds;
 
 /* The browser pre-call report: the daemon's own view of upstream (its session) and the browser's getStats()
  * view of downstream, combined into the CLI's report (report.h) and scored by the same code. */
+#define RP_WEBREPORT_SR_MAX 120   /* sender reports' delays taken (one a second, 120 s at most) */
+
 struct rp_browser_stats {
     char     user_agent[160];              /* navigator.userAgent, cut to fit: shown, never parsed */
     /* outbound-rtp (the browser's audio sender) */
@@ -46,6 +48,11 @@ struct rp_browser_stats {
      * before a handshake, the only packets each way, so what tells a blocked direction then */
     bool     has_checks;
     uint64_t checks_sent, checks_answered;
+    /* remote-outbound-rtp, once per SR of ours ("remote_outbound": {"delays_ms": [...]}): when each
+     * arrived less when we sent it, ms, the clocks' offset included alike: its floor's rise is
+     * downstream's queue */
+    size_t   nsr_delays;
+    double   sr_delays_ms[RP_WEBREPORT_SR_MAX];
 };
 
 /* Decodes the page's POST body (docs/webrtc.md: field names as getStats() names them, grouped

@@ -199,6 +199,26 @@ static int decode_checks(const struct dec *d, struct rp_browser_stats *o)
                : 0;
 }
 
+static int decode_sr_delays(const struct dec *d, struct rp_browser_stats *o)
+{
+    int rc = 0;
+    const json_t *a = field(d, "delays_ms", false, &rc);
+    if (rc < 0 || !a)
+        return rc;
+    if (!json_is_array(a) || json_array_size(a) > RP_WEBREPORT_SR_MAX)
+        return fail(d, "delays_ms", "not an array of at most 120 numbers");
+    size_t i;
+    const json_t *v;
+    json_array_foreach(a, i, v) {
+        double ms = json_number_value(v);
+        /* The clocks' offset is in them: any hour either way, not more. */
+        if (!json_is_number(v) || !isfinite(ms) || ms < -3.6e6 || ms > 3.6e6)
+            return fail(d, "delays_ms", "a value is not a number of milliseconds within an hour");
+        o->sr_delays_ms[o->nsr_delays++] = ms;
+    }
+    return 0;
+}
+
 int rp_browser_stats_decode(const json_t *j, struct rp_browser_stats *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -218,6 +238,8 @@ int rp_browser_stats_decode(const json_t *j, struct rp_browser_stats *out, char 
     if ((g = group(j, "pair", &d, err, errlen)) < 0 || (g && decode_pair(&d, out) < 0))
         return -1;
     if ((g = group(j, "checks", &d, err, errlen)) < 0 || (g && decode_checks(&d, out) < 0))
+        return -1;
+    if ((g = group(j, "remote_outbound", &d, err, errlen)) < 0 || (g && decode_sr_delays(&d, out) < 0))
         return -1;
     d = (struct dec){ .group = j, .name = "", .err = err, .errlen = errlen };
     /* Shown, never parsed: a long one is cut rather than the report refused. */
@@ -416,13 +438,14 @@ static void fill_path(const struct rp_webreport_in *in, struct rp_report *r)
  * daemon's from the browser's RRs: one sample either way. */
 static size_t rtt_sample(const struct rp_webreport_in *in, int64_t *ns);
 
-/* How far the floor of the round trips (the lower of two in a row: about
- * 2 s, as rxstats' floor of transit) rose above the run's lowest. */
-static double rtt_floor_rise(const double *ms, size_t n)
+/* How far the floor of a delay series taken about once a second (the lower
+ * of two in a row: about 2 s, as rxstats' floor of transit) rose above its
+ * lowest. Any offset the series carries cancels out. */
+static double floor_rise(const double *ms, size_t n)
 {
     if (n < 2)
         return 0;
-    double lowest = ms[0], top_floor = 0;
+    double lowest = ms[0], top_floor = ms[0] < ms[1] ? ms[0] : ms[1];
     for (size_t i = 0; i < n; i++)
         lowest = ms[i] < lowest ? ms[i] : lowest;
     for (size_t i = 0; i + 1 < n; i++) {
@@ -432,11 +455,16 @@ static double rtt_floor_rise(const double *ms, size_t n)
     return top_floor - lowest;
 }
 
-/* Downstream's delay rise: the round trip's, less what upstream itself
- * measured one way. No percentiles: a browser reports no one-way delay. */
+/* Downstream's delay rise: from our sender reports' one-way delays as the
+ * browser timed them (one a second), else from the round trips less what
+ * upstream itself measured one way (Chromium times a round trip only every
+ * 5 s or so: a short test may have too few). No percentiles: a browser
+ * reports no per-packet delay. */
 static void down_delay_rise(const struct rp_webreport_in *in, struct rp_report *r)
 {
-    double rise = rtt_floor_rise(in->rtt_series_ms, in->rtt_series_ms ? in->nrtt_series : 0) - r->up.rx.delay_rise_ms;
+    const struct rp_browser_stats *b = in->browser;
+    double rise = b->nsr_delays >= 2 ? floor_rise(b->sr_delays_ms, b->nsr_delays)
+                  : floor_rise(in->rtt_series_ms, in->rtt_series_ms ? in->nrtt_series : 0) - r->up.rx.delay_rise_ms;
     r->down.rx.delay_rise_ms = rise > 0 ? rise : 0;
 }
 

@@ -393,6 +393,7 @@
       if (s.type === 'outbound-rtp' && isAudio(s)) body.outbound = pickNums(s, NUMS.outbound);
       else if (s.type === 'inbound-rtp' && isAudio(s)) body.inbound = pickNums(s, NUMS.inbound);
       else if (s.type === 'remote-inbound-rtp' && isAudio(s)) body.remote_inbound = pickNums(s, NUMS.remote_inbound);
+      else if (s.type === 'remote-outbound-rtp' && isAudio(s)) body.remote_outbound = pickNums(s, ['timestamp', 'remoteTimestamp', 'reportsSent']);
       else if (s.type === 'transport') body.transport = { dtlsState: s.dtlsState || '', iceState: s.iceState || '' };
     });
     /* Every pair's connectivity checks: before a handshake, the only packets. */
@@ -423,6 +424,18 @@
   }
 
   function fmtState(s) { return s ? String(s) : '–'; }
+  /* Each of the host's sender reports once (about one a second): when it
+   * arrived (its remote-outbound-rtp timestamp) less when the host sent it
+   * (remoteTimestamp, from the SR's NTP time). The clocks' offset is in each
+   * one alike, so how this rises is downstream's queue (docs/webrtc.md). */
+  function noteSr(run, ro) {
+    if (!ro || !num(ro.timestamp) || !num(ro.remoteTimestamp) || !num(ro.reportsSent)) return;
+    run.srDelays = run.srDelays || [];
+    if (ro.reportsSent === run.lastSr || run.srDelays.length >= 120) return;
+    run.lastSr = ro.reportsSent;
+    run.srDelays.push(Math.round((ro.timestamp - ro.remoteTimestamp) * 1000) / 1000);
+  }
+
   async function liveFigures(run) {
     var stats = await run.pc.getStats();
     var b = collect(stats);
@@ -430,6 +443,7 @@
     text('live-dtls', fmtState(b.transport && b.transport.dtlsState || run.pc.connectionState));
     text('live-sent', b.outbound && b.outbound.packetsSent !== undefined ? String(b.outbound.packetsSent) : '0');
     text('live-recv', b.inbound && b.inbound.packetsReceived !== undefined ? String(b.inbound.packetsReceived) : '0');
+    noteSr(run, b.remote_outbound);
     return b;
   }
 
@@ -567,6 +581,7 @@
     }
     var body = await liveFigures(run);
     delete body.transport;
+    body.remote_outbound = { delays_ms: run.srDelays || [] };
     phase('Computing the report…');
     var report = await api(opts, 'POST', 'v1/webrtc/' + run.id + '/stats', body);
     return { report: report, browserStats: body, notice: how === 'connected' ? null : WHY[how] };

@@ -402,6 +402,51 @@ static void test_round_trip_floor_rise_is_a_downstream_queue(void **state)
     rp_report_release(&f.rep);
 }
 
+/* Our sender reports as the browser timed them (arrival less our send time,
+ * the clocks' offset in each): their floor steps up by 80 ms at 5 s while
+ * the round trips alone (too few) would say nothing: a downstream queue. */
+static void test_sender_report_delays_rise_is_a_downstream_queue(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    f.browser.nsr_delays = 15;
+    for (int i = 0; i < 15; i++)
+        f.browser.sr_delays_ms[i] = -5000.0 + (i < 5 ? 10.0 : 90.0) + (i % 3) * 3.0;
+    build_ok(&f);
+    assert_true(f.rep.down.rx.delay_rise_ms > 79.9 && f.rep.down.rx.delay_rise_ms < 86.1);
+    assert_int_equal(f.rep.diagnosis, RP_DIAG_BUFFERBLOAT);
+    rp_report_release(&f.rep);
+    /* A steady offset, however large, is no rise. */
+    fx_init(&f);
+    f.browser.nsr_delays = 15;
+    for (int i = 0; i < 15; i++)
+        f.browser.sr_delays_ms[i] = 123456.0 + (i % 2);
+    build_ok(&f);
+    assert_true(f.rep.down.rx.delay_rise_ms < 1.001);
+    assert_int_equal(f.rep.diagnosis, RP_DIAG_TWO_WAY);
+    rp_report_release(&f.rep);
+}
+
+static void test_decode_sender_report_delays(void **state)
+{
+    (void)state;
+    struct rp_browser_stats b;
+    char err[256];
+    json_t *j = json_loads("{\"outbound\":{\"packetsSent\":1},\"remote_outbound\":{\"delays_ms\":[1.5,-2,3]}}", 0, NULL);
+    assert_int_equal(rp_browser_stats_decode(j, &b, err, sizeof err), 0);
+    assert_int_equal(b.nsr_delays, 3);
+    assert_true(b.sr_delays_ms[1] < -1.999 && b.sr_delays_ms[1] > -2.001);
+    json_decref(j);
+    j = json_loads("{\"remote_outbound\":{\"delays_ms\":[1,\"x\"]}}", 0, NULL);
+    assert_int_equal(rp_browser_stats_decode(j, &b, err, sizeof err), -1);
+    assert_non_null(strstr(err, "remote_outbound.delays_ms"));
+    json_decref(j);
+    j = json_loads("{\"remote_outbound\":{\"delays_ms\":[1e9]}}", 0, NULL);
+    assert_int_equal(rp_browser_stats_decode(j, &b, err, sizeof err), -1);
+    json_decref(j);
+}
+
 /* No handshake, so no media either way (ICE failed): each direction is judged
  * by the connectivity checks, as the CLI judges by its packets. */
 static void fx_unconnected(struct fx *f, uint64_t sent, uint64_t received, uint64_t answered, uint64_t answers_got)
@@ -849,6 +894,8 @@ int main(void)
         cmocka_unit_test(test_upstream_after_downstream_is_not_reply_only),
         cmocka_unit_test(test_nothing_either_way_is_no_media),
         cmocka_unit_test(test_round_trip_floor_rise_is_a_downstream_queue),
+        cmocka_unit_test(test_sender_report_delays_rise_is_a_downstream_queue),
+        cmocka_unit_test(test_decode_sender_report_delays),
         cmocka_unit_test(test_checks_that_never_arrive_block_upstream),
         cmocka_unit_test(test_answers_that_never_arrive_block_downstream),
         cmocka_unit_test(test_concealment_not_from_loss_counts_as_late),
