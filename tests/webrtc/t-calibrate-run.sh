@@ -60,6 +60,10 @@ start_daemon() {
 # downlink queue standing from 3 s into CMD's run.
 flood_then() {
     local flood=""
+    if [ "$PATH_NAME" = step ]; then
+        [ -z "${WANBRIDGE_PID:-}" ] || net_stop_pid "$WANBRIDGE_PID"
+        net_start_wanbridge --seed "$SEED" --delay-max-ms 40 --delay-step-b-to-a "5000:80"
+    fi
     if [ "$PATH_NAME" = queue ]; then
         net_bg "$NS_AGENT" sh -c "sleep 3; exec iperf3 -c $WAN_IP -R -w 8K -t $((DURATION + 20))" \
             > "$WORK/$PATH_NAME.iperf3.log" 2>&1
@@ -92,7 +96,8 @@ path() {
         jitter) net_up wanbridge; net_start_wanbridge --seed "$SEED" --delay-max-ms 40 ;;
         # The jitter path, and downstream's delay steps up by 80 ms at 5 s: the
         # buffers must catch up, so both really conceal (or count late).
-        step) net_up wanbridge; net_start_wanbridge --seed "$SEED" --delay-max-ms 40 --delay-step-b-to-a "5000:80" ;;
+        step) net_up wanbridge; WANBRIDGE_PID=   # restarted before each run too: the step is timed from its first RTP frame
+              net_start_wanbridge --seed "$SEED" --delay-max-ms 40 --delay-step-b-to-a "5000:80" ;;
         queue) net_up bridge
                nsx "$NS_HOME" tc qdisc add dev h-lan root tbf rate 1mbit burst 3000 limit 1000000
                net_bg "$NS_WAN" iperf3 -s -B "$WAN_IP" > "$WORK/queue.iperf3-server.log" 2>&1
