@@ -16,10 +16,10 @@
 enum rp_pagetoken_verdict { RP_PAGETOKEN_OK = 0, RP_PAGETOKEN_MALFORMED, RP_PAGETOKEN_BAD_SIGNATURE, RP_PAGETOKEN_EXPIRED,
                             RP_PAGETOKEN_TOO_LONG /* expiry further than max_ttl from now: not ours to accept */, RP_PAGETOKEN_VERDICTS };
 const char *rp_pagetoken_verdict_name(enum rp_pagetoken_verdict v);  /* "ok", "malformed", "bad_signature", "expired", "too_long" */
-/* The token, NUL-terminated, into out (RP_PAGETOKEN_MAX is always enough). agent NULL = "".
- * 0, or -1: secret shorter than RP_PAGETOKEN_SECRET_MIN, agent outside the charset, cap too small. */
 /* Whether agent (NUL-terminated) fits a token: [A-Za-z0-9._-]{0,64}. */
 bool rp_pagetoken_agent_ok(const char *agent);
+/* The token, NUL-terminated, into out (RP_PAGETOKEN_MAX is always enough). agent NULL = "".
+ * 0, or -1: secret shorter than RP_PAGETOKEN_SECRET_MIN, agent outside the charset, cap too small. */
 int rp_pagetoken_mint(const uint8_t *secret, size_t secret_len, uint64_t expiry, const char *agent, char *out, size_t cap);
 /* Constant-time signature check of token[0..len) (no NUL needed). The signature is checked before the
  * time, so EXPIRED and TOO_LONG are only said of tokens this secret signed. Valid while now < expiry

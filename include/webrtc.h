@@ -81,7 +81,7 @@ void rp_webrtc_on_rtcp(struct rp_webrtc *w, const uint8_t *buf, size_t len, cons
 struct rp_webrtc_sender {
     uint32_t ssrc;
     uint32_t rtp_ts;            /* the media clock's timestamp at now_wall */
-    uint32_t packets, octets;   /* sent so far (payload octets) */
+    uint32_t packets, octets;   /* sent so far; octets: RTP payload only (RFC 3550 section 6.4.1) */
     bool     have_upstream;
     uint32_t up_ssrc;
     uint32_t up_ext_high_seq;

@@ -214,6 +214,8 @@ static int wbio_destroy(BIO *b)
     return 1;
 }
 
+/* The one process-wide state outside the daemon's top level, by OpenSSL's
+ * design: a BIO_METHOD is a type, made once and shared by every BIO of it. */
 static BIO_METHOD *wbio_method;
 static CRYPTO_ONCE wbio_once = CRYPTO_ONCE_STATIC_INIT;
 

@@ -116,6 +116,7 @@ struct rp_session {
     uint64_t next_rtcp_mono;
     uint16_t first_up_seq;
     const struct rp_payloads *warm_loop; /* held from creation: the handshake does not wait for an encoder */
+    uint64_t down_payload_bytes;         /* a browser's: RTP payload octets sent (its SR's octet count) */
 
     bool     stopped;
     bool     sending;          /* peer known, stream running */
@@ -588,6 +589,9 @@ static void send_one(struct rp_session *s, uint64_t now_mono)
     s->down_sent++;
     if (n)
         s->down_wire_bytes += n + rp_addr_udp_overhead(dest);
+    /* A browser's packets carry no extension: header and tag are all there is besides the payload. */
+    if (n && s->webrtc)
+        s->down_payload_bytes += n - RP_RTP_HDR_LEN - rp_srtp_overhead(s->params.suite);
 }
 
 /* Why the stream stops at its next packet, if it does. Right after a stall
@@ -634,7 +638,7 @@ static void send_rtcp(struct rp_session *s, uint64_t now_mono)
         .ssrc = s->ssrc_down,
         .rtp_ts = s->ts0 + s->down_slot * rp_codec_samples_per_packet(s->params.codec, s->params.ptime_ms),
         .packets = s->down_sent,
-        .octets = (uint32_t)s->down_wire_bytes,
+        .octets = (uint32_t)s->down_payload_bytes,
         .have_upstream = s->first_seen,
         .up_ssrc = rp_stream_ssrc(s->up),
     };
