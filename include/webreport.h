@@ -83,6 +83,7 @@ struct rp_webreport_in {
      * report judges each direction by the checks (docs/webrtc.md). */
     bool     connected;
     uint64_t checks_received, checks_answered;
+    const char *handshake_error;                 /* why the DTLS handshake failed, "" or NULL: none said */
 };
 
 /* Fills *out as the CLI would (codec, transport "srtp", cipher, path "direct" or "turn-udp"/"turn-tcp"/"turns"

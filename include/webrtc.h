@@ -51,9 +51,9 @@ const char *rp_webrtc_local_pwd(const struct rp_webrtc *w);
  * address becomes a verified one. Returns the verdict (counted). */
 enum rp_ice_verdict rp_webrtc_on_stun(struct rp_webrtc *w, const uint8_t *buf, size_t len, const struct sockaddr *from);
 /* A DTLS record. Taken only from a verified address (nobody who has not
- * proved knowledge of our ICE password gets a DTLS answer), and once one
- * was taken, only from that one (the peer). True when this datagram
- * completed the handshake (the keys are ready). */
+ * proved knowledge of our ICE password gets a DTLS answer); the first one
+ * pins the peer, where every answer goes. True when this datagram completed
+ * the handshake (the keys are ready). */
 bool rp_webrtc_on_dtls(struct rp_webrtc *w, const uint8_t *buf, size_t len, const struct sockaddr *from);
 bool rp_webrtc_connected(const struct rp_webrtc *w);
 /* Why the handshake failed ("" while none did). */
@@ -68,8 +68,10 @@ bool rp_webrtc_verified(const struct rp_webrtc *w, const struct sockaddr *from);
  * move it: a token holder spoofing a victim's address with a valid check
  * cannot complete a handshake there. */
 const struct sockaddr *rp_webrtc_peer(const struct rp_webrtc *w);
-/* from is that peer (RTP and RTCP are taken from it only). */
-bool rp_webrtc_is_peer(const struct rp_webrtc *w, const struct sockaddr *from);
+/* What comes from `from` may be taken (DTLS, SRTP, SRTCP: each authenticates
+ * itself): a verified address, or the peer. Nothing is ever sent back there
+ * but to the peer, so taking it cannot aim anything at anyone. */
+bool rp_webrtc_takes(const struct rp_webrtc *w, const struct sockaddr *from);
 
 /* An SRTCP packet from the browser: its SR (for our report blocks' LSR) and
  * its report block about our stream (loss, jitter, and the round trip from

@@ -422,12 +422,13 @@ static void on_upstream(struct rp_session *s, const struct rp_stream_rx *rx, siz
 
 /* Where authentic media may come from. A probe's: the client's own IP, so
  * that a token holder who spoofs a victim's address cannot aim the stream
- * at it. A browser's: the address its handshake came from (webrtc.h), which
- * a relayed one is, although it is not the client's. */
+ * at it. A browser's: any address that passed a check (webrtc.h: the
+ * stream goes to the handshake's address whatever comes from where), as a
+ * relayed one does, although it is not the client's. */
 static bool source_allowed(const struct rp_session *s, const struct sockaddr *from)
 {
     if (s->webrtc)
-        return rp_webrtc_is_peer(s->webrtc, from);
+        return rp_webrtc_takes(s->webrtc, from);
     return s->params.allow_foreign_peer || rp_addr_same_ip(from, (const struct sockaddr *)&s->client);
 }
 

@@ -403,13 +403,29 @@ static void fill_unconnected(const struct rp_webreport_in *in, struct rp_report 
     up->rx.received = up_got;
     up->rx.lost = (int64_t)(up->sent - up_got);
     up->rx.loss_pct = up->sent ? 100.0 * (double)up->rx.lost / (double)up->sent : 0;
+    /* Without the browser's count of answers (an older page) downstream is unknown. */
     down->sent = in->checks_answered > down_got ? in->checks_answered : down_got;
-    down->measured = down->sent > 0;
+    down->measured = b->has_checks && down->sent > 0;
     down->rx.expected = down->sent;
     down->rx.received = down_got;
     down->rx.lost = (int64_t)(down->sent - down_got);
     down->rx.loss_pct = down->sent ? 100.0 * (double)down->rx.lost / (double)down->sent : 0;
     up->rx.burst_ratio = down->rx.burst_ratio = 1.0;
+}
+
+/* The checks got through both ways, yet no handshake completed: the path
+ * carries STUN but not the media that follows it, and no audio moved. */
+static void handshake_failed(const struct rp_webreport_in *in, struct rp_report *r)
+{
+    const char *why = in->handshake_error && in->handshake_error[0] ? in->handshake_error : "none completed";
+    r->verdict = RP_VERDICT_FAIL;
+    r->diagnosis = RP_DIAG_NO_MEDIA;
+    snprintf(r->cause, sizeof r->cause,
+             "the ICE checks got through both ways, but the encrypted handshake did not (%.120s): no audio either way",
+             why);
+    snprintf(r->remediation, sizeof r->remediation, "%s",
+             "something on the path passes STUN but drops or alters DTLS (a VPN, or a security appliance "
+             "inspecting UDP): allow UDP to the media host's ports unchanged");
 }
 
 /* The path and the addresses from the selected candidate pair. */
@@ -527,5 +543,7 @@ int rp_webreport_build(const struct rp_webreport_in *in, const struct rp_thresho
                                  .rtt_ns = rtt_ns };
     score.nrtt = rtt_samples(in, rtt_ns);
     rp_report_finish(out, &score, t);
+    if (no_media && in->checks_received > 0 && in->browser->checks_answered > 0)
+        handshake_failed(in, out);
     return 0;
 }

@@ -30,10 +30,12 @@ struct rp_webrtc {
     void    *send_ctx;
     struct rp_dtls *dtls;
     /* The peer: pinned to the source of the first DTLS record (from a
-     * verified address); DTLS answers, then media and RTCP, go there only,
-     * and only its records, RTP and RTCP are taken. The handshake, cookie
-     * first, proves it receives what we send (a spoofed source cannot
-     * finish one), so no later check can move the stream elsewhere. */
+     * verified address); DTLS answers, then media and RTCP, go there only.
+     * The handshake, cookie first, proves it receives what we send (a
+     * spoofed source cannot finish one), so no later check can move the
+     * stream elsewhere. What we take may come from any verified address:
+     * a browser can switch candidate pairs (a relay first, then direct),
+     * and DTLS, SRTP and SRTCP authenticate themselves. */
     bool     pinned;
     struct sockaddr_storage peer;
     struct sockaddr_storage verified[MAX_VERIFIED];
@@ -184,7 +186,7 @@ static bool make_rtcp_contexts(struct rp_webrtc *w)
 
 bool rp_webrtc_on_dtls(struct rp_webrtc *w, const uint8_t *buf, size_t len, const struct sockaddr *from)
 {
-    if (!rp_webrtc_verified(w, from) || (w->pinned && !rp_addr_equal(from, (const struct sockaddr *)&w->peer))) {
+    if (!rp_webrtc_takes(w, from)) {
         w->st.dtls_refused++;
         return false;
     }
@@ -218,9 +220,10 @@ const struct sockaddr *rp_webrtc_peer(const struct rp_webrtc *w)
     return w->connected ? (const struct sockaddr *)&w->peer : NULL;
 }
 
-bool rp_webrtc_is_peer(const struct rp_webrtc *w, const struct sockaddr *from)
+bool rp_webrtc_takes(const struct rp_webrtc *w, const struct sockaddr *from)
 {
-    return w->connected && rp_addr_equal(from, (const struct sockaddr *)&w->peer);
+    /* The peer itself even if its check aged out of the verified list. */
+    return rp_webrtc_verified(w, from) || (w->pinned && rp_addr_equal(from, (const struct sockaddr *)&w->peer));
 }
 
 static void note_rtt(struct rp_webrtc *w, double ms)
@@ -262,7 +265,7 @@ void rp_webrtc_on_rtcp(struct rp_webrtc *w, const uint8_t *buf, size_t len, cons
 {
     uint8_t pkt[RTCP_CAP];
     struct rp_rtcp_info info;
-    if (!rp_webrtc_is_peer(w, from) || len > sizeof pkt) {
+    if (!w->connected || !rp_webrtc_takes(w, from) || len > sizeof pkt) {
         w->st.rtcp_bad++;
         return;
     }

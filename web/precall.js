@@ -349,7 +349,8 @@
               'jitterBufferTargetDelay', 'jitterBufferMinimumDelay', 'jitterBufferEmittedCount',
               'concealedSamples', 'silentConcealedSamples', 'concealmentEvents', 'totalSamplesReceived',
               'insertedSamplesForDeceleration', 'removedSamplesForAcceleration', 'bytesReceived',
-              'headerBytesReceived', 'fecPacketsReceived', 'totalSamplesDuration'],
+              'headerBytesReceived', 'fecPacketsReceived', 'totalSamplesDuration', 'timestamp',
+              'lastPacketReceivedTimestamp'],
     remote_inbound: ['roundTripTime', 'totalRoundTripTime', 'roundTripTimeMeasurements', 'packetsLost',
                      'fractionLost', 'jitter'],
     pair: ['currentRoundTripTime', 'totalRoundTripTime', 'responsesReceived', 'requestsSent',
@@ -443,7 +444,10 @@
     text('live-dtls', fmtState(b.transport && b.transport.dtlsState || run.pc.connectionState));
     text('live-sent', b.outbound && b.outbound.packetsSent !== undefined ? String(b.outbound.packetsSent) : '0');
     text('live-recv', b.inbound && b.inbound.packetsReceived !== undefined ? String(b.inbound.packetsReceived) : '0');
-    noteSr(run, b.remote_outbound);
+    /* A browser that stamps remote-outbound-rtp with the reading's time, not
+     * the report's arrival, would add up to a second of noise: left out. */
+    if (!(b.inbound && b.remote_outbound && b.remote_outbound.timestamp === b.inbound.timestamp))
+      noteSr(run, b.remote_outbound);
     return b;
   }
 

@@ -490,6 +490,21 @@ static void test_answers_that_never_arrive_block_downstream(void **state)
     assert_int_equal(f.rep.down.sent, 38);
     assert_int_equal(f.rep.down.rx.received, 0);
     rp_report_release(&f.rep);
+    /* Checks both ways and still no handshake: no audio, whatever the checks say. */
+    fx_unconnected(&f, 40, 40, 40, 40);
+    f.in.handshake_error = "DTLS: peer fingerprint does not match the SDP";
+    build_ok(&f);
+    assert_int_equal(f.rep.verdict, RP_VERDICT_FAIL);
+    assert_int_equal(f.rep.diagnosis, RP_DIAG_NO_MEDIA);
+    assert_non_null(strstr(f.rep.cause, "fingerprint"));
+    rp_report_release(&f.rep);
+    /* An older page without the checks group: downstream is not known. */
+    fx_unconnected(&f, 0, 38, 38, 0);
+    f.browser.has_checks = false;
+    build_ok(&f);
+    assert_false(f.rep.down.measured);
+    assert_int_not_equal(f.rep.diagnosis, RP_DIAG_ONE_WAY_DOWNSTREAM_BLOCKED);
+    rp_report_release(&f.rep);
     /* Once media flowed, the checks say nothing: the media decides. */
     fx_init(&f);
     f.browser.has_checks = true;

@@ -175,14 +175,45 @@ static void test_a_later_nomination_does_not_move_the_peer(void **state)
     f.out.n = 0;
     assert_true(handshake(&f, &f.a));
     assert_int_equal(check(&f, &f.c, rp_webrtc_local_pwd(f.w)), RP_ICE_ANSWERED);
-    assert_true(rp_webrtc_verified(f.w, (const struct sockaddr *)&f.c));
+    assert_true(rp_webrtc_takes(f.w, (const struct sockaddr *)&f.c));
     assert_true(rp_addr_equal(rp_webrtc_peer(f.w), (const struct sockaddr *)&f.a));
-    assert_false(rp_webrtc_is_peer(f.w, (const struct sockaddr *)&f.c));
-    /* Nor does DTLS from there get an answer. */
+    /* Nor does DTLS from there get an answer there. */
     f.out.n = 0;
     uint8_t junk[64] = { 22, 0xfe, 0xfd };
     assert_false(rp_webrtc_on_dtls(f.w, junk, sizeof junk, (const struct sockaddr *)&f.c));
-    assert_int_equal(f.out.n, 0);
+    for (size_t i = 0; i < f.out.n; i++)
+        assert_true(rp_addr_equal((const struct sockaddr *)&f.out.to[i], (const struct sockaddr *)&f.a));
+    fx_free(&f);
+}
+
+/* A browser may switch candidate pairs mid-handshake (a relay first, then
+ * direct): its records from another checked address are taken, and every
+ * answer still goes to the address the handshake began at. */
+static void test_a_pair_switch_mid_handshake_is_followed_for_input_only(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_init(&f);
+    assert_int_equal(check(&f, &f.a, rp_webrtc_local_pwd(f.w)), RP_ICE_ANSWERED);
+    assert_int_equal(check(&f, &f.c, rp_webrtc_local_pwd(f.w)), RP_ICE_ANSWERED);
+    f.out.n = 0;
+    bool done = false;
+    rp_dtls_start(f.client);
+    for (int round = 0; round < 20 && f.cq.n; round++) {
+        struct cq in = f.cq;
+        f.cq.n = 0;
+        /* The first record from A, everything after it from C. */
+        for (size_t i = 0; i < in.n; i++)
+            done |= rp_webrtc_on_dtls(f.w, in.buf[i], in.len[i],
+                                      (const struct sockaddr *)(round == 0 && i == 0 ? &f.a : &f.c));
+        for (size_t i = 0; i < f.out.n; i++) {
+            assert_true(rp_addr_equal((const struct sockaddr *)&f.out.to[i], (const struct sockaddr *)&f.a));
+            rp_dtls_on_datagram(f.client, f.out.buf[i], f.out.len[i]);
+        }
+        f.out.n = 0;
+    }
+    assert_true(done);
+    assert_true(rp_addr_equal(rp_webrtc_peer(f.w), (const struct sockaddr *)&f.a));
     fx_free(&f);
 }
 
@@ -218,6 +249,16 @@ static void test_rtcp_both_ways(void **state)
     assert_int_equal(info.nblocks, 1);
     assert_int_equal(info.blocks[0].ssrc, 0x22222222);
     assert_int_equal(info.blocks[0].cum_lost, 1);
+    /* Every packet since that report lost: fraction 255/256, not a wrap to 0. */
+    snd.up_expected = 100;
+    f.out.n = 0;
+    rp_webrtc_send_rtcp(f.w, &snd, t0 + 50000000ull);
+    assert_int_equal(f.out.n, 1);
+    size_t n2 = f.out.len[0];
+    assert_int_equal(rp_srtp_unprotect_rtcp(in, f.out.buf[0], &n2), RP_SRTP_OK);
+    struct rp_rtcp_info info2;
+    assert_int_equal(rp_rtcp_parse(f.out.buf[0], n2, &info2), 0);
+    assert_int_equal(info2.blocks[0].fraction_lost, 255);
     /* The browser's RR about our stream, 100 ms later, 40 ms of it its own delay. */
     struct rp_rtcp_block b = { .ssrc = 0x11111111, .lsr = rp_rtcp_ntp_mid(info.sr.ntp),
                                .dlsr = (uint32_t)(0.040 * 65536) };
@@ -242,6 +283,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dtls_only_after_a_check_and_only_from_its_address),
         cmocka_unit_test(test_a_later_nomination_does_not_move_the_peer),
+        cmocka_unit_test(test_a_pair_switch_mid_handshake_is_followed_for_input_only),
         cmocka_unit_test(test_rtcp_both_ways),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
