@@ -71,7 +71,7 @@ struct rp_webreport_in {
     const struct rp_codec_info *codec;
     unsigned ptime_ms;
     bool     has_rtcp_rtt; double rtcp_rtt_ms;  /* the daemon's own RTT from the browser's RR (LSR/DLSR) */
-    /* ... and each of those round trips, in order (about one a second): the report's RTT figures,
+    /* ... and each of those round trips, in order (Chromium reports every 5 s or so): the report's RTT figures,
      * and how far their floor rose, less upstream's own rise, is downstream's delay rise (a browser
      * tells nobody its one-way delay) */
     const double *rtt_series_ms;

@@ -105,7 +105,8 @@ struct rp_webrtc_stats {
     bool     has_rtt;
     double   rtt_last_ms, rtt_min_ms, rtt_mean_ms;
     uint64_t rtt_count;
-    /* The round trips in order (about one a second; the first RP_WEBRTC_RTT_MAX):
+    /* The round trips in order (as often as the browser reports: Chromium about
+     * every 5 s; the first RP_WEBRTC_RTT_MAX):
      * a rise of their floor is a queue building up on the path */
     unsigned nrtt;
     double   rtt_ms[RP_WEBRTC_RTT_MAX];
