@@ -268,6 +268,7 @@
                           'Allow the microphone for this page, or open the link without ?mic=1 to use the synthetic voice.');
       }
       src = ctx.createMediaStreamSource(run.micStream);
+      run.sendStream = run.micStream; /* sent as it is: the graph below only listens */
     } else {
       var buf = ctx.createBuffer(1, SIGNAL_LOOP_S * ctx.sampleRate, ctx.sampleRate);
       var seed = new Uint32Array(1);
@@ -284,7 +285,7 @@
     src.connect(analyser);
     analyser.connect(dest);
     run.analyser = analyser;
-    return dest.stream;
+    return run.sendStream || dest.stream;
   }
 
   /* Self-test: the RMS of what goes into the track over 200 ms (the talker's pauses
@@ -537,8 +538,10 @@
 
     phase('Preparing the test signal…');
     var stream = await makeAudio(opts, run);
+    /* The microphone's track is sent as it is: with the audio engine not
+     * running (a machine without a sound device) only its self-test is lost. */
     var rms = run.rms = await signalRms(run);
-    if (!(rms > 0))
+    if (!(rms > 0) && !(opts.mic && run.audioCtx.state !== 'running'))
       throw new Failure('The browser produced no test audio (its audio engine did not start).',
                         'Reload the page and press "Start the test" again.');
 
