@@ -22,7 +22,8 @@ class Marionette:
         self.buf = b""
         self.msgid = 0
         self._read()  # the server's hello
-        self.call("WebDriver:NewSession", {"capabilities": {"alwaysMatch": {"acceptInsecureCerts": True}}})
+        # As geckodriver sends them: the matched capabilities, flat.
+        self.call("WebDriver:NewSession", {"acceptInsecureCerts": True})
 
     def _recv(self):
         chunk = self.sock.recv(65536)

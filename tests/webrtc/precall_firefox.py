@@ -30,6 +30,8 @@ from marionette import Marionette  # noqa: E402
 PREFS = """
 user_pref("marionette.port", %d);
 user_pref("media.peerconnection.ice.loopback", true);
+user_pref("media.peerconnection.ice.obfuscate_host_addresses", false);
+user_pref("media.peerconnection.ice.link_local", true);
 user_pref("media.navigator.streams.fake", true);
 user_pref("media.navigator.permission.disabled", true);
 user_pref("media.autoplay.default", 0);

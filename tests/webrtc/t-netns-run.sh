@@ -145,6 +145,26 @@ brecv=$(v "$R" .browserStats.inbound.packetsReceived)
     ok "downstream: nft left $down_out / arrived $down_in, browser received $brecv" ||
     bad "downstream: nft left $down_out / arrived $down_in, browser received $brecv"
 
+echo "== A2: Firefox on the clean path (its fake microphone: tests/webrtc/precall_firefox.py says why)"
+if command -v firefox-esr >/dev/null || command -v firefox >/dev/null; then
+    token=$("$BIN/rtpprobed" -c "$WORK/rtpprobed.conf" --page-token --agent net-firefox --ttl 300)
+    FF_RC=0
+    nsx "$NS_AGENT" /usr/bin/python3 tests/webrtc/precall_firefox.py \
+        --url "$SERVER_URL/precall?mic=1&duration=$DURATION#t=$token" --out-dir "$WORK" \
+        --timeout $((DURATION + 60)) > "$WORK/firefox.json" 2> "$WORK/firefox.err" || FF_RC=$?
+    R=$WORK/firefox.json
+    echo "   firefox: exit $FF_RC, $(v "$R" .userAgent), verdict $(v "$R" .report.verdict) $(v "$R" .report.diagnosis)," \
+         "up $(v "$R" .report.upstream.received)/$(v "$R" .report.upstream.sent)," \
+         "down $(v "$R" .report.downstream.received)/$(v "$R" .report.downstream.sent) $(head -c 300 "$WORK/firefox.err")"
+    jqe '.userAgent | test("Firefox/")' "$R" >/dev/null && jqe '.report.verdict == "pass" and .report.diagnosis == "two-way"' "$R" >/dev/null &&
+        ok "Firefox: pass, two-way, SRTP $(v "$R" .report.cipher)" || bad "Firefox: $(jq -c '[.userAgent, .report.verdict, .report.diagnosis, .report.cause]' "$R")"
+    jqe '.report.upstream.sent > 0 and .report.upstream.received == .report.upstream.sent and .report.downstream.lost == 0' "$R" >/dev/null &&
+        ok "Firefox: the daemon received all $(v "$R" .report.upstream.sent) packets Firefox sent, Firefox all the daemon sent" ||
+        bad "Firefox counts: $(jq -c '[.report.upstream.sent, .report.upstream.received, .report.downstream.sent, .report.downstream.received]' "$R")"
+else
+    echo "   (no firefox-esr: not run)"
+fi
+
 echo "== B: the edge does not forward the RTP range"
 net_nft_edge no
 page blocked
