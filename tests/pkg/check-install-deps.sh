@@ -14,9 +14,9 @@ EL9_BUILD="gcc make pkgconf-pkg-config openssl libevent-devel openssl-devel libs
 EL9_TEST="libcmocka-devel jq curl iproute nftables iperf3 wireshark-cli clang compiler-rt fail2ban
           python3-jsonschema tinyproxy rpm-build rpmlint ShellCheck /usr/lib/rpm/macros.d/macros.systemd"
 # What make rpm-check and tests/monitoring need on Debian, on top of what was there before.
-DEBIAN_TEST_NEW="rpm rpmlint shellcheck coturn prometheus libmonitoring-plugin-perl chromium chromium-driver python3-selenium baresip-core"
+DEBIAN_TEST_NEW="rpm rpmlint shellcheck coturn prometheus libmonitoring-plugin-perl chromium chromium-driver python3-selenium baresip-core firefox-esr"
 # tests/monitoring on EL: a separate, best-effort install (EPEL has some of them).
-EL9_MONITORING="golang-github-prometheus perl-Monitoring-Plugin chromium chromedriver python3-selenium coturn baresip"
+EL9_MONITORING="golang-github-prometheus perl-Monitoring-Plugin chromium chromedriver python3-selenium coturn baresip firefox"
 
 fails=0
 fail() { echo "check-install-deps: FAIL: $*" >&2; fails=$((fails + 1)); }
@@ -100,7 +100,7 @@ debian_pkgs_ok() {
     local c
     rm -rf "${tmp:?}/bin"; mkdir "$tmp/bin"; : > "$tmp/calls"
     for c in pkg-config cc make jq curl openssl ip nft iperf3 tshark tc clang fail2ban-regex tinyproxy \
-             rpmbuild rpmlint shellcheck turnserver ffmpeg promtool chromium chromedriver baresip; do
+             rpmbuild rpmlint shellcheck turnserver ffmpeg promtool chromium chromedriver baresip firefox-esr; do
         [ "$c" = "$1" ] || stub "$c" 'exit 0'
     done
     if [ "$1" = perl ]; then stub perl 'exit 2'; else stub perl 'exit 0'; fi
@@ -114,7 +114,7 @@ if ! /usr/bin/python3 -c 'import selenium, jsonschema' 2>/dev/null; then
     echo "check-install-deps: skipped the pkgs_ok checks: /usr/bin/python3 lacks selenium or jsonschema here"
 elif debian_pkgs_ok ""; then
     ok "apt-get: --test installs nothing when every tool is there"
-    for missing in turnserver promtool chromium chromedriver baresip perl; do
+    for missing in turnserver promtool chromium chromedriver baresip firefox-esr perl; do
         if debian_pkgs_ok "$missing"; then fail "apt-get: --test without $missing installs nothing"
         else ok "apt-get: --test without $missing installs"; fi
     done

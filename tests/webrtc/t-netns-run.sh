@@ -2,7 +2,8 @@
 # The browser pre-call page in the namespace network of tests/net (lib.sh):
 # headless Chromium in the agent namespace, behind the home NAT, the daemon on
 # the media host behind the edge (webrtc.address = the edge's public address).
-#   A. clean path: pass, two-way; the page's counts against nft's on the wire.
+#   A. clean path: pass, two-way; the page's counts against nft's on the wire;
+#      A2: the same in Firefox ESR (Marionette: precall_firefox.py), if installed.
 #   B. the edge does not forward the RTP range: the page says
 #      one-way-upstream-blocked or no-media with verdict fail, as the CLI does
 #      in the same network, and its remediation names the range.
