@@ -634,7 +634,6 @@ static void more_received_than_sent_within_slots(struct fx *f)
 }
 static void concealed_beyond_total(struct fx *f) { f->browser.concealed_samples = 720001; }
 static void silent_beyond_concealed(struct fx *f) { f->browser.silent_concealed_samples = 1; }
-static void last_packet_after_stats(struct fx *f) { f->browser.last_packet_ms = f->browser.stats_time_ms + 1; }
 static void lost_below_received(struct fx *f)
 {
     f->browser.packets_received = 2;
@@ -650,7 +649,6 @@ static const struct spoil spoils[] = {
     { "received > sent, within the slots", more_received_than_sent_within_slots, "745 packets received" },
     { "concealed > total", concealed_beyond_total, "inbound.concealedSamples 720001 is more than total" },
     { "silent > concealed", silent_beyond_concealed, "inbound.silentConcealedSamples 1 is more than concealedSamples" },
-    { "last packet after the stats", last_packet_after_stats, "inbound.lastPacketReceivedTimestamp" },
     { "lost < -received", lost_below_received, "inbound.packetsLost -3" },
     { "rtt sum, no measurements", rtt_sum_without_count, "remote_inbound.totalRoundTripTime" },
     { "jb sum, no count", jb_sum_without_count, "inbound.jitterBufferDelay" },

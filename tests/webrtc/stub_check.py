@@ -239,7 +239,8 @@ def case_dead(srv, out):
         b = st[0]["body"]
         check("stats body: user_agent, no pair (never connected)", b.get("user_agent") and "pair" not in b, b)
         check("stats body: only the documented groups",
-              set(b) <= {"outbound", "inbound", "remote_inbound", "pair", "checks", "user_agent"}, sorted(b))
+              set(b) <= {"outbound", "inbound", "remote_inbound", "remote_outbound", "pair", "checks", "user_agent"},
+              sorted(b))
         c = b.get("checks") or {}
         check("stats body: the connectivity checks, none answered (what judges a path that never connected)",
               isinstance(c.get("requestsSent"), int) and c.get("responsesReceived", -1) == 0, c)
