@@ -400,6 +400,22 @@ static void handle_sessions(struct rp_control *c, struct evhttp_request *req, co
     }
 }
 
+/* A module's answer ({"error": ...} from 400 on, as its status says; NULL:
+ * out of memory), sent as every other answer of the API. */
+static void reply_answer(struct rp_control *c, struct evhttp_request *req, int status, json_t *answer)
+{
+    if (!answer) {
+        reply_error(c, req, 500, "out of memory");
+        return;
+    }
+    if (status >= 400) {
+        reply_error(c, req, status, "%s", json_string_value(json_object_get(answer, "error")));
+        json_decref(answer);
+        return;
+    }
+    reply_json(c, req, status, answer);
+}
+
 /* /v1/portchecks (docs/control-api.md, docs/port-check.md): POST creates the
  * one check at a time, GET/DELETE on its id read (and end) it. The request
  * rate limit and the token apply as for sessions. */
@@ -430,16 +446,7 @@ static void handle_portchecks(struct rp_control *c, struct evhttp_request *req, 
         reply_error(c, req, 405, "use GET or DELETE on a port check");
         return;
     }
-    if (!answer) {
-        reply_error(c, req, 500, "out of memory");
-        return;
-    }
-    if (status >= 400) {
-        reply_error(c, req, status, "%s", json_string_value(json_object_get(answer, "error")));
-        json_decref(answer);
-        return;
-    }
-    reply_json(c, req, status, answer);
+    reply_answer(c, req, status, answer);
 }
 
 /* POST /v1/reports: an agent's finished report, kept as its latest figures
@@ -533,16 +540,7 @@ static void handle_webrtc(struct rp_control *c, struct evhttp_request *req, cons
                  : route == WEBRTC_CREATE ? rp_webctl_create(c->web, c->refl, &rq, &answer)
                  : route == WEBRTC_STOP   ? rp_webctl_stop(c->refl, id, &answer)
                                           : rp_webctl_stats(c->web, c->refl, id, &rq, &answer);
-    if (!answer) {
-        reply_error(c, req, 500, "out of memory");
-        return;
-    }
-    if (status >= 400) {
-        reply_error(c, req, status, "%s", json_string_value(json_object_get(answer, "error")));
-        json_decref(answer);
-        return;
-    }
-    reply_json(c, req, status, answer);
+    reply_answer(c, req, status, answer);
 }
 
 static void forget_pending(struct rp_control *c, unsigned i)
