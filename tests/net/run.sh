@@ -111,7 +111,8 @@ s1() {
         '.nat.type == "nat" and .nat.latched == .nat.announced and .nat.announced == .nat.mapped_stun'
     # For scenario 6: the clean path's figures.
     jq '{up_mos: .upstream.mos, up_jitter: .upstream.jitter_mean_ms, down_mos: .downstream.mos,
-         up_r: .upstream.r_factor, down_r: .downstream.r_factor}' "$WORK/1.json" > "$WORK/clean.json"
+         up_r: .upstream.r_factor, down_r: .downstream.r_factor,
+         up_m2e: .upstream.mouth_to_ear_ms, down_m2e: .downstream.mouth_to_ear_ms}' "$WORK/1.json" > "$WORK/clean.json"
 }
 
 # Drops random RTP of the measured streams (not STUN, not priming packets) at
@@ -782,17 +783,25 @@ s11() {
         dir_jbuf_checks 11 "$dir"
     done
     [ -s "$c" ] && jqe '.down_r' "$c" >/dev/null 2>&1 ||
-        echo '{"up_mos": 4.38, "down_mos": 4.38, "up_r": 91.7, "down_r": 91.7, "assumed": true}' > "$c"
+        echo '{"up_mos": 4.38, "down_mos": 4.38, "up_r": 91.7, "down_r": 91.7, "up_m2e": 40, "down_m2e": 40, "assumed": true}' > "$c"
     echo "   clean path (scenario 1$(jq -r 'if .assumed then ", not run: assumed" else "" end' "$c")):" \
-         "MOS up $(v "$c" .up_mos) (R $(v "$c" .up_r)), down $(v "$c" .down_mos) (R $(v "$c" .down_r))"
-    # R, not the MOS rounded to 0.01: downstream loses nothing and comes
-    # within the buffer, so jitter costs only delay (the buffer's depth, a
-    # higher RTT), a few tenths of R, which the rounded MOS may not show.
-    # MOS is a monotonic function of R, so this is "MOS lower" unrounded.
-    check "upstream MOS below the clean path's ($(v "$f" .upstream.mos) < $(v "$c" .up_mos); R $(v "$f" .upstream.r_factor) < $(v "$c" .up_r))" \
-        jqe --slurpfile c "$c" '.upstream.mos < $c[0].up_mos and .upstream.r_factor < $c[0].up_r' "$f"
-    check "downstream MOS below the clean path's ($(v "$f" .downstream.mos) <= $(v "$c" .down_mos); R $(v "$f" .downstream.r_factor) < $(v "$c" .down_r))" \
-        jqe --slurpfile c "$c" '.downstream.mos <= $c[0].down_mos and .downstream.r_factor < $c[0].down_r' "$f"
+         "MOS up $(v "$c" .up_mos) (R $(v "$c" .up_r)), down $(v "$c" .down_mos) (R $(v "$c" .down_r))," \
+         "mouth-to-ear up $(v "$c" .up_m2e) ms, down $(v "$c" .down_m2e) ms"
+    # The baseline is the clean path at its own delay with nothing lost
+    # (G.107, tests/net/rtpcap.py), not its reported R: on a busy machine the
+    # clean run itself may count a packet or two late (CI's did: 2 of 512),
+    # which costs more R than this path's deeper buffer does. R, not the MOS
+    # rounded to 0.01 (MOS is monotonic in R): downstream loses nothing and comes within the buffer,
+    # so jitter costs only delay (the buffer's depth), a few tenths of R.
+    local dir_key ref_r
+    for dir in up down; do
+        dir_key=upstream; [ "$dir" = down ] && dir_key=downstream
+        $RTPCAP mos "$(v "$c" ".${dir}_m2e")" 0 "$PCMU_IE" "$PCMU_BPL" > "$WORK/11.$dir.cleanref.json" 2>/dev/null ||
+            echo '{}' > "$WORK/11.$dir.cleanref.json"
+        ref_r=$(v "$WORK/11.$dir.cleanref.json" .r)
+        check "$dir_key R below the clean path's without loss ($(v "$f" ".$dir_key.r_factor") < $ref_r: G.107 at $(v "$c" ".${dir}_m2e") ms)" \
+            jqe --slurpfile r "$WORK/11.$dir.cleanref.json" ".$dir_key.r_factor < \$r[0].r" "$f"
+    done
     rc_matches_verdict 11
 }
 
