@@ -635,22 +635,25 @@ dir_queue_checks() {
     # delay is the true mean one-way network delay (captures) + ptime + the
     # adaptive buffer's mean depth (REPORTED: jitter_buffer_mean_ms, a property
     # of the receiver's model, not of the wire) + codec look-ahead (PCMU: 0);
-    # loss is the true loss (nft), here 0, so Ie,eff = Ie.
-    local d loss_pct
+    # loss is the true loss (nft, here 0) plus the packets the buffer replayed
+    # on the receiver's capture finds late: a queue's swings make a few (CI's
+    # scenario 9 made 7 of 517, 0.13 of MOS), and so does a stalled sender.
+    local d loss_pct late
+    late=$(v "$t" .jbuf.late_adaptive)
     d=$(awk -v m="$mean" -v p="$PTIME_MS" -v j="$jb" 'BEGIN { printf "%.3f", m + p + j }')
-    loss_pct=$(awk -v l="$nft_lost" -v s="$sent" 'BEGIN { printf "%.4f", (s > 0 ? 100 * l / s : 0) }')
+    loss_pct=$(awk -v l="$nft_lost" -v k="$late" -v s="$sent" 'BEGIN { printf "%.4f", (s > 0 ? 100 * (l + k) / s : 0) }')
     $RTPCAP mos "$d" "$loss_pct" "$PCMU_IE" "$PCMU_BPL" > "$WORK/$name.$dir.g107.json" 2>/dev/null || echo '{}' > "$WORK/$name.$dir.g107.json"
     ref_mos=$(v "$WORK/$name.$dir.g107.json" .mos)
     echo "   $key ($what): lost $lost (nft $nft_lost), late $(v "$f" ".$key.late") (adaptive $(v "$f" ".$key.$F_LATE_A"), fixed $(v "$f" ".$key.$F_LATE_F"));" \
          "mean jitter $jit ms (tshark $tjit ms); delay p50/p95/max $(v "$f" ".$key.$F_DELAY.p50")/$p95/$(v "$f" ".$key.$F_DELAY.max") ms, floor rise $(v "$f" ".$key.$F_DELAY.rise") ms" \
          "(capture: $(v "$t" .transit.rise_p50_ms)/$(v "$t" .transit.rise_p95_ms)/$(v "$t" .transit.rise_max_ms), mean one-way $mean ms);" \
          "buffer mean/max $jb/$(v "$f" ".$key.$F_JB_MAX") ms (replay $(v "$t" .jbuf.jb_mean_ms)/$(v "$t" .jbuf.jb_max_ms));" \
-         "MOS $mos, G.107 of the truth $ref_mos (d = $mean + $PTIME_MS + $jb ms, loss $loss_pct %)"
+         "MOS $mos, G.107 of the truth $ref_mos (d = $mean + $PTIME_MS + $jb ms, loss $loss_pct %: nft $nft_lost + replay late $late)"
     eq "$key lost 0 = nft sent - delivered" "$lost" "$nft_lost"
     eq "$key: nothing lost on the path (nft)" "$nft_lost" 0
     check "$key mean jitter within 10 % (or 0.2 ms) of tshark's ($jit vs $tjit)" within "$jit" "$tjit" 0.1 0.2
     check "$key delay rise (p95) within 20 % of $what ($p95 vs $ref ms)" within "$p95" "$ref" 0.2 0
-    check "$key MOS within 0.2 of G.107 from the true loss and delay ($mos vs $ref_mos)" within "$mos" "$ref_mos" 0 0.2
+    check "$key MOS within 0.1 of G.107 from the true loss, late and delay ($mos vs $ref_mos)" within "$mos" "$ref_mos" 0 0.1
 }
 
 # dir_jbuf_checks NAME up|down: the reported late counts and buffer depth
@@ -787,19 +790,26 @@ s11() {
     echo "   clean path (scenario 1$(jq -r 'if .assumed then ", not run: assumed" else "" end' "$c")):" \
          "MOS up $(v "$c" .up_mos) (R $(v "$c" .up_r)), down $(v "$c" .down_mos) (R $(v "$c" .down_r))," \
          "mouth-to-ear up $(v "$c" .up_m2e) ms, down $(v "$c" .down_m2e) ms"
-    # The baseline is the clean path at its own delay with nothing lost
-    # (G.107, tests/net/rtpcap.py), not its reported R: on a busy machine the
-    # clean run itself may count a packet or two late (CI's did: 2 of 512),
-    # which costs more R than this path's deeper buffer does. R, not the MOS
-    # rounded to 0.01 (MOS is monotonic in R): downstream loses nothing and comes within the buffer,
-    # so jitter costs only delay (the buffer's depth), a few tenths of R.
-    local dir_key ref_r
+    # The baseline is a perfectly clean path, made rather than measured: no
+    # path delay, nothing lost, and the depth the adaptive buffer keeps on a
+    # stream of as many packets that arrive exactly on time (the replay of
+    # tests/net/rtpcap.py). Scenario 1's own figures are no baseline: on a
+    # busy machine a 90 ms stall there counts a packet or two late and
+    # deepens its buffer (CI's did), which costs more R than this path's
+    # jitter. R, not the MOS rounded to 0.01 (MOS is monotonic in R):
+    # downstream loses nothing and comes within the buffer, so jitter costs
+    # only delay (the buffer's depth), a few R.
+    local dir_key ref_r paced_jb n
     for dir in up down; do
         dir_key=upstream; [ "$dir" = down ] && dir_key=downstream
-        $RTPCAP mos "$(v "$c" ".${dir}_m2e")" 0 "$PCMU_IE" "$PCMU_BPL" > "$WORK/11.$dir.cleanref.json" 2>/dev/null ||
-            echo '{}' > "$WORK/11.$dir.cleanref.json"
+        n=$(v "$WORK/11.$dir.truth.json" .jbuf.packets)
+        awk -v n="$n" -v p="$PTIME_MS" 'BEGIN { for (i = 0; i < n; i++) printf "%.6f\t%d\t%d\n", 1000 + i * p / 1000, i, i * p * 8 }' \
+            > "$WORK/11.$dir.paced"
+        paced_jb=$($RTPCAP jbuf "$WORK/11.$dir.paced" 8000 40 | jq .jb_mean_ms)
+        $RTPCAP mos "$(awk -v p="$PTIME_MS" -v j="$paced_jb" 'BEGIN { print p + j }')" 0 "$PCMU_IE" "$PCMU_BPL" \
+            > "$WORK/11.$dir.cleanref.json" 2>/dev/null || echo '{}' > "$WORK/11.$dir.cleanref.json"
         ref_r=$(v "$WORK/11.$dir.cleanref.json" .r)
-        check "$dir_key R below the clean path's without loss ($(v "$f" ".$dir_key.r_factor") < $ref_r: G.107 at $(v "$c" ".${dir}_m2e") ms)" \
+        check "$dir_key R below a clean path's ($(v "$f" ".$dir_key.r_factor") < $ref_r: G.107 at ${PTIME_MS} + ${paced_jb} ms, the buffer on $n packets on time)" \
             jqe --slurpfile r "$WORK/11.$dir.cleanref.json" ".$dir_key.r_factor < \$r[0].r" "$f"
     done
     rc_matches_verdict 11

@@ -19,6 +19,8 @@ cd "$(dirname "$0")/../.." || exit 1
 BIN=${BIN:-build/asan}
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
 DURATION=10
+# Packets a busy 2-core machine may still have in flight at the end (t-loopback.sh).
+SLACK=5
 
 skip() { echo "skip t-netns: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, nftables)"
@@ -137,7 +139,10 @@ jqe '.report.verdict == "pass" and .report.diagnosis == "two-way"' "$R" >/dev/nu
     ok "pass, two-way" || bad "clean: $(jq -c '[.report.verdict, .report.diagnosis, .report.cause]' "$R")"
 sent=$(v "$R" .browserStats.outbound.packetsSent) up_out=$(bcount "$NS_AGENT" up_out)
 up_in=$(bcount "$NS_MEDIA" up_in) got=$(v "$R" .report.upstream.received)
-[ "$up_in" = "$up_out" ] && [ "$got" -le "$up_in" ] && [ "$got" -ge "$sent" ] &&
+# As on loopback (t-loopback.sh): the page reads its count once its sender
+# stood still, before the daemon stops, so the daemon cannot have more; a
+# sender a busy machine held up longer may still put SLACK on the wire after.
+[ "$up_in" = "$up_out" ] && [ "$got" -le "$up_in" ] && [ "$got" -le "$sent" ] && [ "$got" -ge $((sent - SLACK)) ] &&
     ok "upstream: browser sent $sent, nft left $up_out / arrived $up_in, daemon received $got" ||
     bad "upstream: browser sent $sent, nft left $up_out / arrived $up_in, daemon received $got"
 down_out=$(bcount "$NS_MEDIA" down_out) down_in=$(bcount "$NS_AGENT" down_in)
@@ -159,8 +164,9 @@ if command -v firefox-esr >/dev/null || command -v firefox >/dev/null; then
          "down $(v "$R" .report.downstream.received)/$(v "$R" .report.downstream.sent) $(head -c 300 "$WORK/firefox.err")"
     jqe '.userAgent | test("Firefox/")' "$R" >/dev/null && jqe '.report.verdict == "pass" and .report.diagnosis == "two-way"' "$R" >/dev/null &&
         ok "Firefox: pass, two-way, SRTP $(v "$R" .report.cipher)" || bad "Firefox: $(jq -c '[.userAgent, .report.verdict, .report.diagnosis, .report.cause]' "$R")"
-    jqe '.report.upstream.sent > 0 and .report.upstream.received == .report.upstream.sent and .report.downstream.lost == 0' "$R" >/dev/null &&
-        ok "Firefox: the daemon received all $(v "$R" .report.upstream.sent) packets Firefox sent, Firefox all the daemon sent" ||
+    jqe --argjson k "$SLACK" '.report.upstream.sent > 0 and .report.upstream.received <= .report.upstream.sent and
+         .report.upstream.received >= .report.upstream.sent - $k and .report.downstream.lost == 0' "$R" >/dev/null &&
+        ok "Firefox: the daemon received $(v "$R" .report.upstream.received) of the $(v "$R" .report.upstream.sent) packets Firefox sent, Firefox all the daemon sent" ||
         bad "Firefox counts: $(jq -c '[.report.upstream.sent, .report.upstream.received, .report.downstream.sent, .report.downstream.received]' "$R")"
 else
     echo "   (no firefox-esr: not run)"
