@@ -70,10 +70,9 @@ struct rp_webreport_in {
     const struct rp_browser_stats *browser;
     const struct rp_codec_info *codec;
     unsigned ptime_ms;
-    bool     has_rtcp_rtt; double rtcp_rtt_ms;  /* the daemon's own RTT from the browser's RR (LSR/DLSR) */
-    /* ... and each of those round trips, in order (Chromium reports every 5 s or so): the report's RTT figures,
-     * and how far their floor rose, less upstream's own rise, is downstream's delay rise (a browser
-     * tells nobody its one-way delay) */
+    /* the daemon's own round trips from the browser's RRs (LSR/DLSR), in order (Chromium sends one every
+     * 5 s or so): the report's RTT figures, and how far their floor rose, less upstream's own rise, is
+     * downstream's delay rise (a browser tells nobody its one-way delay); none: the browser's mean */
     const double *rtt_series_ms;
     size_t   nrtt_series;
     const char *server;                          /* for the report's "server" */

@@ -3,7 +3,6 @@
  * search, /metrics lists them in a stable order, and only an eviction (a new
  * agent when full) scans them all for the oldest report. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <jansson.h>
 
 #include "agents.h"
+#include "errbuf.h"
 
 struct agent {
     char     name[RP_AGENT_NAME_MAX + 1];
@@ -45,30 +45,19 @@ bool rp_agent_name_valid(const char *name, size_t len)
     return true;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* obj.key, which must be there: an object, or null when may_be_null. */
 static int get_object(const json_t *obj, const char *where, const char *key, bool may_be_null, json_t **out,
                       char *err, size_t errlen)
 {
     json_t *v = json_object_get(obj, key);
     if (!v)
-        return fail(err, errlen, "%s%s: missing", where, key);
+        return rp_errf(err, errlen, "%s%s: missing", where, key);
     if (json_is_null(v) && may_be_null) {
         *out = NULL;
         return 0;
     }
     if (!json_is_object(v))
-        return fail(err, errlen, "%s%s: expected an object%s", where, key, may_be_null ? " or null" : "");
+        return rp_errf(err, errlen, "%s%s: expected an object%s", where, key, may_be_null ? " or null" : "");
     *out = v;
     return 0;
 }
@@ -79,16 +68,16 @@ static int get_figure(const json_t *obj, const char *where, const char *key, dou
 {
     json_t *v = json_object_get(obj, key);
     if (!v)
-        return fail(err, errlen, "%s%s: missing", where, key);
+        return rp_errf(err, errlen, "%s%s: missing", where, key);
     if (json_is_null(v)) {
         *out = NAN;
         return 0;
     }
     if (!json_is_number(v))
-        return fail(err, errlen, "%s%s: expected a number or null", where, key);
+        return rp_errf(err, errlen, "%s%s: expected a number or null", where, key);
     double d = json_number_value(v);
     if (!(d >= lo && d <= hi))
-        return fail(err, errlen, "%s%s: %g is out of range %g..%g", where, key, d, lo, hi);
+        return rp_errf(err, errlen, "%s%s: %g is out of range %g..%g", where, key, d, lo, hi);
     *out = d * scale;
     return 0;
 }
@@ -118,7 +107,7 @@ static int parse_verdict(const json_t *report, unsigned *out, char *err, size_t 
     static const char *const names[] = { "pass", "warn", "fail", "unknown" }; /* = the Nagios codes */
     json_t *v = json_object_get(report, "verdict");
     if (!v)
-        return fail(err, errlen, "report.verdict: missing");
+        return rp_errf(err, errlen, "report.verdict: missing");
     const char *s = json_string_value(v);
     for (unsigned i = 0; s && i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(s, names[i]) == 0) {
@@ -126,18 +115,18 @@ static int parse_verdict(const json_t *report, unsigned *out, char *err, size_t 
             return 0;
         }
     }
-    return fail(err, errlen, "report.verdict: expected \"pass\", \"warn\", \"fail\" or \"unknown\"");
+    return rp_errf(err, errlen, "report.verdict: expected \"pass\", \"warn\", \"fail\" or \"unknown\"");
 }
 
 static int parse_report(const json_t *root, struct rp_agent_report *out, char *err, size_t errlen)
 {
     json_t *agent = json_object_get(root, "agent");
     if (!agent)
-        return fail(err, errlen, "agent: missing");
+        return rp_errf(err, errlen, "agent: missing");
     const char *name = json_string_value(agent);
     size_t nlen = name ? json_string_length(agent) : 0;
     if (!name || !rp_agent_name_valid(name, nlen))
-        return fail(err, errlen, "agent: expected 1-%d characters of A-Z a-z 0-9 . _ -", RP_AGENT_NAME_MAX);
+        return rp_errf(err, errlen, "agent: expected 1-%d characters of A-Z a-z 0-9 . _ -", RP_AGENT_NAME_MAX);
     memcpy(out->agent, name, nlen);
     out->agent[nlen] = '\0';
     json_t *report, *rtt;
@@ -158,9 +147,9 @@ int rp_agents_parse(const char *body, size_t len, struct rp_agent_report *out, c
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
-        return fail(err, errlen, "body is not JSON: %s", jerr.text);
+        return rp_errf(err, errlen, "body is not JSON: %s", jerr.text);
     int rc = json_is_object(root) ? parse_report(root, out, err, errlen)
-                                  : fail(err, errlen, "body: expected an object {\"agent\":..., \"report\":...}");
+                                  : rp_errf(err, errlen, "body: expected an object {\"agent\":..., \"report\":...}");
     json_decref(root);
     return rc;
 }

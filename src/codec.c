@@ -1,6 +1,5 @@
 /* Codec table and precomputed payload loops. The media path only copies
  * payloads out of one block built here, so it never encodes per packet. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include <opus.h>
 
 #include "codec.h"
+#include "errbuf.h"
 #include "g711.h"
 #include "testsignal.h"
 
@@ -75,17 +75,6 @@ struct rp_payloads {
     /* offsets[count + 1], then the payload bytes, all in this allocation */
     uint32_t offsets[];
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 const struct rp_codec_info *rp_codec_get(enum rp_codec_id id)
 {
@@ -167,7 +156,7 @@ static struct rp_payloads *g711_payloads(enum rp_codec_id id, struct rp_testsign
 {
     struct rp_payloads *p = payloads_alloc(nframes, (size_t)nframes * samples);
     if (p == NULL) {
-        set_err(err, errlen, "out of memory for %u G.711 frames", nframes);
+        rp_errf(err, errlen, "out of memory for %u G.711 frames", nframes);
         return NULL;
     }
     uint8_t *out = payload_data(p);
@@ -189,13 +178,13 @@ static struct rp_payloads *opus_payloads(struct rp_testsignal *sig, int16_t *pcm
     OpusEncoder *enc = opus_encoder_create((opus_int32)codecs[RP_CODEC_OPUS].sample_rate, 1,
                                            OPUS_APPLICATION_VOIP, &oerr);
     if (enc == NULL || oerr != OPUS_OK) {
-        set_err(err, errlen, "opus_encoder_create: %s", opus_strerror(oerr));
+        rp_errf(err, errlen, "opus_encoder_create: %s", opus_strerror(oerr));
         opus_encoder_destroy(enc);
         return NULL;
     }
     oerr = opus_encoder_ctl(enc, OPUS_SET_BITRATE((opus_int32)bitrate_bps));
     if (oerr != OPUS_OK) {
-        set_err(err, errlen, "opus bitrate %u: %s", bitrate_bps, opus_strerror(oerr));
+        rp_errf(err, errlen, "opus bitrate %u: %s", bitrate_bps, opus_strerror(oerr));
         opus_encoder_destroy(enc);
         return NULL;
     }
@@ -210,7 +199,7 @@ static struct rp_payloads *opus_payloads(struct rp_testsignal *sig, int16_t *pcm
         rp_testsignal_fill(sig, pcm, samples);
         opus_int32 n = opus_encode(enc, pcm, (int)samples, packet, (opus_int32)sizeof(packet));
         if (n < 0) {
-            set_err(err, errlen, "opus_encode: %s", opus_strerror(n));
+            rp_errf(err, errlen, "opus_encode: %s", opus_strerror(n));
             free(p);
             opus_encoder_destroy(enc);
             return NULL;
@@ -232,7 +221,7 @@ static struct rp_payloads *opus_payloads(struct rp_testsignal *sig, int16_t *pcm
     }
     opus_encoder_destroy(enc);
     if (p == NULL) {
-        set_err(err, errlen, "out of memory for %u Opus frames", nframes);
+        rp_errf(err, errlen, "out of memory for %u Opus frames", nframes);
         return NULL;
     }
     struct rp_payloads *trimmed = realloc(p, sizeof(*p) + (size_t)(nframes + 1) * sizeof(uint32_t) + used);
@@ -244,19 +233,19 @@ struct rp_payloads *rp_payloads_new(enum rp_codec_id id, unsigned ptime_ms, unsi
 {
     const struct rp_codec_info *info = rp_codec_get(id);
     if (info == NULL) {
-        set_err(err, errlen, "unknown codec id %d", (int)id);
+        rp_errf(err, errlen, "unknown codec id %d", (int)id);
         return NULL;
     }
     if (!rp_codec_ptime_valid(id, ptime_ms)) {
-        set_err(err, errlen, "ptime %u ms is not valid for %s", ptime_ms, info->name);
+        rp_errf(err, errlen, "ptime %u ms is not valid for %s", ptime_ms, info->name);
         return NULL;
     }
     if (!rp_codec_bitrate_valid(id, bitrate_bps)) {
-        set_err(err, errlen, "bitrate %u bit/s is not valid for %s", bitrate_bps, info->name);
+        rp_errf(err, errlen, "bitrate %u bit/s is not valid for %s", bitrate_bps, info->name);
         return NULL;
     }
     if (nframes == 0 || nframes > MAX_FRAMES) {
-        set_err(err, errlen, "frame count %u out of range 1..%u", nframes, (unsigned)MAX_FRAMES);
+        rp_errf(err, errlen, "frame count %u out of range 1..%u", nframes, (unsigned)MAX_FRAMES);
         return NULL;
     }
 
@@ -265,7 +254,7 @@ struct rp_payloads *rp_payloads_new(enum rp_codec_id id, unsigned ptime_ms, unsi
     int16_t *pcm = malloc(samples * sizeof(*pcm));
     struct rp_payloads *p = NULL;
     if (sig == NULL || pcm == NULL)
-        set_err(err, errlen, "out of memory for the test signal");
+        rp_errf(err, errlen, "out of memory for the test signal");
     else if (id == RP_CODEC_OPUS)
         p = opus_payloads(sig, pcm, samples, bitrate_bps, nframes, err, errlen);
     else
@@ -347,7 +336,7 @@ const struct rp_payloads *rp_payload_cache_get(struct rp_payload_cache *c, enum 
     }
     struct cache_entry *e = calloc(1, sizeof *e);
     if (e == NULL) {
-        set_err(err, errlen, "out of memory for a payload loop");
+        rp_errf(err, errlen, "out of memory for a payload loop");
         return NULL;
     }
     e->loop = rp_payloads_new(id, ptime_ms, bitrate_bps, nframes, c->seed, err, errlen);

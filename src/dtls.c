@@ -12,8 +12,8 @@
  * Builds with OpenSSL 1.1.1 (EL 8) and 3.0 (Debian 12): only APIs present in
  * both, the one 3.0 rename guarded. */
 #include "dtls.h"
+#include "errbuf.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,18 +63,6 @@ struct rp_dtls {
     char err[ERR_MAX];
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* The reason of the first queued OpenSSL error (one short line), then the
  * queue cleared so nothing carries over to another session's call. */
 static void openssl_err(char *err, size_t errlen, const char *what)
@@ -82,9 +70,9 @@ static void openssl_err(char *err, size_t errlen, const char *what)
     unsigned long e = ERR_peek_error();
     const char *reason = e ? ERR_reason_error_string(e) : NULL;
     if (reason)
-        set_err(err, errlen, "%s: %s", what, reason);
+        rp_errf(err, errlen, "%s: %s", what, reason);
     else
-        set_err(err, errlen, "%s: error %lu", what, e);
+        rp_errf(err, errlen, "%s: error %lu", what, e);
     ERR_clear_error();
 }
 
@@ -139,7 +127,7 @@ struct rp_dtls_cert *rp_dtls_cert_new(char *err, size_t errlen)
 {
     struct rp_dtls_cert *c = calloc(1, sizeof *c);
     if (!c) {
-        set_err(err, errlen, "out of memory");
+        rp_errf(err, errlen, "out of memory");
         return NULL;
     }
     unsigned n = 0;
@@ -359,16 +347,16 @@ struct rp_dtls *rp_dtls_new(const struct rp_dtls_cert *c, enum rp_dtls_role role
 {
     const EVP_MD *md = md_by_sdp_name(peer_hash);
     if (!c || !send || !peer_fp || (role != RP_DTLS_SERVER && role != RP_DTLS_CLIENT)) {
-        set_err(err, errlen, "dtls: bad arguments");
+        rp_errf(err, errlen, "dtls: bad arguments");
         return NULL;
     }
     if (!md || fp_len != (size_t)EVP_MD_size(md)) {
-        set_err(err, errlen, "dtls: unsupported fingerprint hash or length");
+        rp_errf(err, errlen, "dtls: unsupported fingerprint hash or length");
         return NULL;
     }
     struct rp_dtls *d = calloc(1, sizeof *d);
     if (!d) {
-        set_err(err, errlen, "out of memory");
+        rp_errf(err, errlen, "out of memory");
         return NULL;
     }
     d->role = role;

@@ -5,10 +5,10 @@
  * canonical base64url) so that a token cannot be re-spelt past a log or a
  * rate limiter keyed on it. */
 #include "pagetoken.h"
+#include "errbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -226,32 +226,21 @@ int rp_turn_rest_credentials(const uint8_t *secret, size_t secret_len, uint64_t 
     return 0;
 }
 
-static int secret_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int secret_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err != NULL && errlen > 0)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* Whole file into out (at most cap bytes and SECRET_FILE_MAX), the fd's mode checked first. */
 static int read_secret_fd(int fd, const char *path, uint8_t *out, size_t cap, size_t *len, char *err,
                           size_t errlen)
 {
     struct stat st;
     if (fstat(fd, &st) < 0)
-        return secret_error(err, errlen, "%s: %s", path, strerror(errno));
+        return rp_errf(err, errlen, "%s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return secret_error(err, errlen, "%s: not a regular file", path);
+        return rp_errf(err, errlen, "%s: not a regular file", path);
     /* As ssh refuses an open private key: a secret others can read is not one,
      * and one the group can write is not ours. Group read stays allowed: the
      * shipped unit runs as a dynamic user that owns no file and reads its
      * files through the rtpprobe group (root:rtpprobe 0640, as the TLS key). */
     if ((st.st_mode & 027) != 0)
-        return secret_error(err, errlen, "%s: permissions %04o are too open: the secret must not be accessible "
+        return rp_errf(err, errlen, "%s: permissions %04o are too open: the secret must not be accessible "
                             "by others nor writable by the group (chmod 0640 %s, group rtpprobe; or 0600)", path,
                             (unsigned)(st.st_mode & 07777), path);
     size_t limit = cap < SECRET_FILE_MAX ? cap : SECRET_FILE_MAX;
@@ -262,17 +251,17 @@ static int read_secret_fd(int fd, const char *path, uint8_t *out, size_t cap, si
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            return secret_error(err, errlen, "%s: %s", path, strerror(errno));
+            return rp_errf(err, errlen, "%s: %s", path, strerror(errno));
         if (r == 0)
             break;
         if (got >= limit)
-            return secret_error(err, errlen, "%s: larger than %zu bytes; not a secret file?", path, limit);
+            return rp_errf(err, errlen, "%s: larger than %zu bytes; not a secret file?", path, limit);
         got += (size_t)r;
     }
     if (got > 0 && out[got - 1] == '\n')
         got--;
     if (got < RP_PAGETOKEN_SECRET_MIN)
-        return secret_error(err, errlen, "%s: %zu bytes, at least %d needed (make one with: openssl rand -hex 32 "
+        return rp_errf(err, errlen, "%s: %zu bytes, at least %d needed (make one with: openssl rand -hex 32 "
                             "> %s)", path, got, RP_PAGETOKEN_SECRET_MIN, path);
     *len = got;
     return 0;
@@ -281,10 +270,10 @@ static int read_secret_fd(int fd, const char *path, uint8_t *out, size_t cap, si
 int rp_pagetoken_read_secret(const char *path, uint8_t *out, size_t cap, size_t *len, char *err, size_t errlen)
 {
     if (path == NULL || path[0] == '\0')
-        return secret_error(err, errlen, "no secret file given");
+        return rp_errf(err, errlen, "no secret file given");
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
-        return secret_error(err, errlen, "%s: %s", path, strerror(errno));
+        return rp_errf(err, errlen, "%s: %s", path, strerror(errno));
     int rc = read_secret_fd(fd, path, out, cap, len, err, errlen);
     close(fd);
     if (rc < 0)

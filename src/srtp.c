@@ -4,9 +4,9 @@
  * ever configured, which is what lets protect() promise at most
  * RP_SRTP_MAX_OVERHEAD extra bytes (see the note above rp_srtp_protect). */
 #include "srtp.h"
+#include "errbuf.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,18 +188,6 @@ void rp_srtp_global_fini(void)
     srtp_ready = false;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static void set_crypto_policy(enum rp_srtp_suite s, srtp_policy_t *p)
 {
     switch (s) {
@@ -229,22 +217,22 @@ struct rp_srtp *rp_srtp_new(enum rp_srtp_suite s, enum rp_srtp_dir dir, const ui
                             char *err, size_t errlen)
 {
     if (!suite_valid(s)) {
-        set_err(err, errlen, "unknown SRTP suite %d", (int)s);
+        rp_errf(err, errlen, "unknown SRTP suite %d", (int)s);
         return NULL;
     }
     if (dir != RP_SRTP_OUTBOUND && dir != RP_SRTP_INBOUND) {
-        set_err(err, errlen, "bad SRTP direction %d", (int)dir);
+        rp_errf(err, errlen, "bad SRTP direction %d", (int)dir);
         return NULL;
     }
     if (!key || len != SUITES[s].key_len) {
-        set_err(err, errlen, "%s needs a %zu-byte master key+salt, got %zu", SUITES[s].name,
+        rp_errf(err, errlen, "%s needs a %zu-byte master key+salt, got %zu", SUITES[s].name,
                 SUITES[s].key_len, key ? len : 0);
         return NULL;
     }
 
     struct rp_srtp *c = calloc(1, sizeof *c);
     if (!c) {
-        set_err(err, errlen, "out of memory");
+        rp_errf(err, errlen, "out of memory");
         return NULL;
     }
     c->suite = s;
@@ -266,7 +254,7 @@ struct rp_srtp *rp_srtp_new(enum rp_srtp_suite s, enum rp_srtp_dir dir, const ui
     srtp_err_status_t st = srtp_create(&c->session, &policy);
     OPENSSL_cleanse(keycopy, sizeof keycopy);
     if (st != srtp_err_status_ok) {
-        set_err(err, errlen, "srtp_create (%s) failed: libsrtp status %d%s", SUITES[s].name, (int)st,
+        rp_errf(err, errlen, "srtp_create (%s) failed: libsrtp status %d%s", SUITES[s].name, (int)st,
                 st == srtp_err_status_init_fail || st == srtp_err_status_fail
                     ? " (was rp_srtp_global_init called?)" : "");
         free(c);

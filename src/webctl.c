@@ -406,7 +406,7 @@ static int make_report(struct rp_webctl *w, struct rp_session *s, const struct r
     snprintf(range, sizeof range, "%u-%u", w->cfg->port_min, w->cfg->port_max);
     struct rp_webreport_in in = {
         .daemon = &doc, .browser = b, .codec = rp_codec_get(p->codec), .ptime_ms = p->ptime_ms,
-        .has_rtcp_rtt = ts.has_rtt, .rtcp_rtt_ms = ts.rtt_mean_ms, .server = rq->server ? rq->server : "",
+        .server = rq->server ? rq->server : "",
         .port_range = range, .connected = rp_webrtc_connected(rp_session_webrtc(s)),
         .handshake_error = rp_webrtc_error(rp_session_webrtc(s)),
         .rtt_series_ms = ts.rtt_ms, .nrtt_series = ts.nrtt,

@@ -451,8 +451,7 @@ static void fill_path(const struct rp_webreport_in *in, struct rp_report *r)
     snprintf(r->nat.latched, sizeof r->nat.latched, "%s", in->daemon->latched);
 }
 
-/* The browser's mean round trip (remote-inbound-rtp, from our RRs), else the
- * daemon's from the browser's RRs: one sample either way. */
+/* The browser's mean round trip (remote-inbound-rtp, from our RRs): one sample. */
 static size_t rtt_sample(const struct rp_webreport_in *in, int64_t *ns);
 
 /* How far the floor of a delay series taken about once a second (the lower
@@ -504,8 +503,6 @@ static size_t rtt_sample(const struct rp_webreport_in *in, int64_t *ns)
         ms = b->rtt_total_s / (double)b->rtt_measurements * 1000.0;
     else if (b->has_rtt)
         ms = b->rtt_s * 1000.0;
-    else if (in->has_rtcp_rtt && isfinite(in->rtcp_rtt_ms) && in->rtcp_rtt_ms >= 0 && in->rtcp_rtt_ms < 3.6e6)
-        ms = in->rtcp_rtt_ms;
     else
         return 0;
     *ns = (int64_t)llround(ms * 1e6);

@@ -696,7 +696,7 @@ static void test_relay_pair_names_the_turn_path(void **state)
     assert_string_equal(f.rep.nat.mapped, "203.0.113.7:40000");
 }
 
-static void test_rtt_falls_back_to_the_daemons_rtcp(void **state)
+static void test_rtt_is_the_daemons_rtcp_else_the_browsers(void **state)
 {
     (void)state;
     struct fx f;
@@ -704,8 +704,9 @@ static void test_rtt_falls_back_to_the_daemons_rtcp(void **state)
     f.browser.has_rtt = false;
     f.browser.rtt_total_s = 0;
     f.browser.rtt_measurements = 0;
-    f.in.has_rtcp_rtt = true;
-    f.in.rtcp_rtt_ms = 33.0;
+    static const double daemon_rtt_ms[] = { 33.0 };
+    f.in.rtt_series_ms = daemon_rtt_ms;
+    f.in.nrtt_series = 1;
     build_ok(&f);
     assert_true(f.rep.has_rtt);
     assert_true(f.rep.rtt_avg_ms > 32.999 && f.rep.rtt_avg_ms < 33.001);
@@ -887,8 +888,9 @@ static void test_chromium_concealment_after_the_end_is_not_late(void **state)
     /* No remote-inbound-rtp RTT yet in the waited run (roundTripTime null): the daemon's is used. */
     browser_fx(&f, chromium_opus_waited, RP_CODEC_OPUS);
     assert_false(f.browser.has_rtt);
-    f.in.has_rtcp_rtt = true;
-    f.in.rtcp_rtt_ms = 1.5;
+    static const double daemon_rtt_ms[] = { 1.5 };
+    f.in.rtt_series_ms = daemon_rtt_ms;
+    f.in.nrtt_series = 1;
     build_ok(&f);
     assert_true(f.rep.has_rtt);
     assert_true(f.rep.rtt_avg_ms > 1.499 && f.rep.rtt_avg_ms < 1.501);
@@ -918,7 +920,7 @@ int main(void)
         cmocka_unit_test(test_stale_packets_sent_takes_the_daemons_count_with_a_note),
         cmocka_unit_test(test_contradicting_figures_are_refused),
         cmocka_unit_test(test_relay_pair_names_the_turn_path),
-        cmocka_unit_test(test_rtt_falls_back_to_the_daemons_rtcp),
+        cmocka_unit_test(test_rtt_is_the_daemons_rtcp_else_the_browsers),
         cmocka_unit_test(test_browsers_count_samples_at_the_decoders_rate),
         cmocka_unit_test(test_browsers_clean_runs_pass_without_late_packets),
         cmocka_unit_test(test_chromium_concealment_after_the_end_is_not_late),
