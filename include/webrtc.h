@@ -102,9 +102,6 @@ struct rp_webrtc_stats {
     uint64_t ice[RP_ICE_VERDICTS];
     uint64_t dtls_in, dtls_refused;      /* records taken; from an unverified address */
     uint64_t rtcp_in, rtcp_bad, rtcp_out;
-    bool     has_rtt;
-    double   rtt_last_ms, rtt_min_ms, rtt_mean_ms;
-    uint64_t rtt_count;
     /* The round trips in order (as often as the browser reports: Chromium about
      * every 5 s; the first RP_WEBRTC_RTT_MAX):
      * a rise of their floor is a queue building up on the path */

@@ -1,6 +1,5 @@
 /* Codec table and precomputed payload loops. The media path only copies
  * payloads out of one block built here, so it never encodes per packet. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

@@ -241,8 +241,8 @@ static int read_secret_fd(int fd, const char *path, uint8_t *out, size_t cap, si
      * files through the rtpprobe group (root:rtpprobe 0640, as the TLS key). */
     if ((st.st_mode & 027) != 0)
         return rp_errf(err, errlen, "%s: permissions %04o are too open: the secret must not be accessible "
-                            "by others nor writable by the group (chmod 0640 %s, group rtpprobe; or 0600)", path,
-                            (unsigned)(st.st_mode & 07777), path);
+                       "by others nor writable by the group (chmod 0640 %s, group rtpprobe; or 0600)", path,
+                       (unsigned)(st.st_mode & 07777), path);
     size_t limit = cap < SECRET_FILE_MAX ? cap : SECRET_FILE_MAX;
     size_t got = 0;
     for (;;) {
@@ -262,7 +262,7 @@ static int read_secret_fd(int fd, const char *path, uint8_t *out, size_t cap, si
         got--;
     if (got < RP_PAGETOKEN_SECRET_MIN)
         return rp_errf(err, errlen, "%s: %zu bytes, at least %d needed (make one with: openssl rand -hex 32 "
-                            "> %s)", path, got, RP_PAGETOKEN_SECRET_MIN, path);
+                       "> %s)", path, got, RP_PAGETOKEN_SECRET_MIN, path);
     *len = got;
     return 0;
 }

@@ -7,7 +7,6 @@
 #include "errbuf.h"
 
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

@@ -50,7 +50,6 @@ struct rp_webrtc {
     uint64_t prev_expected, prev_received;  /* at our last report block (fraction lost since) */
     uint32_t our_ssrc;                  /* our stream's, as our SR says: the browser's block about it */
     struct rp_webrtc_stats st;
-    double   rtt_sum_ms;
 };
 
 static void hex_random(char *out, size_t nbytes, bool *ok)
@@ -228,15 +227,8 @@ bool rp_webrtc_takes(const struct rp_webrtc *w, const struct sockaddr *from)
 
 static void note_rtt(struct rp_webrtc *w, double ms)
 {
-    w->st.rtt_last_ms = ms;
-    if (!w->st.has_rtt || ms < w->st.rtt_min_ms)
-        w->st.rtt_min_ms = ms;
-    w->st.has_rtt = true;
-    w->st.rtt_count++;
     if (w->st.nrtt < RP_WEBRTC_RTT_MAX)
         w->st.rtt_ms[w->st.nrtt++] = ms;
-    w->rtt_sum_ms += ms;
-    w->st.rtt_mean_ms = w->rtt_sum_ms / (double)w->st.rtt_count;
 }
 
 /* The browser's SR (LSR for our next block) and its block about our stream. */
