@@ -192,7 +192,7 @@ build/fuzz/obj/%.o: src/%.c $(wildcard include/*.h) $(SRTP_STAMP) | build/fuzz/o
 	$(FUZZ_CC) $(BASEFLAGS) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(PKG_CFLAGS) -c $< -o $@
 build/fuzz/obj/precall_page.o: $(PRECALL_GEN) include/precall.h $(SRTP_STAMP) | build/fuzz/obj
 	$(FUZZ_CC) $(BASEFLAGS) -g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | build/fuzz/obj
+build/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS) | build/fuzz/obj
 	$(FUZZ_CC) $(BASEFLAGS) -Wno-missing-prototypes -g -O1 -fsanitize=fuzzer $(FUZZ_SAN) $(PKG_CFLAGS) $< $(FUZZ_OBJS) $(PKG_LIBS) -o $@
 build/fuzz/obj:
 	mkdir -p $@

@@ -22,6 +22,8 @@
 
 #include "ice.h"
 #include "rtcp.h"
+#include "fuzz_sources.h"
+#include "netaddr.h"
 #include "stun.h"
 #include "wire.h"
 
@@ -32,41 +34,6 @@
 #define MAX_DGRAM   2048
 
 static const struct rp_ice_creds creds = { LOCAL_UFRAG, LOCAL_PWD, REMOTE_UFRAG };
-
-static void make_sources(struct sockaddr_storage *v4, struct sockaddr_storage *v6)
-{
-    struct sockaddr_in sin;
-    struct sockaddr_in6 sin6;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(40000);
-    sin.sin_addr.s_addr = htonl(0xC6336407); /* 198.51.100.7 */
-    memset(&sin6, 0, sizeof sin6);
-    sin6.sin6_family = AF_INET6;
-    sin6.sin6_port = htons(61000);
-    static const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0, 0, 0, 0, 0, 0, 0xab, 0xcd, 0, 0x01 };
-    memcpy(&sin6.sin6_addr, a6, sizeof a6);
-    memset(v4, 0, sizeof *v4);
-    memset(v6, 0, sizeof *v6);
-    memcpy(v4, &sin, sizeof sin);
-    memcpy(v6, &sin6, sizeof sin6);
-}
-
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-    if (a->ss_family != b->ss_family)
-        return false;
-    if (a->ss_family == AF_INET) {
-        struct sockaddr_in x, y;
-        memcpy(&x, a, sizeof x);
-        memcpy(&y, b, sizeof y);
-        return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
-    }
-    struct sockaddr_in6 x, y;
-    memcpy(&x, a, sizeof x);
-    memcpy(&y, b, sizeof y);
-    return x.sin6_port == y.sin6_port && memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0;
-}
 
 /* The harness's own attribute walk (independent of ice.c's): the offsets of
  * the first USERNAME and of MESSAGE-INTEGRITY, 0 when absent or when the walk
@@ -115,7 +82,7 @@ static void check_answer(const uint8_t *req, size_t len, const struct sockaddr_s
     struct rp_stun_msg back;
     if (rp_stun_parse(resp, resp_len, &back) != RP_STUN_OK || back.type != RP_STUN_BINDING_SUCCESS ||
         memcmp(back.txid, m.txid, RP_STUN_TXID_LEN) != 0 || !back.has_mapped || !back.has_fingerprint ||
-        !same_addr(&back.mapped, from))
+        !rp_addr_equal((const struct sockaddr *)&back.mapped, (const struct sockaddr *)from))
         abort();
     size_t rmi = RP_STUN_HDR_LEN + (from->ss_family == AF_INET ? 12 : 24);
     if (!rp_stun_integrity_ok(resp, resp_len, rmi, (const uint8_t *)LOCAL_PWD, strlen(LOCAL_PWD)))
