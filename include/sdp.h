@@ -13,6 +13,8 @@
 #define RP_SDP_PWD_MAX 256
 #define RP_SDP_FP_MAX 64               /* bytes of the largest hash (sha-512) */
 #define RP_SDP_MID_MAX 32
+#define RP_SDP_EXT_ID_MAX 14           /* RFC 8285 one-byte header element IDs are 1..14 */
+#define RP_SDP_ABS_SEND_TIME_URI "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 enum rp_sdp_setup { RP_SDP_SETUP_ACTPASS = 0, RP_SDP_SETUP_ACTIVE, RP_SDP_SETUP_PASSIVE };
 struct rp_sdp_offer {
     char     ice_ufrag[RP_SDP_UFRAG_MAX + 1];   /* session- or media-level, RFC 8839 ice-char, 4..256 */
@@ -26,6 +28,7 @@ struct rp_sdp_offer {
     int      pt_opus, pt_pcmu, pt_pcma;         /* payload types offered, -1 = not offered (opus/48000/2, PCMU/8000, PCMA/8000) */
     bool     has_ssrc;                          /* the m-line has an a=ssrc (browsers' offers do) */
     uint32_t ssrc;                              /* its first a=ssrc */
+    uint8_t  abs_send_time_id;                  /* a=extmap ID of abs-send-time, 1..14; 0 = not offered */
     bool     ipv6;                              /* the c= that applies (the m-line's, else the session's) is IP6 */
 };
 /* The browser's offer: exactly one m-line, m=audio, port != 0 (a bundle-only or rejected port 0
@@ -36,7 +39,8 @@ struct rp_sdp_offer {
  * offers it), c=IN IP4|IP6, and at least one of opus/48000/2, PCMU/8000, PCMA/8000 whose pt is in
  * the m-line's format list (rtpmaps for other pts are ignored). Credentials, fingerprint, setup and
  * direction may be session- or media-level: the media level wins. a=mid: 1..32 token characters
- * (it is echoed in the answer). Other lines and attributes are skipped.
+ * (it is echoed in the answer). a=extmap of abs-send-time with an ID of 1..14 is noted (other IDs
+ * and other extensions are ignored). Other lines and attributes are skipped.
  * Refused, -1 with a one-line reason in err that never quotes the offer ("no a=fingerprint",
  * "2 m-lines: the page offers one audio m-line", "line 12: a=ice-pwd must be ..."), *out then
  * holds nothing offered (zeroes, pts -1): len 0 or > RP_SDP_MAX_LEN, a NUL byte, a line longer than
@@ -57,17 +61,20 @@ struct rp_sdp_answer {
     const char *cname;
     const char *addr;                   /* our candidate's IP literal (v4 or v6) */
     uint16_t    port;                   /* our media port */
+    uint8_t     abs_send_time_id;       /* the offer's, echoed (RFC 8285 §6); 0 = none */
 };
 /* The ICE-lite answer (RFC 8445 §2.5, RFC 8839): v=0, o=- <sess_id> 2 IN IP4 127.0.0.1, s=-, t=0 0,
  * a=group:BUNDLE <mid> (when mid is not ""), a=ice-lite, a=msid-semantic: WMS, then
  * m=audio <port> UDP/TLS/RTP/SAVPF <pt>, c=IN IP4|IP6 <addr>, a=mid, a=ice-ufrag, a=ice-pwd,
  * a=fingerprint:sha-256, a=setup:passive (the browser is the DTLS client), a=sendrecv, a=rtcp-mux,
  * a=rtpmap:<pt> <encoding>/<clock_rate>[/<channels> when > 1], for opus a=fmtp minptime=10;
- * useinbandfec=0 (no FEC: we measure the path), a=ptime, a=ssrc:<ssrc> cname:<cname>, one host
+ * useinbandfec=0 (no FEC: we measure the path), a=extmap:<id> of abs-send-time when
+ * abs_send_time_id is not 0, a=ptime, a=ssrc:<ssrc> cname:<cname>, one host
  * candidate (udp, component 1, priority 2130706431, addr and port), a=end-of-candidates. CRLF line
  * ends. Accepted by Chromium 156 and Firefox ESR 153 (setRemoteDescription, sendrecv).
  * Bytes written (NUL-terminated), or 0 (out "" when cap > 0) if cap is too small or a string is
- * NULL, empty (mid may be), or has a space or control character, pt is not 0..127, or clock_rate,
+ * NULL, empty (mid may be), or has a space or control character, pt is not 0..127,
+ * abs_send_time_id is above 14, or clock_rate,
  * channels or ptime_ms is 0. c= and the candidate say IP6 when addr has a ':'. */
 size_t rp_sdp_write_answer(const struct rp_sdp_answer *a, char *out, size_t cap);
 /* "AB:CD:..." (uppercase, as browsers write it) of n bytes into out: 3n bytes needed, else "". */

@@ -64,13 +64,16 @@ struct rp_stream_cfg {
      * the same time (the daemon). The cache must outlive the stream. */
     struct rp_payload_cache *payload_cache;
     /* A browser's stream (webrtc.h): the payload type the SDP agreed instead
-     * of the codec's own, no measurement element in sealed packets (SRTP
-     * only), and an upstream SSRC taken from the first authentic packet
-     * when the offer named none (then only that one). */
+     * of the codec's own, no measurement element (seal writes none, open
+     * looks for none; SRTP only), an upstream SSRC taken from the first
+     * authentic packet when the offer named none (then only that one), and
+     * the RFC 8285 ID the SDP agreed for abs-send-time (0 = none): open
+     * reads the sender's stamp, seal writes elem->abs_send_time. */
     bool     set_pt;
     uint8_t  pt;
     bool     no_elem;
     bool     learn_ssrc;
+    uint8_t  abs_send_time_id;
     /* protection: SRTP master key + salt for `suite`, else the 32-byte HMAC key */
     bool     srtp;
     enum rp_srtp_suite suite;
@@ -82,10 +85,12 @@ struct rp_stream;
 struct rp_stream *rp_stream_new(const struct rp_stream_cfg *cfg, char *err, size_t errlen);
 void rp_stream_free(struct rp_stream *s);
 
-/* The measurement element of a packet: up or down, by the stream's elem_id. */
+/* The measurement element of a packet: up or down, by the stream's elem_id;
+ * and its abs-send-time stamp when the stream has an ID for it. */
 struct rp_stream_elem {
     struct rp_mext_up   up;
     struct rp_mext_down down;
+    uint32_t abs_send_time;    /* 24 bits (rtp.h) */
 };
 
 /* Packet `index` of the stream (0 = the first, marked; negative ones precede
@@ -99,8 +104,15 @@ size_t rp_stream_seal(struct rp_stream *s, int64_t index, const struct rp_stream
 /* What open found in an accepted packet, and the parser's reason for bad_rtp. */
 struct rp_stream_rx {
     struct rp_rtp_hdr hdr;
-    bool     has_elem;         /* false only for elem_optional streams */
+    bool     has_elem;         /* false only for elem_optional and no_elem streams */
     struct rp_stream_elem elem;
+    /* The sender's abs-send-time stamp, unwrapped (64 s period, rtp.h) into
+     * ns since the stream's first stamp: its own clock, which runs beside the
+     * media clock of the RTP timestamps and falls behind it when the sender is
+     * late. False when the stream has no ID for it or the packet no (3-byte)
+     * stamp. */
+    bool     has_send_time;
+    int64_t  send_ns;
     enum rp_rtp_err rtp_err;   /* RP_RTP_OK unless a bad_rtp verdict has a parser reason */
 };
 

@@ -31,6 +31,7 @@ struct rp_webrtc_params {
     uint8_t  pt;                        /* the payload type agreed for the codec, both directions */
     bool     has_ssrc;                  /* the offer's a=ssrc: the browser's upstream SSRC */
     uint32_t ssrc;
+    uint8_t  abs_send_time_id;          /* the RFC 8285 ID agreed for abs-send-time; 0 = none */
 };
 
 /* RFC 7983 section 7 on the first byte, and RFC 5761 section 4 for RTCP. */

@@ -949,6 +949,7 @@ static void put_playout(json_t *o, const struct rp_dir_report *d, bool got, bool
         put(delay, "p95", j_real(d->rx.delay_p95_ms, 3), ok);
         put(delay, "max", j_real(d->rx.delay_max_ms, 3), ok);
         put(delay, "rise", j_real(d->rx.delay_rise_ms, 3), ok);
+        put(delay, "sender_lag", d->rx.has_sender_lag ? j_real(d->rx.sender_lag_ms, 3) : json_null(), ok);
     }
     put(o, "delay_ms", delay, ok);
     put(o, "mouth_to_ear_ms", got ? j_real(d->mouth_to_ear_ms, 3) : json_null(), ok);

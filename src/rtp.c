@@ -206,3 +206,37 @@ size_t rp_rtp_build(uint8_t *buf, size_t cap, const struct rp_rtp_hdr *hdr,
         return 0;
     return rp_rtp_build_elems(buf, cap, hdr, &e, elem_len > 0 ? 1 : 0, payload, payload_len);
 }
+
+#define ABS_SEND_TIME_FRAC_BITS 18
+
+uint32_t rp_abs_send_time_from_ns(uint64_t ns)
+{
+    /* ns * 2^18 / 1e9 without overflow: whole seconds and the rest apart */
+    uint64_t secs = ns / 1000000000u, rest = ns % 1000000000u;
+    uint64_t ticks = (secs << ABS_SEND_TIME_FRAC_BITS) + (rest << ABS_SEND_TIME_FRAC_BITS) / 1000000000u;
+    return (uint32_t)(ticks & RP_ABS_SEND_TIME_MASK);
+}
+
+uint32_t rp_abs_send_time_get(const uint8_t b[RP_ABS_SEND_TIME_LEN])
+{
+    return (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
+}
+
+void rp_abs_send_time_put(uint32_t stamp, uint8_t b[RP_ABS_SEND_TIME_LEN])
+{
+    b[0] = (uint8_t)(stamp >> 16);
+    b[1] = (uint8_t)(stamp >> 8);
+    b[2] = (uint8_t)stamp;
+}
+
+int32_t rp_abs_send_time_step(uint32_t from, uint32_t to)
+{
+    uint32_t d = (to - from) & RP_ABS_SEND_TIME_MASK;
+    return d & 0x800000u ? (int32_t)d - (int32_t)0x1000000 : (int32_t)d;
+}
+
+int64_t rp_abs_send_time_ns(int64_t ticks)
+{
+    /* exact: 1e9 / 2^18 = 3814.697265625 = 1953125 / 512 */
+    return ticks / 512 * 1953125 + ticks % 512 * 1953125 / 512;
+}

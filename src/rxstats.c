@@ -97,6 +97,9 @@ struct rp_rxstats {
     uint32_t ipdv_hist[IPDV_BINS];
 
     struct rp_jbuf *jbuf;    /* the adaptive buffer's view of the same arrivals */
+    struct rp_jbuf *net;     /* the floors of the network's transit, when the sender stamps send times */
+    int64_t  net_t0_send_ns; /* the first stamp: origin of the network transit */
+    int64_t  net_min_ns;
     struct rp_series *series;/* per-second figures, when asked for; NULL otherwise */
     int64_t  series_origin;  /* the extended sequence number of index 0 in it */
     double   max_transit_ns;
@@ -128,6 +131,7 @@ void rp_rxstats_free(struct rp_rxstats *s)
     if (s == NULL)
         return;
     rp_jbuf_free(s->jbuf);
+    rp_jbuf_free(s->net);
     rp_series_free(s->series);
     free(s);
 }
@@ -471,6 +475,29 @@ static double delay_percentile_ms(const struct rp_rxstats *s, unsigned pct)
     return (edge_ns < 0 ? 0 : edge_ns < top_ns ? edge_ns : top_ns) / NS_PER_MS;
 }
 
+void rp_rxstats_add_send_time(struct rp_rxstats *s, uint64_t arrival_ns, int64_t send_ns)
+{
+    if (!s->started)
+        return;
+    bool first = s->net == NULL;
+    if (first && !(s->net = rp_jbuf_new()))
+        return; /* out of memory: the rise stays the media time's */
+    if (first)
+        s->net_t0_send_ns = send_ns;
+    int64_t arrival = ns_diff(s->t0_arrival_ns, arrival_ns);
+    int64_t transit = arrival - (send_ns - s->net_t0_send_ns);
+    if (first || transit < s->net_min_ns)
+        s->net_min_ns = transit;
+    (void)rp_jbuf_add(s->net, arrival, transit);
+}
+
+/* The rise of the floor above the run's lowest, 0 without a full window. */
+static double rise_ms(const struct rp_jbuf_stats *jb, double min_ns)
+{
+    double rise = jb->have_floor ? ((double)jb->floor_max_ns - min_ns) / NS_PER_MS : 0;
+    return rise > 0 ? rise : 0;
+}
+
 static void playout_summary(const struct rp_rxstats *s, struct rp_rxsummary *out)
 {
     struct rp_jbuf_stats jb;
@@ -481,9 +508,17 @@ static void playout_summary(const struct rp_rxstats *s, struct rp_rxsummary *out
     out->delay_p50_ms = delay_percentile_ms(s, 50);
     out->delay_p95_ms = delay_percentile_ms(s, 95);
     out->delay_max_ms = (s->max_transit_ns - s->min_transit_ns) / NS_PER_MS;
-    out->delay_rise_ms = jb.have_floor ? ((double)jb.floor_max_ns - s->min_transit_ns) / NS_PER_MS : 0;
-    if (out->delay_rise_ms < 0)
-        out->delay_rise_ms = 0;
+    out->delay_rise_ms = rise_ms(&jb, s->min_transit_ns);
+    struct rp_jbuf_stats net = { 0 };
+    if (s->net) {
+        rp_jbuf_stats(s->net, &net);
+        out->has_sender_lag = net.have_floor;
+    }
+    if (out->has_sender_lag) {
+        double net_rise = rise_ms(&net, (double)s->net_min_ns);
+        out->sender_lag_ms = out->delay_rise_ms > net_rise ? out->delay_rise_ms - net_rise : 0;
+        out->delay_rise_ms = net_rise;
+    }
 }
 
 uint64_t rp_rxstats_received(const struct rp_rxstats *s)

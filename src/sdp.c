@@ -45,6 +45,7 @@ struct parser {
     unsigned nmid;
     bool rtcp_mux, has_ssrc;
     uint32_t ssrc;
+    uint8_t abs_send_time_id;
     int pt_opus, pt_pcmu, pt_pcma;
     bool seen_v;
     unsigned lineno;
@@ -262,6 +263,21 @@ static void parse_rtpmap(struct parser *ps, struct span v)
         ps->pt_pcma = (int)pt;
 }
 
+/* a=extmap:<id> <uri> (RFC 8285 §8): only abs-send-time, whose stamps tell the network's
+ * delay from the sender's own lateness. IDs 1..14 only (the one-byte form: the two-byte one
+ * needs a=extmap-allow-mixed in the answer), and no direction (browsers write none); anything
+ * else is ignored. */
+static void parse_extmap(struct parser *ps, struct span v)
+{
+    bool slash;
+    struct span idf = next_field(&v), uri = next_field(&v);
+    struct span num = split_at(&idf, '/', &slash);
+    uint64_t id;
+    if (!slash && parse_uint(num, RP_SDP_EXT_ID_MAX, &id) && id > 0 && span_eq(uri, RP_SDP_ABS_SEND_TIME_URI) &&
+        !ps->abs_send_time_id)
+        ps->abs_send_time_id = (uint8_t)id;
+}
+
 static int parse_setup(struct parser *ps, struct level *lv, struct span v)
 {
     if (span_eq(v, "actpass"))
@@ -286,7 +302,7 @@ static int parse_ice_cred(struct parser *ps, struct span v, struct span *dst, un
     return 0;
 }
 
-/* Media-only attributes: mid, rtcp-mux, rtpmap, ssrc. Ignored at session level. */
+/* Media-only attributes: mid, rtcp-mux, rtpmap, extmap, ssrc. Ignored at session level. */
 static int parse_media_attr(struct parser *ps, struct span name, struct span v, bool has_v)
 {
     if (span_eq(name, "mid")) {
@@ -299,6 +315,8 @@ static int parse_media_attr(struct parser *ps, struct span name, struct span v, 
         ps->rtcp_mux = true;
     } else if (span_eq(name, "rtpmap")) {
         parse_rtpmap(ps, v);
+    } else if (span_eq(name, "extmap")) {
+        parse_extmap(ps, v);
     } else if (span_eq(name, "ssrc") && !ps->has_ssrc) {
         uint64_t ssrc;
         if (!parse_uint(next_field(&v), UINT32_MAX, &ssrc))
@@ -444,6 +462,7 @@ static int resolve(struct parser *ps, struct rp_sdp_offer *out)
     out->pt_pcma = ps->pt_pcma;
     out->has_ssrc = ps->has_ssrc;
     out->ssrc = ps->ssrc;
+    out->abs_send_time_id = ps->abs_send_time_id;
     out->ipv6 = m->has_c ? m->c_ipv6 : s->c_ipv6;
     return 0;
 }
@@ -523,7 +542,8 @@ static bool answer_ok(const struct rp_sdp_answer *a)
 {
     return field_ok(a->ice_ufrag, false) && field_ok(a->ice_pwd, false) && field_ok(a->mid, true) &&
            field_ok(a->encoding, false) && field_ok(a->cname, false) && field_ok(a->addr, false) &&
-           a->pt >= 0 && a->pt < PT_COUNT && a->clock_rate > 0 && a->channels > 0 && a->ptime_ms > 0;
+           a->pt >= 0 && a->pt < PT_COUNT && a->clock_rate > 0 && a->channels > 0 && a->ptime_ms > 0 &&
+           a->abs_send_time_id <= RP_SDP_EXT_ID_MAX;
 }
 
 size_t rp_sdp_write_answer(const struct rp_sdp_answer *a, char *out, size_t cap)
@@ -553,6 +573,8 @@ size_t rp_sdp_write_answer(const struct rp_sdp_answer *a, char *out, size_t cap)
     put(&w, "\r\n");
     if (strcmp(a->encoding, "opus") == 0)
         put(&w, "a=fmtp:%d minptime=10;useinbandfec=0\r\n", a->pt);
+    if (a->abs_send_time_id)
+        put(&w, "a=extmap:%u %s\r\n", (unsigned)a->abs_send_time_id, RP_SDP_ABS_SEND_TIME_URI);
     put(&w, "a=ptime:%u\r\na=ssrc:%" PRIu32 " cname:%s\r\n", a->ptime_ms, a->ssrc, a->cname);
     put(&w, "a=candidate:1 1 udp 2130706431 %s %u typ host\r\na=end-of-candidates\r\n", a->addr,
         (unsigned)a->port);

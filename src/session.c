@@ -112,6 +112,7 @@ struct rp_session {
 
     struct rp_webrtc *webrtc;  /* a browser's session: its transport; NULL for a probe's */
     uint8_t  webrtc_pt;
+    uint8_t  abs_send_time_id; /* a browser's: its send-time stamps (stream.h), 0 = none */
     bool     learn_ssrc;       /* the offer named no SSRC: the first authentic packet's */
     uint64_t next_rtcp_mono;
     uint16_t first_up_seq;
@@ -174,6 +175,7 @@ static int make_streams(struct rp_session *s, char *err, size_t errlen)
         .elem_optional = p->srtp,
         .srtp = p->srtp, .suite = p->suite, .key = p->srtp ? s->key_up : s->auth_key,
         .set_pt = s->webrtc != NULL, .pt = s->webrtc_pt, .learn_ssrc = s->learn_ssrc,
+        .no_elem = s->webrtc != NULL, .abs_send_time_id = s->abs_send_time_id,
     };
     struct rp_stream_cfg down = {
         .role = RP_STREAM_SEAL, .codec = p->codec, .ptime_ms = p->ptime_ms, .ssrc = s->ssrc_down,
@@ -199,6 +201,7 @@ static int webrtc_init(struct rp_session *s, const struct rp_webrtc_params *w, c
 {
     s->params.webrtc = NULL; /* read here only: the caller's */
     s->webrtc_pt = w->pt;
+    s->abs_send_time_id = w->abs_send_time_id;
     if (w->has_ssrc)
         s->ssrc_up = w->ssrc;
     s->learn_ssrc = !w->has_ssrc;
@@ -406,6 +409,8 @@ static void on_upstream(struct rp_session *s, const struct rp_stream_rx *rx, siz
     uint64_t arrival = rp_udp_arrival(meta, &s->last_rx_mono);
     enum rp_rx_class cls =
         rp_rxstats_add(s->up_stats, rx->hdr.seq, rx->hdr.ts, arrival, wire_len + rp_addr_udp_overhead(from));
+    if (rx->has_send_time && cls != RP_RX_DUPLICATE)
+        rp_rxstats_add_send_time(s->up_stats, arrival, rx->send_ns);
     /* Symmetric RTP: send where the media really comes from (RFC 4961), but
      * move only for a packet newer than any before: a replayed authentic packet
      * from elsewhere must not pull the stream away. */

@@ -16,6 +16,9 @@ struct rp_stream {
     struct rp_srtp *srtp;           /* SRTP: protects (seal) or unprotects (open) */
     struct rp_mext_auth *auth;      /* plain RTP: the HMAC keyed once (hashed pads) */
     bool     ssrc_learned;          /* cfg.learn_ssrc: cfg.ssrc is the first authentic packet's */
+    bool     have_send_time;        /* open: the abs-send-time unwrap, as for extended sequence numbers */
+    uint32_t last_send_stamp;
+    int64_t  send_ticks;
 };
 
 static const char *const drop_names[RP_DROP_COUNT] = {
@@ -106,18 +109,24 @@ size_t rp_stream_seal(struct rp_stream *s, int64_t index, const struct rp_stream
         .ts = s->cfg.ts0 + (uint32_t)index * s->samples_per_packet,
         .ssrc = s->cfg.ssrc,
     };
-    uint8_t el[RP_MEXT_DOWN_LEN], zero_tag[RP_MEXT_AUTH_LEN] = { 0 };
-    size_t elen = s->cfg.elem_id == RP_MEXT_ID_UP ? rp_mext_up_encode(&elem->up, el, sizeof el)
-                                                  : rp_mext_down_encode(&elem->down, el, sizeof el);
-    struct rp_rtp_elem elems[2] = {
-        { s->cfg.elem_id, el, elen },
-        { RP_MEXT_ID_AUTH, zero_tag, sizeof zero_tag },
-    };
+    uint8_t el[RP_MEXT_DOWN_LEN], zero_tag[RP_MEXT_AUTH_LEN] = { 0 }, stamp[RP_ABS_SEND_TIME_LEN];
+    struct rp_rtp_elem elems[3];
+    size_t nelems = 0;
+    if (!s->cfg.no_elem) {
+        size_t elen = s->cfg.elem_id == RP_MEXT_ID_UP ? rp_mext_up_encode(&elem->up, el, sizeof el)
+                                                      : rp_mext_down_encode(&elem->down, el, sizeof el);
+        elems[nelems++] = (struct rp_rtp_elem){ s->cfg.elem_id, el, elen };
+    }
+    if (s->cfg.abs_send_time_id) {
+        rp_abs_send_time_put(elem->abs_send_time, stamp);
+        elems[nelems++] = (struct rp_rtp_elem){ s->cfg.abs_send_time_id, stamp, sizeof stamp };
+    }
+    if (!s->srtp)
+        elems[nelems++] = (struct rp_rtp_elem){ RP_MEXT_ID_AUTH, zero_tag, sizeof zero_tag };
     /* Room for the SRTP tag after the RTP packet. */
     size_t rtp_cap = cap < RP_SRTP_MAX_OVERHEAD ? 0 : cap - RP_SRTP_MAX_OVERHEAD;
     if (rtp_cap > RP_RTP_MAX_PKT)
         rtp_cap = RP_RTP_MAX_PKT;
-    size_t nelems = s->srtp ? (s->cfg.no_elem ? 0 : 1) : 2;
     size_t n = rp_rtp_build_elems(buf, rtp_cap, &h, elems, nelems, payload, plen);
     if (n == 0)
         return 0;
@@ -163,13 +172,35 @@ static enum rp_drop_reason unprotect(struct rp_stream *s, const uint8_t *buf, ui
     }
 }
 
+/* The sender's abs-send-time, when it stamped one: unwrapped by the signed
+ * 24-bit step from the last stamp, so a reordered packet steps back. An
+ * authentic packet whose stamp is missing or malformed is still media. */
+static void read_send_time(struct rp_stream *s, const struct rp_rtp_pkt *pkt, struct rp_stream_rx *out)
+{
+    const uint8_t *el;
+    size_t elen;
+    if (!s->cfg.abs_send_time_id || rp_rtp_ext_find(pkt, s->cfg.abs_send_time_id, &el, &elen) != 1 ||
+        elen != RP_ABS_SEND_TIME_LEN)
+        return;
+    uint32_t stamp = rp_abs_send_time_get(el);
+    if (s->have_send_time)
+        s->send_ticks += rp_abs_send_time_step(s->last_send_stamp, stamp);
+    s->have_send_time = true;
+    s->last_send_stamp = stamp;
+    out->has_send_time = true;
+    out->send_ns = rp_abs_send_time_ns(s->send_ticks);
+}
+
 /* The measurement element: required, unless the stream says SRTP senders
- * that are not ours may omit it (SRTP authenticates the packet itself). */
+ * that are not ours may omit it (SRTP authenticates the packet itself), or
+ * carry none (a browser's). */
 static enum rp_drop_reason read_elem(const struct rp_stream *s, const struct rp_rtp_pkt *pkt,
                                         struct rp_stream_rx *out)
 {
     const uint8_t *el;
     size_t elen;
+    if (s->cfg.no_elem)
+        return RP_DROP_NONE;
     int found = rp_rtp_ext_find(pkt, s->cfg.elem_id, &el, &elen);
     if (found == 1) {
         int rc = s->cfg.elem_id == RP_MEXT_ID_UP ? rp_mext_up_decode(el, elen, &out->elem.up)
@@ -215,5 +246,8 @@ enum rp_drop_reason rp_stream_open(struct rp_stream *s, const uint8_t *buf, size
         if (a != 0)
             return a == -2 ? RP_DROP_AUTH : RP_DROP_BAD_EXT;
     }
-    return read_elem(s, &pkt, out);
+    enum rp_drop_reason v = read_elem(s, &pkt, out);
+    if (v == RP_DROP_NONE)
+        read_send_time(s, &pkt, out);
+    return v;
 }

@@ -284,7 +284,7 @@ static struct rp_session *session_for(struct rp_webctl *w, struct rp_reflector *
         return NULL;
     }
     struct rp_webrtc_params wp = { .cert = w->cert, .pt = (uint8_t)pt, .has_ssrc = o->has_ssrc, .ssrc = o->ssrc,
-                                   .fp_len = o->fp_len };
+                                   .fp_len = o->fp_len, .abs_send_time_id = o->abs_send_time_id };
     snprintf(wp.remote_ufrag, sizeof wp.remote_ufrag, "%s", o->ice_ufrag);
     snprintf(wp.fp_hash, sizeof wp.fp_hash, "%s", o->fp_hash);
     memcpy(wp.fp, o->fp, o->fp_len);
@@ -314,6 +314,7 @@ static int write_answer(struct rp_webctl *w, const struct rp_sdp_offer *o, struc
         .mid = o->mid, .encoding = codec->encoding, .clock_rate = codec->clock_rate,
         .channels = p->codec == RP_CODEC_OPUS ? 2 : 1, .pt = offered_pt(o, p->codec), .ptime_ms = p->ptime_ms,
         .ssrc = doc.ssrc_down, .cname = "rtpprobed", .addr = addr, .port = rp_session_port(s),
+        .abs_send_time_id = o->abs_send_time_id,
     };
     memcpy(a.fp_sha256, rp_dtls_cert_sha256(w->cert), sizeof a.fp_sha256);
     rp_contract_session_release(&doc);

@@ -675,6 +675,32 @@ static void test_random_bytes_never_escape_the_buffer(void **state)
     }
 }
 
+/* abs-send-time: 6.18 fixed-point seconds in 24 bits (webrtc.org's
+ * rtp-hdrext/abs-send-time), so 1 s = 0x040000 and the stamp wraps at 64 s. */
+static void test_abs_send_time_stamps(void **state)
+{
+    (void)state;
+    assert_int_equal(rp_abs_send_time_from_ns(0), 0);
+    assert_int_equal(rp_abs_send_time_from_ns(1000000000ull), 0x040000);
+    assert_int_equal(rp_abs_send_time_from_ns(500000000ull), 0x020000);
+    assert_int_equal(rp_abs_send_time_from_ns(63999999999ull), 0xFFFFFF);   /* one tick short of the wrap */
+    assert_int_equal(rp_abs_send_time_from_ns(64000000000ull), 0);
+    assert_int_equal(rp_abs_send_time_from_ns(1700000000123456789ull), rp_abs_send_time_from_ns(1700000000123456789ull % 64000000000ull));
+    uint8_t b[RP_ABS_SEND_TIME_LEN];
+    rp_abs_send_time_put(0xABCDEF, b);
+    assert_int_equal(b[0], 0xAB);
+    assert_int_equal(b[1], 0xCD);
+    assert_int_equal(b[2], 0xEF);
+    assert_int_equal(rp_abs_send_time_get(b), 0xABCDEF);
+    assert_int_equal(rp_abs_send_time_step(0xFFFFF0, 0x000010), 0x20);
+    assert_int_equal(rp_abs_send_time_step(0x000010, 0xFFFFF0), -0x20);
+    assert_int_equal(rp_abs_send_time_step(0, 0x7FFFFF), 0x7FFFFF);          /* just under +32 s */
+    assert_int_equal(rp_abs_send_time_step(0, 0x800000), -0x800000);         /* 32 s: taken as back */
+    assert_true(rp_abs_send_time_ns(0x040000) == 1000000000);
+    assert_true(rp_abs_send_time_ns(-0x040000) == -1000000000);
+    assert_true(rp_abs_send_time_ns(1) == 3814);                             /* 3814.697 ns, truncated */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -709,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_build_rejects_bad_element_arguments),
         cmocka_unit_test(test_every_prefix_of_valid_packets_is_handled),
         cmocka_unit_test(test_random_bytes_never_escape_the_buffer),
+        cmocka_unit_test(test_abs_send_time_stamps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

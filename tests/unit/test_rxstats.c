@@ -964,6 +964,79 @@ static void test_packet_time_that_does_not_divide_a_second(void **state)
     rp_series_free(s);
 }
 
+/* ---- send-time stamps: the sender's lag apart from the network's queue ------ */
+
+/* 10 s of packets; from packet 150 (3 s) on, the sender sends each packet
+ * lag_ms after its media time (it fell behind its own clock once and never
+ * caught up, as a starved audio capture does) and the network holds it
+ * queue_ms longer. stamped: send times given, first_stamped packets on. */
+struct lag_run {
+    double lag_ms, queue_ms;
+    bool stamped;
+    uint32_t first_stamped, packets;
+};
+
+static void run_lagging_stream(const struct lag_run *run, struct rp_rxsummary *sum)
+{
+    struct rp_rxstats *s = new_stats();
+    for (uint32_t i = 0; i < run->packets; i++) {
+        double lag = i >= 150 ? run->lag_ms : 0, queue = i >= 150 ? run->queue_ms : 0;
+        uint64_t sent = T0_NS + (uint64_t)i * PERIOD_NS + (uint64_t)llround(lag * MS);
+        uint64_t arrival = sent + (uint64_t)llround((5.0 + queue) * MS);
+        enum rp_rx_class c = rp_rxstats_add(s, (uint16_t)(100 + i), 4000u + i * TICKS, arrival, WIRE);
+        assert_int_equal(c, RP_RX_IN_ORDER);
+        /* the sender's clock has its own origin */
+        if (run->stamped && i >= run->first_stamped)
+            rp_rxstats_add_send_time(s, arrival, (int64_t)(sent - T0_NS) + 987654321);
+    }
+    rp_rxstats_summary(s, 0, sum);
+    rp_rxstats_free(s);
+}
+
+static void test_a_lagging_sender_is_no_queue_when_it_stamps_send_times(void **state)
+{
+    (void)state;
+    struct rp_rxsummary sum;
+    run_lagging_stream(&(struct lag_run){ .lag_ms = 60, .stamped = true, .packets = 500 }, &sum);
+    assert_true(sum.has_sender_lag);
+    assert_near(sum.delay_rise_ms, 0, 0.5);
+    assert_near(sum.sender_lag_ms, 60, 0.5);
+    /* what the receiver's buffer sees stays the media time's: the late step */
+    assert_near(sum.delay_max_ms, 60, 2.5);
+    assert_int_equal(sum.late, 500 - 150);
+
+    /* the same sender without stamps: its lag reads as a queue */
+    run_lagging_stream(&(struct lag_run){ .lag_ms = 60, .packets = 500 }, &sum);
+    assert_false(sum.has_sender_lag);
+    assert_near(sum.delay_rise_ms, 60, 0.5);
+    assert_near(sum.sender_lag_ms, 0, 0);
+}
+
+static void test_a_queue_rises_with_or_without_send_times(void **state)
+{
+    (void)state;
+    struct rp_rxsummary sum;
+    run_lagging_stream(&(struct lag_run){ .queue_ms = 60, .stamped = true, .packets = 500 }, &sum);
+    assert_true(sum.has_sender_lag);
+    assert_near(sum.delay_rise_ms, 60, 0.5);
+    assert_near(sum.sender_lag_ms, 0, 0.5);
+    /* both at once: each where it belongs */
+    run_lagging_stream(&(struct lag_run){ .lag_ms = 40, .queue_ms = 50, .stamped = true, .packets = 500 }, &sum);
+    assert_near(sum.delay_rise_ms, 50, 0.5);
+    assert_near(sum.sender_lag_ms, 40, 0.5);
+}
+
+static void test_stamps_shorter_than_a_window_say_nothing(void **state)
+{
+    (void)state;
+    struct rp_rxsummary sum;
+    /* stamps on the last 1.5 s only: no full window of them */
+    run_lagging_stream(&(struct lag_run){ .lag_ms = 60, .stamped = true, .first_stamped = 425, .packets = 500 },
+                       &sum);
+    assert_false(sum.has_sender_lag);
+    assert_near(sum.delay_rise_ms, 60, 0.5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -997,6 +1070,9 @@ int main(void)
         cmocka_unit_test(test_series_is_cut_at_its_capacity_and_absent_unless_asked),
         cmocka_unit_test(test_nothing_received_gives_seconds_of_loss),
         cmocka_unit_test(test_packet_time_that_does_not_divide_a_second),
+        cmocka_unit_test(test_a_lagging_sender_is_no_queue_when_it_stamps_send_times),
+        cmocka_unit_test(test_a_queue_rises_with_or_without_send_times),
+        cmocka_unit_test(test_stamps_shorter_than_a_window_say_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -235,6 +235,7 @@ static void test_real_chrome_offer_is_read(void **state)
     assert_true(o.has_ssrc);
     assert_int_equal(o.ssrc, 2258134174u);
     assert_false(o.ipv6);
+    assert_int_equal(o.abs_send_time_id, 2);
 }
 
 static void test_real_chrome_offer_after_gathering_is_read(void **state)
@@ -268,6 +269,39 @@ static void test_real_firefox_offer_session_level_fingerprint_is_read(void **sta
     assert_int_equal(o.pt_pcma, 8);
     assert_int_equal(o.ssrc, 2820093742u);
     assert_false(o.ipv6);
+    assert_int_equal(o.abs_send_time_id, 0); /* Firefox stamps audio with none */
+}
+
+/* abs-send-time is noted only in the one-byte form's IDs, without a direction;
+ * anything else about it is ignored, never refused. */
+static void test_abs_send_time_extmap(void **state)
+{
+    (void)state;
+    static const char *const ast = "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n";
+    static const struct {
+        const char *line;
+        int id;
+    } cases[] = {
+        { "a=extmap:14 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n", 14 },
+        { "a=extmap:1 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n", 1 },
+        { "a=extmap:15 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n", 0 },
+        { "a=extmap:0 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n", 0 },
+        { "a=extmap:2/sendonly http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n", 0 },
+        { "a=extmap:x http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n", 0 },
+        { "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-timeX\r\n", 0 },
+        { "a=extmap:2\r\n", 0 },
+        { "a=extmap:\r\n", 0 },
+    };
+    struct rp_sdp_offer o;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        parses(edit(ast, cases[i].line), &o);
+        assert_int_equal(o.abs_send_time_id, cases[i].id);
+    }
+    /* the first one counts */
+    char two[256];
+    snprintf(two, sizeof two, "%sa=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n", ast);
+    parses(edit(ast, two), &o);
+    assert_int_equal(o.abs_send_time_id, 2);
 }
 
 static void test_lf_line_ends_and_missing_last_newline_are_read(void **state)
@@ -605,6 +639,20 @@ static void test_answer_is_written_as_documented(void **state)
     assert_int_equal(n, strlen(opus_answer_text));
 }
 
+static void test_answer_echoes_abs_send_time(void **state)
+{
+    (void)state;
+    struct rp_sdp_answer a = opus_answer();
+    char out[2048];
+    a.abs_send_time_id = 2;
+    assert_true(rp_sdp_write_answer(&a, out, sizeof out) > 0);
+    assert_non_null(strstr(out, "a=fmtp:111 minptime=10;useinbandfec=0\r\n"
+                                "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
+                                "a=ptime:20\r\n"));
+    a.abs_send_time_id = 15; /* no one-byte ID */
+    assert_int_equal(rp_sdp_write_answer(&a, out, sizeof out), 0);
+}
+
 static void test_answer_for_pcmu_ipv6_without_mid(void **state)
 {
     (void)state;
@@ -715,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_real_chrome_offer_is_read),
         cmocka_unit_test(test_real_chrome_offer_after_gathering_is_read),
         cmocka_unit_test(test_real_firefox_offer_session_level_fingerprint_is_read),
+        cmocka_unit_test(test_abs_send_time_extmap),
         cmocka_unit_test(test_lf_line_ends_and_missing_last_newline_are_read),
         cmocka_unit_test(test_nothing_past_len_is_read),
         cmocka_unit_test(test_media_level_wins_over_session_level),
@@ -726,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_nul_byte_refuses),
         cmocka_unit_test(test_err_is_truncated_not_overflowed),
         cmocka_unit_test(test_answer_is_written_as_documented),
+        cmocka_unit_test(test_answer_echoes_abs_send_time),
         cmocka_unit_test(test_answer_for_pcmu_ipv6_without_mid),
         cmocka_unit_test(test_answer_needs_room_for_every_byte),
         cmocka_unit_test(test_answer_refuses_fields_that_would_break_lines),

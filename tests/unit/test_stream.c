@@ -471,6 +471,80 @@ static void test_srtp_without_element_is_taken_only_when_optional(void **state)
     rp_stream_free(req);
 }
 
+/* A browser's stream: SRTP, no measurement element either way, and the
+ * abs-send-time ID its SDP agreed (0 = none). */
+static struct rp_stream *browser_stream(enum rp_stream_role role, uint8_t ast_id)
+{
+    struct rp_stream_cfg cfg = {
+        .role = role, .codec = RP_CODEC_PCMU, .ptime_ms = 20, .ssrc = SSRC, .elem_id = RP_MEXT_ID_UP,
+        .elem_optional = true, .seq0 = 100, .ts0 = 0, .bitrate_bps = 64000, .loop_frames = 10, .payload_seed = 42,
+        .srtp = true, .suite = RP_SRTP_AES_CM_128_HMAC_SHA1_80, .key = srtp_key, .no_elem = true,
+        .abs_send_time_id = ast_id,
+    };
+    char err[128] = "";
+    struct rp_stream *s = rp_stream_new(&cfg, err, sizeof err);
+    if (!s)
+        fail_msg("rp_stream_new: %s", err);
+    return s;
+}
+
+/* Stamps sealed in, read back unwrapped: across the 64 s wrap forwards, and
+ * a reordered packet steps back rather than 64 s ahead. */
+static void test_abs_send_time_is_sealed_and_read_back_unwrapped(void **state)
+{
+    (void)state;
+    struct rp_stream *tx = browser_stream(RP_STREAM_SEAL, 5), *rx_s = browser_stream(RP_STREAM_OPEN, 5);
+    static const struct {
+        uint32_t stamp;
+        int64_t want_ns;       /* since the first stamp */
+    } seq[] = {
+        { 0xFFFF00u, 0 },
+        { 0x000100u, 1953125 }, /* 0x200 ticks of 2^-18 s later, past the wrap */
+        { 0xFFFF80u, 488281 },  /* reordered: 0x180 ticks back (0x80 after the first) */
+    };
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        struct rp_stream_elem e = { .abs_send_time = seq[i].stamp };
+        uint8_t buf[RP_STREAM_MAX_PKT];
+        size_t n = rp_stream_seal(tx, (int64_t)i, &e, buf, sizeof buf);
+        assert_true(n > 0);
+        struct rp_stream_rx rx;
+        assert_int_equal(rp_stream_open(rx_s, buf, n, &rx), RP_DROP_NONE);
+        assert_false(rx.has_elem);
+        assert_true(rx.has_send_time);
+        assert_true(llabs(rx.send_ns - seq[i].want_ns) <= 1);
+    }
+    rp_stream_free(tx);
+    rp_stream_free(rx_s);
+}
+
+/* A browser's packet is media whatever its other elements are: Chromium
+ * puts the audio level in ID 1, the element ID of our probe's upstream. */
+static void test_browser_stream_takes_any_element_and_a_missing_stamp(void **state)
+{
+    (void)state;
+    uint8_t buf[RP_STREAM_MAX_PKT];
+    struct rp_rtp_hdr h = { .pt = 0, .seq = 7, .ts = 1120, .ssrc = SSRC };
+    static const uint8_t level[1] = { 0x8a }, payload[160] = { 0xff };
+    size_t n = rp_rtp_build(buf, sizeof buf - RP_SRTP_MAX_OVERHEAD, &h, RP_MEXT_ID_UP, level, sizeof level, payload,
+                            sizeof payload);
+    char err[128];
+    struct rp_srtp *out = rp_srtp_new(RP_SRTP_AES_CM_128_HMAC_SHA1_80, RP_SRTP_OUTBOUND, srtp_key, sizeof srtp_key,
+                                      err, sizeof err);
+    assert_non_null(out);
+    assert_int_equal(rp_srtp_protect(out, buf, &n, sizeof buf), RP_SRTP_OK);
+    rp_srtp_free(out);
+    struct rp_stream *rx_s = browser_stream(RP_STREAM_OPEN, 5);
+    struct rp_stream_rx rx;
+    assert_int_equal(rp_stream_open(rx_s, buf, n, &rx), RP_DROP_NONE);
+    assert_false(rx.has_send_time);
+    assert_int_equal(rx.hdr.seq, 7);
+    rp_stream_free(rx_s);
+    /* our probe's stream still wants its own element there */
+    struct rp_stream *probe = new_stream(RP_STREAM_OPEN, true, RP_MEXT_ID_UP, true);
+    assert_int_equal(rp_stream_open(probe, buf, n, &rx), RP_DROP_BAD_EXT);
+    rp_stream_free(probe);
+}
+
 /* 16 bytes: too short for header + an 80-bit tag, so libsrtp refuses it unread. */
 static void test_unreadable_srtp_is_judged_from_its_clear_header(void **state)
 {
@@ -682,6 +756,8 @@ int main(void)
         cmocka_unit_test(test_seal_refuses_a_buffer_too_small),
         cmocka_unit_test(test_srtp_seal_then_open_then_replay_then_flip),
         cmocka_unit_test(test_srtp_without_element_is_taken_only_when_optional),
+        cmocka_unit_test(test_abs_send_time_is_sealed_and_read_back_unwrapped),
+        cmocka_unit_test(test_browser_stream_takes_any_element_and_a_missing_stamp),
         cmocka_unit_test(test_unreadable_srtp_is_judged_from_its_clear_header),
         cmocka_unit_test(test_drop_reason_names_are_the_documented_ones),
     };
