@@ -11,7 +11,12 @@
 #   - RTCP both ways: the browser's remote-inbound-rtp has round trips timed
 #     from our SRs' report blocks, and no SRTCP failed at the daemon;
 #   - downstream: the browser received what the daemon sent (loopback: no loss);
-#   - a screenshot of the result page in tests/out/precall.png.
+#   - a screenshot of the result page in tests/out/precall.png;
+#   - a busy agent machine, made by the test: Chromium stopped (SIGSTOP)
+#     three times for 150 ms while it sends. Loopback has no queue, so the
+#     delay rise stays under 30 ms and no bufferbloat is named; its late
+#     sending shows as its own lag (abs-send-time), at least 100 ms and no
+#     more than the 450 ms it stood still (+100 ms of scheduling).
 # Root (nftables), chromium, chromedriver, python3-selenium; else exit 77.
 # shellcheck disable=SC2015 # ok() never fails: "check && ok || bad" is an if
 set -euo pipefail
@@ -37,6 +42,8 @@ WORK=$(mktemp -d /tmp/rtpprobe-webrtc.XXXXXX)
 NFT_TABLE=rptwebrtc
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
+    # shellcheck disable=SC2086 # a list of PIDs
+    [ -z "${STALLED:-}" ] || kill -CONT $STALLED 2>/dev/null || true
     nft delete table inet "$NFT_TABLE" 2>/dev/null || true
     rp_stop_daemon >/dev/null 2>&1 || true
     [ -z "${KEEP_WORK:-}" ] || cp -r "$WORK" "$KEEP_WORK"
@@ -93,6 +100,11 @@ jqe '.report.codec == "opus" and .report.transport == "srtp"' "$R" >/dev/null &&
 jqe '.report.upstream.mos >= 4.0 and .report.downstream.mos >= 4.0' "$R" >/dev/null &&
     ok "MOS >= 4.0 both ways ($(jq -c '[.report.upstream.mos, .report.downstream.mos]' "$R"))" ||
     bad "MOS $(jq -c '[.report.upstream.mos, .report.downstream.mos]' "$R")"
+# Chromium stamps its audio with abs-send-time when the answer agrees it:
+# then the delay rise is the network's, and its own lateness is apart.
+jqe '.report.upstream.delay_ms.sender_lag | type == "number"' "$R" >/dev/null &&
+    ok "abs-send-time read: upstream rise $(jq .report.upstream.delay_ms.rise "$R") ms, Chromium's own lag $(jq .report.upstream.delay_ms.sender_lag "$R") ms" ||
+    bad "no sender lag: the browser's abs-send-time stamps were not read ($(jq -c .report.upstream.delay_ms "$R"))"
 
 id=$(jq -r .report.session_id "$R")
 curl -sS --cacert "$WORK/cert.pem" -H "Authorization: Bearer $TOKEN" \
@@ -131,4 +143,43 @@ jqe '.browserStats.remote_inbound.roundTripTimeMeasurements > 0 and .report.rtt_
 rtcp_bad=$(curl -sS --cacert "$WORK/cert.pem" "https://127.0.0.1:$port/metrics" | awk '$1 == "rtpprobed_webrtc_rtcp_bad_total" { print $2 }')
 [ "$rtcp_bad" = 0 ] && ok "no bad SRTCP at the daemon" || bad "SRTCP refused at the daemon: ${rtcp_bad:-no metric}"
 [ -s "$OUT/precall.png" ] && ok "screenshot $OUT/precall.png" || bad "no screenshot"
+
+echo "== Chromium stalled three times by the test (SIGSTOP 150 ms): a busy agent machine"
+# chromium_under PID: the chromium processes below PID (chromedriver's children).
+chromium_under() {
+    local kid
+    for kid in $(pgrep -P "$1" || true); do
+        [ "$(cat "/proc/$kid/comm" 2>/dev/null)" = chromium ] && echo "$kid"
+        chromium_under "$kid"
+    done
+}
+base=$(nft_count up)
+/usr/bin/python3 tests/webrtc/precall_check.py --url "$url" --out-dir "$OUT" --screenshot precall-stalled.png \
+    --timeout $((DURATION + 60)) > "$WORK/stalled.json" 2> "$WORK/stalled.err" &
+check=$!
+# The event: 100 upstream packets (2 s of media) on the wire in this run.
+until [ $(($(nft_count up) - base)) -ge 100 ] || ! kill -0 "$check" 2>/dev/null; do sleep 0.1; done
+for _ in 1 2 3; do
+    STALLED=$(chromium_under "$check" | tr '\n' ' ')
+    # shellcheck disable=SC2086 # a list of PIDs
+    [ -z "$STALLED" ] || kill -STOP $STALLED
+    sleep 0.15
+    # shellcheck disable=SC2086
+    [ -z "$STALLED" ] || kill -CONT $STALLED
+    STALLED=
+    sleep 1
+done
+rc=0
+wait "$check" || rc=$?
+R="$WORK/stalled.json"
+if [ "$rc" = 0 ] && jqe .report.verdict "$R" >/dev/null; then
+    jqe '.report.diagnosis != "bufferbloat" and .report.upstream.delay_ms.rise < 30' "$R" >/dev/null &&
+        ok "no queue named: $(jq -c '[.report.verdict, .report.diagnosis]' "$R"), upstream rise $(jq .report.upstream.delay_ms.rise "$R") ms" ||
+        bad "a stalled sender read as a queue: $(jq -c '[.report.diagnosis, .report.upstream.delay_ms]' "$R")"
+    jqe '.report.upstream.delay_ms.sender_lag | type == "number" and . >= 100 and . <= 550' "$R" >/dev/null &&
+        ok "Chromium's own lag $(jq .report.upstream.delay_ms.sender_lag "$R") ms (stopped 3 x 150 ms)" ||
+        bad "sender lag $(jq -c .report.upstream.delay_ms "$R") after 3 stops of 150 ms"
+else
+    bad "the stalled page did not finish (exit $rc):"; cat "$WORK/stalled.err"
+fi
 exit $fail
