@@ -614,6 +614,8 @@
     ['Jitter', ['jitter_ms'], 1, 'ms'],
     ['Mouth-to-ear delay', ['mouth_to_ear_ms'], 0, 'ms'],
     ['Delay rise (queueing)', ['delay_ms', 'rise'], 1, 'ms'],
+    /* the browser's own lateness (a busy computer), apart from the network's queue */
+    ['Sent late by this computer', ['delay_ms', 'sender_lag'], 0, 'ms'],
     ['MOS (1–4.5)', ['mos'], 2, '']
   ];
   function table(rep) {
