@@ -74,14 +74,19 @@ size_t rp_rtp_build_elems(uint8_t *buf, size_t cap, const struct rp_rtp_hdr *hdr
  * the element WebRTC stacks stamp as a packet leaves: 3 bytes, network order,
  * seconds in 6.18 fixed point, so it wraps every 64 s. */
 #define RP_ABS_SEND_TIME_LEN 3
+#define RP_ABS_SEND_TIME_ID_MAX 14  /* as agreed in SDP: the one-byte form's IDs */
 #define RP_ABS_SEND_TIME_MASK 0xFFFFFFu
 /* The stamp of a time in ns (any origin; taken modulo 64 s). */
 uint32_t rp_abs_send_time_from_ns(uint64_t ns);
 uint32_t rp_abs_send_time_get(const uint8_t b[RP_ABS_SEND_TIME_LEN]);
 void rp_abs_send_time_put(uint32_t stamp, uint8_t b[RP_ABS_SEND_TIME_LEN]);
-/* From one stamp to the next, in 2^-18 s ticks: the shorter way round the
- * 64 s circle (-32 s .. +32 s), so reordering steps back, not ahead. */
-int32_t rp_abs_send_time_step(uint32_t from, uint32_t to);
+/* From one stamp to the next, in 2^-18 s ticks: of the steps the two stamps
+ * allow (64 s apart), the one nearest expect_ticks, the arrival gap between
+ * the two packets. A reordered packet steps back, and an outage of more
+ * than 32 s is not taken for a step back. */
+int64_t rp_abs_send_time_step(uint32_t from, uint32_t to, int64_t expect_ticks);
+/* ns <-> ticks of 2^-18 s (exact one way, truncated the other). */
 int64_t rp_abs_send_time_ns(int64_t ticks);
+int64_t rp_abs_send_time_ticks(int64_t ns);
 
 #endif

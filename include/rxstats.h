@@ -33,12 +33,14 @@ void rp_rxstats_set_first_seq(struct rp_rxstats *s, uint16_t first_seq);
 enum rp_rx_class rp_rxstats_add(struct rp_rxstats *s, uint16_t seq, uint32_t rtp_ts,
                                 uint64_t arrival_ns, size_t wire_bytes);
 
-/* The sender's send time of the packet just added, on its own clock (ns, any
- * origin: a browser's abs-send-time, stream.h), for a packet rp_rxstats_add()
- * did not find a duplicate. The network's transit (arrival minus send time)
- * then gives the delay rise, and the media-time transit's rise beyond it is
- * the sender's own lag. Costs one allocation, at the first call. */
-void rp_rxstats_add_send_time(struct rp_rxstats *s, uint64_t arrival_ns, int64_t send_ns);
+/* The sender's abs-send-time stamp (24 bits, rtp.h) of the packet just added,
+ * for a packet rp_rxstats_add() did not find a duplicate; arrival_ns as
+ * given to it. Stamps are unwrapped by the arrival gap (an outage longer
+ * than the 64 s wrap's half is no step back). The network's transit
+ * (arrival minus send time) then gives the delay rise, and the sender's lag
+ * (send time minus media time) its own. Costs three allocations, at the
+ * first call. */
+void rp_rxstats_add_send_stamp(struct rp_rxstats *s, uint64_t arrival_ns, uint32_t stamp);
 
 struct rp_rxsummary {
     uint64_t received;      /* unique packets (duplicates excluded) */
@@ -58,8 +60,9 @@ struct rp_rxsummary {
                                a standing queue, not jitter; from the send times when the sender
                                stamped them (rp_rxstats_add_send_time), else from the media times */
     bool     has_sender_lag;/* the sender stamped send times over at least one full 2 s window */
-    double   sender_lag_ms; /* how far the media-time floor rose beyond the network's: the sender
-                               falling behind its own media clock (a busy machine), not a queue */
+    double   sender_lag_ms; /* how far the floor of the sender's lag (send stamp minus media time)
+                               rose: the sender falling behind its own media clock (a busy
+                               machine), not a queue */
     uint64_t bursts;        /* runs of consecutive lost packets (leading/trailing runs included when known) */
     uint32_t max_burst;     /* longest run */
     double   burst_ratio;   /* G.113 BurstR = 1/(p+q) from the run counts; 1.0 with no loss */

@@ -39,8 +39,9 @@ struct rp_sdp_offer {
  * offers it), c=IN IP4|IP6, and at least one of opus/48000/2, PCMU/8000, PCMA/8000 whose pt is in
  * the m-line's format list (rtpmaps for other pts are ignored). Credentials, fingerprint, setup and
  * direction may be session- or media-level: the media level wins. a=mid: 1..32 token characters
- * (it is echoed in the answer). a=extmap of abs-send-time with an ID of 1..14 is noted (other IDs
- * and other extensions are ignored). Other lines and attributes are skipped.
+ * (it is echoed in the answer). A media-level a=extmap of abs-send-time with an ID of 1..14 and
+ * no direction is noted (other IDs, directions, session-level extmaps and other extensions are
+ * ignored). Other lines and attributes are skipped.
  * Refused, -1 with a one-line reason in err that never quotes the offer ("no a=fingerprint",
  * "2 m-lines: the page offers one audio m-line", "line 12: a=ice-pwd must be ..."), *out then
  * holds nothing offered (zeroes, pts -1): len 0 or > RP_SDP_MAX_LEN, a NUL byte, a line longer than

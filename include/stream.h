@@ -67,8 +67,10 @@ struct rp_stream_cfg {
      * of the codec's own, no measurement element (seal writes none, open
      * looks for none; SRTP only), an upstream SSRC taken from the first
      * authentic packet when the offer named none (then only that one), and
-     * the RFC 8285 ID the SDP agreed for abs-send-time (0 = none): open
-     * reads the sender's stamp, seal writes elem->abs_send_time. */
+     * the RFC 8285 ID the SDP agreed for abs-send-time (1..14, 0 = none;
+     * not the measurement element's or the tag's): open reads the sender's
+     * stamp; seal writes elem->abs_send_time (for tests: the daemon's own
+     * stream stamps none). */
     bool     set_pt;
     uint8_t  pt;
     bool     no_elem;
@@ -81,7 +83,8 @@ struct rp_stream_cfg {
 };
 
 struct rp_stream;
-/* NULL with a message on failure (no memory, codec, libsrtp). */
+/* NULL with a message on failure (no memory, codec, libsrtp, an
+ * abs_send_time_id out of range or taken by another element). */
 struct rp_stream *rp_stream_new(const struct rp_stream_cfg *cfg, char *err, size_t errlen);
 void rp_stream_free(struct rp_stream *s);
 
@@ -106,13 +109,12 @@ struct rp_stream_rx {
     struct rp_rtp_hdr hdr;
     bool     has_elem;         /* false only for elem_optional and no_elem streams */
     struct rp_stream_elem elem;
-    /* The sender's abs-send-time stamp, unwrapped (64 s period, rtp.h) into
-     * ns since the stream's first stamp: its own clock, which runs beside the
-     * media clock of the RTP timestamps and falls behind it when the sender is
-     * late. False when the stream has no ID for it or the packet no (3-byte)
-     * stamp. */
+    /* The sender's abs-send-time stamp (24 bits, rtp.h): its own clock, which
+     * runs beside the media clock of the RTP timestamps and falls behind it
+     * when the sender is late (rxstats.h unwraps it). False when the stream
+     * has no ID for it or the packet no 3-byte element of that ID. */
     bool     has_send_time;
-    int64_t  send_ns;
+    uint32_t send_stamp;
     enum rp_rtp_err rtp_err;   /* RP_RTP_OK unless a bad_rtp verdict has a parser reason */
 };
 

@@ -229,10 +229,21 @@ void rp_abs_send_time_put(uint32_t stamp, uint8_t b[RP_ABS_SEND_TIME_LEN])
     b[2] = (uint8_t)stamp;
 }
 
-int32_t rp_abs_send_time_step(uint32_t from, uint32_t to)
+#define ABS_SEND_TIME_CIRCLE ((int64_t)RP_ABS_SEND_TIME_MASK + 1)
+
+int64_t rp_abs_send_time_step(uint32_t from, uint32_t to, int64_t expect_ticks)
 {
-    uint32_t d = (to - from) & RP_ABS_SEND_TIME_MASK;
-    return d & 0x800000u ? (int32_t)d - (int32_t)0x1000000 : (int32_t)d;
+    int64_t d = (int64_t)((to - from) & RP_ABS_SEND_TIME_MASK);
+    /* k circles added: the k that brings d + k * 64 s nearest the expected step */
+    int64_t off = expect_ticks - d + ABS_SEND_TIME_CIRCLE / 2;
+    int64_t k = off >= 0 ? off / ABS_SEND_TIME_CIRCLE : -((-off + ABS_SEND_TIME_CIRCLE - 1) / ABS_SEND_TIME_CIRCLE);
+    return d + k * ABS_SEND_TIME_CIRCLE;
+}
+
+int64_t rp_abs_send_time_ticks(int64_t ns)
+{
+    int64_t secs = ns / 1000000000, rest = ns % 1000000000;
+    return secs * ((int64_t)1 << ABS_SEND_TIME_FRAC_BITS) + rest * ((int64_t)1 << ABS_SEND_TIME_FRAC_BITS) / 1000000000;
 }
 
 int64_t rp_abs_send_time_ns(int64_t ticks)

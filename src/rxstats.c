@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "jbuf.h"
+#include "rtp.h"
 #include "timeutil.h"
 
 /* Duplicate detection window, in packets behind the highest sequence seen. A packet
@@ -63,6 +64,19 @@ struct run_tracker {
     uint64_t lost;       /* sum of closed run lengths */
 };
 
+/* The sender's send stamps (abs-send-time, rtp.h), unwrapped, and the two
+ * transits they split the media-time transit into: the network's (arrival
+ * minus send time) and the sender's lag (send time minus media time). Each
+ * gets the adaptive buffer's 2 s floors (jbuf.h), as the media time does. */
+struct send_clock {
+    struct rp_jbuf *net, *lag;
+    uint32_t last_stamp;
+    int64_t  last_arrival_ns;  /* on the stats' relative time scale */
+    int64_t  ticks;            /* the last stamp unwrapped, 2^-18 s since the first */
+    int64_t  net_min_ns, lag_min_ns;
+    uint64_t packets;
+};
+
 struct rp_rxstats {
     double   ns_per_tick;
     double   jb_ns;
@@ -97,9 +111,9 @@ struct rp_rxstats {
     uint32_t ipdv_hist[IPDV_BINS];
 
     struct rp_jbuf *jbuf;    /* the adaptive buffer's view of the same arrivals */
-    struct rp_jbuf *net;     /* the floors of the network's transit, when the sender stamps send times */
-    int64_t  net_t0_send_ns; /* the first stamp: origin of the network transit */
-    int64_t  net_min_ns;
+    double   last_transit_ns;/* of the packet just added */
+    struct send_clock *send; /* when the sender stamps its send times; NULL until then */
+    bool     send_clock_failed;
     struct rp_series *series;/* per-second figures, when asked for; NULL otherwise */
     int64_t  series_origin;  /* the extended sequence number of index 0 in it */
     double   max_transit_ns;
@@ -126,12 +140,21 @@ struct rp_rxstats *rp_rxstats_new(unsigned clock_rate, unsigned jb_ms)
     return s;
 }
 
+static void send_clock_free(struct send_clock *c)
+{
+    if (c == NULL)
+        return;
+    rp_jbuf_free(c->net);
+    rp_jbuf_free(c->lag);
+    free(c);
+}
+
 void rp_rxstats_free(struct rp_rxstats *s)
 {
     if (s == NULL)
         return;
     rp_jbuf_free(s->jbuf);
-    rp_jbuf_free(s->net);
+    send_clock_free(s->send);
     rp_series_free(s->series);
     free(s);
 }
@@ -344,6 +367,7 @@ static void start(struct rp_rxstats *s, int64_t ext, uint32_t rtp_ts, uint64_t a
     s->ref_ext_ts = 0;
     s->ref_transit_ns = 0.0;
     s->min_transit_ns = 0.0;
+    s->last_transit_ns = 0.0;
     s->first_arrival_ns = arrival_ns;
     s->last_arrival_ns = arrival_ns;
     bool late_adaptive = playout_record(s, 0, 0.0);
@@ -411,6 +435,7 @@ enum rp_rx_class rp_rxstats_add(struct rp_rxstats *s, uint16_t seq, uint32_t rtp
         s->jitter_samples++;
     }
 
+    s->last_transit_ns = transit_ns;
     if (transit_ns < s->min_transit_ns)
         s->min_transit_ns = transit_ns;
     bool late = transit_ns - s->min_transit_ns > s->jb_ns;
@@ -475,20 +500,38 @@ static double delay_percentile_ms(const struct rp_rxstats *s, unsigned pct)
     return (edge_ns < 0 ? 0 : edge_ns < top_ns ? edge_ns : top_ns) / NS_PER_MS;
 }
 
-void rp_rxstats_add_send_time(struct rp_rxstats *s, uint64_t arrival_ns, int64_t send_ns)
+/* Made at the first stamp; out of memory, never: the rise stays the media time's. */
+static struct send_clock *send_clock(struct rp_rxstats *s)
 {
-    if (!s->started)
+    if (s->send || s->send_clock_failed)
+        return s->send;
+    struct send_clock *c = calloc(1, sizeof *c);
+    if (c && (c->net = rp_jbuf_new()) && (c->lag = rp_jbuf_new()))
+        return s->send = c;
+    send_clock_free(c);
+    s->send_clock_failed = true;
+    return NULL;
+}
+
+void rp_rxstats_add_send_stamp(struct rp_rxstats *s, uint64_t arrival_ns, uint32_t stamp)
+{
+    struct send_clock *c = s->started ? send_clock(s) : NULL;
+    if (c == NULL)
         return;
-    bool first = s->net == NULL;
-    if (first && !(s->net = rp_jbuf_new()))
-        return; /* out of memory: the rise stays the media time's */
-    if (first)
-        s->net_t0_send_ns = send_ns;
     int64_t arrival = ns_diff(s->t0_arrival_ns, arrival_ns);
-    int64_t transit = arrival - (send_ns - s->net_t0_send_ns);
-    if (first || transit < s->net_min_ns)
-        s->net_min_ns = transit;
-    (void)rp_jbuf_add(s->net, arrival, transit);
+    if (c->packets > 0)
+        c->ticks += rp_abs_send_time_step(c->last_stamp, stamp, rp_abs_send_time_ticks(arrival - c->last_arrival_ns));
+    c->last_stamp = stamp;
+    c->last_arrival_ns = arrival;
+    int64_t net = arrival - rp_abs_send_time_ns(c->ticks);
+    int64_t lag = (int64_t)llround(s->last_transit_ns) - net;
+    if (c->packets == 0 || net < c->net_min_ns)
+        c->net_min_ns = net;
+    if (c->packets == 0 || lag < c->lag_min_ns)
+        c->lag_min_ns = lag;
+    c->packets++;
+    (void)rp_jbuf_add(c->net, arrival, net);
+    (void)rp_jbuf_add(c->lag, arrival, lag);
 }
 
 /* The rise of the floor above the run's lowest, 0 without a full window. */
@@ -509,15 +552,15 @@ static void playout_summary(const struct rp_rxstats *s, struct rp_rxsummary *out
     out->delay_p95_ms = delay_percentile_ms(s, 95);
     out->delay_max_ms = (s->max_transit_ns - s->min_transit_ns) / NS_PER_MS;
     out->delay_rise_ms = rise_ms(&jb, s->min_transit_ns);
-    struct rp_jbuf_stats net = { 0 };
-    if (s->net) {
-        rp_jbuf_stats(s->net, &net);
-        out->has_sender_lag = net.have_floor;
-    }
+    struct rp_jbuf_stats net, lag;
+    if (s->send == NULL)
+        return;
+    rp_jbuf_stats(s->send->net, &net);
+    rp_jbuf_stats(s->send->lag, &lag);
+    out->has_sender_lag = net.have_floor && lag.have_floor;
     if (out->has_sender_lag) {
-        double net_rise = rise_ms(&net, (double)s->net_min_ns);
-        out->sender_lag_ms = out->delay_rise_ms > net_rise ? out->delay_rise_ms - net_rise : 0;
-        out->delay_rise_ms = net_rise;
+        out->delay_rise_ms = rise_ms(&net, (double)s->send->net_min_ns);
+        out->sender_lag_ms = rise_ms(&lag, (double)s->send->lag_min_ns);
     }
 }
 

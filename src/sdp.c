@@ -263,10 +263,11 @@ static void parse_rtpmap(struct parser *ps, struct span v)
         ps->pt_pcma = (int)pt;
 }
 
-/* a=extmap:<id> <uri> (RFC 8285 §8): only abs-send-time, whose stamps tell the network's
- * delay from the sender's own lateness. IDs 1..14 only (the one-byte form: the two-byte one
- * needs a=extmap-allow-mixed in the answer), and no direction (browsers write none); anything
- * else is ignored. */
+/* a=extmap:<id> <uri> (RFC 8285 §8) in the m-line's section: only abs-send-time, whose
+ * stamps tell the network's delay from the sender's own lateness. IDs 1..14 only (the
+ * one-byte form: the two-byte one needs a=extmap-allow-mixed in the answer); one with a
+ * direction is declined (Chromium writes none for it; we answer it without one). Anything
+ * else, and a session-level a=extmap (RFC 8285 allows either), is ignored. */
 static void parse_extmap(struct parser *ps, struct span v)
 {
     bool slash;

@@ -410,7 +410,7 @@ static void on_upstream(struct rp_session *s, const struct rp_stream_rx *rx, siz
     enum rp_rx_class cls =
         rp_rxstats_add(s->up_stats, rx->hdr.seq, rx->hdr.ts, arrival, wire_len + rp_addr_udp_overhead(from));
     if (rx->has_send_time && cls != RP_RX_DUPLICATE)
-        rp_rxstats_add_send_time(s->up_stats, arrival, rx->send_ns);
+        rp_rxstats_add_send_stamp(s->up_stats, arrival, rx->send_stamp);
     /* Symmetric RTP: send where the media really comes from (RFC 4961), but
      * move only for a packet newer than any before: a replayed authentic packet
      * from elsewhere must not pull the stream away. */

@@ -16,9 +16,6 @@ struct rp_stream {
     struct rp_srtp *srtp;           /* SRTP: protects (seal) or unprotects (open) */
     struct rp_mext_auth *auth;      /* plain RTP: the HMAC keyed once (hashed pads) */
     bool     ssrc_learned;          /* cfg.learn_ssrc: cfg.ssrc is the first authentic packet's */
-    bool     have_send_time;        /* open: the abs-send-time unwrap, as for extended sequence numbers */
-    uint32_t last_send_stamp;
-    int64_t  send_ticks;
 };
 
 static const char *const drop_names[RP_DROP_COUNT] = {
@@ -53,6 +50,12 @@ struct rp_stream *rp_stream_new(const struct rp_stream_cfg *cfg, char *err, size
     }
     s->cfg = *cfg;
     s->cfg.key = NULL; /* keyed into the HMAC or SRTP context below; the caller's buffer may go */
+    uint8_t ast = cfg->abs_send_time_id;
+    if (ast > RP_ABS_SEND_TIME_ID_MAX || (ast && ((!cfg->no_elem && ast == cfg->elem_id) || ast == RP_MEXT_ID_AUTH))) {
+        snprintf(err, errlen, "abs-send-time element ID %u: not 1..%u or taken", ast, RP_ABS_SEND_TIME_ID_MAX);
+        rp_stream_free(s);
+        return NULL;
+    }
     s->codec = rp_codec_get(cfg->codec);
     s->samples_per_packet = rp_codec_samples_per_packet(cfg->codec, cfg->ptime_ms);
     if (cfg->srtp) {
@@ -172,23 +175,17 @@ static enum rp_drop_reason unprotect(struct rp_stream *s, const uint8_t *buf, ui
     }
 }
 
-/* The sender's abs-send-time, when it stamped one: unwrapped by the signed
- * 24-bit step from the last stamp, so a reordered packet steps back. An
- * authentic packet whose stamp is missing or malformed is still media. */
-static void read_send_time(struct rp_stream *s, const struct rp_rtp_pkt *pkt, struct rp_stream_rx *out)
+/* The sender's abs-send-time, when it stamped one. An authentic packet whose
+ * stamp is missing or malformed is still media. */
+static void read_send_time(const struct rp_stream *s, const struct rp_rtp_pkt *pkt, struct rp_stream_rx *out)
 {
     const uint8_t *el;
     size_t elen;
     if (!s->cfg.abs_send_time_id || rp_rtp_ext_find(pkt, s->cfg.abs_send_time_id, &el, &elen) != 1 ||
         elen != RP_ABS_SEND_TIME_LEN)
         return;
-    uint32_t stamp = rp_abs_send_time_get(el);
-    if (s->have_send_time)
-        s->send_ticks += rp_abs_send_time_step(s->last_send_stamp, stamp);
-    s->have_send_time = true;
-    s->last_send_stamp = stamp;
     out->has_send_time = true;
-    out->send_ns = rp_abs_send_time_ns(s->send_ticks);
+    out->send_stamp = rp_abs_send_time_get(el);
 }
 
 /* The measurement element: required, unless the stream says SRTP senders

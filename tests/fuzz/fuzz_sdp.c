@@ -50,6 +50,8 @@ static void check_offer(const struct rp_sdp_offer *o)
     if (o->pt_opus < -1 || o->pt_opus > 127 || o->pt_pcmu < -1 || o->pt_pcmu > 127 || o->pt_pcma < -1 ||
         o->pt_pcma > 127 || (o->pt_opus < 0 && o->pt_pcmu < 0 && o->pt_pcma < 0))
         abort();
+    if (o->abs_send_time_id > RP_SDP_EXT_ID_MAX)
+        abort();
 }
 
 static void round_trip(const struct rp_sdp_offer *o)
@@ -60,6 +62,7 @@ static void round_trip(const struct rp_sdp_offer *o)
         .clock_rate = o->pt_opus >= 0 ? 48000 : 8000, .channels = o->pt_opus >= 0 ? 2 : 1,
         .pt = o->pt_opus >= 0 ? o->pt_opus : o->pt_pcmu >= 0 ? o->pt_pcmu : o->pt_pcma,
         .ptime_ms = 20, .ssrc = 7, .cname = "rtpprobe", .addr = o->ipv6 ? "::1" : "127.0.0.1", .port = 10000,
+        .abs_send_time_id = o->abs_send_time_id,
     };
     memcpy(a.fp_sha256, o->fp, sizeof a.fp_sha256 < o->fp_len ? sizeof a.fp_sha256 : o->fp_len);
     static char text[4096];
@@ -76,7 +79,8 @@ static void round_trip(const struct rp_sdp_offer *o)
     bool pt_same = strcmp(a.encoding, "opus") == 0 ? back.pt_opus == pt
                  : strcmp(a.encoding, "PCMU") == 0 ? back.pt_pcmu == pt : back.pt_pcma == pt;
     if (strcmp(back.mid, o->mid) != 0 || !pt_same || strcmp(back.ice_ufrag, "rpUf") != 0 ||
-        back.ipv6 != o->ipv6 || back.ssrc != 7 || back.setup != RP_SDP_SETUP_ACTIVE)
+        back.ipv6 != o->ipv6 || back.ssrc != 7 || back.setup != RP_SDP_SETUP_ACTIVE ||
+        back.abs_send_time_id != o->abs_send_time_id)
         abort();
 }
 

@@ -1878,6 +1878,14 @@ static void test_json_names_each_buffer_and_the_delay_view(void **state)
     assert_true(json_real_value(json_object_get(d, "jitter_buffer_mean_ms")) == 78.5);
     assert_true(json_real_value(json_object_get(json_object_get(d, "delay_ms"), "p95")) == 81.5);
     assert_true(json_real_value(json_object_get(json_object_get(d, "delay_ms"), "rise")) == 59.5);
+    /* no send stamps: the sender's lag is unknown, null, not 0 */
+    assert_true(json_is_null(json_object_get(json_object_get(d, "delay_ms"), "sender_lag")));
+    json_decref(j);
+    r.up.rx.has_sender_lag = true;
+    r.up.rx.sender_lag_ms = 326.9;
+    j = json_of(&r);
+    json_t *up_delay = json_object_get(json_object_get(j, "upstream"), "delay_ms");
+    assert_true(json_real_value(json_object_get(up_delay, "sender_lag")) == 326.9);
     json_decref(j);
     r.jitter_buffer_adaptive = false;
     j = json_of(&r);

@@ -692,10 +692,19 @@ static void test_abs_send_time_stamps(void **state)
     assert_int_equal(b[1], 0xCD);
     assert_int_equal(b[2], 0xEF);
     assert_int_equal(rp_abs_send_time_get(b), 0xABCDEF);
-    assert_int_equal(rp_abs_send_time_step(0xFFFFF0, 0x000010), 0x20);
-    assert_int_equal(rp_abs_send_time_step(0x000010, 0xFFFFF0), -0x20);
-    assert_int_equal(rp_abs_send_time_step(0, 0x7FFFFF), 0x7FFFFF);          /* just under +32 s */
-    assert_int_equal(rp_abs_send_time_step(0, 0x800000), -0x800000);         /* 32 s: taken as back */
+    /* expected 0 (packets arriving together): the nearer way round */
+    assert_true(rp_abs_send_time_step(0xFFFFF0, 0x000010, 0) == 0x20);
+    assert_true(rp_abs_send_time_step(0x000010, 0xFFFFF0, 0) == -0x20);   /* reordered: back */
+    assert_true(rp_abs_send_time_step(0, 0x7FFFFF, 0) == 0x7FFFFF);        /* just under +32 s */
+    assert_true(rp_abs_send_time_step(0, 0x800001, 0) == -0x7FFFFF);       /* just over: back */
+    /* an outage: the step nearest the arrival gap, whole circles of 64 s added */
+    assert_true(rp_abs_send_time_step(0, 40 * 0x040000, 40 * 0x040000) == 40 * 0x040000);
+    assert_true(rp_abs_send_time_step(0x100, 0x100 + 6 * 0x040000, 70 * 0x040000) == 70 * 0x040000);
+    assert_true(rp_abs_send_time_step(0x100, 0x100 + 6 * 0x040000, 134 * 0x040000) == 134 * 0x040000);
+    assert_true(rp_abs_send_time_step(0x100, 0x0F0, 40 * 0x040000) == 64 * 0x040000 - 0x10); /* 64 s less a tick */
+    assert_true(rp_abs_send_time_ticks(1000000000) == 0x040000);
+    assert_true(rp_abs_send_time_ticks(-1000000000) == -0x040000);
+    assert_true(rp_abs_send_time_ticks(70000000000) == 70 * 0x040000);
     assert_true(rp_abs_send_time_ns(0x040000) == 1000000000);
     assert_true(rp_abs_send_time_ns(-0x040000) == -1000000000);
     assert_true(rp_abs_send_time_ns(1) == 3814);                             /* 3814.697 ns, truncated */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "rtp.h"
 #include "rxstats.h"
 
 #define CLOCK       8000u
@@ -966,12 +967,16 @@ static void test_packet_time_that_does_not_divide_a_second(void **state)
 
 /* ---- send-time stamps: the sender's lag apart from the network's queue ------ */
 
-/* 10 s of packets; from packet 150 (3 s) on, the sender sends each packet
- * lag_ms after its media time (it fell behind its own clock once and never
- * caught up, as a starved audio capture does) and the network holds it
- * queue_ms longer. stamped: send times given, first_stamped packets on. */
+/* 10 s of packets (unless `packets` says otherwise); from packet lag_from on,
+ * the sender sends each packet lag_ms after its media time (it fell behind its
+ * own clock and never caught up, as a starved audio capture does); packets
+ * queue_from..queue_to-1 the network holds queue_ms longer. stamped: the
+ * sender's abs-send-time stamps given, first_stamped packets on. gap_after:
+ * the sender pauses gap_s seconds after that packet (an outage: media and
+ * send time jump alike). */
 struct lag_run {
-    double lag_ms, queue_ms;
+    double lag_ms, queue_ms, gap_s;
+    uint32_t lag_from, queue_from, queue_to, gap_after;
     bool stamped;
     uint32_t first_stamped, packets;
 };
@@ -979,15 +984,21 @@ struct lag_run {
 static void run_lagging_stream(const struct lag_run *run, struct rp_rxsummary *sum)
 {
     struct rp_rxstats *s = new_stats();
+    uint64_t gap_ns = 0;
     for (uint32_t i = 0; i < run->packets; i++) {
-        double lag = i >= 150 ? run->lag_ms : 0, queue = i >= 150 ? run->queue_ms : 0;
-        uint64_t sent = T0_NS + (uint64_t)i * PERIOD_NS + (uint64_t)llround(lag * MS);
+        if (run->gap_after && i == run->gap_after + 1)
+            gap_ns = (uint64_t)llround(run->gap_s * 1e9);
+        double lag = i >= run->lag_from ? run->lag_ms : 0;
+        double queue = i >= run->queue_from && i < run->queue_to ? run->queue_ms : 0;
+        uint64_t media = T0_NS + gap_ns + (uint64_t)i * PERIOD_NS;
+        uint64_t sent = media + (uint64_t)llround(lag * MS);
         uint64_t arrival = sent + (uint64_t)llround((5.0 + queue) * MS);
-        enum rp_rx_class c = rp_rxstats_add(s, (uint16_t)(100 + i), 4000u + i * TICKS, arrival, WIRE);
+        uint32_t ts = 4000u + i * TICKS + (uint32_t)(gap_ns / 125000u);
+        enum rp_rx_class c = rp_rxstats_add(s, (uint16_t)(100 + i), ts, arrival, WIRE);
         assert_int_equal(c, RP_RX_IN_ORDER);
         /* the sender's clock has its own origin */
         if (run->stamped && i >= run->first_stamped)
-            rp_rxstats_add_send_time(s, arrival, (int64_t)(sent - T0_NS) + 987654321);
+            rp_rxstats_add_send_stamp(s, arrival, rp_abs_send_time_from_ns(sent - T0_NS + 987654321u));
     }
     rp_rxstats_summary(s, 0, sum);
     rp_rxstats_free(s);
@@ -997,7 +1008,7 @@ static void test_a_lagging_sender_is_no_queue_when_it_stamps_send_times(void **s
 {
     (void)state;
     struct rp_rxsummary sum;
-    run_lagging_stream(&(struct lag_run){ .lag_ms = 60, .stamped = true, .packets = 500 }, &sum);
+    run_lagging_stream(&(struct lag_run){ .lag_ms = 60, .lag_from = 150, .stamped = true, .packets = 500 }, &sum);
     assert_true(sum.has_sender_lag);
     assert_near(sum.delay_rise_ms, 0, 0.5);
     assert_near(sum.sender_lag_ms, 60, 0.5);
@@ -1006,7 +1017,7 @@ static void test_a_lagging_sender_is_no_queue_when_it_stamps_send_times(void **s
     assert_int_equal(sum.late, 500 - 150);
 
     /* the same sender without stamps: its lag reads as a queue */
-    run_lagging_stream(&(struct lag_run){ .lag_ms = 60, .packets = 500 }, &sum);
+    run_lagging_stream(&(struct lag_run){ .lag_ms = 60, .lag_from = 150, .packets = 500 }, &sum);
     assert_false(sum.has_sender_lag);
     assert_near(sum.delay_rise_ms, 60, 0.5);
     assert_near(sum.sender_lag_ms, 0, 0);
@@ -1016,14 +1027,42 @@ static void test_a_queue_rises_with_or_without_send_times(void **state)
 {
     (void)state;
     struct rp_rxsummary sum;
-    run_lagging_stream(&(struct lag_run){ .queue_ms = 60, .stamped = true, .packets = 500 }, &sum);
+    run_lagging_stream(&(struct lag_run){ .queue_ms = 60, .queue_from = 150, .queue_to = 500, .stamped = true,
+                                          .packets = 500 },
+                       &sum);
     assert_true(sum.has_sender_lag);
     assert_near(sum.delay_rise_ms, 60, 0.5);
     assert_near(sum.sender_lag_ms, 0, 0.5);
     /* both at once: each where it belongs */
-    run_lagging_stream(&(struct lag_run){ .lag_ms = 40, .queue_ms = 50, .stamped = true, .packets = 500 }, &sum);
+    run_lagging_stream(&(struct lag_run){ .lag_ms = 40, .lag_from = 150, .queue_ms = 50, .queue_from = 150,
+                                          .queue_to = 500, .stamped = true, .packets = 500 },
+                       &sum);
     assert_near(sum.delay_rise_ms, 50, 0.5);
     assert_near(sum.sender_lag_ms, 40, 0.5);
+    /* one after the other: a 50 ms queue in seconds 3-5 that drains, then a
+     * 40 ms lag from second 7 on; neither hides the other */
+    run_lagging_stream(&(struct lag_run){ .lag_ms = 40, .lag_from = 350, .queue_ms = 50, .queue_from = 150,
+                                          .queue_to = 250, .stamped = true, .packets = 500 },
+                       &sum);
+    assert_near(sum.delay_rise_ms, 50, 0.5);
+    assert_near(sum.sender_lag_ms, 40, 0.5);
+}
+
+/* The stamps wrap every 64 s: an outage longer than half of that is a step
+ * forward (by the arrival gap), not back. */
+static void test_send_stamps_unwrap_across_long_outages(void **state)
+{
+    (void)state;
+    static const double gaps_s[] = { 10, 40, 70, 150 };
+    for (size_t g = 0; g < sizeof gaps_s / sizeof gaps_s[0]; g++) {
+        struct rp_rxsummary sum;
+        run_lagging_stream(&(struct lag_run){ .gap_s = gaps_s[g], .gap_after = 199, .lag_ms = 30, .lag_from = 300,
+                                              .stamped = true, .packets = 500 },
+                           &sum);
+        assert_true(sum.has_sender_lag);
+        assert_near(sum.delay_rise_ms, 0, 0.5);
+        assert_near(sum.sender_lag_ms, 30, 0.5);
+    }
 }
 
 static void test_stamps_shorter_than_a_window_say_nothing(void **state)
@@ -1031,7 +1070,8 @@ static void test_stamps_shorter_than_a_window_say_nothing(void **state)
     (void)state;
     struct rp_rxsummary sum;
     /* stamps on the last 1.5 s only: no full window of them */
-    run_lagging_stream(&(struct lag_run){ .lag_ms = 60, .stamped = true, .first_stamped = 425, .packets = 500 },
+    run_lagging_stream(&(struct lag_run){ .lag_ms = 60, .lag_from = 150, .stamped = true, .first_stamped = 425,
+                                          .packets = 500 },
                        &sum);
     assert_false(sum.has_sender_lag);
     assert_near(sum.delay_rise_ms, 60, 0.5);
@@ -1073,6 +1113,7 @@ int main(void)
         cmocka_unit_test(test_a_lagging_sender_is_no_queue_when_it_stamps_send_times),
         cmocka_unit_test(test_a_queue_rises_with_or_without_send_times),
         cmocka_unit_test(test_stamps_shorter_than_a_window_say_nothing),
+        cmocka_unit_test(test_send_stamps_unwrap_across_long_outages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -488,22 +488,26 @@ static struct rp_stream *browser_stream(enum rp_stream_role role, uint8_t ast_id
     return s;
 }
 
-/* Stamps sealed in, read back unwrapped: across the 64 s wrap forwards, and
- * a reordered packet steps back rather than 64 s ahead. */
-static void test_abs_send_time_is_sealed_and_read_back_unwrapped(void **state)
+/* SRTP-protects a hand-made RTP packet with the test key. */
+static size_t protect(uint8_t *buf, size_t n, size_t cap)
+{
+    char err[128];
+    struct rp_srtp *out = rp_srtp_new(RP_SRTP_AES_CM_128_HMAC_SHA1_80, RP_SRTP_OUTBOUND, srtp_key, sizeof srtp_key,
+                                      err, sizeof err);
+    assert_non_null(out);
+    assert_int_equal(rp_srtp_protect(out, buf, &n, cap), RP_SRTP_OK);
+    rp_srtp_free(out);
+    return n;
+}
+
+/* A stamp sealed in reads back as it was written. */
+static void test_abs_send_time_is_sealed_and_read_back(void **state)
 {
     (void)state;
     struct rp_stream *tx = browser_stream(RP_STREAM_SEAL, 5), *rx_s = browser_stream(RP_STREAM_OPEN, 5);
-    static const struct {
-        uint32_t stamp;
-        int64_t want_ns;       /* since the first stamp */
-    } seq[] = {
-        { 0xFFFF00u, 0 },
-        { 0x000100u, 1953125 }, /* 0x200 ticks of 2^-18 s later, past the wrap */
-        { 0xFFFF80u, 488281 },  /* reordered: 0x180 ticks back (0x80 after the first) */
-    };
-    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
-        struct rp_stream_elem e = { .abs_send_time = seq[i].stamp };
+    static const uint32_t stamps[] = { 0xFFFF00u, 0x000100u, 0xABCDEFu };
+    for (size_t i = 0; i < sizeof stamps / sizeof stamps[0]; i++) {
+        struct rp_stream_elem e = { .abs_send_time = stamps[i] };
         uint8_t buf[RP_STREAM_MAX_PKT];
         size_t n = rp_stream_seal(tx, (int64_t)i, &e, buf, sizeof buf);
         assert_true(n > 0);
@@ -511,10 +515,67 @@ static void test_abs_send_time_is_sealed_and_read_back_unwrapped(void **state)
         assert_int_equal(rp_stream_open(rx_s, buf, n, &rx), RP_DROP_NONE);
         assert_false(rx.has_elem);
         assert_true(rx.has_send_time);
-        assert_true(llabs(rx.send_ns - seq[i].want_ns) <= 1);
+        assert_int_equal(rx.send_stamp, stamps[i]);
     }
     rp_stream_free(tx);
     rp_stream_free(rx_s);
+}
+
+/* As Chromium sends it: RFC 8285's one-byte form (0xBEDE), the audio level
+ * in ID 1, abs-send-time in ID 5, then padding. A stamp of the wrong length
+ * at the agreed ID is no stamp, and the packet is still media. */
+static void test_one_byte_form_stamp_as_chromium_sends_it(void **state)
+{
+    (void)state;
+    uint8_t buf[RP_STREAM_MAX_PKT] = {
+        0x90, 0x00, 0x00, 0x07,             /* V=2 X=1 | PT 0 | seq 7 */
+        0x00, 0x00, 0x04, 0x60,             /* ts 1120 */
+        0x11, 0x22, 0x33, 0x44,             /* SSRC */
+        0xBE, 0xDE, 0x00, 0x02,             /* one-byte form, 2 words */
+        0x10, 0x8a,                         /* ID 1, 1 byte: audio level */
+        0x52, 0x12, 0x34, 0x56,             /* ID 5, 3 bytes: abs-send-time 0x123456 */
+        0x00, 0x00,                         /* padding */
+    };
+    size_t hdr = 24;
+    memset(buf + hdr, 0xff, 160);
+    struct rp_stream *rx_s = browser_stream(RP_STREAM_OPEN, 5);
+    struct rp_stream_rx rx;
+    uint8_t pkt[RP_STREAM_MAX_PKT];
+    memcpy(pkt, buf, sizeof pkt);
+    size_t n = protect(pkt, hdr + 160, sizeof pkt);
+    assert_int_equal(rp_stream_open(rx_s, pkt, n, &rx), RP_DROP_NONE);
+    assert_true(rx.has_send_time);
+    assert_int_equal(rx.send_stamp, 0x123456u);
+
+    buf[3] = 0x08;                          /* the next packet; ID 5 now 2 bytes */
+    buf[18] = 0x51;
+    memcpy(pkt, buf, sizeof pkt);
+    n = protect(pkt, hdr + 160, sizeof pkt);
+    assert_int_equal(rp_stream_open(rx_s, pkt, n, &rx), RP_DROP_NONE);
+    assert_false(rx.has_send_time);
+    assert_int_equal(rx.hdr.seq, 8);
+    rp_stream_free(rx_s);
+}
+
+/* An abs-send-time ID must be one the SDP could agree, and not clash. */
+static void test_abs_send_time_id_is_checked(void **state)
+{
+    (void)state;
+    char err[128];
+    struct rp_stream_cfg cfg = {
+        .role = RP_STREAM_OPEN, .codec = RP_CODEC_PCMU, .ptime_ms = 20, .ssrc = SSRC, .elem_id = RP_MEXT_ID_UP,
+        .srtp = true, .suite = RP_SRTP_AES_CM_128_HMAC_SHA1_80, .key = srtp_key, .abs_send_time_id = 15,
+    };
+    assert_null(rp_stream_new(&cfg, err, sizeof err));
+    cfg.abs_send_time_id = RP_MEXT_ID_UP;          /* the measurement element's */
+    assert_null(rp_stream_new(&cfg, err, sizeof err));
+    cfg.abs_send_time_id = RP_MEXT_ID_AUTH;        /* the tag's */
+    assert_null(rp_stream_new(&cfg, err, sizeof err));
+    cfg.no_elem = true;                            /* a browser's: ID 1 is free */
+    cfg.abs_send_time_id = RP_MEXT_ID_UP;
+    struct rp_stream *s = rp_stream_new(&cfg, err, sizeof err);
+    assert_non_null(s);
+    rp_stream_free(s);
 }
 
 /* A browser's packet is media whatever its other elements are: Chromium
@@ -756,7 +817,9 @@ int main(void)
         cmocka_unit_test(test_seal_refuses_a_buffer_too_small),
         cmocka_unit_test(test_srtp_seal_then_open_then_replay_then_flip),
         cmocka_unit_test(test_srtp_without_element_is_taken_only_when_optional),
-        cmocka_unit_test(test_abs_send_time_is_sealed_and_read_back_unwrapped),
+        cmocka_unit_test(test_abs_send_time_is_sealed_and_read_back),
+        cmocka_unit_test(test_one_byte_form_stamp_as_chromium_sends_it),
+        cmocka_unit_test(test_abs_send_time_id_is_checked),
         cmocka_unit_test(test_browser_stream_takes_any_element_and_a_missing_stamp),
         cmocka_unit_test(test_unreadable_srtp_is_judged_from_its_clear_header),
         cmocka_unit_test(test_drop_reason_names_are_the_documented_ones),

@@ -14,10 +14,12 @@
 #   - a screenshot of the result page in tests/out/precall.png;
 #   - a busy agent machine, made by the test: Chromium stopped (SIGSTOP)
 #     three times for 150 ms while it sends. Loopback has no queue, so the
-#     delay rise stays under 30 ms and no bufferbloat is named; its late
-#     sending shows as its own lag (abs-send-time): at least 100 ms (it
-#     stood still 450 ms; measured 327-445 ms), under 1 s (a loaded machine
-#     adds its own lag, 40-134 ms was seen; more would be a unit error).
+#     upstream delay rise stays under 30 ms and no upstream queue is named;
+#     its late sending shows as its own lag (abs-send-time): at least 100 ms
+#     (it stood still 450 ms; measured 327-445 ms), under 5 s (a unit error).
+#     Downstream's rise is the browser's own timing of our sender reports,
+#     which a stopped browser can inflate (docs/webrtc.md, Limits): not
+#     judged here.
 # Root (nftables), chromium, chromedriver, python3-selenium; else exit 77.
 # shellcheck disable=SC2015 # ok() never fails: "check && ok || bad" is an if
 set -euo pipefail
@@ -163,10 +165,11 @@ until [ $(($(nft_count up) - base)) -ge 100 ] || ! kill -0 "$check" 2>/dev/null;
 for _ in 1 2 3; do
     STALLED=$(chromium_under "$check" | tr '\n' ' ')
     # shellcheck disable=SC2086 # a list of PIDs
-    [ -z "$STALLED" ] || kill -STOP $STALLED
+    # (a Chromium helper may exit meanwhile: kill's failure is no test failure)
+    [ -z "$STALLED" ] || kill -STOP $STALLED 2>/dev/null || true
     sleep 0.15
     # shellcheck disable=SC2086
-    [ -z "$STALLED" ] || kill -CONT $STALLED
+    [ -z "$STALLED" ] || kill -CONT $STALLED 2>/dev/null || true
     STALLED=
     sleep 1
 done
@@ -174,10 +177,10 @@ rc=0
 wait "$check" || rc=$?
 R="$WORK/stalled.json"
 if [ "$rc" = 0 ] && jqe .report.verdict "$R" >/dev/null; then
-    jqe '.report.diagnosis != "bufferbloat" and .report.upstream.delay_ms.rise < 30' "$R" >/dev/null &&
-        ok "no queue named: $(jq -c '[.report.verdict, .report.diagnosis]' "$R"), upstream rise $(jq .report.upstream.delay_ms.rise "$R") ms" ||
+    jqe '.report.upstream.delay_ms.rise < 30 and (.report.cause | test("on the way from the agent") | not)' "$R" >/dev/null &&
+        ok "no upstream queue named: $(jq -c '[.report.verdict, .report.diagnosis]' "$R"), upstream rise $(jq .report.upstream.delay_ms.rise "$R") ms" ||
         bad "a stalled sender read as a queue: $(jq -c '[.report.diagnosis, .report.upstream.delay_ms]' "$R")"
-    jqe '.report.upstream.delay_ms.sender_lag | type == "number" and . >= 100 and . < 1000' "$R" >/dev/null &&
+    jqe '.report.upstream.delay_ms.sender_lag | type == "number" and . >= 100 and . < 5000' "$R" >/dev/null &&
         ok "Chromium's own lag $(jq .report.upstream.delay_ms.sender_lag "$R") ms (stopped 3 x 150 ms)" ||
         bad "sender lag $(jq -c .report.upstream.delay_ms "$R") after 3 stops of 150 ms"
 else
