@@ -85,7 +85,7 @@ void rp_abs_send_time_put(uint32_t stamp, uint8_t b[RP_ABS_SEND_TIME_LEN]);
  * the two packets. A reordered packet steps back, and an outage of more
  * than 32 s is not taken for a step back. */
 int64_t rp_abs_send_time_step(uint32_t from, uint32_t to, int64_t expect_ticks);
-/* ns <-> ticks of 2^-18 s (exact one way, truncated the other). */
+/* ns <-> ticks of 2^-18 s, both truncated toward 0. */
 int64_t rp_abs_send_time_ns(int64_t ticks);
 int64_t rp_abs_send_time_ticks(int64_t ns);
 

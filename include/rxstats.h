@@ -57,8 +57,8 @@ struct rp_rxsummary {
     double   delay_p95_ms;
     double   delay_max_ms;
     double   delay_rise_ms; /* how far the floor (lowest transit of 2 s) rose above the run's lowest:
-                               a standing queue, not jitter; from the send times when the sender
-                               stamped them (rp_rxstats_add_send_time), else from the media times */
+                               a standing queue, not jitter; from the send stamps when they cover a
+                               full 2 s window (rp_rxstats_add_send_stamp), else from the media times */
     bool     has_sender_lag;/* the sender stamped send times over at least one full 2 s window */
     double   sender_lag_ms; /* how far the floor of the sender's lag (send stamp minus media time)
                                rose: the sender falling behind its own media clock (a busy

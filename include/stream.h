@@ -68,7 +68,7 @@ struct rp_stream_cfg {
      * looks for none; SRTP only), an upstream SSRC taken from the first
      * authentic packet when the offer named none (then only that one), and
      * the RFC 8285 ID the SDP agreed for abs-send-time (1..14, 0 = none;
-     * not the measurement element's or the tag's): open reads the sender's
+     * not the measurement element's, nor plain RTP's tag's): open reads the sender's
      * stamp; seal writes elem->abs_send_time (for tests: the daemon's own
      * stream stamps none). */
     bool     set_pt;

@@ -701,7 +701,7 @@ static void test_abs_send_time_stamps(void **state)
     assert_true(rp_abs_send_time_step(0, 40 * 0x040000, 40 * 0x040000) == 40 * 0x040000);
     assert_true(rp_abs_send_time_step(0x100, 0x100 + 6 * 0x040000, 70 * 0x040000) == 70 * 0x040000);
     assert_true(rp_abs_send_time_step(0x100, 0x100 + 6 * 0x040000, 134 * 0x040000) == 134 * 0x040000);
-    assert_true(rp_abs_send_time_step(0x100, 0x0F0, 40 * 0x040000) == 64 * 0x040000 - 0x10); /* 64 s less a tick */
+    assert_true(rp_abs_send_time_step(0x100, 0x0F0, 40 * 0x040000) == 64 * 0x040000 - 0x10); /* 64 s less 16 ticks */
     assert_true(rp_abs_send_time_ticks(1000000000) == 0x040000);
     assert_true(rp_abs_send_time_ticks(-1000000000) == -0x040000);
     assert_true(rp_abs_send_time_ticks(70000000000) == 70 * 0x040000);

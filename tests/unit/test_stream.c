@@ -569,13 +569,17 @@ static void test_abs_send_time_id_is_checked(void **state)
     assert_null(rp_stream_new(&cfg, err, sizeof err));
     cfg.abs_send_time_id = RP_MEXT_ID_UP;          /* the measurement element's */
     assert_null(rp_stream_new(&cfg, err, sizeof err));
-    cfg.abs_send_time_id = RP_MEXT_ID_AUTH;        /* the tag's */
-    assert_null(rp_stream_new(&cfg, err, sizeof err));
     cfg.no_elem = true;                            /* a browser's: ID 1 is free */
-    cfg.abs_send_time_id = RP_MEXT_ID_UP;
     struct rp_stream *s = rp_stream_new(&cfg, err, sizeof err);
     assert_non_null(s);
     rp_stream_free(s);
+    cfg.abs_send_time_id = RP_MEXT_ID_AUTH;        /* plain RTP's tag: free under SRTP */
+    s = rp_stream_new(&cfg, err, sizeof err);
+    assert_non_null(s);
+    rp_stream_free(s);
+    cfg.srtp = false;                              /* taken by the tag in plain RTP */
+    cfg.key = hmac_key;
+    assert_null(rp_stream_new(&cfg, err, sizeof err));
 }
 
 /* A browser's packet is media whatever its other elements are: Chromium
