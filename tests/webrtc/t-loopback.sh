@@ -16,7 +16,7 @@
 #     three times for 150 ms while it sends. Loopback has no queue, so the
 #     upstream delay rise stays under 30 ms and no upstream queue is named;
 #     its late sending shows as its own lag (abs-send-time): at least 100 ms
-#     (it stood still 450 ms; measured 327-445 ms), under 5 s (a unit error).
+#     (it stood still 450 ms; measured 327-453 ms), under 5 s (a unit error).
 #     Downstream's rise is the browser's own timing of our sender reports,
 #     which a stopped browser can inflate (docs/webrtc.md, Limits): not
 #     judged here.
