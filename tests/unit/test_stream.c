@@ -434,13 +434,9 @@ static void test_srtp_seal_then_open_then_replay_then_flip(void **state)
     rp_stream_free(rx_s);
 }
 
-/* An SRTP packet with no measurement element, as ffmpeg sends. */
-static size_t foreign_srtp_packet(uint8_t *buf, size_t cap)
+/* SRTP-protects a hand-made RTP packet with the test key. */
+static size_t protect(uint8_t *buf, size_t n, size_t cap)
 {
-    struct rp_rtp_hdr h = { .pt = 0, .seq = 1000, .ts = 160000, .ssrc = SSRC };
-    static const uint8_t payload[160] = { 0xff };
-    size_t n = rp_rtp_build(buf, cap - RP_SRTP_MAX_OVERHEAD, &h, 0, NULL, 0, payload, sizeof payload);
-    assert_int_equal(n, 12 + 160);
     char err[128];
     struct rp_srtp *out = rp_srtp_new(RP_SRTP_AES_CM_128_HMAC_SHA1_80, RP_SRTP_OUTBOUND, srtp_key, sizeof srtp_key,
                                       err, sizeof err);
@@ -448,6 +444,16 @@ static size_t foreign_srtp_packet(uint8_t *buf, size_t cap)
     assert_int_equal(rp_srtp_protect(out, buf, &n, cap), RP_SRTP_OK);
     rp_srtp_free(out);
     return n;
+}
+
+/* An SRTP packet with no measurement element, as ffmpeg sends. */
+static size_t foreign_srtp_packet(uint8_t *buf, size_t cap)
+{
+    struct rp_rtp_hdr h = { .pt = 0, .seq = 1000, .ts = 160000, .ssrc = SSRC };
+    static const uint8_t payload[160] = { 0xff };
+    size_t n = rp_rtp_build(buf, cap - RP_SRTP_MAX_OVERHEAD, &h, 0, NULL, 0, payload, sizeof payload);
+    assert_int_equal(n, 12 + 160);
+    return protect(buf, n, cap);
 }
 
 static void test_srtp_without_element_is_taken_only_when_optional(void **state)
@@ -486,18 +492,6 @@ static struct rp_stream *browser_stream(enum rp_stream_role role, uint8_t ast_id
     if (!s)
         fail_msg("rp_stream_new: %s", err);
     return s;
-}
-
-/* SRTP-protects a hand-made RTP packet with the test key. */
-static size_t protect(uint8_t *buf, size_t n, size_t cap)
-{
-    char err[128];
-    struct rp_srtp *out = rp_srtp_new(RP_SRTP_AES_CM_128_HMAC_SHA1_80, RP_SRTP_OUTBOUND, srtp_key, sizeof srtp_key,
-                                      err, sizeof err);
-    assert_non_null(out);
-    assert_int_equal(rp_srtp_protect(out, buf, &n, cap), RP_SRTP_OK);
-    rp_srtp_free(out);
-    return n;
 }
 
 /* A stamp sealed in reads back as it was written. */
@@ -592,12 +586,7 @@ static void test_browser_stream_takes_any_element_and_a_missing_stamp(void **sta
     static const uint8_t level[1] = { 0x8a }, payload[160] = { 0xff };
     size_t n = rp_rtp_build(buf, sizeof buf - RP_SRTP_MAX_OVERHEAD, &h, RP_MEXT_ID_UP, level, sizeof level, payload,
                             sizeof payload);
-    char err[128];
-    struct rp_srtp *out = rp_srtp_new(RP_SRTP_AES_CM_128_HMAC_SHA1_80, RP_SRTP_OUTBOUND, srtp_key, sizeof srtp_key,
-                                      err, sizeof err);
-    assert_non_null(out);
-    assert_int_equal(rp_srtp_protect(out, buf, &n, sizeof buf), RP_SRTP_OK);
-    rp_srtp_free(out);
+    n = protect(buf, n, sizeof buf);
     struct rp_stream *rx_s = browser_stream(RP_STREAM_OPEN, 5);
     struct rp_stream_rx rx;
     assert_int_equal(rp_stream_open(rx_s, buf, n, &rx), RP_DROP_NONE);
