@@ -9,6 +9,7 @@
 
 #define RP_RTP_HDR_LEN 12
 #define RP_RTP_EXT_ONE_BYTE 0xBEDEu /* RFC 8285 §4.2 */
+#define RP_RTP_EXT_ONE_BYTE_ID_MAX 14 /* its element IDs are 1..14 */
 #define RP_RTP_EXT_TWO_BYTE 0x1000u /* RFC 8285 §4.3, appbits 0 (mask 0xFFF0) */
 #define RP_RTP_MAX_PKT 1500
 
@@ -74,7 +75,6 @@ size_t rp_rtp_build_elems(uint8_t *buf, size_t cap, const struct rp_rtp_hdr *hdr
  * the element WebRTC stacks stamp as a packet leaves: 3 bytes, network order,
  * seconds in 6.18 fixed point, so it wraps every 64 s. */
 #define RP_ABS_SEND_TIME_LEN 3
-#define RP_ABS_SEND_TIME_ID_MAX 14  /* as agreed in SDP: the one-byte form's IDs */
 #define RP_ABS_SEND_TIME_MASK 0xFFFFFFu
 /* The stamp of a time in ns (any origin; taken modulo 64 s). */
 uint32_t rp_abs_send_time_from_ns(uint64_t ns);

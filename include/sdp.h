@@ -13,7 +13,6 @@
 #define RP_SDP_PWD_MAX 256
 #define RP_SDP_FP_MAX 64               /* bytes of the largest hash (sha-512) */
 #define RP_SDP_MID_MAX 32
-#define RP_SDP_EXT_ID_MAX 14           /* RFC 8285 one-byte header element IDs are 1..14 */
 #define RP_SDP_ABS_SEND_TIME_URI "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 enum rp_sdp_setup { RP_SDP_SETUP_ACTPASS = 0, RP_SDP_SETUP_ACTIVE, RP_SDP_SETUP_PASSIVE };
 struct rp_sdp_offer {

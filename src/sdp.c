@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rtp.h"
+
 #define LINE_MAX_LEN 4096
 #define UFRAG_MIN 4
 #define PWD_MIN 22
@@ -274,7 +276,7 @@ static void parse_extmap(struct parser *ps, struct span v)
     struct span idf = next_field(&v), uri = next_field(&v);
     struct span num = split_at(&idf, '/', &slash);
     uint64_t id;
-    if (!slash && parse_uint(num, RP_SDP_EXT_ID_MAX, &id) && id > 0 && span_eq(uri, RP_SDP_ABS_SEND_TIME_URI) &&
+    if (!slash && parse_uint(num, RP_RTP_EXT_ONE_BYTE_ID_MAX, &id) && id > 0 && span_eq(uri, RP_SDP_ABS_SEND_TIME_URI) &&
         !ps->abs_send_time_id)
         ps->abs_send_time_id = (uint8_t)id;
 }
@@ -544,7 +546,7 @@ static bool answer_ok(const struct rp_sdp_answer *a)
     return field_ok(a->ice_ufrag, false) && field_ok(a->ice_pwd, false) && field_ok(a->mid, true) &&
            field_ok(a->encoding, false) && field_ok(a->cname, false) && field_ok(a->addr, false) &&
            a->pt >= 0 && a->pt < PT_COUNT && a->clock_rate > 0 && a->channels > 0 && a->ptime_ms > 0 &&
-           a->abs_send_time_id <= RP_SDP_EXT_ID_MAX;
+           a->abs_send_time_id <= RP_RTP_EXT_ONE_BYTE_ID_MAX;
 }
 
 size_t rp_sdp_write_answer(const struct rp_sdp_answer *a, char *out, size_t cap)

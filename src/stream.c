@@ -52,9 +52,9 @@ struct rp_stream *rp_stream_new(const struct rp_stream_cfg *cfg, char *err, size
     s->cfg.key = NULL; /* keyed into the HMAC or SRTP context below; the caller's buffer may go */
     uint8_t ast = cfg->abs_send_time_id;
     /* plain RTP's tag is ID 3; SRTP streams carry none, so a browser may put its stamp there */
-    if (ast > RP_ABS_SEND_TIME_ID_MAX ||
+    if (ast > RP_RTP_EXT_ONE_BYTE_ID_MAX ||
         (ast && ((!cfg->no_elem && ast == cfg->elem_id) || (!cfg->srtp && ast == RP_MEXT_ID_AUTH)))) {
-        snprintf(err, errlen, "abs-send-time element ID %u: not 1..%u or taken", ast, RP_ABS_SEND_TIME_ID_MAX);
+        snprintf(err, errlen, "abs-send-time element ID %u: not 1..%u or taken", ast, RP_RTP_EXT_ONE_BYTE_ID_MAX);
         rp_stream_free(s);
         return NULL;
     }

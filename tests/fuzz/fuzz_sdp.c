@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rtp.h"
 #include "sdp.h"
 
 static bool ice_ok(const char *s, size_t min, size_t max)
@@ -50,7 +51,7 @@ static void check_offer(const struct rp_sdp_offer *o)
     if (o->pt_opus < -1 || o->pt_opus > 127 || o->pt_pcmu < -1 || o->pt_pcmu > 127 || o->pt_pcma < -1 ||
         o->pt_pcma > 127 || (o->pt_opus < 0 && o->pt_pcmu < 0 && o->pt_pcma < 0))
         abort();
-    if (o->abs_send_time_id > RP_SDP_EXT_ID_MAX)
+    if (o->abs_send_time_id > RP_RTP_EXT_ONE_BYTE_ID_MAX)
         abort();
 }
 
